@@ -1,0 +1,61 @@
+"""ricci: vector, matrix and tensor calculus in matrix notation.
+
+The public API (ARCHITECTURE §3) is re-exported here explicitly; everything else is private.
+``import ricci`` loads only the error classes: lark, NumPy and the engine are imported by the
+first call that needs them, so that a command-line start stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .language.errors import (
+    BadValueError,
+    KindError,
+    LimitError,
+    RicciError,
+    RicciSyntaxError,
+    ShapeError,
+    UnknownNameError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .language.expression import Expression
+
+__version__ = "0.1.0"
+
+
+def parse(expression, kinds=None) -> "Expression":
+    """Parse and type-check ``expression``; ``kinds`` declares kinds, e.g. ``{"W": "symmetric matrix"}``."""
+    from .language.expression import parse as _parse
+
+    return _parse(expression, kinds)
+
+
+def evaluate(expression, values, kinds=None):
+    """The value of ``expression`` at ``values``: floats, 1-D arrays for vectors, 2-D for matrices."""
+    from .evaluation import evaluate as _evaluate
+
+    return _evaluate(expression, values, kinds)
+
+
+def __getattr__(name):  # lazily exported classes
+    if name == "Expression":
+        from .language.expression import Expression
+
+        return Expression
+    raise AttributeError(f"module 'ricci' has no attribute {name!r}")
+
+
+__all__ = [
+    "parse",
+    "evaluate",
+    "Expression",
+    "RicciError",
+    "RicciSyntaxError",
+    "UnknownNameError",
+    "ShapeError",
+    "KindError",
+    "BadValueError",
+    "LimitError",
+]

@@ -1,0 +1,145 @@
+"""The ``ricci`` command: composes the library's stages; no calculus lives here.
+
+Every :class:`RicciError` is printed as the message with a caret line under the offending text,
+and the command exits with status 2; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from .language.errors import BadValueError, RicciError
+
+EXAMPLES = {
+    "parse": 'ricci parse "x\'*A*x" --kind A="symmetric matrix"',
+    "eval": 'ricci eval "x\'*A*x" --set x=1,2 --set "A=[1,2;3,4]"',
+    "diff": 'ricci diff "x\'*A*x" --wrt x   |   ricci diff "norm2(y - Phi*theta)^2" --wrt theta --order 2',
+}
+
+
+def parse_value(text: str):
+    """A value on the command line: ``3``, ``1,2,3`` (vector), ``[1,2;3,4]`` (matrix rows by ';')."""
+    t = text.strip()
+    try:
+        if t.startswith("["):
+            if not t.endswith("]"):
+                raise ValueError
+            rows = [r for r in t[1:-1].split(";")]
+            data = [[float(v) for v in r.split(",")] for r in rows]
+            if len({len(r) for r in data}) != 1:
+                raise BadValueError(f"the rows of {text!r} have different lengths")
+            arr = np.array(data)
+            if arr.shape[1] == 1 and arr.shape[0] > 1 and ";" in t:
+                return arr  # a column [1;2;3]: bind_sizes accepts it for a vector
+            return arr
+        if "," in t:
+            return np.array([float(v) for v in t.split(",")])
+        return float(t)
+    except ValueError:
+        raise BadValueError(
+            f"cannot read the value {text!r}: write a number (3), a vector (1,2,3) or a matrix ([1,2;3,4])"
+        ) from None
+
+
+def _assignments(items, what: str) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise BadValueError(f"{what} {item!r} must look like NAME=VALUE")
+        name, value = item.split("=", 1)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def format_value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.15g}"
+    with np.printoptions(precision=10, suppress=True, linewidth=100):
+        return np.array2string(np.asarray(v), separator=", ")
+
+
+def _cmd_parse(args) -> int:
+    from . import parse
+
+    e = parse(args.expression, _assignments(args.kind, "--kind"))
+    print(e.describe())
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from . import evaluate
+
+    values = {n: parse_value(v) for n, v in _assignments(args.set, "--set").items()}
+    print(format_value(evaluate(args.expression, values, _assignments(args.kind, "--kind"))))
+    return 0
+
+
+def _wrt(text: str):
+    parts = [p.strip() for p in text.split(",")]
+    return parts if len(parts) > 1 else parts[0]
+
+
+def _cmd_diff(args) -> int:
+    from . import derivative
+
+    d = derivative(args.expression, _wrt(args.wrt), order=args.order, kinds=_assignments(args.kind, "--kind"))
+    if args.format == "latex":
+        print(d.latex)
+    elif args.format == "json":
+        print(json.dumps(d.to_json(), indent=2))
+    else:
+        print(d.describe())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ricci",
+        description="Vector, matrix and tensor calculus in matrix notation.",
+        epilog="examples:\n  " + "\n  ".join(EXAMPLES.values()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name, helptext, func):
+        sp = sub.add_parser(name, help=helptext, description=helptext,
+                            epilog=f"example:\n  {EXAMPLES[name]}",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp.add_argument("expression", help="an expression in matrix notation, e.g. \"x'*A*x\"")
+        sp.add_argument("--kind", action="append", metavar="NAME=KIND",
+                        help="declare a kind: scalar, vector, matrix, symmetric matrix")
+        sp.set_defaults(func=func)
+        return sp
+
+    add("parse", "print the canonical form, the kinds and dimensions, and the result's shape", _cmd_parse)
+    ev = add("eval", "evaluate an expression at given values", _cmd_eval)
+    ev.add_argument("--set", action="append", metavar="NAME=VALUE",
+                    help="a value: 3, 1,2,3 (vector) or [1,2;3,4] (matrix)")
+    df = add("diff", "differentiate: gradient, Jacobian, Hessian or higher derivative", _cmd_diff)
+    df.add_argument("--wrt", required=True, help="the variable, or scalars x1,x2 for the row of partials")
+    df.add_argument("--order", type=int, default=1, help="derivative order (default 1; 2 is the Hessian)")
+    df.add_argument("--format", choices=["text", "latex", "json"], default="text")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except RicciError as e:
+        if e.source is None and getattr(args, "expression", None):
+            e.source = args.expression if e.span else None
+        print(e.pretty(), file=sys.stderr)
+        return 2
+    except RecursionError:  # a last line of defence; limits should stop this earlier
+        print("limit: the expression is too deeply nested", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Evaluate a typed expression with NumPy, directly from the matrix AST.
+
+Every value is held as a 2-D array while computing (a scalar is 1×1, a column vector n×1, a row
+vector 1×n), so that ``*`` is ``@`` unless a side is a scalar, exactly as in MATLAB.  At the end
+scalars become floats and vectors 1-D arrays (ARCHITECTURE §1).
+
+This evaluator is independent of the tensor IR: the test suite compares the two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .functions import lookup
+from .language import ast as A
+from .language.errors import BadValueError, ShapeError, UnknownNameError
+from .language.expression import Expression, parse
+from .language.kinds import SCALAR, SYMMETRIC, VECTOR, Type
+
+
+def _as_array(name: str, value) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise BadValueError(f"the value of {name} is not a number or an array of numbers") from None
+    return arr
+
+
+def bind_sizes(variables: dict, values: dict, source: str | None = None,
+               reasons: dict | None = None) -> tuple[dict, dict]:
+    """Check each variable's value against its kind; bind dimension names to sizes.
+
+    Returns (arrays, sizes): arrays in the 2-D working form, sizes {dim name: int}.
+    """
+    unknown = [n for n in values if n not in variables]
+    if unknown:
+        raise UnknownNameError(
+            f"a value is given for {', '.join(sorted(unknown))}, which the expression does not use",
+            None, source)
+    missing = [n for n in variables if n not in values]
+    if missing:
+        raise UnknownNameError(f"no value given for {', '.join(missing)}", None, source)
+    sizes: dict = {}
+    origin: dict = {}
+    arrays: dict = {}
+    for name, var in variables.items():
+        arr = _as_array(name, values[name])
+        if not np.all(np.isfinite(arr)):
+            raise BadValueError(f"the value of {name} contains inf or nan", None, source)
+        kind = var.kind
+        if kind == SCALAR:
+            if arr.size != 1 or arr.ndim > 2:
+                raise BadValueError(f"{name} is a scalar, but its value has shape {arr.shape}", None, source)
+            arrays[name] = arr.reshape(1, 1)
+            continue
+        if kind == VECTOR:
+            if arr.ndim == 2 and 1 in arr.shape:
+                arr = arr.reshape(-1)
+            if arr.ndim != 1:
+                raise BadValueError(
+                    f"{name} is a vector, so its value must be a 1-D array, not shape {arr.shape}",
+                    None, source)
+        elif arr.ndim != 2:
+            raise BadValueError(
+                f"{name} is a {kind}, so its value must be a 2-D array, not shape {arr.shape}", None, source)
+        for axis, (dim, n) in enumerate(zip(var.dims, arr.shape)):
+            what = "length" if kind == VECTOR else ("rows" if axis == 0 else "columns")
+            has = f"has length {n}" if kind == VECTOR else f"has {n} {what}"
+            if isinstance(dim, int):
+                if dim != n:
+                    raise ShapeError(f"{name} {has}, but the expression needs {dim}", None, source)
+                continue
+            if dim in sizes and sizes[dim] != n:
+                other, other_shape = origin[dim]
+                span = (reasons or {}).get(dim)
+                where = source[span[0]:span[1]] if span and source else "the expression"
+                raise ShapeError(
+                    f"{name} {has} but {where} needs {what} {dim} = {sizes[dim]} "
+                    f"({other} is {other_shape})", span, source)
+            if dim not in sizes:
+                sizes[dim] = n
+                origin[dim] = (name, "×".join(map(str, arr.shape)))
+        if kind == SYMMETRIC and not np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12):
+            raise BadValueError(f"{name} is declared a symmetric matrix, but its value is not symmetric",
+                                None, source)
+        arrays[name] = arr.reshape(-1, 1) if kind == VECTOR else arr
+    return arrays, sizes
+
+
+def _size(d, sizes, node, source) -> int:
+    if isinstance(d, int):
+        return d
+    if d not in sizes:
+        raise BadValueError(
+            f"the size {d} of {source[node.span[0]:node.span[1]] if node.span and source else 'a constant'} "
+            "is not fixed by any value; give it a variable of that size", node.span, source)
+    return sizes[d]
+
+
+def evaluate_expression(expr: Expression, values: dict):
+    arrays, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons)
+    with np.errstate(all="ignore"):
+        out = _Eval(expr, arrays, sizes).run(expr.tree, {})
+    return to_public(out, expr.type)
+
+
+def to_public(arr: np.ndarray, t: Type):
+    """2-D working form → the public form: float, 1-D vector, or 2-D matrix."""
+    if t.is_scalar:
+        return float(arr.reshape(()))
+    if t.is_col or t.is_row:
+        return arr.reshape(-1)
+    return arr
+
+
+class _Eval:
+    def __init__(self, expr: Expression, arrays, sizes):
+        self.expr = expr
+        self.arrays = arrays
+        self.sizes = sizes
+        self.source = expr.source
+
+    def shape(self, node):
+        t = self.expr.type_of(node)
+        return (_size(t.rows, self.sizes, node, self.source), _size(t.cols, self.sizes, node, self.source))
+
+    def domain(self, node, result, *args):
+        # NaN out of finite inputs means a value outside the function's domain (log(-1)).
+        if np.isnan(result).any() and not any(np.isnan(a).any() for a in args):
+            raise BadValueError(
+                f"{self.source[node.span[0]:node.span[1]] if node.span else 'a subexpression'} "
+                "is undefined at these values (outside the function's domain)", node.span, self.source)
+        return result
+
+    def run(self, node, env):
+        match node:
+            case A.Num(value=v):
+                return np.full((1, 1), v)
+            case A.Name(name=n):
+                if n in env:
+                    return env[n]
+                if n in self.arrays:
+                    return self.arrays[n]
+                return np.eye(self.shape(node)[0])
+            case A.Neg(arg=a):
+                return -self.run(a, env)
+            case A.Transpose(arg=a):
+                return self.run(a, env).T
+            case A.BinOp(op=op, left=l, right=r):
+                x, y = self.run(l, env), self.run(r, env)
+                if op == "+":
+                    return x + y
+                if op == "-":
+                    return x - y
+                if op == "*":
+                    if x.shape == (1, 1) or y.shape == (1, 1):
+                        return x * y
+                    return x @ y
+                if op in ("/", "./"):
+                    return self.domain(node, x / y, x, y)
+                if op == ".*":
+                    return x * y
+                return self.domain(node, np.power(x, y), x, y)  # ^ and .^
+            case A.Call(func=f, args=(a,)):
+                fn = lookup(f)
+                x = self.run(a, env)
+                if fn.family == "constant":
+                    return np.full(self.shape(node), float(x.reshape(())))
+                if fn.name == "diag":
+                    if x.shape[0] == 1 or x.shape[1] == 1:
+                        return np.diag(x.reshape(-1))
+                    return np.diag(x).reshape(-1, 1).copy()
+                if fn.name == "inv":
+                    try:
+                        return np.linalg.inv(x)
+                    except np.linalg.LinAlgError:
+                        raise BadValueError(
+                            f"{self.source[node.span[0]:node.span[1]] if node.span else 'inv()'} is "
+                            "singular at these values", node.span, self.source) from None
+                return self.domain(node, np.asarray(fn.numpy(x), dtype=float), x)
+            case A.Literal(rows=rows):
+                return np.array([[float(self.run(e, env).reshape(())) for e in row] for row in rows])
+            case A.Where(body=body, bindings=bindings):
+                inner = dict(env)
+                for name, e in bindings:
+                    inner[name] = self.run(e, inner)
+                return self.run(body, inner)
+        raise TypeError(node)  # pragma: no cover
+
+
+def evaluate(expression, values: dict, kinds: dict | None = None):
+    """The value of ``expression`` at ``values`` (floats, 1-D arrays for vectors, 2-D for matrices)."""
+    expr = parse(expression, kinds)
+    if not isinstance(values, dict):
+        raise BadValueError("values must be a dict such as {'x': [1, 2], 'A': [[1, 2], [3, 4]]}")
+    try:
+        return evaluate_expression(expr, values)
+    except BadValueError as e:
+        raise e.with_source(expr.source)

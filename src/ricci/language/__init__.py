@@ -1,0 +1,1 @@
+"""The input language: grammar, parser, kinds and shapes, errors."""

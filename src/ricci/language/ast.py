@@ -1,0 +1,128 @@
+"""The matrix AST: what the user wrote, as immutable data with source spans.
+
+Nodes compare structurally and ignore their spans, so ``parse(str(e)) == e`` is a meaningful
+round-trip test.  Spellings that mean the same thing share one node (``A.T`` and ``A'`` are both
+:class:`Transpose`, ``@`` is ``*``, ``**`` is ``^``); the canonical text of a node is produced by
+:mod:`ricci.printing.text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+Span = tuple[int, int]
+
+#: Binary operators of the language, in their canonical spelling.
+BINARY_OPS = ("+", "-", "*", "/", ".*", "./", ".^", "^")
+
+
+@dataclass(frozen=True)
+class Num:
+    """A non-negative number literal (a sign is a :class:`Neg`)."""
+
+    value: float
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Name:
+    """A variable, a bound name, or a constant such as ``eye``/``I``."""
+
+    name: str
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function applied to arguments: ``exp(x)``, ``tr(A)``, ``vector(1)``."""
+
+    func: str
+    args: tuple["Expr", ...]
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Neg:
+    """Unary minus."""
+
+    arg: "Expr"
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class BinOp:
+    """A binary operator, one of :data:`BINARY_OPS`."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Transpose:
+    """Postfix transpose ``A'``."""
+
+    arg: "Expr"
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A bracketed literal ``[a, b; c, d]``: rows of scalar entries."""
+
+    rows: tuple[tuple["Expr", ...], ...]
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Where:
+    """``body where n1 = e1, n2 = e2``: each binding may use the ones before it."""
+
+    body: "Expr"
+    bindings: tuple[tuple[str, "Expr"], ...]
+    span: Span | None = field(default=None, compare=False, repr=False)
+    #: spans of the bound names, for error messages
+    name_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+
+
+Expr = Union[Num, Name, Call, Neg, BinOp, Transpose, Literal, Where]
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of a node, in source order."""
+    match node:
+        case Num() | Name():
+            return ()
+        case Call(args=args):
+            return args
+        case Neg(arg=a) | Transpose(arg=a):
+            return (a,)
+        case BinOp(left=l, right=r):
+            return (l, r)
+        case Literal(rows=rows):
+            return tuple(e for row in rows for e in row)
+        case Where(body=b, bindings=bs):
+            return tuple(e for _, e in bs) + (b,)
+    raise TypeError(f"not an expression node: {node!r}")
+
+
+def walk(node: Expr):
+    """Every node of the tree, parents before children (iterative: deep trees are fine)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(children(n)))
+
+
+def depth(node: Expr) -> int:
+    """Height of the tree, computed without recursion."""
+    best = 0
+    stack = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        best = max(best, d)
+        stack.extend((c, d + 1) for c in children(n))
+    return best

@@ -1,0 +1,108 @@
+"""The typed expression: the object ``ricci.parse`` returns.
+
+It holds the AST, the type of every node, and the variables with their kinds, dimensions and
+the source of each kind (declared, forced, assumed).  ``str()`` is canonical text that parses
+back to an equal expression.
+"""
+
+from __future__ import annotations
+
+from . import ast as A
+from .errors import RicciError
+from .kinds import Checked, Type, Variable, check
+from .parser import parse_text
+
+
+class Expression:
+    """A parsed, type-checked expression of the input language."""
+
+    def __init__(self, source: str, tree: A.Expr, checked: Checked):
+        self.source = source
+        self.tree = tree
+        self._checked = checked
+
+    # -- what a user asks of it ------------------------------------------------------------------
+    @property
+    def variables(self) -> dict[str, Variable]:
+        """Each free name → :class:`Variable` (kind, dimension names, declared/forced/assumed)."""
+        return dict(self._checked.variables)
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {n: v.kind for n, v in self._checked.variables.items()}
+
+    @property
+    def type(self) -> Type:
+        """The matrix type of the value: rows and columns (1 for a scalar side)."""
+        return self._checked.result
+
+    @property
+    def shape(self) -> tuple:
+        """Dimension names of the value: () scalar, ("n",) vector, ("m", "n") matrix."""
+        return self._checked.result.shape
+
+    def type_of(self, node: A.Expr) -> Type:
+        return self._checked.types[id(node)]
+
+    @property
+    def text(self) -> str:
+        from ..printing.text import to_text
+
+        return to_text(self.tree)
+
+    def describe(self) -> str:
+        """Several lines: canonical form, the value's shape, and each variable's kind."""
+        shape = self.type.describe()
+        lines = [self.text, f"value: {_shape_words(self.type)} ({shape})"]
+        lines += ["  " + v.describe() for v in self._checked.variables.values()]
+        return "\n".join(lines)
+
+    def evaluate(self, values: dict):
+        from ..evaluation import evaluate_expression
+
+        return evaluate_expression(self, values)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"ricci.parse({self.text!r})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Expression):
+            return NotImplemented
+        return self.tree == other.tree and self.kinds == other.kinds
+
+    def __hash__(self) -> int:
+        return hash(self.tree)
+
+    def _repr_latex_(self) -> str:  # Jupyter
+        from ..printing.latex import ast_to_latex
+
+        return f"$${ast_to_latex(self.tree)}$$"
+
+
+def _shape_words(t: Type) -> str:
+    if t.is_scalar:
+        return "scalar"
+    if t.is_col:
+        return "column vector"
+    if t.is_row:
+        return "row vector"
+    return "matrix"
+
+
+def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str, str] | None = None) -> Expression:
+    """Parse and type-check ``expression`` (a string, or an :class:`Expression` to re-check)."""
+    if isinstance(expression, Expression):
+        if not kinds and not _forced:
+            return expression
+        expression = expression.source
+    if kinds is not None and not isinstance(kinds, dict):
+        raise RicciError(f"kinds must be a dict such as {{'W': 'symmetric matrix'}}, not {type(kinds).__name__}")
+    tree = parse_text(expression)
+    try:
+        checked = check(tree, expression, kinds, _forced)
+    except RicciError as e:
+        raise e.with_source(expression)
+    return Expression(expression, tree, checked)

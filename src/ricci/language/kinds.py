@@ -1,0 +1,563 @@
+"""Kinds, symbolic dimensions, and type checking of the matrix AST.
+
+Every value is a matrix type ``(rows, cols)``: a scalar is 1×1, a (column) vector n×1, a row
+vector 1×n.  A dimension is a concrete int or a :class:`DimVar`, unified across the expression
+with a union-find (``A*x`` makes x's length A's column count).
+
+Kinds of names come, in order of precedence, from the user's declaration, from what the
+expression forces, and from MatrixCalculus.org's naming rule (ARCHITECTURE §2).  "Forced" is
+found by search: if the naming rule's kinds do not type-check, the smallest set of undeclared
+names whose kinds can change so that the expression type-checks is taken, and those names are
+reported as forced.  (A ``^`` base, a divisor, a literal entry, a name used as a product's
+scalar, all force that way.)
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from . import ast as A
+from .errors import KindError, RicciError, ShapeError, UnknownNameError, BadValueError
+from ..functions import IDENTITY_NAMES, lookup
+
+SCALAR, VECTOR, MATRIX, SYMMETRIC = "scalar", "vector", "matrix", "symmetric matrix"
+KINDS = (SCALAR, VECTOR, MATRIX, SYMMETRIC)
+_KIND_SPELLINGS = {
+    "scalar": SCALAR, "vector": VECTOR, "column vector": VECTOR, "matrix": MATRIX,
+    "symmetric matrix": SYMMETRIC, "symmetric": SYMMETRIC, "sym": SYMMETRIC,
+}
+#: Greek names that are conventionally scalars although their first letter says otherwise.
+SCALAR_GREEK = {"alpha", "beta", "gamma", "lambda", "mu", "sigma", "eta", "epsilon", "tau", "rho"}
+
+#: How many undeclared names the kind search may change at once, and how many checks it may run.
+MAX_FORCED = 3
+MAX_SEARCH = 4000
+
+
+def normalise_kind(name: str, kind: str) -> str:
+    k = " ".join(str(kind).lower().replace("_", " ").split())
+    if k not in _KIND_SPELLINGS:
+        raise BadValueError(
+            f"unknown kind {kind!r} for {name}; use one of: scalar, vector, matrix, symmetric matrix"
+        )
+    return _KIND_SPELLINGS[k]
+
+
+def naming_rule(name: str) -> str:
+    """MatrixCalculus.org's rule: a–g scalars, h–z vectors, A–Z matrices (first letter)."""
+    if name in SCALAR_GREEK:
+        return SCALAR
+    c = name[0]
+    if "a" <= c <= "g":
+        return SCALAR
+    if "h" <= c <= "z":
+        return VECTOR
+    return MATRIX
+
+
+class DimVar:
+    """A symbolic dimension (identity-compared; unified through :class:`Dims`)."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, id_: int):
+        self.id = id_
+
+    def __repr__(self) -> str:
+        return f"?{self.id}"
+
+
+Dim = "int | DimVar"
+
+
+class Dims:
+    """Union-find over dimensions; a class may be bound to a concrete size."""
+
+    def __init__(self) -> None:
+        self.parent: dict[DimVar, DimVar] = {}
+        self.size: dict[DimVar, int] = {}
+        self.count = 0
+        #: root → span of the first operation that tied this dimension to another
+        self.why: dict[DimVar, tuple] = {}
+
+    def new(self) -> DimVar:
+        d = DimVar(self.count)
+        self.count += 1
+        self.parent[d] = d
+        return d
+
+    def find(self, d):
+        if isinstance(d, int):
+            return d
+        root = d
+        while self.parent[root] is not root:
+            root = self.parent[root]
+        while self.parent[d] is not root:  # path compression
+            self.parent[d], d = root, self.parent[d]
+        return self.size.get(root, root)
+
+    def _root(self, d: DimVar) -> DimVar:
+        while self.parent[d] is not d:
+            d = self.parent[d]
+        return d
+
+    def unify(self, a, b, why=None) -> bool:
+        ok = self._unify(a, b)
+        if ok and why is not None:
+            for d in (a, b):
+                if not isinstance(d, int):
+                    self.why.setdefault(self._root(d), why)
+        return ok
+
+    def _unify(self, a, b) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra is rb or (isinstance(ra, int) and isinstance(rb, int) and ra == rb):
+            return True
+        if isinstance(ra, int) and isinstance(rb, int):
+            return False
+        if isinstance(ra, int) or isinstance(rb, int):
+            concrete, var = (ra, rb) if isinstance(ra, int) else (rb, ra)
+            if concrete == 1:  # a symbolic dimension is never 1: vectors and matrices stay so
+                return False
+            self.size[self._root(var)] = concrete
+            return True
+        old, new = self._root(ra), self._root(rb)
+        self.parent[old] = new
+        if old in self.why:
+            self.why.setdefault(new, self.why[old])
+        return True
+
+
+@dataclass(frozen=True)
+class Type:
+    """A matrix type; dims are ints, DimVars (while checking) or names (after)."""
+
+    rows: object
+    cols: object
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.rows == 1 and self.cols == 1
+
+    @property
+    def is_col(self) -> bool:
+        return self.cols == 1 and self.rows != 1
+
+    @property
+    def is_row(self) -> bool:
+        return self.rows == 1 and self.cols != 1
+
+    @property
+    def is_matrix(self) -> bool:
+        return self.rows != 1 and self.cols != 1
+
+    @property
+    def shape(self) -> tuple:
+        """NumPy-style shape of dimension names: () scalar, (n,) vector (row or column), (m, n)."""
+        return tuple(d for d in (self.rows, self.cols) if d != 1)
+
+    def describe(self) -> str:
+        if self.is_scalar:
+            return "scalar"
+        return f"{self.rows}×{self.cols}"
+
+
+SCALAR_T = Type(1, 1)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """What ricci knows of a free name: its kind, its dimensions and where the kind came from."""
+
+    name: str
+    kind: str
+    dims: tuple
+    source: str  # "declared", "forced" or "assumed" (naming rule)
+
+    @property
+    def symmetric(self) -> bool:
+        return self.kind == SYMMETRIC
+
+    def describe(self) -> str:
+        dims = "×".join(str(d) for d in self.dims)
+        shape = f" ({dims})" if dims else ""
+        return f"{self.name}: {self.kind}{shape}, {self.source}"
+
+
+@dataclass
+class Checked:
+    """The result of a successful check: a type per node and the variables' kinds."""
+
+    types: dict  # id(node) -> Type
+    variables: dict  # name -> Variable
+    result: Type
+    nodes: list = field(default_factory=list)  # keeps nodes alive so ids stay valid
+    #: dimension name → span of the operation that forces it (for "A*x needs length n")
+    reasons: dict = field(default_factory=dict)
+
+
+def free_names(tree: A.Expr, declared: set[str]) -> list[str]:
+    """Variables of the expression in order of first appearance (bound names excluded)."""
+    out: list[str] = []
+
+    def visit(node, bound: frozenset):
+        match node:
+            case A.Name(name=n):
+                if n not in bound and n not in out and not (n in IDENTITY_NAMES and n not in declared):
+                    out.append(n)
+            case A.Where(body=body, bindings=bindings):
+                b = set(bound)
+                for name, e in bindings:
+                    visit(e, frozenset(b))
+                    b.add(name)
+                visit(body, frozenset(b))
+            case _:
+                for c in A.children(node):
+                    visit(c, bound)
+
+    visit(tree, frozenset())
+    return out
+
+
+class _Checker:
+    """One type-checking pass under a fixed assignment of kinds."""
+
+    def __init__(self, source: str, kinds: dict[str, str]):
+        self.source = source
+        self.kinds = kinds
+        self.dims = Dims()
+        self.types: dict[int, Type] = {}
+        self.nodes: list = []
+        self.var_types: dict[str, Type] = {}
+        for name, kind in kinds.items():
+            if kind == SCALAR:
+                t = SCALAR_T
+            elif kind == VECTOR:
+                t = Type(self.dims.new(), 1)
+            elif kind == MATRIX:
+                t = Type(self.dims.new(), self.dims.new())
+            else:
+                n = self.dims.new()
+                t = Type(n, n)
+            self.var_types[name] = t
+
+    # -- helpers -------------------------------------------------------------------------------
+    def text(self, node) -> str:
+        if node.span and self.source:
+            s = self.source[node.span[0] : node.span[1]]
+            return s if len(s) <= 40 else s[:37] + "..."
+        from ..printing.text import to_text
+
+        return to_text(node)
+
+    def show(self, t: Type) -> str:
+        def d(x):
+            x = self.dims.find(x)
+            return str(x) if isinstance(x, int) else self._dim_label(x)
+
+        if t.rows == 1 and t.cols == 1:
+            return "scalar"
+        return f"{d(t.rows)}×{d(t.cols)}"
+
+    def _dim_label(self, x) -> str:
+        # Provisional names for messages: the dimension's position among the variables' dims.
+        labels = getattr(self, "_labels", None)
+        if labels is None:
+            labels = self._labels = {}
+            names = iter("nmkpqrluvw")
+            for t in self.var_types.values():
+                for dim in (t.rows, t.cols):
+                    r = self.dims.find(dim)
+                    if not isinstance(r, int) and r not in labels:
+                        labels[r] = next(names, f"d{len(labels)}")
+        return labels.get(x, "?")
+
+    def fresh_type(self, t: Type) -> Type:
+        return Type(self.dims.find(t.rows), self.dims.find(t.cols))
+
+    def same_shape(self, a: Type, b: Type, why=None) -> bool:
+        return self.dims.unify(a.rows, b.rows, why) and self.dims.unify(a.cols, b.cols, why)
+
+    def scalarise(self, t: Type) -> Type:
+        r, c = self.dims.find(t.rows), self.dims.find(t.cols)
+        return Type(r, c)
+
+    # -- the check -----------------------------------------------------------------------------
+    def check(self, node, env: dict[str, Type]) -> Type:
+        t = self._check(node, env)
+        t = self.scalarise(t)
+        self.types[id(node)] = t
+        self.nodes.append(node)
+        return t
+
+    def _check(self, node, env):
+        match node:
+            case A.Num():
+                return SCALAR_T
+            case A.Name(name=n):
+                if n in env:
+                    return env[n]
+                if n in self.var_types:
+                    return self.var_types[n]
+                if n in IDENTITY_NAMES:
+                    d = self.dims.new()
+                    return Type(d, d)
+                raise UnknownNameError(f"unknown name {n}", node.span, self.source)  # pragma: no cover
+            case A.Neg(arg=a):
+                return self.check(a, env)
+            case A.Transpose(arg=a):
+                t = self.check(a, env)
+                return Type(t.cols, t.rows)
+            case A.BinOp(op=op, left=l, right=r):
+                return self._binop(node, op, self.check(l, env), self.check(r, env))
+            case A.Call():
+                return self._call(node, env)
+            case A.Literal(rows=rows):
+                for row in rows:
+                    for e in row:
+                        t = self.check(e, env)
+                        if not t.is_scalar:
+                            raise KindError(
+                                f"the entries of a literal must be scalars, but {self.text(e)} is {self.show(t)}",
+                                e.span, self.source,
+                            )
+                return Type(len(rows), len(rows[0]))
+            case A.Where(body=body, bindings=bindings):
+                inner = dict(env)
+                for name, e in bindings:
+                    inner[name] = self.check(e, inner)
+                return self.check(body, inner)
+        raise TypeError(node)  # pragma: no cover
+
+    def _binop(self, node, op, lt: Type, rt: Type) -> Type:
+        l, r = node.left, node.right
+        if op in ("+", "-", ".*", "./", ".^"):
+            if lt.is_scalar:
+                return rt
+            if rt.is_scalar:
+                return lt
+            if not self.same_shape(lt, rt, node.span):
+                verb = {"+": "add", "-": "subtract", ".*": "multiply elementwise",
+                        "./": "divide elementwise", ".^": "raise elementwise"}[op]
+                raise ShapeError(
+                    f"cannot {verb} {self.text(l)} ({self.show(lt)}) and {self.text(r)} "
+                    f"({self.show(rt)}): the shapes differ", node.span, self.source)
+            return lt
+        if op == "*":
+            if lt.is_scalar:
+                return rt
+            if rt.is_scalar:
+                return lt
+            if not self.dims.unify(lt.cols, rt.rows, node.span):
+                raise ShapeError(
+                    f"cannot multiply {self.text(l)} ({self.show(lt)}) by {self.text(r)} "
+                    f"({self.show(rt)}): inner dimensions {self.show_dim(lt.cols)} and "
+                    f"{self.show_dim(rt.rows)} differ", node.span, self.source)
+            return Type(lt.rows, rt.cols)
+        if op == "/":
+            if not rt.is_scalar:
+                raise KindError(
+                    f"can only divide by a scalar, but {self.text(r)} is {self.show(rt)} "
+                    "(use ./ for elementwise division)", r.span, self.source)
+            return lt
+        if op == "^":
+            if not lt.is_scalar:
+                raise KindError(
+                    f"the base of ^ must be a scalar, but {self.text(l)} is {self.show(lt)} "
+                    "(use .^ for an elementwise power)", l.span, self.source)
+            if not rt.is_scalar:
+                raise KindError(
+                    f"the exponent of ^ must be a scalar, but {self.text(r)} is {self.show(rt)}",
+                    r.span, self.source)
+            return SCALAR_T
+        raise TypeError(op)  # pragma: no cover
+
+    def show_dim(self, d) -> str:
+        d = self.dims.find(d)
+        return str(d) if isinstance(d, int) else self._dim_label(d)
+
+    def _call(self, node: A.Call, env) -> Type:
+        f = lookup(node.func)
+        name_span = (node.span[0], node.span[0] + len(node.func)) if node.span else None
+        if f is None:
+            raise UnknownNameError(
+                f"unknown function {node.func}() (known: {', '.join(sorted(_known()))})",
+                name_span, self.source)
+        if len(node.args) != 1:
+            raise KindError(
+                f"{node.func}() takes 1 argument, not {len(node.args)}", node.span, self.source)
+        arg = node.args[0]
+        t = self.check(arg, env)
+        fam = f.family
+        if fam == "elementwise":
+            return t
+        if fam == "reduction":
+            return SCALAR_T
+        if fam == "constant":
+            if not t.is_scalar:
+                raise KindError(
+                    f"{f.name}(c) needs a scalar c, but {self.text(arg)} is {self.show(t)}",
+                    arg.span, self.source)
+            if f.name == "vector":
+                return Type(self.dims.new(), 1)
+            return Type(self.dims.new(), self.dims.new())
+        if fam in ("square", "inverse"):
+            if not t.is_matrix:
+                raise KindError(
+                    f"{f.name}() needs a square matrix, but {self.text(arg)} is "
+                    f"{'a scalar' if t.is_scalar else self.show(t)}", node.span, self.source)
+            if not self.dims.unify(t.rows, t.cols):
+                raise ShapeError(
+                    f"{f.name}() needs a square matrix, but {self.text(arg)} is {self.show(t)}",
+                    node.span, self.source)
+            return SCALAR_T if fam == "square" else Type(t.rows, t.rows)
+        if fam == "diag":
+            if t.is_scalar:
+                raise KindError(
+                    f"diag() needs a vector or a square matrix, but {self.text(arg)} is a scalar",
+                    node.span, self.source)
+            if t.is_col or t.is_row:
+                n = t.rows if t.is_col else t.cols
+                return Type(n, n)
+            if not self.dims.unify(t.rows, t.cols):
+                raise ShapeError(
+                    f"diag() of a matrix needs a square matrix, but {self.text(arg)} is {self.show(t)}",
+                    node.span, self.source)
+            return Type(t.rows, 1)
+        raise TypeError(fam)  # pragma: no cover
+
+
+def _known():
+    from ..functions import FUNCTIONS
+
+    return FUNCTIONS.keys()
+
+
+_ROW_NAMES = ["m", "p", "r", "u", "M", "P", "R"]
+_COL_NAMES = ["n", "k", "q", "l", "s", "v", "N", "K", "Q"]
+
+
+def _name_dims(checker: _Checker, order: list[str], taken: set[str]) -> dict:
+    """Give every symbolic dimension class a readable name (m×n for matrices, n for vectors)."""
+    names: dict = {}
+    rows = (n for n in _ROW_NAMES if n not in taken)
+    cols = (n for n in _COL_NAMES if n not in taken)
+    spare = (f"d{i}" for i in itertools.count(1))
+
+    def give(d, pool):
+        r = checker.dims.find(d)
+        if isinstance(r, int) or r in names:
+            return
+        nm = next(pool, None)
+        while nm is not None and nm in taken:
+            nm = next(pool, None)
+        names[r] = nm if nm is not None else next(spare)
+
+    vts = checker.var_types
+    for n in order:  # matrices first, so that A*x reads A (m×n), x (n)
+        t = vts[n]
+        if t.rows != 1 and t.cols != 1:
+            square = checker.dims.find(t.rows) is checker.dims.find(t.cols)
+            give(t.rows, cols if square else rows)
+            give(t.cols, cols)
+    for n in order:
+        t = vts[n]
+        for d in (t.rows, t.cols):
+            if d != 1:
+                give(d, cols)
+    for t in checker.types.values():  # constants' sizes (vector(1), eye) not tied to a variable
+        give(t.rows, rows) if t.rows != 1 else None
+        give(t.cols, cols) if t.cols != 1 else None
+    return names
+
+
+def _resolve(checker: _Checker, names: dict, t: Type) -> Type:
+    def r(d):
+        d = checker.dims.find(d)
+        return d if isinstance(d, int) else names[d]
+
+    return Type(r(t.rows), r(t.cols))
+
+
+def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
+          forced: dict[str, str] | None = None) -> Checked:
+    """Type-check ``tree``; kinds: ``declared`` (user), ``forced`` (e.g. by a list ``wrt``)."""
+    declared = {n: normalise_kind(n, k) for n, k in (declared or {}).items()}
+    forced = dict(forced or {})
+    names = free_names(tree, set(declared))
+    bound = _bound_names(tree)
+    for n, k in declared.items():
+        if n not in names and n not in forced:
+            if n in bound:
+                raise KindError(f"{n} is bound by 'where', so its kind comes from its expression; "
+                                "do not declare it", None, source)
+            raise UnknownNameError(
+                f"a kind is given for {n}, but the expression does not use {n}", None, source)
+    extra = [n for n in forced if n not in names]
+    all_names = names + extra
+    base: dict[str, str] = {}
+    source_of: dict[str, str] = {}
+    for n in all_names:
+        if n in declared:
+            base[n], source_of[n] = declared[n], "declared"
+            if n in forced and forced[n] != declared[n] and not (forced[n] == MATRIX and declared[n] == SYMMETRIC):
+                raise KindError(f"{n} is declared a {declared[n]} but is used as a {forced[n]}", None, source)
+        elif n in forced:
+            base[n], source_of[n] = forced[n], "forced"
+        else:
+            base[n], source_of[n] = naming_rule(n), "assumed"
+
+    def attempt(kinds):
+        c = _Checker(source, kinds)
+        t = c.check(tree, {})
+        return c, t
+
+    try:
+        checker, result = attempt(base)
+    except RicciError as first:
+        free = [n for n in names if source_of[n] == "assumed"]
+        found = None
+        tries = 0
+        for k in range(1, min(MAX_FORCED, len(free)) + 1):
+            for combo in itertools.combinations(free, k):
+                alts = [[x for x in (SCALAR, VECTOR, MATRIX) if x != base[n]] for n in combo]
+                for choice in itertools.product(*alts):
+                    tries += 1
+                    if tries > MAX_SEARCH:
+                        raise first
+                    kinds = dict(base)
+                    kinds.update(zip(combo, choice))
+                    try:
+                        found = (attempt(kinds), combo, kinds)
+                    except RicciError:
+                        continue
+                    break
+                if found:
+                    break
+            if found:
+                break
+        if not found:
+            raise first
+        (checker, result), combo, kinds = found
+        base = kinds
+        for n in combo:
+            source_of[n] = "forced"
+
+    taken = set(all_names) | bound
+    dim_names = _name_dims(checker, all_names, taken)
+    types = {k: _resolve(checker, dim_names, t) for k, t in checker.types.items()}
+    variables = {}
+    for n in all_names:
+        t = _resolve(checker, dim_names, checker.var_types[n])
+        variables[n] = Variable(n, base[n], t.shape, source_of[n])
+    reasons = {}
+    for d, span in checker.dims.why.items():
+        r = checker.dims.find(d)
+        if not isinstance(r, int) and r in dim_names:
+            reasons.setdefault(dim_names[r], span)
+    return Checked(types, variables, _resolve(checker, dim_names, result), checker.nodes, reasons)
+
+
+def _bound_names(tree) -> set[str]:
+    return {n for node in A.walk(tree) if isinstance(node, A.Where) for n, _ in node.bindings}

@@ -1,0 +1,228 @@
+"""Text → matrix AST, with the grammar in ``grammar.lark`` (LALR, built once, lazily).
+
+Limits are checked before lark sees the text, so that a megabyte of input or ten thousand
+nested brackets are refused at once with a clear :class:`LimitError` instead of a hang or a
+``RecursionError``.  Every lark exception is turned into a :class:`RicciSyntaxError` that
+names the position and says what was expected, in words a student understands.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+from .ast import BinOp, Call, Expr, Literal, Name, Neg, Num, Transpose, Where, depth
+from .errors import LimitError, RicciSyntaxError
+
+#: Longest accepted input, in characters.
+MAX_LENGTH = 10_000
+#: Deepest accepted bracket nesting, and deepest accepted expression tree.
+MAX_NESTING = 100
+MAX_DEPTH = 300
+
+_BRACKETS = {"(": ")", "[": "]"}
+_CLOSERS = {")": "(", "]": "["}
+
+_TOKEN_WORDS = {
+    "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "COMMA": "','",
+    "SEMICOLON": "';'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "NAME": "a name", "NUMBER": "a number", "EQUAL": "'='", "WHERE": "'where'",
+    "CIRCUMFLEX": "'^'", "QUOTE": "a transpose (')", "$END": "the end of the input",
+}
+
+
+@lru_cache(maxsize=1)
+def _lark():
+    from lark import Lark  # imported lazily: `import ricci` stays fast
+
+    grammar = (Path(__file__).parent / "grammar.lark").read_text()
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def _check_limits(text: str) -> None:
+    if len(text) > MAX_LENGTH:
+        raise LimitError(
+            f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}",
+            (MAX_LENGTH, len(text)),
+            text,
+        )
+    if not text.strip():
+        raise RicciSyntaxError("the expression is empty", (0, max(1, len(text))), text)
+    stack: list[tuple[str, int]] = []
+    for pos, ch in enumerate(text):
+        if ch in _BRACKETS:
+            stack.append((ch, pos))
+            if len(stack) > MAX_NESTING:
+                raise LimitError(
+                    f"brackets nest more than {MAX_NESTING} deep", (pos, pos + 1), text
+                )
+        elif ch in _CLOSERS:
+            if not stack:
+                raise RicciSyntaxError(
+                    f"'{ch}' closes a bracket that was never opened", (pos, pos + 1), text
+                )
+            opener, at = stack.pop()
+            if opener != _CLOSERS[ch]:
+                raise RicciSyntaxError(
+                    f"'{ch}' does not match the '{opener}' opened at position {at}",
+                    (pos, pos + 1),
+                    text,
+                )
+    if stack:
+        opener, at = stack[-1]
+        raise RicciSyntaxError(
+            f"'{opener}' is never closed (add '{_BRACKETS[opener]}')", (at, at + 1), text
+        )
+
+
+def _expected(tokens) -> str:
+    words = sorted({_TOKEN_WORDS.get(t, None) or t.lower() for t in tokens})
+    if len(words) > 6:
+        return "an operand or an operator"
+    return ", ".join(words)
+
+
+def parse_text(text: str) -> Expr:
+    """Parse ``text`` into a matrix AST (no kinds yet).  Raises :class:`RicciError`."""
+    if not isinstance(text, str):
+        raise RicciSyntaxError(f"an expression must be a string, not {type(text).__name__}")
+    _check_limits(text)
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
+
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedCharacters as e:
+        pos = e.pos_in_stream
+        ch = text[pos]
+        shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+        raise RicciSyntaxError(f"unexpected character {shown}", (pos, pos + 1), text) from None
+    except UnexpectedToken as e:
+        tok = e.token
+        if tok.type == "$END":
+            pos = len(text.rstrip())
+            raise RicciSyntaxError(
+                f"the expression ends too early: expected {_expected(e.expected)}",
+                (max(0, pos - 1), max(1, pos)),
+                text,
+            ) from None
+        pos = tok.start_pos if tok.start_pos is not None else 0
+        raise RicciSyntaxError(
+            f"unexpected {str(tok)!r}: expected {_expected(e.expected)}",
+            (pos, pos + max(1, len(str(tok)))),
+            text,
+        ) from None
+    except UnexpectedEOF as e:  # pragma: no cover - LALR reports UnexpectedToken($END)
+        raise RicciSyntaxError("the expression ends too early", (len(text) - 1, len(text)), text) from e
+    try:
+        node = _Build(text).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, RicciSyntaxError):
+            raise e.orig_exc from None
+        raise
+    d = depth(node)
+    if d > MAX_DEPTH:
+        raise LimitError(
+            f"the expression is {d} levels deep; the limit is {MAX_DEPTH} (split it with 'where' bindings)",
+            (0, len(text)),
+            text,
+        )
+    return node
+
+
+def _make_builder():
+    from lark import Transformer_NonRecursive, v_args
+
+    @v_args(meta=True, inline=True)
+    class Build(Transformer_NonRecursive):
+        """lark parse tree → AST; method names equal the grammar's aliases."""
+
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+        @staticmethod
+        def _span(meta):
+            return (meta.start_pos, meta.end_pos) if not meta.empty else None
+
+        def number(self, meta, tok):
+            value = float(tok)
+            if not math.isfinite(value):
+                raise RicciSyntaxError(f"the number {tok} is too large", self._span(meta), self.text)
+            return Num(value, self._span(meta))
+
+        def name(self, meta, tok):
+            return Name(str(tok), self._span(meta))
+
+        def call(self, meta, name, *args):
+            return Call(str(name), tuple(args), self._span(meta))
+
+        def _bin(op):  # noqa: N805 - a factory used in the class body
+            def method(self, meta, left, right):
+                return BinOp(op, left, right, self._span(meta))
+
+            return method
+
+        add = _bin("+")
+        sub = _bin("-")
+        mul = _bin("*")
+        matmul = _bin("*")
+        div = _bin("/")
+        hadamard = _bin(".*")
+        ediv = _bin("./")
+        pow = _bin("^")
+        pypow = _bin("^")
+        epow = _bin(".^")
+
+        def neg(self, meta, arg):
+            return Neg(arg, self._span(meta))
+
+        def pos(self, meta, arg):
+            return arg
+
+        def transpose(self, meta, arg):
+            return Transpose(arg, self._span(meta))
+
+        dot_t = transpose
+
+        def row(self, meta, *entries):
+            return tuple(entries)
+
+        def literal(self, meta, *rows):
+            widths = {len(r) for r in rows}
+            if len(widths) > 1:
+                raise RicciSyntaxError(
+                    "the rows of this literal have different lengths "
+                    f"({', '.join(str(len(r)) for r in rows)})",
+                    self._span(meta),
+                    self.text,
+                )
+            return Literal(tuple(rows), self._span(meta))
+
+        def binding(self, meta, name, expr):
+            return (str(name), expr, (name.start_pos, name.end_pos))
+
+        def where(self, meta, body, *bindings):
+            return Where(
+                body,
+                tuple((n, e) for n, e, _ in bindings),
+                self._span(meta),
+                tuple(s for _, _, s in bindings),
+            )
+
+    return Build
+
+
+class _Build:
+    """Lazily created lark Transformer (lark is only imported when parsing)."""
+
+    _cls = None
+
+    def __new__(cls, text: str):
+        if cls._cls is None:
+            cls._cls = _make_builder()
+        return cls._cls(text)
+
+
+__all__ = ["parse_text", "MAX_LENGTH", "MAX_NESTING", "MAX_DEPTH", "Num", "Name", "Call", "Neg",
+           "BinOp", "Transpose", "Literal", "Where"]
