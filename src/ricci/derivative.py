@@ -1,0 +1,215 @@
+"""The public derivative API (ARCHITECTURE §3): ``ricci.derivative`` and the result object.
+
+The pipeline: parse → type-check → lower to IR → differentiate (order times) → normalise →
+raise to matrix notation → print.  The result keeps every stage, so ``d.text`` (what a person
+reads) and ``d.evaluate`` (the IR, the reference numbers) come from the same derivation.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+import numpy as np
+
+from .diff import differentiate, differentiate_list
+from .ir import build as B
+from .ir.nodes import Index, Node
+from .language.errors import BadValueError, KindError, LimitError, UnknownNameError
+from .language.expression import Expression, parse
+from .language.kinds import SCALAR, naming_rule, normalise_kind
+from .lower import Lowered, lower
+
+#: Highest derivative order accepted.
+MAX_ORDER = 6
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def _check_wrt(wrt) -> list[str] | str:
+    if isinstance(wrt, (list, tuple)):
+        names = [str(w).strip() for w in wrt]
+        if not names:
+            raise UnknownNameError("wrt is an empty list; name at least one variable")
+        for n in names:
+            if not _NAME.match(n):
+                raise UnknownNameError(f"wrt: {n!r} is not a variable name")
+        if len(set(names)) != len(names):
+            raise UnknownNameError(f"wrt names a variable twice: {', '.join(names)}")
+        return names if len(names) > 1 else names[0]
+    if not isinstance(wrt, str) or not _NAME.match(wrt.strip()):
+        raise UnknownNameError(f"wrt must be a variable name or a list of scalar names, not {wrt!r}")
+    return wrt.strip()
+
+
+def _prepare(expression, wrt, kinds) -> Expression:
+    source = expression.source if isinstance(expression, Expression) else expression
+    kinds = dict(kinds or {})
+    if isinstance(wrt, list):
+        forced = {n: SCALAR for n in wrt}
+        for n in wrt:
+            if n in kinds and normalise_kind(n, kinds[n]) != SCALAR:
+                raise KindError(f"wrt lists {n} as one of several scalars, but {n} is declared a {kinds[n]}")
+        expr = parse(source, kinds, _forced=forced)
+        for n in wrt:
+            if expr.variables[n].kind != SCALAR:
+                raise KindError(f"wrt lists {n}, but {n} is a {expr.variables[n].kind}; a list names scalars")
+        return expr
+    expr = parse(source, kinds)
+    if wrt not in expr.variables:
+        from .language.kinds import _bound_names
+
+        if wrt in _bound_names(expr.tree):
+            raise UnknownNameError(
+                f"wrt names {wrt}, which is bound by 'where'; differentiate by a variable it depends on")
+        kind = normalise_kind(wrt, kinds[wrt]) if wrt in kinds else naming_rule(wrt)
+        kinds.pop(wrt, None)
+        expr = parse(source, kinds, _forced={wrt: kind})
+    return expr
+
+
+class Derivative:
+    """The derivative of an expression: symbolic, printable, and evaluable."""
+
+    def __init__(self, expr: Expression, wrt, order: int, lowered: Lowered, node: Node, out: tuple,
+                 wrt_shape: tuple):
+        self.expression = expr
+        self.wrt = wrt
+        self.order = order
+        self.lowered = lowered
+        #: the derivative in index notation (IR); free indices ``out``
+        self.node = node
+        self.out = out
+        self._wrt_shape = wrt_shape
+
+    # -- shapes ------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        """Dimension names of the result: f's shape, then wrt's shape once per order (§1)."""
+        return tuple(self.expression.shape) + tuple(self._wrt_shape) * self.order
+
+    @property
+    def kinds(self) -> dict:
+        """Every variable's kind (and whether it was declared, forced or assumed)."""
+        return {n: v.describe() for n, v in self.expression.variables.items()}
+
+    # -- numbers -----------------------------------------------------------------------------------
+    def evaluate(self, values: dict):
+        """The derivative's value: a float, or an ndarray of exactly :attr:`shape`."""
+        from .evaluation import bind_sizes
+        from .ir.evaluate import IREvaluator
+
+        if not isinstance(values, dict):
+            raise BadValueError("values must be a dict such as {'x': [1, 2], 'A': [[1, 2], [3, 4]]}")
+        variables = self.expression.variables
+        arrays, sizes = bind_sizes(variables, values, self.expression.source,
+                                   self.expression._checked.reasons)
+        natural = {}
+        for n, a in arrays.items():
+            v = variables[n]
+            natural[n] = a.reshape(()) if v.kind == SCALAR else (a.reshape(-1) if v.kind == "vector" else a)
+        with np.errstate(all="ignore"):
+            try:
+                arr = IREvaluator(natural, sizes).value(self.node, self.out)
+            except KeyError as e:
+                raise BadValueError(f"the size {e.args[0]} is not fixed by any value") from None
+            except np.linalg.LinAlgError:
+                raise BadValueError("a matrix to invert is singular at these values") from None
+        arr = np.asarray(arr, dtype=float)
+        return float(arr) if arr.ndim == 0 else arr
+
+    def __repr__(self) -> str:
+        return f"<ricci derivative of {self.expression.text} by {self.wrt}, order {self.order}: {self.text}>"
+
+    # -- text --------------------------------------------------------------------------------------
+    @cached_property
+    def _display(self):
+        from .raise_matrix import display
+
+        return display(self)
+
+    @property
+    def text(self) -> str:
+        """The derivative in the input language (parseable by ricci), or index notation for tensors."""
+        return self._display.text
+
+    @property
+    def latex(self) -> str:
+        return self._display.latex
+
+    @property
+    def has_matrix_form(self) -> bool:
+        return self._display.matrix is not None
+
+    @property
+    def index_notation(self) -> str:
+        return self._display.index
+
+    def describe(self) -> str:
+        shape = " × ".join(map(str, self.shape)) if self.shape else "scalar"
+        lines = [self.text, f"shape: {shape}{self._display.orientation_words}"]
+        lines += ["  " + v.describe() for v in self.expression.variables.values()]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {
+            "expression": self.expression.text,
+            "wrt": self.wrt,
+            "order": self.order,
+            "text": self.text,
+            "latex": self.latex,
+            "shape": [str(s) for s in self.shape],
+            "matrix_form": self.has_matrix_form,
+            "kinds": {n: {"kind": v.kind, "dims": [str(d) for d in v.dims], "source": v.source}
+                      for n, v in self.expression.variables.items()},
+        }
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex}$$"
+
+
+def derivative(expression, wrt, order: int = 1, kinds: dict | None = None) -> Derivative:
+    """∂^order f / ∂wrt^order, symbolically (ARCHITECTURE §3).
+
+    ``wrt`` is a variable's name, or a list of scalar names whose derivative is the row of
+    partial derivatives.  A name that the expression does not use gives a zero derivative.
+    """
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise BadValueError(f"order must be a positive integer, not {order!r}")
+    if order > MAX_ORDER:
+        raise LimitError(f"order {order} is above the limit of {MAX_ORDER}")
+    wrt = _check_wrt(wrt)
+    expr = _prepare(expression, wrt, kinds)
+    lw = lower(expr)
+    node = lw.node
+    out = lw.indices
+    if isinstance(wrt, list):
+        wrt_shape = (len(wrt),)
+        for _ in range(order):
+            axis = B.fresh(len(wrt), "k")
+            node = differentiate_list(node, wrt, axis)
+            out = out + (axis,)
+    else:
+        wrt_shape = expr.variables[wrt].dims
+        for _ in range(order):
+            K = tuple(B.fresh(d, "k") for d in wrt_shape)
+            node = differentiate(node, wrt, K)
+            out = out + K
+    return Derivative(expr, wrt, order, lw, node, out, wrt_shape)
+
+
+def gradient(expression, wrt, kinds=None) -> Derivative:
+    """First derivative of a scalar function (a row vector for a vector wrt, in the lecture's layout)."""
+    return derivative(expression, wrt, 1, kinds)
+
+
+def jacobian(expression, wrt, kinds=None) -> Derivative:
+    """First derivative of a vector-valued function: J[i, j] = ∂f_i/∂x_j."""
+    return derivative(expression, wrt, 1, kinds)
+
+
+def hessian(expression, wrt, kinds=None) -> Derivative:
+    """Second derivative of a scalar function."""
+    return derivative(expression, wrt, 2, kinds)
+
+
+_ = Index

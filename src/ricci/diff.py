@@ -1,0 +1,190 @@
+"""Differentiation on the tensor IR: one rule per node type, in one table.
+
+``differentiate(node, wrt, K)`` returns ∂node/∂wrt as a node whose free indices are the node's
+own followed by ``K`` (the indices of the variable ``wrt``, fresh names): exactly the layout of
+ARCHITECTURE §1.  Rules are forward mode over the hash-consed DAG, memoised per node, so a
+shared subterm is differentiated once; higher orders differentiate the (normalised) result
+again with fresh indices.
+
+Symmetric matrices follow the unconstrained convention: ∂W_ij/∂W_kl = δ_ik δ_jl, the plain
+partial derivative at a symmetric point (ARCHITECTURE §1); the symmetry is used only to
+simplify the result.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable
+
+from .functions import FUNCTIONS
+from .ir import build as B
+from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+
+
+class _Diff:
+    def __init__(self, name: str, K: tuple[Index, ...]):
+        self.name = name
+        self.K = tuple(K)
+        self.memo: dict[int, Node] = {}
+        self._keep: list = []
+
+    def __call__(self, node: Node) -> Node:
+        got = self.memo.get(id(node))
+        if got is None:
+            got = RULES[type(node)](self, node)
+            self.memo[id(node)] = got
+            self._keep.append(node)
+        return got
+
+    def zero(self, node: Node) -> Node:
+        return B.zero(node.free + self.K)
+
+    def out(self, node: Node) -> tuple:
+        return node.free + self.K
+
+
+# -- the rules -----------------------------------------------------------------------------------
+
+def d_constant(D: _Diff, node: Node) -> Node:
+    """∂c = 0 for numbers, δ and sizes."""
+    return D.zero(node)
+
+
+def d_var(D: _Diff, node: Var) -> Node:
+    """∂X_ij/∂X_kl = δ_ik δ_jl (any other variable: 0); a repeated index X_ii gives δ_ik δ_il."""
+    if node.name != D.name:
+        return D.zero(node)
+    return B.mul([B.delta(i, k) for i, k in zip(node.idx, D.K)], D.out(node))
+
+
+def d_mul(D: _Diff, node: Mul) -> Node:
+    """Product rule for the generalised product: ∂(a ·_out b) = ∂a ·_(out+K) b + a ·_(out+K) ∂b."""
+    out = D.out(node)
+    terms = []
+    fs = node.factors
+    for k, f in enumerate(fs):
+        df = D(f)
+        if B.is_zero(df):
+            continue
+        terms.append(B.mul(list(fs[:k]) + [df] + list(fs[k + 1 :]), out))
+    return B.add(terms) if terms else D.zero(node)
+
+
+def d_add(D: _Diff, node: Add) -> Node:
+    """∂ Σ terms = Σ ∂terms."""
+    return B.add([D(t) for t in node.terms])
+
+
+def d_elem(D: _Diff, node: Elem) -> Node:
+    """Chain rule, entry by entry: ∂f(A)_ij = f′(A_ij) ∂A_ij (a Hadamard product with ∂A)."""
+    da = D(node.arg)
+    if B.is_zero(da):
+        return D.zero(node)
+    return B.mul([elementwise_derivative(node.func, node.arg), da], D.out(node))
+
+
+def d_pow(D: _Diff, node: Pow) -> Node:
+    """∂(a^p) = p a^(p−1) ∂a + a^p log(a) ∂p (the second term only when p depends on wrt)."""
+    a, p = node.base, node.exp
+    out = D.out(node)
+    terms = []
+    da = D(a)
+    if not B.is_zero(da):
+        pm1 = B.add([p, B.const(-1.0, p.free)])
+        terms.append(B.mul([p, B.power(a, pm1), da], out))
+    dp = D(p)
+    if not B.is_zero(dp):
+        terms.append(B.mul([node, B.elem("log", a), dp], out))
+    return B.add(terms) if terms else D.zero(node)
+
+
+def d_matfun(D: _Diff, node: MatFun) -> Node:
+    """inv: ∂inv(A)_pq = −inv(A)_pa ∂A_ab inv(A)_bq  (Matrix Cookbook (59));
+    det: ∂det(A) = det(A) inv(A)_ba ∂A_ab  (46);  logdet: ∂logdet(A) = inv(A)_ba ∂A_ab  (57)."""
+    dA = D(node.arg)
+    if B.is_zero(dA):
+        return D.zero(node)
+    a, b = B.fresh(node.r.dim), B.fresh(node.c.dim)
+    dA = B.rename(dA, {node.r: a, node.c: b})
+    arg, r, c = node.arg, node.r, node.c
+    if node.func == "inv":
+        p, q = node.out
+        left = B.matfun("inv", arg, r, c, (p, a))
+        right = B.matfun("inv", arg, r, c, (b, q))
+        return B.neg(B.mul([left, dA, right], D.out(node)))
+    inv_ba = B.matfun("inv", arg, r, c, (b, a))
+    factors = [inv_ba, dA] + ([node] if node.func == "det" else [])
+    return B.mul(factors, D.out(node))
+
+
+def d_stack(D: _Diff, node: Stack) -> Node:
+    """A literal is differentiated entry by entry."""
+    return B.stack([D(e) for e in node.entries], node.axes)
+
+
+RULES: dict[type, Callable] = {
+    Num: d_constant,
+    Size: d_constant,
+    Delta: d_constant,
+    Var: d_var,
+    Mul: d_mul,
+    Add: d_add,
+    Elem: d_elem,
+    Pow: d_pow,
+    MatFun: d_matfun,
+    Stack: d_stack,
+}
+
+
+# -- elementwise derivatives from the function table -----------------------------------------------
+
+@lru_cache(maxsize=None)
+def _formula(func: str) -> Node:
+    """The IR of f′(u) for a scalar placeholder u, from the table's formula text."""
+    from .language.expression import parse
+    from .lower import lower
+
+    text = FUNCTIONS[func].derivative
+    e = parse(text, {"u": "scalar"})
+    return lower(e).node
+
+
+def elementwise_derivative(func: str, arg: Node) -> Node:
+    """f′ applied entry by entry to ``arg``: the formula's scalar ops lifted to arg's indices."""
+    return _lift(_formula(func), arg)
+
+
+def _lift(f: Node, arg: Node) -> Node:
+    free = arg.free
+    match f:
+        case Num():
+            return f
+        case Var(name="u"):
+            return arg
+        case Mul():
+            return B.mul([_lift(g, arg) for g in f.factors], free)
+        case Add():
+            return B.add([_lift_full(t, arg) for t in f.terms])
+        case Elem():
+            return B.elem(f.func, _lift(f.arg, arg))
+        case Pow():
+            return B.power(_lift(f.base, arg), _lift(f.exp, arg))
+    raise TypeError(f"cannot lift {f!r}")  # pragma: no cover
+
+
+def _lift_full(t: Node, arg: Node) -> Node:
+    """A lifted term broadcast to arg's indices (a constant term of 1 − u² must have them too)."""
+    lt = _lift(t, arg)
+    return lt if set(lt.free) == set(arg.free) else B.mul([lt], arg.free)
+
+
+# -- entry points ------------------------------------------------------------------------------------
+
+def differentiate(node: Node, name: str, K: tuple[Index, ...]) -> Node:
+    """∂node/∂(variable ``name`` with indices K); free indices: node.free + K."""
+    return _Diff(name, K)(node)
+
+
+def differentiate_list(node: Node, names: list[str], axis: Index) -> Node:
+    """The row of partials ∂node/∂(x1, x2, …) for scalar names: a stack along ``axis``."""
+    return B.stack([_Diff(n, ())(node) for n in names], (axis,))

@@ -1,0 +1,461 @@
+"""Smart constructors: the only way to make IR nodes, and the first layer of simplification.
+
+Every constructor returns a node in normal form, so that equal tensors built different ways are
+(mostly) one hash-consed object:
+
+* ``mul``: flattens nested products (renaming their bound indices apart), folds numbers,
+  eliminates δ against a summed index (A_ij δ_jk → A_ik), turns a sum over an index no factor
+  carries into the dimension's size, merges repeated elementwise factors into powers
+  (x_i x_i with i free → x_i², t·t → t²), orders the factors canonically and names the summed
+  indices ``_0, _1, …`` (avoiding the names of the out indices, which may be bound outside).
+* ``add``: flattens, drops zeros, collects like terms (2·T + 3·T → 5·T), orders terms.
+* ``elem``, ``power``: fold constants; (a^p)^q → a^(pq) for integer q.
+
+A zero tensor is ``Mul((Num(0),), out)``; a constant c broadcast over indices is
+``Mul((Num(c),), out)`` (``Mul((), out)`` is all ones).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+
+import numpy as np
+
+from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var, _intern, unique
+
+_fresh = itertools.count()
+
+#: Above this many orderings of tied factors, canonical naming takes the first one it finds.
+MAX_TIE_PERMUTATIONS = 120
+
+
+def fresh(dim, stem: str = "#") -> Index:
+    """A new free-namespace index (never starting with "_")."""
+    return Index(f"{stem}{next(_fresh)}", dim)
+
+
+# -- leaves ------------------------------------------------------------------------------------
+
+def num(value: float) -> Num:
+    value = float(value)
+    if value == 0.0:
+        value = 0.0  # one zero, not two (-0.0)
+
+    def init(n):
+        n.value, n.free = value, ()
+
+    return _intern(Num, (value,), init)
+
+
+ONE = num(1.0)
+ZERO = num(0.0)
+
+
+def size(dim) -> Node:
+    if isinstance(dim, int):
+        return num(dim)
+
+    def init(n):
+        n.dim, n.free = dim, ()
+
+    return _intern(Size, (dim,), init)
+
+
+def var(name: str, idx: tuple, sym: bool = False) -> Var:
+    idx = tuple(idx)
+
+    def init(n):
+        n.name, n.idx, n.sym, n.free = name, idx, sym, unique(idx)
+
+    return _intern(Var, (name, idx, sym), init)
+
+
+def delta(i: Index, j: Index) -> Node:
+    if i == j:
+        return Mul_ones((i,))
+    i, j = sorted((i, j))
+
+    def init(n):
+        n.i, n.j, n.free = i, j, (i, j)
+
+    return _intern(Delta, (i, j), init)
+
+
+def Mul_ones(out) -> Node:
+    """The all-ones tensor over ``out`` (a number 1 when out is empty)."""
+    return const(1.0, out)
+
+
+def const(value: float, out=()) -> Node:
+    out = tuple(sorted(unique(out)))
+    if not out:
+        return num(value)
+    factors = () if value == 1.0 else (num(value),)
+    return _make_mul(factors, out)
+
+
+def zero(out=()) -> Node:
+    return const(0.0, out)
+
+
+def is_zero(node: Node) -> bool:
+    if isinstance(node, Num):
+        return node.value == 0.0
+    return isinstance(node, Mul) and len(node.factors) == 1 and node.factors[0] is ZERO
+
+
+def const_value(node: Node):
+    """The number a constant (possibly broadcast) node stands for, else None."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Mul) and all(isinstance(f, Num) for f in node.factors):
+        return math.prod(f.value for f in node.factors)
+    return None
+
+
+def _make_mul(factors: tuple, out: tuple) -> Mul:
+    def init(n):
+        n.factors, n.out, n.free = factors, out, out
+
+    return _intern(Mul, (factors, out), init)
+
+
+# -- renaming ------------------------------------------------------------------------------------
+
+def rename(node: Node, mapping: dict) -> Node:
+    """Rename free indices simultaneously (bound ones are renamed apart when a target collides)."""
+    mapping = {k: v for k, v in mapping.items() if k != v and k in node.free}
+    if not mapping:
+        return node
+    return _rename(node, mapping)
+
+
+def _rename(node: Node, m: dict) -> Node:
+    r = lambda ix: m.get(ix, ix)  # noqa: E731
+    match node:
+        case Var():
+            return var(node.name, tuple(r(i) for i in node.idx), node.sym)
+        case Delta():
+            return delta(r(node.i), r(node.j))
+        case Mul():
+            out = node.out
+            inner = {k: v for k, v in m.items() if k in out}
+            targets = {v.name for v in inner.values()}
+            bound = {i for f in node.factors for i in f.free if i not in out}
+            for b in bound:
+                if b.name in targets:
+                    inner[b] = fresh(b.dim)
+            return mul([rename(f, inner) for f in node.factors], tuple(r(i) for i in out))
+        case Add():
+            return add([rename(t, m) for t in node.terms])
+        case Elem():
+            return elem(node.func, rename(node.arg, m))
+        case Pow():
+            return power(rename(node.base, m), rename(node.exp, m))
+        case MatFun():
+            return matfun(node.func, node.arg, node.r, node.c, tuple(r(i) for i in node.out))
+        case Stack():
+            return stack([rename(e, m) for e in node.entries], tuple(r(i) for i in node.axes))
+    return node
+
+
+# -- products ------------------------------------------------------------------------------------
+
+def _bound_of(node: Mul) -> set:
+    return {i for f in node.factors for i in f.free if i not in node.out}
+
+
+def mul(factors, out=()) -> Node:
+    """Σ over the factors' indices not in ``out`` of the product of the factors."""
+    out = unique(out)
+    coef = 1.0
+    fs: list[Node] = []
+    needed: set = set()
+    stack_ = list(factors)[::-1]
+    while stack_:
+        f = stack_.pop()
+        needed.update(f.free)
+        if isinstance(f, Num):
+            coef *= f.value
+        elif isinstance(f, Mul):
+            ren = {b: fresh(b.dim) for b in _bound_of(f)}
+            for g in reversed(f.factors):
+                stack_.append(rename(g, ren) if ren else g)
+        else:
+            fs.append(f)
+    if coef == 0.0 or any(is_zero(f) for f in fs):
+        return zero(out)
+    outset = set(out)
+
+    # δ elimination: a δ with a summed index renames that index away.
+    changed = True
+    while changed:
+        changed = False
+        for k, f in enumerate(fs):
+            if not isinstance(f, Delta):
+                continue
+            i, j = f.i, f.j
+            if i not in outset:
+                old, new = i, j
+            elif j not in outset:
+                old, new = j, i
+            else:
+                continue
+            rest = fs[:k] + fs[k + 1 :]
+            fs = [rename(g, {old: new}) for g in rest]
+            needed.discard(old)
+            needed.add(new)
+            changed = True
+            break
+    carried = {i for f in fs for i in f.free}
+    # Σ_i over an index that no factor carries: the size of its dimension.
+    for ix in sorted(needed - outset - carried):
+        if isinstance(ix.dim, int):
+            coef *= ix.dim
+        else:
+            fs.append(size(ix.dim))
+    # A renaming may have produced numbers or products: normalise once more if so.
+    if any(isinstance(f, (Num, Mul)) for f in fs):
+        return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
+    fs = _merge_powers(fs, outset)
+    if any(isinstance(f, (Num, Mul)) for f in fs):
+        return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
+    return _canonical_mul(coef, fs, out)
+
+
+def _merge_powers(fs: list, outset: set) -> list:
+    """x_i x_i with i free → x_i²; t·t → t²; a^p · a → a^(p+1) (elementwise factors only)."""
+    groups: dict = {}
+    order = []
+    rest = []
+    for f in fs:
+        if not set(f.free) <= outset or isinstance(f, (Delta, Size)):
+            rest.append(f)
+            continue
+        if isinstance(f, Pow) and isinstance(f.exp, Num):
+            base, e = f.base, f.exp.value
+        else:
+            base, e = f, 1.0
+        if base not in groups:
+            order.append(base)
+            groups[base] = 0.0
+        groups[base] += e
+    if len(order) + len(rest) == len(fs):  # no base occurred twice: nothing to merge
+        return fs
+    merged = [power(b, num(groups[b])) for b in order]
+    return merged + rest
+
+
+def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
+    outset = set(out)
+    out_sorted = tuple(sorted(out))
+    if not fs:
+        return const(coef, out_sorted)
+    if len(fs) == 1 and coef == 1.0 and set(fs[0].free) == outset:
+        return fs[0]
+
+    def prekey(f):
+        return (f.sig, tuple((0, i.name) if i in outset else (1, "") for i in f.free))
+
+    fs = sorted(fs, key=prekey)
+    groups = [list(g) for _, g in itertools.groupby(fs, key=prekey)]
+
+    def encode(order):
+        names: dict = {}
+        enc = []
+        for f in order:
+            e = []
+            for i in f.free:
+                if i in outset:
+                    e.append((0, i.name))
+                else:
+                    names.setdefault(i, len(names))
+                    e.append((1, str(names[i])))
+            enc.append((f.sig, tuple(e)))
+        return tuple(enc), names
+
+    n_perm = math.prod(math.factorial(len(g)) for g in groups)
+    if n_perm == 1 or n_perm > MAX_TIE_PERMUTATIONS:
+        best_order = fs
+        _, names = encode(fs)
+    else:
+        best = None
+        for combo in itertools.product(*(itertools.permutations(g) for g in groups)):
+            order = [f for g in combo for f in g]
+            e, names_ = encode(order)
+            if best is None or e < best[0]:
+                best = (e, order, names_)
+        _, best_order, names = best
+    taken = {i.name for i in out}
+    canon: dict = {}
+    k = 0
+    for ix, _ in sorted(names.items(), key=lambda kv: kv[1]):
+        while f"_{k}" in taken:
+            k += 1
+        canon[ix] = Index(f"_{k}", ix.dim)
+        k += 1
+    # A bound index that already has its canonical name needs no renaming; rename the rest at once.
+    renamed = tuple(rename(f, canon) for f in best_order)
+    factors = ((num(coef),) if coef != 1.0 else ()) + renamed
+    return _make_mul(factors, out_sorted)
+
+
+# -- sums ------------------------------------------------------------------------------------------
+
+def _split_coef(t: Node) -> tuple[float, Node]:
+    if isinstance(t, Num):
+        return t.value, ONE
+    if isinstance(t, Mul) and t.factors and isinstance(t.factors[0], Num):
+        return t.factors[0].value, mul(list(t.factors[1:]), t.out)
+    return 1.0, t
+
+
+def add(terms) -> Node:
+    flat: list[Node] = []
+    for t in terms:
+        if isinstance(t, Add):
+            flat.extend(t.terms)
+        else:
+            flat.append(t)
+    if not flat:
+        raise ValueError("add() of no terms")
+    free = flat[0].free
+    fset = set(free)
+    for t in flat:
+        if set(t.free) != fset:
+            raise ValueError(f"add(): terms with different free indices {t.free} and {free}")
+    coefs: dict = {}
+    order = []
+    for t in flat:
+        if is_zero(t):
+            continue
+        c, rest = _split_coef(t)
+        if rest not in coefs:
+            coefs[rest] = 0.0
+            order.append(rest)
+        coefs[rest] += c
+    parts = [(coefs[r], r) for r in order if coefs[r] != 0.0]
+    if not parts:
+        return zero(free)
+    built = [(r if c == 1.0 else _scale(c, r)) for c, r in parts]
+    if len(built) == 1:
+        return built[0]
+    built.sort(key=lambda t: (_split_coef(t)[1].sig, tuple(i.name for i in t.free), _split_coef(t)[0]))
+
+    def init(n):
+        n.terms, n.free = tuple(built), built[0].free
+
+    return _intern(Add, (tuple(built),), init)
+
+
+def _scale(c: float, t: Node) -> Node:
+    return mul([num(c), t], t.free)
+
+
+def neg(t: Node) -> Node:
+    return mul([num(-1.0), t], t.free)
+
+
+def sub(a: Node, b: Node) -> Node:
+    return add([a, neg(b)])
+
+
+# -- elementwise ------------------------------------------------------------------------------------
+
+def elem(func: str, arg: Node) -> Node:
+    v = const_value(arg)
+    if v is not None:
+        from ..functions import lookup
+
+        with np.errstate(all="ignore"):
+            value = float(lookup(func).numpy(np.array([[v]]))[0, 0])
+        if math.isfinite(value):
+            return const(value, arg.free)
+
+    def init(n):
+        n.func, n.arg, n.free = func, arg, arg.free
+
+    return _intern(Elem, (func, arg), init)
+
+
+def power(base: Node, exp: Node) -> Node:
+    e = const_value(exp) if not exp.free else None
+    if e is not None:
+        if e == 0.0:
+            return const(1.0, base.free)
+        if e == 1.0:
+            return base
+        b = const_value(base)
+        if b is not None and (b > 0 or float(e).is_integer()) and not (b == 0 and e < 0):
+            return const(b ** e, base.free)
+        if isinstance(base, Pow) and isinstance(base.exp, Num) and float(e).is_integer():
+            return power(base.base, num(base.exp.value * e))
+        exp = num(e)
+    free = unique(base.free + exp.free)
+
+    def init(n):
+        n.base, n.exp, n.free = base, exp, free
+
+    return _intern(Pow, (base, exp), init)
+
+
+# -- matrix functions and stacks ---------------------------------------------------------------------
+
+R_BOUND = "_r"
+C_BOUND = "_c"
+
+
+def matfun(func: str, arg: Node, r: Index, c: Index, out: tuple = ()) -> Node:
+    """``inv`` (out = two indices), ``det`` / ``logdet`` (out = ()), of arg as a matrix r × c."""
+    rb, cb = Index(R_BOUND, r.dim), Index(C_BOUND, c.dim)
+    if (r, c) != (rb, cb):
+        # Move the arg's row/column indices to the canonical bound names; first move anything
+        # already called _r/_c out of the way (it cannot be: arg's only free indices are r, c).
+        arg = rename(arg, {r: rb, c: cb})
+    out = tuple(out)
+    free = unique(out)
+
+    def init(n):
+        n.func, n.arg, n.r, n.c, n.out, n.free = func, arg, rb, cb, out, free
+
+    return _intern(MatFun, (func, arg, out), init)
+
+
+def stack(entries, axes: tuple) -> Node:
+    entries = tuple(entries)
+    if all(is_zero(e) for e in entries):
+        return zero(unique(entries[0].free + tuple(axes)))
+    axes = tuple(axes)
+    free = unique(entries[0].free + axes)
+
+    def init(n):
+        n.entries, n.axes, n.free = entries, axes, free
+
+    return _intern(Stack, (entries, axes), init)
+
+
+def transpose_roles(node: Node, a: Index, b: Index) -> Node:
+    """Swap two free indices' names (A_ij → A_ji)."""
+    return rename(node, {a: b, b: a})
+
+
+__all__ = ["num", "var", "delta", "mul", "add", "elem", "power", "matfun", "stack", "rename", "fresh",
+           "zero", "const", "is_zero", "neg", "sub", "size", "ONE", "ZERO", "Index", "const_value"]
+
+
+def count_nodes(node: Node) -> int:
+    """Distinct nodes in the DAG (shared subterms once)."""
+    seen = set()
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        todo.extend(n.children())
+    return len(seen)
+
+
+_ = Counter  # (kept for rule statistics in later passes)

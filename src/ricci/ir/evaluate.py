@@ -1,0 +1,122 @@
+"""Evaluate IR nodes with NumPy: each node's value is an array with axes in ``node.free`` order.
+
+Products are ``einsum`` calls with an optimised contraction path; shared subterms are computed
+once (memo by node).  This is the reference evaluator of every derivative.
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from ..functions import lookup
+from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+
+_LETTERS = string.ascii_letters
+
+
+class IREvaluator:
+    def __init__(self, values: dict, sizes: dict):
+        #: values: variable name → ndarray (0-d, 1-d or 2-d)
+        self.values = values
+        self.sizes = sizes
+        self.memo: dict[int, np.ndarray] = {}
+        self._keep: list = []
+
+    def dim(self, d) -> int:
+        return d if isinstance(d, int) else self.sizes[d]
+
+    def shape_of(self, free) -> tuple:
+        return tuple(self.dim(i.dim) for i in free)
+
+    def value(self, node: Node, order: tuple | None = None) -> np.ndarray:
+        """The value with axes in ``order`` (default: node.free)."""
+        arr = self._value(node)
+        if order is not None and tuple(order) != node.free:
+            arr = np.transpose(arr, [node.free.index(i) for i in order])
+        return arr
+
+    def _value(self, node: Node) -> np.ndarray:
+        key = id(node)
+        got = self.memo.get(key)
+        if got is not None:
+            return got
+        arr = self._compute(node)
+        self.memo[key] = arr
+        self._keep.append(node)
+        return arr
+
+    def _einsum(self, operands: list[tuple[np.ndarray, tuple]], out: tuple) -> np.ndarray:
+        letters: dict[Index, str] = {}
+
+        def sub(idx):
+            return "".join(letters.setdefault(i, _LETTERS[len(letters)]) for i in idx)
+
+        specs = [sub(idx) for _, idx in operands]
+        out_spec = sub(out)
+        arrays = [a for a, _ in operands]
+        # Indices of out that no operand carries broadcast: multiply by ones over them.
+        missing = [i for i in out if not any(i in idx for _, idx in operands)]
+        if missing:
+            arrays.append(np.ones(self.shape_of(tuple(missing))))
+            specs.append(sub(tuple(missing)))
+        if not arrays:
+            return np.ones(self.shape_of(out))
+        expr = ",".join(specs) + "->" + out_spec
+        return np.einsum(expr, *arrays, optimize=len(arrays) > 2)
+
+    def _compute(self, node: Node) -> np.ndarray:
+        match node:
+            case Num():
+                return np.asarray(node.value, dtype=float)
+            case Size():
+                return np.asarray(float(self.dim(node.dim)))
+            case Var():
+                arr = np.asarray(self.values[node.name], dtype=float)
+                if len(set(node.idx)) != len(node.idx):
+                    return self._einsum([(arr, node.idx)], node.free)
+                return arr
+            case Delta():
+                return np.eye(self.dim(node.i.dim))
+            case Mul():
+                return self._einsum([(self._value(f), f.free) for f in node.factors], node.out)
+            case Add():
+                total = self.value(node.terms[0], node.free).copy()
+                for t in node.terms[1:]:
+                    total += self.value(t, node.free)
+                return total
+            case Elem():
+                fn = lookup(node.func)
+                return np.asarray(fn.numpy(self._value(node.arg)), dtype=float)
+            case Pow():
+                free = node.free
+                b = self._aligned(node.base, free)
+                e = self._aligned(node.exp, free)
+                return np.power(b, e)
+            case MatFun():
+                a = self.value(node.arg, (node.r, node.c))
+                if node.func == "inv":
+                    m = np.linalg.inv(a)
+                    return self._einsum([(m, node.out)], node.free)
+                if node.func == "det":
+                    return np.asarray(np.linalg.det(a))
+                sign, logabs = np.linalg.slogdet(a)
+                return np.asarray(logabs if sign > 0 else np.nan)
+            case Stack():
+                inner = node.entries[0].free
+                parts = [self.value(e, inner) for e in node.entries]
+                arr = np.stack(parts, axis=-1)  # inner..., flat
+                arr = arr.reshape(arr.shape[:-1] + tuple(self.dim(a.dim) for a in node.axes))
+                return self._einsum([(arr, inner + node.axes)], node.free)
+        raise TypeError(node)  # pragma: no cover
+
+    def _aligned(self, node: Node, free: tuple) -> np.ndarray:
+        """node's value broadcast to axes ``free`` (node.free ⊆ free)."""
+        arr = self._value(node)
+        if not node.free:
+            return arr
+        order = [i for i in free if i in node.free]
+        arr = np.transpose(arr, [node.free.index(i) for i in order])
+        shape = [self.dim(i.dim) if i in node.free else 1 for i in free]
+        return arr.reshape(shape)

@@ -1,0 +1,217 @@
+"""The tensor IR: expressions in index notation (Ricci calculus), immutable and hash-consed.
+
+Every node is a tensor whose entries are named by its **free indices** (``node.free``, a tuple
+of :class:`Index`; the order is only a convention for evaluation, meaning goes by name).  An
+index occurring twice in one index list means a diagonal (``X_ii``).
+
+Nodes are created only through the smart constructors of :mod:`ricci.ir.build`, which keep
+them in normal form (flattened, constants folded, δ eliminated, bound indices canonically
+named); structurally equal nodes are then one object (hash-consing through a weak table), so
+``a is b`` is equality and shared subterms are shared (CSE for free).
+
+Bound indices live in their own namespace: names starting with ``_``.  Free indices never do,
+so renaming free indices can never capture a bound one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Index:
+    """An index: a name and the dimension it ranges over (a symbol such as "n", or an int)."""
+
+    name: str
+    dim: object
+
+    def __repr__(self) -> str:
+        return f"{self.name}:{self.dim}"
+
+    @property
+    def bound(self) -> bool:
+        return self.name.startswith("_")
+
+
+def unique(indices) -> tuple:
+    """Indices without repeats, first occurrence first."""
+    out = []
+    for i in indices:
+        if i not in out:
+            out.append(i)
+    return tuple(out)
+
+
+_TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+
+
+class Node:
+    """Base of the IR.  Identity is equality (hash-consed); ``sig`` is a structural digest
+    that ignores the names of the node's own free indices (used for canonical orderings)."""
+
+    __slots__ = ("free", "sig", "size", "__weakref__")
+    free: tuple
+    sig: bytes
+    size: int
+
+    def children(self) -> tuple["Node", ...]:
+        return ()
+
+    def _params(self) -> tuple:
+        """The node's non-child data, in a form that can be encoded for its signature."""
+        return ()
+
+    def __repr__(self) -> str:
+        from .show import show
+
+        return show(self)
+
+
+def _intern(cls, key: tuple, init) -> Node:
+    full = (cls,) + key
+    node = _TABLE.get(full)
+    if node is None:
+        node = object.__new__(cls)
+        init(node)
+        _finish(node)
+        _TABLE[full] = node
+    return node
+
+
+def _enc(node: Node, ix: Index):
+    """Encode an index occurrence relative to ``node``: free → its position, bound → its name."""
+    try:
+        return ("F", node.free.index(ix))
+    except ValueError:
+        return ("B", ix.name, str(ix.dim))
+
+
+def _finish(node: Node) -> None:
+    h = hashlib.blake2b(digest_size=10)
+    h.update(type(node).__name__.encode())
+    h.update(repr(node._params_enc()).encode())
+    for c in node.children():
+        h.update(c.sig)
+        h.update(repr(tuple(_enc(node, i) for i in c.free)).encode())
+    node.sig = h.digest()
+    node.size = 1 + sum(c.size for c in node.children())
+
+
+class Num(Node):
+    """A real constant (a scalar: no free indices)."""
+
+    __slots__ = ("value",)
+    value: float
+
+    def _params_enc(self):
+        return (self.value,)
+
+
+class Var(Node):
+    """A variable's entries, ``X_ij``; ``sym`` marks a declared symmetric matrix."""
+
+    __slots__ = ("name", "idx", "sym")
+    name: str
+    idx: tuple
+    sym: bool
+
+    def _params_enc(self):
+        return (self.name, self.sym, tuple(_enc(self, i) for i in self.idx))
+
+
+class Delta(Node):
+    """Kronecker δ_ij (the identity matrix), i ≠ j."""
+
+    __slots__ = ("i", "j")
+
+    def _params_enc(self):
+        return (str(self.i.dim),)
+
+
+class Size(Node):
+    """The size of a dimension as a scalar (what Σ_i 1 or tr(I) leaves)."""
+
+    __slots__ = ("dim",)
+
+    def _params_enc(self):
+        return (str(self.dim),)
+
+
+class Mul(Node):
+    """The one generalised product: Σ over the factors' indices not in ``out`` of Π factors.
+
+    ``factors[0]`` may be a :class:`Num` coefficient.  An index of ``out`` that no factor carries
+    broadcasts (so ``Mul((Num(c),), (i,))`` is the constant vector c·1).
+    """
+
+    __slots__ = ("factors", "out")
+
+    def children(self):
+        return self.factors
+
+    def _params_enc(self):
+        return (tuple(str(i.dim) for i in self.out),)
+
+
+class Add(Node):
+    """A sum of terms with the same free indices."""
+
+    __slots__ = ("terms",)
+
+    def children(self):
+        return self.terms
+
+    def _params_enc(self):
+        return ()
+
+
+class Elem(Node):
+    """An elementwise function applied entry by entry, f(A)_ij = f(A_ij)."""
+
+    __slots__ = ("func", "arg")
+
+    def children(self):
+        return (self.arg,)
+
+    def _params_enc(self):
+        return (self.func,)
+
+
+class Pow(Node):
+    """Elementwise power a^p; free indices are those of a and p together (broadcasting)."""
+
+    __slots__ = ("base", "exp")
+
+    def children(self):
+        return (self.base, self.exp)
+
+    def _params_enc(self):
+        return ()
+
+
+class MatFun(Node):
+    """A matrix function of ``arg`` viewed as a matrix with rows ``r`` and columns ``c``
+    (bound inside): ``inv`` (free ``out``, two indices), ``det`` and ``logdet`` (scalars)."""
+
+    __slots__ = ("func", "arg", "r", "c", "out")
+
+    def children(self):
+        return (self.arg,)
+
+    def _params_enc(self):
+        return (self.func, tuple(_enc(self, i) for i in self.out))
+
+
+class Stack(Node):
+    """Entries laid out along ``axes`` (concrete sizes), row-major: a literal ``[a, b; c, d]``,
+    or the row of partials for ``wrt=[x1, x2]``.  Free indices: the entries' own, then axes."""
+
+    __slots__ = ("entries", "axes")
+
+    def children(self):
+        return self.entries
+
+    def _params_enc(self):
+        return (tuple(_enc(self, i) for i in self.axes),)

@@ -1,0 +1,149 @@
+"""Matrix AST → tensor IR (index notation).
+
+``lower(node, r, c)`` gives the IR of a typed AST node whose row index is named ``r`` and
+column index ``c`` (``None`` for a side of size 1).  A transpose just swaps the names; a matrix
+product introduces one summed index; ``tr`` and ``diag`` reuse one index twice; ``where``
+bindings are inlined, so the chain rule through them is the product rule of the IR, and the
+bound IR is remembered so the printers can name it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .functions import lookup
+from .ir import build as B
+from .ir.nodes import Index, Node
+from .language import ast as A
+from .language.expression import Expression
+from .language.kinds import SYMMETRIC
+
+
+@dataclass
+class Lowered:
+    """The IR of an expression and how its free indices map to its rows and columns."""
+
+    node: Node
+    row: Index | None
+    col: Index | None
+    #: bound name → (IR, row index, col index) of its expression, for printing with ``where``
+    bindings: dict = field(default_factory=dict)
+
+    @property
+    def indices(self) -> tuple:
+        return tuple(i for i in (self.row, self.col) if i is not None)
+
+
+class _Lowerer:
+    def __init__(self, expr: Expression):
+        self.expr = expr
+        self.sym = {n for n, v in expr.variables.items() if v.kind == SYMMETRIC}
+        self.bindings: dict = {}
+
+    def idx(self, d, stem):
+        return None if d == 1 else B.fresh(d, stem)
+
+    def lower(self, node: A.Expr, r: Index | None, c: Index | None, env: dict) -> Node:
+        t = self.expr.type_of(node)
+        out = tuple(i for i in (r, c) if i is not None)
+        match node:
+            case A.Num(value=v):
+                return B.num(v)
+            case A.Name(name=n):
+                if n in env:
+                    ir, br, bc = env[n]
+                    mapping = {k: v for k, v in ((br, r), (bc, c)) if k is not None}
+                    return B.rename(ir, mapping)
+                if n in self.expr.variables:
+                    return B.var(n, out, n in self.sym)
+                return B.delta(r, c)  # eye / I
+            case A.Neg(arg=a):
+                return B.neg(self.lower(a, r, c, env))
+            case A.Transpose(arg=a):
+                return self.lower(a, c, r, env)
+            case A.BinOp(op=op, left=left, right=right):
+                return self._binop(node, op, left, right, r, c, env, out)
+            case A.Call():
+                return self._call(node, r, c, env, out)
+            case A.Literal(rows=rows):
+                entries = [self.lower(e, None, None, env) for row in rows for e in row]
+                return B.stack(entries, out)
+            case A.Where(body=body, bindings=bindings):
+                inner = dict(env)
+                for name, e in bindings:
+                    et = self.expr.type_of(e)
+                    br, bc = self.idx(et.rows, "w"), self.idx(et.cols, "w")
+                    ir = self.lower(e, br, bc, inner)
+                    inner[name] = (ir, br, bc)
+                    self.bindings[name] = (ir, br, bc)
+                return self.lower(body, r, c, inner)
+        raise TypeError(node)  # pragma: no cover
+        _ = t
+
+    def _operand(self, node, r, c, env):
+        """Lower an operand of an elementwise operation, broadcasting a scalar."""
+        t = self.expr.type_of(node)
+        if t.is_scalar:
+            return self.lower(node, None, None, env)
+        return self.lower(node, r, c, env)
+
+    def _binop(self, node, op, left, right, r, c, env, out):
+        lt, rt = self.expr.type_of(left), self.expr.type_of(right)
+        if op in ("+", "-"):
+            a = self._operand(left, r, c, env)
+            b = self._operand(right, r, c, env)
+            a = B.mul([a], out) if set(a.free) != set(out) else a
+            b = B.mul([b], out) if set(b.free) != set(out) else b
+            return B.add([a, b]) if op == "+" else B.sub(a, b)
+        if op == "*":
+            if lt.is_scalar or rt.is_scalar:
+                return B.mul([self._operand(left, r, c, env), self._operand(right, r, c, env)], out)
+            k = self.idx(lt.cols, "s")
+            return B.mul([self.lower(left, r, k, env), self.lower(right, k, c, env)], out)
+        if op == ".*":
+            return B.mul([self._operand(left, r, c, env), self._operand(right, r, c, env)], out)
+        if op in ("/", "./"):
+            den = B.power(self._operand(right, r, c, env), B.num(-1.0))
+            return B.mul([self._operand(left, r, c, env), den], out)
+        if op in ("^", ".^"):
+            return B.power(self._operand(left, r, c, env), self._operand(right, r, c, env))
+        raise TypeError(op)  # pragma: no cover
+
+    def _call(self, node: A.Call, r, c, env, out):
+        f = lookup(node.func)
+        (arg,) = node.args
+        at = self.expr.type_of(arg)
+        if f.family == "elementwise":
+            return B.elem(f.name, self.lower(arg, r, c, env))
+        if f.family == "constant":
+            return B.mul([self.lower(arg, None, None, env)], out)
+        ar, ac = self.idx(at.rows, "i"), self.idx(at.cols, "j")
+        if f.name == "sum":
+            return B.mul([self.lower(arg, ar, ac, env)], ())
+        if f.name == "norm1":
+            return B.mul([B.elem("abs", self.lower(arg, ar, ac, env))], ())
+        if f.name == "norm2":
+            a = self.lower(arg, ar, ac, env)
+            return B.power(B.mul([a, a], ()), B.num(0.5))
+        if f.name == "tr":
+            return B.mul([self.lower(arg, ar, ar, env)], ())
+        if f.name in ("det", "logdet"):
+            return B.matfun(f.name, self.lower(arg, ar, ac, env), ar, ac)
+        if f.name == "inv":
+            return B.matfun("inv", self.lower(arg, ar, ac, env), ar, ac, (r, c))
+        if f.name == "diag":
+            if at.is_col or at.is_row:  # vector → diagonal matrix
+                v = self.lower(arg, r, None, env) if at.is_col else self.lower(arg, None, r, env)
+                return B.mul([v, B.delta(r, c)], (r, c))
+            return self.lower(arg, r, r, env)  # matrix → its diagonal
+        raise TypeError(f.name)  # pragma: no cover
+
+
+def lower(expr: Expression) -> Lowered:
+    """The IR of a typed expression; its rows/columns get fresh indices named i…/j…."""
+    t = expr.type
+    lw = _Lowerer(expr)
+    r = lw.idx(t.rows, "i")
+    c = lw.idx(t.cols, "j")
+    node = lw.lower(expr.tree, r, c, {})
+    return Lowered(node, r, c, lw.bindings)
