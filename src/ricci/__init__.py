@@ -59,3 +59,28 @@ __all__ = [
     "BadValueError",
     "LimitError",
 ]
+
+
+def derivative(expression, wrt, order=1, kinds=None):
+    """∂^order f/∂wrt^order, symbolically; see :class:`ricci.derivation.Derivative`."""
+    from .derivation import derivative as _derivative
+
+    return _derivative(expression, wrt, order, kinds)
+
+
+def gradient(expression, wrt, kinds=None):
+    """The first derivative of a scalar function (a row vector for a vector ``wrt``)."""
+    return derivative(expression, wrt, 1, kinds)
+
+
+def jacobian(expression, wrt, kinds=None):
+    """The first derivative of a vector-valued function, J[i, j] = ∂f_i/∂x_j."""
+    return derivative(expression, wrt, 1, kinds)
+
+
+def hessian(expression, wrt, kinds=None):
+    """The second derivative of a scalar function."""
+    return derivative(expression, wrt, 2, kinds)
+
+
+__all__ += ["derivative", "gradient", "jacobian", "hessian"]

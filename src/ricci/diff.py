@@ -22,8 +22,9 @@ from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size
 
 
 class _Diff:
-    def __init__(self, name: str, K: tuple[Index, ...]):
+    def __init__(self, name: str, K: tuple[Index, ...], bindings: dict | None = None):
         self.name = name
+        self.bindings = bindings or {}
         self.K = tuple(K)
         self.memo: dict[int, Node] = {}
         self._keep: list = []
@@ -51,7 +52,13 @@ def d_constant(D: _Diff, node: Node) -> Node:
 
 
 def d_var(D: _Diff, node: Var) -> Node:
-    """∂X_ij/∂X_kl = δ_ik δ_jl (any other variable: 0); a repeated index X_ii gives δ_ik δ_il."""
+    """∂X_ij/∂X_kl = δ_ik δ_jl (any other variable: 0); a repeated index X_ii gives δ_ik δ_il.
+    A name bound by ``where`` (x = g(t)) contributes its expression's derivative: the chain rule."""
+    if node.name in D.bindings:
+        ir, br, bc = D.bindings[node.name]
+        d_ir = D(ir)
+        mapping = {k: v for k, v in zip([i for i in (br, bc) if i is not None], node.idx)}
+        return B.rename(d_ir, mapping)
     if node.name != D.name:
         return D.zero(node)
     return B.mul([B.delta(i, k) for i, k in zip(node.idx, D.K)], D.out(node))
@@ -180,11 +187,11 @@ def _lift_full(t: Node, arg: Node) -> Node:
 
 # -- entry points ------------------------------------------------------------------------------------
 
-def differentiate(node: Node, name: str, K: tuple[Index, ...]) -> Node:
+def differentiate(node: Node, name: str, K: tuple[Index, ...], bindings: dict | None = None) -> Node:
     """∂node/∂(variable ``name`` with indices K); free indices: node.free + K."""
-    return _Diff(name, K)(node)
+    return _Diff(name, K, bindings)(node)
 
 
-def differentiate_list(node: Node, names: list[str], axis: Index) -> Node:
+def differentiate_list(node: Node, names: list[str], axis: Index, bindings: dict | None = None) -> Node:
     """The row of partials ∂node/∂(x1, x2, …) for scalar names: a stack along ``axis``."""
-    return B.stack([_Diff(n, ())(node) for n in names], (axis,))
+    return B.stack([_Diff(n, (), bindings)(node) for n in names], (axis,))

@@ -3,8 +3,9 @@
 ``lower(node, r, c)`` gives the IR of a typed AST node whose row index is named ``r`` and
 column index ``c`` (``None`` for a side of size 1).  A transpose just swaps the names; a matrix
 product introduces one summed index; ``tr`` and ``diag`` reuse one index twice; ``where``
-bindings are inlined, so the chain rule through them is the product rule of the IR, and the
-bound IR is remembered so the printers can name it again.
+bound names stay names (variables of the IR whose expressions are kept beside it), so that
+the chain rule through them is the lecture's ∂f/∂x · ∂x/∂t and the answer can say
+``where x1 = …``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class Lowered:
     node: Node
     row: Index | None
     col: Index | None
-    #: bound name → (IR, row index, col index) of its expression, for printing with ``where``
+    #: bound name → (IR, row index, col index) of its expression, in binding order.  In the IR a
+    #: bound name is a variable; differentiation and evaluation look its expression up here.
     bindings: dict = field(default_factory=dict)
 
     @property
@@ -51,9 +53,9 @@ class _Lowerer:
                 return B.num(v)
             case A.Name(name=n):
                 if n in env:
-                    ir, br, bc = env[n]
-                    mapping = {k: v for k, v in ((br, r), (bc, c)) if k is not None}
-                    return B.rename(ir, mapping)
+                    # A bound name stays a name in the IR (the chain rule runs through it
+                    # explicitly, as in the lecture); its expression is in self.bindings.
+                    return B.var(n, out)
                 if n in self.expr.variables:
                     return B.var(n, out, n in self.sym)
                 return B.delta(r, c)  # eye / I
@@ -74,7 +76,7 @@ class _Lowerer:
                     et = self.expr.type_of(e)
                     br, bc = self.idx(et.rows, "w"), self.idx(et.cols, "w")
                     ir = self.lower(e, br, bc, inner)
-                    inner[name] = (ir, br, bc)
+                    inner[name] = True
                     self.bindings[name] = (ir, br, bc)
                 return self.lower(body, r, c, inner)
         raise TypeError(node)  # pragma: no cover

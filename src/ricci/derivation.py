@@ -109,7 +109,10 @@ class Derivative:
             natural[n] = a.reshape(()) if v.kind == SCALAR else (a.reshape(-1) if v.kind == "vector" else a)
         with np.errstate(all="ignore"):
             try:
-                arr = IREvaluator(natural, sizes).value(self.node, self.out)
+                ev = IREvaluator(natural, sizes)
+                for name, (ir, br, bc) in self.lowered.bindings.items():
+                    natural[name] = ev.value(ir, tuple(i for i in (br, bc) if i is not None))
+                arr = ev.value(self.node, self.out)
             except KeyError as e:
                 raise BadValueError(f"the size {e.args[0]} is not fixed by any value") from None
             except np.linalg.LinAlgError:
@@ -186,13 +189,13 @@ def derivative(expression, wrt, order: int = 1, kinds: dict | None = None) -> De
         wrt_shape = (len(wrt),)
         for _ in range(order):
             axis = B.fresh(len(wrt), "k")
-            node = differentiate_list(node, wrt, axis)
+            node = differentiate_list(node, wrt, axis, lw.bindings)
             out = out + (axis,)
     else:
         wrt_shape = expr.variables[wrt].dims
         for _ in range(order):
             K = tuple(B.fresh(d, "k") for d in wrt_shape)
-            node = differentiate(node, wrt, K)
+            node = differentiate(node, wrt, K, lw.bindings)
             out = out + K
     return Derivative(expr, wrt, order, lw, node, out, wrt_shape)
 

@@ -1,0 +1,132 @@
+"""Index notation for tensors (orders ≥ 3, or anything with no matrix form).
+
+The derivative's free indices get lecture-style names (i, j for the function, k, l for the
+variable, then p, q, …); summed indices get a, b, c, ….  Text uses ``δ_ij x_k``; LaTeX uses
+``\\delta_{ij} x_{k}`` and ``\\sum_{a}``.
+"""
+
+from __future__ import annotations
+
+from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from .text import format_number
+
+_FREE_NAMES = "ijklpqrsuvw"
+_SUM_NAMES = "abcdefgh"
+
+
+def _names(node: Node, out: tuple, d) -> dict:
+    """Lecture-style names: f_i by A_jk (Example 3); K_pq by R_ij (Example 4)."""
+    taken = set(d.expression.variables) if d is not None else set()
+    n_f = len(d.expression.shape) if d is not None else 0
+    first = "pq" if n_f == 2 else ""
+    order = first + "".join(c for c in _FREE_NAMES if c not in first)
+    pool = [c for c in order if c not in taken] + [f"i{k}" for k in range(1, 50)]
+    return {ix: pool[k] for k, ix in enumerate(out)}
+
+
+class _Printer:
+    def __init__(self, names: dict, latex: bool):
+        self.names = dict(names)
+        self.latex = latex
+        self.sum_count = 0
+
+    def ix(self, idx) -> str:
+        parts = [self.names.get(i, i.name) for i in idx]
+        if not parts:
+            return ""
+        if self.latex:
+            return "_{" + "".join(parts) + "}" if all(len(p) == 1 for p in parts) else "_{" + ",".join(parts) + "}"
+        return "_" + ("".join(parts) if all(len(p) == 1 for p in parts) else "(" + ",".join(parts) + ")")
+
+    def show(self, n: Node) -> str:
+        match n:
+            case Num(value=v):
+                return format_number(v)
+            case Size(dim=dm):
+                return str(dm)
+            case Var(name=name, idx=idx):
+                return name + self.ix(idx)
+            case Delta(i=i, j=j):
+                return ("\\delta" if self.latex else "δ") + self.ix((i, j))
+            case Mul(factors=fs, out=out):
+                summed = []
+                for f in fs:
+                    for i in f.free:
+                        if i not in out and i not in self.names and i not in summed:
+                            summed.append(i)
+                for i in summed:
+                    self.names[i] = _SUM_NAMES[self.sum_count % len(_SUM_NAMES)] + (
+                        str(self.sum_count // len(_SUM_NAMES)) if self.sum_count >= len(_SUM_NAMES) else "")
+                    self.sum_count += 1
+                parts = []
+                for f in fs:
+                    s = self.show(f)
+                    parts.append(f"({s})" if isinstance(f, Add) else s)
+                if parts and parts[0] == "-1":
+                    parts = ["-" + (parts[1] if len(parts) > 1 else "1")] + parts[2:]
+                body = (" " if self.latex else " ").join(parts) if parts else "1"
+                if summed:
+                    sub = "".join(self.names[i] for i in summed)
+                    return (f"\\sum_{{{sub}}} " if self.latex else f"Σ_{sub} ") + body
+                return body
+            case Add(terms=ts):
+                out = self.show(ts[0])
+                for t in ts[1:]:
+                    s = self.show(t)
+                    out += (" - " + s[1:]) if s.startswith("-") else (" + " + s)
+                return out
+            case Elem(func=f, arg=a):
+                fn = f"\\operatorname{{{f}}}" if self.latex else f
+                return f"{fn}({self.show(a)})"
+            case Pow(base=b, exp=e):
+                bs = self.show(b)
+                if not isinstance(b, (Var, Num)):
+                    bs = f"({bs})"
+                es = self.show(e)
+                return f"{bs}^{{{es}}}" if self.latex else f"{bs}^{es if isinstance(e, (Num, Var)) else '(' + es + ')'}"
+            case MatFun(func=f, arg=a, r=r, c=c, out=o):
+                self.names.setdefault(r, "·")
+                self.names.setdefault(c, "·")
+                inner = self.show(a)
+                if f == "inv":
+                    return (f"\\left({inner}\\right)^{{-1}}" if self.latex else f"inv({inner})") + self.ix(o)
+                return f"\\{f}({inner})" if self.latex and f == "det" else f"{f}({inner})"
+            case Stack(entries=es, axes=ax):
+                return "[" + ", ".join(self.show(e) for e in es) + "]" + self.ix(ax)
+        return repr(n)
+
+
+def _lhs(p: _Printer, out: tuple, d, latex: bool) -> str:
+    if d is None:
+        return "D" + p.ix(out)
+    n_f = len(d.expression.shape)
+    f_ix, rest = out[:n_f], out[n_f:]
+    order = d.order
+    per = len(rest) // order if order else 0
+    wrt = d.wrt if isinstance(d.wrt, str) else "x"
+    parts = [rest[k * per:(k + 1) * per] for k in range(order)]
+    if latex:
+        num = r"\partial" + (f"^{{{order}}}" if order > 1 else "") + " f" + p.ix(f_ix)
+        den = " ".join(r"\partial " + _latex_name(wrt) + p.ix(q) for q in parts)
+        return rf"\frac{{{num}}}{{{den}}}"
+    num = "∂" + (f"^{order}" if order > 1 else "") + "f" + p.ix(f_ix)
+    den = "".join("∂" + wrt + p.ix(q) for q in parts)
+    return f"{num}/{den}"
+
+
+def _latex_name(name: str) -> str:
+    from .latex import name_latex
+
+    return name_latex(name)
+
+
+def index_text(node: Node, out: tuple, d=None) -> str:
+    p = _Printer(_names(node, out, d), latex=False)
+    body = p.show(node)
+    return f"{_lhs(p, out, d, False)} = {body}"
+
+
+def index_latex(node: Node, out: tuple, d=None) -> str:
+    p = _Printer(_names(node, out, d), latex=True)
+    body = p.show(node)
+    return f"{_lhs(p, out, d, True)} = {body}"

@@ -1,0 +1,91 @@
+"""Matrix AST → LaTeX, in the lecture's notation (``^\\top``, ``\\operatorname{tr}``, ``\\odot``)."""
+
+from __future__ import annotations
+
+import re
+
+from ..language import ast as A
+from .text import ATOM, POSTFIX, POWER, PRODUCT, SUM, UNARY, format_number, level
+
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+         "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+         "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
+
+_FUNC = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
+         "arcsin": r"\arcsin", "arccos": r"\arccos", "arctan": r"\arctan", "det": r"\det",
+         "logdet": r"\log\det", "tr": r"\operatorname{tr}", "diag": r"\operatorname{diag}",
+         "sum": r"\operatorname{sum}", "sigmoid": r"\sigma", "relu": r"\operatorname{relu}",
+         "abs": r"\operatorname{abs}", "sign": r"\operatorname{sign}", "step": r"\operatorname{step}"}
+
+
+def name_latex(name: str) -> str:
+    if name in ("eye", "I"):
+        return "I"
+    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
+    base, sub = (m.group(1), m.group(2)) if m else (name, None)
+    if "_" in base:
+        base, sub2 = base.split("_", 1)
+        sub = sub2 + (sub or "")
+    b = "\\" + base if base in GREEK else (base if len(base) == 1 else rf"\mathrm{{{base}}}")
+    return f"{b}_{{{sub}}}" if sub else b
+
+
+def _wrap(node: A.Expr, ok: bool) -> str:
+    s = ast_to_latex(node)
+    return s if ok else rf"\left({s}\right)"
+
+
+def ast_to_latex(node: A.Expr) -> str:
+    match node:
+        case A.Num(value=v):
+            return format_number(v)
+        case A.Name(name=n):
+            return name_latex(n)
+        case A.Transpose(arg=a):
+            return _wrap(a, level(a) >= POSTFIX) + r"^\top"
+        case A.Neg(arg=a):
+            return "-" + _wrap(a, level(a) > UNARY)
+        case A.Call(func=f, args=(a,)):
+            inner = ast_to_latex(a)
+            if f == "inv":
+                return _wrap(a, level(a) >= POSTFIX) + "^{-1}"
+            if f == "norm2":
+                return rf"\left\lVert {inner} \right\rVert_2"
+            if f == "norm1":
+                return rf"\left\lVert {inner} \right\rVert_1"
+            if f == "sqrt":
+                return rf"\sqrt{{{inner}}}"
+            if f == "vector":
+                return (inner + r"\,") * (inner != "1") + r"\mathbf{1}"
+            if f == "matrix":
+                return (inner + r"\,") * (inner != "1") + r"\mathbf{1}\mathbf{1}^\top"
+            head = _FUNC.get(f) or r"\operatorname{" + f + "}"
+            return head + r"\left(" + inner + r"\right)"
+        case A.Literal(rows=rows):
+            body = r" \\ ".join(" & ".join(ast_to_latex(e) for e in row) for row in rows)
+            return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+        case A.BinOp(op=op, left=l, right=r):
+            if op == "/":
+                return rf"\frac{{{ast_to_latex(l)}}}{{{ast_to_latex(r)}}}"
+            if op in ("^", ".^"):
+                base = _wrap(l, level(l) >= POSTFIX)
+                hat = r"{\circ " + ast_to_latex(r) + "}" if op == ".^" else "{" + ast_to_latex(r) + "}"
+                return f"{base}^{hat}"
+            p = {"+": SUM, "-": SUM}.get(op, PRODUCT)
+            left = _wrap(l, level(l) >= p)
+            right = _wrap(r, level(r) > p and level(r) != UNARY)
+            if op in ("+", "-"):
+                return f"{left} {op} {right}"
+            if op == ".*":
+                return rf"{left} \odot {right}"
+            if op == "./":
+                return rf"{left} \oslash {right}"
+            sep = r" \cdot " if right[:1].isdigit() or (left[-1:].isdigit() and right[:1].isdigit()) else " "
+            return f"{left}{sep}{right}"
+        case A.Where(body=b, bindings=bs):
+            binds = ", ".join(f"{name_latex(n)} = {ast_to_latex(e)}" for n, e in bs)
+            return rf"{ast_to_latex(b)} \quad \text{{where }} {binds}"
+    raise TypeError(node)
+
+
+_ = ATOM, POWER

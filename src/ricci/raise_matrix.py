@@ -1,0 +1,394 @@
+"""Index IR → matrix notation ("raising"), then the display forms of a derivative.
+
+A product in index notation is a graph: factors are nodes, indices are edges.  It is raised by
+repeatedly merging two factors (TENSOR_CALCULUS §4):
+
+* a summed index shared by exactly two factors is a **matrix product** (each side transposed so
+  that the index is the left's column and the right's row); a chain that closes on itself is a
+  **trace**; two vectors give an **inner product**;
+* an index shared by more factors, or a free index shared by two, is a **Hadamard** product
+  (``.*`` for equal shapes, ``diag(v)*A`` to scale the rows of A by v);
+* factors sharing nothing multiply as scalars or form an **outer product**.
+
+Each partial result is a matrix-notation AST together with the index that runs along its rows
+and the one along its columns (``None`` for a side of size 1), so orientation is never guessed.
+What cannot be raised (more than two free indices, a sum over a broadcast) falls back to index
+notation.  The matrix-level clean-up (transposes pushed to the leaves, products re-associated,
+common factors pulled out of sums) lives in :mod:`ricci.simplify.matrix`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ir import build as B
+from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from .language import ast as A
+from .simplify.matrix import MatrixForms
+
+
+class NoMatrixForm(Exception):
+    """Raised inside raising when a subterm has no matrix notation."""
+
+
+@dataclass(frozen=True)
+class R:
+    """A raised tensor: ``ast`` whose rows run along ``row`` and columns along ``col``."""
+
+    ast: A.Expr
+    row: Index | None
+    col: Index | None
+
+    @property
+    def indices(self) -> set:
+        return {i for i in (self.row, self.col) if i is not None}
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.row is None and self.col is None
+
+
+class Raiser:
+    def __init__(self, forms: MatrixForms, bindings: dict | None = None):
+        self.m = forms
+        self.bindings = bindings or {}
+        self.memo: dict = {}
+
+    # -- orientation -------------------------------------------------------------------------------
+    def orient(self, r: R, row: Index | None, col: Index | None) -> A.Expr:
+        """The AST whose rows run along ``row`` and columns along ``col``."""
+        if (r.row, r.col) == (row, col):
+            return r.ast
+        if (r.col, r.row) == (row, col):
+            return self.m.T(r.ast)
+        if r.is_scalar and (row is not None or col is not None):
+            raise NoMatrixForm("a scalar where a tensor is needed")
+        raise NoMatrixForm(f"cannot orient {r} as ({row}, {col})")
+
+    def flip(self, r: R) -> R:
+        return R(self.m.T(r.ast), r.col, r.row)
+
+    # -- nodes ---------------------------------------------------------------------------------------
+    def raise_node(self, node: Node) -> R:
+        got = self.memo.get(id(node))
+        if got is None:
+            got = self._raise(node)
+            self.memo[id(node)] = (got, node)
+            return got
+        return got[0]
+
+    def _raise(self, node: Node) -> R:
+        match node:
+            case Num(value=v):
+                return R(self.m.number(v), None, None)
+            case Size():
+                raise NoMatrixForm("a dimension's size")
+            case Var(name=name, idx=idx):
+                if len(idx) == 0:
+                    return R(A.Name(name), None, None)
+                if len(idx) == 1:
+                    return R(A.Name(name), idx[0], None)
+                if idx[0] == idx[1]:
+                    return R(A.Call("diag", (A.Name(name),)), idx[0], None)
+                return R(A.Name(name), idx[0], idx[1])
+            case Delta(i=i, j=j):
+                return R(A.Name("eye"), i, j)
+            case Add():
+                return self._add(node)
+            case Elem(func=f, arg=a):
+                ra = self.raise_node(a)
+                return R(A.Call(f, (ra.ast,)), ra.row, ra.col)
+            case Pow(base=b, exp=e):
+                return self._pow(b, e)
+            case MatFun():
+                return self._matfun(node)
+            case Stack():
+                return self._stack(node)
+            case Mul():
+                return self._mul(node)
+        raise NoMatrixForm(type(node).__name__)
+
+    def _add(self, node: Add) -> R:
+        raised = []
+        for t in node.terms:
+            v = B.const_value(t)
+            # A constant broadcast over the indices (1 + exp(x)): the scalar broadcasts.
+            raised.append(R(self.m.number(v), None, None) if v is not None else self.raise_node(t))
+        # Orientation of the sum: that of its first term with a tensor shape.
+        ref = next((r for r in raised if not r.is_scalar or not node.free), raised[0])
+        terms = []
+        for t, r in zip(node.terms, raised):
+            if set(r.indices) != set(node.free):
+                # A constant broadcast over the indices (x + 1): the scalar broadcasts.
+                if r.is_scalar:
+                    terms.append(r.ast)
+                    continue
+                raise NoMatrixForm("a sum whose terms have different shapes")
+            terms.append(self.orient(r, ref.row, ref.col))
+        return R(self.m.add(terms), ref.row, ref.col)
+
+    def _pow(self, b: Node, e: Node) -> R:
+        if isinstance(e, Num) and e.value in (0.5, -0.5, 1.0, -1.0) and isinstance(b, Mul) and not b.out \
+                and len(b.factors) == 2 and b.factors[0] is b.factors[1] and b.factors[0].free:
+            # (Σ u_i u_i)^(±1/2) is ±norm2(u): the Euclidean / Frobenius norm.
+            ru = self.raise_node(b.factors[0])
+            norm = A.Call("norm2", (ru.ast,))
+            if e.value in (0.5, -0.5):
+                return R(norm if e.value > 0 else self.m.recip(norm), None, None)
+        rb, re_ = self.raise_node(b), self.raise_node(e)
+        if rb.is_scalar and re_.is_scalar:
+            return R(self.m.power(rb.ast, re_.ast, elementwise=False), None, None)
+        ref = rb if not rb.is_scalar else re_
+        left = rb.ast if rb.is_scalar else self.orient(rb, ref.row, ref.col)
+        right = re_.ast if re_.is_scalar else self.orient(re_, ref.row, ref.col)
+        return R(self.m.power(left, right, elementwise=True), ref.row, ref.col)
+
+    def _matfun(self, node: MatFun) -> R:
+        ra = self.raise_node(node.arg)
+        arg = self.orient(ra, node.r, node.c)
+        if node.func in ("det", "logdet"):
+            return R(A.Call(node.func, (arg,)), None, None)
+        p, q = node.out
+        inv = A.Call("inv", (arg,))
+        if p == q:
+            return R(A.Call("diag", (inv,)), p, None)
+        return R(inv, p, q)
+
+    def _stack(self, node: Stack) -> R:
+        raised = [self.raise_node(e) for e in node.entries]
+        if any(not r.is_scalar for r in raised):
+            raise NoMatrixForm("a literal whose entries are tensors")
+        asts = [r.ast for r in raised]
+        if len(node.axes) == 1:
+            return R(A.Literal(tuple((a,) for a in asts)), node.axes[0], None)
+        if len(node.axes) == 2:
+            n_rows, n_cols = node.axes[0].dim, node.axes[1].dim
+            if node.axes[0] == node.axes[1]:
+                raise NoMatrixForm("the diagonal of a literal")
+            rows = tuple(tuple(asts[i * n_cols : (i + 1) * n_cols]) for i in range(n_rows))
+            return R(A.Literal(rows), node.axes[0], node.axes[1])
+        raise NoMatrixForm("a literal of more than two axes")
+
+    # -- products ------------------------------------------------------------------------------------
+    def _mul(self, node: Mul) -> R:
+        out = set(node.out)
+        coef = 1.0
+        items: list[R] = []
+        for f in node.factors:
+            if isinstance(f, Num):
+                coef *= f.value
+            else:
+                items.append(self.raise_node(f))
+        # Indices of out that no factor carries: a broadcast (only a constant can be raised so).
+        carried = set().union(*(r.indices for r in items)) if items else set()
+        if out - carried:
+            if not items and len(out) <= 2:
+                ones = sorted(out)
+                shape = "vector" if len(ones) == 1 else "matrix"
+                return R(A.Call(shape, (self.m.number(coef),)), ones[0], ones[1] if len(ones) > 1 else None)
+            raise NoMatrixForm("a broadcast inside a product")
+        scalars = [r.ast for r in items if r.is_scalar]
+        tensors = [r for r in items if not r.is_scalar]
+        tensors = self._contract(tensors, out)
+        if len(tensors) > 1:
+            raise NoMatrixForm("factors that do not combine into one matrix")
+        if tensors:
+            t = tensors[0]
+            return R(self.m.product(coef, scalars, t.ast), t.row, t.col)
+        return R(self.m.product(coef, scalars, None), None, None)
+
+    def _count(self, items: list[R]) -> dict:
+        c: dict = {}
+        for k, r in enumerate(items):
+            for i in r.indices:
+                c.setdefault(i, []).append(k)
+        return c
+
+    def _contract(self, items: list[R], out: set) -> list[R]:
+        items = list(items)
+        while True:
+            uses = self._count(items)
+            step = self._pick(items, uses, out)
+            if step is None:
+                break
+            kind, ix, a, b = step
+            ra, rb = items[a], items[b] if b is not None else None
+            rest = [r for k, r in enumerate(items) if k not in (a, b)]
+            if kind == "product":
+                merged = self._product(ra, rb, ix, out, uses)
+            elif kind == "hadamard":
+                merged = self._hadamard(ra, rb, ix)
+            elif kind == "sum":
+                merged = self._sum_out(ra, ix)
+            else:  # outer
+                merged = R(self.m.matmul(self.orient(ra, ra.row or ra.col, None),
+                                         self.m.T(self.orient(rb, rb.row or rb.col, None))),
+                           ra.row or ra.col, rb.row or rb.col)
+            items = rest + [merged] if merged is not None else rest
+            # A scalar produced by a contraction joins the others as a factor.
+        return items
+
+    def _pick(self, items, uses, out):
+        # 1. A summed index in exactly two factors whose product stays a matrix: a matrix product.
+        for ix, ks in uses.items():
+            if ix in out or len(ks) != 2:
+                continue
+            a, b = ks
+            if a == b:
+                continue
+            rest = (items[a].indices | items[b].indices) - {ix}
+            if len(rest) <= 2:
+                return ("product", ix, a, b)
+        # 2. An index in three or more factors, or a free index in two: a Hadamard product.
+        for ix, ks in uses.items():
+            if len(ks) >= 3 or (ix in out and len(ks) == 2):
+                pairs = [(a, b) for a in ks for b in ks if a < b and (
+                    items[a].indices <= items[b].indices or items[b].indices <= items[a].indices)]
+                if pairs:
+                    # Vectors with vectors first (y .* e), then a vector scaling a matrix.
+                    pairs.sort(key=lambda p: len(items[p[0]].indices | items[p[1]].indices))
+                    a, b = pairs[0]
+                    return ("hadamard", ix, a, b)
+        # 3. A summed index in one factor only: a sum over it.
+        for ix, ks in uses.items():
+            if ix not in out and len(ks) == 1:
+                return ("sum", ix, ks[0], None)
+        # 4. Two vectors with nothing in common: an outer product.
+        vecs = [k for k, r in enumerate(items) if len(r.indices) == 1]
+        if len(items) == 2 and len(vecs) == 2:
+            return ("outer", None, vecs[0], vecs[1])
+        return None
+
+    def _product(self, ra: R, rb: R, ix: Index, out: set, uses: dict) -> R:
+        # Put the index on the left's columns and the right's rows; prefer keeping the order
+        # (ra left) unless only the other order needs no transposes.
+        def as_left(r):
+            return r if r.col == ix else (self.flip(r) if r.row == ix else None)
+
+        def as_right(r):
+            return r if r.row == ix else (self.flip(r) if r.col == ix else None)
+
+        cost = lambda l, r: (l.ast is not None and 0)  # noqa: E731  (readability is judged below)
+        _ = cost
+        options = []
+        for left, right in ((ra, rb), (rb, ra)):
+            l, r = as_left(left), as_right(right)
+            if l is None or r is None:
+                continue
+            flips = (l is not left) + (r is not right)
+            # A row vector on the left (x'*A) reads best; a lone column on the right (A*x) too.
+            options.append((flips, left is rb, l, r))
+        options.sort(key=lambda o: (o[0], o[1]))
+        _, _, l, r = options[0]
+        ast = self.m.matmul(l.ast, r.ast)
+        row, col = l.row, r.col
+        if row is not None and row == col:
+            # The chain closed on an index: a trace if summed and used nowhere else, else the diagonal.
+            if row in out or len(uses.get(row, ())) > 2:
+                return R(A.Call("diag", (ast,)), row, None)
+            return R(A.Call("tr", (ast,)), None, None)
+        return R(ast, row, col)
+
+    def _hadamard(self, ra: R, rb: R, ix: Index) -> R:
+        big, small = (ra, rb) if len(ra.indices) >= len(rb.indices) else (rb, ra)
+        if big.indices == small.indices:
+            other = self.orient(small, big.row, big.col)
+            return R(self.m.hadamard(big.ast, other), big.row, big.col)
+        # A vector scaling the rows (or columns) of a matrix: diag(v)*A or A*diag(v).
+        v = self.orient(small, small.row or small.col, None)
+        d = A.Call("diag", (v,))
+        k = small.row or small.col
+        if big.row == k:
+            return R(self.m.matmul(d, big.ast), big.row, big.col)
+        if big.col == k:
+            return R(self.m.matmul(big.ast, d), big.row, big.col)
+        raise NoMatrixForm("a Hadamard product across unrelated indices")
+
+    def _sum_out(self, r: R, ix: Index) -> R:
+        if r.indices == {ix}:
+            return R(A.Call("sum", (r.ast,)), None, None)
+        if r.row == ix:  # column sums: 1'*M, a row along the columns
+            return R(self.m.matmul(A.Transpose(A.Call("vector", (A.Num(1.0),))), r.ast), None, r.col)
+        return R(self.m.matmul(r.ast, A.Call("vector", (A.Num(1.0),))), r.row, None)
+
+
+# -- the display of a derivative ---------------------------------------------------------------------
+
+@dataclass
+class Display:
+    text: str
+    latex: str
+    matrix: A.Expr | None
+    index: str
+    orientation_words: str
+
+
+def target_orientation(d) -> tuple:
+    """(row index, column index) of the displayed matrix, or None when it is a tensor."""
+    out = d.out
+    if len(out) == 0:
+        return (None, None)
+    if len(out) == 1:
+        t = d.expression.type
+        if t.is_col and d.lowered.row == out[0]:
+            return (out[0], None)  # a column: f ∈ R^E by a scalar
+        return (None, out[0])  # a row: the gradient of a scalar (lecture: ∇f ∈ R^{1×n})
+    if len(out) == 2:
+        return (out[0], out[1])
+    return None
+
+
+def display(d) -> Display:
+    from .printing.index import index_latex, index_text
+    from .printing.latex import ast_to_latex
+    from .printing.text import to_text
+    from .simplify.symmetry import use_symmetry
+
+    expr = d.expression
+    node = use_symmetry(d.node, expr)
+    forms = MatrixForms(expr)
+    bindings = {n: b for n, b in d.lowered.bindings.items()}
+    target = target_orientation(d)
+    matrix = None
+    if target is not None:
+        try:
+            raiser = Raiser(forms, bindings)
+            r = raiser.raise_node(node)
+            if r.is_scalar and target != (None, None):
+                raise NoMatrixForm("a scalar where a tensor is expected")
+            matrix = raiser.orient(r, *target)
+            matrix = forms.finish(matrix)
+            used = _used_bindings(matrix, bindings)
+            if used:
+                binds = []
+                for name in used:
+                    ir, br, bc = bindings[name]
+                    rb = Raiser(forms, {k: v for k, v in bindings.items() if k != name}).raise_node(ir)
+                    binds.append((name, forms.finish(raiser.orient(rb, br, bc))))
+                matrix = A.Where(matrix, tuple(binds))
+        except NoMatrixForm:
+            matrix = None
+    idx_text = index_text(node, d.out, d)
+    words = _orientation_words(d, target, matrix)
+    if matrix is not None:
+        return Display(to_text(matrix), ast_to_latex(matrix), matrix, idx_text, words)
+    return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
+
+
+def _used_bindings(tree: A.Expr, bindings: dict) -> list[str]:
+    names = {n.name for n in A.walk(tree) if isinstance(n, A.Name)}
+    # Keep the order of the bindings as the user wrote them; include those a used one needs.
+    used = [n for n in bindings if n in names]
+    return used
+
+
+def _orientation_words(d, target, matrix) -> str:
+    if target is None or matrix is None:
+        return " (a tensor, shown in index notation)" if len(d.out) > 2 else ""
+    if target == (None, None):
+        return ""
+    if target[0] is None:
+        return " (a row vector)"
+    if target[1] is None:
+        return " (a column vector)"
+    return " (a matrix)"

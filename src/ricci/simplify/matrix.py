@@ -1,0 +1,370 @@
+"""Matrix-level clean-up of raised answers: the forms a textbook writes.
+
+A product is held as ``coef · scalars · chain`` (scalars commute, the chain of matrices does
+not); a sum as a list of such products.  Building either applies the rules below, so every AST
+the raiser makes is already in display form:
+
+* **transposes to the leaves**: (A*B)' → B'*A', (A + B)' → A' + B', W' → W for a declared
+  symmetric W, s' → s for a scalar, eye' → eye;
+* **products re-associated** into one left-to-right chain, identities dropped (A*eye → A);
+* **like terms collected**, then **common factors pulled out** of sums: a common scalar, a
+  common coefficient, a common leftmost or rightmost matrix (x'*B + x'*B' → x'*(B + B'));
+* **reciprocals as divisions** (x'*norm2(x)^-1 → x'/norm2(x));
+* **terms ordered** as people write them: positive terms first, fewer transposes first,
+  shorter first (B + B', cos(t) - t*sin(t)).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from ..functions import lookup
+from ..language import ast as A
+from ..language.kinds import SYMMETRIC
+from ..printing.text import to_text
+
+S, C, Rw, M = "s", "c", "r", "m"
+
+
+@dataclass
+class Prod:
+    coef: float
+    scalars: list
+    chain: list
+
+    def key(self):
+        return (tuple(sorted(self.scalars, key=_scalar_key)), tuple(self.chain))
+
+
+def _is_recip(a: A.Expr) -> bool:
+    return isinstance(a, A.BinOp) and a.op == "^" and isinstance(a.right, A.Num) and a.right.value == -1.0
+
+
+def _is_leaf(a: A.Expr) -> bool:
+    return isinstance(a, A.Name) or (isinstance(a, A.Transpose) and isinstance(a.arg, A.Name))
+
+
+def _neg_power(a: A.Expr):
+    """s^(-k) → (s, k) for a numeric k > 0, else None."""
+    if isinstance(a, A.BinOp) and a.op == "^":
+        e = a.right
+        if isinstance(e, A.Num) and e.value < 0:
+            return a.left, -e.value
+        if isinstance(e, A.Neg) and isinstance(e.arg, A.Num):
+            return a.left, e.arg.value
+    return None
+
+
+def _scalar_key(a: A.Expr):
+    if isinstance(a, A.Num):
+        rank = 0
+    elif isinstance(a, A.Name):
+        rank = 1
+    elif isinstance(a, A.BinOp) and a.op == "^" and isinstance(a.left, A.Name):
+        rank = 2
+    elif isinstance(a, A.Call):
+        rank = 3
+    elif isinstance(a, A.BinOp) and a.op in ("+", "-"):
+        rank = 5
+    else:
+        rank = 4
+    return (rank, to_text(a))
+
+
+class MatrixForms:
+    """Constructors of display-form matrix ASTs for one expression's variables."""
+
+    def __init__(self, expr):
+        self.var_kind: dict[str, str] = {}
+        self.sym: set[str] = set()
+        for n, v in expr.variables.items():
+            self.var_kind[n] = {"scalar": S, "vector": C}.get(v.kind, M)
+            if v.kind == SYMMETRIC:
+                self.sym.add(n)
+        for node in A.walk(expr.tree):
+            if isinstance(node, A.Where):
+                for name, e in node.bindings:
+                    t = expr.type_of(e)
+                    self.var_kind[name] = S if t.is_scalar else C if t.is_col else Rw if t.is_row else M
+
+    # -- kinds of ASTs -----------------------------------------------------------------------------
+    def kind(self, a: A.Expr) -> str:
+        match a:
+            case A.Num():
+                return S
+            case A.Name(name=n):
+                return self.var_kind.get(n, M)
+            case A.Transpose(arg=x):
+                return {C: Rw, Rw: C}.get(self.kind(x), self.kind(x))
+            case A.Neg(arg=x):
+                return self.kind(x)
+            case A.BinOp(op=op, left=l, right=r):
+                kl, kr = self.kind(l), self.kind(r)
+                if op == "^":
+                    return S
+                if op == "/":
+                    return kl
+                if op != "*":
+                    return kl if kl != S else kr
+                if kl == S:
+                    return kr
+                if kr == S:
+                    return kl
+                return {(Rw, C): S, (C, Rw): M, (Rw, M): Rw, (M, C): C}.get((kl, kr), M)
+            case A.Call(func=f, args=(x,)):
+                fn = lookup(f)
+                if fn.family == "elementwise":
+                    return self.kind(x)
+                if fn.family in ("reduction", "square"):
+                    return S
+                if f == "diag":
+                    return M if self.kind(x) in (C, Rw) else C
+                if f == "vector":
+                    return C
+                return M
+            case A.Literal(rows=rows):
+                nr, nc = len(rows), len(rows[0])
+                return S if nr == nc == 1 else C if nc == 1 else Rw if nr == 1 else M
+            case A.Where(body=b):
+                return self.kind(b)
+        return M
+
+    # -- leaves ------------------------------------------------------------------------------------
+    @staticmethod
+    def number(v: float) -> A.Expr:
+        return A.Neg(A.Num(-v)) if v < 0 else A.Num(v)
+
+    # -- transpose -----------------------------------------------------------------------------------
+    def T(self, a: A.Expr) -> A.Expr:
+        if self.kind(a) == S:
+            return a
+        match a:
+            case A.Name(name=n):
+                if n in self.sym or n in ("eye", "I"):
+                    return a
+                return A.Transpose(a)
+            case A.Transpose(arg=x):
+                return x
+            case A.Neg(arg=x):
+                return A.Neg(self.T(x))
+            case A.BinOp(op="*"):
+                p = self.decompose(a)
+                return self.build(Prod(p.coef, p.scalars, [self.T(c) for c in reversed(p.chain)]))
+            case A.BinOp(op=op, left=l, right=r) if op in ("+", "-"):
+                terms = self.decompose_sum(a)
+                if all(len(t.chain) == 1 and _is_leaf(t.chain[0]) for t in terms):
+                    # (B + B')' → B' + B: a sum of plain matrices transposes term by term…
+                    return self.sum([Prod(t.coef, t.scalars, [self.T(t.chain[0])]) for t in terms])
+                return A.Transpose(a)  # …but (x - A*s)' stays as the lecture writes it
+            case A.BinOp(op=op, left=l, right=r) if op in (".*", "./", ".^"):
+                return A.BinOp(op, self.T(l), self.T(r))
+            case A.BinOp(op="/", left=l, right=r):
+                return A.BinOp("/", self.T(l), r)
+            case A.Call(func=f, args=(x,)):
+                # exp(x)' stays exp(x)' (not exp(x')); inv(X)' becomes inv(X') as the Cookbook writes.
+                if f == "inv":
+                    return A.Call(f, (self.T(x),))
+                if f == "diag" and self.kind(x) in (C, Rw):
+                    return a
+                if f == "matrix":
+                    return a
+            case A.Literal(rows=rows):
+                return A.Literal(tuple(zip(*rows)))
+        return A.Transpose(a)
+
+    # -- products ------------------------------------------------------------------------------------
+    def decompose(self, a: A.Expr) -> Prod:
+        match a:
+            case A.Num(value=v):
+                return Prod(v, [], [])
+            case A.Neg(arg=x):
+                p = self.decompose(x)
+                return Prod(-p.coef, p.scalars, p.chain)
+            case A.BinOp(op="*", left=l, right=r):
+                pl, pr = self.decompose(l), self.decompose(r)
+                return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, pl.chain + pr.chain)
+            case A.BinOp(op="/", left=l, right=r) if self.kind(r) == S:
+                pl = self.decompose(l)
+                pr = self.decompose(r)
+                recips = [self.recip(s) for s in pr.scalars] + (
+                    [self.recip(self.build_chain(pr.chain))] if pr.chain else [])
+                return Prod(pl.coef / pr.coef, pl.scalars + recips, pl.chain)
+        if self.kind(a) == S:
+            return Prod(1.0, [a], [])
+        return Prod(1.0, [], [a])
+
+    @staticmethod
+    def recip(s: A.Expr) -> A.Expr:
+        if _is_recip(s):
+            return s.left
+        return A.BinOp("^", s, A.Num(-1.0))
+
+    def build_chain(self, chain: list) -> A.Expr:
+        out = chain[0]
+        for c in chain[1:]:
+            out = A.BinOp("*", out, c)
+        return out
+
+    def build(self, p: Prod) -> A.Expr:
+        """coef · scalars · chain as an AST (a negative coefficient as a leading minus)."""
+        if p.coef == 0.0:
+            return A.Num(0.0)
+        chain = [c for c in p.chain if not (isinstance(c, A.Name) and c.name in ("eye", "I"))] \
+            if len(p.chain) > 1 else list(p.chain)
+        if not chain and p.chain:
+            chain = [p.chain[0]]
+        numer, denom = [], []
+        for s in p.scalars:
+            np_ = _neg_power(s)
+            if np_ is None:
+                numer.append(s)
+            else:
+                base, k = np_
+                denom.append(base if k == 1.0 else A.BinOp("^", base, A.Num(k)))
+        numer.sort(key=_scalar_key)
+        denom.sort(key=_scalar_key)
+        mag = abs(p.coef)
+        parts = ([A.Num(mag)] if mag != 1.0 or not (numer or chain) else []) + numer + chain
+        if not parts:
+            parts = [A.Num(1.0)]
+        if p.coef < 0:
+            parts[0] = A.Neg(parts[0])
+        out = self.build_chain(parts)
+        if denom:
+            den = self.build_chain(denom)
+            out = A.BinOp("/", out, den)
+        return out
+
+    def product(self, coef: float, scalars: list, tensor: A.Expr | None) -> A.Expr:
+        p = Prod(coef, [], [])
+        for s in scalars:
+            q = self.decompose(s)
+            p = Prod(p.coef * q.coef, p.scalars + q.scalars, p.chain + q.chain)
+        if tensor is not None:
+            q = self.decompose(tensor)
+            p = Prod(p.coef * q.coef, p.scalars + q.scalars, p.chain + q.chain)
+        return self.build(self._merge_scalar_powers(p))
+
+    def matmul(self, a: A.Expr, b: A.Expr) -> A.Expr:
+        return self.build(self.decompose(A.BinOp("*", a, b)))
+
+    def hadamard(self, a: A.Expr, b: A.Expr) -> A.Expr:
+        if self.kind(a) == S or self.kind(b) == S:
+            return self.matmul(a, b)
+        if a == b:
+            return A.BinOp(".^", a, A.Num(2.0))
+        for x, y in ((a, b), (b, a)):
+            if isinstance(y, A.BinOp) and y.op == "./" and y.left == A.Num(1.0):
+                return A.BinOp("./", x, y.right)  # e .* (1./d) → e ./ d
+        x, y = sorted((a, b), key=to_text)
+        return A.BinOp(".*", x, y)
+
+    def power(self, base: A.Expr, exp: A.Expr, elementwise: bool) -> A.Expr:
+        if isinstance(exp, A.Num) and exp.value == 1.0:
+            return base
+        if not elementwise:
+            if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num) and exp.arg.value == 1.0:
+                return A.BinOp("^", base, A.Num(-1.0))
+            if isinstance(exp, A.Num) and exp.value == 0.5:
+                return A.Call("sqrt", (base,))
+            return A.BinOp("^", base, exp)
+        if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num) and exp.arg.value == 1.0:
+            return A.BinOp("./", A.Num(1.0), base)
+        return A.BinOp(".^", base, exp)
+
+    def _merge_scalar_powers(self, p: Prod) -> Prod:
+        # norm2(x)^-1 style factors are already in the scalars; nothing to merge beyond that.
+        return p
+
+    # -- sums ------------------------------------------------------------------------------------------
+    def decompose_sum(self, a: A.Expr) -> list[Prod]:
+        match a:
+            case A.BinOp(op="+", left=l, right=r):
+                return self.decompose_sum(l) + self.decompose_sum(r)
+            case A.BinOp(op="-", left=l, right=r):
+                return self.decompose_sum(l) + [Prod(-t.coef, t.scalars, t.chain) for t in self.decompose_sum(r)]
+            case A.Neg(arg=x) if isinstance(x, A.BinOp) and x.op in ("+", "-"):
+                return [Prod(-t.coef, t.scalars, t.chain) for t in self.decompose_sum(x)]
+        return [self.decompose(a)]
+
+    def add(self, terms: list) -> A.Expr:
+        prods = []
+        for t in terms:
+            prods.extend(self.decompose_sum(t))
+        return self.sum(prods)
+
+    def sum(self, prods: list[Prod]) -> A.Expr:
+        # Like terms.
+        coefs: dict = {}
+        first: dict = {}
+        for p in prods:
+            k = p.key()
+            coefs[k] = coefs.get(k, 0.0) + p.coef
+            first.setdefault(k, p)
+        terms = [Prod(coefs[k], first[k].scalars, first[k].chain) for k in coefs if coefs[k] != 0.0]
+        if not terms:
+            return A.Num(0.0)
+        return self.factor(terms)
+
+    def factor(self, terms: list[Prod]) -> A.Expr:
+        if len(terms) == 1:
+            return self.build(terms[0])
+        # A common coefficient (equal magnitudes ≠ 1).
+        mags = {abs(t.coef) for t in terms}
+        g = mags.pop() if len(mags) == 1 else 1.0
+        if all(t.coef < 0 for t in terms):
+            g = -g
+        # Common scalars (as a multiset).
+        common = Counter(terms[0].scalars)
+        for t in terms[1:]:
+            common &= Counter(t.scalars)
+        # Common leftmost / rightmost matrices.
+        prefix = []
+        suffix = []
+        if all(len(t.chain) >= 2 for t in terms):
+            heads = {t.chain[0] for t in terms}
+            if len(heads) == 1:
+                prefix = [terms[0].chain[0]]
+            else:
+                tails = {t.chain[-1] for t in terms}
+                if len(tails) == 1:
+                    suffix = [terms[0].chain[-1]]
+        if g == 1.0 and not common and not prefix and not suffix:
+            return self._plain_sum(terms)
+        inner_terms = []
+        for t in terms:
+            sc = list((Counter(t.scalars) - common).elements())
+            # keep the original order of the remaining scalars
+            rest = Counter(sc)
+            kept = []
+            for s in t.scalars:
+                if rest[s] > 0:
+                    kept.append(s)
+                    rest[s] -= 1
+            chain = t.chain[len(prefix): len(t.chain) - len(suffix)]
+            inner_terms.append(Prod(t.coef / g, kept, chain))
+        inner = self.factor(inner_terms) if len(inner_terms) > 1 else self.build(inner_terms[0])
+        common_scalars = list(common.elements())
+        if any(t.chain for t in inner_terms):
+            return self.build(Prod(g, common_scalars, prefix + [inner] + suffix))
+        return self.build(Prod(g, common_scalars + [inner], prefix + suffix))
+
+    def _plain_sum(self, terms: list[Prod]) -> A.Expr:
+        def order(t: Prod):
+            txt = to_text(self.build(Prod(abs(t.coef), t.scalars, t.chain)))
+            return (t.coef < 0, txt.count("'"), len(txt), txt)
+
+        terms = sorted(terms, key=order)
+        out = self.build(terms[0])
+        for t in terms[1:]:
+            if t.coef < 0:
+                out = A.BinOp("-", out, self.build(Prod(-t.coef, t.scalars, t.chain)))
+            else:
+                out = A.BinOp("+", out, self.build(t))
+        return out
+
+    # -- the last pass -----------------------------------------------------------------------------------
+    def finish(self, a: A.Expr) -> A.Expr:
+        """Re-normalise a whole answer once more (sums inside products may now factor)."""
+        return a
