@@ -18,6 +18,7 @@ from .ir.nodes import Index, Node
 from .language.errors import BadValueError, KindError, LimitError, UnknownNameError
 from .language.expression import Expression, parse
 from .language.kinds import SCALAR, naming_rule, normalise_kind
+from .language.ast import walk as _walk
 from .lower import Lowered, lower
 
 #: Highest derivative order accepted.
@@ -142,6 +143,20 @@ class Derivative:
     @property
     def has_matrix_form(self) -> bool:
         return self._display.matrix is not None
+
+    @property
+    def matrix(self):
+        """The answer as a matrix-notation AST (ricci.language.ast), or None for a tensor."""
+        return self._display.matrix
+
+    def as_expression(self):
+        """The answer re-parsed as a typed :class:`Expression` with every variable's kind
+        declared (None when the answer has no matrix form)."""
+        if self.matrix is None:
+            return None
+        kinds = {n: v.kind for n, v in self.expression.variables.items()}
+        used = {n.name for n in _walk(self.matrix) if type(n).__name__ == "Name"}
+        return parse(self.text, {n: k for n, k in kinds.items() if n in used})
 
     @property
     def index_notation(self) -> str:
