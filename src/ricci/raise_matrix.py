@@ -155,6 +155,15 @@ class Raiser:
         return R(inv, p, q)
 
     def _stack(self, node: Stack) -> R:
+        if len(node.axes) == 1 and all(isinstance(e, Stack) and len(e.axes) == 1 and e.axes == node.entries[0].axes
+                                       for e in node.entries):
+            # A stack of stacks (the Hessian by a list of scalars): rows along the inner axis.
+            inner = node.entries[0].axes[0]
+            cols = [[self.raise_node(x) for x in e.entries] for e in node.entries]
+            if any(not r.is_scalar for col in cols for r in col):
+                raise NoMatrixForm("a literal whose entries are tensors")
+            rows = tuple(tuple(col[i].ast for col in cols) for i in range(len(cols[0])))
+            return R(A.Literal(rows), inner, node.axes[0])
         raised = [self.raise_node(e) for e in node.entries]
         if any(not r.is_scalar for r in raised):
             raise NoMatrixForm("a literal whose entries are tensors")
@@ -174,22 +183,36 @@ class Raiser:
         out = set(node.out)
         coef = 1.0
         items: list[R] = []
-        for f in node.factors:
+        for k, f in enumerate(node.factors):
             if isinstance(f, Num):
                 coef *= f.value
-            else:
+                continue
+            try:
+                if isinstance(f, Add) and len(f.free) > 2:
+                    raise NoMatrixForm("a sum of tensors")
                 items.append(self.raise_node(f))
-        # Indices of out that no factor carries: a broadcast (only a constant can be raised so).
+            except NoMatrixForm:
+                if not isinstance(f, Add):
+                    raise
+                # Distribute the product over a sum that has no matrix form on its own (the
+                # 4-index ∂(X'AX)/∂X inside a chain rule): each term may contract to a matrix.
+                others = list(node.factors[:k]) + list(node.factors[k + 1:])
+                return self.raise_node(B.add([B.mul(others + [t], node.out) for t in f.terms]))
+        # Indices of out that no factor carries: a broadcast, a product with ones.
         carried = set().union(*(r.indices for r in items)) if items else set()
-        if out - carried:
-            if not items and len(out) <= 2:
-                ones = sorted(out)
-                shape = "vector" if len(ones) == 1 else "matrix"
-                return R(A.Call(shape, (self.m.number(coef),)), ones[0], ones[1] if len(ones) > 1 else None)
-            raise NoMatrixForm("a broadcast inside a product")
+        missing = sorted(out - carried)
+        if len(missing) == 2:
+            items.append(R(A.Call("matrix", (A.Num(1.0),)), missing[0], missing[1]))
+        elif len(missing) == 1:
+            items.append(R(A.Call("vector", (A.Num(1.0),)), missing[0], None))
+        elif missing:
+            raise NoMatrixForm("a broadcast over more than two indices")
         scalars = [r.ast for r in items if r.is_scalar]
         tensors = [r for r in items if not r.is_scalar]
         tensors = self._contract(tensors, out)
+        # A contraction can close into a scalar (x'*A*x): it joins the scalar factors.
+        scalars += [r.ast for r in tensors if r.is_scalar]
+        tensors = [r for r in tensors if not r.is_scalar]
         if len(tensors) > 1:
             raise NoMatrixForm("factors that do not combine into one matrix")
         if tensors:
@@ -356,15 +379,15 @@ def display(d) -> Display:
             r = raiser.raise_node(node)
             if r.is_scalar and target != (None, None):
                 raise NoMatrixForm("a scalar where a tensor is expected")
-            matrix = raiser.orient(r, *target)
-            matrix = forms.finish(matrix)
-            used = _used_bindings(matrix, bindings)
-            if used:
-                binds = []
-                for name in used:
-                    ir, br, bc = bindings[name]
-                    rb = Raiser(forms, {k: v for k, v in bindings.items() if k != name}).raise_node(ir)
-                    binds.append((name, forms.finish(raiser.orient(rb, br, bc))))
+            matrix = forms.finish(raiser.orient(r, *target))
+            binds = []
+            for name in _used_bindings(matrix, bindings):
+                ir, br, bc = bindings[name]
+                binds.append((name, forms.finish(raiser.orient(raiser.raise_node(ir), br, bc))))
+            taken = set(expr.variables) | set(bindings) | set(_dimension_names(expr))
+            matrix, auto = forms.name_repeats(matrix, taken)
+            binds += auto
+            if binds:
                 matrix = A.Where(matrix, tuple(binds))
         except NoMatrixForm:
             matrix = None
@@ -376,10 +399,18 @@ def display(d) -> Display:
 
 
 def _used_bindings(tree: A.Expr, bindings: dict) -> list[str]:
-    names = {n.name for n in A.walk(tree) if isinstance(n, A.Name)}
-    # Keep the order of the bindings as the user wrote them; include those a used one needs.
-    used = [n for n in bindings if n in names]
-    return used
+    """The bound names the answer uses, with those their expressions need, in binding order."""
+    need = {n.name for n in A.walk(tree) if isinstance(n, A.Name)}
+    from .ir.traverse import nodes
+
+    for name in reversed(list(bindings)):  # a binding may use earlier ones
+        if name in need:
+            need |= {v.name for v in nodes(bindings[name][0]) if isinstance(v, Var)}
+    return [n for n in bindings if n in need]
+
+
+def _dimension_names(expr) -> set:
+    return {str(d) for v in expr.variables.values() for d in v.dims}
 
 
 def _orientation_words(d, target, matrix) -> str:

@@ -41,6 +41,10 @@ def _is_recip(a: A.Expr) -> bool:
     return isinstance(a, A.BinOp) and a.op == "^" and isinstance(a.right, A.Num) and a.right.value == -1.0
 
 
+def _count_T(a: A.Expr) -> int:
+    return sum(1 for n in A.walk(a) if isinstance(n, A.Transpose))
+
+
 def _is_leaf(a: A.Expr) -> bool:
     return isinstance(a, A.Name) or (isinstance(a, A.Transpose) and isinstance(a.arg, A.Name))
 
@@ -151,14 +155,12 @@ class MatrixForms:
             case A.BinOp(op="*"):
                 p = self.decompose(a)
                 return self.build(Prod(p.coef, p.scalars, [self.T(c) for c in reversed(p.chain)]))
-            case A.BinOp(op=op, left=l, right=r) if op in ("+", "-"):
-                terms = self.decompose_sum(a)
-                if all(len(t.chain) == 1 and _is_leaf(t.chain[0]) for t in terms):
-                    # (B + B')' → B' + B: a sum of plain matrices transposes term by term…
-                    return self.sum([Prod(t.coef, t.scalars, [self.T(t.chain[0])]) for t in terms])
-                return A.Transpose(a)  # …but (x - A*s)' stays as the lecture writes it
-            case A.BinOp(op=op, left=l, right=r) if op in (".*", "./", ".^"):
-                return A.BinOp(op, self.T(l), self.T(r))
+            case A.BinOp(op=op) if op in ("+", "-", ".*", "./", ".^"):
+                # Push the transpose into a sum or an elementwise product only when that adds no
+                # transposes: (B + B')' → B' + B and diag(u) - diag(v) stay put, but
+                # (x - A*s)' stays as the lecture writes it rather than x' - s'*A'.
+                pushed = self._push_T(a)
+                return pushed if _count_T(pushed) <= _count_T(a) else A.Transpose(a)
             case A.BinOp(op="/", left=l, right=r):
                 return A.BinOp("/", self.T(l), r)
             case A.Call(func=f, args=(x,)):
@@ -173,6 +175,13 @@ class MatrixForms:
                 return A.Literal(tuple(zip(*rows)))
         return A.Transpose(a)
 
+    def _push_T(self, a: A.Expr) -> A.Expr:
+        if a.op in ("+", "-"):
+            terms = self.decompose_sum(a)
+            return self.sum([Prod(t.coef, t.scalars, [self.T(self.build_chain(t.chain))] if t.chain else [])
+                             for t in terms])
+        return A.BinOp(a.op, self.T(a.left), self.T(a.right))
+
     # -- products ------------------------------------------------------------------------------------
     def decompose(self, a: A.Expr) -> Prod:
         match a:
@@ -183,7 +192,11 @@ class MatrixForms:
                 return Prod(-p.coef, p.scalars, p.chain)
             case A.BinOp(op="*", left=l, right=r):
                 pl, pr = self.decompose(l), self.decompose(r)
-                return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, pl.chain + pr.chain)
+                chain = pl.chain + pr.chain
+                if chain and self.kind(a) == S:
+                    # x'*A*x is one scalar factor: its chain must not mix with other matrices.
+                    return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars + [self.build_chain(chain)], [])
+                return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, chain)
             case A.BinOp(op="/", left=l, right=r) if self.kind(r) == S:
                 pl = self.decompose(l)
                 pr = self.decompose(r)
@@ -269,8 +282,9 @@ class MatrixForms:
             if isinstance(exp, A.Num) and exp.value == 0.5:
                 return A.Call("sqrt", (base,))
             return A.BinOp("^", base, exp)
-        if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num) and exp.arg.value == 1.0:
-            return A.BinOp("./", A.Num(1.0), base)
+        if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num):
+            k = exp.arg.value  # b.^(-k) → 1./b.^k
+            return A.BinOp("./", A.Num(1.0), base if k == 1.0 else A.BinOp(".^", base, A.Num(k)))
         return A.BinOp(".^", base, exp)
 
     def _merge_scalar_powers(self, p: Prod) -> Prod:
@@ -305,7 +319,24 @@ class MatrixForms:
         terms = [Prod(coefs[k], first[k].scalars, first[k].chain) for k in coefs if coefs[k] != 0.0]
         if not terms:
             return A.Num(0.0)
+        terms = self._merge_diags(terms)
         return self.factor(terms)
+
+    def _merge_diags(self, terms: list[Prod]) -> list[Prod]:
+        """c1*diag(u) + c2*diag(v) → diag(c1*u + c2*v): diag is linear."""
+        def is_diag(t):
+            return len(t.chain) == 1 and isinstance(t.chain[0], A.Call) and t.chain[0].func == "diag" \
+                and self.kind(t.chain[0].args[0]) in (C, Rw)
+
+        diags = [t for t in terms if is_diag(t)]
+        if len(diags) < 2:
+            return terms
+        inner = [Prod(t.coef, t.scalars, [self.orient_col(t.chain[0].args[0])]) for t in diags]
+        merged = Prod(1.0, [], [A.Call("diag", (self.sum(inner),))])
+        return [t for t in terms if not is_diag(t)] + [merged]
+
+    def orient_col(self, v: A.Expr) -> A.Expr:
+        return self.T(v) if self.kind(v) == Rw else v
 
     def factor(self, terms: list[Prod]) -> A.Expr:
         if len(terms) == 1:
@@ -365,6 +396,62 @@ class MatrixForms:
         return out
 
     # -- the last pass -----------------------------------------------------------------------------------
+    def name_repeats(self, tree: A.Expr, taken: set, min_length: int = 60) -> tuple[A.Expr, list]:
+        """Name repeated subterms of a long answer, as a person would: ``… where u = exp(-X*w)``.
+
+        Up to three bindings, each the repeated subterm that saves the most text."""
+        bindings: list = []
+        pools = {S: ["c", "g", "h"], C: ["u", "v", "z", "q"], Rw: ["u", "v", "z", "q"],
+                 M: ["G", "H", "M", "N"]}
+        for _ in range(3):
+            if len(to_text(tree)) < min_length:
+                break
+            counts: Counter = Counter()
+            for n in A.walk(tree):
+                if isinstance(n, (A.Name, A.Num)) or (isinstance(n, (A.Transpose, A.Neg))
+                                                       and isinstance(n.arg, (A.Name, A.Num))):
+                    continue
+                counts[n] += 1
+            best, gain = None, 0
+            for n, c in counts.items():
+                if c < 2:
+                    continue
+                length = len(to_text(n))
+                if length < 8:
+                    continue
+                g = (c - 1) * length
+                if g > gain:
+                    best, gain = n, g
+            if best is None:
+                break
+            kind = self.kind(best)
+            name = next((x for x in pools[kind] if x not in taken), None)
+            if name is None:
+                break
+            taken.add(name)
+            self.var_kind[name] = kind
+            tree = _replace(tree, best, A.Name(name))
+            bindings.append((name, best))
+        return tree, bindings
+
     def finish(self, a: A.Expr) -> A.Expr:
-        """Re-normalise a whole answer once more (sums inside products may now factor)."""
+        """The last pass over a whole answer (hook for rules that need the complete tree)."""
         return a
+
+
+def _replace(tree: A.Expr, target: A.Expr, new: A.Expr) -> A.Expr:
+    """Every occurrence of ``target`` (structural equality) replaced by ``new``."""
+    if tree == target:
+        return new
+    match tree:
+        case A.Call(func=f, args=args):
+            return A.Call(f, tuple(_replace(x, target, new) for x in args))
+        case A.Neg(arg=x):
+            return A.Neg(_replace(x, target, new))
+        case A.Transpose(arg=x):
+            return A.Transpose(_replace(x, target, new))
+        case A.BinOp(op=op, left=l, right=r):
+            return A.BinOp(op, _replace(l, target, new), _replace(r, target, new))
+        case A.Literal(rows=rows):
+            return A.Literal(tuple(tuple(_replace(e, target, new) for e in row) for row in rows))
+    return tree
