@@ -152,7 +152,7 @@ def _formula(func: str) -> Node:
     from .lower import lower
 
     text = FUNCTIONS[func].derivative
-    e = parse(text, {"u": "scalar"})
+    e = parse(text, _forced={"u": "scalar"})  # forced, not declared: "0" does not use u
     return lower(e).node
 
 

@@ -81,8 +81,13 @@ class Raiser:
         match node:
             case Num(value=v):
                 return R(self.m.number(v), None, None)
-            case Size():
-                raise NoMatrixForm("a dimension's size")
+            case Size(dim=dim):
+                # The language has no name for a dimension: count the entries of a variable of
+                # that size instead, sum(x.^0) = n, so that the text still evaluates.
+                col = _sized(self.m.expr, dim, self.m)
+                if col is None:
+                    raise NoMatrixForm("a dimension's size")
+                return R(A.Call("sum", (A.BinOp(".^", col, A.Num(0.0)),)), None, None)
             case Var(name=name, idx=idx):
                 if len(idx) == 0:
                     return R(A.Name(name), None, None)
@@ -165,6 +170,8 @@ class Raiser:
             rows = tuple(tuple(col[i].ast for col in cols) for i in range(len(cols[0])))
             return R(A.Literal(rows), inner, node.axes[0])
         raised = [self.raise_node(e) for e in node.entries]
+        if len(node.axes) == 1 and node.entries and len(node.entries[0].free) == 1:
+            return self._stack_of_vectors(node, raised)
         if any(not r.is_scalar for r in raised):
             raise NoMatrixForm("a literal whose entries are tensors")
         asts = [r.ast for r in raised]
@@ -177,6 +184,22 @@ class Raiser:
             rows = tuple(tuple(asts[i * n_cols : (i + 1) * n_cols]) for i in range(n_rows))
             return R(A.Literal(rows), node.axes[0], node.axes[1])
         raise NoMatrixForm("a literal of more than two axes")
+
+    def _stack_of_vectors(self, node: Stack, raised: list) -> R:
+        """A literal whose entries depend on a vector (its Jacobian): Σ_k e_k * ∇entry_k,
+        each unit column e_k a literal, e.g. [0; 1]*x' for ∂[t; x'*x/2]/∂x."""
+        axis = node.axes[0]
+        (f,) = node.entries[0].free
+        n = len(node.entries)
+        terms = []
+        for k, (e, r) in enumerate(zip(node.entries, raised)):
+            if B.is_zero(e):
+                continue
+            unit = A.Literal(tuple((A.Num(1.0 if i == k else 0.0),) for i in range(n)))
+            terms.append(self.m.matmul(unit, self.orient(r, None, f)))
+        if not terms:
+            raise NoMatrixForm("a zero literal")
+        return R(self.m.add(terms), axis, f)
 
     # -- products ------------------------------------------------------------------------------------
     def _mul(self, node: Mul) -> R:
@@ -229,6 +252,7 @@ class Raiser:
 
     def _contract(self, items: list[R], out: set) -> list[R]:
         items = list(items)
+        scalars: list[R] = []
         while True:
             uses = self._count(items)
             step = self._pick(items, uses, out)
@@ -247,9 +271,13 @@ class Raiser:
                 merged = R(self.m.matmul(self.orient(ra, ra.row or ra.col, None),
                                          self.m.T(self.orient(rb, rb.row or rb.col, None))),
                            ra.row or ra.col, rb.row or rb.col)
-            items = rest + [merged] if merged is not None else rest
-            # A scalar produced by a contraction joins the others as a factor.
-        return items
+            if merged.is_scalar:
+                # A contraction that closes (x'*x) leaves a scalar factor; it no longer takes part.
+                scalars.append(merged)
+                items = rest
+            else:
+                items = rest + [merged]
+        return items + scalars
 
     def _pick(self, items, uses, out):
         # 1. A summed index in exactly two factors whose product stays a matrix: a matrix product.
@@ -375,6 +403,8 @@ def display(d) -> Display:
     matrix = None
     if target is not None:
         try:
+            if B.is_zero(node):
+                raise _Zero
             raiser = Raiser(forms, bindings)
             r = raiser.raise_node(node)
             if r.is_scalar and target != (None, None):
@@ -391,11 +421,57 @@ def display(d) -> Display:
                 matrix = A.Where(matrix, tuple(binds))
         except NoMatrixForm:
             matrix = None
+        except _Zero:
+            matrix = _zero_ast(expr, target)
     idx_text = index_text(node, d.out, d)
     words = _orientation_words(d, target, matrix)
     if matrix is not None:
         return Display(to_text(matrix), ast_to_latex(matrix), matrix, idx_text, words)
     return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
+
+
+class _Zero(Exception):
+    """The derivative is identically zero."""
+
+
+def _sized(expr, dim, forms) -> A.Expr | None:
+    """A column of length ``dim`` built from the variables (so that 0*it has a fixed size)."""
+    if isinstance(dim, int):
+        return A.Literal(tuple((A.Num(0.0),) for _ in range(dim)))
+    for name, v in expr.variables.items():
+        if v.dims == (dim,):
+            return A.Name(name)
+    for name, v in expr.variables.items():
+        if len(v.dims) == 2 and dim in v.dims:
+            m = A.Name(name) if v.dims[0] == dim else forms.T(A.Name(name))
+            return A.BinOp("*", m, A.Call("vector", (A.Num(1.0),)))
+    return None
+
+
+def _zero_ast(expr, target) -> A.Expr | None:
+    """0 of the target's shape, written so that it parses back to that shape: 0*x', 0*X, …."""
+    forms = MatrixForms(expr)
+    zero = A.Num(0.0)
+    if target is None:
+        return None
+    r, c = target
+    if r is None and c is None:
+        return zero
+    if r is not None and c is not None:
+        for name, v in expr.variables.items():
+            if v.dims == (r.dim, c.dim):
+                return A.BinOp("*", zero, A.Name(name))
+            if v.dims == (c.dim, r.dim):
+                return A.BinOp("*", zero, forms.T(A.Name(name)))
+    col = _sized(expr, r.dim, forms) if r is not None else None
+    row = _sized(expr, c.dim, forms) if c is not None else None
+    if (r is not None and col is None) or (c is not None and row is None):
+        return None
+    parts = [zero] + ([col] if col is not None else []) + ([forms.T(row)] if row is not None else [])
+    out = parts[0]
+    for p in parts[1:]:
+        out = A.BinOp("*", out, p)
+    return out
 
 
 def _used_bindings(tree: A.Expr, bindings: dict) -> list[str]:

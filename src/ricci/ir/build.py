@@ -425,6 +425,9 @@ def matfun(func: str, arg: Node, r: Index, c: Index, out: tuple = ()) -> Node:
 
 def stack(entries, axes: tuple) -> Node:
     entries = tuple(entries)
+    if not axes:  # a 1×1 literal [a] is its entry
+        (entry,) = entries
+        return entry
     if all(is_zero(e) for e in entries):
         return zero(unique(entries[0].free + tuple(axes)))
     axes = tuple(axes)

@@ -80,6 +80,7 @@ class MatrixForms:
     """Constructors of display-form matrix ASTs for one expression's variables."""
 
     def __init__(self, expr):
+        self.expr = expr
         self.var_kind: dict[str, str] = {}
         self.sym: set[str] = set()
         for n, v in expr.variables.items():
@@ -177,9 +178,11 @@ class MatrixForms:
 
     def _push_T(self, a: A.Expr) -> A.Expr:
         if a.op in ("+", "-"):
-            terms = self.decompose_sum(a)
-            return self.sum([Prod(t.coef, t.scalars, [self.T(self.build_chain(t.chain))] if t.chain else [])
-                             for t in terms])
+            prods = []
+            for t in self.decompose_sum(a):
+                q = self.decompose(self.T(self.build_chain(t.chain))) if t.chain else Prod(1.0, [], [])
+                prods.append(Prod(t.coef * q.coef, t.scalars + q.scalars, q.chain))
+            return self.sum(prods)
         return A.BinOp(a.op, self.T(a.left), self.T(a.right))
 
     # -- products ------------------------------------------------------------------------------------
