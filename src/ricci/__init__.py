@@ -84,3 +84,13 @@ def hessian(expression, wrt, kinds=None):
 
 
 __all__ += ["derivative", "gradient", "jacobian", "hessian"]
+
+
+def plot(expression, wrt, at=None, range=None, kinds=None, **options):
+    """A matplotlib Figure of slopes, gradients and curvature; see :func:`ricci.plotting.plot`."""
+    from .plotting import plot as _plot
+
+    return _plot(expression, wrt, at, range, kinds, **options)
+
+
+__all__ += ["plot"]

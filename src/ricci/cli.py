@@ -18,6 +18,7 @@ EXAMPLES = {
     "parse": 'ricci parse "x\'*A*x" --kind A="symmetric matrix"',
     "eval": 'ricci eval "x\'*A*x" --set x=1,2 --set "A=[1,2;3,4]"',
     "diff": 'ricci diff "x\'*A*x" --wrt x   |   ricci diff "norm2(y - Phi*theta)^2" --wrt theta --order 2',
+    "plot": 'ricci plot "x1^2 - x2^2" --wrt x1,x2 --at 1,0.5 -o saddle.png',
 }
 
 
@@ -96,6 +97,12 @@ def _cmd_diff(args) -> int:
     return 0
 
 
+def _cmd_plot(args) -> int:
+    from .plotting.command import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ricci",
@@ -123,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("--wrt", required=True, help="the variable, or scalars x1,x2 for the row of partials")
     df.add_argument("--order", type=int, default=1, help="derivative order (default 1; 2 is the Hessian)")
     df.add_argument("--format", choices=["text", "latex", "json"], default="text")
+    from .plotting.command import add_arguments as _plot_arguments
+
+    _plot_arguments(add("plot", "draw slopes, gradients and curvature into an image file", _cmd_plot))
     return p
 
 
