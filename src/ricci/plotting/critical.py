@@ -131,7 +131,8 @@ def _from_analysis(field: Field, tol: float) -> list[CriticalPoint] | None:
     """Critical points from ``ricci.analyse``, or None when it is missing or unreadable.
 
     The analysis stage is being built alongside this module, so its result is read
-    defensively: the box is passed as ``box={name: (lo, hi)}`` when ``analyse`` takes one; the
+    defensively: the box is passed as ``box={name: (lo, hi)}`` (and ``convexity=False``: only the
+    points are needed) when ``analyse`` takes them; the
     points are a sequence under ``critical_points``, ``critical`` or ``critical.points``, each
     giving its point as ``values``/``point``/``at`` (a mapping name → value, or a sequence).
     Each point is classified here by the second-order test from ricci's Hessian, so the marks
@@ -147,13 +148,17 @@ def _from_analysis(field: Field, tol: float) -> list[CriticalPoint] | None:
         if analyse is None:
             return None
         expression, wrt, kinds = field.analysable
-        options = {"kinds": kinds or None}
+        extra = {"box": {n: tuple(iv) for n, iv in zip(wrt, field.range)}, "convexity": False}
         try:
-            if "box" in inspect.signature(analyse).parameters:
-                options["box"] = {n: tuple(iv) for n, iv in zip(wrt, field.range)}
+            params = inspect.signature(analyse).parameters
+            open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+            extra = {k: v for k, v in extra.items() if k in params or open_ended}
         except (TypeError, ValueError):
-            pass
-        result = analyse(expression, wrt, **options)
+            extra = {}
+        try:
+            result = analyse(expression, wrt, kinds=kinds or None, **extra)
+        except TypeError:  # an option it does not take after all
+            result = analyse(expression, wrt, kinds=kinds or None)
         items = _critical_items(result)
         if items is None:
             return None
