@@ -94,3 +94,13 @@ def plot(expression, wrt, at=None, range=None, kinds=None, **options):
 
 
 __all__ += ["plot"]
+
+
+def compare(expression, wrt, answer, order=1, kinds=None, **options):
+    """Judge a hand-derived derivative against ricci's; see :func:`ricci.comparison.compare`."""
+    from .comparison import compare as _compare
+
+    return _compare(expression, wrt, answer, order, kinds, **options)
+
+
+__all__ += ["compare"]

@@ -19,6 +19,7 @@ EXAMPLES = {
     "eval": 'ricci eval "x\'*A*x" --set x=1,2 --set "A=[1,2;3,4]"',
     "diff": 'ricci diff "x\'*A*x" --wrt x   |   ricci diff "norm2(y - Phi*theta)^2" --wrt theta --order 2',
     "plot": 'ricci plot "x1^2 - x2^2" --wrt x1,x2 --at 1,0.5 -o saddle.png',
+    "compare": 'ricci compare "x\'*B*x" --wrt x --answer "2*x\'*B"',
 }
 
 
@@ -103,6 +104,12 @@ def _cmd_plot(args) -> int:
     return run(args)
 
 
+def _cmd_compare(args) -> int:
+    from .comparison.command import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ricci",
@@ -133,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .plotting.command import add_arguments as _plot_arguments
 
     _plot_arguments(add("plot", "draw slopes, gradients and curvature into an image file", _cmd_plot))
+    from .comparison.command import add_arguments as _compare_arguments
+
+    _compare_arguments(add("compare", "check a hand-derived derivative: equal, other layout, which slip, or "
+                                      "different", _cmd_compare))
     return p
 
 
