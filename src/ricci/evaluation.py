@@ -18,6 +18,14 @@ from .language.expression import Expression, parse
 from .language.kinds import SCALAR, SYMMETRIC, VECTOR, Type
 
 
+def _snippet(source: str | None, span, default: str) -> str:
+    """The source text under ``span`` for a message, shortened if long."""
+    if not span or not source:
+        return default
+    text = source[span[0]:span[1]]
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _as_array(name: str, value) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
@@ -35,7 +43,7 @@ def bind_sizes(variables: dict, values: dict, source: str | None = None,
     unknown = [n for n in values if n not in variables]
     if unknown:
         raise UnknownNameError(
-            f"a value is given for {', '.join(sorted(unknown))}, which the expression does not use",
+            f"a value is given for {', '.join(sorted(map(str, unknown)))}, which the expression does not use",
             None, source)
     missing = [n for n in variables if n not in values]
     if missing:
@@ -45,6 +53,8 @@ def bind_sizes(variables: dict, values: dict, source: str | None = None,
     arrays: dict = {}
     for name, var in variables.items():
         arr = _as_array(name, values[name])
+        if arr.size == 0:
+            raise BadValueError(f"the value of {name} is empty", None, source)
         if not np.all(np.isfinite(arr)):
             raise BadValueError(f"the value of {name} contains inf or nan", None, source)
         kind = var.kind
@@ -63,23 +73,28 @@ def bind_sizes(variables: dict, values: dict, source: str | None = None,
         elif arr.ndim != 2:
             raise BadValueError(
                 f"{name} is a {kind}, so its value must be a 2-D array, not shape {arr.shape}", None, source)
+        this = f"{name} has length {arr.shape[0]}" if kind == VECTOR else f"{name} is {arr.shape[0]}×{arr.shape[1]}"
         for axis, (dim, n) in enumerate(zip(var.dims, arr.shape)):
             what = "length" if kind == VECTOR else ("rows" if axis == 0 else "columns")
             has = f"has length {n}" if kind == VECTOR else f"has {n} {what}"
+
+            def needs(size, what=what, dim=dim):
+                return f"length {dim} = {size}" if what == "length" else f"{dim} = {size} {what}"
+
             if isinstance(dim, int):
                 if dim != n:
-                    raise ShapeError(f"{name} {has}, but the expression needs {dim}", None, source)
+                    raise ShapeError(f"{name} {has}, but the expression needs {what} {dim}", None, source)
                 continue
             if dim in sizes and sizes[dim] != n:
-                other, other_shape = origin[dim]
                 span = (reasons or {}).get(dim)
-                where = source[span[0]:span[1]] if span and source else "the expression"
+                where = _snippet(source, span, "the expression")
+                other = origin[dim]
                 raise ShapeError(
-                    f"{name} {has} but {where} needs {what} {dim} = {sizes[dim]} "
-                    f"({other} is {other_shape})", span, source)
+                    f"{name} {has} but {where} needs {needs(sizes[dim])}"
+                    + (f" ({other})" if not other.startswith(f"{name} ") else ""), span, source)
             if dim not in sizes:
                 sizes[dim] = n
-                origin[dim] = (name, "×".join(map(str, arr.shape)))
+                origin[dim] = this
         if kind == SYMMETRIC and not np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12):
             raise BadValueError(f"{name} is declared a symmetric matrix, but its value is not symmetric",
                                 None, source)
@@ -92,7 +107,7 @@ def _size(d, sizes, node, source) -> int:
         return d
     if d not in sizes:
         raise BadValueError(
-            f"the size {d} of {source[node.span[0]:node.span[1]] if node.span and source else 'a constant'} "
+            f"the size {d} of {_snippet(source, node.span, 'a constant')} "
             "is not fixed by any value; give it a variable of that size", node.span, source)
     return sizes[d]
 
@@ -124,15 +139,29 @@ class _Eval:
         t = self.expr.type_of(node)
         return (_size(t.rows, self.sizes, node, self.source), _size(t.cols, self.sizes, node, self.source))
 
-    def domain(self, node, result, *args):
-        # NaN out of finite inputs means a value outside the function's domain (log(-1)).
-        if np.isnan(result).any() and not any(np.isnan(a).any() for a in args):
-            raise BadValueError(
-                f"{self.source[node.span[0]:node.span[1]] if node.span else 'a subexpression'} "
-                "is undefined at these values (outside the function's domain)", node.span, self.source)
-        return result
+    def finite(self, node, result: np.ndarray) -> np.ndarray:
+        """``result`` if every entry is finite; otherwise a :class:`BadValueError` at ``node``.
+
+        The values are checked finite on entry and every node is checked on exit, so the first
+        node that yields a NaN or an infinity is the one whose arguments lie outside its domain
+        (``log(-1)``, ``sqrt(-1)``, ``0/0``) or where it blows up (``1/0``, ``log(0)``, ``exp(1000)``).
+        """
+        if np.isfinite(result).all():
+            return result
+        text = _snippet(self.source, node.span, "a subexpression")
+        if np.isnan(result).any():
+            why = "undefined"
+            hint = _NAN_HINTS.get(_what(node), "")
+        else:
+            why = "infinite"
+            hint = _INF_HINTS.get(_what(node), "the value is too large for a float (overflow)")
+        raise BadValueError(
+            f"{text} is {why} at these values{': ' + hint if hint else ''}", node.span, self.source)
 
     def run(self, node, env):
+        return self.finite(node, self._run(node, env))
+
+    def _run(self, node, env):
         match node:
             case A.Num(value=v):
                 return np.full((1, 1), v)
@@ -152,22 +181,22 @@ class _Eval:
                     return x + y
                 if op == "-":
                     return x - y
-                if op == "*":
-                    if x.shape == (1, 1) or y.shape == (1, 1):
+                if op == "*":  # as the type checker reads it: scalar times anything, else @
+                    if self.expr.type_of(l).is_scalar or self.expr.type_of(r).is_scalar:
                         return x * y
                     return x @ y
                 if op in ("/", "./"):
-                    return self.domain(node, x / y, x, y)
+                    return x / y
                 if op == ".*":
                     return x * y
-                return self.domain(node, np.power(x, y), x, y)  # ^ and .^
+                return np.power(x, y)  # ^ and .^
             case A.Call(func=f, args=(a,)):
                 fn = lookup(f)
                 x = self.run(a, env)
                 if fn.family == "constant":
                     return np.full(self.shape(node), float(x.reshape(())))
-                if fn.name == "diag":
-                    if x.shape[0] == 1 or x.shape[1] == 1:
+                if fn.name == "diag":  # vector → diagonal matrix; square matrix → its diagonal
+                    if not self.expr.type_of(a).is_matrix:
                         return np.diag(x.reshape(-1))
                     return np.diag(x).reshape(-1, 1).copy()
                 if fn.name == "inv":
@@ -175,9 +204,10 @@ class _Eval:
                         return np.linalg.inv(x)
                     except np.linalg.LinAlgError:
                         raise BadValueError(
-                            f"{self.source[node.span[0]:node.span[1]] if node.span else 'inv()'} is "
-                            "singular at these values", node.span, self.source) from None
-                return self.domain(node, np.asarray(fn.numpy(x), dtype=float), x)
+                            f"{_snippet(self.source, node.span, 'inv()')}: "
+                            "the matrix is singular (not invertible) at these values",
+                            node.span, self.source) from None
+                return np.asarray(fn.numpy(x), dtype=float)
             case A.Literal(rows=rows):
                 return np.array([[float(self.run(e, env).reshape(())) for e in row] for row in rows])
             case A.Where(body=body, bindings=bindings):
@@ -186,6 +216,37 @@ class _Eval:
                     inner[name] = self.run(e, inner)
                 return self.run(body, inner)
         raise TypeError(node)  # pragma: no cover
+
+
+def _what(node) -> str:
+    match node:
+        case A.Call(func=f):
+            return f
+        case A.BinOp(op=op):
+            return op
+    return ""
+
+
+#: Why a function gives NaN (its argument is outside its domain) ...
+_NAN_HINTS = {
+    "log": "log needs positive arguments",
+    "sqrt": "sqrt needs arguments ≥ 0",
+    "arcsin": "arcsin needs arguments in [-1, 1]",
+    "arccos": "arccos needs arguments in [-1, 1]",
+    "logdet": "logdet needs a matrix with a positive determinant",
+    "^": "a negative base needs an integer exponent",
+    ".^": "a negative base needs an integer exponent",
+    "/": "zero divided by zero",
+    "./": "zero divided by zero",
+}
+#: ... and why it gives an infinity.
+_INF_HINTS = {
+    "/": "division by zero",
+    "./": "division by zero",
+    "log": "log needs positive arguments",
+    "^": "zero to a negative power, or an overflow",
+    ".^": "zero to a negative power, or an overflow",
+}
 
 
 def evaluate(expression, values: dict, kinds: dict | None = None):

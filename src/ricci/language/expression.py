@@ -8,7 +8,7 @@ back to an equal expression.
 from __future__ import annotations
 
 from . import ast as A
-from .errors import RicciError
+from .errors import KindError, RicciError
 from .kinds import Checked, Type, Variable, check
 from .parser import parse_text
 
@@ -52,8 +52,8 @@ class Expression:
 
     def describe(self) -> str:
         """Several lines: canonical form, the value's shape, and each variable's kind."""
-        shape = self.type.describe()
-        lines = [self.text, f"value: {_shape_words(self.type)} ({shape})"]
+        dims = "×".join(str(d) for d in self.shape)
+        lines = [self.text, f"value: {_shape_words(self.type)}" + (f" ({dims})" if dims else "")]
         lines += ["  " + v.describe() for v in self._checked.variables.values()]
         return "\n".join(lines)
 
@@ -76,9 +76,11 @@ class Expression:
     def __hash__(self) -> int:
         return hash(self.tree)
 
-    def _repr_latex_(self) -> str:  # Jupyter
-        from ..printing.latex import ast_to_latex
-
+    def _repr_latex_(self) -> str | None:  # Jupyter
+        try:
+            from ..printing.latex import ast_to_latex
+        except ImportError:  # the LaTeX printer is not there yet: Jupyter shows the text
+            return None
         return f"$${ast_to_latex(self.tree)}$$"
 
 
@@ -99,7 +101,7 @@ def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str,
             return expression
         expression = expression.source
     if kinds is not None and not isinstance(kinds, dict):
-        raise RicciError(f"kinds must be a dict such as {{'W': 'symmetric matrix'}}, not {type(kinds).__name__}")
+        raise KindError(f"kinds must be a dict such as {{'W': 'symmetric matrix'}}, not {type(kinds).__name__}")
     tree = parse_text(expression)
     try:
         checked = check(tree, expression, kinds, _forced)

@@ -18,7 +18,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from . import ast as A
-from .errors import KindError, RicciError, ShapeError, UnknownNameError, BadValueError
+from .errors import KindError, RicciError, ShapeError, UnknownNameError
 from ..functions import IDENTITY_NAMES, lookup
 
 SCALAR, VECTOR, MATRIX, SYMMETRIC = "scalar", "vector", "matrix", "symmetric matrix"
@@ -30,15 +30,18 @@ _KIND_SPELLINGS = {
 #: Greek names that are conventionally scalars although their first letter says otherwise.
 SCALAR_GREEK = {"alpha", "beta", "gamma", "lambda", "mu", "sigma", "eta", "epsilon", "tau", "rho"}
 
-#: How many undeclared names the kind search may change at once, and how many checks it may run.
+#: How many undeclared names the kind search may change at once, how many checks it may run,
+#: and how many node checks all of them together may take (so a large ill-typed input is
+#: answered with its error in well under a second instead of searching for minutes).
 MAX_FORCED = 3
 MAX_SEARCH = 4000
+MAX_SEARCH_WORK = 100_000
 
 
 def normalise_kind(name: str, kind: str) -> str:
     k = " ".join(str(kind).lower().replace("_", " ").split())
     if k not in _KIND_SPELLINGS:
-        raise BadValueError(
+        raise KindError(
             f"unknown kind {kind!r} for {name}; use one of: scalar, vector, matrix, symmetric matrix"
         )
     return _KIND_SPELLINGS[k]
@@ -230,6 +233,8 @@ class _Checker:
         self.types: dict[int, Type] = {}
         self.nodes: list = []
         self.var_types: dict[str, Type] = {}
+        #: the innermost node whose check raised (the kind search starts from its names)
+        self.failed_at = None
         for name, kind in kinds.items():
             if kind == SCALAR:
                 t = SCALAR_T
@@ -261,16 +266,10 @@ class _Checker:
         return f"{d(t.rows)}×{d(t.cols)}"
 
     def _dim_label(self, x) -> str:
-        # Provisional names for messages: the dimension's position among the variables' dims.
+        # Names for messages, given as a successful check would name them (A is m×n, x is n).
         labels = getattr(self, "_labels", None)
         if labels is None:
-            labels = self._labels = {}
-            names = iter("nmkpqrluvw")
-            for t in self.var_types.values():
-                for dim in (t.rows, t.cols):
-                    r = self.dims.find(dim)
-                    if not isinstance(r, int) and r not in labels:
-                        labels[r] = next(names, f"d{len(labels)}")
+            labels = self._labels = _name_dims(self, list(self.var_types), set(self.var_types))
         return labels.get(x, "?")
 
     def fresh_type(self, t: Type) -> Type:
@@ -285,7 +284,12 @@ class _Checker:
 
     # -- the check -----------------------------------------------------------------------------
     def check(self, node, env: dict[str, Type]) -> Type:
-        t = self._check(node, env)
+        try:
+            t = self._check(node, env)
+        except RicciError:
+            if self.failed_at is None:
+                self.failed_at = node
+            raise
         t = self.scalarise(t)
         self.types[id(node)] = t
         self.nodes.append(node)
@@ -381,8 +385,12 @@ class _Checker:
         f = lookup(node.func)
         name_span = (node.span[0], node.span[0] + len(node.func)) if node.span else None
         if f is None:
+            hint = ""
+            if node.args and all(isinstance(a, A.Num) for a in node.args):
+                hint = (f"; indexing such as {node.func}(1) is not part of the language: "
+                        f"name the entries as scalars, {node.func}1, {node.func}2, …")
             raise UnknownNameError(
-                f"unknown function {node.func}() (known: {', '.join(sorted(_known()))})",
+                f"unknown function {node.func}() (known: {', '.join(sorted(_known()))}){hint}",
                 name_span, self.source)
         if len(node.args) != 1:
             raise KindError(
@@ -510,35 +518,15 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
 
     def attempt(kinds):
         c = _Checker(source, kinds)
-        t = c.check(tree, {})
-        return c, t
+        return c, c.check(tree, {})
 
+    first_checker = _Checker(source, base)
     try:
-        checker, result = attempt(base)
+        checker, result = first_checker, first_checker.check(tree, {})
     except RicciError as first:
-        free = [n for n in names if source_of[n] == "assumed"]
-        found = None
-        tries = 0
-        for k in range(1, min(MAX_FORCED, len(free)) + 1):
-            for combo in itertools.combinations(free, k):
-                alts = [[x for x in (SCALAR, VECTOR, MATRIX) if x != base[n]] for n in combo]
-                for choice in itertools.product(*alts):
-                    tries += 1
-                    if tries > MAX_SEARCH:
-                        raise first
-                    kinds = dict(base)
-                    kinds.update(zip(combo, choice))
-                    try:
-                        found = (attempt(kinds), combo, kinds)
-                    except RicciError:
-                        continue
-                    break
-                if found:
-                    break
-            if found:
-                break
+        found = _search_kinds(tree, names, base, source_of, attempt, first_checker.failed_at)
         if not found:
-            raise first
+            raise first from None
         (checker, result), combo, kinds = found
         base = kinds
         for n in combo:
@@ -557,6 +545,63 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
         if not isinstance(r, int) and r in dim_names:
             reasons.setdefault(dim_names[r], span)
     return Checked(types, variables, _resolve(checker, dim_names, result), checker.nodes, reasons)
+
+
+def _search_kinds(tree, names, base, source_of, attempt, failed):
+    """The smallest set of assumed names whose kinds can change so that ``tree`` type-checks.
+
+    Sets of 1, then 2, then up to :data:`MAX_FORCED` names are tried, the names of the part
+    that failed first, ``failed`` (a bound name stands for the names of its expression), so that
+    ``t*cos(t)`` makes ``t`` a scalar at once.  The search is bounded by :data:`MAX_SEARCH`
+    checks and :data:`MAX_SEARCH_WORK` node checks; past either it gives up (the caller then
+    reports the first error).  Returns ``((checker, type), names changed, kinds)`` or None.
+    """
+    free = [n for n in names if source_of[n] == "assumed"]
+    near = [n for n in (_names_under(tree, failed) if failed is not None else []) if n in free]
+    nodes = sum(1 for _ in A.walk(tree))
+    budget = min(MAX_SEARCH, max(1, MAX_SEARCH_WORK // max(1, nodes)))
+    tries = 0
+    tried: set[frozenset[str]] = set()
+    for pool in (near, free):  # first the names where the check failed, then all of them
+        for k in range(1, min(MAX_FORCED, len(pool)) + 1):
+            for combo in itertools.combinations(pool, k):
+                if frozenset(combo) in tried:
+                    continue
+                tried.add(frozenset(combo))
+                alts = [[x for x in (SCALAR, VECTOR, MATRIX) if x != base[n]] for n in combo]
+                for choice in itertools.product(*alts):
+                    tries += 1
+                    if tries > budget:
+                        return None
+                    kinds = dict(base)
+                    kinds.update(zip(combo, choice))
+                    try:
+                        return attempt(kinds), combo, kinds
+                    except RicciError:
+                        continue
+    return None
+
+
+def _names_under(tree, target) -> list[str]:
+    """Free names in the subtree ``target`` of ``tree``, a bound name replaced by the names of
+    its expression, in order of appearance."""
+    expansions: dict[str, list[str]] = {}
+
+    def names_in(node, bound_here: dict[str, list[str]]) -> list[str]:
+        out: list[str] = []
+        for n in A.walk(node):
+            if isinstance(n, A.Name):
+                for m in bound_here.get(n.name, [n.name]):
+                    if m not in out:
+                        out.append(m)
+        return out
+
+    # bound names in scope at ``target``: every binding of the (single, top-level) where
+    for node in A.walk(tree):
+        if isinstance(node, A.Where):
+            for name, e in node.bindings:
+                expansions[name] = names_in(e, dict(expansions))
+    return names_in(target, expansions)
 
 
 def _bound_names(tree) -> set[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .ast import BinOp, Call, Expr, Literal, Name, Neg, Num, Transpose, Where, depth
 from .errors import LimitError, RicciSyntaxError
+from ..functions import ALIASES
 
 #: Longest accepted input, in characters.
 MAX_LENGTH = 10_000
@@ -21,14 +22,22 @@ MAX_LENGTH = 10_000
 MAX_NESTING = 100
 MAX_DEPTH = 300
 
+#: Words of the language that cannot be names.
+KEYWORDS = frozenset({"where"})
+
 _BRACKETS = {"(": ")", "[": "]"}
 _CLOSERS = {")": "(", "]": "["}
+
+#: Tokens that can start an operand, and the tokens that can follow one (operators).
+_OPERAND_START = {"NAME", "NUMBER", "LPAR", "LSQB"}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "AT", "CIRCUMFLEX", "QUOTE"}
 
 _TOKEN_WORDS = {
     "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "COMMA": "','",
     "SEMICOLON": "';'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
     "NAME": "a name", "NUMBER": "a number", "EQUAL": "'='", "WHERE": "'where'",
     "CIRCUMFLEX": "'^'", "QUOTE": "a transpose (')", "$END": "the end of the input",
+    "AT": "'@'",
 }
 
 
@@ -48,7 +57,7 @@ def _check_limits(text: str) -> None:
             text,
         )
     if not text.strip():
-        raise RicciSyntaxError("the expression is empty", (0, max(1, len(text))), text)
+        raise RicciSyntaxError("the expression is empty", (0, len(text)), text)
     stack: list[tuple[str, int]] = []
     for pos, ch in enumerate(text):
         if ch in _BRACKETS:
@@ -77,10 +86,61 @@ def _check_limits(text: str) -> None:
 
 
 def _expected(tokens) -> str:
-    words = sorted({_TOKEN_WORDS.get(t, None) or t.lower() for t in tokens})
-    if len(words) > 6:
-        return "an operand or an operator"
-    return ", ".join(words)
+    """The tokens LALR expected, in words a student reads."""
+    tokens = set(tokens)
+    if _OPERAND_START <= tokens:
+        return "an operand (a name, a number, '(' or '[')"
+    if tokens & _OPERATORS:
+        return "an operator such as + - * / ^ or '"
+    words = sorted(_TOKEN_WORDS.get(t, t.lower()) for t in tokens)
+    return " or ".join(words)
+
+
+def _unexpected(tok, expected) -> str:
+    """The message for an unexpected token ``tok`` where LALR ``expected`` other tokens."""
+    shown = repr(str(tok))
+    if tok.type == "EQUAL":
+        return (f"unexpected {shown}: '=' only binds a name after 'where' "
+                "(as in x1^2 where x1 = t*cos(t))")
+    if tok.type in _OPERAND_START and not (set(expected) & {"NAME", "NUMBER"}):
+        return f"unexpected {shown}: an operator is missing before it (write a*b for a product)"
+    if tok.type in ("COMMA", "SEMICOLON") and not (set(expected) & {"COMMA", "SEMICOLON", "NAME"}):
+        return (f"unexpected {shown}: ',' and ';' separate entries only inside [ ] "
+                "or the arguments of a function")
+    return f"unexpected {shown}: expected {_expected(expected)}"
+
+
+#: Characters copied from papers and slides, and what to write instead.
+_LOOKALIKES = {
+    "×": "*", "·": "*", "⋅": "*", "∗": "*", "−": "-", "–": "-", "÷": "/", "’": "'",
+    "′": "'", "ᵀ": "'", "⊤": "'", "∘": ".*", "⊙": ".*", "²": "^2", "³": "^3", "⁻": "^-",
+}
+
+
+def _character_hint(ch: str) -> str:
+    """A hint for a character outside the language: ``θ`` → write ``theta``."""
+    import unicodedata
+
+    if ch in _LOOKALIKES:
+        return f" (write {_LOOKALIKES[ch]!r} instead)"
+    words = unicodedata.name(ch, "").split()
+    if len(words) == 4 and words[0] == "GREEK" and words[2] == "LETTER":
+        letter = words[3].lower()
+        return f" (names are ASCII: write {letter.capitalize() if words[1] == 'CAPITAL' else letter})"
+    return ""
+
+
+def _last_token_span(text: str) -> tuple[int, int]:
+    """Span of the last token of ``text`` (where an unfinished expression stops)."""
+    try:
+        tokens = list(_lark().lex(text))
+    except Exception:  # pragma: no cover - the parser has lexed this text already
+        tokens = []
+    if tokens:
+        last = tokens[-1]
+        return (last.start_pos, last.end_pos)
+    end = len(text.rstrip())  # pragma: no cover
+    return (max(0, end - 1), max(1, end))  # pragma: no cover
 
 
 def parse_text(text: str) -> Expr:
@@ -96,21 +156,21 @@ def parse_text(text: str) -> Expr:
         pos = e.pos_in_stream
         ch = text[pos]
         shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-        raise RicciSyntaxError(f"unexpected character {shown}", (pos, pos + 1), text) from None
+        raise RicciSyntaxError(
+            f"unexpected character {shown}{_character_hint(ch)}", (pos, pos + 1), text) from None
     except UnexpectedToken as e:
         tok = e.token
         if tok.type == "$END":
-            pos = len(text.rstrip())
+            span = _last_token_span(text)
             raise RicciSyntaxError(
-                f"the expression ends too early: expected {_expected(e.expected)}",
-                (max(0, pos - 1), max(1, pos)),
+                f"the expression ends too early after {text[span[0]:span[1]]!r}: "
+                f"expected {_expected(e.expected)}",
+                span,
                 text,
             ) from None
         pos = tok.start_pos if tok.start_pos is not None else 0
         raise RicciSyntaxError(
-            f"unexpected {str(tok)!r}: expected {_expected(e.expected)}",
-            (pos, pos + max(1, len(str(tok)))),
-            text,
+            _unexpected(tok, e.expected), (pos, pos + max(1, len(str(tok)))), text
         ) from None
     except UnexpectedEOF as e:  # pragma: no cover - LALR reports UnexpectedToken($END)
         raise RicciSyntaxError("the expression ends too early", (len(text) - 1, len(text)), text) from e
@@ -151,11 +211,21 @@ def _make_builder():
                 raise RicciSyntaxError(f"the number {tok} is too large", self._span(meta), self.text)
             return Num(value, self._span(meta))
 
+        def _keyword(self, tok):
+            if str(tok) in KEYWORDS:
+                raise RicciSyntaxError(
+                    f"'{tok}' is a keyword of the language, not a name",
+                    (tok.start_pos, tok.end_pos), self.text)
+
         def name(self, meta, tok):
+            self._keyword(tok)
             return Name(str(tok), self._span(meta))
 
         def call(self, meta, name, *args):
-            return Call(str(name), tuple(args), self._span(meta))
+            # Aliases (trace, asin, ...) become the canonical name, so that `trace(A)` and
+            # `tr(A)` are the same expression and print the same way.
+            self._keyword(name)
+            return Call(ALIASES.get(str(name), str(name)), tuple(args), self._span(meta))
 
         def _bin(op):  # noqa: N805 - a factory used in the class body
             def method(self, meta, left, right):
@@ -200,9 +270,15 @@ def _make_builder():
             return Literal(tuple(rows), self._span(meta))
 
         def binding(self, meta, name, expr):
+            self._keyword(name)
             return (str(name), expr, (name.start_pos, name.end_pos))
 
         def where(self, meta, body, *bindings):
+            seen: set[str] = set()
+            for n, _, span in bindings:
+                if n in seen:
+                    raise RicciSyntaxError(f"{n} is bound twice in 'where'", span, self.text)
+                seen.add(n)
             return Where(
                 body,
                 tuple((n, e) for n, e, _ in bindings),
