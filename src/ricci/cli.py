@@ -23,27 +23,33 @@ EXAMPLES = {
 }
 
 
-def parse_value(text: str):
-    """A value on the command line: ``3``, ``1,2,3`` (vector), ``[1,2;3,4]`` (matrix rows by ';')."""
+def parse_value(text: str, name: str | None = None):
+    """A value on the command line: ``3``, ``1,2,3`` (vector), ``[1,2;3,4]`` (matrix, rows by ';').
+
+    Inside brackets the entries of a row may be separated by commas or by spaces, as in MATLAB:
+    ``[1 2; 3 4]``.  A column ``[1;2;3]`` or a row ``[1,2,3]`` is accepted for a vector.
+    """
     t = text.strip()
+    what = f"the value {text!r} of {name}" if name else f"the value {text!r}"
     try:
         if t.startswith("["):
             if not t.endswith("]"):
                 raise ValueError
-            rows = [r for r in t[1:-1].split(";")]
-            data = [[float(v) for v in r.split(",")] for r in rows]
+            rows = [r.split(",") if "," in r else r.split() for r in t[1:-1].split(";")]
+            data = [[float(v) for v in r] for r in rows]
+            if not all(data):
+                raise ValueError
             if len({len(r) for r in data}) != 1:
-                raise BadValueError(f"the rows of {text!r} have different lengths")
-            arr = np.array(data)
-            if arr.shape[1] == 1 and arr.shape[0] > 1 and ";" in t:
-                return arr  # a column [1;2;3]: bind_sizes accepts it for a vector
-            return arr
+                raise BadValueError(
+                    f"cannot read {what}: its rows have different lengths "
+                    f"({', '.join(str(len(r)) for r in data)})")
+            return np.array(data)
         if "," in t:
             return np.array([float(v) for v in t.split(",")])
         return float(t)
     except ValueError:
         raise BadValueError(
-            f"cannot read the value {text!r}: write a number (3), a vector (1,2,3) or a matrix ([1,2;3,4])"
+            f"cannot read {what}: write a number (3), a vector (1,2,3) or a matrix ([1,2;3,4])"
         ) from None
 
 
@@ -75,7 +81,7 @@ def _cmd_parse(args) -> int:
 def _cmd_eval(args) -> int:
     from . import evaluate
 
-    values = {n: parse_value(v) for n, v in _assignments(args.set, "--set").items()}
+    values = {n: parse_value(v, n) for n, v in _assignments(args.set, "--set").items()}
     print(format_value(evaluate(args.expression, values, _assignments(args.kind, "--kind"))))
     return 0
 
