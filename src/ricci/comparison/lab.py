@@ -19,7 +19,7 @@ import numpy as np
 from ..language import ast as A
 from ..language.errors import BadValueError, RicciError, RicciSyntaxError, UnknownNameError
 from ..language.expression import Expression, parse
-from ..language.kinds import MATRIX, SCALAR, SYMMETRIC, VECTOR, free_names
+from ..language.kinds import MATRIX, SCALAR, SYMMETRIC, VECTOR, check, free_names
 from ..language.parser import parse_text
 from ..printing.text import to_text
 from . import rewrite as R
@@ -244,8 +244,8 @@ class Lab:
         text = to_text(tree)
         got = self._parsed.get(text)
         if got is None:
-            try:
-                got = parse(text, kinds_for(self.q, tree))
+            try:  # type-check the tree itself: the text is only its name (no second lark parse)
+                got = Expression(text, tree, check(tree, text, kinds_for(self.q, tree)))
             except RicciError as e:
                 got = e
             self._parsed[text] = got

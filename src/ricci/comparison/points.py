@@ -62,9 +62,11 @@ def needs_of(tree: A.Expr) -> Needs:
     invertible: set[str] = set()
     for node in A.walk(tree):
         if isinstance(node, A.Call) and node.func in _POSITIVE_FUNCS:
-            positive |= _names_in(node.args[0], expansions)
+            for arg in node.args:
+                positive |= _names_in(arg, expansions)
         elif isinstance(node, A.Call) and node.func in _INVERTIBLE_FUNCS:
-            invertible |= _names_in(node.args[0], expansions)
+            for arg in node.args:
+                invertible |= _names_in(arg, expansions)
         elif isinstance(node, A.BinOp) and node.op in ("^", ".^") and not _is_integer_exponent(node.right):
             positive |= _names_in(node.left, expansions)
     return Needs(frozenset(positive), frozenset(invertible))

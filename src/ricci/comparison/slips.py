@@ -1,23 +1,26 @@
 """The family of slips: transformed answers tested against ricci's values, and their sentences.
 
-Each detector is one method of :class:`Judge` that returns a :class:`Finding` or None; they run
-in the order of :meth:`Judge.run`, and the first that fits names the verdict.  Every decision is
-numerical (:mod:`.lab`): a transformation of the candidate or of ricci's answer is evaluated at
-the same random points and compared entry by entry; no text is compared.
+Each detector is one method of :class:`Judge` that returns a :class:`Finding` or None.  ``equal``
+and ``other_layout`` run first; then every other detector in the lecture's orientation, then
+every one again with the candidate transposed (for a square result both are possible), and the
+first that fits names the verdict.  Every decision is numerical (:mod:`.lab`): a transformation
+of the candidate or of ricci's answer is evaluated at the same random points and compared entry
+by entry; no text is compared.
 
-| detector | the candidate equals …, at every point |
+| detector | the candidate equals, at every point, … |
 |---|---|
 | ``equal`` | ricci's answer |
 | ``other_layout`` | the transpose of ricci's answer |
 | ``factor`` | c × ricci's answer for a constant c ≠ 1 (c = −1: a sign slip) |
+| ``scalar_factor`` | ricci's answer without one of its scalar factors (``det(X)``, ``cos(t)``), or with one too many |
 | ``missing_terms`` | ricci's answer less one to three of its terms, or with their signs flipped |
-| ``one_transpose`` | ricci's answer once one factor of the candidate is transposed (or un-transposed) |
+| ``one_transpose`` | ricci's answer, once one factor of the candidate is transposed (or un-transposed) |
 | ``assumed_symmetric`` | ricci's answer at values where a general square matrix is symmetric |
-| ``symmetric_convention`` | G + G' − diag(G) or (G + G')/2, G ricci's answer (wrt symmetric) |
+| ``symmetric_convention`` | G + G' − diag(G) or (G + G')/2, G ricci's answer (wrt declared symmetric) |
 
-A candidate of the wrong shape gets :func:`wrong_shape` (which may find it is another order's
-derivative, or the diagonal of a diagonal Jacobian, or one transpose short of right); one that
-does not type-check gets :func:`repair` (one transpose that makes it fit and right).
+A candidate of the wrong shape gets :func:`wrong_shape` (which may find it one transpose short of
+right, another order's derivative, or the diagonal of a diagonal Jacobian); one that does not
+type-check gets :func:`repair` (one transpose that makes it fit and right).
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ from .verdict import (
     SYMMETRIC_CONVENTION, TRANSPOSE, WRONG_SHAPE,
 )
 
+#: At most this many factors are tried transposed, and this many scalar factors of ricci's answer
+#: tried as a missing factor, so that a long answer is judged in well under a second.
+MAX_TARGETS = 40
+MAX_SCALARS = 40
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 
@@ -72,19 +79,30 @@ class Judge:
         for o in self.orients:
             if self.mine[o] is None:
                 return self.undefined(o)
-        for check in (self.equal, self.other_layout, self.factor, self.scalar_factor, self.missing_terms,
-                      self.one_transpose, self.assumed_symmetric, self.symmetric_convention):
-            found = check()
-            if found is not None:
-                return found
+        found = self.equal() or self.other_layout()
+        if found is not None:
+            return found
+        # every slip in the lecture's orientation first, then in the transposed one
+        for o in self.orients:
+            for check in (self.factor, self.scalar_factor, self.missing_terms, self.one_transpose,
+                          self.assumed_symmetric, self.symmetric_convention):
+                found = check(o)
+                if found is not None:
+                    return found
         return self.different()
 
     def layout_note(self, orient: str) -> str:
         """A sentence on the layout, when the candidate's orientation is the other one."""
-        if orient != TRANSPOSED or self.q.expected[0] == self.q.expected[1]:
+        if orient != TRANSPOSED:
             return ""
+        if self.q.expected[0] == self.q.expected[1]:
+            return f" Also, your answer is in the other layout, the transpose of the lecture's. {layout_words(self.q)}"
         return (f" Also, your answer is {with_article(shape_words(self.cand.type_q))}, where the lecture's "
                 f"convention gives {with_article(shape_words(self.q.expected))}. {layout_words(self.q)}")
+
+    def oriented(self, tree: A.Expr, orient: str) -> str:
+        """A corrected answer as text, turned to the lecture's layout."""
+        return self.cand.draft.display(tree) if orient == SAME else transposed_text(self.cand, tree)
 
     # -- the family --------------------------------------------------------------------------------
     def equal(self):
@@ -105,93 +123,105 @@ class Judge:
             return None
         fix = None
         if self.q.expected[0] == self.q.expected[1]:  # square: name the factor, if one will do
-            leaf = self.one_transpose(record=False, orients=[SAME])
+            leaf = self.one_transpose(SAME, record=False)
             fix = leaf.fix if leaf is not None else None
-        fix = fix or transposed_text(self.cand)
+        fix = fix or transposed_text(self.cand, self.cand.expr.tree)
         msg = (f"Your answer is the transpose of ricci's {self.right}: right, but in the other layout. "
                f"{layout_words(self.q)} In the lecture's layout your answer reads {fix}.")
         return Finding(OTHER_LAYOUT, None, msg, max_errors(mine, self.lab.right), fix)
 
-    def factor(self):
-        for o in self.orients:
-            self.tried.append(f"a constant factor ({o})")
-            mine = self.mine[o]
-            c = fit_factor(mine, self.lab.right)
-            if c is None or abs(c - 1) < 1e-9 or abs(c) < 1e-12:
-                continue
-            errors = max_errors(mine, [c * r for r in self.lab.right])
-            kind = SIGN if abs(c + 1) < 1e-9 else FACTOR
-            return Finding(SLIP, kind, factor_words(c, self.q) + self.layout_note(o), errors)
-        return None
+    def factor(self, o):
+        self.tried.append(f"a constant factor ({o})")
+        mine = self.mine[o]
+        c = fit_factor(mine, self.lab.right)
+        if c is None or abs(c - 1) < 1e-9 or abs(c) < 1e-12:
+            return None
+        errors = max_errors(mine, [c * r for r in self.lab.right])
+        kind = SIGN if abs(c + 1) < 1e-9 else FACTOR
+        return Finding(SLIP, kind, factor_words(c, self.q) + self.layout_note(o), errors)
 
-    def scalar_factor(self):
+    def _scalar_factors(self):
+        """Scalar subexpressions of ricci's answer (not constants) and their values at the points."""
+        if self.q.right is None:
+            return []
+        if not hasattr(self, "_scalars"):
+            body, bindings = R.split_where(self.q.right.tree)
+            seen: set[str] = set()
+            self._scalars = []
+            for node in A.walk(body):
+                if node is body or not self.q.right_is_scalar(node):
+                    continue
+                if not any(isinstance(n, A.Name) for n in A.walk(node)):
+                    continue  # a constant: the constant-factor check has tried it
+                text = to_text(node)
+                if text in seen:
+                    continue
+                seen.add(text)
+                s = self.lab.try_values(R.with_bindings(node, bindings))
+                if s is not None and all(abs(float(x)) > 1e-9 for x in s):
+                    self._scalars.append((node, text, s))
+                if len(self._scalars) >= MAX_SCALARS:
+                    break
+        return self._scalars
+
+    def scalar_factor(self, o):
         """A scalar factor of ricci's answer missing from the candidate, or one too many."""
-        if self.q.right is None:
-            return None
-        body, bindings = R.split_where(self.q.right.tree)
-        seen: set[str] = set()
-        for node in A.walk(body):
-            if node is body or not self.q.right_is_scalar(node):
-                continue
-            if not any(isinstance(n, A.Name) for n in A.walk(node)):
-                continue  # a constant: the constant-factor check has tried it
-            text = to_text(node)
-            if text in seen:
-                continue
-            seen.add(text)
-            s = self.lab.try_values(R.with_bindings(node, bindings))
-            if s is None or any(abs(float(x)) < 1e-9 for x in s):
-                continue
-            for o in self.orients:
-                self.tried.append(f"times or divided by {text} ({o})")
-                mine = self.mine[o]
-                if all_close([m * x for m, x in zip(mine, s)], self.lab.right):
-                    body_c, binds_c = R.split_where(self.cand.expr.tree)
-                    fix = self.cand.draft.display(R.with_bindings(R.times(node, body_c), binds_c))
-                    msg = (f"Your answer is missing the factor {text}: times {text} it is right, {fix}. "
-                           f"A factor from the chain rule (the derivative of an inner function) or of a "
-                           f"determinant is easy to forget." + self.layout_note(o))
-                    errors = max_errors([m * x for m, x in zip(mine, s)], self.lab.right)
-                    return Finding(SLIP, FACTOR, msg, errors, fix)
-                if all_close(mine, [r * x for r, x in zip(self.lab.right, s)]):
-                    msg = (f"Your answer has a factor {text} too many: divided by it, it is the right "
-                           f"answer {self.right}." + self.layout_note(o))
-                    errors = max_errors(mine, [r * x for r, x in zip(self.lab.right, s)])
-                    return Finding(SLIP, FACTOR, msg, errors)
+        mine = self.mine[o]
+        for node, text, s in self._scalar_factors():
+            self.tried.append(f"times or divided by {text} ({o})")
+            times = [m * x for m, x in zip(mine, s)]
+            if all_close(times, self.lab.right):
+                body_c, binds_c = R.split_where(self.cand.expr.tree)
+                fix = self.oriented(R.with_bindings(R.times(node, body_c), binds_c), o)
+                msg = (f"Your answer is missing the factor {text}: times {text} it is right, {fix}. "
+                       f"A factor from the chain rule (the derivative of an inner function) or of a "
+                       f"determinant is easy to forget." + self.layout_note(o))
+                return Finding(SLIP, FACTOR, msg, max_errors(times, self.lab.right), fix)
+            over = [r * x for r, x in zip(self.lab.right, s)]
+            if all_close(mine, over):
+                msg = (f"Your answer has a factor {text} too many: divided by it, it is the right "
+                       f"answer {self.right}." + self.layout_note(o))
+                return Finding(SLIP, FACTOR, msg, max_errors(mine, over))
         return None
 
-    def missing_terms(self):
-        """ricci's answer with one to three of its terms left out (or with their signs flipped)."""
+    def _term_sets(self):
+        """ricci's answer split into terms at depths 1, 2, 3: (terms, values at the points, bindings)."""
         if self.q.right is None:
-            return None
-        body, bindings = R.split_where(self.q.right.tree)
-        seen = set()
-        for depth in (1, 2, 3):
-            terms = R.expand(body, depth, self.q.right_is_scalar)
-            if len(terms) < 2 or len(terms) > 10 or tuple(terms) in seen:
-                continue
-            seen.add(tuple(terms))
-            values = [self.lab.try_values(R.with_bindings(R.term_ast(c, t), bindings)) for c, t in terms]
-            if any(v is None for v in values):
-                continue
-            n = len(self.lab.points)
-            total = [sum(v[i] for v in values) for i in range(n)]
-            if not all_close(total, self.lab.right):
-                continue  # the expansion did not reproduce the answer: do not trust it
-            for o in self.orients:
-                mine = self.mine[o]
-                self.tried.append(f"ricci's answer less some of its {len(terms)} terms ({o})")
-                for k in range(1, min(3, len(terms) - 1) + 1):
-                    for subset in itertools.combinations(range(len(terms)), k):
-                        part = [sum(values[j][i] for j in subset) for i in range(n)]
-                        kept = [total[i] - part[i] for i in range(n)]
-                        if all_close(mine, kept):
-                            msg = self.missing_words(terms, subset, bindings) + self.layout_note(o)
-                            return Finding(SLIP, MISSING_TERM, msg, max_errors(mine, kept))
-                        flipped = [total[i] - 2 * part[i] for i in range(n)]
-                        if all_close(mine, flipped):
-                            msg = self.flipped_words(terms, subset, bindings) + self.layout_note(o)
-                            return Finding(SLIP, SIGN, msg, max_errors(mine, flipped))
+            return []
+        if not hasattr(self, "_terms"):
+            body, bindings = R.split_where(self.q.right.tree)
+            self._terms = []
+            seen = set()
+            for depth in (1, 2, 3):
+                terms = R.expand(body, depth, self.q.right_is_scalar)
+                if len(terms) < 2 or len(terms) > 10 or tuple(terms) in seen:
+                    continue
+                seen.add(tuple(terms))
+                values = [self.lab.try_values(R.with_bindings(R.term_ast(c, t), bindings)) for c, t in terms]
+                if any(v is None for v in values):
+                    continue
+                total = [sum(v[i] for v in values) for i in range(len(self.lab.points))]
+                if all_close(total, self.lab.right):  # else the expansion is not to be trusted
+                    self._terms.append((terms, values, bindings))
+        return self._terms
+
+    def missing_terms(self, o):
+        """ricci's answer with one to three of its terms left out (or with their signs flipped)."""
+        mine = self.mine[o]
+        n = len(self.lab.points)
+        for terms, values, bindings in self._term_sets():
+            self.tried.append(f"ricci's answer less some of its {len(terms)} terms ({o})")
+            for k in range(1, min(3, len(terms) - 1) + 1):
+                for subset in itertools.combinations(range(len(terms)), k):
+                    part = [sum(values[j][i] for j in subset) for i in range(n)]
+                    kept = [self.lab.right[i] - part[i] for i in range(n)]
+                    if all_close(mine, kept):
+                        msg = self.missing_words(terms, subset, bindings) + self.layout_note(o)
+                        return Finding(SLIP, MISSING_TERM, msg, max_errors(mine, kept))
+                    flipped = [self.lab.right[i] - 2 * part[i] for i in range(n)]
+                    if all_close(mine, flipped):
+                        msg = self.flipped_words(terms, subset, bindings) + self.layout_note(o)
+                        return Finding(SLIP, SIGN, msg, max_errors(mine, flipped))
         return None
 
     def _product_rule_words(self) -> str:
@@ -220,24 +250,26 @@ class Judge:
                 f"the right answer is {_terms_text(terms)}{where}. Check the derivatives of cos (−sin), "
                 f"of a difference, and of an inverse (d inv(X) = −inv(X) dX inv(X)).")
 
-    def one_transpose(self, record: bool = True, orients=None):
+    def one_transpose(self, o, record: bool = True):
         tree = self.cand.expr.tree
         skip = [e for _, e in self.cand.draft.borrowed]
         targets = R.transpose_targets(tree, self.cand.type_of, self._symmetric, skip)
-        for o in orients or self.orients:
-            want = self.q.expected if o == SAME else transposed(self.q.expected)
-            found = _first_transpose_fix(self.q, self.lab, self.cand.draft, tree, targets, want, o,
-                                         self.tried if record else None)
-            if found is not None:
-                target, fix, errors = found
-                msg = transpose_words(self.cand.draft, tree, target, fix) + self.layout_note(o)
-                return Finding(SLIP, TRANSPOSE, msg, errors, fix)
-        return None
+        want = self.q.expected if o == SAME else transposed(self.q.expected)
+        found = _first_transpose_fix(self.q, self.lab, self.cand.draft, tree, targets, want, o,
+                                     self.tried if record else None)
+        if found is None:
+            return None
+        target, new, errors = found
+        fix = self.oriented(new, o)
+        msg = transpose_words(self.cand.draft, tree, target, self.cand.draft.display(new))
+        if o == TRANSPOSED:
+            msg += f" In the lecture's layout that reads {fix}."
+        return Finding(SLIP, TRANSPOSE, msg + self.layout_note(o), errors, fix)
 
     def _symmetric(self, name: str) -> bool:
         return self.q.kinds.get(name) == SYMMETRIC
 
-    def assumed_symmetric(self):
+    def assumed_symmetric(self, o):
         general = [n for n, v in self.q.variables.items()
                    if v.kind == MATRIX and len(v.dims) == 2 and v.dims[0] == v.dims[1]]
         groups = [[n] for n in general] + ([general] if len(general) > 1 else [])
@@ -247,19 +279,18 @@ class Judge:
                 right = self.lab.right_at(pts)
             except RicciError:
                 continue
-            for o in self.orients:
-                self.tried.append(f"right when {', '.join(names)} symmetric ({o})")
-                mine = self.lab.try_values(self.cand.expr.tree, o, pts)
-                if all_close(mine, right):
-                    msg = symmetric_words(names, self.q) + self.layout_note(o)
-                    return Finding(SLIP, ASSUMED_SYMMETRIC, msg, max_errors(mine, right))
+            self.tried.append(f"right when {', '.join(names)} symmetric ({o})")
+            mine = self.lab.try_values(self.cand.expr.tree, o, pts)
+            if all_close(mine, right):
+                msg = symmetric_words(names, self.q) + self.layout_note(o)
+                return Finding(SLIP, ASSUMED_SYMMETRIC, msg, max_errors(mine, right))
         return None
 
-    def symmetric_convention(self):
+    def symmetric_convention(self, o):
         wrt = self.q.d.wrt
         if isinstance(wrt, list) or self.q.kinds.get(wrt) != SYMMETRIC or self.q.d.order != 1:
             return None
-        if SAME not in self.orients or 1 in self.q.expected:
+        if o != SAME or 1 in self.q.expected:
             return None
         mine = self.mine[SAME]
         conventions = [
@@ -341,7 +372,8 @@ def wrong_shape(q: Question, cand: Candidate, lab: Lab) -> Finding:
                                   [e for _, e in cand.draft.borrowed])
     found = _first_transpose_fix(q, lab, cand.draft, cand.expr.tree, targets, q.expected, SAME, None)
     if found is not None:
-        target, fix, errors = found
+        target, new, errors = found
+        fix = cand.draft.display(new)
         msg = f"{head} {transpose_words(cand.draft, cand.expr.tree, target, fix)}"
         return Finding(SLIP, TRANSPOSE, msg, errors, fix)
     msg = f"{head} Here {reason}." + ("" if cand.conflicts else _which_derivative(q, cand, lab))
@@ -375,19 +407,23 @@ def repair(q: Question, draft: Draft, error: RicciError, lab: Lab) -> Finding | 
     for o, want in ((SAME, q.expected), (TRANSPOSED, transposed(q.expected))):
         found = _first_transpose_fix(q, lab, draft, draft.tree, targets, want, o, None)
         if found is not None:
-            target, fix, errors = found
+            target, new, errors = found
+            fix = draft.display(new)
             msg = (f"As written, your answer does not fit together: {error.message}. "
                    + transpose_words(draft, draft.tree, target, fix))
             if o == TRANSPOSED:
                 msg += (f" That is the transpose of ricci's {q.right_text}, the other layout. "
                         + layout_words(q))
+                fix = _transposed_draft(draft, new, q)
             return Finding(SLIP, TRANSPOSE, msg, errors, fix)
     return None
 
 
 def _first_transpose_fix(q: Question, lab: Lab, draft: Draft, tree, targets, want, orient, tried):
-    """The first target whose transposition makes ``tree`` ricci's answer: (target, fix text, errors)."""
-    for target in targets:
+    """The first target whose transposition makes ``tree`` ricci's answer: (target, new tree, errors)."""
+    # fewer for a long answer: every try type-checks the whole answer again
+    budget = max(8, min(MAX_TARGETS, 20_000 // max(1, len(draft.text))))
+    for target in targets[:budget]:
         if tried is not None:
             tried.append(f"{draft.node_text(target)} transposed ({orient})")
         new = R.transposed_at(tree, target)
@@ -400,7 +436,7 @@ def _first_transpose_fix(q: Question, lab: Lab, draft: Draft, tree, targets, wan
             continue
         mine = lab.try_values(new, orient)
         if all_close(mine, lab.right):
-            return target, draft.display(new), max_errors(mine, lab.right)
+            return target, new, max_errors(mine, lab.right)
     return None
 
 
@@ -518,13 +554,22 @@ def transpose_words(draft: Draft, tree, target, fix: str) -> str:
             f"your answer is right: {fix}.")
 
 
-def transposed_text(cand: Candidate) -> str:
-    """The candidate transposed, pushed through its products and with its number in front."""
-    body, bindings = R.split_where(cand.expr.tree)
-    t = R.transpose(body, cand.is_scalar)
+def transposed_text(cand: Candidate, tree: A.Expr) -> str:
+    """``tree`` (the candidate or a corrected one) transposed: pushed through its products, with
+    its number in front."""
+    return _transposed(cand.draft, tree, cand.is_scalar)
+
+
+def _transposed_draft(draft: Draft, tree: A.Expr, q: Question) -> str:
+    return _transposed(draft, tree, lambda n: isinstance(n, A.Num) or q.is_scalar_name(n))
+
+
+def _transposed(draft: Draft, tree: A.Expr, is_scalar) -> str:
+    body, bindings = R.split_where(tree)
+    t = R.transpose(body, is_scalar)
     if any(isinstance(n, A.Num) for n in A.walk(t)):
-        t = R.sum_ast(R.expand(t, 0, cand.is_scalar))
-    return cand.draft.display(R.with_bindings(t, bindings))
+        t = R.sum_ast(R.expand(t, 0, is_scalar))
+    return draft.display(R.with_bindings(t, bindings))
 
 
 def _terms_text(terms) -> str:
