@@ -19,11 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import ricci
 from helpers import assert_close, numeric_derivative, random_values
 from ricci.cli import main
 from ricci.comparison import points as P
+from ricci.testing import expressions
 
 SYM = "symmetric matrix"
 AB = {"a": "vector", "b": "vector"}
@@ -396,3 +399,28 @@ def test_compare_is_exported_and_not_shadowed():
 
     assert "compare" in ricci.__all__ and callable(ricci.compare)
     assert ricci.compare("x'*x", "x", "2*x'").ok
+
+
+# =================================================================================================
+# random expressions (ricci.testing): ricci's own answer is equal, twice it a factor slip, and its
+# transpose the other layout
+# =================================================================================================
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(expressions(smooth=True, max_depth=3), st.data())
+def test_random_expression_answers_are_judged_consistently(sample, data):
+    e = ricci.parse(sample.text, sample.kinds)
+    assume(e.variables)
+    wrt = data.draw(st.sampled_from(list(e.variables)))
+    d = ricci.derivative(sample.text, wrt, 1, sample.kinds)
+    assume(d.has_matrix_form)
+    v = ricci.compare(sample.text, wrt, d.text, kinds=sample.kinds)
+    assert v.verdict == EQUAL, (sample.text, wrt, d.text, v.message)
+    if " where " in d.text:
+        return
+    twice = ricci.compare(sample.text, wrt, f"2*({d.text})", kinds=sample.kinds)
+    if not all(np.all(np.asarray(r) == 0) for r in [d.evaluate(p) for p in v.evidence.points]):
+        assert (twice.verdict, twice.kind_of_slip) == (SLIP, "factor"), (sample.text, wrt, twice.message)
+        assert "twice" in twice.message
+    if v.expected_shape != "scalar":
+        flipped = ricci.compare(sample.text, wrt, f"({d.text})'", kinds=sample.kinds)
+        assert flipped.verdict in (OTHER, EQUAL), (sample.text, wrt, flipped.message)  # EQUAL: symmetric
