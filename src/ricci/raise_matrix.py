@@ -27,6 +27,13 @@ from .language import ast as A
 from .simplify.matrix import MatrixForms
 
 
+class _RawMul:
+    """A list of factors seen as a product (for opening nested products)."""
+
+    def __init__(self, factors):
+        self.factors = factors
+
+
 class NoMatrixForm(Exception):
     """Raised inside raising when a subterm has no matrix notation."""
 
@@ -202,11 +209,27 @@ class Raiser:
         return R(self.m.add(terms), axis, f)
 
     # -- products ------------------------------------------------------------------------------------
+    @staticmethod
+    def _factors(node: Mul) -> list:
+        """The factors of a product, with nested products of more than two free indices (kept
+        apart by the IR to avoid quadratic flattening) opened up: only their parts have a
+        matrix form."""
+        out = []
+        for f in node.factors:
+            if isinstance(f, Mul) and len(f.free) > 2:
+                ren = {b: B.fresh(b.dim) for b in B._bound_of(f)}
+                inner = [B.rename(g, ren) for g in f.factors]
+                out.extend(Raiser._factors(_RawMul(inner)))
+            else:
+                out.append(f)
+        return out
+
     def _mul(self, node: Mul) -> R:
         out = set(node.out)
         coef = 1.0
         items: list[R] = []
-        for k, f in enumerate(node.factors):
+        factors = self._factors(node)
+        for k, f in enumerate(factors):
             if isinstance(f, Num):
                 coef *= f.value
                 continue
@@ -219,7 +242,7 @@ class Raiser:
                     raise
                 # Distribute the product over a sum that has no matrix form on its own (the
                 # 4-index ∂(X'AX)/∂X inside a chain rule): each term may contract to a matrix.
-                others = list(node.factors[:k]) + list(node.factors[k + 1:])
+                others = list(factors[:k]) + list(factors[k + 1:])
                 return self.raise_node(B.add([B.mul(others + [t], node.out) for t in f.terms]))
         # Indices of out that no factor carries: a broadcast, a product with ones.
         carried = set().union(*(r.indices for r in items)) if items else set()

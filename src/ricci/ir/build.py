@@ -27,6 +27,11 @@ from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, S
 
 _fresh = itertools.count()
 
+#: A product with more factors than this stays a factor of its parent instead of being
+#: flattened into it (when it has summed indices and no δ): flattening a long chain rule into
+#: every enclosing product would cost O(L²) for a composition of depth L.
+FLATTEN_LIMIT = 6
+
 #: Above this many orderings of tied factors, canonical naming takes the first one it finds.
 MAX_TIE_PERMUTATIONS = 120
 
@@ -163,6 +168,11 @@ def _rename(node: Node, m: dict) -> Node:
 
 # -- products ------------------------------------------------------------------------------------
 
+def _flattenable(f: Node) -> bool:
+    return isinstance(f, Mul) and (len(f.factors) <= FLATTEN_LIMIT or not _bound_of(f)
+                                   or any(isinstance(g, Delta) for g in f.factors))
+
+
 def _bound_of(node: Mul) -> set:
     return {i for f in node.factors for i in f.free if i not in node.out}
 
@@ -179,7 +189,7 @@ def mul(factors, out=()) -> Node:
         needed.update(f.free)
         if isinstance(f, Num):
             coef *= f.value
-        elif isinstance(f, Mul):
+        elif _flattenable(f):
             ren = {b: fresh(b.dim) for b in _bound_of(f)}
             for g in reversed(f.factors):
                 stack_.append(rename(g, ren) if ren else g)
@@ -217,10 +227,10 @@ def mul(factors, out=()) -> Node:
         else:
             fs.append(size(ix.dim))
     # A renaming may have produced numbers or products: normalise once more if so.
-    if any(isinstance(f, (Num, Mul)) for f in fs):
+    if any(isinstance(f, Num) or _flattenable(f) for f in fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     fs = _merge_powers(fs, outset)
-    if any(isinstance(f, (Num, Mul)) for f in fs):
+    if any(isinstance(f, Num) or _flattenable(f) for f in fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     return _canonical_mul(coef, fs, out)
 
@@ -246,6 +256,11 @@ def _merge_powers(fs: list, outset: set) -> list:
         return fs
     merged = [power(b, num(groups[b])) for b in order]
     return merged + rest
+
+
+def _bound_name(height: int, k: int) -> str:
+    """Canonical name of the k-th summed index of a product of this nesting height."""
+    return f"_{k}" if height == 1 else f"_{height}.{k}"
 
 
 def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
@@ -289,12 +304,13 @@ def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
                 best = (e, order, names_)
         _, best_order, names = best
     taken = {i.name for i in out}
+    height = 1 + max((f.height for f in best_order), default=0)
     canon: dict = {}
     k = 0
     for ix, _ in sorted(names.items(), key=lambda kv: kv[1]):
-        while f"_{k}" in taken:
+        while _bound_name(height, k) in taken:
             k += 1
-        canon[ix] = Index(f"_{k}", ix.dim)
+        canon[ix] = Index(_bound_name(height, k), ix.dim)
         k += 1
     # A bound index that already has its canonical name needs no renaming; rename the rest at once.
     renamed = tuple(rename(f, canon) for f in best_order)

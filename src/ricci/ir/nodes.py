@@ -51,10 +51,14 @@ class Node:
     """Base of the IR.  Identity is equality (hash-consed); ``sig`` is a structural digest
     that ignores the names of the node's own free indices (used for canonical orderings)."""
 
-    __slots__ = ("free", "sig", "size", "__weakref__")
+    __slots__ = ("free", "sig", "size", "height", "__weakref__")
     free: tuple
     sig: bytes
     size: int
+    #: nesting height of products (a product's summed indices are named after its height,
+    #: so that a product inside another never uses the same bound names: renaming an outer
+    #: index never has to rename inner ones apart)
+    height: int
 
     def children(self) -> tuple["Node", ...]:
         return ()
@@ -97,6 +101,8 @@ def _finish(node: Node) -> None:
         h.update(repr(tuple(_enc(node, i) for i in c.free)).encode())
     node.sig = h.digest()
     node.size = 1 + sum(c.size for c in node.children())
+    h = max((c.height for c in node.children()), default=0)
+    node.height = h + 1 if isinstance(node, Mul) else h
 
 
 class Num(Node):

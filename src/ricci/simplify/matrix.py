@@ -81,6 +81,7 @@ class MatrixForms:
 
     def __init__(self, expr):
         self.expr = expr
+        self._kinds: dict = {}
         self.var_kind: dict[str, str] = {}
         self.sym: set[str] = set()
         for n, v in expr.variables.items():
@@ -95,6 +96,15 @@ class MatrixForms:
 
     # -- kinds of ASTs -----------------------------------------------------------------------------
     def kind(self, a: A.Expr) -> str:
+        """'s' scalar, 'c' column, 'r' row or 'm' matrix (memoised: answers share subtrees)."""
+        got = self._kinds.get(id(a))
+        if got is not None and got[0] is a:
+            return got[1]
+        k = self._kind(a)
+        self._kinds[id(a)] = (a, k)
+        return k
+
+    def _kind(self, a: A.Expr) -> str:
         match a:
             case A.Num():
                 return S
@@ -399,62 +409,172 @@ class MatrixForms:
         return out
 
     # -- the last pass -----------------------------------------------------------------------------------
-    def name_repeats(self, tree: A.Expr, taken: set, min_length: int = 60) -> tuple[A.Expr, list]:
-        """Name repeated subterms of a long answer, as a person would: ``… where u = exp(-X*w)``.
+    def name_repeats(self, tree: A.Expr, taken: set, min_length: int = 60,
+                     max_bindings: int = 64) -> tuple[A.Expr, list]:
+        """Name repeated subterms of a long answer, as a person would: ``… where u = tanh(W1*x)``.
 
-        Up to three bindings, each the repeated subterm that saves the most text."""
-        bindings: list = []
-        pools = {S: ["c", "g", "h"], C: ["u", "v", "z", "q"], Rw: ["u", "v", "z", "q"],
-                 M: ["G", "H", "M", "N"]}
-        for _ in range(3):
-            if len(to_text(tree)) < min_length:
-                break
-            counts: Counter = Counter()
-            for n in A.walk(tree):
-                if isinstance(n, (A.Name, A.Num)) or (isinstance(n, (A.Transpose, A.Neg))
-                                                       and isinstance(n.arg, (A.Name, A.Num))):
-                    continue
-                counts[n] += 1
+        Repeatedly binds the subterm whose naming saves the most (occurrences − 1 times its
+        size), looking in the answer and in the bindings made so far, so that a deep composition
+        gets one name per level and its text grows linearly.  Returns the new tree and the
+        bindings in an order where each uses only earlier ones."""
+        if len(to_text(tree)) < min_length:
+            return tree, []
+        bindings: dict = {}
+        stems = {S: "c", C: "u", Rw: "u", M: "G"}
+        counters = {stem: 0 for stem in stems.values()}
+        for _ in range(max_bindings):
+            roots = [tree] + list(bindings.values())
+            cls, info = _classes(roots)
             best, gain = None, 0
-            for n, c in counts.items():
-                if c < 2:
+            for cid, (node, count, size) in info.items():
+                if count < 2 or size < 4 or _trivial(node):
                     continue
-                length = len(to_text(n))
-                if length < 8:
-                    continue
-                g = (c - 1) * length
+                g = (count - 1) * size
                 if g > gain:
-                    best, gain = n, g
+                    best, gain = cid, g
             if best is None:
                 break
-            kind = self.kind(best)
-            name = next((x for x in pools[kind] if x not in taken), None)
-            if name is None:
-                break
+            node = info[best][0]
+            kind = self.kind(node)
+            name = None
+            while name is None or name in taken:
+                counters[stems[kind]] += 1
+                k = counters[stems[kind]]
+                name = stems[kind] if k == 1 else f"{stems[kind]}{k}"
             taken.add(name)
             self.var_kind[name] = kind
-            tree = _replace(tree, best, A.Name(name))
-            bindings.append((name, best))
-        return tree, bindings
+            new = A.Name(name)
+            tree = _replace_class(tree, best, cls, new)
+            bindings = {n: _replace_class(e, best, cls, new) for n, e in bindings.items()}
+            bindings[name] = node
+        ordered = _topological(bindings)
+        # Number the names in the order they are bound (u, u2, u3 … innermost first).
+        fresh: dict = {}
+        seen = {stem: 0 for stem in stems.values()}
+        for name, e in ordered:
+            stem = stems[self.var_kind[name]]
+            seen[stem] += 1
+            fresh[name] = stem if seen[stem] == 1 else f"{stem}{seen[stem]}"
+        if any(k != v for k, v in fresh.items()) and not (set(fresh.values()) - set(fresh)) & (taken - set(fresh)):
+            tree = _rename_names(tree, fresh)
+            ordered = [(fresh[n], _rename_names(e, fresh)) for n, e in ordered]
+            for old_name, new_name in fresh.items():
+                self.var_kind[new_name] = self.var_kind[old_name]
+        return tree, ordered
 
     def finish(self, a: A.Expr) -> A.Expr:
         """The last pass over a whole answer (hook for rules that need the complete tree)."""
         return a
 
 
-def _replace(tree: A.Expr, target: A.Expr, new: A.Expr) -> A.Expr:
-    """Every occurrence of ``target`` (structural equality) replaced by ``new``."""
-    if tree == target:
+def _trivial(node: A.Expr) -> bool:
+    return isinstance(node, (A.Name, A.Num)) or (
+        isinstance(node, (A.Transpose, A.Neg)) and isinstance(node.arg, (A.Name, A.Num)))
+
+
+def _params(node: A.Expr):
+    match node:
+        case A.Num(value=v):
+            return v
+        case A.Name(name=n):
+            return n
+        case A.Call(func=f):
+            return f
+        case A.BinOp(op=op):
+            return op
+        case A.Literal(rows=rows):
+            return (len(rows), len(rows[0]))
+    return None
+
+
+def _classes(roots: list) -> tuple[dict, dict]:
+    """Structural classes of all subtrees: id(node) → class id, and class id → (a node, how
+    many times it occurs, its size).  Linear in the size of the trees (memoised by object)."""
+    table: dict = {}
+    cls: dict = {}
+    info: dict = {}
+
+    def visit(n) -> int:
+        cid = cls.get(id(n))
+        if cid is None:
+            key = (type(n).__name__, _params(n), tuple(visit(c) for c in A.children(n)))
+            cid = table.setdefault(key, len(table))
+            cls[id(n)] = cid
+            if cid not in info:
+                size = 1 + sum(info[cls[id(c)]][2] for c in A.children(n))
+                info[cid] = [n, 0, size]
+        else:
+            for c in A.children(n):  # count the occurrences below a shared object too
+                _count(c)
+        info[cid][1] += 1
+        return cid
+
+    def _count(n):
+        info[cls[id(n)]][1] += 1
+        for c in A.children(n):
+            _count(c)
+
+    keep = []
+    for r in roots:
+        keep.append(r)
+        visit(r)
+    return cls, {k: tuple(v) for k, v in info.items()}
+
+
+def _replace_class(tree: A.Expr, target: int, cls: dict, new: A.Expr) -> A.Expr:
+    """Every subtree of structural class ``target`` replaced by ``new``."""
+    if cls.get(id(tree)) == target:
         return new
+    kids = A.children(tree)
+    if not kids:
+        return tree
+    r = lambda x: _replace_class(x, target, cls, new)  # noqa: E731
     match tree:
         case A.Call(func=f, args=args):
-            return A.Call(f, tuple(_replace(x, target, new) for x in args))
+            return A.Call(f, tuple(r(x) for x in args))
         case A.Neg(arg=x):
-            return A.Neg(_replace(x, target, new))
+            return A.Neg(r(x))
         case A.Transpose(arg=x):
-            return A.Transpose(_replace(x, target, new))
-        case A.BinOp(op=op, left=l, right=r):
-            return A.BinOp(op, _replace(l, target, new), _replace(r, target, new))
+            return A.Transpose(r(x))
+        case A.BinOp(op=op, left=lft, right=rgt):
+            return A.BinOp(op, r(lft), r(rgt))
         case A.Literal(rows=rows):
-            return A.Literal(tuple(tuple(_replace(e, target, new) for e in row) for row in rows))
+            return A.Literal(tuple(tuple(r(e) for e in row) for row in rows))
     return tree
+
+
+def _rename_names(tree: A.Expr, mapping: dict) -> A.Expr:
+    if isinstance(tree, A.Name):
+        return A.Name(mapping.get(tree.name, tree.name))
+    match tree:
+        case A.Call(func=f, args=args):
+            return A.Call(f, tuple(_rename_names(x, mapping) for x in args))
+        case A.Neg(arg=x):
+            return A.Neg(_rename_names(x, mapping))
+        case A.Transpose(arg=x):
+            return A.Transpose(_rename_names(x, mapping))
+        case A.BinOp(op=op, left=lft, right=rgt):
+            return A.BinOp(op, _rename_names(lft, mapping), _rename_names(rgt, mapping))
+        case A.Literal(rows=rows):
+            return A.Literal(tuple(tuple(_rename_names(e, mapping) for e in row) for row in rows))
+    return tree
+
+
+def _topological(bindings: dict) -> list:
+    """Bindings ordered so that each uses only names bound before it."""
+    names = set(bindings)
+    uses = {n: {x.name for x in A.walk(e) if isinstance(x, A.Name) and x.name in names}
+            for n, e in bindings.items()}
+    order: list = []
+    done: set = set()
+    while len(order) < len(bindings):
+        progressed = False
+        for n in sorted(bindings, key=lambda k: list(bindings).index(k)):
+            if n not in done and uses[n] <= done:
+                order.append((n, bindings[n]))
+                done.add(n)
+                progressed = True
+        if not progressed:  # pragma: no cover - a cycle cannot arise from nested subterms
+            raise RuntimeError("cyclic bindings")
+    # Readability: the innermost names first is already the order; keep it.
+    return order
