@@ -99,6 +99,8 @@ def _cmd_diff(args) -> int:
         print(d.latex)
     elif args.format == "json":
         print(json.dumps(d.to_json(), indent=2))
+    elif args.format == "python":
+        print(d.code(args.backend, with_value=args.with_value), end="")
     else:
         print(d.describe())
     return 0
@@ -142,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     df = add("diff", "differentiate: gradient, Jacobian, Hessian or higher derivative", _cmd_diff)
     df.add_argument("--wrt", required=True, help="the variable, or scalars x1,x2 for the row of partials")
     df.add_argument("--order", type=int, default=1, help="derivative order (default 1; 2 is the Hessian)")
-    df.add_argument("--format", choices=["text", "latex", "json"], default="text")
+    df.add_argument("--format", choices=["text", "latex", "json", "python"], default="text")
+    df.add_argument("--backend", choices=["numpy", "jax", "torch", "array_api"], default="numpy",
+                    help="for --format python: the array library of the generated function")
+    df.add_argument("--with-value", action="store_true",
+                    help="for --format python: return the function's value and the derivative")
     from .plotting.command import add_arguments as _plot_arguments
 
     _plot_arguments(add("plot", "draw slopes, gradients and curvature into an image file", _cmd_plot))

@@ -184,6 +184,20 @@ class Derivative:
     def _repr_latex_(self) -> str:
         return f"$${self.latex}$$"
 
+    # -- code (ricci.codegen) --------------------------------------------------------------------------
+    def code(self, backend: str = "numpy", name: str | None = None, with_value: bool = False) -> str:
+        """Python source of a function of the variables (by their names) returning the derivative
+        (``with_value``: the value and the derivative); backends numpy, jax, torch, array_api."""
+        from .codegen import generate
+
+        return generate(self, backend, name, with_value)
+
+    def function(self, backend: str = "numpy", name: str | None = None, with_value: bool = False):
+        """:meth:`code`, compiled to a callable."""
+        from .codegen import function
+
+        return function(self, backend, name, with_value)
+
 
 def derivative(expression, wrt, order: int = 1, kinds: dict | None = None) -> Derivative:
     """∂^order f / ∂wrt^order, symbolically (ARCHITECTURE §3).

@@ -1,0 +1,536 @@
+"""How each backend spells the plan's operations: NumPy, JAX, PyTorch and the array API.
+
+A printer turns one plan node, given its arguments' code, into Python: an *expression* with a
+precedence (so that parentheses are exactly the needed ones), or, for the few operations that
+write into a buffer (a diagonal added in place, a scatter onto the diagonals of a tensor), a
+few *statements*.  The backends differ only in spelling and in what they can do in place:
+NumPy and PyTorch write into fresh buffers, JAX uses ``.at[...].add``, and the array API (which
+has neither in-place updates that every library honours nor ``einsum``) multiplies by an
+identity matrix where a diagonal must be written, the one place where it materialises δ.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+# Python operator precedence, for printing with the fewest parentheses.
+ATOM, POW, UNARY, MUL, ADD, CMP = 100, 90, 80, 70, 60, 50
+
+
+class Code:
+    """A piece of Python: text and the precedence of its outermost operator."""
+
+    __slots__ = ("prec", "text")
+
+    def __init__(self, text: str, prec: int = ATOM):
+        self.text = text
+        self.prec = prec
+
+    def at(self, prec: int) -> str:
+        """The text, parenthesised unless it binds at least as tightly as ``prec``."""
+        return self.text if self.prec >= prec else f"({self.text})"
+
+
+def number(v: float) -> Code:
+    if math.isnan(v):
+        return Code('float("nan")')
+    if v in (float("inf"), float("-inf")):
+        return Code('float("inf")' if v > 0 else '-float("inf")', ATOM if v > 0 else UNARY)
+    text = str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+    return Code(text, UNARY if v < 0 else ATOM)
+
+
+def _index(pattern: tuple) -> str:
+    return "[" + ", ".join(":" if keep else "None" for keep in pattern) + "]"
+
+
+def advanced_layout(pattern: tuple) -> tuple[list, list]:
+    """For an out pattern of group ids (a group seen twice is a δ): which groups are indexed
+    by integer arrays, and the order of groups in NumPy's result of that indexing."""
+    counts: dict = {}
+    for g in pattern:
+        counts[g] = counts.get(g, 0) + 1
+    adv = list(dict.fromkeys(g for g in pattern if counts[g] > 1))
+    positions = [k for k, g in enumerate(pattern) if counts[g] > 1]
+    slices = [g for g in pattern if counts[g] == 1]
+    contiguous = positions == list(range(positions[0], positions[-1] + 1)) if positions else True
+    if not adv:
+        return [], list(pattern)
+    if contiguous:  # NumPy puts the advanced dimensions where the first advanced index is
+        before = [g for k, g in enumerate(pattern) if k < positions[0]]
+        after = [g for k, g in enumerate(pattern) if k > positions[-1]]
+        return adv, before + adv + after
+    return adv, adv + slices
+
+
+class Printer:
+    """The NumPy spelling; the other backends override what differs."""
+
+    name = "numpy"
+    module = "np"
+    imports = ("import numpy as np",)
+    #: whether the plan may use einsum (the array API has none)
+    einsum = True
+    #: whether the returned scalar is a Python float (only NumPy's is)
+    float_scalars = True
+
+    def __init__(self, module_alias: str | None = None):
+        if module_alias:
+            self.module = module_alias
+        self.dtype_ref: str | None = None  # a variable whose dtype/device constants take
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def m(self, name: str) -> str:
+        return f"{self.module}.{name}"
+
+    def call(self, fn: str, *args: str) -> Code:
+        return Code(f"{fn}({', '.join(args)})")
+
+    def shape_text(self, shape: tuple, dims: dict) -> str:
+        parts = [str(d) if isinstance(d, int) else dims[d] for d in shape]
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+    def dtype_kw(self) -> str:
+        return ""
+
+    def import_lines(self) -> list[str]:
+        lines = list(self.imports)
+        if self.module != type(self).module:
+            lines = [ln.replace(f" as {type(self).module}", f" as {self.module}") for ln in lines]
+        return lines
+
+    # -- elementwise functions --------------------------------------------------------------------
+    FUNCS: ClassVar[dict] = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan",
+             "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan", "tanh": "tanh",
+             "sqrt": "sqrt", "abs": "abs", "sign": "sign"}
+
+    def func(self, name: str, a: Code) -> Code:
+        if name in self.FUNCS:
+            return self.call(self.m(self.FUNCS[name]), a.text)
+        if name == "relu":
+            return self.call(self.m("maximum"), a.text, "0")
+        if name == "step":
+            return self.call(self.m("heaviside"), a.text, "0")
+        if name == "sigmoid":  # as ricci evaluates it: exact, and never overflows
+            inner = self.call(self.m("tanh"), f"0.5 * {a.at(MUL + 1)}")
+            return Code(f"0.5 * (1 + {inner.text})", MUL)
+        raise KeyError(name)
+
+    # -- one operation as an expression -----------------------------------------------------------
+    def expr(self, op, args: list[Code], dims: dict) -> Code:
+        k = op.kind
+        m = self.m
+        if k == "add":
+            return Code(f"{args[0].at(ADD)} + {args[1].at(MUL)}", ADD)
+        if k == "sub":
+            return Code(f"{args[0].at(ADD)} - {args[1].at(MUL)}", ADD)
+        if k in ("mul", "div", "matmul"):
+            # ``*`` and ``@`` bind alike in Python; a mix of them is parenthesised for the reader
+            mixed = ("matmul",) if k != "matmul" else ("mul", "div")
+            left = args[0].at(MUL) if op.args[0].kind not in mixed else args[0].at(UNARY)
+            sym = {"mul": "*", "div": "/", "matmul": "@"}[k]
+            return Code(f"{left} {sym} {args[1].at(UNARY)}", MUL)
+        if k == "pow":
+            return Code(f"{args[0].at(ATOM)} ** {args[1].at(UNARY)}", POW)
+        if k == "neg":
+            return Code(f"-{args[0].at(UNARY)}", UNARY)
+        if k == "func":
+            return self.func(op.attrs[0], args[0])
+        if k == "T":
+            return Code(f"{args[0].at(ATOM)}.T")
+        if k == "expand":
+            return Code(f"{args[0].at(ATOM)}{_index(op.attrs[0])}")
+        if k == "num":
+            return number(op.attrs[0])
+        if k == "sum":
+            axis = op.attrs[0]
+            return self.sum(args[0], axis)
+        if k == "sumsq":
+            return self.sumsq(op.args[0], args[0])
+        if k == "outer":
+            return self.call(m("outer"), args[0].text, args[1].text)
+        if k == "full":
+            return self.full(op, args[0], dims)
+        if k == "diag":
+            return self.diag(op, args[0], dims)
+        if k == "diagonal":
+            return self.diagonal(op, args[0])
+        if k == "trace":
+            return self.call(m("trace"), args[0].text)
+        if k == "inv":
+            return self.call(m("linalg.inv"), args[0].text)
+        if k == "det":
+            return self.call(m("linalg.det"), args[0].text)
+        if k == "einsum":
+            return self.einsum_code(op, args)
+        if k == "tensordot":
+            a_axes, b_axes = op.attrs[0]
+            return self.call(m("tensordot"), args[0].text, args[1].text, f"axes=({a_axes}, {b_axes})")
+        if k == "permute":
+            return self.permute(args[0], op.attrs[0])
+        if k == "reshape":
+            return self.reshape(args[0], self.shape_text(op.shape, dims))
+        if k == "stack":
+            return self.stack(op, args, dims)
+        if k == "stackn":
+            return self.stackn(op, args, dims)
+        raise KeyError(k)
+
+    def sum(self, a: Code, axis) -> Code:
+        if axis is None:
+            return self.call(self.m("sum"), a.text)
+        return self.call(self.m("sum"), a.text, f"axis={axis}")
+
+    def sumsq(self, op, a: Code) -> Code:
+        if op.ndim == 1:
+            return Code(f"{a.at(MUL)} @ {a.at(UNARY)}", MUL)
+        return self.call(self.m("vdot"), a.text, a.text)
+
+    def full(self, op, v: Code, dims) -> Code:
+        if op.args[0].kind == "num":
+            if op.args[0].attrs[0] == 0.0:
+                return self.call(self.m("zeros"), self.shape_text(op.shape, dims) + self.dtype_kw())
+            v = Code(repr(float(op.args[0].attrs[0])), v.prec)
+        return self.call(self.m("full"), self.shape_text(op.shape, dims), v.text + self.dtype_kw())
+
+    def eye(self, n: str) -> Code:
+        return self.call(self.m("eye"), n)
+
+    def diag(self, op, v: Code, dims) -> Code:
+        n = self.shape_text((op.attrs[0],), dims)[1:-2]
+        if op.args[0].ndim == 1:
+            return self.call(self.m("diag"), v.text)
+        eye = self.eye(n)
+        if op.args[0].kind == "num" and op.args[0].attrs[0] == 1.0:
+            return eye
+        return Code(f"{v.at(MUL)} * {eye.text}", MUL)
+
+    def diagonal(self, op, a: Code) -> Code:
+        if op.args[0].ndim == 2:
+            return self.call(self.m("diagonal"), a.text)
+        return self.call(self.m("diagonal"), a.text, "axis1=-2", "axis2=-1")
+
+    def einsum_code(self, op, args: list[Code]) -> Code:
+        spec = op.attrs[0]
+        # NumPy contracts pairwise with BLAS only when asked; JAX and PyTorch always optimise
+        wanted = len(args) > 2 or (len(args) == 2 and self._contracts(spec))
+        extra = ["optimize=True"] if wanted and self.name == "numpy" else []
+        return self.call(self.m("einsum"), f'"{spec}"', *[a.text for a in args], *extra)
+
+    @staticmethod
+    def _contracts(spec: str) -> bool:
+        ins, out = spec.split("->")
+        return any(c not in out for c in ins.replace(",", ""))
+
+    def permute(self, a: Code, perm: tuple) -> Code:
+        return self.call(self.m("transpose"), a.text, str(perm))
+
+    def reshape(self, a: Code, shape: str) -> Code:
+        return Code(f"{a.at(ATOM)}.reshape{shape if shape.startswith('(') else '(' + shape + ')'}")
+
+    def scalar_entry(self, op, a: Code) -> Code:
+        if op.kind == "num":  # a float, so that the array is one of floats
+            return Code(repr(float(op.attrs[0])), a.prec)
+        return a
+
+    def stack(self, op, args: list[Code], dims) -> Code:
+        entries = [self.scalar_entry(o, a).text for o, a in zip(op.args, args)]
+        if op.ndim == 1:
+            return self.call(self.m("array"), "[" + ", ".join(entries) + "]")
+        rows, cols = op.shape
+        body = ", ".join("[" + ", ".join(entries[r * cols:(r + 1) * cols]) + "]" for r in range(rows))
+        return self.call(self.m("array"), "[" + body + "]")
+
+    def stackn(self, op, args: list[Code], dims) -> Code:
+        st = self.call(self.m("stack"), "[" + ", ".join(a.text for a in args) + "]", "axis=-1")
+        return self.reshape(st, self.shape_text(op.shape, dims))
+
+    # -- statements ---------------------------------------------------------------------------------
+    def zeros(self, shape: str) -> str:
+        return f"{self.m('zeros')}({shape}{self.dtype_kw()})"
+
+    def add_diag_lines(self, target: str, base: Code, base_fresh: bool, v: Code, n: str) -> list[str]:
+        first = f"{target} = {base.text}" if base_fresh else f"{target} = {base.at(ATOM)}.copy()"
+        return [first, f"{target}[{self.m('diag_indices')}({n})] += {v.text}"]
+
+    def index_array(self, n: str) -> str:
+        return f"{self.m('arange')}({n})"
+
+    def scatter_lines(self, target: str, shape: str, entries: list, names) -> list[str]:
+        """``entries``: (code, pattern, letters, dims of each group)."""
+        lines = [f"{target} = {self.zeros(shape)}"]
+        for code, pattern, letters, gdims in entries:
+            adv, layout = advanced_layout(pattern)
+            aligned = self.align(code, letters, layout)
+            if not adv:
+                lines.append(self.add_into(target, None, aligned))
+                continue
+            arrays = {}
+            for k, g in enumerate(adv):
+                base = names.index_array(gdims[g], self)
+                if len(adv) > 1:
+                    base += _index(tuple(j == k for j in range(len(adv))))
+                arrays[g] = base
+            idx = ", ".join(arrays.get(g, ":") for g in pattern)
+            lines.append(self.add_into(target, idx, aligned))
+        return lines
+
+    def add_into(self, target: str, idx: str | None, value: Code) -> str:
+        if idx is None:
+            return f"{target} += {value.text}"
+        return f"{target}[{idx}] += {value.text}"
+
+    def align(self, code: Code, letters: tuple, layout: list) -> Code:
+        """Permute and expand an entry whose axes are the groups ``letters`` to ``layout``."""
+        present = [g for g in layout if g in letters]
+        perm = tuple(letters.index(g) for g in present)
+        if perm != tuple(range(len(perm))):
+            code = self.permute(code, perm) if len(perm) > 2 else Code(f"{code.at(ATOM)}.T")
+        pattern = tuple(g in letters for g in layout)
+        while pattern and not pattern[0]:  # broadcasting adds leading axes by itself
+            pattern = pattern[1:]
+        if not all(pattern) and letters:
+            code = Code(f"{code.at(ATOM)}{_index(pattern)}")
+        return code
+
+    def logdet_lines(self, target: str, sign: str, a: Code) -> list[str]:
+        return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
+                f"{target} = {target} if {sign} > 0 else {self.m('nan')}"]
+
+    # -- results ------------------------------------------------------------------------------------
+    def scalar_result(self, code: Code) -> Code:
+        return Code(f"float({code.text})")
+
+    def copy(self, code: Code) -> Code:
+        return Code(f"{code.at(ATOM)}.copy()")
+
+
+class JaxPrinter(Printer):
+    name = "jax"
+    module = "jnp"
+    imports = ("import jax.numpy as jnp",)
+    float_scalars = False
+
+    def dtype_kw(self) -> str:
+        return f", dtype={self.dtype_ref}.dtype" if self.dtype_ref else ""
+
+    def eye(self, n):
+        return self.call(self.m("eye"), n + self.dtype_kw())
+
+    def add_diag_lines(self, target, base, base_fresh, v, n):
+        return [f"{target} = {base.at(ATOM)}.at[{self.m('diag_indices')}({n})].add({v.text})"]
+
+    def add_into(self, target, idx, value):
+        if idx is None:
+            return f"{target} = {target} + {value.at(MUL)}"
+        return f"{target} = {target}.at[{idx}].add({value.text})"
+
+    def logdet_lines(self, target, sign, a):
+        return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
+                f"{target} = {self.m('where')}({sign} > 0, {target}, {self.m('nan')})"]
+
+    def scalar_result(self, code):
+        return code
+
+    def copy(self, code):
+        return code  # JAX arrays are immutable: returning an argument is safe
+
+
+class TorchPrinter(Printer):
+    name = "torch"
+    module = "torch"
+    imports = ("import torch",)
+    float_scalars = False
+    FUNCS: ClassVar[dict] = dict(Printer.FUNCS, arcsin="asin", arccos="acos", arctan="atan")
+
+    def dtype_kw(self):
+        r = self.dtype_ref
+        return f", dtype={r}.dtype, device={r}.device" if r else ", dtype=torch.float64"
+
+    def func(self, name, a):
+        if name == "relu":
+            return self.call("torch.relu", a.text)
+        if name == "step":
+            return self.call("torch.sign", f"torch.relu({a.text})")
+        if name == "sigmoid":
+            return self.call("torch.sigmoid", a.text)
+        return super().func(name, a)
+
+    def sum(self, a, axis):
+        if axis is None:
+            return self.call("torch.sum", a.text)
+        return self.call("torch.sum", a.text, f"dim={axis}")
+
+    def sumsq(self, op, a):
+        if op.ndim == 1:
+            return Code(f"{a.at(MUL)} @ {a.at(UNARY)}", MUL)
+        return self.call("torch.sum", f"{a.at(MUL)} * {a.at(UNARY)}")
+
+    def full(self, op, v, dims):
+        shape = self.shape_text(op.shape, dims)
+        if op.args[0].kind == "num":
+            return self.call("torch.full", shape, v.text + self.dtype_kw())
+        return Code(f"{v.at(MUL)} * torch.ones({shape}{self.dtype_kw()})", MUL)
+
+    def eye(self, n):
+        return self.call("torch.eye", n + self.dtype_kw())
+
+    def diagonal(self, op, a):
+        if op.args[0].ndim == 2:
+            return self.call("torch.diagonal", a.text)
+        return self.call("torch.diagonal", a.text, "dim1=-2", "dim2=-1")
+
+    def permute(self, a, perm):
+        return Code(f"{a.at(ATOM)}.permute{perm}")
+
+    def scalar_entry(self, op, a):
+        if op.kind in ("num", "dim"):
+            return self.call("torch.tensor", a.text + self.dtype_kw())
+        return a
+
+    def stack(self, op, args, dims):
+        st = self.call("torch.stack", "[" + ", ".join(self.scalar_entry(o, a).text for o, a in
+                                                      zip(op.args, args)) + "]")
+        if op.ndim == 1:
+            return st
+        return self.reshape(st, self.shape_text(op.shape, dims))
+
+    def stackn(self, op, args, dims):
+        st = self.call("torch.stack", "[" + ", ".join(a.text for a in args) + "]", "dim=-1")
+        return self.reshape(st, self.shape_text(op.shape, dims))
+
+    def add_diag_lines(self, target, base, base_fresh, v, n):
+        first = f"{target} = {base.text}" if base_fresh else f"{target} = {base.at(ATOM)}.clone()"
+        return [first, f"{target}.diagonal().add_({v.text})"]
+
+    def index_array(self, n):
+        return f"torch.arange({n}{', device=' + self.dtype_ref + '.device' if self.dtype_ref else ''})"
+
+    def logdet_lines(self, target, sign, a):
+        return [f"{sign}, {target} = torch.linalg.slogdet({a.text})",
+                f"{target} = torch.where({sign} > 0, {target}, torch.nan)"]
+
+    def scalar_result(self, code):
+        return code
+
+    def copy(self, code):
+        return Code(f"{code.at(ATOM)}.clone()")
+
+
+class ArrayAPIPrinter(Printer):
+    """Only functions of the array API standard (and its ``linalg`` extension), through the
+    namespace ``xp`` that the generated function takes as an argument."""
+
+    name = "array_api"
+    module = "xp"
+    imports = ()
+    einsum = False
+    float_scalars = False
+    FUNCS: ClassVar[dict] = dict(Printer.FUNCS, arcsin="asin", arccos="acos", arctan="atan")
+
+    def dtype_kw(self):
+        return f", dtype={self.dtype_ref}.dtype" if self.dtype_ref else ""
+
+    def func(self, name, a):
+        if name == "relu":
+            return self.call(self.m("clip"), a.text, "min=0.0")
+        if name == "step":
+            return self.call(self.m("sign"), f"{self.m('clip')}({a.text}, min=0.0)")
+        return super().func(name, a)
+
+    def sumsq(self, op, a):
+        if op.ndim == 1:
+            return Code(f"{a.at(MUL)} @ {a.at(UNARY)}", MUL)
+        return self.call(self.m("sum"), f"{a.at(MUL)} * {a.at(UNARY)}")
+
+    def expr(self, op, args, dims):
+        if op.kind == "outer":
+            return Code(f"{args[0].at(ATOM)}[:, None] * {args[1].at(UNARY)}", MUL)
+        if op.kind in ("trace", "inv", "det"):
+            return self.call(self.m("linalg." + op.kind), args[0].text)
+        return super().expr(op, args, dims)
+
+    def full(self, op, v, dims):
+        shape = self.shape_text(op.shape, dims)
+        if op.args[0].kind == "num":
+            return self.call(self.m("full"), shape, v.text + self.dtype_kw())
+        return Code(f"{v.at(MUL)} * {self.m('ones')}({shape}{self.dtype_kw()})", MUL)
+
+    def eye(self, n):
+        return self.call(self.m("eye"), n + self.dtype_kw())
+
+    def diag(self, op, v, dims):
+        n = self.shape_text((op.attrs[0],), dims)[1:-2]
+        eye = self.eye(n)
+        if op.args[0].kind == "num" and op.args[0].attrs[0] == 1.0:
+            return eye
+        return Code(f"{v.at(MUL)} * {eye.text}", MUL)  # diag(v) = v * I (columns scaled)
+
+    def diagonal(self, op, a):
+        return self.call(self.m("linalg.diagonal"), a.text)
+
+    def permute(self, a, perm):
+        return self.call(self.m("permute_dims"), a.text, str(perm))
+
+    def reshape(self, a, shape):
+        return self.call(self.m("reshape"), a.text, shape)
+
+    def scalar_entry(self, op, a):
+        if op.kind in ("num", "dim"):
+            return self.call(self.m("asarray"), a.text + self.dtype_kw())
+        return a
+
+    def stack(self, op, args, dims):
+        st = self.call(self.m("stack"), "[" + ", ".join(self.scalar_entry(o, a).text for o, a in
+                                                        zip(op.args, args)) + "]")
+        if op.ndim == 1:
+            return st
+        return self.reshape(st, self.shape_text(op.shape, dims))
+
+    def stackn(self, op, args, dims):
+        st = self.call(self.m("stack"), "[" + ", ".join(a.text for a in args) + "]", "axis=-1")
+        return self.reshape(st, self.shape_text(op.shape, dims))
+
+    def add_diag_lines(self, target, base, base_fresh, v, n):
+        return [f"{target} = {base.at(ADD)} + {self.eye(n).text} * {v.at(UNARY)}"]
+
+    def scatter_lines(self, target, shape, entries, names):
+        lines = [f"{target} = {self.zeros(shape)}"]
+        for code, pattern, letters, gdims in entries:
+            # Each group at its first position; every further position of a group is a δ,
+            # written as a product with an identity matrix over the two positions.
+            layout = list(pattern)
+            firsts = []
+            for k, g in enumerate(pattern):
+                firsts.append(g not in pattern[:k])
+            present = [g for k, g in enumerate(pattern) if firsts[k] and g in letters]
+            perm = tuple(letters.index(g) for g in present)
+            if perm != tuple(range(len(perm))):
+                code = self.permute(code, perm)
+            expand = tuple(firsts[k] and pattern[k] in letters for k in range(len(pattern)))
+            if not all(expand) and letters:
+                code = Code(f"{code.at(ATOM)}{_index(expand)}")
+            factors = [code.at(MUL)]
+            for k, g in enumerate(pattern):
+                if firsts[k]:
+                    continue
+                first = pattern.index(g)
+                eye = self.eye(gdims[g]).text
+                idx = tuple(j in (first, k) for j in range(len(layout)))
+                factors.append(f"{eye}{_index(idx)}")
+            lines.append(f"{target} = {target} + {' * '.join(factors)}")
+        return lines
+
+    def logdet_lines(self, target, sign, a):
+        return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
+                f"{target} = {self.m('where')}({sign} > 0, {target}, {self.m('nan')})"]
+
+    def scalar_result(self, code):
+        return code
+
+    def copy(self, code):
+        return self.call(self.m("asarray"), code.text, "copy=True")
+
+
+BACKENDS = {"numpy": Printer, "jax": JaxPrinter, "torch": TorchPrinter, "array_api": ArrayAPIPrinter}

@@ -1,0 +1,245 @@
+"""Typed matrix AST → compute plan (the compute form of an answer that has a matrix form).
+
+Each AST node becomes a plan node in the natural layout (vectors 1-D), its orientation known
+from the node's type.  Products are collected into chains and handed to
+:func:`ricci.codegen.chain.product`; a chain with a sum among its factors is also tried with
+the product distributed over the sum, and the cheaper of the two is kept by the cost model
+(``x'*(A + A')`` computes as ``x @ A + A @ x``: two passes over A instead of forming A + A').
+``norm2(u)^2`` is the sum of squares ``u @ u``; ``where`` bindings keep their names.
+"""
+
+from __future__ import annotations
+
+from ..functions import lookup
+from ..language import ast as A
+from ..language.errors import RicciError
+from .chain import Factor, product
+from .plan import Op, Plan, cost
+
+#: At most this many terms in a sum are distributed over, and chains at most this long.
+MAX_DISTRIBUTE_TERMS = 4
+MAX_DISTRIBUTE_CHAIN = 8
+
+
+class CodegenError(RicciError):
+    """The derivative cannot be written as a Python function (e.g. a variable named like a
+    Python keyword)."""
+
+    kind = "codegen error"
+
+
+class MatrixToPlan:
+    """Convert the nodes of one typed :class:`~ricci.language.expression.Expression`."""
+
+    def __init__(self, plan: Plan, expr, dimmap: dict, variables: set, bound: dict | None = None):
+        self.plan = plan
+        self.expr = expr
+        #: dimension names of ``expr`` → dimension names of the original expression
+        self.dimmap = dimmap
+        self.variables = variables
+        #: names bound by ``where`` → their plan nodes
+        self.env: dict = dict(bound or {})
+
+    # -- types ------------------------------------------------------------------------------------
+    def dim(self, d):
+        if d == 1 or isinstance(d, int):
+            return d
+        if d not in self.dimmap:
+            raise CodegenError(f"the size of dimension {d} is not fixed by any variable")
+        return self.dimmap[d]
+
+    def rc(self, node) -> tuple:
+        t = self.expr.type_of(node)
+        return self.dim(t.rows), self.dim(t.cols)
+
+    def shape(self, node) -> tuple:
+        return tuple(d for d in self.rc(node) if d != 1)
+
+    def is_scalar(self, node) -> bool:
+        return self.expr.type_of(node).is_scalar
+
+    # -- conversion -------------------------------------------------------------------------------
+    def convert(self, node) -> Op:
+        p = self.plan
+        match node:
+            case A.Num(value=v):
+                return p.num(v)
+            case A.Name(name=n):
+                if n in self.env:
+                    return self.env[n]
+                if n in self.variables:
+                    return p.var(n, self.shape(node))
+                rows, _ = self.rc(node)
+                return p.eye(rows)  # eye / I
+            case A.Neg(arg=a):
+                if not self.is_scalar(a) and _is_product(a, self):
+                    return self.chain(node)
+                return p.neg(self.convert(a))
+            case A.Transpose(arg=a):
+                if _is_product(a, self):
+                    return self.chain(node)
+                return p.T(self.convert(a))
+            case A.BinOp(op="*"):
+                return self.chain(node)
+            case A.BinOp(op=op, left=left, right=right):
+                return self._binop(node, op, left, right)
+            case A.Call():
+                return self._call(node)
+            case A.Literal(rows=rows):
+                entries = [self.convert(e) for row in rows for e in row]
+                return p.stack(entries, self.shape(node))
+            case A.Where(body=body, bindings=bindings):
+                for name, e in bindings:
+                    self.env[name] = p.let(name, self.convert(e))
+                return self.convert(body)
+        raise CodegenError(f"cannot generate code for {type(node).__name__}")
+
+    def _binop(self, node, op, left, right) -> Op:
+        p = self.plan
+        if op == "^" and isinstance(left, A.Call) and lookup(left.func).name == "norm2" \
+                and isinstance(right, A.Num) and right.value == 2.0:
+            return p.sumsq(self.convert(left.args[0]))  # ‖u‖² = u·u, without the square root
+        a, b = self.convert(left), self.convert(right)
+        if op == "+":
+            return p.add(a, b)
+        if op == "-":
+            return p.sub(a, b)
+        if op == ".*":
+            return p.mul(a, b)
+        if op in ("/", "./"):
+            return p.div(a, b)
+        if op in ("^", ".^"):
+            return p.pow(a, b)
+        raise CodegenError(f"operator {op}")  # pragma: no cover
+
+    def _call(self, node: A.Call) -> Op:
+        p = self.plan
+        f = lookup(node.func)
+        (arg,) = node.args
+        if f.family == "constant":
+            return p.full(self.convert(arg), self.shape(node))
+        x = self.convert(arg)
+        if f.family == "elementwise":
+            return p.func(f.name, x)
+        name = f.name
+        if name == "sum":
+            return p.sum(x)
+        if name == "norm1":
+            return p.sum(p.func("abs", x))
+        if name == "norm2":
+            return p.func("sqrt", p.sumsq(x))
+        if name == "tr":
+            return p.trace(x)
+        if name == "det":
+            return p.det(x)
+        if name == "logdet":
+            return p.logdet(x)
+        if name == "inv":
+            return p.inv(x)
+        if name == "diag":
+            if x.ndim == 1:
+                return p.diag(x, x.shape[0])
+            return p.diagonal(x)
+        raise CodegenError(f"function {node.func}")  # pragma: no cover
+
+    # -- products ---------------------------------------------------------------------------------
+    def flatten(self, node, transposed: bool, scalars: list, factors: list) -> None:
+        """Collect the scalar and matrix factors of a product, in order (under a transpose,
+        reversed and each transposed)."""
+        match node:
+            case A.BinOp(op="*", left=left, right=right):
+                parts = [left, right]
+                if transposed:
+                    parts.reverse()
+                for part in parts:
+                    if self.is_scalar(part):
+                        scalars.append(self.convert(part))
+                    else:
+                        self.flatten(part, transposed, scalars, factors)
+                return
+            case A.Transpose(arg=a) if _is_product(a, self):
+                self.flatten(a, not transposed, scalars, factors)
+                return
+            case A.Neg(arg=a) if not self.is_scalar(a):
+                scalars.append(self.plan.num(-1.0))
+                self.flatten(a, transposed, scalars, factors)
+                return
+        factors.append((node, transposed))
+
+    def factor(self, node, transposed: bool) -> Factor:
+        rows, cols = self.rc(node)
+        op = self.convert(node)
+        if transposed:
+            return Factor(self.plan.T(op), cols, rows)
+        return Factor(op, rows, cols)
+
+    def chain(self, node) -> Op:
+        scalars: list = []
+        factors: list = []
+        self.flatten(node, False, scalars, factors)
+        return self._chain(scalars, factors).op
+
+    def _chain(self, scalars: list, factors: list) -> Factor:
+        plain = product(self.plan, [self.factor(n, t) for n, t in factors], scalars)
+        if len(factors) < 2 or len(factors) > MAX_DISTRIBUTE_CHAIN:
+            return plain
+        # Try distributing over the first factor that is a sum of matrices.
+        for k, (n, t) in enumerate(factors):
+            terms = _sum_terms(n)
+            if terms is None or len(terms) > MAX_DISTRIBUTE_TERMS or self.is_scalar(n):
+                continue
+            if not self.expr.type_of(n).is_matrix or any(self.is_scalar(t_) for _, t_ in terms):
+                continue
+            total = None
+            for sign, term in terms:
+                sub_scalars = list(scalars) + ([self.plan.num(-1.0)] if sign < 0 else [])
+                sub_factors = factors[:k] + _expand_factor(self, term, t) + factors[k + 1:]
+                part = self._chain_terms(sub_scalars, sub_factors)
+                total = part if total is None else Factor(self.plan.add(total.op, part.op), total.rows, total.cols)
+            if total is not None and cost(total.op) < cost(plain.op):
+                return total
+            break
+        return plain
+
+    def _chain_terms(self, scalars: list, factors: list) -> Factor:
+        # Factors here may be (Op-factor) already flattened; flatten AST products once more.
+        flat: list = []
+        for n, t in factors:
+            if _is_product(n, self):
+                sub: list = []
+                inner: list = []
+                self.flatten(n, t, sub, inner)
+                scalars = scalars + sub
+                flat.extend(inner)
+            else:
+                flat.append((n, t))
+        return self._chain(scalars, flat)
+
+
+def _is_product(node, conv: MatrixToPlan) -> bool:
+    match node:
+        case A.BinOp(op="*"):
+            return True
+        case A.Transpose(arg=a):
+            return _is_product(a, conv)
+        case A.Neg(arg=a):
+            return not conv.is_scalar(a) and _is_product(a, conv)
+    return False
+
+
+def _sum_terms(node) -> list | None:
+    """The signed terms of a sum (a + b - c), or None when ``node`` is not a sum."""
+    match node:
+        case A.BinOp(op="+" | "-", left=left, right=right):
+            out = _sum_terms(left) or [(1, left)]
+            right_terms = _sum_terms(right) or [(1, right)]
+            sign = 1 if node.op == "+" else -1
+            return out + [(s * sign, t) for s, t in right_terms]
+    return None
+
+
+def _expand_factor(conv: MatrixToPlan, term, transposed: bool) -> list:
+    return [(term, transposed)]
+
+
+_ = Op
