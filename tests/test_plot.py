@@ -361,3 +361,25 @@ def test_plot_is_the_function_not_the_package():
 
     assert callable(ricci.plot) and ricci.plot.__module__ == "ricci"
     assert "plot" in ricci.__all__
+
+
+def test_matplotlib_is_imported_only_to_draw():
+    import subprocess
+    import sys
+
+    code = ("import sys, ricci, ricci.cli; ricci.cli.build_parser(); "
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_without_matplotlib_a_ricci_error_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from ricci.plotting import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(MissingDependencyError, match=r'pip install "ricci\[plot\]"') as got:
+        ricci.plot("x^2", "x", samples=9)
+    assert isinstance(got.value, ricci.RicciError) and isinstance(got.value, ImportError)
