@@ -371,7 +371,7 @@ def test_points_honour_kinds_and_domains():
 def test_verdict_object_prints_serialises_and_renders():
     v = ricci.compare("logdet(X)", "X", "inv(X)")
     text = str(v)
-    assert text.startswith(OTHER) and "ricci's answer: inv(X')" in text and "corrected: inv(X')" in text
+    assert text.startswith(OTHER) and "ricci's answer: inv(X)'" in text and "corrected: inv(X')" in text
     data = json.loads(json.dumps(v.to_json()))
     assert data["verdict"] == OTHER and data["fix"] == "inv(X')"
     assert np.asarray(data["evidence"]["points"][0]["X"]).shape == np.shape(v.evidence.points[0]["X"])

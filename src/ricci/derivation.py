@@ -42,10 +42,25 @@ def _check_wrt(wrt) -> list[str] | str:
     return wrt.strip()
 
 
+def _free_names(source: str) -> set:
+    from .language.kinds import free_names
+    from .language.parser import parse_text
+
+    return set(free_names(parse_text(source), set()))
+
+
 def _prepare(expression, wrt, kinds) -> Expression:
     source = expression.source if isinstance(expression, Expression) else expression
     kinds = dict(kinds or {})
     if isinstance(wrt, list):
+        from .language.kinds import _bound_names
+        from .language.parser import parse_text
+
+        bound = [n for n in wrt if n in _bound_names(parse_text(source))]
+        if bound:
+            raise UnknownNameError(
+                f"wrt names {', '.join(bound)}, bound by 'where'; differentiate by the variables "
+                "the bindings depend on")
         forced = {n: SCALAR for n in wrt}
         for n in wrt:
             if n in kinds and normalise_kind(n, kinds[n]) != SCALAR:
@@ -55,6 +70,12 @@ def _prepare(expression, wrt, kinds) -> Expression:
             if expr.variables[n].kind != SCALAR:
                 raise KindError(f"wrt lists {n}, but {n} is a {expr.variables[n].kind}; a list names scalars")
         return expr
+    used = _free_names(source)
+    if wrt not in used and wrt in kinds:
+        # A kind declared for a wrt the expression does not use: the derivative is zero, and
+        # the declared kind gives its shape.
+        kind = normalise_kind(wrt, kinds.pop(wrt))
+        return parse(source, kinds, _forced={wrt: kind})
     expr = parse(source, kinds)
     if wrt not in expr.variables:
         from .language.kinds import _bound_names
@@ -183,6 +204,14 @@ class Derivative:
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex}$$"
+
+    def analyse(self, at=None, **options):
+        """:func:`ricci.analyse` of this derivative's function, by the same variable, with the
+        kinds the user declared."""
+        from .analysis import analyse
+
+        declared = {n: v.kind for n, v in self.expression.variables.items() if v.source == "declared"}
+        return analyse(self.expression.source, self.wrt, at, declared or None, **options)
 
     # -- code (ricci.codegen) --------------------------------------------------------------------------
     def code(self, backend: str = "numpy", name: str | None = None, with_value: bool = False) -> str:

@@ -84,7 +84,22 @@ class Raiser:
             return got
         return got[0]
 
+    def _binding(self, node: Node) -> R | None:
+        """A subterm that is a ``where``-bound expression (tanh(B*x) for u = tanh(B*x)) is
+        shown by its name.  Products are left alone: t*cos(t) inside sin(t) + t*cos(t) reads
+        better as it stands than as x1."""
+        for name, (ir, br, bc) in self.bindings.items():
+            if ir is node or (ir.sig == node.sig and len(ir.free) == len(node.free) and ir.free):
+                mapping = dict(zip(ir.free, node.free))
+                if ir is node or B.rename(ir, mapping) is node:
+                    return R(A.Name(name), mapping.get(br) if br else None, mapping.get(bc) if bc else None)
+        return None
+
     def _raise(self, node: Node) -> R:
+        if self.bindings and isinstance(node, (Elem, MatFun, Pow, Add)):
+            b = self._binding(node)
+            if b is not None:
+                return b
         match node:
             case Num(value=v):
                 return R(self.m.number(v), None, None)
@@ -147,6 +162,12 @@ class Raiser:
             norm = A.Call("norm2", (ru.ast,))
             if e.value in (0.5, -0.5):
                 return R(norm if e.value > 0 else self.m.recip(norm), None, None)
+        if isinstance(e, Num) and not float(e.value).is_integer() and isinstance(b, Mul) and not b.out \
+                and len(b.factors) == 2 and b.factors[0] is b.factors[1] and b.factors[0].free:
+            # (u'u)^1.5 = norm2(u)^3
+            ru = self.raise_node(b.factors[0])
+            return R(self.m.power(A.Call("norm2", (ru.ast,)), self.m.number(2 * e.value), elementwise=False),
+                     None, None)
         rb, re_ = self.raise_node(b), self.raise_node(e)
         if rb.is_scalar and re_.is_scalar:
             return R(self.m.power(rb.ast, re_.ast, elementwise=False), None, None)
@@ -161,7 +182,10 @@ class Raiser:
         if node.func in ("det", "logdet"):
             return R(A.Call(node.func, (arg,)), None, None)
         p, q = node.out
-        inv = A.Call("inv", (arg,))
+        if isinstance(arg, A.Call) and arg.func == "inv":
+            inv = arg.args[0]  # inv(inv(X)) = X
+        else:
+            inv = A.Call("inv", (arg,))
         if p == q:
             return R(A.Call("diag", (inv,)), p, None)
         return R(inv, p, q)
@@ -289,7 +313,7 @@ class Raiser:
             elif kind == "hadamard":
                 merged = self._hadamard(ra, rb, ix)
             elif kind == "sum":
-                merged = self._sum_out(ra, ix)
+                merged = self._sum_out(ra, ix, out, uses)
             else:  # outer
                 merged = R(self.m.matmul(self.orient(ra, ra.row or ra.col, None),
                                          self.m.T(self.orient(rb, rb.row or rb.col, None))),
@@ -378,7 +402,10 @@ class Raiser:
             return R(self.m.matmul(big.ast, d), big.row, big.col)
         raise NoMatrixForm("a Hadamard product across unrelated indices")
 
-    def _sum_out(self, r: R, ix: Index) -> R:
+    def _sum_out(self, r: R, ix: Index, out: set | None = None, uses: dict | None = None) -> R:
+        others = r.indices - {ix}
+        if out is not None and others and all(i not in out and len(uses.get(i, ())) == 1 for i in others):
+            return R(A.Call("sum", (r.ast,)), None, None)  # every index summed here: sum(X)
         if r.indices == {ix}:
             return R(A.Call("sum", (r.ast,)), None, None)
         if r.row == ix:  # column sums: 1'*M, a row along the columns
@@ -418,8 +445,10 @@ def display(d) -> Display:
     from .printing.text import to_text
     from .simplify.symmetry import use_symmetry
 
+    from .simplify.rules import display_rules
+
     expr = d.expression
-    node = use_symmetry(d.node, expr)
+    node = display_rules(use_symmetry(d.node, expr))
     forms = MatrixForms(expr)
     bindings = {n: b for n, b in d.lowered.bindings.items()}
     target = target_orientation(d)
@@ -434,9 +463,13 @@ def display(d) -> Display:
                 raise NoMatrixForm("a scalar where a tensor is expected")
             matrix = forms.finish(raiser.orient(r, *target))
             binds = []
+            names = list(bindings)
             for name in _used_bindings(matrix, bindings):
                 ir, br, bc = bindings[name]
-                binds.append((name, forms.finish(raiser.orient(raiser.raise_node(ir), br, bc))))
+                # A binding's expression may use the names bound before it, not itself.
+                earlier = {n: bindings[n] for n in names[:names.index(name)]}
+                r_b = Raiser(forms, earlier).raise_node(ir)
+                binds.append((name, forms.finish(raiser.orient(r_b, br, bc))))
             taken = set(expr.variables) | set(bindings) | set(_dimension_names(expr))
             matrix, auto = forms.name_repeats(matrix, taken)
             binds += auto

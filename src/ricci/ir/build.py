@@ -381,6 +381,8 @@ def sub(a: Node, b: Node) -> Node:
 # -- elementwise ------------------------------------------------------------------------------------
 
 def elem(func: str, arg: Node) -> Node:
+    if func == "log" and isinstance(arg, Elem) and arg.func == "exp":
+        return arg.arg  # log(exp(z)) = z
     v = const_value(arg)
     if v is not None:
         from ..functions import lookup
@@ -408,6 +410,9 @@ def power(base: Node, exp: Node) -> Node:
             return const(b ** e, base.free)
         if isinstance(base, Pow) and isinstance(base.exp, Num) and float(e).is_integer():
             return power(base.base, num(base.exp.value * e))
+        if isinstance(base, Mul) and float(e).is_integer() and not _bound_of(base):
+            # (a·b)^k = a^k·b^k entry by entry (no summation inside): lets p^-1·p cancel.
+            return mul([power(f, num(e)) for f in base.factors], base.out)
         exp = num(e)
     free = unique(base.free + exp.free)
 

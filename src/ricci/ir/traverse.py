@@ -59,3 +59,26 @@ def nodes(node: Node):
         seen.add(id(n))
         yield n
         todo.extend(reversed(n.children()))
+
+
+def rewrite(node: Node, rule: Callable[[Node], Node]) -> Node:
+    """Bottom-up rewrite: children first, then ``rule`` on the rebuilt node (memoised)."""
+    memo: dict[int, Node] = {}
+    keep: list = []
+
+    def go(n: Node) -> Node:
+        got = memo.get(id(n))
+        if got is not None:
+            return got
+        kids = n.children()
+        if kids:
+            new = tuple(go(c) for c in kids)
+            res = n if all(a is b for a, b in zip(new, kids)) else rebuild(n, new)
+        else:
+            res = n
+        res = rule(res)
+        memo[id(n)] = res
+        keep.append(n)
+        return res
+
+    return go(node)

@@ -41,6 +41,24 @@ def _is_recip(a: A.Expr) -> bool:
     return isinstance(a, A.BinOp) and a.op == "^" and isinstance(a.right, A.Num) and a.right.value == -1.0
 
 
+def _inv_pair(a: A.Expr, b: A.Expr) -> bool:
+    """a = inv(b), also as inv(M)' next to M'."""
+    if isinstance(a, A.Call) and a.func == "inv" and a.args[0] == b:
+        return True
+    if isinstance(a, A.Transpose) and isinstance(b, A.Transpose):
+        return _inv_pair(a.arg, b.arg)
+    if isinstance(a, A.Call) and a.func == "inv" and isinstance(b, A.Transpose) \
+            and isinstance(a.args[0], A.Transpose) and a.args[0].arg == b.arg:
+        return True
+    return False
+
+
+def _hadamard_key(a: A.Expr):
+    """Simple factors first: sigmoid(x).*(1 - sigmoid(x)), v.*(1 - tanh(z).^2)."""
+    is_sum = isinstance(a, A.BinOp) and a.op in ("+", "-")
+    return (is_sum, len(to_text(a)), to_text(a))
+
+
 def _count_T(a: A.Expr) -> int:
     return sum(1 for n in A.walk(a) if isinstance(n, A.Transpose))
 
@@ -175,9 +193,12 @@ class MatrixForms:
             case A.BinOp(op="/", left=l, right=r):
                 return A.BinOp("/", self.T(l), r)
             case A.Call(func=f, args=(x,)):
-                # exp(x)' stays exp(x)' (not exp(x')); inv(X)' becomes inv(X') as the Cookbook writes.
+                # exp(x)' stays exp(x)' (not exp(x')); inv(X)' too, as the Cookbook writes X^-T,
+                # but inv(W)' = inv(W) for a symmetric W (a transpose that costs nothing).
                 if f == "inv":
-                    return A.Call(f, (self.T(x),))
+                    tx = self.T(x)
+                    if _count_T(tx) < _count_T(x) or (_count_T(tx) == _count_T(x) and tx == x):
+                        return A.Call(f, (tx,))
                 if f == "diag" and self.kind(x) in (C, Rw):
                     return a
                 if f == "matrix":
@@ -240,6 +261,7 @@ class MatrixForms:
             if len(p.chain) > 1 else list(p.chain)
         if not chain and p.chain:
             chain = [p.chain[0]]
+        chain = self._cancel_inverses(chain)
         numer, denom = [], []
         for s in p.scalars:
             np_ = _neg_power(s)
@@ -260,6 +282,18 @@ class MatrixForms:
         if denom:
             den = self.build_chain(denom)
             out = A.BinOp("/", out, den)
+        return out
+
+    def _cancel_inverses(self, chain: list) -> list:
+        """inv(M)*M and M*inv(M) are the identity: drop both (keep an eye if nothing is left)."""
+        out: list = []
+        for c in chain:
+            if out and (_inv_pair(out[-1], c) or _inv_pair(c, out[-1])):
+                out.pop()
+                continue
+            out.append(c)
+        if not out and chain:
+            return [A.Name("eye")]
         return out
 
     def product(self, coef: float, scalars: list, tensor: A.Expr | None) -> A.Expr:
@@ -283,7 +317,7 @@ class MatrixForms:
         for x, y in ((a, b), (b, a)):
             if isinstance(y, A.BinOp) and y.op == "./" and y.left == A.Num(1.0):
                 return A.BinOp("./", x, y.right)  # e .* (1./d) → e ./ d
-        x, y = sorted((a, b), key=to_text)
+        x, y = sorted((a, b), key=_hadamard_key)
         return A.BinOp(".*", x, y)
 
     def power(self, base: A.Expr, exp: A.Expr, elementwise: bool) -> A.Expr:
@@ -295,9 +329,12 @@ class MatrixForms:
             if isinstance(exp, A.Num) and exp.value == 0.5:
                 return A.Call("sqrt", (base,))
             return A.BinOp("^", base, exp)
+        if isinstance(exp, A.Num) and exp.value == 0.5:
+            return A.Call("sqrt", (base,))
         if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num):
             k = exp.arg.value  # b.^(-k) → 1./b.^k
-            return A.BinOp("./", A.Num(1.0), base if k == 1.0 else A.BinOp(".^", base, A.Num(k)))
+            den = base if k == 1.0 else A.Call("sqrt", (base,)) if k == 0.5 else A.BinOp(".^", base, A.Num(k))
+            return A.BinOp("./", A.Num(1.0), den)
         return A.BinOp(".^", base, exp)
 
     def _merge_scalar_powers(self, p: Prod) -> Prod:
@@ -375,7 +412,7 @@ class MatrixForms:
                 if len(tails) == 1:
                     suffix = [terms[0].chain[-1]]
         if g == 1.0 and not common and not prefix and not suffix:
-            return self._plain_sum(terms)
+            return self._partial_factor(terms)
         inner_terms = []
         for t in terms:
             sc = list((Counter(t.scalars) - common).elements())
@@ -394,10 +431,33 @@ class MatrixForms:
             return self.build(Prod(g, common_scalars, prefix + [inner] + suffix))
         return self.build(Prod(g, common_scalars + [inner], prefix + suffix))
 
+    def _partial_factor(self, terms: list[Prod]) -> A.Expr:
+        """Factor the largest group of terms that share a leftmost or rightmost matrix
+        (b + A*x + A'*x → (A + A')*x + b); the other terms stay as they are."""
+        best = None
+        for end in (0, -1):
+            groups: dict = {}
+            for k, t in enumerate(terms):
+                if len(t.chain) >= 2:
+                    groups.setdefault(t.chain[end], []).append(k)
+            for ks in groups.values():
+                if len(ks) >= 2 and len(ks) < len(terms) and (best is None or len(ks) > len(best)):
+                    best = ks
+        if best is None:
+            return self._plain_sum(terms)
+        grouped = self.factor([terms[k] for k in best])
+        rest = [t for k, t in enumerate(terms) if k not in best]
+        return self._plain_sum(rest + [self.decompose(grouped)])
+
     def _plain_sum(self, terms: list[Prod]) -> A.Expr:
         def order(t: Prod):
-            txt = to_text(self.build(Prod(abs(t.coef), t.scalars, t.chain)))
-            return (t.coef < 0, txt.count("'"), len(txt), txt)
+            # Positive terms first; a bare name or number last (B*x + b, x - a); fewer
+            # transposes first (B + B'); then shorter first (sin(t) + t*cos(t)).
+            body = self.build(Prod(abs(t.coef), t.scalars, t.chain))
+            txt = to_text(body)
+            bare = isinstance(body, A.Name) or (isinstance(body, A.Transpose) and isinstance(body.arg, A.Name))
+            return (t.coef < 0, bare and len(terms) > 1 and not all(_is_leaf(self.build(u)) for u in terms),
+                    txt.count("'"), len(txt), txt)
 
         terms = sorted(terms, key=order)
         out = self.build(terms[0])
