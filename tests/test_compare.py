@@ -222,7 +222,10 @@ def test_wrong_answer_gets_its_verdict_and_a_helpful_sentence(c):
 def test_the_suggested_correction_is_right(c):
     v = judge(c)
     if v.fix is None:
-        pytest.skip("this slip names no single correction")
+        # No single correction to suggest: the verdict still points at ricci's answer.
+        assert v.verdict in (SLIP, "different") and v.right_answer == ricci.derivative(
+            c.expression, c.wrt, c.order, c.kinds).text
+        return
     assert ricci.compare(c.expression, c.wrt, v.fix, c.order, c.kinds).verdict == EQUAL
 
 
@@ -334,7 +337,10 @@ def _questions():
 @pytest.mark.parametrize("c", _questions(), ids=lambda c: f"{c.expression}|{c.wrt}|{c.order}")
 def test_reference_matches_finite_differences(c):
     if isinstance(c.wrt, str) and c.wrt not in ricci.parse(c.expression, c.kinds).variables:
-        pytest.skip("the expression does not depend on wrt: the derivative is zero")
+        # The expression does not depend on wrt: the derivative is zero, and says so.
+        d = ricci.derivative(c.expression, c.wrt, c.order, c.kinds)
+        assert d.text.startswith("0")
+        return
     kinds = dict(ricci.derivative(c.expression, c.wrt, c.order, c.kinds).expression.kinds)
     if c.kinds is None and not isinstance(c.wrt, list):
         kinds = None  # let the engine infer as the comparison did
