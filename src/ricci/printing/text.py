@@ -63,7 +63,11 @@ def to_text(node: A.Expr) -> str:
                 left = _wrap(l, level(l) >= POWER)
                 right = _wrap(r, level(r) >= POSTFIX)
                 return f"{left}{op}{right}"
-            left = _wrap(l, level(l) >= p)
+            # A product mixing * with .* or ./ is unreadable unparenthesised (a.*v*x' is
+            # (a.*v)*x'): the elementwise side gets parentheses, which change nothing.
+            mixed = lambda x: isinstance(x, A.BinOp) and _LEVEL[x.op] == PRODUCT and (  # noqa: E731
+                (x.op in (".*", "./")) != (op in (".*", "./")))
+            left = _wrap(l, level(l) >= p and not (p == PRODUCT and mixed(l)))
             right = _wrap(r, level(r) > p and level(r) != UNARY)
             if p == SUM:
                 return f"{left} {op} {right}"
