@@ -260,11 +260,11 @@ class Printer:
     def scatter_lines(self, target: str, shape: str, entries: list, names) -> list[str]:
         """``entries``: (code, pattern, letters, dims of each group)."""
         lines = [f"{target} = {self.zeros(shape)}"]
-        for code, pattern, letters, gdims in entries:
+        for e, (code, pattern, letters, gdims) in enumerate(entries):
             adv, layout = advanced_layout(pattern)
             aligned = self.align(code, letters, layout)
             if not adv:
-                lines.append(self.add_into(target, None, aligned))
+                lines.append(self.add_into(target, None, aligned, first=e == 0))
                 continue
             arrays = {}
             for k, g in enumerate(adv):
@@ -273,13 +273,13 @@ class Printer:
                     base += _index(tuple(j == k for j in range(len(adv))))
                 arrays[g] = base
             idx = ", ".join(arrays.get(g, ":") for g in pattern)
-            lines.append(self.add_into(target, idx, aligned))
+            lines.append(self.add_into(target, idx, aligned, first=e == 0))
         return lines
 
-    def add_into(self, target: str, idx: str | None, value: Code) -> str:
-        if idx is None:
-            return f"{target} += {value.text}"
-        return f"{target}[{idx}] += {value.text}"
+    def add_into(self, target: str, idx: str | None, value: Code, first: bool = False) -> str:
+        """``target[idx] += value``; the first entry into the zeros is a plain assignment."""
+        op = "=" if first else "+="
+        return f"{target}[{idx if idx is not None else '...'}] {op} {value.text}"
 
     def align(self, code: Code, letters: tuple, layout: list) -> Code:
         """Permute and expand an entry whose axes are the groups ``letters`` to ``layout``."""
@@ -321,10 +321,10 @@ class JaxPrinter(Printer):
     def add_diag_lines(self, target, base, base_fresh, v, n):
         return [f"{target} = {base.at(ATOM)}.at[{self.m('diag_indices')}({n})].add({v.text})"]
 
-    def add_into(self, target, idx, value):
+    def add_into(self, target, idx, value, first=False):
         if idx is None:
             return f"{target} = {target} + {value.at(MUL)}"
-        return f"{target} = {target}.at[{idx}].add({value.text})"
+        return f"{target} = {target}.at[{idx}].{'set' if first else 'add'}({value.text})"
 
     def logdet_lines(self, target, sign, a):
         return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",

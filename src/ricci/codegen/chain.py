@@ -8,14 +8,14 @@ A chain is a list of :class:`Factor` s, each a plan node with its orientation in
 3. orders the remaining products by the classical matrix-chain dynamic programme, with the cost
    of :func:`ricci.codegen.plan.local_cost` (so ``x'*A*B`` is ``(x @ A) @ B``, never ``A @ B``);
 4. multiplies the scalar coefficient into the smallest operand or intermediate result
-   (``-2*(y - Phi*theta)'*Phi`` scales the length-D result, not the N×D matrix).
+   (``-2*(y - Phi*theta)'*Phi`` scales a vector, never the N×D matrix).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .plan import Op, Plan, local_cost, numel
+from .plan import FLOP, Op, Plan, numel, size_of
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,11 @@ def _pair(plan: Plan, a: Factor, b: Factor) -> Factor:
 
 
 def _pair_cost(a_shape: tuple, b_shape: tuple) -> float:
-    m, k = a_shape
-    _, n = b_shape
-    from .plan import size_of
-
-    sm, sk, sn = size_of(m) if m != 1 else 1, size_of(k) if k != 1 else 1, size_of(n) if n != 1 else 1
-    if sk == 1:
+    """:func:`~ricci.codegen.plan.local_cost` of the product of an (m, k) and a (k, n) factor."""
+    (m, k), (_, n) = a_shape, b_shape
+    sm, sk, sn = (size_of(d) if d != 1 else 1 for d in (m, k, n))
+    if sk == 1:  # an outer product or a scaling: one write per entry
         return float(sm * sn)
-    from .plan import FLOP
-
     return sm * sk + sk * sn + sm * sn + 2 * FLOP * sm * sk * sn
 
 
@@ -114,10 +110,31 @@ def product(plan: Plan, factors: list[Factor], scalars: list[Op]) -> Factor:
     """The product of ``scalars`` and the chain ``factors`` (in order), computed cheaply."""
     scalars = list(scalars)
     fs = _apply_diagonals(plan, list(factors), scalars)
-    shape = tree = None
-    if fs:
-        tree = _order(fs)
-    # The scalar coefficient: numbers folded, other scalars multiplied together.
+    scalar = _scalar(plan, scalars)
+    if not fs:
+        return Factor(scalar, 1, 1)
+    tree = _order(fs)
+    # The smallest operand or intermediate result takes the scalar (ties: plan.scale_results).
+    candidates: list = []
+
+    def build(t, scale_at=None) -> Factor:
+        f = fs[t] if isinstance(t, int) else _pair(plan, build(t[0], scale_at), build(t[1], scale_at))
+        if scale_at is None:
+            on_result = (t != tree) if plan.scale_results else (t == tree)
+            candidates.append((numel(f.op.shape), on_result, len(candidates), t))
+        elif t == scale_at:
+            f = Factor(plan.mul(scalar, f.op), f.rows, f.cols)
+        return f
+
+    plain = build(tree)
+    if plan.value_of(scalar) == 1.0:
+        return plain
+    target = min(candidates)[3]
+    return build(tree, target)
+
+
+def _scalar(plan: Plan, scalars: list[Op]) -> Op:
+    """The product of the scalar factors: numbers folded into one coefficient."""
     coef = 1.0
     others: list[Op] = []
     for s in scalars:
@@ -129,41 +146,7 @@ def product(plan: Plan, factors: list[Factor], scalars: list[Op]) -> Factor:
             others.append(s.args[0])
         else:
             others.append(s)
-    scalar = plan.num(coef)
+    out = plan.num(coef)
     for s in others:
-        scalar = plan.mul(scalar, s) if plan.value_of(scalar) != 1.0 else s
-    if tree is None:
-        return Factor(scalar, 1, 1)
-
-    def build(t, scale_at):
-        if isinstance(t, int):
-            f = fs[t]
-        else:
-            f = _pair(plan, build(t[0], scale_at), build(t[1], scale_at))
-        if scale_at is not None and t == scale_at:
-            f = Factor(plan.mul(scalar, f.op), f.rows, f.cols)
-        return f
-
-    if plan.value_of(scalar) == 1.0:
-        return build(tree, None)
-    # Where to multiply by the scalar: the smallest operand or intermediate (ties: the result).
-    plain = build(tree, None)
-    sizes: list = []
-
-    def collect(t, f_op):
-        sizes.append((numel(f_op.shape), 0 if t == tree else 1, t))
-
-    def walk(t):
-        if isinstance(t, int):
-            collect(t, fs[t].op)
-            return fs[t]
-        f = _pair(plan, walk(t[0]), walk(t[1]))
-        collect(t, f.op)
-        return f
-
-    walk(tree)
-    sizes.sort(key=lambda s: (s[0], s[1]))
-    target = sizes[0][2]
-    scaled = build(tree, target)
-    _ = plain, shape, local_cost
-    return scaled
+        out = plan.mul(out, s)
+    return out

@@ -99,7 +99,7 @@ def _dimmap(d, ans) -> dict:
 def build_plan(d, printer: Printer, with_value: bool) -> tuple[Plan, Op | None, Op]:
     variables = d.expression.variables
     sym = frozenset(n for n, v in variables.items() if v.kind == SYMMETRIC)
-    plan = Plan(symmetric=sym)
+    plan = Plan(symmetric=sym, scale_results=printer.name != "jax")
     names = set(variables)
     value = None
     if with_value:
@@ -185,7 +185,8 @@ class Emitter:
         if k == "add_diag":
             target = self.names.fresh()
             base = op.args[0]
-            fresh = base.kind in FRESH and self.uses.get(id(base), 0) == 1 and args[0].prec < ATOM
+            # written in place when nothing else reads the buffer (else on a copy)
+            fresh = base.kind in FRESH and self.uses.get(id(base), 0) == 1
             n = self.dims[op.shape[0]] if not isinstance(op.shape[0], int) else str(op.shape[0])
             self.lines += self.p.add_diag_lines(target, args[0], fresh, args[1], n)
             return Code(target)

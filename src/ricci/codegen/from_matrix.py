@@ -193,7 +193,7 @@ class MatrixToPlan:
             total = None
             for sign, term in terms:
                 sub_scalars = list(scalars) + ([self.plan.num(-1.0)] if sign < 0 else [])
-                sub_factors = factors[:k] + _expand_factor(self, term, t) + factors[k + 1:]
+                sub_factors = [*factors[:k], (term, t), *factors[k + 1:]]
                 part = self._chain_terms(sub_scalars, sub_factors)
                 total = part if total is None else Factor(self.plan.add(total.op, part.op), total.rows, total.cols)
             if total is not None and cost(total.op) < cost(plain.op):
@@ -202,7 +202,7 @@ class MatrixToPlan:
         return plain
 
     def _chain_terms(self, scalars: list, factors: list) -> Factor:
-        # Factors here may be (Op-factor) already flattened; flatten AST products once more.
+        # A term substituted for a sum may itself be a product: flatten it into the chain.
         flat: list = []
         for n, t in factors:
             if _is_product(n, self):
@@ -237,9 +237,3 @@ def _sum_terms(node) -> list | None:
             return out + [(s * sign, t) for s, t in right_terms]
     return None
 
-
-def _expand_factor(conv: MatrixToPlan, term, transposed: bool) -> list:
-    return [(term, transposed)]
-
-
-_ = Op

@@ -82,8 +82,12 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
 class Plan:
     """The factory of plan nodes: hash-consing and the local rewrites (see the module docstring)."""
 
-    def __init__(self, symmetric: frozenset = frozenset()):
+    def __init__(self, symmetric: frozenset = frozenset(), *, scale_results: bool = True):
         self.table: dict = {}
+        #: where a scalar goes when an operand and the product are equally large: onto the
+        #: product (NumPy: one pass either way), or onto the operand (XLA fuses a scaling of an
+        #: operand into the producer, but a scaling of a dot's result makes it leave its fast kernel)
+        self.scale_results = scale_results
         #: names of variables declared symmetric (W' is W)
         self.symmetric = symmetric
         #: id(node) → (name, node): the names of where bindings
@@ -199,6 +203,7 @@ class Plan:
 
     def mul(self, a: Op, b: Op) -> Op:
         """Elementwise product (NumPy broadcasting); a scalar factor is kept on the left."""
+        a, b = self._scalar_full(a, b), self._scalar_full(b, a)
         if b.ndim == 0 and a.ndim > 0:
             a, b = b, a
         va, vb = self.value_of(a), self.value_of(b)
@@ -219,6 +224,8 @@ class Plan:
                 return self.diag(self.mul(a, b.args[0]), b.attrs[0])
             if b.kind == "full":
                 return self.full(self.mul(a, b.args[0]), b.shape)
+            if a.kind == "div" and self.value_of(a.args[0]) == 1.0:  # (1/s) * b is b / s
+                return self.div(b, a.args[1])
             if b.kind == "mul" and b.args[0].ndim == 0 and va is not None and self.value_of(b.args[0]) is not None:
                 return self.mul(self.num(va * b.args[0].attrs[0]), b.args[1])
             pushed = self._push_scalar(b, lambda x: self.mul(a, x))
@@ -234,7 +241,8 @@ class Plan:
         if b.kind not in ("matmul", "outer"):
             return None
         k = min(range(2), key=lambda j: numel(b.args[j].shape))
-        if numel(b.args[k].shape) >= numel(b.shape):
+        if numel(b.args[k].shape) > numel(b.shape) or (
+                numel(b.args[k].shape) == numel(b.shape) and self.scale_results):
             return None
         args = list(b.args)
         args[k] = scale(args[k])
@@ -246,6 +254,8 @@ class Plan:
             return a
         if a.kind == "diag" and b.ndim == 0:
             return self.diag(self.div(a.args[0], b), a.attrs[0])
+        if a.kind == "full" and b.ndim == 0:
+            return self.full(self.div(a.args[0], b), a.shape)
         if self.value_of(a) is not None and vb is not None and vb != 0:
             return self.num(a.attrs[0] / vb)
         if b.ndim == 0:
@@ -357,6 +367,12 @@ class Plan:
         """diag(v) @ m without forming diag(v)."""
         if m.kind == "diag":
             return self.diag(self.mul(v, m.args[0]), m.attrs[0])
+        if m.kind == "outer":  # diag(v) u w' = (v .* u) w'
+            return self.outer(self.mul(v, m.args[0]), m.args[1])
+        if m.kind == "add_diag":  # diag(v) (M + diag(d)) = diag(v) M + diag(v .* d)
+            return self.add_diag(self.scale_rows(m.args[0], v), self.mul(v, m.args[1]))
+        if m.kind == "neg":
+            return self.neg(self.scale_rows(m.args[0], v))
         if v.ndim == 0 or m.ndim == 1:
             return self.mul(v, m)
         return self.mul(self.expand(v, (True, False)), m)
@@ -365,6 +381,12 @@ class Plan:
         """m @ diag(v) without forming diag(v)."""
         if m.kind == "diag":
             return self.diag(self.mul(m.args[0], v), m.attrs[0])
+        if m.kind == "outer":  # u w' diag(v) = u (w .* v)'
+            return self.outer(m.args[0], self.mul(m.args[1], v))
+        if m.kind == "add_diag":
+            return self.add_diag(self.scale_cols(m.args[0], v), self.mul(m.args[1], v))
+        if m.kind == "neg":
+            return self.neg(self.scale_cols(m.args[0], v))
         return self.mul(v, m) if v.ndim == 0 else self.mul(m, v)
 
     def outer(self, a: Op, b: Op) -> Op:

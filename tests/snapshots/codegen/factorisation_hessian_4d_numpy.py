@@ -16,5 +16,5 @@ def hessian(X, U, V):
     assert V.shape == (n, k), "V must have shape (n, k)"
     r_m = np.arange(m)
     t_0 = np.zeros((m, k, m, k))
-    t_0[r_m, :, r_m, :] += 2 * (V.T @ V)
+    t_0[r_m, :, r_m, :] = 2 * (V.T @ V)
     return t_0

@@ -14,4 +14,4 @@ def gradient(y, Phi, theta):
     n = Phi.shape[1]
     assert Phi.shape == (m, n), "Phi must have shape (m, n)"
     assert theta.shape == (n,), "theta must have shape (n,)"
-    return -2 * ((y - Phi @ theta) @ Phi)
+    return (-2 * (y - Phi @ theta)) @ Phi

@@ -14,5 +14,5 @@ def jacobian(A, x):
     assert x.shape == (n,), "x must have shape (n,)"
     r_m = np.arange(m)
     t_0 = np.zeros((m, m, n))
-    t_0[r_m, r_m, :] += x
+    t_0[r_m, r_m, :] = x
     return t_0

@@ -13,6 +13,6 @@ def jacobian(R):
     m, n = R.shape
     r_n = jnp.arange(n)
     t_0 = jnp.zeros((n, n, m, n), dtype=R.dtype)
-    t_0 = t_0.at[:, r_n, :, r_n].add(R.T)
+    t_0 = t_0.at[:, r_n, :, r_n].set(R.T)
     t_0 = t_0.at[r_n, :, :, r_n].add(R.T)
     return t_0

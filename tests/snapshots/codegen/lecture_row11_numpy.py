@@ -13,6 +13,6 @@ def jacobian(R):
     m, n = R.shape
     r_n = np.arange(n)
     t_0 = np.zeros((n, n, m, n))
-    t_0[:, r_n, :, r_n] += R.T
+    t_0[:, r_n, :, r_n] = R.T
     t_0[r_n, :, :, r_n] += R.T
     return t_0

@@ -13,6 +13,6 @@ def jacobian(R):
     m, n = R.shape
     r_n = torch.arange(n, device=R.device)
     t_0 = torch.zeros((n, n, m, n), dtype=R.dtype, device=R.device)
-    t_0[:, r_n, :, r_n] += R.T
+    t_0[:, r_n, :, r_n] = R.T
     t_0[r_n, :, :, r_n] += R.T
     return t_0

@@ -4,7 +4,7 @@ import numpy as np
 def jacobian(t, v, u):
     """Jacobian of t*v + t^2*u by t.
 
-    v + 2*t*u
+    2*t*u + v
 
     t: scalar; v: vector (n); u: vector (n).
     Returns an array of shape (n,).

@@ -4,7 +4,7 @@ import numpy as np
 def value_and_hessian(y, X, w):
     """Hessian of sum(log(1 + exp(-y.*(X*w)))) by w.
 
-    X'*diag(u.*y.*(y./(1 + u)) - u.*y.^2.*(u./(1 + u).^2))*X where u = exp(-(X*w.*y))
+    X'*diag(y.^2.*u.*(1 - u))*X where u = sigmoid(-(y.*(X*w)))
 
     y: vector (m); X: matrix (m×n); w: vector (n).
     Returns an array of shape (n, n), after the value of the function.
@@ -14,6 +14,6 @@ def value_and_hessian(y, X, w):
     n = X.shape[1]
     assert X.shape == (m, n), "X must have shape (m, n)"
     assert w.shape == (n,), "w must have shape (n,)"
-    u = np.exp(-(y * (X @ w)))
-    t_0 = 1 + u
-    return float(np.sum(np.log(t_0))), X.T @ ((y * u * (y / t_0) - y ** 2 * u * (u / t_0 ** 2))[:, None] * X)
+    t_0 = -(y * (X @ w))
+    u = 0.5 * (1 + np.tanh(0.5 * t_0))
+    return float(np.sum(np.log(1 + np.exp(t_0)))), X.T @ ((u * y ** 2 * (1 - u))[:, None] * X)

@@ -4,7 +4,7 @@ import numpy as np
 def hessian(x):
     """Hessian of log(sum(exp(x))) by x.
 
-    diag(exp(x))/sum(exp(x)) - exp(x)*exp(x)'/sum(exp(x))^2
+    diag(exp(x))*(eye/sum(exp(x)) - vector(1)*exp(x)'/sum(exp(x))^2)
 
     x: vector (n).
     Returns an array of shape (n, n).
@@ -13,6 +13,6 @@ def hessian(x):
     (n,) = x.shape
     t_0 = np.exp(x)
     t_1 = np.sum(t_0)
-    t_2 = np.outer(-(t_0 / t_1 ** 2), t_0).copy()
+    t_2 = np.outer(-(t_0 / t_1 ** 2), t_0)
     t_2[np.diag_indices(n)] += t_0 / t_1
     return t_2
