@@ -95,6 +95,11 @@ def _cmd_diff(args) -> int:
     from . import derivative
 
     d = derivative(args.expression, _wrt(args.wrt), order=args.order, kinds=_assignments(args.kind, "--kind"))
+    from .explain import command as _explain
+
+    if _explain.wanted(args):  # --steps, --layout, --bold, --format mathml|markdown
+        print(_explain.show(d, args))
+        return 0
     if args.format == "latex":
         print(d.latex)
     elif args.format == "json":
@@ -144,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     df = add("diff", "differentiate: gradient, Jacobian, Hessian or higher derivative", _cmd_diff)
     df.add_argument("--wrt", required=True, help="the variable, or scalars x1,x2 for the row of partials")
     df.add_argument("--order", type=int, default=1, help="derivative order (default 1; 2 is the Hessian)")
-    df.add_argument("--format", choices=["text", "latex", "json", "python"], default="text")
+    df.add_argument("--format", choices=["text", "latex", "json", "python", "mathml", "markdown"], default="text")
+    from .explain.command import add_arguments as _explain_arguments
+
+    _explain_arguments(df)
     df.add_argument("--backend", choices=["numpy", "jax", "torch", "array_api"], default="numpy",
                     help="for --format python: the array library of the generated function")
     df.add_argument("--with-value", action="store_true",

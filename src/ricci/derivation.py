@@ -202,8 +202,55 @@ class Derivative:
                       for n, v in self.expression.variables.items()},
         }
 
+    # -- explanation and display options (ricci.explain) -----------------------------------------------
+    @cached_property
+    def steps(self):
+        """The derivation step by step, as the lecture does it: shape, chain rule, rules with
+        their identities, simplification, result (:func:`ricci.explain.explain`)."""
+        from .explain import explain
+
+        return explain(self)
+
+    def explain(self, name: str = "f", **options):
+        """:attr:`steps` with options: the function's ``name`` (``"L"``), ``outer``, ``inner``,
+        ``dims`` ({"m": "N"}) and ``bold``."""
+        from .explain import explain
+
+        return explain(self, name, **options)
+
+    def display(self, layout: str = "numerator", symmetric: str | None = None, bold_vectors: bool = False,
+                name: str = "f", dims: dict | None = None):
+        """The answer shown with options (:func:`ricci.explain.view`): ``layout="denominator"``
+        (gradients as columns), ``symmetric="gradient"`` (Matrix Cookbook §2.8), bold vectors.
+        The numbers of :meth:`evaluate` never change."""
+        from .explain import view
+
+        return view(self, layout, symmetric, bold_vectors, name, dims)
+
+    def text_in(self, layout: str = "numerator") -> str:
+        """:attr:`text` in the given layout."""
+        return self.display(layout=layout).text
+
+    def latex_with(self, bold_vectors: bool = False, layout: str = "numerator", symmetric: str | None = None,
+                   equation: bool = False, name: str = "f") -> str:
+        """LaTeX with options; ``equation=True`` gives ∂f/∂x = … ∈ ℝ^{1×n}."""
+        v = self.display(layout, symmetric, bold_vectors, name)
+        return v.equation.latex if equation else v.latex
+
+    @property
+    def mathml(self) -> str:
+        """The answer as presentation MathML (a ``<math>`` element)."""
+        return self.display().mathml
+
     def _repr_latex_(self) -> str:
-        return f"$${self.latex}$$"
+        return f"$${self.display().equation.latex}$$"
+
+    def _repr_html_(self) -> str:
+        return self.display().equation.math()
+
+    def _repr_markdown_(self) -> str:
+        return f"$${self.display().equation.latex}$$"
+
 
     def analyse(self, at=None, **options):
         """:func:`ricci.analyse` of this derivative's function, by the same variable, with the

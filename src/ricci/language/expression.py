@@ -76,12 +76,32 @@ class Expression:
     def __hash__(self) -> int:
         return hash(self.tree)
 
-    def _repr_latex_(self) -> str | None:  # Jupyter
-        try:
-            from ..printing.latex import ast_to_latex
-        except ImportError:  # the LaTeX printer is not there yet: Jupyter shows the text
-            return None
-        return f"$${ast_to_latex(self.tree)}$$"
+    @property
+    def latex(self) -> str:
+        from ..printing.latex import ast_to_latex
+
+        return ast_to_latex(self.tree)
+
+    @property
+    def mathml(self) -> str:
+        """Presentation MathML (a ``<math>`` element)."""
+        from ..printing.mathml import ast_to_mathml, math
+
+        return math(ast_to_mathml(self.tree))
+
+    # -- Jupyter -------------------------------------------------------------------------------------
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex}$$"
+
+    def _repr_html_(self) -> str:
+        from xml.sax.saxutils import escape
+
+        rows = "".join(f"<li><code>{escape(v.describe())}</code></li>" for v in self._checked.variables.values())
+        return f"{self.mathml}<ul>{rows}</ul>"
+
+    def _repr_markdown_(self) -> str:
+        rows = "\n".join(f"- `{v.describe()}`" for v in self._checked.variables.values())
+        return f"$${self.latex}$$\n\n{rows}"
 
 
 def _shape_words(t: Type) -> str:

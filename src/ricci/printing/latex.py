@@ -1,4 +1,8 @@
-"""Matrix AST → LaTeX, in the lecture's notation (``^\\top``, ``\\operatorname{tr}``, ``\\odot``)."""
+"""Matrix AST → LaTeX, in the lecture's notation (``^\\top``, ``\\operatorname{tr}``, ``\\odot``).
+
+``bold`` (a set of names) prints those names in bold, as the lecture writes vectors and
+matrices (``\\mathbf{x}``, ``\\boldsymbol{\\theta}``); by default every name is plain.
+"""
 
 from __future__ import annotations
 
@@ -18,37 +22,47 @@ _FUNC = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": 
          "abs": r"\operatorname{abs}", "sign": r"\operatorname{sign}", "step": r"\operatorname{step}"}
 
 
-def name_latex(name: str) -> str:
+def name_latex(name: str, bold: bool = False) -> str:
     if name in ("eye", "I"):
-        return "I"
+        return r"\mathbf{I}" if bold else "I"
     m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
     base, sub = (m.group(1), m.group(2)) if m else (name, None)
     if "_" in base:
         base, sub2 = base.split("_", 1)
         sub = sub2 + (sub or "")
     b = "\\" + base if base in GREEK else (base if len(base) == 1 else rf"\mathrm{{{base}}}")
+    if bold:
+        b = rf"\boldsymbol{{{b}}}" if base in GREEK else rf"\mathbf{{{base}}}"
     return f"{b}_{{{sub}}}" if sub else b
 
 
-def _wrap(node: A.Expr, ok: bool) -> str:
-    s = ast_to_latex(node)
+def _wrap(node: A.Expr, ok: bool, bold: frozenset = frozenset()) -> str:
+    s = ast_to_latex(node, bold)
     return s if ok else rf"\left({s}\right)"
 
 
-def ast_to_latex(node: A.Expr) -> str:
+def _superscripted(node: A.Expr) -> bool:
+    """Printed with a superscript already (A^\\top, X^{-1}): another one needs parentheses."""
+    return isinstance(node, A.Transpose) or (isinstance(node, A.Call) and node.func == "inv")
+
+
+def ast_to_latex(node: A.Expr, bold: frozenset = frozenset()) -> str:
+    """LaTeX of a matrix AST; the names in ``bold`` are set in bold."""
     match node:
         case A.Num(value=v):
             return format_number(v)
         case A.Name(name=n):
-            return name_latex(n)
+            return name_latex(n, n in bold)
+        case A.Transpose(arg=A.Call(func="inv", args=(x,))):
+            return _wrap(x, level(x) >= POSTFIX and not _superscripted(x), bold) + r"^{-\top}"
         case A.Transpose(arg=a):
-            return _wrap(a, level(a) >= POSTFIX) + r"^\top"
+            return _wrap(a, level(a) >= POSTFIX and not _superscripted(a), bold) + r"^\top"
         case A.Neg(arg=a):
-            return "-" + _wrap(a, level(a) > UNARY)
+            return "-" + _wrap(a, level(a) > UNARY, bold)
         case A.Call(func=f, args=(a,)):
-            inner = ast_to_latex(a)
+            inner = ast_to_latex(a, bold)
             if f == "inv":
-                return _wrap(a, level(a) >= POSTFIX) + "^{-1}"
+                return _wrap(a, level(a) >= POSTFIX and not _superscripted(a), bold) + "^{-1}"
             if f == "norm2":
                 return rf"\left\lVert {inner} \right\rVert_2"
             if f == "norm1":
@@ -62,18 +76,18 @@ def ast_to_latex(node: A.Expr) -> str:
             head = _FUNC.get(f) or r"\operatorname{" + f + "}"
             return head + r"\left(" + inner + r"\right)"
         case A.Literal(rows=rows):
-            body = r" \\ ".join(" & ".join(ast_to_latex(e) for e in row) for row in rows)
+            body = r" \\ ".join(" & ".join(ast_to_latex(e, bold) for e in row) for row in rows)
             return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
         case A.BinOp(op=op, left=l, right=r):
             if op == "/":
-                return rf"\frac{{{ast_to_latex(l)}}}{{{ast_to_latex(r)}}}"
+                return rf"\frac{{{ast_to_latex(l, bold)}}}{{{ast_to_latex(r, bold)}}}"
             if op in ("^", ".^"):
-                base = _wrap(l, level(l) >= POSTFIX)
-                hat = r"{\circ " + ast_to_latex(r) + "}" if op == ".^" else "{" + ast_to_latex(r) + "}"
+                base = _wrap(l, level(l) >= POSTFIX and not _superscripted(l), bold)
+                hat = r"{\circ " + ast_to_latex(r, bold) + "}" if op == ".^" else "{" + ast_to_latex(r, bold) + "}"
                 return f"{base}^{hat}"
             p = {"+": SUM, "-": SUM}.get(op, PRODUCT)
-            left = _wrap(l, level(l) >= p)
-            right = _wrap(r, level(r) > p and level(r) != UNARY)
+            left = _wrap(l, level(l) >= p, bold)
+            right = _wrap(r, level(r) > p and level(r) != UNARY, bold)
             if op in ("+", "-"):
                 return f"{left} {op} {right}"
             if op == ".*":
@@ -83,8 +97,8 @@ def ast_to_latex(node: A.Expr) -> str:
             sep = r" \cdot " if right[:1].isdigit() or (left[-1:].isdigit() and right[:1].isdigit()) else " "
             return f"{left}{sep}{right}"
         case A.Where(body=b, bindings=bs):
-            binds = ", ".join(f"{name_latex(n)} = {ast_to_latex(e)}" for n, e in bs)
-            return rf"{ast_to_latex(b)} \quad \text{{where }} {binds}"
+            binds = ", ".join(f"{name_latex(n, n in bold)} = {ast_to_latex(e, bold)}" for n, e in bs)
+            return rf"{ast_to_latex(b, bold)} \quad \text{{where }} {binds}"
     raise TypeError(node)
 
 

@@ -1,0 +1,58 @@
+"""``ricci diff … --steps / --layout / --bold / --format mathml|markdown``: composes
+:mod:`ricci.explain`; no calculus here."""
+
+from __future__ import annotations
+
+import json
+
+FORMATS = ("mathml", "markdown")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--steps", action="store_true",
+                   help="show the derivation step by step (shape, chain rule, rules, result); "
+                        "with --format latex, markdown, mathml (HTML) or json")
+    p.add_argument("--layout", choices=["numerator", "denominator"], default="numerator",
+                   help="numerator (the lecture's: gradients are rows) or denominator (gradients are "
+                        "columns); the numbers do not change")
+    p.add_argument("--bold", action="store_true", help="vectors and matrices in bold (LaTeX, MathML)")
+    p.add_argument("--symmetric-gradient", action="store_true",
+                   help="for a symmetric matrix variable: G + G' - diag(diag(G)) (Matrix Cookbook §2.8)")
+
+
+def wanted(args) -> bool:
+    """Whether the explain options decide the output."""
+    return (args.steps or args.layout != "numerator" or args.bold or args.symmetric_gradient
+            or args.format in FORMATS)
+
+
+def show(d, args) -> str:
+    fmt = args.format
+    if args.steps:
+        steps = d.explain(bold=args.bold)
+        if fmt == "latex":
+            return steps.latex()
+        if fmt == "markdown":
+            return steps.markdown()
+        if fmt == "mathml":
+            return steps.html()
+        if fmt == "json":
+            return json.dumps(steps.to_dict(), indent=2, ensure_ascii=False)
+        return steps.text()
+    v = d.display(layout=args.layout, symmetric="gradient" if args.symmetric_gradient else None,
+                  bold_vectors=args.bold)
+    if fmt == "latex":
+        return v.latex
+    if fmt == "mathml":
+        return v.mathml
+    if fmt == "markdown":
+        return v._repr_markdown_()
+    if fmt == "json":
+        out = d.to_json()
+        out.update({"layout": args.layout, "text": v.text, "latex": v.latex, "mathml": v.mathml,
+                    "displayed_shape": list(v.shape)})
+        return json.dumps(out, indent=2, ensure_ascii=False)
+    lines = [v.text, "shape: " + (" × ".join(v.shape) if v.shape else "scalar")]
+    if v.note:
+        lines.append(v.note)
+    return "\n".join(lines)
