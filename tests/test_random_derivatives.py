@@ -42,7 +42,8 @@ def test_first_derivative(sample, data):
         try:
             tv = de.evaluate({n: vals[n] for n in de.variables})
         except ricci.BadValueError as e:
-            assert "not fixed" in str(e) or ("undefined" in str(e) and not np.all(np.isfinite(got))), (sample.text, wrt, d.text, str(e))
+            assert "not fixed" in str(e) or (("undefined" in str(e) or "infinite" in str(e))
+                                             and not np.all(np.isfinite(got))), (sample.text, wrt, d.text, str(e))
             return
         assert np.allclose(np.asarray(tv).reshape(np.shape(got)), got, atol=1e-8, rtol=1e-6), (sample.text, wrt, d.text)
     else:
@@ -60,6 +61,8 @@ def test_second_derivative(sample, data):
     vals = data.draw(values_for(e))
     if np.max(np.abs(np.asarray(e.evaluate(vals)))) > 1e4: return
     got = d2.evaluate(vals)
+    if not np.all(np.isfinite(got)):
+        return  # a singular point (norm2 at 0): nothing to compare
     x = np.asarray(vals[wrt], float)
     base = np.asarray(d1.evaluate(vals))
     ref = np.zeros(base.shape + x.shape)
@@ -70,7 +73,8 @@ def test_second_derivative(sample, data):
         xp = x.copy(); xp[idx] += h; xm = x.copy(); xm[idx] -= h
         vp = dict(vals); vp[wrt] = xp if x.ndim else float(xp)
         vm = dict(vals); vm[wrt] = xm if x.ndim else float(xm)
-        ref[(...,) + idx] = (np.asarray(d1.evaluate(vp)) - np.asarray(d1.evaluate(vm))) / (2*h)
+        with np.errstate(all="ignore"):
+            ref[(...,) + idx] = (np.asarray(d1.evaluate(vp)) - np.asarray(d1.evaluate(vm))) / (2*h)
     kink = any(f in sample.text for f in ("abs", "sign", "relu", "step", "heaviside", "norm1", "norm2"))
     scale = 1 + (np.max(np.abs(ref)) if ref.size else 0)
     assert kink or np.allclose(got, ref, atol=1e-4 * scale, rtol=1e-3), (sample.text, wrt, d2.text)
@@ -79,7 +83,7 @@ def test_second_derivative(sample, data):
         try:
             tv = de.evaluate({n: vals[n] for n in de.variables})
         except ricci.BadValueError as ex:
-            assert "not fixed" in str(ex) or "undefined" in str(ex), (sample.text, wrt, d2.text, str(ex))
+            assert any(w in str(ex) for w in ("not fixed", "undefined", "infinite")), (sample.text, wrt, d2.text, str(ex))
             return
         assert np.allclose(np.asarray(tv).reshape(np.shape(got)), got, atol=1e-8, rtol=1e-6), (sample.text, wrt, d2.text)
     else:

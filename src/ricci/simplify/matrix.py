@@ -53,6 +53,12 @@ def _inv_pair(a: A.Expr, b: A.Expr) -> bool:
     return False
 
 
+def _hadamard_parts(a: A.Expr) -> list:
+    if isinstance(a, A.BinOp) and a.op == ".*":
+        return _hadamard_parts(a.left) + _hadamard_parts(a.right)
+    return [a]
+
+
 def _hadamard_key(a: A.Expr):
     """Simple factors first: sigmoid(x).*(1 - sigmoid(x)), v.*(1 - tanh(z).^2)."""
     is_sum = isinstance(a, A.BinOp) and a.op in ("+", "-")
@@ -189,7 +195,7 @@ class MatrixForms:
                 # transposes: (B + B')' → B' + B and diag(u) - diag(v) stay put, but
                 # (x - A*s)' stays as the lecture writes it rather than x' - s'*A'.
                 pushed = self._push_T(a)
-                return pushed if _count_T(pushed) <= _count_T(a) else A.Transpose(a)
+                return pushed if self._t_cost(pushed) < self._t_cost(a) + 1 - 1e-9 else A.Transpose(a)
             case A.BinOp(op="/", left=l, right=r):
                 return A.BinOp("/", self.T(l), r)
             case A.Call(func=f, args=(x,)):
@@ -206,6 +212,12 @@ class MatrixForms:
             case A.Literal(rows=rows):
                 return A.Literal(tuple(zip(*rows)))
         return A.Transpose(a)
+
+    def _t_cost(self, a: A.Expr) -> float:
+        """What transposes cost a reader: x' of a vector x half (a row is how the lecture
+        writes a gradient), every other transpose one.  Ties keep (x - s)' as it is."""
+        return sum(0.5 if isinstance(n.arg, A.Name) and self.kind(n.arg) == C else 1.0
+                   for n in A.walk(a) if isinstance(n, A.Transpose))
 
     def _push_T(self, a: A.Expr) -> A.Expr:
         if a.op in ("+", "-"):
@@ -317,8 +329,12 @@ class MatrixForms:
         for x, y in ((a, b), (b, a)):
             if isinstance(y, A.BinOp) and y.op == "./" and y.left == A.Num(1.0):
                 return A.BinOp("./", x, y.right)  # e .* (1./d) → e ./ d
-        x, y = sorted((a, b), key=_hadamard_key)
-        return A.BinOp(".*", x, y)
+        # Flatten nested entrywise products and order them: y.^2.*u.*(1 - u).
+        parts = sorted(_hadamard_parts(a) + _hadamard_parts(b), key=_hadamard_key)
+        out = parts[0]
+        for p_ in parts[1:]:
+            out = A.BinOp(".*", out, p_)
+        return out
 
     def power(self, base: A.Expr, exp: A.Expr, elementwise: bool) -> A.Expr:
         if isinstance(exp, A.Num) and exp.value == 1.0:

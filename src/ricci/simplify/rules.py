@@ -5,8 +5,10 @@ people write.  Each rule is a function of one node returning a node (itself when
 apply); :func:`display_rules` applies them bottom-up over the DAG.
 
 * **sigmoid**: exp(z)^k / (1 + exp(z))^m → sigmoid(z)^min(k,m) · …, and a leftover
-  1/(1 + exp(z)) is sigmoid(−z).  This is what turns the logistic loss's derivatives into the
-  textbook's σ forms.
+  1/(1 + exp(z)) is sigmoid(−z); exp(−z)·sigmoid(z) = sigmoid(−z).  This is what turns the
+  logistic loss's derivatives into the textbook's σ forms.
+* **common elementwise factors**: s − s² → s(1 − s), a sum whose terms are entrywise products
+  with a common factor (to its smallest power) is that factor times the sum of the rest.
 """
 
 from __future__ import annotations
@@ -66,6 +68,70 @@ def sigmoid_rule(node: Node) -> Node:
     return sigmoid_rule(B.mul(factors, node.out))
 
 
+def exp_sigmoid_rule(node: Node) -> Node:
+    """exp(−z)·sigmoid(z) → sigmoid(−z) (and exp(z)·sigmoid(−z) → sigmoid(z)), entry by entry."""
+    if not isinstance(node, Mul):
+        return node
+    fs = list(node.factors)
+    for i, f in enumerate(fs):
+        if not (isinstance(f, Elem) and f.func == "exp"):
+            continue
+        target = B.neg(f.arg)
+        for j, g in enumerate(fs):
+            if isinstance(g, Elem) and g.func == "sigmoid" and g.arg is target:
+                rest = [h for k, h in enumerate(fs) if k not in (i, j)]
+                return exp_sigmoid_rule(B.mul(rest + [B.elem("sigmoid", f.arg)], node.out))
+    return node
+
+
+def _factor_multiset(term: Node):
+    """(coefficient, [factor], {base: exponent}) of a term seen as a product."""
+    factors = term.factors if isinstance(term, Mul) else (term,)
+    coef, parts = 1.0, {}
+    for f in factors:
+        if isinstance(f, Num):
+            coef *= f.value
+            continue
+        if isinstance(f, Pow) and isinstance(f.exp, Num) and f.exp.value > 0:
+            base, e = f.base, f.exp.value
+        else:
+            base, e = f, 1.0
+        parts[base] = parts.get(base, 0.0) + e
+    return coef, parts
+
+
+def common_factor_rule(node: Node) -> Node:
+    """Σ_t c_t Π b^e(t,b) with a factor b in every term → b^min_e · Σ_t (the rest).
+
+    Works across summations too (Σ_a X_ai X_aj y_a u_a − Σ_a X_ai X_aj y_a u_a² →
+    Σ_a X_ai X_aj y_a u_a (1 − u_a)): the canonical naming gives a shared factor the same bound
+    indices in every term, and what is left of each term keeps its own sums inside."""
+    if not isinstance(node, Add) or not node.free:
+        # Scalar sums are factored in matrix notation (simplify.matrix), which pulls out equal
+        # factors only: the lecture writes x2^2*(…) + 2*x1*x2*(…), not x2*(x2*(…) + …).
+        return node
+    out = node.free
+    split = [_factor_multiset(t) for t in node.terms]
+    common = set(split[0][1])
+    for _, p in split[1:]:
+        common &= set(p)
+    if not common:
+        return node
+    powers = {b: min(p[b] for _, p in split) for b in common}
+    pulled = [B.power(b, B.num(e)) for b, e in sorted(powers.items(), key=lambda kv: kv[0].sig)]
+    # Indices of the pulled factors: the rests are tensors over them and the outer indices.
+    shared = tuple(dict.fromkeys(list(out) + [i for f in pulled for i in f.free]))
+    rest_factors = []
+    for coef, p in split:
+        rest_factors.append([B.num(coef)] + [B.power(b, B.num(e - powers.get(b, 0.0)))
+                                             for b, e in p.items() if e != powers.get(b, 0.0)])
+    # The sum of the rests runs over the shared indices that some rest actually uses.
+    used = {i for fs in rest_factors for f in fs for i in f.free}
+    rest_out = tuple(i for i in shared if i in used)
+    rests = [B.mul(fs, rest_out) for fs in rest_factors]
+    return B.mul(pulled + [B.add(rests)], out)
+
+
 def reciprocal_rule(node: Node) -> Node:
     """A lone 1/(1 + exp(z)) (not inside a product) is sigmoid(−z)."""
     if isinstance(node, Pow) and isinstance(node.exp, Num) and node.exp.value == -1.0:
@@ -77,7 +143,7 @@ def reciprocal_rule(node: Node) -> Node:
 
 #: Applied bottom-up in this order.  reciprocal_rule is not among them: applied to a factor
 #: before its product is seen it would hide the exp(z) that sigmoid_rule pairs it with.
-RULES = (sigmoid_rule,)
+RULES = (sigmoid_rule, exp_sigmoid_rule, common_factor_rule)
 
 
 def display_rules(node: Node) -> Node:
