@@ -7,11 +7,13 @@ reads) and ``d.evaluate`` (the IR, the reference numbers) come from the same der
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import cached_property
 
 import numpy as np
 
+from . import limits as _limits
 from .diff import differentiate, differentiate_list
 from .ir import build as B
 from .ir.nodes import Index, Node
@@ -75,7 +77,10 @@ def _prepare(expression, wrt, kinds) -> Expression:
         # A kind declared for a wrt the expression does not use: the derivative is zero, and
         # the declared kind gives its shape.
         kind = normalise_kind(wrt, kinds.pop(wrt))
-        return parse(source, kinds, _forced={wrt: kind})
+        expr = parse(source, kinds, _forced={wrt: kind})
+        v = expr._checked.variables[wrt]
+        expr._checked.variables[wrt] = dataclasses.replace(v, source="declared")
+        return expr
     expr = parse(source, kinds)
     if wrt not in expr.variables:
         from .language.kinds import _bound_names
@@ -83,9 +88,13 @@ def _prepare(expression, wrt, kinds) -> Expression:
         if wrt in _bound_names(expr.tree):
             raise UnknownNameError(
                 f"wrt names {wrt}, which is bound by 'where'; differentiate by a variable it depends on")
-        kind = normalise_kind(wrt, kinds[wrt]) if wrt in kinds else naming_rule(wrt)
+        declared = wrt in kinds
+        kind = normalise_kind(wrt, kinds[wrt]) if declared else naming_rule(wrt)
         kinds.pop(wrt, None)
         expr = parse(source, kinds, _forced={wrt: kind})
+        # Its kind came from the naming rule (or the declaration), not from the expression.
+        v = expr._checked.variables[wrt]
+        expr._checked.variables[wrt] = dataclasses.replace(v, source="declared" if declared else "assumed")
     return expr
 
 
@@ -148,9 +157,12 @@ class Derivative:
     # -- text --------------------------------------------------------------------------------------
     @cached_property
     def _display(self):
+        from .limits import budget
         from .raise_matrix import display
 
-        return display(self)
+        timeout, max_nodes = getattr(self, "_limits", (None, None))
+        with budget(timeout, max_nodes, "showing the derivative"):
+            return display(self)
 
     @property
     def text(self) -> str:
@@ -184,8 +196,14 @@ class Derivative:
         return self._display.index
 
     def describe(self) -> str:
-        shape = " × ".join(map(str, self.shape)) if self.shape else "scalar"
-        lines = [self.text, f"shape: {shape}{self._display.orientation_words}"]
+        dims = [str(s) for s in self.shape]
+        words = self._display.orientation_words
+        if "row" in words:
+            dims = ["1"] + dims  # the lecture's ∇f ∈ R^{1×n}
+        elif "column" in words:
+            dims = dims + ["1"]
+        shape = " × ".join(dims) if dims else "scalar"
+        lines = [self.text, f"shape: {shape}{words}"]
         lines += ["  " + v.describe() for v in self.expression.variables.values()]
         return "\n".join(lines)
 
@@ -251,7 +269,6 @@ class Derivative:
     def _repr_markdown_(self) -> str:
         return f"$${self.display().equation.latex}$$"
 
-
     def analyse(self, at=None, **options):
         """:func:`ricci.analyse` of this derivative's function, by the same variable, with the
         kinds the user declared."""
@@ -274,17 +291,37 @@ class Derivative:
 
         return function(self, backend, name, with_value)
 
+    # -- trust (ricci.numeric_check) -------------------------------------------------------------------
+    def check(self, values=None, trials: int = 3, seed=None, rtol: float = 1e-6):
+        """Compare with finite differences (Richardson-extrapolated) at ``trials`` random points
+        that honour every kind and domain (or at ``values``); returns a report whose ``str`` is
+        "checked numerically: max relative error 3e-10 over 3 random points"."""
+        from .numeric_check import check
 
-def derivative(expression, wrt, order: int = 1, kinds: dict | None = None) -> Derivative:
+        return check(self, values, trials, seed, rtol)
+
+
+def derivative(expression, wrt, order: int = 1, kinds: dict | None = None, *,
+               timeout: float | None = _limits.DEFAULT_TIMEOUT,
+               max_nodes: int | None = _limits.MAX_NODES) -> Derivative:
     """∂^order f / ∂wrt^order, symbolically (ARCHITECTURE §3).
 
     ``wrt`` is a variable's name, or a list of scalar names whose derivative is the row of
     partial derivatives.  A name that the expression does not use gives a zero derivative.
+    ``timeout`` (seconds) and ``max_nodes`` bound the work (:mod:`ricci.limits`): over either,
+    a :class:`LimitError`; the display forms, made on first use of ``d.text``, get the same.
     """
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
         raise BadValueError(f"order must be a positive integer, not {order!r}")
     if order > MAX_ORDER:
         raise LimitError(f"order {order} is above the limit of {MAX_ORDER}")
+    with _limits.budget(timeout, max_nodes):
+        d = _derive(expression, wrt, order, kinds)
+    d._limits = (timeout, max_nodes)
+    return d
+
+
+def _derive(expression, wrt, order: int, kinds) -> Derivative:
     wrt = _check_wrt(wrt)
     expr = _prepare(expression, wrt, kinds)
     lw = lower(expr)
@@ -293,12 +330,14 @@ def derivative(expression, wrt, order: int = 1, kinds: dict | None = None) -> De
     if isinstance(wrt, list):
         wrt_shape = (len(wrt),)
         for _ in range(order):
+            _limits.tick()
             axis = B.fresh(len(wrt), "k")
             node = differentiate_list(node, wrt, axis, lw.bindings)
             out = out + (axis,)
     else:
         wrt_shape = expr.variables[wrt].dims
         for _ in range(order):
+            _limits.tick()
             K = tuple(B.fresh(d, "k") for d in wrt_shape)
             node = differentiate(node, wrt, K, lw.bindings)
             out = out + K
