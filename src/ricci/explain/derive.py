@@ -528,7 +528,7 @@ class _Builder:
         binds = F.join([ctx.name(n) + F.EQ + ctx.show(e) for n, e in bindings], F.COMMA)
         scalars = all(ctx.kinds.get(n) == SCALAR for n, _ in dep)
         steps: list[Step] = []
-        if scalars and len(dep) >= 2 and not direct and len(dep) == len(bindings):
+        if scalars and len(dep) >= 2 and not direct and len(dep) == len(bindings) and len(shape_list(ctx)) <= 1:
             # collect the scalars in a vector, as the lecture does: x = [x1; x2] = g(t)
             vname = "x" if "x" not in ctx.shared.taken else ctx.fresh("vector")
             ctx.shared.taken.add(vname)
@@ -548,7 +548,7 @@ class _Builder:
                               F.words(f"{outer.text}: R^{k} → R and {vname}: {_space(wshape)} → R^{k}"),
                               before=ctx.show(tree), depth=depth))
             s_fx = ["1", k]
-            s_xt = [k] + (wshape or ["1"])[1:] if wshape else [k, "1"]
+            s_xt = [k, wshape[0] if wshape else "1"]
             steps.append(Step("chain rule", "Chain rule", lhs + F.EQ + F.partial(outer, V) + F.JUX + F.partial(V, x),
                               F.words("a product of Jacobians: ") + _shape_product(s_fx, s_xt, shape),
                               shape=tuple(shape), depth=depth))
