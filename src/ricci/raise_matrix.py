@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from .ir import build as B
 from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
 from .language import ast as A
+from .printing.text import to_text
+from .limits import tick
 from .simplify.matrix import MatrixForms
 
 
@@ -79,6 +81,7 @@ class Raiser:
     def raise_node(self, node: Node) -> R:
         got = self.memo.get(id(node))
         if got is None:
+            tick()  # the derivation's time budget (ricci.limits)
             got = self._raise(node)
             self.memo[id(node)] = (got, node)
             return got
@@ -249,6 +252,23 @@ class Raiser:
         return out
 
     def _mul(self, node: Mul) -> R:
+        factored = self._mul_factored(node)
+        k = next((k for k, f in enumerate(node.factors) if isinstance(f, Add) and _has_identity_term(f)), None)
+        if k is None:
+            return factored
+        # y'*(eye - 1*p') reads worse than y'*... distributed (sum(y)*p' - y'): a sum with an
+        # identity or all-ones term is tried both ways, and the shorter text wins.
+        others = list(node.factors[:k]) + list(node.factors[k + 1:])
+        try:
+            spread = self.raise_node(B.add([B.mul(others + [t], node.out) for t in node.factors[k].terms]))
+        except NoMatrixForm:
+            return factored
+        if (spread.indices == factored.indices
+                and len(to_text(spread.ast)) < len(to_text(factored.ast))):
+            return spread
+        return factored
+
+    def _mul_factored(self, node: Mul) -> R:
         out = set(node.out)
         coef = 1.0
         items: list[R] = []
@@ -484,6 +504,19 @@ def display(d) -> Display:
     if matrix is not None:
         return Display(to_text(matrix), ast_to_latex(matrix), matrix, idx_text, words)
     return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
+
+
+def _has_identity_term(add: Add) -> bool:
+    """A term with a δ (eye) or an outer product with ones (1*p'): distributing a product over
+    such a sum usually simplifies it.  A constant term (1 - s) does not count."""
+    for t in add.terms:
+        if B.const_value(t) is not None:
+            continue
+        fs = t.factors if isinstance(t, Mul) else (t,)
+        if any(isinstance(f, Delta) for f in fs) or (isinstance(t, Mul) and set(t.out) - {
+                i for f in t.factors for i in f.free}):
+            return True
+    return False
 
 
 class _Zero(Exception):

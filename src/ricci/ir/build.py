@@ -380,9 +380,35 @@ def sub(a: Node, b: Node) -> Node:
 
 # -- elementwise ------------------------------------------------------------------------------------
 
+def positive(node: Node) -> bool:
+    """Whether every entry of ``node`` is provably > 0 (exp, sigmoid, sums and products of
+    positives, positive powers of positives)."""
+    match node:
+        case Num(value=v):
+            return v > 0
+        case Size():
+            return True
+        case Elem(func=f, arg=a):
+            return f in ("exp", "sigmoid") or (f == "sqrt" and positive(a))
+        case Pow(base=b):
+            return positive(b)
+        case Mul(factors=fs):
+            return bool(fs) and all(positive(f) for f in fs) or not fs
+        case Add(terms=ts):
+            return all(positive(t) for t in ts)
+    return False
+
+
 def elem(func: str, arg: Node) -> Node:
     if func == "log" and isinstance(arg, Elem) and arg.func == "exp":
         return arg.arg  # log(exp(z)) = z
+    if func == "log" and isinstance(arg, Mul) and not _bound_of(arg) and len(arg.factors) > 1 \
+            and all(positive(f) for f in arg.factors):
+        # log(a·b) = log(a) + log(b) for positive entrywise factors: log(exp(z)/sum(exp(z)))
+        # becomes z − log(sum(exp(z))), and the softmax cross-entropy's gradient simplifies.
+        return add([mul([elem("log", f)], arg.out) for f in arg.factors])
+    if func == "log" and isinstance(arg, Pow) and positive(arg.base) and not arg.exp.free:
+        return mul([arg.exp, elem("log", arg.base)], arg.free)
     v = const_value(arg)
     if v is not None:
         from ..functions import lookup

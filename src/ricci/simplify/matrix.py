@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from ..functions import lookup
 from ..language import ast as A
 from ..language.kinds import SYMMETRIC
+from ..limits import tick
 from ..printing.text import to_text
 
 S, C, Rw, M = "s", "c", "r", "m"
@@ -281,7 +282,9 @@ class MatrixForms:
                 numer.append(s)
             else:
                 base, k = np_
-                denom.append(base if k == 1.0 else A.BinOp("^", base, A.Num(k)))
+                chain, k = self._normalise(chain, base, k)
+                if k:
+                    denom.append(base if k == 1.0 else A.BinOp("^", base, A.Num(k)))
         numer.sort(key=_scalar_key)
         denom.sort(key=_scalar_key)
         mag = abs(p.coef)
@@ -295,6 +298,30 @@ class MatrixForms:
             den = self.build_chain(denom)
             out = A.BinOp("/", out, den)
         return out
+
+    def _normalise(self, chain: list, base: A.Expr, k: float) -> tuple[list, float]:
+        """v*v'/sum(v)^2 → (v/sum(v))*(v/sum(v))': a factor of the chain that is the vector
+        summed in the denominator takes one power of it (the softmax p = exp(x)/sum(exp(x))
+        appears as itself, so that the Hessian of log-sum-exp reads diag(p) - p*p')."""
+        if not (isinstance(base, A.Call) and base.func == "sum" and float(k).is_integer()):
+            return chain, k
+        v = base.args[0]
+        if self.kind(v) != C:
+            return chain, k
+        p_ = A.BinOp("/", v, base)
+        out = []
+        for c in chain:
+            if k >= 1 and c == v:
+                out.append(p_)
+            elif k >= 1 and isinstance(c, A.Transpose) and c.arg == v:
+                out.append(A.Transpose(p_))
+            elif k >= 1 and isinstance(c, A.Call) and c.func == "diag" and c.args[0] == v:
+                out.append(A.Call("diag", (p_,)))
+            else:
+                out.append(c)
+                continue
+            k -= 1
+        return out, k
 
     def _cancel_inverses(self, chain: list) -> list:
         """inv(M)*M and M*inv(M) are the identity: drop both (keep an eye if nothing is left)."""
@@ -566,6 +593,7 @@ def _params(node: A.Expr):
 def _classes(roots: list) -> tuple[dict, dict]:
     """Structural classes of all subtrees: id(node) → class id, and class id → (a node, how
     many times it occurs, its size).  Linear in the size of the trees (memoised by object)."""
+    tick()  # the derivation's time budget (ricci.limits)
     table: dict = {}
     cls: dict = {}
     info: dict = {}
