@@ -119,6 +119,10 @@ def common_factor_rule(node: Node) -> Node:
         return node
     powers = {b: min(p[b] for _, p in split) for b in common}
     pulled = [B.power(b, B.num(e)) for b, e in sorted(powers.items(), key=lambda kv: kv[0].sig)]
+    if not set(out) <= {i for f in pulled for i in f.free}:
+        # What is left would be a tensor the pulled part only scales along some axes
+        # (diag(e)*(eye/s - 1*e'/s^2)): worse than the sum as it was.
+        return node
     # Indices of the pulled factors: the rests are tensors over them and the outer indices.
     shared = tuple(dict.fromkeys(list(out) + [i for f in pulled for i in f.free]))
     rest_factors = []
