@@ -16,6 +16,7 @@ def add_arguments(p) -> None:
                    help="numerator (the lecture's: gradients are rows) or denominator (gradients are "
                         "columns); the numbers do not change")
     p.add_argument("--bold", action="store_true", help="vectors and matrices in bold (LaTeX, MathML)")
+    p.add_argument("--name", default="f", help="the function's name in the steps and displays (the lecture's L, h, K)")
     p.add_argument("--symmetric-gradient", action="store_true",
                    help="for a symmetric matrix variable: G + G' - diag(diag(G)) (Matrix Cookbook §2.8)")
 
@@ -23,13 +24,13 @@ def add_arguments(p) -> None:
 def wanted(args) -> bool:
     """Whether the explain options decide the output."""
     return (args.steps or args.layout != "numerator" or args.bold or args.symmetric_gradient
-            or args.format in FORMATS)
+            or args.format in FORMATS or args.name != "f")
 
 
 def show(d, args) -> str:
     fmt = args.format
     if args.steps:
-        steps = d.explain(bold=args.bold)
+        steps = d.explain(args.name, bold=args.bold)
         if fmt == "latex":
             return steps.latex()
         if fmt == "markdown":
@@ -40,7 +41,7 @@ def show(d, args) -> str:
             return json.dumps(steps.to_dict(), indent=2, ensure_ascii=False)
         return steps.text()
     v = d.display(layout=args.layout, symmetric="gradient" if args.symmetric_gradient else None,
-                  bold_vectors=args.bold)
+                  bold_vectors=args.bold, name=args.name)
     if fmt == "latex":
         return v.latex
     if fmt == "mathml":
