@@ -104,3 +104,13 @@ def compare(expression, wrt, answer, order=1, kinds=None, **options):
 
 
 __all__ += ["compare"]
+
+
+def analyse(expression, wrt, at=None, kinds=None, **options):
+    """Hessian definiteness, critical points and convexity; see :func:`ricci.analysis.analyse`."""
+    from .analysis import analyse as _analyse
+
+    return _analyse(expression, wrt, at, kinds, **options)
+
+
+__all__ += ["analyse"]

@@ -20,6 +20,8 @@ EXAMPLES = {
     "diff": 'ricci diff "x\'*A*x" --wrt x   |   ricci diff "norm2(y - Phi*theta)^2" --wrt theta --order 2',
     "plot": 'ricci plot "x1^2 - x2^2" --wrt x1,x2 --at 1,0.5 -o saddle.png',
     "compare": 'ricci compare "x\'*B*x" --wrt x --answer "2*x\'*B"',
+    "analyse": 'ricci analyse "x1^2 - x2^2" --wrt x1,x2 --at x1=0 --at x2=0   |   '
+               'ricci analyse "sin(x)*cos(y)" --wrt x,y --box=-4:4',
 }
 
 
@@ -123,6 +125,12 @@ def _cmd_compare(args) -> int:
     return run(args)
 
 
+def _cmd_analyse(args) -> int:
+    from .analysis.command import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ricci",
@@ -164,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _compare_arguments(add("compare", "check a hand-derived derivative: equal, other layout, which slip, or "
                                       "different", _cmd_compare))
+    from .analysis.command import add_arguments as _analyse_arguments
+
+    _analyse_arguments(add("analyse", "analyse a scalar function: Hessian definiteness, critical points, "
+                                      "convexity", _cmd_analyse))
     return p
 
 
