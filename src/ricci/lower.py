@@ -46,7 +46,6 @@ class _Lowerer:
         return None if d == 1 else B.fresh(d, stem)
 
     def lower(self, node: A.Expr, r: Index | None, c: Index | None, env: dict) -> Node:
-        t = self.expr.type_of(node)
         out = tuple(i for i in (r, c) if i is not None)
         match node:
             case A.Num(value=v):
@@ -80,7 +79,6 @@ class _Lowerer:
                     self.bindings[name] = (ir, br, bc)
                 return self.lower(body, r, c, inner)
         raise TypeError(node)  # pragma: no cover
-        _ = t
 
     def _operand(self, node, r, c, env):
         """Lower an operand of an elementwise operation, broadcasting a scalar."""

@@ -386,8 +386,6 @@ class Raiser:
         def as_right(r):
             return r if r.row == ix else (self.flip(r) if r.col == ix else None)
 
-        cost = lambda l, r: (l.ast is not None and 0)  # noqa: E731  (readability is judged below)
-        _ = cost
         options = []
         for left, right in ((ra, rb), (rb, ra)):
             l, r = as_left(left), as_right(right)

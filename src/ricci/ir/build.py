@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
-
 import numpy as np
 
 from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var, _intern, unique
@@ -486,11 +484,6 @@ def stack(entries, axes: tuple) -> Node:
     return _intern(Stack, (entries, axes), init)
 
 
-def transpose_roles(node: Node, a: Index, b: Index) -> Node:
-    """Swap two free indices' names (A_ij → A_ji)."""
-    return rename(node, {a: b, b: a})
-
-
 __all__ = ["num", "var", "delta", "mul", "add", "elem", "power", "matfun", "stack", "rename", "fresh",
            "zero", "const", "is_zero", "neg", "sub", "size", "ONE", "ZERO", "Index", "const_value"]
 
@@ -507,5 +500,3 @@ def count_nodes(node: Node) -> int:
         todo.extend(n.children())
     return len(seen)
 
-
-_ = Counter  # (kept for rule statistics in later passes)

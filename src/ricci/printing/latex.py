@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..language import ast as A
-from .text import ATOM, POSTFIX, POWER, PRODUCT, SUM, UNARY, format_number, level
+from .text import POSTFIX, PRODUCT, SUM, UNARY, format_number, level
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
          "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
@@ -101,5 +101,3 @@ def ast_to_latex(node: A.Expr, bold: frozenset = frozenset()) -> str:
             return rf"{ast_to_latex(b, bold)} \quad \text{{where }} {binds}"
     raise TypeError(node)
 
-
-_ = ATOM, POWER

@@ -343,7 +343,7 @@ class MatrixForms:
         if tensor is not None:
             q = self.decompose(tensor)
             p = Prod(p.coef * q.coef, p.scalars + q.scalars, p.chain + q.chain)
-        return self.build(self._merge_scalar_powers(p))
+        return self.build(p)
 
     def matmul(self, a: A.Expr, b: A.Expr) -> A.Expr:
         return self.build(self.decompose(A.BinOp("*", a, b)))
@@ -379,10 +379,6 @@ class MatrixForms:
             den = base if k == 1.0 else A.Call("sqrt", (base,)) if k == 0.5 else A.BinOp(".^", base, A.Num(k))
             return A.BinOp("./", A.Num(1.0), den)
         return A.BinOp(".^", base, exp)
-
-    def _merge_scalar_powers(self, p: Prod) -> Prod:
-        # norm2(x)^-1 style factors are already in the scalars; nothing to merge beyond that.
-        return p
 
     # -- sums ------------------------------------------------------------------------------------------
     def decompose_sum(self, a: A.Expr) -> list[Prod]:
