@@ -554,7 +554,9 @@ def _zero_ast(expr, target) -> A.Expr | None:
     row = _sized(expr, c.dim, forms) if c is not None else None
     if (r is not None and col is None) or (c is not None and row is None):
         return None
-    parts = [zero] + ([col] if col is not None else []) + ([forms.T(row)] if row is not None else [])
+    # A literal column of zeros is zero already: [0; 0]*x' needs no 0* in front.
+    lead = [] if isinstance(col, A.Literal) or (col is None and isinstance(row, A.Literal)) else [zero]
+    parts = lead + ([col] if col is not None else []) + ([forms.T(row)] if row is not None else [])
     out = parts[0]
     for p in parts[1:]:
         out = A.BinOp("*", out, p)

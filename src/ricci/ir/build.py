@@ -393,13 +393,33 @@ def positive(node: Node) -> bool:
         case Mul(factors=fs):
             return bool(fs) and all(positive(f) for f in fs) or not fs
         case Add(terms=ts):
-            return all(positive(t) for t in ts)
+            return all(nonnegative(t) for t in ts) and any(positive(t) for t in ts)
+    return False
+
+
+def nonnegative(node: Node) -> bool:
+    """Whether every entry of ``node`` is provably ≥ 0 (positives, even powers, abs, relu)."""
+    if positive(node):
+        return True
+    match node:
+        case Num(value=v):
+            return v >= 0
+        case Pow(base=b, exp=Num(value=e)):
+            return float(e).is_integer() and int(e) % 2 == 0 or nonnegative(b)
+        case Elem(func=f):
+            return f in ("abs", "relu", "step")
+        case Mul(factors=fs):
+            return all(nonnegative(f) for f in fs)
+        case Add(terms=ts):
+            return all(nonnegative(t) for t in ts)
     return False
 
 
 def elem(func: str, arg: Node) -> Node:
     if func == "log" and isinstance(arg, Elem) and arg.func == "exp":
         return arg.arg  # log(exp(z)) = z
+    if func == "exp" and isinstance(arg, Elem) and arg.func == "log" and positive(arg.arg):
+        return arg.arg  # exp(log(z)) = z where z > 0 is provable
     if func == "log" and isinstance(arg, Mul) and not _bound_of(arg) and len(arg.factors) > 1 \
             and all(positive(f) for f in arg.factors):
         # log(a·b) = log(a) + log(b) for positive entrywise factors: log(exp(z)/sum(exp(z)))

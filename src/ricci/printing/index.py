@@ -24,11 +24,30 @@ def _names(node: Node, out: tuple, d) -> dict:
     return {ix: pool[k] for k, ix in enumerate(out)}
 
 
+def _matrix_form(arg: Node, r, c, d, latex: bool) -> str | None:
+    """The argument of a matrix function in matrix notation (inv(x_i^2 + 1 δ..) reads as
+    inv(diag(x.^2 + 1))), or None."""
+    if d is None:
+        return None
+    from ..raise_matrix import NoMatrixForm, Raiser
+    from ..simplify.matrix import MatrixForms
+    from .latex import ast_to_latex
+    from .text import to_text
+
+    try:
+        raiser = Raiser(MatrixForms(d.expression), d.lowered.bindings)
+        ast = raiser.orient(raiser.raise_node(arg), r, c)
+    except NoMatrixForm:
+        return None
+    return ast_to_latex(ast) if latex else to_text(ast)
+
+
 class _Printer:
-    def __init__(self, names: dict, latex: bool):
+    def __init__(self, names: dict, latex: bool, d=None):
         self.names = dict(names)
         self.latex = latex
         self.sum_count = 0
+        self.d = d
 
     def ix(self, idx) -> str:
         parts = [self.names.get(i, i.name) for i in idx]
@@ -45,6 +64,10 @@ class _Printer:
             case Size(dim=dm):
                 return str(dm)
             case Var(name=name, idx=idx):
+                if self.latex:
+                    # {x_{1}}_{i}: a name with its own subscript needs braces before the index
+                    base = _latex_name(name)
+                    return (f"{{{base}}}" if "_" in base and idx else base) + self.ix(idx)
                 return name + self.ix(idx)
             case Delta(i=i, j=j):
                 return ("\\delta" if self.latex else "δ") + self.ix((i, j))
@@ -85,9 +108,11 @@ class _Printer:
                 es = self.show(e)
                 return f"{bs}^{{{es}}}" if self.latex else f"{bs}^{es if isinstance(e, (Num, Var)) else '(' + es + ')'}"
             case MatFun(func=f, arg=a, r=r, c=c, out=o):
-                self.names.setdefault(r, "·")
-                self.names.setdefault(c, "·")
-                inner = self.show(a)
+                inner = _matrix_form(a, r, c, self.d, self.latex)
+                if inner is None:
+                    self.names.setdefault(r, "·")
+                    self.names.setdefault(c, "·")
+                    inner = self.show(a)
                 if f == "inv":
                     return (f"\\left({inner}\\right)^{{-1}}" if self.latex else f"inv({inner})") + self.ix(o)
                 return f"\\{f}({inner})" if self.latex and f == "det" else f"{f}({inner})"
@@ -107,7 +132,9 @@ def _lhs(p: _Printer, out: tuple, d, latex: bool) -> str:
     parts = [rest[k * per:(k + 1) * per] for k in range(order)]
     if latex:
         num = r"\partial" + (f"^{{{order}}}" if order > 1 else "") + " f" + p.ix(f_ix)
-        den = " ".join(r"\partial " + _latex_name(wrt) + p.ix(q) for q in parts)
+        w = _latex_name(wrt)
+        w = f"{{{w}}}" if "_" in w else w
+        den = " ".join(r"\partial " + w + p.ix(q) for q in parts)
         return rf"\frac{{{num}}}{{{den}}}"
     num = "∂" + (f"^{order}" if order > 1 else "") + "f" + p.ix(f_ix)
     den = "".join("∂" + wrt + p.ix(q) for q in parts)
@@ -121,12 +148,12 @@ def _latex_name(name: str) -> str:
 
 
 def index_text(node: Node, out: tuple, d=None) -> str:
-    p = _Printer(_names(node, out, d), latex=False)
+    p = _Printer(_names(node, out, d), latex=False, d=d)
     body = p.show(node)
     return f"{_lhs(p, out, d, False)} = {body}"
 
 
 def index_latex(node: Node, out: tuple, d=None) -> str:
-    p = _Printer(_names(node, out, d), latex=True)
+    p = _Printer(_names(node, out, d), latex=True, d=d)
     body = p.show(node)
     return f"{_lhs(p, out, d, True)} = {body}"
