@@ -19,6 +19,8 @@ import hashlib
 import weakref
 from dataclasses import dataclass
 
+from ..limits import charge_node
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Index:
@@ -77,6 +79,7 @@ def _intern(cls, key: tuple, init) -> Node:
     full = (cls,) + key
     node = _TABLE.get(full)
     if node is None:
+        charge_node()  # the running derivation's budget of nodes and time (ricci.limits)
         node = object.__new__(cls)
         init(node)
         _finish(node)
