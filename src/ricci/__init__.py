@@ -18,6 +18,7 @@ from .language.errors import (
     ShapeError,
     UnknownNameError,
 )
+from .limits import DEFAULT_TIMEOUT as _DEFAULT_TIMEOUT, MAX_NODES as _MAX_NODES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .language.expression import Expression
@@ -61,11 +62,13 @@ __all__ = [
 ]
 
 
-def derivative(expression, wrt, order=1, kinds=None):
-    """∂^order f/∂wrt^order, symbolically; see :class:`ricci.derivation.Derivative`."""
+def derivative(expression, wrt, order=1, kinds=None, *, timeout=_DEFAULT_TIMEOUT, max_nodes=_MAX_NODES):
+    """∂^order f/∂wrt^order, symbolically; see :class:`ricci.derivation.Derivative`.
+
+    ``timeout`` (seconds) and ``max_nodes`` bound the work; see :mod:`ricci.limits`."""
     from .derivation import derivative as _derivative
 
-    return _derivative(expression, wrt, order, kinds)
+    return _derivative(expression, wrt, order, kinds, timeout=timeout, max_nodes=max_nodes)
 
 
 def gradient(expression, wrt, kinds=None):

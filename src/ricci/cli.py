@@ -110,6 +110,10 @@ def _cmd_diff(args) -> int:
         print(d.code(args.backend, with_value=args.with_value), end="")
     else:
         print(d.describe())
+    if args.check:
+        report = d.check()
+        print(report)
+        return 0 if report.passed else 1
     return 0
 
 
@@ -165,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="for --format python: the array library of the generated function")
     df.add_argument("--with-value", action="store_true",
                     help="for --format python: return the function's value and the derivative")
+    df.add_argument("--check", action="store_true",
+                    help="also compare with finite differences at 3 random points (exit status 1 "
+                         "on a mismatch)")
     from .plotting.command import add_arguments as _plot_arguments
 
     _plot_arguments(add("plot", "draw slopes, gradients and curvature into an image file", _cmd_plot))

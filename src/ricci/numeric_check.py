@@ -1,0 +1,807 @@
+"""Numbers as the referee: a symbolic derivative checked against finite differences.
+
+``d.check()`` (:func:`check`) draws random points that honour every kind and every domain the
+expression needs, differentiates the function numerically there, and compares with the symbolic
+derivative.  The pieces, usable on their own:
+
+* :class:`ArrayEvaluator` — the typed matrix AST evaluated with any NumPy-like namespace
+  (``numpy``, or ``jax.numpy`` for the JAX oracle of :mod:`ricci.testing`).  It is a second,
+  independent reading of the language's semantics (:mod:`ricci.evaluation` is the first, the
+  tensor IR of the derivative the third); a *watcher* sees the argument of every operation with
+  a restricted domain (``log``, ``sqrt``, divisors, powers, ``arcsin``, ``inv``/``det``/``logdet``)
+  and of every kink (``abs``, ``sign``, ``relu``, ``step``, ``norm1``).
+* :func:`requirements` — what the values must satisfy, read off the AST: positive entries under
+  ``log``/``sqrt``/a divisor/a fractional or negative power (with the sign flipped under a minus),
+  small entries under ``arcsin``/``arccos``/``tan``, well-conditioned square matrices under
+  ``inv``/``det``/``logdet`` (diagonally dominant, or SPD for a symmetric matrix).
+* :func:`sample_point` — random values: a different size for every dimension, symmetric
+  matrices symmetric, the requirements honoured; :func:`find_point` draws until the watcher
+  finds every argument safely inside its domain, away from kinks and singular matrices.
+* :func:`finite_difference` — central differences at three steps, Richardson-extrapolated
+  (error O(h⁴)), with an estimate of their own error.
+
+How a derivative of order k is checked: level 1 compares ∂f with finite differences of f
+(evaluated by :class:`ArrayEvaluator`); level j ≥ 2 compares the order-j derivative with finite
+differences of ricci's order-(j − 1) derivative, so that every level is checked against the one
+below it.  A point where the finite differences cannot be trusted (their error estimate is
+above a tenth of the tolerance, or a step crosses a kink or leaves a domain) is replaced by
+another.  For a symmetric ``wrt`` level 1 compares the plain partial derivative (the
+unconstrained convention, ARCHITECTURE §1: each entry perturbed alone); higher levels compare
+along symmetric perturbations (E_ij + E_ji), the part that does not depend on how f is
+extended off the symmetric matrices.  Where the answer has a matrix form, its text is parsed
+back and evaluated too: the answer a person reads must give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .functions import lookup
+from .language import ast as A
+from .language.errors import BadValueError
+
+#: Default tolerance of :func:`check` (relative to the derivative's largest entry).
+RTOL = 1e-6
+#: Relative step of the finite differences (then h/2 and h/4).
+STEP = 4e-3
+#: A derivative is compared relative to its largest entry, or to this fraction of the largest
+#: value of the function it is the derivative of, whichever is larger.
+FLOOR = 1e-5
+#: How many points :func:`find_point` draws before it gives up.
+MAX_DRAWS = 80
+
+_EPS = np.finfo(float).eps
+
+# ------------------------------------------------------------------------------------------------
+# the evaluator
+# ------------------------------------------------------------------------------------------------
+
+_ELEMENTWISE = {
+    "exp": lambda xp, u: xp.exp(u),
+    "log": lambda xp, u: xp.log(u),
+    "sin": lambda xp, u: xp.sin(u),
+    "cos": lambda xp, u: xp.cos(u),
+    "tan": lambda xp, u: xp.tan(u),
+    "arcsin": lambda xp, u: xp.arcsin(u),
+    "arccos": lambda xp, u: xp.arccos(u),
+    "arctan": lambda xp, u: xp.arctan(u),
+    "tanh": lambda xp, u: xp.tanh(u),
+    "sqrt": lambda xp, u: xp.sqrt(u),
+    "abs": lambda xp, u: xp.abs(u),
+    "sign": lambda xp, u: xp.sign(u),
+    # relu and step as selections, so that an autodiff oracle gets step(0) = 0 as ricci does
+    "relu": lambda xp, u: xp.where(u > 0, u, 0.0 * u),
+    "step": lambda xp, u: xp.where(u > 0, 1.0 + 0.0 * u, 0.0 * u),
+    "sigmoid": lambda xp, u: 0.5 * (1.0 + xp.tanh(0.5 * u)),
+}
+
+#: Functions whose argument is watched, and what is watched.
+_WATCH = {"log": "positive", "sqrt": "positive", "arcsin": "unit", "arccos": "unit", "tan": "pole",
+          "abs": "kink", "sign": "kink", "relu": "kink", "step": "kink", "norm1": "kink",
+          "norm2": "norm", "inv": "matrix", "det": "matrix", "logdet": "logdet"}
+
+
+def _int_exponent(node) -> int | None:
+    """The exponent as an int when it is an integer literal (``2``, ``(-2)``), else None."""
+    sign = 1
+    while isinstance(node, A.Neg):
+        sign, node = -sign, node.arg
+    if isinstance(node, A.Num) and float(node.value).is_integer() and abs(node.value) < 1e6:
+        return sign * int(node.value)
+    return None
+
+
+class ArrayEvaluator:
+    """Evaluate a typed :class:`ricci.Expression` with the array namespace ``xp``.
+
+    Values are held in the 2-D working form (a scalar 1×1, a column vector n×1), as MATLAB does;
+    :meth:`__call__` takes and returns the public forms (floats, 1-D vectors, 2-D matrices).
+    ``watch(what, node, value)`` is called with the argument of every watched operation (see
+    :data:`_WATCH`; ``"positive"`` also for divisors and the bases of fractional or negative
+    powers) and never changes a value.
+    """
+
+    def __init__(self, expr, xp=np, watch=None):
+        self.expr = expr
+        self.xp = xp
+        self.watch = watch
+        self.sizes: dict = {}
+
+    def __call__(self, values: dict):
+        xp = self.xp
+        self.sizes = {}
+        arrays = {}
+        for name, var in self.expr.variables.items():
+            v = xp.asarray(values[name], dtype=xp.float64)
+            shape = tuple(v.shape)
+            if var.kind == "vector":
+                shape = (shape[0],)
+                v = v.reshape(-1, 1)
+            elif var.kind == "scalar":
+                v = v.reshape(1, 1)
+            for dim, n in zip(var.dims, shape):
+                if not isinstance(dim, int):
+                    self.sizes.setdefault(dim, int(n))
+            arrays[name] = v
+        self.arrays = arrays
+        out = self.run(self.expr.tree, {})
+        t = self.expr.type
+        if t.is_scalar:
+            return out.reshape(())
+        if t.is_col or t.is_row:
+            return out.reshape(-1)
+        return out
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def size(self, d) -> int:
+        if isinstance(d, int):
+            return d
+        if d not in self.sizes:
+            raise BadValueError(f"the size {d} is not fixed by any value")
+        return self.sizes[d]
+
+    def shape(self, node) -> tuple:
+        t = self.expr.type_of(node)
+        return (self.size(t.rows), self.size(t.cols))
+
+    def _see(self, what, node, value):
+        if self.watch is not None:
+            self.watch(what, node, value)
+
+    # -- the interpreter ---------------------------------------------------------------------------
+    def run(self, node, env):
+        xp = self.xp
+        value = self._run(node, env)
+        self._see("value", node, value)
+        return value
+
+    def _run(self, node, env):
+        xp = self.xp
+        match node:
+            case A.Num(value=v):
+                return xp.full((1, 1), float(v), dtype=xp.float64)
+            case A.Name(name=n):
+                if n in env:
+                    return env[n]
+                if n in self.arrays:
+                    return self.arrays[n]
+                return xp.eye(self.shape(node)[0], dtype=xp.float64)  # eye / I
+            case A.Neg(arg=a):
+                return -self.run(a, env)
+            case A.Transpose(arg=a):
+                return self.run(a, env).T
+            case A.BinOp(op=op, left=left, right=right):
+                return self._binop(node, op, left, right, env)
+            case A.Call(func=f, args=(a,)):
+                return self._call(node, lookup(f).name, a, env)
+            case A.Literal(rows=rows):
+                return xp.concatenate(
+                    [xp.concatenate([self.run(e, env) for e in row], axis=1) for row in rows], axis=0)
+            case A.Where(body=body, bindings=bindings):
+                inner = dict(env)
+                for name, e in bindings:
+                    inner[name] = self.run(e, inner)
+                return self.run(body, inner)
+        raise TypeError(f"not an expression node: {node!r}")  # pragma: no cover
+
+    def _binop(self, node, op, left, right, env):
+        xp = self.xp
+        if op in ("^", ".^"):
+            k = _int_exponent(right)
+            x = self.run(left, env)
+            if k is not None:
+                if k < 0:
+                    self._see("nonzero", node, x)
+                return x ** k
+            self._see("positive", node, x)
+            return xp.power(x, self.run(right, env))
+        x, y = self.run(left, env), self.run(right, env)
+        if op == "+":
+            return x + y
+        if op == "-":
+            return x - y
+        if op == "*":
+            if self.expr.type_of(left).is_scalar or self.expr.type_of(right).is_scalar:
+                return x * y
+            return x @ y
+        if op == ".*":
+            return x * y
+        if op in ("/", "./"):
+            self._see("nonzero", node, y)
+            return x / y
+        raise TypeError(op)  # pragma: no cover
+
+    def _call(self, node, f, a, env):
+        xp = self.xp
+        x = self.run(a, env)
+        watched = _WATCH.get(f)
+        if watched is not None:
+            self._see(watched, node, x)
+        if f in _ELEMENTWISE:
+            return _ELEMENTWISE[f](xp, x)
+        if f in ("vector", "matrix"):
+            return xp.ones(self.shape(node), dtype=xp.float64) * x
+        if f == "sum":
+            return xp.sum(x).reshape(1, 1)
+        if f == "norm1":
+            return xp.sum(xp.abs(x)).reshape(1, 1)
+        if f == "norm2":
+            return xp.sqrt(xp.sum(x * x)).reshape(1, 1)
+        if f == "tr":
+            return xp.trace(x).reshape(1, 1)
+        if f == "det":
+            return xp.linalg.det(x).reshape(1, 1)
+        if f == "logdet":
+            return xp.linalg.slogdet(x)[1].reshape(1, 1)
+        if f == "inv":
+            return xp.linalg.inv(x)
+        if f == "diag":
+            t = self.expr.type_of(a)
+            if t.is_col or t.is_row:
+                return xp.diag(x.reshape(-1))
+            return xp.diag(x).reshape(-1, 1)
+        raise TypeError(f"no evaluation for {f}")  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------------------
+# what the values must satisfy
+# ------------------------------------------------------------------------------------------------
+
+#: Functions whose value does not care about the sign of their argument's entries (the
+#: requirement from above stops at them).
+_ANY_SIGN = frozenset({"exp", "sin", "cos", "tanh", "arctan", "sigmoid", "abs", "sign", "relu", "step",
+                       "norm1", "norm2"})
+
+
+def requirements(expr) -> dict[str, set]:
+    """Variable name → a set of needs: ``"positive"``, ``"negative"`` (entries of that sign),
+    ``"small"`` (entries in ±[0.05, 0.4]), ``"conditioned"``/``"-conditioned"`` (a square
+    matrix well conditioned with a positive / negative determinant direction).
+
+    Read off the AST with a sign that flips under a minus; a heuristic for drawing values
+    (:func:`find_point` checks the values it draws)."""
+    needs: dict[str, set] = {n: set() for n in expr.variables}
+    bindings: dict[str, A.Expr] = {}
+    seen: set = set()
+
+    def visit(node, ctx: frozenset):
+        match node:
+            case A.Num():
+                return
+            case A.Name(name=n):
+                if n in bindings:
+                    key = (n, ctx)
+                    if key not in seen:
+                        seen.add(key)
+                        visit(bindings[n], ctx)
+                elif n in needs:
+                    needs[n].update(ctx)
+                return
+            case A.Neg(arg=a):
+                visit(a, _flip(ctx))
+            case A.Transpose(arg=a):
+                visit(a, ctx)
+            case A.BinOp(op=op, left=left, right=right):
+                if op in ("+", "*", ".*"):
+                    visit(left, ctx)
+                    visit(right, ctx)
+                elif op == "-":
+                    visit(left, ctx)
+                    visit(right, _flip(ctx))
+                elif op in ("/", "./"):
+                    visit(left, ctx)
+                    visit(right, (ctx - {"positive", "negative"}) | {"positive"})
+                else:  # ^ .^
+                    k = _int_exponent(right)
+                    if k is None or k < 0:
+                        visit(left, (ctx - {"positive", "negative"}) | {"positive"})
+                        visit(right, ctx - {"positive", "negative"})
+                    elif k % 2 == 0:
+                        visit(left, ctx - {"positive", "negative"})
+                    else:
+                        visit(left, ctx)
+            case A.Call(func=f, args=(a,)):
+                name = lookup(f).name
+                if name in ("log", "sqrt"):
+                    visit(a, (ctx - {"positive", "negative"}) | {"positive"})
+                elif name in ("arcsin", "arccos", "tan"):
+                    visit(a, frozenset({"small"}))
+                elif name in ("inv", "det", "logdet"):
+                    visit(a, frozenset({"conditioned"}))
+                elif name in _ANY_SIGN:
+                    visit(a, ctx - {"positive", "negative", "conditioned", "-conditioned"})
+                else:  # sum, tr, diag, vector(c), matrix(c): the sign passes through
+                    visit(a, ctx)
+            case A.Literal(rows=rows):
+                for row in rows:
+                    for e in row:
+                        visit(e, ctx - {"conditioned", "-conditioned"})
+            case A.Where(body=body, bindings=bs):
+                for name, e in bs:
+                    bindings[name] = e
+                    visit(e, frozenset())
+                visit(body, ctx)
+
+    visit(expr.tree, frozenset())
+    return needs
+
+
+def _flip(ctx: frozenset) -> frozenset:
+    swap = {"positive": "negative", "negative": "positive", "conditioned": "-conditioned",
+            "-conditioned": "conditioned"}
+    return frozenset(swap.get(c, c) for c in ctx)
+
+
+# ------------------------------------------------------------------------------------------------
+# random points
+# ------------------------------------------------------------------------------------------------
+
+def dimension_sizes(expr, rng, sizes: dict | None = None, low: int = 2, spare: int = 3) -> dict:
+    """A size for every symbolic dimension of ``expr``'s variables: all different (and different
+    from the sizes that literals fix), unless ``sizes`` gives them."""
+    fixed = dict(sizes or {})
+    symbols: list = []
+    taken = set(int(v) for v in fixed.values())
+    for var in expr.variables.values():
+        for d in var.dims:
+            if isinstance(d, int):
+                taken.add(d)
+            elif d not in fixed and d not in symbols:
+                symbols.append(d)
+    pool = [s for s in range(low, low + len(symbols) + len(taken) + spare) if s not in taken]
+    chosen = rng.permutation(pool)[: len(symbols)]
+    fixed.update({d: int(s) for d, s in zip(symbols, chosen)})
+    return fixed
+
+
+def sample_point(expr, rng, sizes: dict | None = None, style: int = 0) -> dict:
+    """Random values for ``expr``'s variables (floats, 1-D vectors, 2-D matrices).
+
+    Every dimension a different size (see :func:`dimension_sizes`); entries ±[0.2, 1];
+    symmetric matrices symmetric; the :func:`requirements` honoured.  ``style`` varies the
+    draw for another try: 1 halves every entry, 2 makes every entry positive, 3 does both."""
+    needs = requirements(expr)
+    dims = dimension_sizes(expr, rng, sizes)
+    scale = 0.5 if style in (1, 3) else 1.0
+    out: dict = {}
+    for name, var in expr.variables.items():
+        need = needs.get(name, set())
+        shape = tuple(d if isinstance(d, int) else dims[d] for d in var.dims)
+        if var.kind == "vector":
+            shape = shape[:1]
+
+        def entries(shape, need=need):
+            mag = rng.uniform(0.2, 1.0, size=shape) * scale
+            if "small" in need:
+                mag = rng.uniform(0.05, 0.4, size=shape)
+            if "positive" in need or style >= 2:
+                sign = 1.0
+            elif "negative" in need:
+                sign = -1.0
+            else:
+                sign = rng.choice([-1.0, 1.0], size=shape)
+            return sign * mag
+
+        square = len(shape) == 2 and shape[0] == shape[1]
+        conditioned = need & {"conditioned", "-conditioned"}
+        if var.kind == "scalar":
+            out[name] = float(entries(()))
+        elif square and conditioned:
+            n = shape[0]
+            sign = -1.0 if conditioned == {"-conditioned"} else 1.0
+            if var.kind == "symmetric matrix":
+                g = entries(shape) if ("positive" in need or style >= 2) else rng.uniform(-1, 1, shape)
+                value = g @ g.T / n + np.eye(n)
+            else:
+                value = rng.uniform(-1.0, 1.0, size=shape) * scale + (n + 1.0) * np.eye(n)
+                if "positive" in need or style >= 2:
+                    value = np.abs(value)
+            out[name] = sign * value
+        else:
+            value = entries(shape)
+            if var.kind == "symmetric matrix":
+                value = (value + value.T) / 2
+            out[name] = value
+    return out
+
+
+class Probe:
+    """A watcher for :class:`ArrayEvaluator` that records how far every watched argument is from
+    the edge of its domain or from a kink, and the sign pattern of the kinks' arguments."""
+
+    #: smallest accepted margins
+    POSITIVE = 1e-2
+    KINK = 1e-9  # exactly at a kink only: a finite-difference step that crosses one is refused
+    UNIT = 0.98
+    COND = 1e7
+    HUGE = 1e10
+
+    def __init__(self):
+        self.problem: str | None = None
+        self.kinks: list = []
+
+    def __call__(self, what, node, value):
+        if self.problem is not None:
+            return
+        v = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(v)):
+            self.problem = "a value is not finite"
+        elif what == "value":
+            if v.size and np.max(np.abs(v)) > self.HUGE:
+                self.problem = "a value is too large"
+        elif what == "positive":
+            if np.min(v) < self.POSITIVE:
+                self.problem = "an argument that must be positive is too close to 0"
+        elif what == "nonzero":
+            if np.min(np.abs(v)) < self.POSITIVE:
+                self.problem = "a divisor is too close to 0"
+        elif what == "norm":
+            if np.sqrt(np.sum(v * v)) < self.POSITIVE:
+                self.problem = "the argument of norm2 is too close to 0"
+        elif what == "unit":
+            if np.max(np.abs(v)) > self.UNIT:
+                self.problem = "an argument of arcsin/arccos is too close to ±1"
+        elif what == "pole":
+            if np.min(np.abs(np.cos(v))) < self.POSITIVE:
+                self.problem = "an argument of tan is too close to a pole"
+        elif what == "kink":
+            if np.min(np.abs(v)) < self.KINK:
+                self.problem = "an argument of abs/sign/relu/step is too close to 0"
+            self.kinks.append(np.sign(v))
+        elif what in ("matrix", "logdet"):
+            if v.shape[0] != v.shape[1] or np.linalg.cond(v) > self.COND:
+                self.problem = "a matrix to invert is badly conditioned"
+            elif what == "logdet" and np.linalg.slogdet(v)[0] <= 0:
+                self.problem = "the argument of logdet has a determinant ≤ 0"
+
+
+def probe(expr, values: dict) -> Probe:
+    """Evaluate ``expr`` at ``values`` with a :class:`Probe` watching; ``probe.problem`` is
+    None when the point is safely inside every domain."""
+    p = Probe()
+    try:
+        with np.errstate(all="ignore"):
+            ArrayEvaluator(expr, np, p)(values)
+    except (np.linalg.LinAlgError, BadValueError, ValueError) as e:
+        p.problem = p.problem or f"cannot evaluate: {e}"
+    return p
+
+
+def find_point(expr, rng, sizes: dict | None = None, max_draws: int = MAX_DRAWS) -> dict:
+    """A random point (:func:`sample_point`) where :func:`probe` finds no problem, trying the
+    styles in turn and new sizes; a :class:`BadValueError` if ``max_draws`` draws fail."""
+    last = None
+    for k in range(max_draws):
+        values = sample_point(expr, rng, sizes, style=k % 4)
+        p = probe(expr, values)
+        if p.problem is None:
+            return values
+        last = p.problem
+    raise BadValueError(
+        f"found no point where the expression is safely defined and smooth in {max_draws} random "
+        f"draws ({last}); give values= to check at a point of your choice")
+
+
+# ------------------------------------------------------------------------------------------------
+# finite differences
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class Differences:
+    """Finite-difference derivative: ``value`` (shape g + wrt axes) and ``uncertainty`` (the
+    largest difference between two Richardson extrapolations), ``magnitude`` (max |g|)."""
+
+    value: np.ndarray
+    uncertainty: float
+    magnitude: float
+    ok: bool = True
+    why: str = ""
+
+
+def _directions(wrt, point: dict, symmetric: bool):
+    """(axis index, {name: (entry index, weight)}) for every coordinate of wrt."""
+    if isinstance(wrt, list):
+        return [((k,), [(name, (), 1.0)]) for k, name in enumerate(wrt)]
+    x = np.asarray(point[wrt], dtype=float)
+    if x.ndim == 0:
+        return [((), [(wrt, (), 1.0)])]
+    if x.ndim == 1:
+        return [((i,), [(wrt, (i,), 1.0)]) for i in range(x.shape[0])]
+    out = []
+    for i, j in np.ndindex(*x.shape):
+        if symmetric and i != j:
+            out.append(((i, j), [(wrt, (i, j), 1.0), (wrt, (j, i), 1.0)]))
+        else:
+            out.append(((i, j), [(wrt, (i, j), 1.0)]))
+    return out
+
+
+def _wrt_shape(wrt, point: dict) -> tuple:
+    if isinstance(wrt, list):
+        return (len(wrt),)
+    return np.shape(point[wrt])
+
+
+def _moved(point: dict, moves, t: float) -> dict:
+    out = dict(point)
+    for name, idx, w in moves:
+        if idx == ():
+            out[name] = float(out[name]) + w * t
+        else:
+            a = np.array(out[name], dtype=float)
+            a[idx] += w * t
+            out[name] = a
+    return out
+
+
+def finite_difference(g, wrt, point: dict, *, symmetric: bool = False, step: float = STEP,
+                      accept=None) -> Differences:
+    """∂g/∂wrt at ``point`` by central differences at steps h, h/2, h/4, Richardson-extrapolated.
+
+    ``g(values) → array``; the result has g's shape followed by wrt's (for a list of scalars,
+    one axis of their number).  ``symmetric``: a matrix wrt is moved along E_ij + E_ji, so that
+    it stays symmetric (entry (i, j) then holds the derivative in that direction).  ``accept``
+    (values → bool) may refuse a moved point (one that crosses a kink or leaves a domain);
+    the step is then made ten times smaller, twice, before the point is given up (``ok``)."""
+    g0 = np.asarray(g(point), dtype=float)
+    shape = _wrt_shape(wrt, point)
+    out = np.zeros(g0.shape + tuple(shape))
+    uncertainty = 0.0
+    magnitude = float(np.max(np.abs(g0))) if g0.size else 0.0
+    for axes, moves in _directions(wrt, point, symmetric):
+        x0 = max(abs(float(np.asarray(point[name])[idx])) for name, idx, _ in moves)
+        h = step * max(1.0, x0)
+        for _attempt in range(3):
+            values = {}
+            good = True
+            for t in (h, h / 2, h / 4):
+                for s in (t, -t):
+                    moved = _moved(point, moves, s)
+                    if accept is not None and not accept(moved):
+                        good = False
+                        break
+                    values[s] = np.asarray(g(moved), dtype=float)
+                if not good:
+                    break
+            if good:
+                break
+            h /= 10
+        else:
+            return Differences(out, math.inf, magnitude, False, "a step crosses a kink or leaves a domain")
+        d = [(values[t] - values[-t]) / (2 * t) for t in (h, h / 2, h / 4)]
+        r1 = (4 * d[1] - d[0]) / 3
+        r2 = (4 * d[2] - d[1]) / 3
+        out[(Ellipsis,) + axes] = r2
+        if r2.size:
+            uncertainty = max(uncertainty, float(np.max(np.abs(r1 - r2))))
+            magnitude = max(magnitude, *(float(np.max(np.abs(v))) for v in values.values()))
+            noise = 4 * _EPS * magnitude / (h / 4)
+            uncertainty = max(uncertainty, noise)
+    if not np.all(np.isfinite(out)):
+        return Differences(out, math.inf, magnitude, False, "a finite difference is not finite")
+    return Differences(out, uncertainty, magnitude)
+
+
+def symmetrise_last(G: np.ndarray, n_axes: int = 2) -> np.ndarray:
+    """The derivative along symmetric directions: entry (i, j) of the last two axes becomes
+    G_ij + G_ji for i ≠ j, and stays G_ii on the diagonal (what :func:`finite_difference` with
+    ``symmetric=True`` measures)."""
+    T = np.swapaxes(G, -1, -2)
+    out = G + T
+    n = G.shape[-1]
+    idx = np.arange(n)
+    out[..., idx, idx] = G[..., idx, idx]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the check
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class PointResult:
+    """The comparison at one point: relative error per level (1 … order) and of the text."""
+
+    values: dict
+    level_errors: list
+    text_error: float | None = None
+
+    @property
+    def error(self) -> float:
+        return max(self.level_errors + ([self.text_error] if self.text_error is not None else []))
+
+
+@dataclass
+class CheckReport:
+    """What :func:`check` found.  ``bool(report)`` is ``passed``."""
+
+    expression: str
+    wrt: object
+    order: int
+    max_relative_error: float
+    passed: bool
+    rtol: float
+    points: list = field(default_factory=list)  #: the values used, one dict per point
+    results: list = field(default_factory=list)  #: one :class:`PointResult` per point
+    given: bool = False  #: the points were given, not drawn
+    rejected: int = 0  #: drawn points refused (finite differences not trustworthy there)
+    text_checked: bool = False  #: the answer's text was parsed back and evaluated too
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def trials(self) -> int:
+        return len(self.points)
+
+    def __str__(self) -> str:
+        where = "given" if self.given else "random"
+        plural = "s" if self.trials != 1 else ""
+        head = "checked numerically" if self.passed else "checked numerically: MISMATCH"
+        line = (f"{head}: max relative error {format_error(self.max_relative_error)} "
+                f"over {self.trials} {where} point{plural}")
+        if not self.passed:
+            worst = max(range(len(self.results)), key=lambda k: self.results[k].error)
+            r = self.results[worst]
+            levels = ", ".join(f"order {k + 1}: {format_error(e)}" for k, e in enumerate(r.level_errors))
+            if r.text_error is not None:
+                levels += f", the text answer: {format_error(r.text_error)}"
+            line += f" (tolerance {self.rtol:g}; at point {worst + 1}: {levels})"
+        return line
+
+    def __repr__(self) -> str:
+        return f"<CheckReport {self}>"
+
+
+def format_error(e: float) -> str:
+    if e == 0:
+        return "0"
+    if not math.isfinite(e):
+        return str(e)
+    return f"{e:.0e}" if e < 0.01 else f"{e:.2g}"
+
+
+def relative_error(got, ref, floor: float = 0.0) -> float:
+    """max |got − ref| / max(max |ref|, max |got|, floor); 0 when both are 0 (and no floor)."""
+    got = np.asarray(got, dtype=float)
+    ref = np.asarray(ref, dtype=float)
+    if got.shape != ref.shape:
+        return math.inf
+    if got.size == 0:
+        return 0.0
+    err = float(np.max(np.abs(got - ref)))
+    if not math.isfinite(err):
+        return math.inf if not np.array_equal(got, ref, equal_nan=True) else 0.0
+    scale = max(float(np.max(np.abs(ref))), float(np.max(np.abs(got))), floor)
+    return err / scale if scale > 0 else 0.0
+
+
+def _lower_orders(d):
+    """ricci's derivatives of orders 1 … d.order − 1 (by the same wrt, with the same kinds)."""
+    from .derivation import derivative
+
+    declared = {n: v.kind for n, v in d.expression.variables.items() if v.source != "assumed"}
+    return [derivative(d.expression.source, d.wrt, k, declared) for k in range(1, d.order)]
+
+
+def _text_value(d, values):
+    """The answer's text parsed back and evaluated (None when it has no matrix form, or its
+    size is not fixed by the variables it uses)."""
+    if d.matrix is None:
+        return None
+    e = d.as_expression()
+    try:
+        with np.errstate(all="ignore"):
+            v = e.evaluate({n: values[n] for n in e.variables})
+    except BadValueError as err:
+        if "not fixed" in str(err):
+            return None
+        raise
+    return np.asarray(v, dtype=float)
+
+
+def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
+             text: bool = True) -> tuple[PointResult | None, str]:
+    """Compare ``d`` with finite differences at one point.  Returns (result, "") or (None, why)
+    when the finite differences cannot be trusted there."""
+    expr = d.expression
+    wrt = d.wrt
+    symmetric = isinstance(wrt, str) and expr.variables[wrt].kind == "symmetric matrix"
+    if lower is None:
+        lower = _lower_orders(d)
+    levels = lower + [d]
+    base = probe(expr, values)
+    if base.problem is not None:
+        return None, base.problem
+
+    def accept(moved):
+        p = probe(expr, moved)
+        return p.problem is None and len(p.kinks) == len(base.kinks) and all(
+            np.array_equal(a, b) for a, b in zip(p.kinks, base.kinks))
+
+    evaluator = ArrayEvaluator(expr, np)
+
+    def f(v):
+        with np.errstate(all="ignore"):
+            return np.asarray(evaluator(v), dtype=float)
+
+    errors = []
+    for j, dj in enumerate(levels, start=1):
+        g = f if j == 1 else (lambda v, dd=levels[j - 2]: np.asarray(dd.evaluate(v), dtype=float))
+        fd = finite_difference(g, wrt, values, symmetric=symmetric and j > 1, accept=accept)
+        if not fd.ok:
+            return None, fd.why
+        got = np.asarray(dj.evaluate(values), dtype=float)
+        if symmetric and j > 1:
+            got = symmetrise_last(got)
+        # A derivative far smaller than the function is measured against the function:
+        # finite differences cannot resolve it any better.
+        floor = FLOOR * max(1.0, fd.magnitude)
+        scale = max(float(np.max(np.abs(fd.value))) if fd.value.size else 0.0,
+                    float(np.max(np.abs(got))) if got.size else 0.0, floor)
+        if fd.uncertainty > 0.1 * rtol * scale:
+            return None, "the finite differences are not precise enough at this point"
+        errors.append(relative_error(got, fd.value, floor))
+    text_error = None
+    if text:
+        tv = _text_value(d, values)
+        if tv is not None:
+            got = np.asarray(d.evaluate(values), dtype=float)
+            text_error = relative_error(tv.reshape(got.shape) if tv.size == got.size else tv, got, 1e-12)
+    return PointResult(values, errors, text_error), ""
+
+
+def check(d, values=None, trials: int = 3, seed=None, rtol: float = RTOL) -> CheckReport:
+    """Check the derivative ``d`` numerically (see the module's docstring); the implementation
+    of ``Derivative.check``.
+
+    ``values``: a dict of values (or a list of them) to check at, instead of ``trials`` random
+    points drawn with ``seed``.  ``rtol``: the largest relative error that passes."""
+    if not (isinstance(trials, int) and not isinstance(trials, bool) and trials >= 1):
+        raise BadValueError(f"trials must be a positive int, not {trials!r}")
+    lower = _lower_orders(d)
+    results: list = []
+    rejected = 0
+    given = values is not None
+    if given:
+        points = [values] if isinstance(values, dict) else list(values)
+        for v in points:
+            if not isinstance(v, dict):
+                raise BadValueError("values must be a dict such as {'x': [1, 2]} (or a list of them)")
+            v = _public_values(d.expression, v)
+            d.evaluate(v)  # a clear error for a value that does not fit
+            r, why = check_at(d, v, lower, rtol)
+            if r is None:
+                raise BadValueError(f"cannot check the derivative at the given values: {why}")
+            results.append(r)
+    else:
+        rng = np.random.default_rng(seed)
+        while len(results) < trials:
+            v = find_point(d.expression, rng)
+            r, why = check_at(d, v, lower, rtol)
+            if r is None:
+                rejected += 1
+                if rejected > MAX_DRAWS:
+                    raise BadValueError(
+                        f"found no point where finite differences can be trusted ({why}); "
+                        "give values= to check at a point of your choice")
+                continue
+            results.append(r)
+    worst = max(r.error for r in results)
+    return CheckReport(
+        expression=d.expression.source, wrt=d.wrt, order=d.order, max_relative_error=worst,
+        passed=bool(worst <= rtol), rtol=rtol, points=[r.values for r in results], results=results,
+        given=given, rejected=rejected, text_checked=any(r.text_error is not None for r in results))
+
+
+def _public_values(expr, values: dict) -> dict:
+    """Values as floats and float arrays (a list becomes an array)."""
+    out = {}
+    for name, v in values.items():
+        a = np.asarray(v, dtype=float)
+        out[name] = float(a.reshape(())) if a.size == 1 and name in expr.variables and \
+            expr.variables[name].kind == "scalar" else a
+    return out
