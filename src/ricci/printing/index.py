@@ -93,8 +93,11 @@ class _Printer:
                     return (f"\\sum_{{{sub}}} " if self.latex else f"Σ_{sub} ") + body
                 return body
             case Add(terms=ts):
+                # Each term names its own summed indices (Σ_a … + Σ_a …), so names are scoped.
+                saved = dict(self.names)
                 out = self.show(ts[0])
                 for t in ts[1:]:
+                    self.names = dict(saved)
                     s = self.show(t)
                     out += (" - " + s[1:]) if s.startswith("-") else (" + " + s)
                 return out
@@ -110,8 +113,9 @@ class _Printer:
             case MatFun(func=f, arg=a, r=r, c=c, out=o):
                 inner = _matrix_form(a, r, c, self.d, self.latex)
                 if inner is None:
-                    self.names.setdefault(r, "·")
-                    self.names.setdefault(c, "·")
+                    dot = r"\cdot" if self.latex else "·"
+                    self.names.setdefault(r, dot)
+                    self.names.setdefault(c, dot)
                     inner = self.show(a)
                 if f == "inv":
                     return (f"\\left({inner}\\right)^{{-1}}" if self.latex else f"inv({inner})") + self.ix(o)
