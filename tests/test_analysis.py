@@ -432,6 +432,23 @@ def test_concave_and_strictly_convex():
     assert_psd_at_random_points("-x'*x", "x", _draw({"x": (3,)}), sign=-1)
 
 
+def test_no_critical_point_is_a_complete_answer():
+    r = analyse("exp(1000*a)", "a")  # ∇f = 1000·exp(1000a) > 0
+    assert r.critical.points == [] and r.critical.complete
+    assert r.critical.method.startswith("symbolic") and "no real solution" in r.critical.notes[0]
+    assert r.convexity.convex is True and r.convexity.strict
+
+
+def test_kinks_withhold_convexity_claims():
+    # relu'' = 0 almost everywhere, yet relu is convex and not concave: the Hessian proves nothing
+    r = analyse("relu(a) - relu(-a)^2", "a")
+    assert r.convexity.convex is not True and r.convexity.concave is not True
+    assert any("not twice differentiable" in n for n in r.convexity.notes)
+    # a witness at a smooth point still refutes: −relu(−a)² has f'' = −2 for a < 0
+    assert r.convexity.convex is False
+    assert_witness("relu(a) - relu(-a)^2", ["a"], {"a": r.convexity.witness["a"]})
+
+
 # -- the other faces: Derivative.analyse, str, JSON, HTML, CLI ------------------------------------
 def test_derivative_analyse_is_the_same_analysis():
     d = ricci.hessian("x1^2 - x2^2", ["x1", "x2"])
@@ -504,6 +521,7 @@ def test_cli_errors_are_messages_not_tracebacks(argv, message, capsys):
     (lambda: analyse("x'*x", "x", box=(0, 1)), ricci.BadValueError, "length of x is not fixed"),
     (lambda: analyse("x'*x", "x", at="x=1"), ricci.BadValueError, "at must be a dict"),
     (lambda: analyse("log(x)", "x", kinds={"x": "scalar"}, at={"x": -1.0}), ricci.RicciError, "log"),
+    (lambda: analyse("norm2(x)", "x", at={"x": [0.0, 0.0]}), ricci.BadValueError, "not finite"),
 ])
 def test_bad_inputs(call, error, message):
     with pytest.raises(error) as info:

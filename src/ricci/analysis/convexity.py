@@ -560,7 +560,8 @@ def sample(problem, samples: int = 60, seed: int = 0) -> Sampling:
         if not np.all(np.isfinite(H)):
             continue
         out.defined += 1
-        ev = D.symmetric_eigenvalues(H)
+        with np.errstate(all="ignore"):
+            ev = D.symmetric_eigenvalues(H)
         tol = D.tolerance(ev, WITNESS_RTOL, WITNESS_ATOL)
         out.vanished += bool(np.all(np.abs(ev) <= WITNESS_ATOL))
         if ev[0] < -tol and (out.worst_negative is None or ev[0] / max(abs(ev).max(), 1e-300) <
@@ -647,9 +648,23 @@ def _attempt(prove, problem) -> Proof:
                                     f"({type(e).__name__}: {e}); please report it")
 
 
+#: Functions whose derivatives exist only almost everywhere: their Hessian misses the kinks
+#: (relu'' = 0 a.e., yet relu is not concave), so it proves nothing about convexity.
+NONSMOOTH = frozenset({"abs", "sign", "relu", "step", "norm1"})
+
+
+def _nonsmooth(problem) -> list[str]:
+    return sorted({n.func for n in A.walk(problem.expression.tree) if isinstance(n, A.Call) and n.func in NONSMOOTH})
+
+
 def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:
-    proof = _attempt(structural_proof, problem)
-    if proof.label is None:
+    kinks = _nonsmooth(problem)
+    if kinks:
+        proof = Proof(None, (), hint=f"f uses {', '.join(kinks)}, which is not twice differentiable everywhere: "
+                                     "the Hessian (almost everywhere) cannot show convexity, only refute it")
+    else:
+        proof = _attempt(structural_proof, problem)
+    if proof.label is None and not kinks:
         other = _attempt(minors_proof, problem)
         if other.label is not None:
             proof = other
@@ -711,7 +726,7 @@ def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:
         verdict = "unknown"
         reason = [("no structural rule decides the Hessian's definiteness, and no random point gave a "
                   f"witness ({s.defined} of {s.tried} points in the domain)")] + list(proof.steps)
-        if s.defined and s.vanished == s.defined:
+        if s.defined and s.vanished == s.defined and not kinks:
             verdict = "unknown (the Hessian vanished at every point tried: f looks affine)"
     if proof.hint and not (convex or concave):
         notes.append(proof.hint)

@@ -370,6 +370,8 @@ def _symbolic(problem, bounds, rtol, atol):
     except (Unsupported, KeyError, TypeError, ValueError, ZeroDivisionError) as e:
         return f"SymPy could not take f ({e}): numerical search instead"
     try:
+        if any(g.has(sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min) for g in grad):
+            return "f is not differentiable everywhere (abs, sign, relu, step): numerical search instead"
         if all(g.is_polynomial(*flat) for g in grad):
             if max(sp.Poly(g, *flat).total_degree() for g in grad) > MAX_DEGREE:
                 return f"∇f = 0 is polynomial of degree above {MAX_DEGREE}: numerical search instead"
@@ -380,6 +382,8 @@ def _symbolic(problem, bounds, rtol, atol):
                     "is where SymPy's nonlinsolve is quick and reliable: numerical search instead")
         else:
             got = sp.nonlinsolve(grad, flat)
+            if got == sp.EmptySet:
+                got = sp.FiniteSet()
             if not isinstance(got, sp.FiniteSet):
                 return "SymPy's nonlinsolve gave no explicit solution set: numerical search instead"
             raw = [tuple(t) for t in got]
@@ -387,8 +391,21 @@ def _symbolic(problem, bounds, rtol, atol):
     except Exception as e:  # noqa: BLE001 - SymPy raises many kinds of "cannot solve"
         return f"SymPy could not solve ∇f = 0 ({type(e).__name__}): numerical search instead"
     out = CriticalSearch("symbolic (SymPy " + how + ")", True)
+    try:
+        return _collect(problem, out, raw, f, flat, rtol, atol, bounds)
+    except _Disagreement as e:
+        return str(e)
+
+
+def _collect(problem, out, raw, f, flat, rtol, atol, bounds):
+    """The solutions SymPy gave, as classified points (periodic ones in the box, families)."""
+    from .to_sympy import sympy
+
+    sp = sympy()
     seen: list = []
     for sol in raw:
+        if any(e == sp.EmptySet for e in sol):
+            continue  # nonlinsolve's way of saying: no solution
         if any(isinstance(e, sp.Set) and not isinstance(e, sp.ImageSet) for e in sol):
             return "SymPy's solution set has a form that is not enumerated: numerical search instead"
         if any(isinstance(e, sp.ImageSet) for e in sol):
@@ -476,6 +493,10 @@ def _family_members(sp, sol, free, flat, bounds):
     return picks
 
 
+class _Disagreement(Exception):
+    """A SymPy solution that ricci's own gradient does not confirm: SymPy's result is not used."""
+
+
 def _add(problem, out, sol, f, flat, rtol, atol, seen, bounds, family=None, param_point=None):
     sp_vals = list(sol)
     try:
@@ -495,9 +516,8 @@ def _add(problem, out, sol, f, flat, rtol, atol, seen, bounds, family=None, para
     full = dict(problem.fixed, **values)
     ok, norm = _gradient_ok(problem, full, sizes)
     if not ok:
-        out.notes.append(f"SymPy's solution {_vec_text(z)} does not zero ricci's gradient "
-                         f"(‖∇f‖ = {norm:.3g}); it is left out")
-        return
+        raise _Disagreement(f"SymPy's solution {_vec_text(z)} does not zero ricci's gradient "
+                            f"(‖∇f‖ = {norm:.3g}): numerical search instead")
     exact_point = list(param_point) if param_point is not None else sp_vals
     d, cls, reason, higher, H = classify_point(problem, full, sizes, rtol, atol, exact_point, f, flat)
     from .to_sympy import sympy
@@ -526,7 +546,8 @@ def _numeric(problem, bounds, starts, seed, rtol, atol) -> CriticalSearch:
         return dict(fixed, **problem.point(z, sizes))
 
     for z in inits:
-        z = _solve_from(problem, z, at, sizes, found, (lo, hi))
+        with np.errstate(all="ignore"):  # a start that runs into an overflow just fails
+            z = _solve_from(problem, z, at, sizes, found, (lo, hi))
         if z is None:
             continue
         if np.any(z < lo - 1e-9 * (1 + np.abs(lo))) or np.any(z > hi + 1e-9 * (1 + np.abs(hi))):

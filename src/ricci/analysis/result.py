@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..language.errors import RicciError, UnknownNameError
+from ..language.errors import BadValueError, UnknownNameError
 from . import definiteness as D
 from .convexity import Convexity
 from .critical import DEGENERATE, CriticalSearch, HigherOrder, classify_point, gradient_tolerance
@@ -76,7 +76,8 @@ def analyse_point(problem, rtol=D.RTOL, atol=D.ATOL) -> PointAnalysis:
     flat = problem.gradient(values, sizes)
     H = problem.hessian(values, sizes)
     if not (np.all(np.isfinite(flat)) and np.all(np.isfinite(H))):
-        raise RicciError("the gradient or the Hessian is not finite at this point")
+        raise BadValueError(f"the gradient or the Hessian of {problem.expression.text} is not finite at this point "
+                            "(f is not twice differentiable there)")
     norm = float(np.linalg.norm(flat))
     tol = gradient_tolerance(problem, values, sizes, H)
     if norm > tol:

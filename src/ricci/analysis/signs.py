@@ -151,7 +151,14 @@ def power(a: Interval, p: float) -> Interval:
         k = int(p)
         if k < 0:
             return reciprocal(power(a, -k))
-        f = (lambda v: v ** k if abs(v) != INF else (INF if k % 2 == 0 or v > 0 else -INF))
+        def f(v):
+            if abs(v) == INF:
+                return INF if k % 2 == 0 or v > 0 else -INF
+            try:
+                return v ** k
+            except OverflowError:
+                return INF if k % 2 == 0 or v > 0 else -INF
+
         if k % 2 == 1 or a.nonnegative:
             return monotone(a, f)
         if a.nonpositive:
@@ -160,18 +167,28 @@ def power(a: Interval, p: float) -> Interval:
         return Interval(0.0, top, False, (a.lo_open if f(a.lo) == top else True) and
                         (a.hi_open if f(a.hi) == top else True))
     base = clip(a, 0.0, p < 0)  # a real power needs a base ≥ 0 (> 0 for a negative power)
-    if p > 0:
-        return monotone(base, lambda v: v ** p if v != INF else INF)
-    return monotone(base, lambda v: (INF if v == 0 else v ** p) if v != INF else 0.0, increasing=False)
+    def f(v):
+        if v == INF:
+            return INF if p > 0 else 0.0
+        if v == 0:
+            return 0.0 if p > 0 else INF
+        try:
+            return v ** p
+        except OverflowError:
+            return INF
+    return monotone(base, f, increasing=p > 0)
 
 
 def _sigmoid(v):
     return 0.5 * (1.0 + math.tanh(0.5 * v)) if abs(v) != INF else (1.0 if v > 0 else 0.0)
 
 
+def _exp(v):
+    return 0.0 if v == -INF else (math.exp(v) if v < 709.0 else INF)
+
+
 _UNARY = {
-    "exp": lambda a: Interval(*[math.exp(v) if v != -INF else 0.0 for v in (a.lo, a.hi)],
-                              True if a.lo == -INF else a.lo_open, a.hi_open),
+    "exp": lambda a: monotone(a, _exp),
     "log": lambda a: monotone(clip(a, 0.0, True), lambda v: -INF if v == 0 else math.log(v)),
     "sqrt": lambda a: monotone(clip(a, 0.0, False), math.sqrt),
     "sigmoid": lambda a: monotone(a, _sigmoid),

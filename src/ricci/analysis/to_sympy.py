@@ -353,7 +353,32 @@ def sign_of_sympy(e, want: str | None = None) -> tuple[str | None, object]:
         for s in order:
             if getattr(form, f"is_{s}"):
                 return s, form
+        s = _sign_by_factors(sp, form)
+        if s is not None:
+            return s, form
     return None, e
+
+
+def _sign_by_factors(sp, e) -> str | None:
+    """The sign of a product from its factors', where a divisor that is ≥ 0 counts as > 0: where
+    the expression is defined, a denominator is not zero (b²/(a² + b²)^(3/2) ≥ 0)."""
+    if not e.is_Mul:
+        return None
+    out = "positive"
+    for f in e.args:
+        base, exp = f.as_base_exp()
+        if exp.is_negative and base.is_nonnegative:
+            s = "positive"
+        else:
+            s = next((k for k in ("positive", "negative", "nonnegative", "nonpositive") if getattr(f, f"is_{k}")),
+                     None)
+        if s is None:
+            return None
+        pos = out in ("positive", "nonnegative") and s in ("positive", "nonnegative") or \
+            out in ("negative", "nonpositive") and s in ("negative", "nonpositive")
+        strict = out in ("positive", "negative") and s in ("positive", "negative")
+        out = ("positive" if strict else "nonnegative") if pos else ("negative" if strict else "nonpositive")
+    return out
 
 
 def sympy_sign(ctx: Context, node, want: str | None = None) -> SignProof | None:
