@@ -38,7 +38,7 @@ from ..language import ast as A
 from ..language.errors import RicciError
 from ..printing.text import to_text
 from . import definiteness as D
-from .signs import Context, _short, implies, prove_sign
+from .signs import Context, _short, divisor_sign, implies, mul_sign, prove_sign
 from .structure import Typed, factors, normal_form, readings, retype, split_scalars, terms, transpose_of
 
 PSD_LIKE = (D.PD, D.PSD, D.ZERO)
@@ -95,17 +95,6 @@ def combine(labels) -> str | None:
     return None
 
 
-def _mul_sign(a, b):
-    if a == "zero" or b == "zero":
-        return "zero"
-    if a is None or b is None:
-        return None
-    pos = {"positive": (1, True), "nonnegative": (1, False), "negative": (-1, True), "nonpositive": (-1, False)}
-    (da, sa), (db, sb) = pos[a], pos[b]
-    d, s = da * db, sa and sb
-    return ("positive" if s else "nonnegative") if d > 0 else ("negative" if s else "nonpositive")
-
-
 def _label_of_sign(sign):
     return {"positive": D.PD, "nonnegative": D.PSD, "negative": D.ND, "nonpositive": D.NSD,
             "zero": D.ZERO}.get(sign)
@@ -135,24 +124,22 @@ class Prover:
         self.steps: list[str] = []
 
     # -- signs of scalar coefficients -----------------------------------------------------------
-    def coef_sign(self, sign: int, coefs, ctx: Context | None = None) -> str | None:
-        ctx = ctx or self.ctx
+    def coef_sign(self, sign: int, coefs) -> str | None:
+        """The sign of ``sign · Π coef^power``: factor by factor, else SymPy on the product."""
         out = "positive" if sign > 0 else "negative"
-        for node, _ in coefs:
-            s = prove_sign(ctx, node).sign
-            if s in ("nonnegative", "nonpositive") and _ < 0:  # a divisor is never 0 where defined
-                s = "positive" if s == "nonnegative" else "negative"
-            out = _mul_sign(out, s)
+        for node, power in coefs:
+            s = prove_sign(self.ctx, node).sign
+            out = mul_sign(out, divisor_sign(s) if power < 0 else s)
         if out is None and coefs:
-            out = self._sympy_coef_sign(sign, coefs, ctx)
+            out = self._sympy_coef_sign(sign, coefs)
         return out
 
-    def _sympy_coef_sign(self, sign, coefs, ctx):
+    def _sympy_coef_sign(self, sign, coefs):
         from .to_sympy import EntryTranslator, sign_of_sympy, sympy
 
         if sympy() is None:
             return None
-        tr = EntryTranslator(ctx)
+        tr = EntryTranslator(self.ctx)
         try:
             e = sign * sympy().Mul(*[tr.entry(n) ** p for n, p in coefs])
         except Exception:  # noqa: BLE001 - an untranslatable coefficient proves nothing
@@ -362,7 +349,7 @@ class Prover:
             # β ≥ 0 factor by factor (a divisor ≥ 0 is > 0 where f is defined)
             beta_sign = self.coef_sign(-ot.sign * s, list(ot.coefs) + oc)
             if any(q > 0 for _, q in ucoefs):
-                beta_sign = _mul_sign(beta_sign, "nonnegative")
+                beta_sign = mul_sign(beta_sign, "nonnegative")
             margin, form = sign_of_sympy(alpha + beta * bound, "nonnegative")
         except Exception:  # noqa: BLE001 - SymPy failing on a rewrite proves nothing
             return None

@@ -147,9 +147,10 @@ def _vec_text(v) -> str:
 
 
 def classify_point(problem, values: dict, sizes, rtol=D.RTOL, atol=D.ATOL, exact=None, f_sym=None,
-                   flat_syms=None) -> tuple:
-    """(Definiteness, classification, reason, higher order, H) at a critical point."""
-    H = problem.hessian(values, sizes)
+                   flat_syms=None, H=None) -> tuple:
+    """(Definiteness, classification, reason, higher order, H) at a critical point; ``H`` is the
+    square Hessian there when the caller has it already."""
+    H = problem.hessian(values, sizes) if H is None else H
     d = D.classify(H, rtol, atol)
     ev = ", ".join(f"{v:.6g}" for v in d.eigenvalues)
     if d.label == D.PD:
@@ -335,14 +336,15 @@ def gradient_tolerance(problem, values, sizes, H) -> float:
     return GTOL * max(1.0, float(np.abs(H).max()) if H.size else 1.0, float(np.linalg.norm(z)))
 
 
-def _gradient_ok(problem, values, sizes) -> tuple[bool, float]:
+def _gradient_ok(problem, values, sizes) -> tuple[bool, float, np.ndarray | None]:
+    """Whether ∇f vanishes at ``values``; ‖∇f‖; and the square Hessian there."""
     try:
         g = problem.gradient(values, sizes)
         H = problem.hessian(values, sizes)
     except RicciError:
-        return False, float("inf")
+        return False, float("inf"), None
     norm = float(np.linalg.norm(g))
-    return bool(np.isfinite(norm) and norm <= gradient_tolerance(problem, values, sizes, H)), norm
+    return bool(np.isfinite(norm) and norm <= gradient_tolerance(problem, values, sizes, H)), norm, H
 
 
 def sympy_function(problem):
@@ -514,12 +516,12 @@ def _add(problem, out, sol, f, flat, rtol, atol, seen, bounds, family=None, para
     sizes = problem.sizes
     values = problem.point(z, sizes)
     full = dict(problem.fixed, **values)
-    ok, norm = _gradient_ok(problem, full, sizes)
+    ok, norm, H = _gradient_ok(problem, full, sizes)
     if not ok:
         raise _Disagreement(f"SymPy's solution {_vec_text(z)} does not zero ricci's gradient "
                             f"(‖∇f‖ = {norm:.3g}): numerical search instead")
     exact_point = list(param_point) if param_point is not None else sp_vals
-    d, cls, reason, higher, H = classify_point(problem, full, sizes, rtol, atol, exact_point, f, flat)
+    d, cls, reason, higher, H = classify_point(problem, full, sizes, rtol, atol, exact_point, f, flat, H)
     from .to_sympy import sympy
 
     sp = sympy()
@@ -547,21 +549,20 @@ def _numeric(problem, bounds, starts, seed, rtol, atol) -> CriticalSearch:
 
     for z in inits:
         with np.errstate(all="ignore"):  # a start that runs into an overflow just fails
-            z = _solve_from(problem, z, at, sizes, found, (lo, hi))
+            z = _solve_from(problem, z, at, sizes, [f for f, *_ in found], (lo, hi))
         if z is None:
             continue
         if np.any(z < lo - 1e-9 * (1 + np.abs(lo))) or np.any(z > hi + 1e-9 * (1 + np.abs(hi))):
             continue
-        ok, norm = _gradient_ok(problem, at(z), sizes)
+        ok, norm, H = _gradient_ok(problem, at(z), sizes)
         if not ok:
             continue
-        if any(np.linalg.norm(z - s) <= 1e-6 * (1 + np.linalg.norm(s)) for s in found):
+        if any(np.linalg.norm(z - s) <= 1e-6 * (1 + np.linalg.norm(s)) for s, *_ in found):
             continue
-        found.append(z)
-    for z in sorted(found, key=lambda v: tuple(np.round(v, 9))):
+        found.append((z, norm, H))
+    for z, norm, H in sorted(found, key=lambda v: tuple(np.round(v[0], 9))):
         full = at(z)
-        d, cls, reason, higher, H = classify_point(problem, full, sizes, rtol, atol)
-        norm = float(np.linalg.norm(problem.gradient(full, sizes)))
+        d, cls, reason, higher, H = classify_point(problem, full, sizes, rtol, atol, H=H)
         out.points.append(CriticalPoint(problem.point(z, sizes), None, problem.f(full), norm, H, d, cls,
                                         reason, higher))
     singular = [p for p in out.points if p.definiteness.label not in (D.PD, D.ND, D.INDEFINITE)]

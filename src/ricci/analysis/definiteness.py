@@ -55,14 +55,6 @@ class Definiteness:
         neg = int(np.sum(ev < -self.tolerance))
         return pos, len(ev) - pos - neg, neg
 
-    @property
-    def is_psd(self) -> bool:
-        return self.label in (PD, PSD, ZERO)
-
-    @property
-    def is_nsd(self) -> bool:
-        return self.label in (ND, NSD, ZERO)
-
     def describe(self) -> str:
         pos, zero, neg = self.counts
         return (f"{self.words}: {pos} positive, {zero} zero, {neg} negative eigenvalue(s) "

@@ -229,11 +229,19 @@ class Problem:
         return float(self.expression.evaluate(values))
 
     def gradient(self, values, sizes) -> np.ndarray:
-        return D.flat_gradient(self.gradient_d.evaluate(values), self.symmetric_n(sizes))
+        """∇f at ``values`` as a flat vector of the coordinates."""
+        return self.flat_gradient(self.gradient_d.evaluate(values), sizes)
 
     def hessian(self, values, sizes) -> np.ndarray:
+        """The Hessian at ``values`` as the square matrix of its quadratic form in the coordinates."""
+        return self.square_hessian(self.hessian_d.evaluate(values), sizes)
+
+    def flat_gradient(self, gradient, sizes) -> np.ndarray:
+        return D.flat_gradient(gradient, self.symmetric_n(sizes))
+
+    def square_hessian(self, hessian, sizes) -> np.ndarray:
         wrt_size = int(np.prod(self.wrt_shape(sizes), dtype=int))
-        return D.square(self.hessian_d.evaluate(values), wrt_size, self.symmetric_n(sizes))
+        return D.square(hessian, wrt_size, self.symmetric_n(sizes))
 
     # -- random points ---------------------------------------------------------------------------
     def random_value(self, name, rng, sizes, scale=1.0):

@@ -73,8 +73,7 @@ def analyse_point(problem, rtol=D.RTOL, atol=D.ATOL) -> PointAnalysis:
     f = problem.f(values)
     g = problem.gradient_d.evaluate(values)
     h = problem.hessian_d.evaluate(values)
-    flat = problem.gradient(values, sizes)
-    H = problem.hessian(values, sizes)
+    flat, H = problem.flat_gradient(g, sizes), problem.square_hessian(h, sizes)
     if not (np.all(np.isfinite(flat)) and np.all(np.isfinite(H))):
         raise BadValueError(f"the gradient or the Hessian of {problem.expression.text} is not finite at this point "
                             "(f is not twice differentiable there)")
@@ -94,7 +93,7 @@ def analyse_point(problem, rtol=D.RTOL, atol=D.ATOL) -> PointAnalysis:
             exact = [number(v) for v in problem.coords(values, sizes)]
     except Exception:  # noqa: BLE001 - without a SymPy form the classification is numerical
         f_sym = None
-    d, cls, reason, higher, H = classify_point(problem, values, sizes, rtol, atol, exact, f_sym, flat_syms)
+    d, cls, reason, higher, H = classify_point(problem, values, sizes, rtol, atol, exact, f_sym, flat_syms, H)
     return PointAnalysis(values, f, g, h, H, d, norm, tol, True, cls, reason, higher)
 
 

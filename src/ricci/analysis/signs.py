@@ -381,6 +381,25 @@ def prove_sign(ctx: Context, node, want: str | None = None) -> SignProof:
     return SignProof(iv.sign, f"{_short(to_text(node))} ∈ {iv} by interval rules")
 
 
+def mul_sign(a: str | None, b: str | None) -> str | None:
+    """The sign of a product from its factors' signs ('zero' absorbs; unknown stays unknown)."""
+    if a == "zero" or b == "zero":
+        return "zero"
+    if a is None or b is None:
+        return None
+    parts = {"positive": (1, True), "nonnegative": (1, False), "negative": (-1, True), "nonpositive": (-1, False)}
+    (da, sa), (db, sb) = parts[a], parts[b]
+    strict = sa and sb
+    if da * db > 0:
+        return "positive" if strict else "nonnegative"
+    return "negative" if strict else "nonpositive"
+
+
+def divisor_sign(sign: str | None) -> str | None:
+    """The sign of 1/d from d's: where the expression is defined d ≠ 0, so d ≥ 0 means d > 0."""
+    return {"nonnegative": "positive", "nonpositive": "negative"}.get(sign, sign)
+
+
 def _implies(have: str, want: str) -> bool:
     return have == want or (have, want) in {("positive", "nonnegative"), ("negative", "nonpositive"),
                                             ("zero", "nonnegative"), ("zero", "nonpositive")}

@@ -264,8 +264,7 @@ class EntryTranslator:
                 out += coeff * n
                 continue
             if dep not in self._sums:
-                sign = next((s for s in ("positive", "nonnegative", "negative", "nonpositive")
-                             if getattr(dep, f"is_{s}")), None)
+                sign = _sympy_sign_of(dep)
                 self._sums[dep] = sp.Symbol(f"Σ({sp.sstr(dep)})", real=True, **_SIGN_FLAGS.get(sign, {}))
             out += coeff * self._sums[dep]
         return out
@@ -362,23 +361,23 @@ def sign_of_sympy(e, want: str | None = None) -> tuple[str | None, object]:
 def _sign_by_factors(sp, e) -> str | None:
     """The sign of a product from its factors', where a divisor that is ≥ 0 counts as > 0: where
     the expression is defined, a denominator is not zero (b²/(a² + b²)^(3/2) ≥ 0)."""
+    from .signs import divisor_sign, mul_sign
+
     if not e.is_Mul:
         return None
     out = "positive"
     for f in e.args:
         base, exp = f.as_base_exp()
-        if exp.is_negative and base.is_nonnegative:
-            s = "positive"
+        if exp.is_negative:
+            s = divisor_sign(_sympy_sign_of(base ** -exp))
         else:
-            s = next((k for k in ("positive", "negative", "nonnegative", "nonpositive") if getattr(f, f"is_{k}")),
-                     None)
-        if s is None:
-            return None
-        pos = out in ("positive", "nonnegative") and s in ("positive", "nonnegative") or \
-            out in ("negative", "nonpositive") and s in ("negative", "nonpositive")
-        strict = out in ("positive", "negative") and s in ("positive", "negative")
-        out = ("positive" if strict else "nonnegative") if pos else ("negative" if strict else "nonpositive")
+            s = _sympy_sign_of(f)
+        out = mul_sign(out, s)
     return out
+
+
+def _sympy_sign_of(e) -> str | None:
+    return next((k for k in ("positive", "negative", "nonnegative", "nonpositive") if getattr(e, f"is_{k}")), None)
 
 
 def sympy_sign(ctx: Context, node, want: str | None = None) -> SignProof | None:
