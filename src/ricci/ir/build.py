@@ -472,8 +472,27 @@ R_BOUND = "_r"
 C_BOUND = "_c"
 
 
+def _diagonal_of(arg: Node, r: Index, c: Index):
+    """v when arg is diag(v) = v_r δ_rc (as lowered), else None."""
+    if not (isinstance(arg, Mul) and len(arg.factors) == 2 and set(arg.out) == {r, c}):
+        return None
+    d = [f for f in arg.factors if isinstance(f, Delta)]
+    v = [f for f in arg.factors if not isinstance(f, Delta)]
+    if len(d) != 1 or len(v) != 1 or {d[0].i, d[0].j} != {r, c} or len(v[0].free) != 1:
+        return None
+    return v[0]
+
+
 def matfun(func: str, arg: Node, r: Index, c: Index, out: tuple = ()) -> Node:
     """``inv`` (out = two indices), ``det`` / ``logdet`` (out = ()), of arg as a matrix r × c."""
+    diagonal = _diagonal_of(arg, r, c)
+    if diagonal is not None:
+        # inv(diag(v)) = diag(1./v) and logdet(diag(v)) = sum(log(v)): then v .* (1./v) cancels.
+        if func == "inv" and len(out) == 2:
+            p, q = out
+            return mul([power(rename(diagonal, {diagonal.free[0]: p}), num(-1.0)), delta(p, q)], out)
+        if func == "logdet":
+            return mul([elem("log", diagonal)], ())
     rb, cb = Index(R_BOUND, r.dim), Index(C_BOUND, c.dim)
     if (r, c) != (rb, cb):
         # Move the arg's row/column indices to the canonical bound names; first move anything

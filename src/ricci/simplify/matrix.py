@@ -42,6 +42,16 @@ def _is_recip(a: A.Expr) -> bool:
     return isinstance(a, A.BinOp) and a.op == "^" and isinstance(a.right, A.Num) and a.right.value == -1.0
 
 
+def _is_ones(a: A.Expr, row: bool = False) -> bool:
+    if row:
+        return isinstance(a, A.Transpose) and _is_ones(a.arg)
+    return isinstance(a, A.Call) and a.func == "vector" and a.args[0] == A.Num(1.0)
+
+
+def _is_diag_of_vector(a: A.Expr, forms) -> bool:
+    return isinstance(a, A.Call) and a.func == "diag" and forms.kind(a.args[0]) in (C, Rw)
+
+
 def _inv_pair(a: A.Expr, b: A.Expr) -> bool:
     """a = inv(b), also as inv(M)' next to M'."""
     if isinstance(a, A.Call) and a.func == "inv" and a.args[0] == b:
@@ -329,6 +339,13 @@ class MatrixForms:
         for c in chain:
             if out and (_inv_pair(out[-1], c) or _inv_pair(c, out[-1])):
                 out.pop()
+                continue
+            # diag(v)*vector(1) = v and vector(1)'*diag(v) = v'
+            if out and _is_ones(c) and _is_diag_of_vector(out[-1], self):
+                out[-1] = self.orient_col(out[-1].args[0])
+                continue
+            if out and _is_ones(out[-1], row=True) and _is_diag_of_vector(c, self):
+                out[-1] = self.T(self.orient_col(c.args[0]))
                 continue
             out.append(c)
         if not out and chain:
