@@ -49,7 +49,7 @@ if THREADS == 1:
 
 import numpy as np
 
-#: A repeated measurement stops after this many seconds or this many calls (at least 2 calls).
+#: A method is timed for this many seconds (at least 3 calls) or this many calls (see bench).
 BUDGET_S = 1.5
 MAX_REPS = 25
 #: One call of a peer longer than this is stopped (in-process, by an alarm).
@@ -206,8 +206,8 @@ def _alarm(signum, frame):
     raise Stopped
 
 
-def measure(call, check) -> dict:
-    """First call (compile) and the median of repeated calls, after checking the result."""
+def _first(call, check) -> dict:
+    """The first call (it includes tracing and compiling), stopped past CALL_LIMIT_S, checked."""
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(CALL_LIMIT_S)
     try:
@@ -223,26 +223,38 @@ def measure(call, check) -> dict:
     bad = check(out)
     if bad:
         return {"error": f"wrong result: {bad}"}
-    del out
-    times = []
-    spent = 0.0
-    signal.alarm(CALL_LIMIT_S * 2)
-    try:
-        while len(times) < 2 or (spent < BUDGET_S and len(times) < MAX_REPS):
-            t0 = time.perf_counter()
-            call()
-            dt = time.perf_counter() - t0
-            times.append(dt)
-            spent += dt
-            if first > 10 and len(times) >= 1:
-                break  # a slow peer: one timed run after the first is enough
-    except Stopped:
-        pass
-    finally:
-        signal.alarm(0)
-    if not times:
-        return {"first": first, "median": first, "runs": 0}
-    return {"first": first, "median": statistics.median(times), "runs": len(times)}
+    return {"first": first, "times": []}
+
+
+def bench(calls: dict, check) -> dict:
+    """Time every method of ``calls`` {name: callable}: first calls, then *interleaved* rounds
+    (one call of each method per round), so that a change in the machine's load (it is shared)
+    falls on all methods alike.  A method stops after MAX_REPS calls, or BUDGET_S seconds and at
+    least 3 calls, or, when its first call took over 10 s, after one more call."""
+    res = {name: _first(call, check) for name, call in calls.items()}
+    active = [n for n in calls if "error" not in res[n]]
+    while active:
+        for name in list(active):
+            r = res[name]
+            signal.alarm(CALL_LIMIT_S)
+            try:
+                t0 = time.perf_counter()
+                calls[name]()
+                r["times"].append(time.perf_counter() - t0)
+            except Stopped:
+                active.remove(name)
+                continue
+            finally:
+                signal.alarm(0)
+            n, spent = len(r["times"]), sum(r["times"])
+            if n >= MAX_REPS or (spent >= BUDGET_S and n >= 3) or (r["first"] > 10 and n >= 1):
+                active.remove(name)
+    for r in res.values():
+        if "error" not in r:
+            times = r.pop("times")
+            r["median"] = statistics.median(times) if times else r["first"]
+            r["runs"] = len(times)
+    return res
 
 
 def _np(x):
@@ -266,7 +278,7 @@ PEERS = ("jax", "torch.func", "autograd")
 
 
 def peers(p: Problem, values: dict, which=PEERS) -> dict:
-    """jax, torch.func and autograd on one problem (in this process)."""
+    """Calls of jax, torch.func and autograd on one problem (in this process)."""
     import autograd
     import autograd.numpy as anp
     import jax
@@ -275,24 +287,22 @@ def peers(p: Problem, values: dict, which=PEERS) -> dict:
     import torch.func as tf
 
     torch.set_num_threads(THREADS)
-    expected = p.closed(values)
-    check = checker(expected)
     args = [values[p.wrt]] + [values[o] for o in p.others]
     out = {}
     if "jax" in which:
         jt = {"gradient": jax.grad, "hessian": jax.hessian, "jacobian": jax.jacrev}[p.what]
         jargs = [jnp.asarray(a) for a in args]
         jf = jax.jit(jt(lambda *a: p.fn(jnp, *a), argnums=0))
-        out["jax"] = measure(lambda: jf(*jargs).block_until_ready(), check)
+        out["jax"] = lambda: jf(*jargs).block_until_ready()
     if "torch.func" in which:
         tt = {"gradient": tf.grad, "hessian": tf.hessian, "jacobian": tf.jacrev}[p.what]
         targs = [torch.as_tensor(a) for a in args]
         tfun = tt(p.torch_fn, argnums=0)
-        out["torch.func"] = measure(lambda: tfun(*targs), check)
+        out["torch.func"] = lambda: tfun(*targs)
     if "autograd" in which:
         at = {"gradient": autograd.grad, "hessian": autograd.hessian, "jacobian": autograd.jacobian}[p.what]
         afun = at(lambda *a: p.fn(anp, *a), 0)
-        out["autograd"] = measure(lambda: afun(*args), check)
+        out["autograd"] = lambda: afun(*args)
     return out
 
 
@@ -302,7 +312,7 @@ def _child(p_index, peer, conn):
     jax.config.update("jax_enable_x64", True)
     p = problems()[p_index]
     values = p.make(np.random.default_rng(0))
-    conn.send(peers(p, values, (peer,)))
+    conn.send(bench(peers(p, values, (peer,)), checker(p.closed(values))))
 
 
 def isolated_peers(p_index: int) -> dict:
@@ -359,16 +369,17 @@ def run(selected: list[Problem], all_problems: list[Problem], quick: bool) -> li
         f = d.function()
         row["ricci_codegen_s"] = time.perf_counter() - t0
         row["code"] = d.code()
-        row["closed form"] = measure(lambda p=p, values=values: p.closed(values), check)
-        row["ricci numpy"] = measure(lambda f=f, values=values: f(**values), check)
+        calls = {"closed form": lambda p=p, values=values: p.closed(values),
+                 "ricci numpy": lambda f=f, values=values: f(**values)}
         if p.what == "gradient":
             fj = jax.jit(d.function("jax"))
             jv = {k: jnp.asarray(v) for k, v in values.items()}
-            row["ricci jax"] = measure(lambda fj=fj, jv=jv: fj(**jv).block_until_ready(), check)
+            calls["ricci jax"] = lambda fj=fj, jv=jv: fj(**jv).block_until_ready()
+        if not p.isolate:
+            calls.update(peers(p, values))
+        row.update(bench(calls, check))
         if p.isolate:
             row.update(isolated_peers(all_problems.index(p)))
-        else:
-            row.update(peers(p, values))
         rows.append(row)
         print(json.dumps({k: v for k, v in row.items() if k != "code"}), file=sys.stderr, flush=True)
     return rows

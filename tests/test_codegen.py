@@ -351,6 +351,7 @@ def test_no_materialised_diagonal():
     assert "[np.diag_indices(n)] +=" in body  # diag(p) - p p' written onto the diagonal in place
     body = _body(ricci.hessian("x'*(A + 3*eye)*x", "x").code())
     assert "np.eye" not in body
+    assert ".copy()" not in body  # 6 is added onto the diagonal of the fresh A + A', in place
 
 
 def test_no_materialised_delta_in_tensors():
@@ -360,6 +361,9 @@ def test_no_materialised_delta_in_tensors():
         assert "eye" not in body and "np.zeros(" in body, body
     body = _body(ricci.hessian("norm2(X - U*V')^2", "U").code())
     assert "V.T @ V" in body  # the k×k block, by one matrix product
+    # (A_ik + A_ki) δ_lj: the two terms on one diagonal are added first, then written once
+    body = _body(ricci.hessian("tr(X'*A*X)", "X").code())
+    assert len(re.findall(r"\] \+?= ", body)) == 1, body
 
 
 def test_einsum_only_without_a_matrix_form():

@@ -132,6 +132,7 @@ class Emitter:
         self.preferred: dict[int, str] = {}
 
     def count(self, roots) -> None:
+        self.roots = {id(r) for r in roots}
         seen = set()
         todo = list(roots)
         for r in roots:
@@ -152,7 +153,7 @@ class Emitter:
             return False
         if self.uses.get(id(op), 0) > 1 or id(op) in self.preferred:
             return True
-        return len(text.text) > MAX_INLINE
+        return len(text.text) > MAX_INLINE and id(op) not in self.roots
 
     def emit(self, op: Op) -> Code:
         """The code of ``op``: its inline text, or the name of the temporary holding it."""

@@ -163,7 +163,11 @@ class IndexToPlan:
                 pattern = tuple(range(len(free)))
                 groups = tuple(free.index(i) for i in axes)
                 entries.append((op, (pattern, groups)))
-        return self.plan.scatter("", entries, self.shape(free))
+        # Entries onto the same diagonal with the same axes are added before they are written.
+        merged: dict = {}
+        for op, spec in entries:
+            merged[spec] = self.plan.add(merged[spec], op) if spec in merged else op
+        return self.plan.scatter("", [(op, spec) for spec, op in merged.items()], self.shape(free))
 
     # -- products ---------------------------------------------------------------------------------
     def _mul(self, node: Mul) -> tuple:

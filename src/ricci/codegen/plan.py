@@ -179,6 +179,10 @@ class Plan:
             return self.add_diag(a, b.args[0])
         if a.kind == "diag" and b.ndim == 2:
             return self.add_diag(b, a.args[0])
+        if a.kind == "add_diag" and b.ndim == 2:  # the diagonal is written last, onto the sum
+            return self.add_diag(self.add(a.args[0], b), a.args[1])
+        if b.kind == "add_diag" and a.ndim == 2:
+            return self.add_diag(self.add(a, b.args[0]), b.args[1])
         if a.kind != "num" and (b.kind == "num" or b.key < a.key):
             a, b = b, a  # one order for a + b and b + a (a number first: 1 + x)
         return self._binary("add", a, b)
@@ -199,6 +203,10 @@ class Plan:
             return self.add_diag(a, self.neg(b.args[0]))
         if a.kind == "diag" and b.ndim == 2:
             return self.add_diag(self.neg(b), a.args[0])
+        if a.kind == "add_diag" and b.ndim == 2:
+            return self.add_diag(self.sub(a.args[0], b), a.args[1])
+        if b.kind == "add_diag" and a.ndim == 2:
+            return self.add_diag(self.sub(a, b.args[0]), self.neg(b.args[1]))
         return self._binary("sub", a, b)
 
     def mul(self, a: Op, b: Op) -> Op:
