@@ -560,8 +560,9 @@ class MatrixForms:
             taken.add(name)
             self.var_kind[name] = kind
             new = A.Name(name)
-            tree = _replace_class(tree, best, cls, new)
-            bindings = {n: _replace_class(e, best, cls, new) for n, e in bindings.items()}
+            memo: dict = {}
+            tree = _replace_class(tree, best, cls, new, memo)
+            bindings = {n: _replace_class(e, best, cls, new, memo) for n, e in bindings.items()}
             bindings[name] = node
         ordered = _topological(bindings)
         # Number the names in the order they are bound (u, u2, u3 … innermost first).
@@ -605,59 +606,77 @@ def _params(node: A.Expr):
 
 def _classes(roots: list) -> tuple[dict, dict]:
     """Structural classes of all subtrees: id(node) → class id, and class id → (a node, how
-    many times it occurs, its size).  Linear in the size of the trees (memoised by object)."""
+    many times it occurs in the trees, its size as a tree).
+
+    Answers share subtrees as Python objects (the raiser memoises), so the trees are DAGs whose
+    unfolded size can be quadratic in their real size: counting works on the DAG (occurrences
+    flow from parents to children in topological order), linear in the distinct objects."""
     tick()  # the derivation's time budget (ricci.limits)
     table: dict = {}
     cls: dict = {}
-    info: dict = {}
+    order: list = []  # distinct objects, children before parents
+    kids: dict = {}
 
     def visit(n) -> int:
         cid = cls.get(id(n))
-        if cid is None:
-            key = (type(n).__name__, _params(n), tuple(visit(c) for c in A.children(n)))
-            cid = table.setdefault(key, len(table))
-            cls[id(n)] = cid
-            if cid not in info:
-                size = 1 + sum(info[cls[id(c)]][2] for c in A.children(n))
-                info[cid] = [n, 0, size]
-        else:
-            for c in A.children(n):  # count the occurrences below a shared object too
-                _count(c)
-        info[cid][1] += 1
+        if cid is not None:
+            return cid
+        children = A.children(n)
+        kids[id(n)] = children
+        key = (type(n).__name__, _params(n), tuple(visit(c) for c in children))
+        cid = table.setdefault(key, len(table))
+        cls[id(n)] = cid
+        order.append(n)
         return cid
 
-    def _count(n):
-        info[cls[id(n)]][1] += 1
-        for c in A.children(n):
-            _count(c)
-
-    keep = []
     for r in roots:
-        keep.append(r)
         visit(r)
+    size: dict = {}
+    for n in order:
+        size[id(n)] = 1 + sum(size[id(c)] for c in kids[id(n)])
+    occ: dict = {id(n): 0 for n in order}
+    for r in roots:
+        occ[id(r)] += 1
+    for n in reversed(order):  # parents before children
+        for c in kids[id(n)]:
+            occ[id(c)] += occ[id(n)]
+    info: dict = {}
+    for n in order:
+        cid = cls[id(n)]
+        if cid in info:
+            info[cid][1] += occ[id(n)]
+        else:
+            info[cid] = [n, occ[id(n)], size[id(n)]]
     return cls, {k: tuple(v) for k, v in info.items()}
 
 
-def _replace_class(tree: A.Expr, target: int, cls: dict, new: A.Expr) -> A.Expr:
-    """Every subtree of structural class ``target`` replaced by ``new``."""
+def _replace_class(tree: A.Expr, target: int, cls: dict, new: A.Expr, memo: dict | None = None) -> A.Expr:
+    """Every subtree of structural class ``target`` replaced by ``new`` (memoised on shared objects)."""
+    memo = {} if memo is None else memo
+    got = memo.get(id(tree))
+    if got is not None:
+        return got[1]
     if cls.get(id(tree)) == target:
-        return new
-    kids = A.children(tree)
-    if not kids:
-        return tree
-    r = lambda x: _replace_class(x, target, cls, new)  # noqa: E731
-    match tree:
-        case A.Call(func=f, args=args):
-            return A.Call(f, tuple(r(x) for x in args))
-        case A.Neg(arg=x):
-            return A.Neg(r(x))
-        case A.Transpose(arg=x):
-            return A.Transpose(r(x))
-        case A.BinOp(op=op, left=lft, right=rgt):
-            return A.BinOp(op, r(lft), r(rgt))
-        case A.Literal(rows=rows):
-            return A.Literal(tuple(tuple(r(e) for e in row) for row in rows))
-    return tree
+        out = new
+    elif not A.children(tree):
+        out = tree
+    else:
+        r = lambda x: _replace_class(x, target, cls, new, memo)  # noqa: E731
+        match tree:
+            case A.Call(func=f, args=args):
+                out = A.Call(f, tuple(r(x) for x in args))
+            case A.Neg(arg=x):
+                out = A.Neg(r(x))
+            case A.Transpose(arg=x):
+                out = A.Transpose(r(x))
+            case A.BinOp(op=op, left=lft, right=rgt):
+                out = A.BinOp(op, r(lft), r(rgt))
+            case A.Literal(rows=rows):
+                out = A.Literal(tuple(tuple(r(e) for e in row) for row in rows))
+            case _:
+                out = tree
+    memo[id(tree)] = (tree, out)
+    return out
 
 
 def _rename_names(tree: A.Expr, mapping: dict) -> A.Expr:
