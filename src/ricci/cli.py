@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
+    from .web.command import register as _register_serve  # `ricci serve` takes no expression
+
+    _register_serve(sub)
 
     def add(name, helptext, func):
         sp = sub.add_parser(name, help=helptext, description=helptext,

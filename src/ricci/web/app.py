@@ -1,0 +1,396 @@
+"""The FastAPI application: the page, its two static files, and the JSON API.
+
+Layers, outside in:
+
+1. :class:`Guard` (plain ASGI middleware): the Host header must name this server (no DNS
+   rebinding), a request body is at most ``max_body`` bytes (413), API posts must be JSON (415),
+   and every response carries a strict Content-Security-Policy and friends;
+2. the routes: ``GET /`` renders the page (:mod:`.page`), ``GET /static/…`` serves ``app.js``
+   and ``style.css``, ``/api/…`` validates the request (:mod:`.schemas`) and hands it to
+3. the :class:`Runner`: answers from a small cache, joins identical requests in flight, refuses
+   work past its queue (429), and runs the job (:mod:`.compute`) in the :class:`~.pool.WorkerPool`
+   under the time budget and the memory limit.
+
+Every error is JSON of one shape, ``{"error": {"kind", "message", …}}`` (see
+:class:`.schemas.ErrorResponse`), with a 4xx status.  No user text is evaluated as code anywhere:
+it goes to ricci's parser, inside a worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import compute, page
+from . import pool as P
+from .schemas import (
+    CompareRequest,
+    CompareResponse,
+    DerivativeRequest,
+    DerivativeResponse,
+    ErrorResponse,
+    EvaluateRequest,
+    EvaluateResponse,
+    HealthResponse,
+    ParseRequest,
+    ParseResponse,
+    PlotRequest,
+)
+
+log = logging.getLogger("ricci.web")
+
+#: The Content-Security-Policy of every response: nothing from elsewhere, no inline script or style.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's limits.  ``time_budget``: seconds of computation per request (a worker that
+    overruns by ``grace`` is killed); ``queue_wait``: seconds a request may wait for a worker;
+    ``max_queue``: distinct requests waiting at most; ``memory_mb``: address space per worker;
+    ``max_body``: bytes per request body; ``allowed_hosts``: Host names accepted (``"*"``: any)."""
+
+    workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    time_budget: float = 5.0
+    grace: float = 2.0
+    queue_wait: float = 5.0
+    max_queue: int = 64
+    memory_mb: int = 1024
+    max_body: int = 64 * 1024
+    cache_size: int = 256
+    allowed_hosts: tuple = LOCAL_HOSTS
+
+    @property
+    def request_budget(self) -> float:
+        """The longest any request can take: waiting for a worker, then its computation."""
+        return self.queue_wait + self.time_budget + self.grace
+
+
+# -- errors -----------------------------------------------------------------------------------------
+def error_response(status: int, kind: str, message: str, headers: dict | None = None, **extra) -> JSONResponse:
+    body = compute.error_body(kind, message)
+    body["error"].update(extra)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_message(errors) -> tuple[str, list]:
+    details = []
+    for e in errors:
+        loc = [str(x) for x in e.get("loc", ()) if x != "body"]
+        details.append({"loc": loc, "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))})
+    parts = [f"{'.'.join(d['loc']) or 'body'}: {d['msg']}" for d in details[:3]]
+    more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
+    return "; ".join(parts) + more, details
+
+
+# -- the guard --------------------------------------------------------------------------------------
+class Guard:
+    """Host check, body-size limit, JSON-only API posts, security headers (plain ASGI)."""
+
+    def __init__(self, app, settings: Settings):
+        self.app = app
+        self.max_body = settings.max_body
+        self.hosts = None if "*" in settings.allowed_hosts else {h.lower() for h in settings.allowed_hosts}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def secure_send(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in {h for h, _ in SECURITY_HEADERS}]
+                message = dict(message, headers=headers + SECURITY_HEADERS)
+            await send(message)
+
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        refusal = self._refuse(scope, headers)
+        if refusal is None and scope["method"] in ("POST", "PUT", "PATCH"):
+            body, refusal = await self._read_body(receive, headers)
+            if refusal is None:
+                receive = _replay(body)
+        if refusal is not None:
+            await refusal(scope, receive, secure_send)
+            return
+        await self.app(scope, receive, secure_send)
+
+    def _refuse(self, scope, headers) -> Response | None:
+        if self.hosts is not None:
+            host = _hostname(headers.get("host", ""))
+            if host not in self.hosts:
+                return error_response(400, "bad host", "this server answers only to "
+                                      + ", ".join(sorted(self.hosts)) + " (the Host header names another)")
+        if scope["method"] == "POST" and scope["path"].startswith("/api/"):
+            ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                return error_response(415, "unsupported media type",
+                                      "send the request as JSON (Content-Type: application/json)")
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return error_response(400, "bad request", "the Content-Length header is not a number")
+            if int(length) > self.max_body:
+                return self._too_large()
+        return None
+
+    def _too_large(self) -> Response:
+        return error_response(413, "too large", f"the request body is over the limit of {self.max_body:,} bytes")
+
+    async def _read_body(self, receive, headers) -> tuple[bytes, Response | None]:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"", error_response(400, "bad request", "the client went away")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return b"", self._too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), None
+
+
+def _hostname(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _replay(body: bytes):
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # nothing more: wait as a real connection would, until cancelled
+
+    return receive
+
+
+# -- running jobs -----------------------------------------------------------------------------------
+class Runner:
+    """Cache, single flight, admission and outcome mapping around a :class:`~.pool.WorkerPool`."""
+
+    def __init__(self, settings: Settings, pool: P.WorkerPool | None = None):
+        self.settings = settings
+        self.pool = pool or P.WorkerPool(settings.workers, settings.memory_mb, settings.queue_wait,
+                                         settings.grace)
+        self.capacity = self.pool.size + settings.max_queue
+        self._executor: ThreadPoolExecutor | None = None
+        self._cache: OrderedDict = OrderedDict()
+        self._inflight: dict = {}
+        self._lock = threading.Lock()
+        self.features: dict | None = None
+
+    def close(self) -> None:
+        """Stop the workers (the server's shutdown); a later request starts them again."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        self.pool.close()
+
+    async def run(self, job: str, request: dict) -> tuple[int, object]:
+        key = json.dumps([job, request], sort_keys=True)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            future = self._inflight.get(key)
+            if future is None:
+                if len(self._inflight) >= self.capacity:
+                    return 429, compute.error_body("busy", "the server is busy; try again in a moment")
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="ricci-web")
+                future = self._executor.submit(self._run, job, request, key)
+                self._inflight[key] = future
+        return await asyncio.wrap_future(future)
+
+    def _run(self, job: str, request: dict, key: str) -> tuple[int, object]:
+        budget = self.settings.time_budget
+        args = (request, budget) if job == "derivative" else (request,)
+        try:
+            outcome = self.pool.run(compute.JOBS[job], args, timeout=budget)
+            status, body = self._map(job, outcome)
+            # the same request gets the same answer; not so for a busy server or a worker that died
+            cache = outcome.status in (P.OK, P.TIMEOUT, P.MEMORY, P.CRASH)
+        except Exception as e:  # pragma: no cover - the pool failing to start a worker
+            log.exception("ricci web: running a job failed")
+            status, body, cache = 503, compute.error_body("unavailable", f"no worker could run this: {e}"), False
+        with self._lock:
+            self._inflight.pop(key, None)
+            if cache and (not isinstance(body, bytes) or len(body) < 2**20):
+                self._cache[key] = (status, body)
+                while len(self._cache) > self.settings.cache_size:
+                    self._cache.popitem(last=False)
+        return status, body
+
+    def _map(self, job: str, o: P.Outcome) -> tuple[int, object]:
+        s = self.settings
+        if o.status == P.OK:
+            return o.value
+        if o.status == P.BUSY:
+            return 429, compute.error_body("busy", f"the server is busy ({o.detail}); try again in a moment")
+        if o.status in (P.TIMEOUT, P.DIED):
+            return 422, compute.error_body(
+                "limit", f"the computation was stopped: it took longer than its time budget of "
+                         f"{s.time_budget:g} s (or hit a CPU limit)", field="expression")
+        if o.status == P.MEMORY:
+            return 422, compute.error_body(
+                "limit", f"the computation was stopped: it needed more than {s.memory_mb} MB of memory",
+                field="expression")
+        log.warning("ricci web: %s failed inside ricci: %s", job, o.detail)
+        return 422, compute.error_body(
+            "internal error", f"ricci could not handle this input ({o.detail}); this is a bug in ricci, "
+                              "please report it with the input")
+
+
+# -- the application --------------------------------------------------------------------------------
+ERRORS = {400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
+          422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
+
+
+def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = None) -> FastAPI:
+    """The ricci web application.  Workers start with the first request (or with the server's
+    start-up, under uvicorn); ``pool`` lets tests share one."""
+    from .. import __version__
+
+    settings = settings or Settings()
+    runner = Runner(settings, pool)
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app):
+        await asyncio.get_running_loop().run_in_executor(None, runner.pool.start)
+        yield
+        runner.close()
+
+    app = FastAPI(title="ricci", version=__version__, lifespan=lifespan,
+                  description="Matrix calculus: derivatives in matrix notation, their steps, checks, "
+                              "code, analysis and plots.  The page at / uses this API.",
+                  docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None)
+    app.state.runner = runner
+    app.state.settings = settings
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        message, details = _validation_message(exc.errors())
+        return error_response(422, "bad request", message, details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        from http import HTTPStatus
+
+        kind = HTTPStatus(exc.status_code).phrase.lower() if exc.status_code in HTTPStatus._value2member_map_ \
+            else "error"
+        return error_response(exc.status_code, kind, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    async def answer(job: str, request: dict, media_type: str | None = None) -> Response:
+        status, body = await runner.run(job, request)
+        if isinstance(body, bytes):
+            return Response(body, status_code=status, media_type=media_type)
+        headers = {"Retry-After": "1"} if status == 429 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    # -- the page ----------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index(request: Request):
+        return HTMLResponse(page.render(request.query_params))
+
+    static = {"app.js": "text/javascript", "style.css": "text/css", "favicon.svg": "image/svg+xml"}
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static_file(name: str):
+        if name not in static:
+            return error_response(404, "not found", f"no static file {name!r}")
+        data = resources.files("ricci.web").joinpath("static", name).read_bytes()
+        return Response(data, media_type=static[name], headers={"Cache-Control": "no-cache"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon():
+        return Response(status_code=204)
+
+    # -- the API -----------------------------------------------------------------------------------
+    @app.get("/api/health", response_model=HealthResponse, tags=["server"])
+    async def health():
+        """The server answers; its version, limits and the optional parts it has."""
+        if runner.features is None:
+            status, body = await runner.run("features", {})
+            if status == 200:
+                runner.features = body
+        return {"status": "ok", "version": __version__, "features": runner.features or {},
+                "limits": {"time_budget_s": settings.time_budget, "grace_s": settings.grace,
+                           "queue_wait_s": settings.queue_wait, "request_budget_s": settings.request_budget,
+                           "memory_mb": settings.memory_mb, "max_body_bytes": settings.max_body},
+                "workers": runner.pool.size}
+
+    @app.get("/api/examples", tags=["page"])
+    async def examples():
+        """The lecture's examples offered on the page."""
+        return [asdict(e) for e in page.EXAMPLES]
+
+    @app.post("/api/parse", response_model=None, tags=["calculus"],
+              responses={200: {"model": ParseResponse}, **ERRORS})
+    async def parse(req: ParseRequest):
+        """Parse and type-check: the canonical text, each variable's kind and dimensions."""
+        return await answer("parse", req.model_dump())
+
+    @app.post("/api/derivative", response_model=None, tags=["calculus"],
+              responses={200: {"model": DerivativeResponse}, **ERRORS})
+    async def derivative(req: DerivativeRequest):
+        """``ricci.derivative(expression, wrt, order, kinds)``: text, LaTeX, MathML, shape and kinds,
+        with the steps, numerical check, code, analysis and plot plan where available."""
+        return await answer("derivative", req.model_dump())
+
+    @app.post("/api/evaluate", response_model=None, tags=["calculus"],
+              responses={200: {"model": EvaluateResponse}, **ERRORS})
+    async def evaluate(req: EvaluateRequest):
+        """``ricci.evaluate``: f at the values; with ``wrt``, its derivative's value there."""
+        return await answer("evaluate", req.model_dump())
+
+    @app.post("/api/compare", response_model=None, tags=["calculus"],
+              responses={200: {"model": CompareResponse}, **ERRORS})
+    async def compare(req: CompareRequest):
+        """``ricci.compare``: judge a hand-derived derivative (equal, other layout, slip, different,
+        invalid)."""
+        return await answer("compare", req.model_dump())
+
+    @app.post("/api/plot", response_model=None, tags=["calculus"],
+              responses={200: {"content": {"image/png": {}, "image/svg+xml": {}},
+                               "description": "the picture"}, **ERRORS})
+    async def plot(req: PlotRequest):
+        """``ricci.plot``: a PNG or SVG of f of one or two scalars, its slopes and curvature."""
+        r = req.model_dump()
+        return await answer("plot", r, "image/svg+xml" if r["format"] == "svg" else "image/png")
+
+    app.add_middleware(Guard, settings=settings)
+    return app

@@ -1,0 +1,457 @@
+"""The jobs of the web server: what runs inside a worker process, and nothing else.
+
+Each job takes a request as a plain dict (already validated by :mod:`.schemas`) and returns
+``(status, body)``: 200 and a JSON-ready dict (or image bytes for a plot), or 422 and an error
+dict.  No calculus lives here: every answer comes from ricci's public API, and the optional parts
+(MathML, steps, the numerical check, code, analysis, plots) are found by feature detection, so
+that a part that has not landed, or fails, drops out of the answer instead of breaking it.
+
+Invariants:
+
+* user text is only ever handed to ricci's parser; nothing here evaluates it as code;
+* every float in a body is finite (non-finite numbers become ``None``), so the JSON is valid;
+* an optional part runs under a soft deadline (SIGALRM, main thread only); when one fires, the
+  job asks for its worker to be replaced (:func:`.pool.request_recycle`), since an interrupted
+  computation may have left caches half-written.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import math
+import signal
+import threading
+import time
+from contextlib import contextmanager
+
+#: The kinds a user can choose in the page's table (ricci also accepts their aliases).
+KINDS = ("scalar", "vector", "matrix", "symmetric matrix")
+#: The code backends the page shows.
+BACKENDS = (("numpy", "NumPy"), ("jax", "JAX"), ("torch", "PyTorch"))
+#: The optional parts of a derivative answer, in the order they are computed.
+PARTS = ("mathml", "steps", "check", "code", "analysis", "plot")
+#: Names preferred as the default ``wrt``, before the first vector.
+PREFERRED_WRT = ("x", "theta", "w", "s", "t", "z", "X", "W")
+
+class SoftTimeout(Exception):
+    """An optional part ran past its share of the time budget."""
+
+
+# -- errors -----------------------------------------------------------------------------------------
+def caret(source: str | None, span) -> tuple[str, str] | None:
+    """The source line holding the span and a caret line under it (as ``RicciError.pretty``)."""
+    if source is None or span is None:
+        return None
+    start, end = span
+    start = max(0, min(start, len(source)))
+    line_start = source.rfind("\n", 0, start) + 1
+    line_end = source.find("\n", start)
+    if line_end == -1:
+        line_end = len(source)
+    line = source[line_start:line_end]
+    col = start - line_start
+    width = max(1, min(end, line_end) - start)
+    if len(line) > 100:
+        lo = max(0, col - 40)
+        line = ("…" if lo else "") + line[lo:lo + 80] + ("…" if lo + 80 < len(line) else "")
+        col = col - lo + (1 if lo else 0)
+        width = min(width, 80)
+    line = "".join(ch if ch.isprintable() else "?" for ch in line)
+    return line, " " * col + "^" * width
+
+
+def error_body(kind: str, message: str, *, span=None, source=None, field: str | None = None) -> dict:
+    """The one error shape of the API: ``{"error": {kind, message, span, source, excerpt, caret, field}}``."""
+    shown = caret(source, span)
+    return {"error": {"kind": kind, "message": message, "span": list(span) if span else None,
+                      "source": source, "excerpt": shown[0] if shown else None,
+                      "caret": shown[1] if shown else None, "field": field}}
+
+
+def ricci_error(e, request: dict, fields=("expression",)) -> dict:
+    """A :class:`ricci.RicciError` as an error body; ``field`` names the request field it is in."""
+    source = e.source
+    field = None
+    if source is not None:
+        field = next((f for f in fields if request.get(f) == source), None)
+    elif e.span is not None and fields:  # a span without a source is in the first field
+        source, field = request.get(fields[0]), fields[0]
+    return error_body(e.kind, e.message, span=e.span, source=source, field=field)
+
+
+# -- JSON hygiene -----------------------------------------------------------------------------------
+def plain(v):
+    """A JSON-ready copy: NumPy arrays to lists, non-finite floats to None, unknown objects to str."""
+    import numpy as np
+
+    if v is None or isinstance(v, (bool, str, int)):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, np.ndarray):
+        return plain(v.tolist())
+    if isinstance(v, np.generic):
+        return plain(v.item())
+    if isinstance(v, dict):
+        return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    return str(v)
+
+
+# -- deadlines --------------------------------------------------------------------------------------
+@contextmanager
+def soft_deadline(seconds: float):
+    """Raise :class:`SoftTimeout` inside the block after ``seconds`` (main thread only; elsewhere
+    the block runs unbounded, and the pool's hard limit still applies)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def fire(signum, frame):
+        raise SoftTimeout
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _part(name: str, fn, deadline: float) -> dict | None:
+    """Run one optional part; ``None`` when unavailable, ``{"error": …}`` when it failed."""
+    from .. import RicciError
+    from .pool import request_recycle
+
+    left = deadline - time.monotonic()
+    if left <= 0.05:
+        return {"error": {"kind": "limit", "message": f"{name}: skipped, the time budget is spent"}}
+    try:
+        with soft_deadline(left):
+            return fn()
+    except SoftTimeout:
+        request_recycle()
+        return {"error": {"kind": "limit", "message": f"{name}: stopped, it took longer than the time budget"}}
+    except RicciError as e:
+        return {"error": {"kind": e.kind, "message": e.message}}
+    except MemoryError:
+        request_recycle()
+        return {"error": {"kind": "limit", "message": f"{name}: stopped, it needed more memory than allowed"}}
+    except Exception as e:  # noqa: BLE001 - an optional part must never take the answer down with it
+        return {"error": {"kind": "unavailable", "message": f"{name} failed: {type(e).__name__}: {e}"}}
+
+
+# -- feature detection ------------------------------------------------------------------------------
+def _module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def features() -> dict:
+    """Which optional parts this installation has (for the page and ``GET /api/health``)."""
+    from ..derivation import Derivative
+
+    mathml = hasattr(Derivative, "mathml") or _mathml_function() is not None
+    return {
+        "mathml": mathml,
+        "steps": hasattr(Derivative, "steps"),
+        "check": hasattr(Derivative, "check"),
+        "code": hasattr(Derivative, "code"),
+        "analysis": hasattr(Derivative, "analyse") and _module("ricci.analysis") is not None,
+        "plot": _module("ricci.plotting") is not None and _module("matplotlib") is not None,
+        "compare": _module("ricci.comparison") is not None,
+    }
+
+
+def _mathml_function():
+    mod = _module("ricci.printing.mathml")
+    for name in ("derivative_to_mathml", "to_mathml"):
+        f = getattr(mod, name, None) if mod else None
+        if callable(f):
+            return f
+    return None
+
+
+def _mathml(d) -> str | None:
+    m = getattr(d, "mathml", None)
+    if callable(m):
+        m = m()
+    if not isinstance(m, str):
+        f = _mathml_function()
+        m = f(d) if f else None
+    if isinstance(m, str) and m.lstrip().startswith("<math"):
+        return m
+    return None
+
+
+def _jsonish(obj):
+    """An object of a part as JSON: its ``to_json()``, a dataclass's fields, or its text."""
+    import dataclasses
+
+    if obj is None:
+        return None
+    to_json = getattr(obj, "to_json", None)
+    if callable(to_json):
+        return plain(to_json())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return plain(dataclasses.asdict(obj))
+    if isinstance(obj, (dict, list, tuple, str, int, float)):
+        return plain(obj)
+    return str(obj)
+
+
+def _formula(f, part: str):
+    """``text`` or a complete inline ``<math>`` of a step's formula (None when absent)."""
+    if f is None:
+        return None
+    if part == "mathml":
+        math = getattr(f, "math", None)
+        return math("inline") if callable(math) else None
+    return str(getattr(f, "text", f))
+
+
+def _steps(d) -> dict | None:
+    """The steps as a numbered list (each with its title, formula and note), and as text."""
+    if not hasattr(type(d), "steps"):
+        return None
+    steps = d.steps
+    if callable(steps):
+        steps = steps()
+    shown = steps.shown() if callable(getattr(steps, "shown", None)) else list(steps)
+    items, counters, prev = [], [], -1
+    for s in shown:
+        depth = min(int(getattr(s, "depth", 0) or 0), prev + 1)  # a folded parent: move up
+        prev = depth
+        del counters[depth + 1:]
+        while len(counters) <= depth:
+            counters.append(0)
+        counters[depth] += 1
+        title = getattr(s, "title", None)
+        if not isinstance(title, str):  # a step that is only text (str.title is a method)
+            title, s = str(s), None
+        items.append({
+            "number": ".".join(map(str, counters[:depth + 1])), "depth": depth,
+            "title": title,
+            "rule": getattr(s, "rule", None), "source": getattr(s, "source", None),
+            "formula": _formula(getattr(s, "formula", None), "text"),
+            "formula_mathml": _formula(getattr(s, "formula", None), "mathml"),
+            "note": _formula(getattr(s, "note", None), "text"),
+            "note_mathml": _formula(getattr(s, "note", None), "mathml"),
+        })
+    heading = getattr(steps, "heading", None)
+    return plain({"heading": _formula(heading, "text"), "heading_mathml": _formula(heading, "mathml"),
+                  "items": items,
+                  "text": "\n".join(map(str, steps)) if isinstance(steps, (list, tuple)) else str(steps)})
+
+
+def _check(d) -> dict | None:
+    if not hasattr(type(d), "check"):
+        return None
+    report = d.check()
+    data = _jsonish(report)
+
+    def field(*keys, kind):
+        for key in keys:
+            v = data.get(key) if isinstance(data, dict) and key in data else getattr(report, key, None)
+            if isinstance(v, kind) and not (kind is not bool and isinstance(v, bool)):
+                return v
+        return None
+
+    error = field("max_relative_error", "max_rel_error", "relative_error", kind=(int, float))
+    return {"passed": field("passed", "ok", "success", kind=bool),
+            "max_relative_error": plain(float(error)) if error is not None else None,
+            "text": str(report)}
+
+
+def _code(d) -> dict | None:
+    if not hasattr(type(d), "code"):
+        return None
+    from .. import RicciError
+
+    out = {}
+    for backend, label in BACKENDS:
+        try:
+            out[backend] = {"label": label, "source": d.code(backend)}
+        except RicciError as e:
+            out[backend] = {"label": label, "source": None, "error": e.message}
+    return out
+
+
+def _analysis(d) -> dict | None:
+    if not hasattr(type(d), "analyse") or tuple(d.expression.shape):
+        return None  # ricci.analyse studies scalar functions only
+    a = d.analyse()
+    data = _jsonish(a)
+    return {"text": str(a), "data": data if isinstance(data, dict) else None}
+
+
+def plot_plan(expr) -> dict | None:
+    """The plot the page can ask for: a scalar f of one or two scalar variables."""
+    if _module("ricci.plotting") is None or _module("matplotlib") is None:
+        return None
+    variables = expr.variables
+    if tuple(expr.shape) or not 1 <= len(variables) <= 2:
+        return None
+    if any(v.kind != "scalar" for v in variables.values()):
+        return None
+    names = list(variables)
+    return {"wrt": names[0] if len(names) == 1 else names}
+
+
+# -- the jobs ---------------------------------------------------------------------------------------
+def _kinds_json(expr) -> dict:
+    return {n: {"kind": v.kind, "dims": [str(x) for x in v.dims], "source": v.source}
+            for n, v in expr.variables.items()}
+
+
+def _default_wrt(expr) -> str | None:
+    variables = expr.variables
+    for n in PREFERRED_WRT:
+        if n in variables:
+            return n
+    for n, v in variables.items():
+        if v.kind == "vector":
+            return n
+    return next(iter(variables), None)
+
+
+def parse(req: dict) -> tuple[int, dict]:
+    """``POST /api/parse``: the canonical text, the variables with their kinds, the value's shape."""
+    import ricci
+
+    try:
+        expr = ricci.parse(req["expression"], req.get("kinds") or None)
+        body = {"expression": req["expression"], "text": expr.text, "shape": [str(s) for s in expr.shape],
+                "kinds": _kinds_json(expr), "default_wrt": _default_wrt(expr),
+                "scalars": [n for n, v in expr.variables.items() if v.kind == "scalar"]}
+    except ricci.RicciError as e:
+        return 422, ricci_error(e, req)
+    return 200, plain(body)
+
+
+def _budget(fn, seconds: float) -> dict:
+    """``timeout=seconds`` where ``fn`` takes it (ricci's own cooperative time limit: the worker
+    survives it); the pool's hard limit applies either way."""
+    import inspect
+
+    try:
+        takes = "timeout" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes = False
+    return {"timeout": max(0.1, seconds)} if takes else {}
+
+
+def derivative(req: dict, budget: float = 10.0) -> tuple[int, dict]:
+    """``POST /api/derivative``: ricci.derivative and, where available, its optional parts."""
+    import ricci
+
+    deadline = time.monotonic() + budget
+    try:
+        d = ricci.derivative(req["expression"], req["wrt"], req.get("order", 1), req.get("kinds") or None,
+                             **_budget(ricci.derivative, budget))
+        body = {
+            "expression": d.expression.text,
+            "wrt": d.wrt,
+            "order": d.order,
+            "text": d.text,
+            "latex": d.latex,
+            "shape": [str(s) for s in d.shape],
+            "shape_text": d.describe().splitlines()[1].removeprefix("shape: "),
+            "matrix_form": d.has_matrix_form,
+            "index_notation": d.index_notation,
+            "function_shape": [str(s) for s in d.expression.shape],
+            "kinds": _kinds_json(d.expression),
+        }
+    except ricci.RicciError as e:
+        return 422, ricci_error(e, req)
+    include = req.get("include")
+    makers = {"mathml": lambda: _mathml(d), "steps": lambda: _steps(d), "check": lambda: _check(d),
+              "code": lambda: _code(d), "analysis": lambda: _analysis(d),
+              "plot": lambda: plot_plan(d.expression)}
+    for name in PARTS:
+        body[name] = None if include is not None and name not in include else _part(name, makers[name], deadline)
+    if isinstance(body["mathml"], dict):  # a failed printer: the page shows LaTeX instead
+        body["mathml"] = None
+    return 200, plain(body)
+
+
+def _values(values: dict) -> dict:
+    import numpy as np
+
+    return {n: (float(v) if isinstance(v, (int, float)) else np.asarray(v, dtype=float)) for n, v in values.items()}
+
+
+def evaluate(req: dict) -> tuple[int, dict]:
+    """``POST /api/evaluate``: f at the values, or its derivative when ``wrt`` is given."""
+    import numpy as np
+
+    import ricci
+
+    try:
+        values = _values(req["values"])
+        if req.get("wrt"):
+            d = ricci.derivative(req["expression"], req["wrt"], req.get("order", 1), req.get("kinds") or None,
+                                 **_budget(ricci.derivative, 10.0))
+            v = d.evaluate(values)
+        else:
+            v = ricci.evaluate(req["expression"], values, req.get("kinds") or None)
+    except ricci.RicciError as e:
+        return 422, ricci_error(e, req)
+    except ValueError as e:  # ragged lists
+        return 422, error_body("bad value", f"cannot read the values: {e}", field="values")
+    arr = np.asarray(v, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        return 422, error_body("bad value", "the value is not finite at these values (an overflow, or a "
+                                            "point outside a function's domain)", field="values")
+    return 200, {"value": plain(v), "shape": list(arr.shape)}
+
+
+def compare(req: dict) -> tuple[int, dict]:
+    """``POST /api/compare``: :func:`ricci.compare`'s verdict on a hand-derived answer."""
+    import ricci
+
+    try:
+        v = ricci.compare(req["expression"], req["wrt"], req["answer"], req.get("order", 1),
+                          req.get("kinds") or None)
+    except ricci.RicciError as e:
+        return 422, ricci_error(e, req, ("expression", "answer"))
+    body = plain(v.to_json())
+    body["text"] = str(v)
+    return 200, body
+
+
+def plot(req: dict) -> tuple[int, dict | bytes]:
+    """``POST /api/plot``: a PNG or SVG of :func:`ricci.plot` (bytes), or an error body."""
+    import ricci
+
+    if _module("matplotlib") is None:
+        return 422, error_body("missing dependency", 'plots need matplotlib: pip install "ricci[plot]"')
+    try:
+        fig = ricci.plot(req["expression"], req["wrt"], req.get("at"), req.get("range"),
+                         req.get("kinds") or None, dpi=req.get("dpi", 80))
+        buf = io.BytesIO()
+        fig.savefig(buf, format=req.get("format", "png"))
+    except ricci.RicciError as e:
+        return 422, ricci_error(e, req)
+    return 200, buf.getvalue()
+
+
+def features_job(req: dict) -> tuple[int, dict]:
+    """``GET /api/health``'s list of the optional parts this installation has."""
+    return 200, features()
+
+
+#: The only functions the server sends to its workers.
+JOBS = {"parse": parse, "derivative": derivative, "evaluate": evaluate, "compare": compare, "plot": plot,
+        "features": features_job}
+
+
+def warm() -> None:
+    """Import and exercise the engine once, so that the first request of a new worker is fast."""
+    derivative({"expression": "x'*A*x", "wrt": "x", "order": 1, "kinds": None,
+                "include": ["code", "mathml"]})

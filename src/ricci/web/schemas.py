@@ -1,0 +1,166 @@
+"""The JSON API's request and response models (pydantic): the OpenAPI schema is made from these.
+
+Requests are strict (unknown fields are rejected) and bounded: an expression is at most the
+parser's length limit, names and kinds are short, lists and dicts are small.  Responses are
+documented here but not validated on the way out (``responses=`` in :mod:`.app`), so that a
+new optional part of an answer can never turn a good answer into a server error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+from ..derivation import MAX_ORDER
+from ..language.parser import MAX_LENGTH
+
+#: Longest variable name and kind accepted; most variables and values in one request.
+MAX_NAME = 64
+MAX_KIND = 32
+MAX_VARIABLES = 64
+MAX_WRT = 16
+#: Most numbers in one value (a 64×64 matrix); the request-size limit bounds the total.
+MAX_ENTRIES = 64
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME, examples=["x"])]
+Kind = Annotated[str, Field(min_length=1, max_length=MAX_KIND, examples=["symmetric matrix"])]
+Expression = Annotated[str, Field(max_length=MAX_LENGTH, examples=["x'*A*x"],
+                                  description="an expression of ricci's input language")]
+Wrt = Annotated[Name | Annotated[list[Name], Field(min_length=1, max_length=MAX_WRT)],
+                Field(description="a variable's name, or a list of scalar names (the row of partials)",
+                      examples=["x", ["x1", "x2"]])]
+Kinds = Annotated[dict[Name, Kind] | None,
+                  Field(max_length=MAX_VARIABLES,
+                        description="declared kinds: scalar, vector, matrix, symmetric matrix",
+                        examples=[{"A": "symmetric matrix"}])]
+Order = Annotated[int, Strict(), Field(ge=1, le=MAX_ORDER, description="derivative order (2: the Hessian)")]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Value = (Number | Annotated[list[Number], Field(max_length=MAX_ENTRIES)]
+         | Annotated[list[Annotated[list[Number], Field(max_length=MAX_ENTRIES)]], Field(max_length=MAX_ENTRIES)])
+Part = Literal["mathml", "steps", "check", "code", "analysis", "plot"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParseRequest(_Strict):
+    expression: Expression
+    kinds: Kinds = None
+
+
+class DerivativeRequest(_Strict):
+    expression: Expression
+    wrt: Wrt
+    order: Order = 1
+    kinds: Kinds = None
+    include: list[Part] | None = Field(
+        None, max_length=len(Part.__args__),
+        description="the optional parts to compute (default: every part this installation has)")
+
+
+class EvaluateRequest(_Strict):
+    expression: Expression
+    values: dict[Name, Value] = Field(max_length=MAX_VARIABLES,
+                                      description="numbers, lists (vectors), lists of rows (matrices)",
+                                      examples=[{"x": [1, 2], "A": [[1, 2], [3, 4]]}])
+    kinds: Kinds = None
+    wrt: Wrt | None = Field(None, description="when given, the derivative's value instead of f's")
+    order: Order = 1
+
+
+class CompareRequest(_Strict):
+    expression: Expression
+    wrt: Wrt
+    answer: Annotated[str, Field(max_length=MAX_LENGTH, examples=["2*x'*A"])]
+    order: Order = 1
+    kinds: Kinds = None
+
+
+Bound = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
+
+
+class PlotRequest(_Strict):
+    expression: Expression
+    wrt: Wrt
+    kinds: Kinds = None
+    at: Bound | Annotated[list[Bound], Field(min_length=1, max_length=2)] | None = Field(
+        None, description="the point: a number, or two numbers for f of two scalars")
+    range: tuple[Bound, Bound] | None = Field(None, description="(low, high) of the plotted box")
+    format: Literal["png", "svg"] = "png"
+    dpi: Annotated[int, Strict(), Field(ge=40, le=150)] = 80
+
+
+# -- responses (documentation only) -----------------------------------------------------------------
+class ErrorDetail(BaseModel):
+    kind: str = Field(description="syntax error, shape error, kind error, limit, bad request, busy, …")
+    message: str
+    span: list[int] | None = Field(None, description="[start, end) in `source`")
+    source: str | None = None
+    excerpt: str | None = Field(None, description="the source line holding the span")
+    caret: str | None = Field(None, description="spaces and carets to print under `excerpt`")
+    field: str | None = Field(None, description="the request field the error is in")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class VariableKind(BaseModel):
+    kind: str
+    dims: list[str]
+    source: str = Field(description="declared, forced (by the expression) or assumed (naming rule)")
+
+
+class ParseResponse(BaseModel):
+    expression: str
+    text: str = Field(description="canonical form")
+    shape: list[str]
+    kinds: dict[str, VariableKind]
+    default_wrt: str | None
+    scalars: list[str]
+
+
+class DerivativeResponse(BaseModel):
+    expression: str
+    wrt: str | list[str]
+    order: int
+    text: str = Field(description="the derivative in the input language (or index notation)")
+    latex: str
+    mathml: str | None = Field(None, description="MathML, where the MathML printer is installed")
+    shape: list[str]
+    shape_text: str
+    matrix_form: bool
+    index_notation: str
+    function_shape: list[str]
+    kinds: dict[str, VariableKind]
+    steps: dict[str, Any] | None = None
+    check: dict[str, Any] | None = None
+    code: dict[str, Any] | None = Field(None, description="backend → {label, source}")
+    analysis: dict[str, Any] | None = None
+    plot: dict[str, Any] | None = Field(None, description="{wrt} when POST /api/plot can draw f")
+
+
+class EvaluateResponse(BaseModel):
+    value: float | list[Any] | None
+    shape: list[int]
+
+
+class CompareResponse(BaseModel):
+    verdict: str
+    kind_of_slip: str | None
+    message: str
+    right_answer: str
+    answer: str
+    expected_shape: str
+    fix: str | None = None
+    text: str
+
+
+class HealthResponse(BaseModel):
+    status: str
+    version: str
+    features: dict[str, bool]
+    limits: dict[str, float]
+    workers: int
