@@ -4,7 +4,7 @@ import numpy as np
 def hessian(x):
     """Hessian of log(sum(exp(x))) by x.
 
-    diag(exp(x))*(eye/sum(exp(x)) - vector(1)*exp(x)'/sum(exp(x))^2)
+    diag(u) - u*u' where u = exp(x)/sum(exp(x))
 
     x: vector (n).
     Returns an array of shape (n, n).
@@ -12,7 +12,7 @@ def hessian(x):
     """
     (n,) = x.shape
     t_0 = np.exp(x)
-    t_1 = np.sum(t_0)
-    t_2 = np.outer(-(t_0 / t_1 ** 2), t_0)
-    t_2[np.diag_indices(n)] += t_0 / t_1
-    return t_2
+    u = t_0 / np.sum(t_0)
+    t_1 = np.outer(-u, u)
+    t_1[np.diag_indices(n)] += u
+    return t_1
