@@ -445,8 +445,23 @@ def test_runner_joins_identical_requests_and_caches():
         return await asyncio.gather(*tasks)
 
     results = asyncio.run(main())
-    assert results == [(200, {"echo": {"expression": "x"}})] * 5 and fake.calls == 1
-    assert asyncio.run(runner.run("parse", {"expression": "x"})) == results[0] and fake.calls == 1
+    assert [(r.status, r.json()) for r in results] == [(200, {"echo": {"expression": "x"}})] * 5
+    assert fake.calls == 1
+    assert asyncio.run(runner.run("parse", {"expression": "x"})) is results[0] and fake.calls == 1
+    runner.close()
+
+
+def test_runner_cache_is_bounded_in_bytes(monkeypatch):
+    fake = FakePool()
+    runner = Runner(Settings(cache_size=100), fake)
+    monkeypatch.setattr(Runner, "CACHE_BYTES", 150)
+    for i in range(10):
+        asyncio.run(runner.run("parse", {"expression": f"x{i}"}))
+    size = len(b'{"echo":{"expression":"x0"}}')  # each reply
+    assert runner._cached_bytes == (150 // size) * size and fake.calls == 10
+    assert [k for k in runner._cache] == [f'["parse", {{"expression": "x{i}"}}]' for i in range(10 - 150 // size, 10)]
+    asyncio.run(runner.run("parse", {"expression": "x9"}))  # the newest is kept
+    assert fake.calls == 10
     runner.close()
 
 
@@ -460,7 +475,7 @@ def test_runner_refuses_work_past_its_queue():
         gate.set()
         return await asyncio.gather(*tasks)
 
-    statuses = sorted(s for s, _ in asyncio.run(main()))
+    statuses = sorted(r.status for r in asyncio.run(main()))
     assert statuses == [200, 200, 429]
     runner.close()
 

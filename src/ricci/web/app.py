@@ -132,7 +132,7 @@ class Guard:
         if refusal is None and scope["method"] in ("POST", "PUT", "PATCH"):
             body, refusal = await self._read_body(receive, headers)
             if refusal is None:
-                receive = _replay(body)
+                receive = _replay(body, receive)
         if refusal is not None:
             await refusal(scope, receive, secure_send)
             return
@@ -182,22 +182,51 @@ def _hostname(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def _replay(body: bytes):
+def _replay(body: bytes, receive):
+    """The body already read, then whatever the connection says next (a disconnect)."""
     sent = False
 
-    async def receive():
+    async def replay():
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # nothing more: wait as a real connection would, until cancelled
+        return await receive()
 
-    return receive
+    return replay
 
 
 # -- running jobs -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reply:
+    """A finished answer: status, body bytes (JSON, or an image) and media type; cached as is."""
+
+    status: int
+    body: bytes
+    media_type: str = "application/json"
+
+    @classmethod
+    def of(cls, status: int, body, media_type: str = "application/json") -> Reply:
+        if isinstance(body, bytes):
+            return cls(status, body, media_type)
+        try:
+            data = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        except (TypeError, ValueError):  # pragma: no cover - compute.plain should make this impossible
+            data = json.dumps(compute.plain(body), ensure_ascii=False, separators=(",", ":"))
+        return cls(status, data.encode(), "application/json")
+
+    def json(self):
+        return json.loads(self.body)
+
+
 class Runner:
-    """Cache, single flight, admission and outcome mapping around a :class:`~.pool.WorkerPool`."""
+    """Cache, single flight, admission and outcome mapping around a :class:`~.pool.WorkerPool`.
+
+    The cache holds at most ``settings.cache_size`` answers and ``CACHE_BYTES`` bytes in all;
+    an answer over ``CACHE_ENTRY_BYTES`` is not kept."""
+
+    CACHE_BYTES = 64 * 2**20
+    CACHE_ENTRY_BYTES = 4 * 2**20
 
     def __init__(self, settings: Settings, pool: P.WorkerPool | None = None):
         self.settings = settings
@@ -205,7 +234,8 @@ class Runner:
                                          settings.grace)
         self.capacity = self.pool.size + settings.max_queue
         self._executor: ThreadPoolExecutor | None = None
-        self._cache: OrderedDict = OrderedDict()
+        self._cache: OrderedDict[str, Reply] = OrderedDict()
+        self._cached_bytes = 0
         self._inflight: dict = {}
         self._lock = threading.Lock()
         self.features: dict | None = None
@@ -218,7 +248,7 @@ class Runner:
             executor.shutdown(wait=False, cancel_futures=True)
         self.pool.close()
 
-    async def run(self, job: str, request: dict) -> tuple[int, object]:
+    async def run(self, job: str, request: dict, media_type: str = "application/json") -> Reply:
         key = json.dumps([job, request], sort_keys=True)
         with self._lock:
             if key in self._cache:
@@ -227,31 +257,32 @@ class Runner:
             future = self._inflight.get(key)
             if future is None:
                 if len(self._inflight) >= self.capacity:
-                    return 429, compute.error_body("busy", "the server is busy; try again in a moment")
+                    return Reply.of(429, compute.error_body("busy", "the server is busy; try again in a moment"))
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="ricci-web")
-                future = self._executor.submit(self._run, job, request, key)
+                future = self._executor.submit(self._run, job, request, key, media_type)
                 self._inflight[key] = future
         return await asyncio.wrap_future(future)
 
-    def _run(self, job: str, request: dict, key: str) -> tuple[int, object]:
+    def _run(self, job: str, request: dict, key: str, media_type: str) -> Reply:
         budget = self.settings.time_budget
         args = (request, budget) if job == "derivative" else (request,)
         try:
             outcome = self.pool.run(compute.JOBS[job], args, timeout=budget)
-            status, body = self._map(job, outcome)
+            reply = Reply.of(*self._map(job, outcome), media_type)
             # the same request gets the same answer; not so for a busy server or a worker that died
             cache = outcome.status in (P.OK, P.TIMEOUT, P.MEMORY, P.CRASH)
         except Exception as e:  # pragma: no cover - the pool failing to start a worker
             log.exception("ricci web: running a job failed")
-            status, body, cache = 503, compute.error_body("unavailable", f"no worker could run this: {e}"), False
+            reply, cache = Reply.of(503, compute.error_body("unavailable", f"no worker could run this: {e}")), False
         with self._lock:
             self._inflight.pop(key, None)
-            if cache and (not isinstance(body, bytes) or len(body) < 2**20):
-                self._cache[key] = (status, body)
-                while len(self._cache) > self.settings.cache_size:
-                    self._cache.popitem(last=False)
-        return status, body
+            if cache and len(reply.body) <= self.CACHE_ENTRY_BYTES:
+                self._cache[key] = reply
+                self._cached_bytes += len(reply.body)
+                while len(self._cache) > self.settings.cache_size or self._cached_bytes > self.CACHE_BYTES:
+                    self._cached_bytes -= len(self._cache.popitem(last=False)[1].body)
+        return reply
 
     def _map(self, job: str, o: P.Outcome) -> tuple[int, object]:
         s = self.settings
@@ -314,12 +345,10 @@ def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = 
             else "error"
         return error_response(exc.status_code, kind, str(exc.detail), headers=getattr(exc, "headers", None))
 
-    async def answer(job: str, request: dict, media_type: str | None = None) -> Response:
-        status, body = await runner.run(job, request)
-        if isinstance(body, bytes):
-            return Response(body, status_code=status, media_type=media_type)
-        headers = {"Retry-After": "1"} if status == 429 else None
-        return JSONResponse(body, status_code=status, headers=headers)
+    async def answer(job: str, request: dict, media_type: str = "application/json") -> Response:
+        reply = await runner.run(job, request, media_type)
+        headers = {"Retry-After": "1"} if reply.status == 429 else None
+        return Response(reply.body, status_code=reply.status, media_type=reply.media_type, headers=headers)
 
     # -- the page ----------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -344,9 +373,9 @@ def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = 
     async def health():
         """The server answers; its version, limits and the optional parts it has."""
         if runner.features is None:
-            status, body = await runner.run("features", {})
-            if status == 200:
-                runner.features = body
+            reply = await runner.run("features", {})
+            if reply.status == 200:
+                runner.features = reply.json()
         return {"status": "ok", "version": __version__, "features": runner.features or {},
                 "limits": {"time_budget_s": settings.time_budget, "grace_s": settings.grace,
                            "queue_wait_s": settings.queue_wait, "request_budget_s": settings.request_budget,
