@@ -224,3 +224,56 @@ def test_a_phone_with_the_keyboard_alone(browser, server, features):
     page.screenshot(path=str(ARTIFACTS / "web-phone.png"), full_page=True)
     watch.check()
     context.close()
+
+
+def test_missing_parts_and_hostile_mathml_never_break_the_page(page, server):
+    """The page as an installation without MathML, steps, check, code, analysis or plot would
+    serve it (every part null), and with MathML that tries to run script: the answer still
+    shows, the absent parts stay hidden, and nothing but MathML elements gets into the page."""
+    import json
+
+    def without_parts(route):
+        body = json.loads(route.fetch().text())
+        if "text" in body:
+            body.update(mathml=None, steps=None, check=None, code=None, analysis=None, plot=None)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/derivative", without_parts)
+    page.goto(f"{server}/?expr=x'*A*x&wrt=x")
+    answer_is(page, "x'*(A + A')")
+    expect(page.locator("#math code")).to_have_text("x^\\top \\left(A + A^\\top\\right)")  # LaTeX instead
+    for part in ("#check", "#steps", "#code", "#analysis", "#plot"):
+        expect(page.locator(part)).to_be_hidden()
+    expect(page.locator("#compare")).to_be_visible()
+    page.unroute("**/api/derivative")
+    page.watch.check()
+
+    hostile = ('<math xmlns="http://www.w3.org/1998/Math/MathML"><mi onclick="alert(1)" href="javascript:x">x</mi>'
+               '<script>alert(1)</script><mtext style="color:red">ok</mtext>'
+               '<foreignObject><img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="alert(1)"/></foreignObject>'
+               '</math>')
+
+    def with_hostile_mathml(route):
+        body = json.loads(route.fetch().text())
+        if "text" in body:
+            body["mathml"] = hostile
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/derivative", with_hostile_mathml)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.fill("#expr", "x'*B*x")
+    page.click("#go")
+    answer_is(page, "x'*(B + B')")
+    math = page.locator("#math math")
+    expect(math).to_have_count(1)
+    assert math.evaluate("m => [...m.querySelectorAll('*')].map(e => e.localName)") == ["mi", "mtext"]
+    assert math.evaluate("m => [...m.querySelectorAll('*')].flatMap(e => [...e.attributes]).length") == 0
+    expect(math).to_have_text("xok")
+    assert dialogs == []
+    page.unroute_all(behavior="ignoreErrors")
+    # parsing the hostile markup (as XML, in an inert document) made the browser refuse its inline
+    # handlers and style: the Content-Security-Policy is a second line of defence behind the allow-list
+    assert page.watch.problems and all("Content Security Policy" in m and "blocked" in m for m in page.watch.problems)
+    page.watch.problems.clear()
+    page.watch.check()
