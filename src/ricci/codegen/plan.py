@@ -23,7 +23,6 @@ floating-point work; symbolic dimensions count as :data:`TYPICAL_SIZE`.
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 #: The size assumed for a symbolic dimension by the cost model.
@@ -45,11 +44,6 @@ class Op:
         self.args = args
         self.attrs = attrs
         self.shape = shape
-        #: a structural digest, for a canonical order of the operands of + and .*
-        h = hashlib.blake2b(repr((kind, attrs, shape)).encode(), digest_size=8)
-        for a in args:
-            h.update(a.key)
-        self.key = h.digest()
 
     @property
     def ndim(self) -> int:
@@ -93,9 +87,12 @@ class Plan:
         #: id(node) → (name, node): the names of where bindings
         self.labels: dict = {}
 
-    def make(self, kind: str, args=(), attrs=(), shape=()) -> Op:
+    def make(self, kind: str, args=(), attrs=(), shape=(), *, commutative: bool = False) -> Op:
+        """The node, made once: a commutative node found again with its arguments swapped is
+        the first one made (so ``s + t`` keeps the order it was written in, and ``t + s`` is it)."""
         args, attrs, shape = tuple(args), tuple(attrs), tuple(shape)
-        key = (kind, tuple(id(a) for a in args), attrs, shape)
+        ids = tuple(id(a) for a in args)
+        key = (kind, tuple(sorted(ids)) if commutative else ids, attrs, shape)
         node = self.table.get(key)
         if node is None:
             node = Op(kind, args, attrs, shape)
@@ -183,9 +180,9 @@ class Plan:
             return self.add_diag(self.add(a.args[0], b), a.args[1])
         if b.kind == "add_diag" and a.ndim == 2:
             return self.add_diag(self.add(a, b.args[0]), b.args[1])
-        if a.kind != "num" and (b.kind == "num" or b.key < a.key):
-            a, b = b, a  # one order for a + b and b + a (a number first: 1 + x)
-        return self._binary("add", a, b)
+        if a.kind != "num" and b.kind == "num":
+            a, b = b, a  # a number first: 1 + x
+        return self._binary("add", a, b, commutative=True)
 
     def sub(self, a: Op, b: Op) -> Op:
         a, b = self._scalar_full(a, b), self._scalar_full(b, a)
@@ -239,9 +236,9 @@ class Plan:
             pushed = self._push_scalar(b, lambda x: self.mul(a, x))
             if pushed is not None:
                 return pushed
-        elif b.ndim > 0 and (numel(b.shape), b.key) < (numel(a.shape), a.key):
-            a, b = b, a  # one order for a .* b and b .* a: the scaling vector first
-        return self._binary("mul", a, b)
+        elif b.ndim > 0 and numel(b.shape) < numel(a.shape):
+            a, b = b, a  # the scaling vector first: v[:, None] * A
+        return self._binary("mul", a, b, commutative=True)
 
     def _push_scalar(self, b: Op, scale):
         """``scale`` applied to the smaller operand of the product ``b``, when one is smaller
@@ -278,8 +275,8 @@ class Plan:
             return a
         return self._binary("pow", a, b)
 
-    def _binary(self, kind: str, a: Op, b: Op) -> Op:
-        return self.make(kind, (a, b), (), broadcast_shapes(a.shape, b.shape))
+    def _binary(self, kind: str, a: Op, b: Op, commutative: bool = False) -> Op:
+        return self.make(kind, (a, b), (), broadcast_shapes(a.shape, b.shape), commutative=commutative)
 
     def func(self, name: str, a: Op) -> Op:
         return self.make("func", (a,), (name,), a.shape)

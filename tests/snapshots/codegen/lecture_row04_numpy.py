@@ -12,4 +12,4 @@ def gradient(x, B):
     """
     (n,) = x.shape
     assert B.shape == (n, n), "B must have shape (n, n)"
-    return B @ x + x @ B
+    return x @ B + B @ x

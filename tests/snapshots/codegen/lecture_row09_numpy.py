@@ -12,4 +12,4 @@ def hessian(x, B):
     """
     (n,) = x.shape
     assert B.shape == (n, n), "B must have shape (n, n)"
-    return B.T + B
+    return B + B.T

@@ -12,5 +12,5 @@ def gradient(s, t):
     """
     x1 = s * t
     t_0 = x1 ** 2
-    x2 = t + s
+    x2 = s + t
     return np.array([t_0 + 2 * t * x1 * x2, t_0 + 2 * s * x1 * x2])

@@ -12,4 +12,4 @@ def jacobian(t, v, u):
     """
     (n,) = v.shape
     assert u.shape == (n,), "u must have shape (n,)"
-    return v + 2 * t * u
+    return 2 * t * u + v

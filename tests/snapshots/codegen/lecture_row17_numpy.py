@@ -12,4 +12,4 @@ def hessian(x, A):
     """
     (n,) = x.shape
     assert A.shape == (n, n), "A must have shape (n, n)"
-    return A.T + A
+    return A + A.T

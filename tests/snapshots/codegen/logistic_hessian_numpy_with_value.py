@@ -16,4 +16,4 @@ def value_and_hessian(y, X, w):
     assert w.shape == (n,), "w must have shape (n,)"
     t_0 = -(y * (X @ w))
     u = 0.5 * (1 + np.tanh(0.5 * t_0))
-    return float(np.sum(np.log(1 + np.exp(t_0)))), X.T @ ((u * y ** 2 * (1 - u))[:, None] * X)
+    return float(np.sum(np.log(1 + np.exp(t_0)))), X.T @ ((y ** 2 * u * (1 - u))[:, None] * X)

@@ -13,4 +13,4 @@ def value_and_gradient(x, A):
     (n,) = x.shape
     assert A.shape == (n, n), "A must have shape (n, n)"
     t_0 = A @ x
-    return float(x @ t_0), t_0 + x @ A
+    return float(x @ t_0), x @ A + t_0
