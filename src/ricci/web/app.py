@@ -266,9 +266,8 @@ class Runner:
 
     def _run(self, job: str, request: dict, key: str, media_type: str) -> Reply:
         budget = self.settings.time_budget
-        args = (request, budget) if job == "derivative" else (request,)
         try:
-            outcome = self.pool.run(compute.JOBS[job], args, timeout=budget)
+            outcome = self.pool.run(compute.JOBS[job], (request, budget), timeout=budget)
             reply = Reply.of(*self._map(job, outcome), media_type)
             # the same request gets the same answer; not so for a busy server or a worker that died
             cache = outcome.status in (P.OK, P.TIMEOUT, P.MEMORY, P.CRASH)

@@ -320,7 +320,7 @@ def _default_wrt(expr) -> str | None:
     return next(iter(variables), None)
 
 
-def parse(req: dict) -> tuple[int, dict]:
+def parse(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     """``POST /api/parse``: the canonical text, the variables with their kinds, the value's shape."""
     import ricci
 
@@ -386,7 +386,7 @@ def _values(values: dict) -> dict:
     return {n: (float(v) if isinstance(v, (int, float)) else np.asarray(v, dtype=float)) for n, v in values.items()}
 
 
-def evaluate(req: dict) -> tuple[int, dict]:
+def evaluate(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     """``POST /api/evaluate``: f at the values, or its derivative when ``wrt`` is given."""
     import numpy as np
 
@@ -396,7 +396,7 @@ def evaluate(req: dict) -> tuple[int, dict]:
         values = _values(req["values"])
         if req.get("wrt"):
             d = ricci.derivative(req["expression"], req["wrt"], req.get("order", 1), req.get("kinds") or None,
-                                 **_budget(ricci.derivative, 10.0))
+                                 **_budget(ricci.derivative, budget))
             v = d.evaluate(values)
         else:
             v = ricci.evaluate(req["expression"], values, req.get("kinds") or None)
@@ -411,13 +411,13 @@ def evaluate(req: dict) -> tuple[int, dict]:
     return 200, {"value": plain(v), "shape": list(arr.shape)}
 
 
-def compare(req: dict) -> tuple[int, dict]:
+def compare(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     """``POST /api/compare``: :func:`ricci.compare`'s verdict on a hand-derived answer."""
     import ricci
 
     try:
         v = ricci.compare(req["expression"], req["wrt"], req["answer"], req.get("order", 1),
-                          req.get("kinds") or None)
+                          req.get("kinds") or None, **_budget(ricci.compare, budget))
     except ricci.RicciError as e:
         return 422, ricci_error(e, req, ("expression", "answer"))
     body = plain(v.to_json())
@@ -425,7 +425,7 @@ def compare(req: dict) -> tuple[int, dict]:
     return 200, body
 
 
-def plot(req: dict) -> tuple[int, dict | bytes]:
+def plot(req: dict, budget: float = 10.0) -> tuple[int, dict | bytes]:
     """``POST /api/plot``: a PNG or SVG of :func:`ricci.plot` (bytes), or an error body."""
     import ricci
 
@@ -441,12 +441,12 @@ def plot(req: dict) -> tuple[int, dict | bytes]:
     return 200, buf.getvalue()
 
 
-def features_job(req: dict) -> tuple[int, dict]:
+def features_job(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     """``GET /api/health``'s list of the optional parts this installation has."""
     return 200, features()
 
 
-#: The only functions the server sends to its workers.
+#: The only functions the server sends to its workers: each takes the request and the time budget.
 JOBS = {"parse": parse, "derivative": derivative, "evaluate": evaluate, "compare": compare, "plot": plot,
         "features": features_job}
 
