@@ -55,8 +55,13 @@ def mn(s: str) -> str:
 
 
 def text(s: str) -> str:
-    """Words inside a formula, escaped."""
-    return f"<mtext>{escape(s)}</mtext>"
+    """Words inside a formula, escaped.  Spaces at the ends become no-break spaces: browsers
+    trim ordinary ones inside <mtext>, which would glue "of" to the formula beside it."""
+    body = escape(s)
+    stripped = body.strip(" ")
+    lead = len(body) - len(body.lstrip(" "))
+    trail = len(body) - len(body.rstrip(" "))
+    return f"<mtext>{'&#160;' * lead}{stripped}{'&#160;' * trail}</mtext>"
 
 
 def row(*parts: str) -> str:
