@@ -373,8 +373,8 @@ def run(selected: list[Problem], all_problems: list[Problem], quick: bool) -> li
                  "ricci numpy": lambda f=f, values=values: f(**values)}
         if p.what == "gradient":
             fj = jax.jit(d.function("jax"))
-            jv = {k: jnp.asarray(v) for k, v in values.items()}
-            calls["ricci jax"] = lambda fj=fj, jv=jv: fj(**jv).block_until_ready()
+            jv = [jnp.asarray(values[k]) for k in d.expression.variables]  # positional, as jax's own
+            calls["ricci jax"] = lambda fj=fj, jv=jv: fj(*jv).block_until_ready()
         if not p.isolate:
             calls.update(peers(p, values))
         row.update(bench(calls, check))
@@ -386,7 +386,8 @@ def run(selected: list[Problem], all_problems: list[Problem], quick: bool) -> li
 
 
 def versions() -> dict:
-    import autograd
+    import importlib.metadata
+
     import jax
     import torch
 
@@ -399,7 +400,7 @@ def versions() -> dict:
     except (OSError, StopIteration):
         pass
     return {"python": platform.python_version(), "numpy": np.__version__, "jax": jax.__version__,
-            "torch": torch.__version__, "autograd": getattr(autograd, "__version__", "1.9.x"),
+            "torch": torch.__version__, "jaxlib": importlib.metadata.version("jaxlib"), "autograd": importlib.metadata.version("autograd"),
             "ricci": ricci.__version__, "cpu": cpu, "cores": os.cpu_count(), "threads": THREADS,
             "load average": os.getloadavg()}
 

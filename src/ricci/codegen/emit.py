@@ -295,7 +295,8 @@ def generate(d, backend: str = "numpy", name: str | None = None, with_value: boo
     for r, c in zip(roots, out_codes):
         if r.ndim == 0 and printer.float_scalars:
             c = printer.scalar_result(c)
-        elif r.ndim > 0 and (r.kind in VIEWS or (r.kind == "T" and r.args[0].kind in VIEWS)):
+        elif r.ndim > 0 and (r.kind in VIEWS or (r.kind == "T" and r.args[0].kind in VIEWS)
+                             or (r.kind == "einsum" and len(r.args) == 1)):
             c = printer.copy(c)
         results.append(c.text)
 

@@ -355,9 +355,6 @@ class Plan:
             return self.mul(b.args[0], self.sum(a, a.ndim - 1))
         if a.ndim == 1 and b.kind == "T":  # v @ A.T is A @ v, which reads A in its own order
             return self.matmul(b.args[0], a)
-        if a.kind == "T" and b.ndim == 1 and a.args[0].ndim == 2 and a.args[0].kind != "T":
-            # A.T @ v stays as written (NumPy gives it to BLAS as a transposed product)
-            pass
         if a.ndim == 1 and b.ndim == 1:
             shape = ()
         elif a.ndim == 1:
