@@ -96,7 +96,8 @@ def _wrt(text: str):
 def _cmd_diff(args) -> int:
     from . import derivative
 
-    d = derivative(args.expression, _wrt(args.wrt), order=args.order, kinds=_assignments(args.kind, "--kind"))
+    d = derivative(args.expression, _wrt(args.wrt), order=args.order, kinds=_assignments(args.kind, "--kind"),
+                   timeout=args.timeout)
     from .explain import command as _explain
 
     if _explain.wanted(args):  # --steps, --layout, --bold, --format mathml|markdown
@@ -172,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="for --format python: the array library of the generated function")
     df.add_argument("--with-value", action="store_true",
                     help="for --format python: return the function's value and the derivative")
+    df.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                    help="time budget of the derivation, and of its display (default 10)")
     df.add_argument("--check", action="store_true",
                     help="also compare with finite differences at 3 random points (exit status 1 "
                          "on a mismatch)")

@@ -70,7 +70,7 @@ _ELEMENTWISE = {
     "arctan": lambda xp, u: xp.arctan(u),
     "tanh": lambda xp, u: xp.tanh(u),
     "sqrt": lambda xp, u: xp.sqrt(u),
-    "abs": lambda xp, u: xp.abs(u),
+    "abs": lambda xp, u: u * xp.sign(u),  # |u|, with the derivative sign(u): 0 at u = 0, as ricci
     "sign": lambda xp, u: xp.sign(u),
     # relu and step as selections, so that an autodiff oracle gets step(0) = 0 as ricci does
     "relu": lambda xp, u: xp.where(u > 0, u, 0.0 * u),
@@ -82,6 +82,10 @@ _ELEMENTWISE = {
 _WATCH = {"log": "positive", "sqrt": "positive", "arcsin": "unit", "arccos": "unit", "tan": "pole",
           "abs": "kink", "sign": "kink", "relu": "kink", "step": "kink", "norm1": "kink",
           "norm2": "norm", "inv": "matrix", "det": "matrix", "logdet": "logdet"}
+
+
+def _bound_names(tree) -> set:
+    return {n for w in A.walk(tree) if isinstance(w, A.Where) for n, _ in w.bindings}
 
 
 def _int_exponent(node) -> int | None:
@@ -127,6 +131,8 @@ class ArrayEvaluator:
                     self.sizes.setdefault(dim, int(n))
             arrays[name] = v
         self.arrays = arrays
+        self._bound = _bound_names(self.expr.tree)
+        self._varying = {}
         out = self.run(self.expr.tree, {})
         t = self.expr.type
         if t.is_scalar:
@@ -147,9 +153,21 @@ class ArrayEvaluator:
         t = self.expr.type_of(node)
         return (self.size(t.rows), self.size(t.cols))
 
-    def _see(self, what, node, value):
+    def _see(self, what, node, value, arg=None):
         if self.watch is not None:
-            self.watch(what, node, value)
+            self.watch(what, node, value, arg is None or self.varying(arg))
+
+    def varying(self, node) -> bool:
+        """Whether the subexpression depends on a variable (a bound name is taken to)."""
+        memo = self.__dict__.setdefault("_varying", {})
+        got = memo.get(id(node))
+        if got is None:
+            if isinstance(node, A.Name):
+                got = node.name in self.arrays or node.name in self._bound
+            else:
+                got = any(self.varying(c) for c in A.children(node))
+            memo[id(node)] = got
+        return got
 
     # -- the interpreter ---------------------------------------------------------------------------
     def run(self, node, env):
@@ -194,9 +212,9 @@ class ArrayEvaluator:
             x = self.run(left, env)
             if k is not None:
                 if k < 0:
-                    self._see("nonzero", node, x)
+                    self._see("nonzero", node, x, left)
                 return x ** k
-            self._see("positive", node, x)
+            self._see("positive", node, x, left)
             return xp.power(x, self.run(right, env))
         x, y = self.run(left, env), self.run(right, env)
         if op == "+":
@@ -210,7 +228,7 @@ class ArrayEvaluator:
         if op == ".*":
             return x * y
         if op in ("/", "./"):
-            self._see("nonzero", node, y)
+            self._see("nonzero", node, y, right)
             return x / y
         raise TypeError(op)  # pragma: no cover
 
@@ -219,7 +237,7 @@ class ArrayEvaluator:
         x = self.run(a, env)
         watched = _WATCH.get(f)
         if watched is not None:
-            self._see(watched, node, x)
+            self._see(watched, node, x, a)
         if f in _ELEMENTWISE:
             return _ELEMENTWISE[f](xp, x)
         if f in ("vector", "matrix"):
@@ -357,14 +375,14 @@ def dimension_sizes(expr, rng, sizes: dict | None = None, low: int = 2, spare: i
     return fixed
 
 
-def sample_point(expr, rng, sizes: dict | None = None, style: int = 0) -> dict:
+def sample_point(expr, rng, sizes: dict | None = None, style: int = 0, spare: int = 3) -> dict:
     """Random values for ``expr``'s variables (floats, 1-D vectors, 2-D matrices).
 
     Every dimension a different size (see :func:`dimension_sizes`); entries ±[0.2, 1];
     symmetric matrices symmetric; the :func:`requirements` honoured.  ``style`` varies the
     draw for another try: 1 halves every entry, 2 makes every entry positive, 3 does both."""
     needs = requirements(expr)
-    dims = dimension_sizes(expr, rng, sizes)
+    dims = dimension_sizes(expr, rng, sizes, spare=spare)
     scale = 0.5 if style in (1, 3) else 1.0
     out: dict = {}
     for name, var in expr.variables.items():
@@ -414,7 +432,6 @@ class Probe:
 
     #: smallest accepted margins
     POSITIVE = 1e-2
-    KINK = 1e-9  # exactly at a kink only: a finite-difference step that crosses one is refused
     UNIT = 0.98
     COND = 1e7
     HUGE = 1e10
@@ -423,12 +440,14 @@ class Probe:
         self.problem: str | None = None
         self.kinks: list = []
 
-    def __call__(self, what, node, value):
+    def __call__(self, what, node, value, varying=True):
         if self.problem is not None:
             return
         v = np.asarray(value, dtype=float)
         if not np.all(np.isfinite(v)):
             self.problem = "a value is not finite"
+        elif not varying and what != "kink":
+            return  # a constant argument: no step can move it closer to an edge
         elif what == "value":
             if v.size and np.max(np.abs(v)) > self.HUGE:
                 self.problem = "a value is too large"
@@ -448,8 +467,8 @@ class Probe:
             if np.min(np.abs(np.cos(v))) < self.POSITIVE:
                 self.problem = "an argument of tan is too close to a pole"
         elif what == "kink":
-            if np.min(np.abs(v)) < self.KINK:
-                self.problem = "an argument of abs/sign/relu/step is too close to 0"
+            # Any point will do (ricci's conventions at a kink are JAX's: sign(0) = step(0) = 0);
+            # a finite-difference step must not cross one: check_at compares these signs.
             self.kinks.append(np.sign(v))
         elif what in ("matrix", "logdet"):
             if v.shape[0] != v.shape[1] or np.linalg.cond(v) > self.COND:
@@ -470,12 +489,14 @@ def probe(expr, values: dict) -> Probe:
     return p
 
 
-def find_point(expr, rng, sizes: dict | None = None, max_draws: int = MAX_DRAWS) -> dict:
+def find_point(expr, rng, sizes: dict | None = None, max_draws: int = MAX_DRAWS, spare: int = 3) -> dict:
     """A random point (:func:`sample_point`) where :func:`probe` finds no problem, trying the
-    styles in turn and new sizes; a :class:`BadValueError` if ``max_draws`` draws fail."""
+    styles in turn and new sizes; a :class:`BadValueError` if ``max_draws`` draws fail.
+    ``spare``: how many sizes beyond the fewest that keep the dimensions apart may be used
+    (0: the sizes 2, 3, … one each)."""
     last = None
     for k in range(max_draws):
-        values = sample_point(expr, rng, sizes, style=k % 4)
+        values = sample_point(expr, rng, sizes, style=k % 4, spare=spare)
         p = probe(expr, values)
         if p.problem is None:
             return values

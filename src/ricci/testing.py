@@ -72,7 +72,22 @@ __all__ = [
     "NONSMOOTH",
     "TARGETS",
     "VARIABLES",
+    "WRT_KINDS",
+    "DerivativeProblem",
+    "Outcome",
+    "RuleCoverage",
+    "TOKENS",
+    "assert_matches_derivative",
+    "campaign",
+    "check_derivative",
+    "derivative_problems",
     "expressions",
+    "fuzz_texts",
+    "points",
+    "rename",
+    "rename_back",
+    "reorder",
+    "run_problem",
     "values_for",
 ]
 
@@ -451,6 +466,11 @@ class _Gen:
         return _binary(draw, ones, op, e) if draw(st.booleans()) else _binary(draw, e, op, ones)
 
     def make_vector_of(self, t, d):
+        if t == SCALAR and self.draw(st.booleans()):
+            # sum(vector(c) + 0*x) = c·n: a dimension's size as a number (a Size node of the IR)
+            zero = _binary(self.draw, _atom("0"), "*", self.expr((self._dim(), 1), d))
+            ones = _call(self.draw, "vector", self.expr(SCALAR, 0))
+            return _call(self.draw, "sum", _binary(self.draw, ones, "+", zero))
         if t == SCALAR:  # vector(c)'*x
             ones = _transpose(self.draw, _call(self.draw, "vector", self.expr(SCALAR, 0)))
             return _binary(self.draw, ones, "*", self.expr((self._dim(), 1), d))
@@ -702,3 +722,536 @@ def values_for(expr: "Expression | GeneratedExpression | str", sizes: dict | Non
         return out
 
     return draw_values()
+
+
+# ================================================================================================
+# Derivatives: problems, points, checkers, the oracle, rule coverage
+# ================================================================================================
+
+#: The kinds of ``wrt`` that :func:`derivative_problems` draws: a variable of each kind, and
+#: ``"scalars"``, a list of scalar names (the row of partials).
+WRT_KINDS = ("scalar", "vector", "matrix", "symmetric matrix", "scalars")
+
+
+class DerivativeProblem(NamedTuple):
+    """One derivative to check: ``ricci.derivative(text, wrt, order, kinds)`` at the point
+    that ``ricci.numeric_check.find_point`` draws with ``numpy.random.default_rng(seed)``."""
+
+    text: str
+    kinds: dict
+    wrt: "str | tuple"
+    order: int
+    wrt_kind: str
+    target: str
+    seed: int
+
+    @property
+    def wrt_arg(self):
+        """``wrt`` as ``ricci.derivative`` takes it (a list for several scalars)."""
+        return list(self.wrt) if isinstance(self.wrt, tuple) else self.wrt
+
+    def reproducer(self) -> str:
+        """Python lines that rebuild the case (to paste into a bug report)."""
+        return (f"d = ricci.derivative({self.text!r}, {self.wrt_arg!r}, {self.order}, {self.kinds!r})\n"
+                f"values = ricci.numeric_check.find_point(d.expression, "
+                f"numpy.random.default_rng({self.seed}))")
+
+
+@st.composite
+def _derivative_problems(draw, orders, max_depth, smooth, bindings, target) -> DerivativeProblem:
+    from . import parse
+
+    sample = draw(expressions(target=target, max_depth=max_depth, bindings=bindings, smooth=smooth))
+    e = parse(sample.text, sample.kinds)
+    kinds = dict(sample.kinds)
+    used = e.variables
+    by_kind = {k: sorted(n for n, v in used.items() if v.kind == k)
+               for k in ("scalar", "vector", "matrix", "symmetric matrix")}
+    unused = {k: sorted(n for n, (kind, _) in VARIABLES.items() if kind == k and n not in used)
+              for k in by_kind}
+    options = [k for k in WRT_KINDS[:4] if by_kind[k]]
+    if by_kind["scalar"]:
+        options.append("scalars")
+    if not options or draw(st.integers(0, 24)) == 0:  # a wrt the expression does not use: 0
+        kind = draw(st.sampled_from([k for k in WRT_KINDS[:4] if unused[k]]))
+        name = draw(st.sampled_from(unused[kind]))
+        kinds[name] = kind
+        return DerivativeProblem(sample.text, kinds, name, draw(st.sampled_from(orders)), kind,
+                                 sample.target, draw(st.integers(0, 2**32 - 1)))
+    wrt_kind = draw(st.sampled_from(options))
+    if wrt_kind == "scalars":
+        names = list(by_kind["scalar"])
+        if unused["scalar"] and (len(names) < 2 or draw(st.integers(0, 3)) == 0):
+            # with a scalar it does not use
+            names.append(draw(st.sampled_from(unused["scalar"])))
+        k = draw(st.integers(2, min(3, len(names))))
+        wrt = tuple(draw(st.permutations(names))[:k])
+    else:
+        wrt = draw(st.sampled_from(by_kind[wrt_kind]))
+    return DerivativeProblem(sample.text, kinds, wrt, draw(st.sampled_from(orders)), wrt_kind,
+                             sample.target, draw(st.integers(0, 2**32 - 1)))
+
+
+def derivative_problems(orders=(1, 2), max_depth: int = 3, smooth: bool = False,
+                        bindings: bool = True, target: str | None = None):
+    """A strategy of :class:`DerivativeProblem`: a random expression of :func:`expressions`, a
+    ``wrt`` of a kind drawn from :data:`WRT_KINDS` among those it has (now and then a variable
+    it does not use, whose derivative is 0), an order from ``orders``, and a seed for the point."""
+    return _derivative_problems(tuple(orders), max_depth, smooth, bindings, target)
+
+
+def points(expr: "Expression | GeneratedExpression | str", sizes: dict | None = None):
+    """A strategy of values for ``expr`` that honour its kinds *and its domains*: positive
+    where ``log``/``sqrt``/a divisor need it, well-conditioned matrices under ``inv``/``det``/
+    ``logdet``, away from the kinks of ``abs``/``relu``/…; a different size for every
+    dimension (see :func:`ricci.numeric_check.find_point`).  For any expression, where
+    :func:`values_for` is for those of :func:`expressions` only."""
+    import numpy as np
+
+    from . import parse
+    from .numeric_check import find_point
+
+    if isinstance(expr, GeneratedExpression):
+        expr = parse(expr.text, expr.kinds)
+    elif isinstance(expr, str):
+        expr = parse(expr)
+    return st.integers(0, 2**32 - 1).map(lambda s: find_point(expr, np.random.default_rng(s), sizes))
+
+
+def check_derivative(expression, wrt, order: int = 1, kinds: dict | None = None, values=None,
+                     trials: int = 3, seed=0, rtol: float = 1e-6):
+    """Assert that ricci's derivative agrees with finite differences (``Derivative.check``);
+    returns the report.  For property tests of code that builds expressions::
+
+        @given(st.sampled_from(["x'*A*x", "log(sum(exp(x)))"]))
+        def test_my_expressions(text):
+            check_derivative(text, "x", order=2)
+    """
+    from . import derivative
+
+    report = derivative(expression, wrt, order, kinds).check(values, trials, seed, rtol)
+    if not report.passed:
+        raise AssertionError(f"{expression!r} by {wrt!r}, order {order}: {report}")
+    return report
+
+
+def assert_matches_derivative(fn, expression, wrt, values: dict, order: int = 1,
+                              kinds: dict | None = None, rtol: float = 1e-8):
+    """Assert that your own ``fn(**values)`` (a hand-written gradient, Jacobian, Hessian …)
+    equals ricci's derivative at ``values``, in ricci's layout (ARCHITECTURE §1)::
+
+        @given(points("x'*A*x"))
+        def test_my_gradient(values):
+            assert_matches_derivative(lambda x, A: x @ (A + A.T), "x'*A*x", "x", values)
+    """
+    import numpy as np
+
+    from . import derivative
+    from .numeric_check import format_error, relative_error
+
+    d = derivative(expression, wrt, order, kinds)
+    expected = np.asarray(d.evaluate(values), dtype=float)
+    got = np.asarray(fn(**values), dtype=float)
+    if got.shape != expected.shape:
+        raise AssertionError(f"shape {got.shape}, but ricci's derivative {d.text} has shape {expected.shape}")
+    err = relative_error(got, expected, 1e-12)
+    if err > rtol:
+        raise AssertionError(f"relative error {format_error(err)} against ricci's derivative {d.text}\n"
+                             f"got:\n{got}\nricci:\n{expected}")
+    return err
+
+
+class Outcome(NamedTuple):
+    """What :func:`run_problem` found.  ``status``: ``"ok"``; ``"mismatch"`` (the derivative's
+    numbers are wrong); ``"convention"`` (a symmetric wrt: wrong plain partials, right along
+    symmetric directions); ``"text mismatch"`` / ``"text error"`` (the answer's text evaluates
+    to other numbers / does not parse or evaluate); ``"value mismatch"`` (``ricci.evaluate``
+    and the independent evaluator disagree on f itself); ``"error"`` (an exception from ricci);
+    ``"no point"`` (no point to check at was found).  ``error`` is the relative error."""
+
+    status: str
+    problem: DerivativeProblem
+    detail: str = ""
+    error: float = 0.0
+    matrix_form: bool | None = None
+    oracle: str = ""
+
+
+#: Largest relative error between two exact computations (ricci and the JAX oracle).
+ORACLE_RTOL = 1e-7
+
+
+def run_problem(problem: DerivativeProblem, oracle: str = "jax", rtol: float = ORACLE_RTOL) -> Outcome:
+    """Differentiate ``problem`` with ricci and compare with the ``oracle``: ``"jax"`` (JAX's
+    autodiff of the original expression, :mod:`ricci.oracle`) or ``"fd"`` (finite differences,
+    :func:`ricci.numeric_check.check_at`).  Also checks that the answer's text evaluates to the
+    same numbers and that the two evaluators of f agree.  Never raises for ricci's errors:
+    they are an outcome."""
+    import numpy as np
+
+    from . import RicciError, derivative
+    from .evaluation import evaluate_expression
+    from .numeric_check import ArrayEvaluator, BadValueError, _text_value, check_at, find_point, \
+        relative_error, symmetrise_last
+
+    def out(status, detail="", error=0.0, matrix_form=None):
+        return Outcome(status, problem, detail, error, matrix_form, oracle)
+
+    try:
+        d = derivative(problem.text, problem.wrt_arg, problem.order, problem.kinds)
+        has_matrix = d.matrix is not None
+    except RicciError as e:
+        return out("error", f"ricci.derivative: {type(e).__name__}: {e}")
+    expr = d.expression
+    rng = np.random.default_rng(problem.seed)
+    try:
+        # JAX compiles each operation once per shape: fewer sizes, fewer compilations
+        values = find_point(expr, rng, spare=1 if oracle == "jax" else 3)
+    except BadValueError as e:
+        return out("no point", str(e))
+    with np.errstate(all="ignore"):
+        f_mine = np.asarray(ArrayEvaluator(expr, np)(values), dtype=float)
+    try:
+        f_ricci = np.asarray(evaluate_expression(expr, values), dtype=float)
+    except RicciError as e:
+        return out("value mismatch", f"ricci.evaluate: {type(e).__name__}: {e}")
+    magnitude = max(1.0, float(np.max(np.abs(f_mine))) if f_mine.size else 0.0)
+    verr = relative_error(f_ricci, f_mine, 1e-12 * magnitude)
+    if verr > rtol:
+        return out("value mismatch", f"ricci.evaluate {f_ricci} vs {f_mine}", verr)
+    try:
+        got = np.asarray(d.evaluate(values), dtype=float)
+    except RicciError as e:
+        return out("error", f"d.evaluate: {type(e).__name__}: {e}", matrix_form=has_matrix)
+    symmetric = problem.wrt_kind == "symmetric matrix"
+    if oracle == "jax":
+        from .oracle import jax_derivative
+
+        ref = jax_derivative(expr, d.wrt, values, problem.order)
+        err = relative_error(got, ref, 1e-7 * magnitude)
+        if err > rtol:
+            if symmetric and got.shape == ref.shape:
+                gs, rs = got, ref
+                for _ in range(problem.order):  # symmetrise every wrt pair of axes
+                    gs, rs = symmetrise_last(gs), symmetrise_last(rs)
+                    gs, rs = np.moveaxis(gs, (-2, -1), (0, 1)), np.moveaxis(rs, (-2, -1), (0, 1))
+                if relative_error(gs, rs, 1e-7 * magnitude) <= rtol:
+                    return out("convention", _differ(got, ref), err, has_matrix)
+            return out("mismatch", _differ(got, ref), err, has_matrix)
+    else:
+        for _ in range(5):
+            r, why = check_at(d, values, rtol=1e-6, text=False)
+            if r is not None:
+                break
+            values = find_point(expr, rng)
+        else:
+            return out("no point", why)
+        err = r.error
+        if err > 1e-6:
+            return out("mismatch", f"relative error per order {r.level_errors}", err, has_matrix)
+    if has_matrix:
+        try:
+            tv = _text_value(d, values)
+        except RicciError as e:
+            return out("text error", f"{d.text!r}: {type(e).__name__}: {e}", 0.0, has_matrix)
+        if tv is not None:
+            terr = relative_error(tv.reshape(got.shape) if tv.size == got.size else tv, got,
+                                  1e-7 * magnitude)
+            if terr > rtol:
+                return out("text mismatch", f"{d.text!r}: {_differ(tv, got)}", terr, has_matrix)
+    note = "no matrix form" if not has_matrix and got.ndim <= 2 else ""
+    return out("ok", note, err, has_matrix)
+
+
+def _differ(got, ref) -> str:
+    import numpy as np
+
+    got, ref = np.asarray(got), np.asarray(ref)
+    if got.shape != ref.shape:
+        return f"shape {got.shape}, expected {ref.shape}"
+    k = np.unravel_index(int(np.argmax(np.abs(got - ref))), got.shape) if got.size else ()
+    return f"at {tuple(int(i) for i in k)}: {got[k]!r} vs {ref[k]!r} (expected)"
+
+
+class RuleCoverage:
+    """Counts which differentiation rules run, while active (``with RuleCoverage() as cov``):
+    each node type of :data:`ricci.diff.RULES`, each matrix function, each elementwise function
+    of the table (its derivative formula), the chain rule through a ``where`` binding, a power
+    with a variable exponent, and a list of scalar wrt.  ``cov.missing()`` lists what never ran."""
+
+    def __init__(self):
+        self.counts: dict[str, int] = {}
+
+    def expected(self) -> list[str]:
+        from . import diff
+
+        names = [f"rule {t.__name__}" for t in diff.RULES]
+        names += [f"matrix function {f}" for f in ("inv", "det", "logdet")]
+        names += [f"elementwise {n}" for n, f in FUNCTIONS.items() if f.family == "elementwise"]
+        names += ["chain rule through where", "power with a variable exponent", "list of scalar wrt"]
+        return names
+
+    def missing(self) -> list[str]:
+        return [n for n in self.expected() if not self.counts.get(n)]
+
+    def _hit(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def __enter__(self):
+        from . import diff
+
+        self._saved = (dict(diff.RULES), diff.elementwise_derivative, diff.differentiate_list)
+        for t, rule in list(diff.RULES.items()):
+            diff.RULES[t] = self._wrap(t, rule)
+        original_elem = diff.elementwise_derivative
+        original_list = diff.differentiate_list
+
+        def elementwise_derivative(func, arg):
+            self._hit(f"elementwise {func}")
+            return original_elem(func, arg)
+
+        def differentiate_list(*args, **kw):
+            self._hit("list of scalar wrt")
+            return original_list(*args, **kw)
+
+        diff.elementwise_derivative = elementwise_derivative
+        diff.differentiate_list = differentiate_list
+        from . import derivation
+
+        self._saved_derivation = derivation.differentiate_list
+        derivation.differentiate_list = differentiate_list
+        return self
+
+    def _wrap(self, t, rule):
+        from . import diff
+        from .ir import build as B
+
+        def counted(D, node):
+            self._hit(f"rule {t.__name__}")
+            if t is diff.MatFun:
+                self._hit(f"matrix function {node.func}")
+            elif t is diff.Var and node.name in D.bindings:
+                self._hit("chain rule through where")
+            elif t is diff.Pow and not B.is_zero(D(node.exp)):
+                self._hit("power with a variable exponent")
+            return rule(D, node)
+
+        return counted
+
+    def __exit__(self, *exc):
+        from . import derivation, diff
+
+        rules, diff.elementwise_derivative, diff.differentiate_list = self._saved
+        diff.RULES.clear()
+        diff.RULES.update(rules)
+        derivation.differentiate_list = self._saved_derivation
+        return False
+
+    def report(self) -> str:
+        lines = [f"{n:38s} {self.counts.get(n, 0):8d}" for n in self.expected()]
+        return "\n".join(lines)
+
+
+def campaign(n: int, seed: int = 0, oracle: str = "jax", orders=(1, 2), max_depth: int = 3,
+             on_outcome=None) -> list[Outcome]:
+    """Run :func:`run_problem` on ``n`` problems of :func:`derivative_problems`, drawn
+    deterministically from ``seed`` (the same seed, the same problems).  Every outcome is kept
+    (the run does not stop at the first failure); an exception other than a ``RicciError`` is
+    an outcome ``"crash"`` with its traceback.  ``on_outcome(outcome)`` is called after each."""
+    import traceback
+
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    outcomes: list[Outcome] = []
+
+    @settings(max_examples=n, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @hypothesis_seed(seed)
+    @given(derivative_problems(orders, max_depth))
+    def run(problem):
+        try:
+            o = run_problem(problem, oracle)
+        except Exception as e:  # noqa: BLE001 - a crash is what the campaign looks for
+            o = Outcome("crash", problem, f"{type(e).__name__}: {e}\n{traceback.format_exc()}",
+                        oracle=oracle)
+        outcomes.append(o)
+        if on_outcome is not None:
+            on_outcome(o)
+
+    run()
+    return outcomes
+
+
+# ================================================================================================
+# Confluence: the same expression written another way
+# ================================================================================================
+
+def reorder(expr: "Expression", rng) -> str:
+    """``expr``'s text with its commutative operations shuffled: the terms of every sum (a
+    difference's terms keep their signs: ``a - b`` may become ``-b + a``), the operands of every
+    ``.*`` and of every product with a scalar side, at random (``rng``: a
+    ``numpy.random.Generator``).  The value is the same for every value of the variables."""
+    from .printing.text import to_text
+
+    return to_text(_reorder(expr, expr.tree, rng))
+
+
+def _reorder(expr, node, rng):
+    from .language import ast as A
+
+    def again(n):
+        return _reorder(expr, n, rng)
+
+    match node:
+        case A.BinOp(op="+" | "-"):
+            terms = []
+            _signed_terms(node, 1, terms)
+            terms = [(s, again(t)) for s, t in terms]
+            order = rng.permutation(len(terms))
+            out = None
+            for k in order:
+                s, t = terms[k]
+                if out is None:
+                    out = t if s > 0 else A.Neg(t)
+                else:
+                    out = A.BinOp("+" if s > 0 else "-", out, t)
+            return out
+        case A.BinOp(op=".*", left=left, right=right):
+            left, right = again(left), again(right)
+            return A.BinOp(".*", right, left) if rng.random() < 0.5 else A.BinOp(".*", left, right)
+        case A.BinOp(op="*", left=left, right=right):
+            scalar = expr.type_of(node.left).is_scalar or expr.type_of(node.right).is_scalar
+            left, right = again(left), again(right)
+            if scalar and rng.random() < 0.5:
+                return A.BinOp("*", right, left)
+            return A.BinOp("*", left, right)
+        case A.BinOp(op=op, left=left, right=right):
+            return A.BinOp(op, again(left), again(right))
+        case A.Neg(arg=a):
+            return A.Neg(again(a))
+        case A.Transpose(arg=a):
+            return A.Transpose(again(a))
+        case A.Call(func=f, args=args):
+            return A.Call(f, tuple(again(a) for a in args))
+        case A.Literal(rows=rows):
+            return A.Literal(tuple(tuple(again(e) for e in row) for row in rows))
+        case A.Where(body=body, bindings=bs):
+            return A.Where(again(body), tuple((n, again(e)) for n, e in bs))
+    return node
+
+
+def _signed_terms(node, sign, out):
+    from .language import ast as A
+
+    if isinstance(node, A.BinOp) and node.op in ("+", "-"):
+        _signed_terms(node.left, sign, out)
+        _signed_terms(node.right, sign if node.op == "+" else -sign, out)
+    else:
+        out.append((sign, node))
+
+
+#: Names :func:`rename` gives, in an order unrelated to the names they replace.
+_NEW_NAMES = ("qz", "qa", "qm", "qc", "qx", "qe", "qt", "qb", "qr", "qk", "qg", "qw", "qd", "qs")
+
+
+def rename(expr: "Expression", rng) -> tuple[str, dict, dict]:
+    """``expr``'s text with its variables renamed at random.  Returns (text, kinds, names):
+    every kind declared (the new names would mean other kinds by the naming rule), and
+    ``names`` old → new.  :func:`rename_back` undoes it in an answer's text."""
+    import re
+
+    from .printing.text import to_text
+
+    old = list(expr.variables)
+    new = list(rng.permutation(_NEW_NAMES[: max(len(old), 1)]))[: len(old)] if old else []
+    names = dict(zip(old, (str(n) for n in new)))
+    text = to_text(_rename_tree(expr.tree, names))
+    kinds = {names[n]: v.kind for n, v in expr.variables.items()}
+    _ = re
+    return text, kinds, names
+
+
+def _rename_tree(node, names):
+    from .language import ast as A
+
+    def again(n):
+        return _rename_tree(n, names)
+
+    match node:
+        case A.Name(name=n):
+            return A.Name(names.get(n, n))
+        case A.BinOp(op=op, left=left, right=right):
+            return A.BinOp(op, again(left), again(right))
+        case A.Neg(arg=a):
+            return A.Neg(again(a))
+        case A.Transpose(arg=a):
+            return A.Transpose(again(a))
+        case A.Call(func=f, args=args):
+            return A.Call(f, tuple(again(a) for a in args))
+        case A.Literal(rows=rows):
+            return A.Literal(tuple(tuple(again(e) for e in row) for row in rows))
+        case A.Where(body=body, bindings=bs):
+            return A.Where(again(body), tuple((n, again(e)) for n, e in bs))
+    return node
+
+
+def rename_back(text: str, names: dict) -> str:
+    """Undo :func:`rename` in a text (an answer, index notation included)."""
+    import re
+
+    back = {new: old for old, new in names.items()}
+    if not back:
+        return text
+    # a name ends where a word does, or at the "_" of an index subscript (qz_ij, qz_(a1,b1))
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(map(re.escape, back)) + r")(?![A-Za-z0-9])")
+    return pattern.sub(lambda m: back[m.group(1)], text)
+
+
+# ================================================================================================
+# Fuzzing: texts that are almost, or not at all, expressions
+# ================================================================================================
+
+#: Pieces of the language (and a few of other languages) that fuzzed texts are made of.
+TOKENS = ("x", "y", "A", "B", "W", "a", "t", "x1", "theta", "Phi", "w1", "2", "0.5", "1e3", "1e-300",
+          "1e308", "0", "+", "-", "*", "/", "@", "^", "**", ".*", "./", ".^", "'", ".T", "(", ")",
+          "[", "]", ",", ";", " ", "exp", "log", "sqrt", "tr", "trace", "inv", "det", "logdet", "diag",
+          "sum", "norm1", "norm2", "vector", "matrix", "eye", "I", "relu", "abs", "sigmoid", "where",
+          "=", "\n", "\t", "é", "∂", "#", "$", "\\", "\"", "`", "!", "%", "&", "|", "~", "<", ">",
+          "{", "}", ":", "?", "_", ".", "1.", ".5e", "e", "E", "nan", "inf", "\x00")
+
+
+def fuzz_texts(max_size: int = 30):
+    """A strategy of texts for fuzzing the parser and the pipeline: token soups over
+    :data:`TOKENS`, expressions of :func:`expressions` with random edits (a slice deleted,
+    repeated or swapped, a token inserted, a character replaced), deep nestings, and any
+    unicode text."""
+    soup = st.lists(st.sampled_from(TOKENS), max_size=max_size).map("".join)
+    nested = st.tuples(st.sampled_from(["(", "[", "-", "exp(", "x'*(", "inv("]), st.integers(1, 400),
+                       st.sampled_from(["x", "a", "A"]), st.sampled_from([")", "]", "", "'"])
+                       ).map(lambda t: t[0] * t[1] + t[2] + t[3] * t[1])
+    return st.one_of(soup, _mutated(), nested, st.text(max_size=max_size))
+
+
+@st.composite
+def _mutated(draw):
+    text = draw(expressions(max_depth=3)).text
+    for _ in range(draw(st.integers(1, 3))):
+        n = len(text)
+        i = draw(st.integers(0, n))
+        j = draw(st.integers(i, min(n, i + 8)))
+        op = draw(st.sampled_from(["delete", "repeat", "insert", "replace", "swap", "truncate"]))
+        if op == "delete":
+            text = text[:i] + text[j:]
+        elif op == "repeat":
+            text = text[:j] + text[i:j] * draw(st.integers(1, 3)) + text[j:]
+        elif op == "insert":
+            text = text[:i] + draw(st.sampled_from(TOKENS)) + text[i:]
+        elif op == "replace":
+            text = text[:i] + draw(st.characters()) + text[i + 1:]
+        elif op == "swap" and j < n:
+            k = draw(st.integers(j, n))
+            text = text[:i] + text[j:k] + text[i:j] + text[k:]
+        else:
+            text = text[:i]
+    return text
