@@ -216,7 +216,7 @@ class Emitter:
         target = self.names.fresh()
         shape = self.p.shape_text(op.shape, self.dims)
         entries = []
-        for code, (pattern, letters) in zip(args, op.attrs[1]):
+        for code, (pattern, letters) in zip(args, op.attrs[0]):
             gdims = {}
             for pos, g in enumerate(pattern):
                 d = op.shape[pos]

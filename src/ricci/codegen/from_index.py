@@ -154,11 +154,7 @@ class IndexToPlan:
         entries = []
         for op, axes in values:
             if op.kind == "scatter":
-                # re-express the scatter's entries on ``free``'s order
-                for e, (pattern, letters) in zip(op.args, op.attrs[1]):
-                    pos = {ix: k for k, ix in enumerate(axes)}
-                    new_pattern = tuple(pattern[pos[ix]] for ix in free)
-                    entries.append((e, (new_pattern, letters)))
+                entries += _scatter_entries(op, axes, free)
             else:
                 pattern = tuple(range(len(free)))
                 groups = tuple(free.index(i) for i in axes)
@@ -167,7 +163,7 @@ class IndexToPlan:
         merged: dict = {}
         for op, spec in entries:
             merged[spec] = self.plan.add(merged[spec], op) if spec in merged else op
-        return self.plan.scatter("", [(op, spec) for spec, op in merged.items()], self.shape(free))
+        return self.plan.scatter([(op, spec) for spec, op in merged.items()], self.shape(free))
 
     # -- products ---------------------------------------------------------------------------------
     def _mul(self, node: Mul) -> tuple:
@@ -202,7 +198,7 @@ class IndexToPlan:
         groups = {ix: k for k, ix in enumerate(reduced)}
         pattern = tuple(groups[find(i)] for i in out)
         letters = tuple(groups[i] for i in axes)
-        return self.plan.scatter("", [(op, (pattern, letters))], self.shape(out)), out
+        return self.plan.scatter([(op, (pattern, letters))], self.shape(out)), out
 
     def contract(self, factors: list, out: tuple, coef: float = 1.0, *, broadcast: bool = True) -> tuple:
         """Σ over the indices not in ``out`` of the product of ``factors`` ((op, axes) pairs).
@@ -370,9 +366,12 @@ def to_plan(plan: Plan, node: Node, out: tuple, bindings: dict, variables: set, 
     return conv.ordered(op, axes, out)
 
 
-def _reorder_scatter(plan: Plan, op: Op, axes: tuple, out: tuple) -> Op:
+def _scatter_entries(op: Op, axes: tuple, target: tuple) -> list:
+    """The entries of a scatter whose axes are ``axes``, re-expressed for the axes ``target``."""
     pos = {ix: k for k, ix in enumerate(axes)}
-    entries = []
-    for e, (pattern, letters) in zip(op.args, op.attrs[1]):
-        entries.append((e, (tuple(pattern[pos[ix]] for ix in out), letters)))
-    return plan.scatter("", entries, tuple(i.dim for i in out))
+    return [(e, (tuple(pattern[pos[ix]] for ix in target), groups))
+            for e, (pattern, groups) in zip(op.args, op.attrs[0])]
+
+
+def _reorder_scatter(plan: Plan, op: Op, axes: tuple, out: tuple) -> Op:
+    return plan.scatter(_scatter_entries(op, axes, out), tuple(i.dim for i in out))

@@ -445,13 +445,14 @@ class Plan:
         """Scalars laid out row-major into ``shape`` (a literal such as [a, b; c, d])."""
         return self.make("stack", tuple(entries), (), shape)
 
-    def scatter(self, out_letters: str, entries: list, shape: tuple) -> Op:
-        """A tensor of zeros with each entry added onto a diagonal: ``entries`` are
-        (op, letters) pairs; a letter repeated in ``out_letters`` marks a δ (equal positions),
-        and an entry's letters name its axes (missing ones broadcast)."""
+    def scatter(self, entries: list, shape: tuple) -> Op:
+        """A tensor of zeros with each entry written onto a diagonal.  ``entries`` are
+        (op, (pattern, groups)) pairs: ``pattern`` gives a group number to each axis of the
+        result (a number seen twice is a δ: those axes run together), ``groups`` the group of
+        each axis of the entry (a group the entry lacks is broadcast)."""
         ops = tuple(e for e, _ in entries)
         specs = tuple(s for _, s in entries)
-        return self.make("scatter", ops, (out_letters, specs), shape)
+        return self.make("scatter", ops, (specs,), shape)
 
 
 # -- the cost model ----------------------------------------------------------------------------------
