@@ -74,7 +74,6 @@ def test_shuffled_sums_and_products_give_the_same_answer(problem, seed):
         f"{problem.text!r} shuffled to {d2.expression.source!r}")
 
 
-@pytest.mark.xfail(strict=True, reason="known_core_bugs.md #3: index notation depends on the fresh-index counter")
 def test_the_text_does_not_depend_on_earlier_derivations(monkeypatch):
     import itertools
 

@@ -36,7 +36,9 @@ MAX_TIE_PERMUTATIONS = 120
 
 def fresh(dim, stem: str = "#") -> Index:
     """A new free-namespace index (never starting with "_")."""
-    return Index(f"{stem}{next(_fresh)}", dim)
+    # Zero-padded, so that names order as they were made whatever the counter stood at:
+    # k000000009 < k000000010 (k9 > k10 as strings would reorder factors between runs).
+    return Index(f"{stem}{next(_fresh):09d}", dim)
 
 
 # -- leaves ------------------------------------------------------------------------------------
