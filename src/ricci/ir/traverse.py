@@ -27,25 +27,9 @@ def rebuild(node: Node, children: tuple) -> Node:
 
 
 def transform(node: Node, leaf: Callable[[Node], Node]) -> Node:
-    """Bottom-up rewrite: ``leaf`` maps each childless node; parents are rebuilt (memoised)."""
-    memo: dict[int, Node] = {}
-    keep: list = []
-
-    def go(n: Node) -> Node:
-        got = memo.get(id(n))
-        if got is not None:
-            return got
-        kids = n.children()
-        if kids:
-            new = tuple(go(c) for c in kids)
-            res = n if all(a is b for a, b in zip(new, kids)) else rebuild(n, new)
-        else:
-            res = leaf(n)
-        memo[id(n)] = res
-        keep.append(n)
-        return res
-
-    return go(node)
+    """Bottom-up rewrite of the leaves only: ``leaf`` maps each childless node; parents are
+    rebuilt through the smart constructors (memoised)."""
+    return rewrite(node, lambda n: n if n.children() else leaf(n))
 
 
 def nodes(node: Node):
