@@ -142,7 +142,7 @@ def test_every_subclass_has_a_trigger():
 
 
 #: Subclasses whose trigger meets a known bug (tests/known_core_bugs.md) instead.
-KNOWN = {"CodegenError": "known_core_bugs.md #1: d.code() raises KeyError for a size no variable fixes"}
+KNOWN: dict = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN[n], strict=True))

@@ -179,6 +179,10 @@ class Emitter:
         if k == "var":
             return Code(python_name(op.attrs[0]))
         if k == "dim":
+            if op.attrs[0] not in self.dims:
+                raise CodegenError(
+                    f"the size of dimension {op.attrs[0]} is not fixed by any variable, so the "
+                    "generated function could not know it; add a variable of that size")
             return Code(self.dims[op.attrs[0]])
         if k == "sumsq" and op.args[0].kind not in TRIVIAL:
             # the argument appears twice in the text: give it a name first
