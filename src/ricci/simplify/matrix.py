@@ -384,6 +384,13 @@ class MatrixForms:
         if isinstance(exp, A.Num) and exp.value == 1.0:
             return base
         if not elementwise:
+            half = self._gram_half(base)
+            e = exp.value if isinstance(exp, A.Num) else (
+                -exp.arg.value if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num) else None)
+            if half is not None and e is not None and not float(e).is_integer():
+                # tr(P*P')^(k/2) and (u'*u)^(k/2) are norm2(P)^k
+                norm = A.Call("norm2", (half,))
+                return norm if 2 * e == 1 else self.power(norm, self.number(2 * e), elementwise=False)
             if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num) and exp.arg.value == 1.0:
                 return A.BinOp("^", base, A.Num(-1.0))
             if isinstance(exp, A.Num) and exp.value == 0.5:
@@ -427,6 +434,30 @@ class MatrixForms:
             return A.Num(0.0)
         terms = self._merge_diags(terms)
         return self.factor(terms)
+
+    def _gram_half(self, a: A.Expr) -> A.Expr | None:
+        """P when ``a`` is tr(P*P') (any rotation of the chain) or u'*u written out; else None.
+        Of several, the one with the fewest transposes (norm2(A*X*B), not norm2(B'*X'*A'))."""
+        def raw(x):
+            if isinstance(x, A.BinOp) and x.op == "*":
+                return raw(x.left) + raw(x.right)
+            return [x]
+
+        if isinstance(a, A.Call) and a.func == "tr":
+            chain, rotations = raw(a.args[0]), None
+        else:
+            chain, rotations = raw(a), 1
+        if len(chain) < 2 or len(chain) % 2 or any(self.kind(c) == S for c in chain):
+            return None
+        k = len(chain) // 2
+        found = []
+        for r in range(rotations or len(chain)):
+            rot = chain[r:] + chain[:r]
+            first, second = rot[:k], rot[k:]
+            if [self.T(x) for x in reversed(first)] == second:
+                half = self.build_chain(first)
+                found.append(self.T(half) if self.kind(half) == Rw else half)
+        return min(found, key=_count_T) if found else None
 
     def _merge_diags(self, terms: list[Prod]) -> list[Prod]:
         """c1*diag(u) + c2*diag(v) → diag(c1*u + c2*v): diag is linear."""
