@@ -16,7 +16,7 @@ import numpy as np
 from . import limits as _limits
 from .diff import differentiate, differentiate_list
 from .ir import build as B
-from .ir.nodes import Index, Node
+from .ir.nodes import Node
 from .language.errors import BadValueError, KindError, LimitError, UnknownNameError
 from .language.expression import Expression, parse
 from .language.kinds import SCALAR, naming_rule, normalise_kind
@@ -358,5 +358,3 @@ def hessian(expression, wrt, kinds=None) -> Derivative:
     """Second derivative of a scalar function."""
     return derivative(expression, wrt, 2, kinds)
 
-
-_ = Index
