@@ -246,3 +246,15 @@ def test_check_exits_1_on_a_mismatch(capsys, monkeypatch):
     monkeypatch.setattr(Derivative, "evaluate", lambda self, v: 2 * np.asarray(right(self, v)))
     assert main(["diff", "sum(exp(x))", "--wrt", "x", "--check"]) == 1
     assert "checked numerically: MISMATCH" in capsys.readouterr().out
+
+
+@pytest.mark.xfail(strict=True, reason="known_core_bugs.md #4: a variable I is taken for the identity in the text")
+def test_a_variable_named_I_keeps_its_transpose():
+    d = ricci.derivative("logdet(C*C' + I)", "I")
+    assert d.check(seed=0).passed, d.text
+
+
+@pytest.mark.xfail(strict=True, reason="known_core_bugs.md #5: a where binding used with two shapes")
+def test_a_binding_keeps_one_shape():
+    d = ricci.derivative("logdet((C + alpha)'*(C + alpha) + I)", "alpha", 2)
+    assert d.check(seed=0).passed, d.text

@@ -64,7 +64,7 @@ def main(argv=None) -> int:
         if o.status != "ok" and out is not None:
             out.write(json.dumps({"status": o.status, "text": pr.text, "wrt": pr.wrt_arg, "order": pr.order,
                                   "kinds": pr.kinds, "seed": pr.seed, "detail": o.detail,
-                                  "error": o.error, "reproducer": pr.reproducer()}) + "\n")
+                                  "error": o.error, "reproducer": pr.reproducer(o.oracle)}) + "\n")
             out.flush()
         if total % 500 == 0:
             print(f"{total:6d} problems, {time.time() - started:7.0f} s: {dict(counts)}", flush=True)

@@ -173,7 +173,7 @@ class ArrayEvaluator:
     def run(self, node, env):
         xp = self.xp
         value = self._run(node, env)
-        self._see("value", node, value)
+        self._see("value", node, value, node)
         return value
 
     def _run(self, node, env):
@@ -447,7 +447,7 @@ class Probe:
         if not np.all(np.isfinite(v)):
             self.problem = "a value is not finite"
         elif not varying and what != "kink":
-            return  # a constant argument: no step can move it closer to an edge
+            return  # a constant: no step can move it closer to an edge, or make it overflow
         elif what == "value":
             if v.size and np.max(np.abs(v)) > self.HUGE:
                 self.problem = "a value is too large"
@@ -629,6 +629,7 @@ class PointResult:
     values: dict
     level_errors: list
     text_error: float | None = None
+    text_problem: str = ""  #: why the text answer does not evaluate (its error is then inf)
 
     @property
     def error(self) -> float:
@@ -668,7 +669,9 @@ class CheckReport:
             worst = max(range(len(self.results)), key=lambda k: self.results[k].error)
             r = self.results[worst]
             levels = ", ".join(f"order {k + 1}: {format_error(e)}" for k, e in enumerate(r.level_errors))
-            if r.text_error is not None:
+            if r.text_problem:
+                levels += f", the text answer does not evaluate: {r.text_problem}"
+            elif r.text_error is not None:
                 levels += f", the text answer: {format_error(r.text_error)}"
             line += f" (tolerance {self.rtol:g}; at point {worst + 1}: {levels})"
         return line
@@ -767,12 +770,18 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
             return None, "the finite differences are not precise enough at this point"
         errors.append(relative_error(got, fd.value, floor))
     text_error = None
+    text_problem = ""
     if text:
-        tv = _text_value(d, values)
+        from .language.errors import RicciError
+
+        try:
+            tv = _text_value(d, values)
+        except RicciError as e:  # the answer a person reads does not even evaluate
+            tv, text_error, text_problem = None, math.inf, f"{type(e).__name__}: {e}"
         if tv is not None:
             got = np.asarray(d.evaluate(values), dtype=float)
             text_error = relative_error(tv.reshape(got.shape) if tv.size == got.size else tv, got, 1e-12)
-    return PointResult(values, errors, text_error), ""
+    return PointResult(values, errors, text_error, text_problem), ""
 
 
 def check(d, values=None, trials: int = 3, seed=None, rtol: float = RTOL) -> CheckReport:

@@ -750,11 +750,13 @@ class DerivativeProblem(NamedTuple):
         """``wrt`` as ``ricci.derivative`` takes it (a list for several scalars)."""
         return list(self.wrt) if isinstance(self.wrt, tuple) else self.wrt
 
-    def reproducer(self) -> str:
-        """Python lines that rebuild the case (to paste into a bug report)."""
+    def reproducer(self, oracle: str = "fd") -> str:
+        """Python lines that rebuild the case (to paste into a bug report), with the point
+        :func:`run_problem` uses for that ``oracle``."""
+        spare = ", spare=1" if oracle == "jax" else ""
         return (f"d = ricci.derivative({self.text!r}, {self.wrt_arg!r}, {self.order}, {self.kinds!r})\n"
                 f"values = ricci.numeric_check.find_point(d.expression, "
-                f"numpy.random.default_rng({self.seed}))")
+                f"numpy.random.default_rng({self.seed}){spare})")
 
 
 @st.composite
@@ -946,6 +948,7 @@ def run_problem(problem: DerivativeProblem, oracle: str = "jax", rtol: float = O
             values = find_point(expr, rng)
         else:
             return out("no point", why)
+        got = np.asarray(d.evaluate(values), dtype=float)  # at the point finally used
         err = r.error
         if err > 1e-6:
             return out("mismatch", f"relative error per order {r.level_errors}", err, has_matrix)
