@@ -459,6 +459,22 @@ class MatrixForms:
                 found.append(self.T(half) if self.kind(half) == Rw else half)
         return min(found, key=_count_T) if found else None
 
+    def _sized_alone(self, node: A.Expr) -> bool:
+        """Whether a subterm with a size-less constant (a*matrix(1) + C) gets its whole shape
+        from its own variables, so that a name for it has one shape wherever it stands."""
+        from ..language.kinds import check
+
+        names = {n.name for n in A.walk(node) if isinstance(n, A.Name)}
+        variables = self.expr.variables
+        if not names <= set(variables) | {"eye", "I"}:
+            return False
+        try:
+            checked = check(node, to_text(node), {n: variables[n].kind for n in names if n in variables})
+        except Exception:  # noqa: BLE001 - not checkable alone: do not name it
+            return False
+        dims = {d for v in checked.variables.values() for d in v.dims}
+        return all(d in dims for d in checked.result.shape)
+
     def _merge_diags(self, terms: list[Prod]) -> list[Prod]:
         """c1*diag(u) + c2*diag(v) → diag(c1*u + c2*v): diag is linear."""
         def is_diag(t):
@@ -572,13 +588,13 @@ class MatrixForms:
         for _ in range(max_bindings):
             roots = [tree] + list(bindings.values())
             cls, info = _classes(roots)
-            best, gain = None, 0
-            for cid, (node, count, size) in info.items():
-                if count < 2 or size < 4 or _trivial(node):
-                    continue
-                g = (count - 1) * size
-                if g > gain:
-                    best, gain = cid, g
+            ranked = sorted(((count - 1) * size, cid) for cid, (node, count, size) in info.items()
+                            if count >= 2 and size >= 4 and not _trivial(node))
+            best = None
+            for _, cid in reversed(ranked):
+                if not _sizeless(info[cid][0]) or self._sized_alone(info[cid][0]):
+                    best = cid
+                    break
             if best is None:
                 break
             node = info[best][0]
@@ -613,6 +629,13 @@ class MatrixForms:
     def finish(self, a: A.Expr) -> A.Expr:
         """The last pass over a whole answer (hook for rules that need the complete tree)."""
         return a
+
+
+def _sizeless(node: A.Expr) -> bool:
+    """Whether a subterm holds a constant whose size comes from where it stands (vector(1),
+    matrix(c), eye): one name for it could not have two shapes (a*matrix(1) beside C and C')."""
+    return any((isinstance(n, A.Call) and n.func in ("vector", "matrix"))
+               or (isinstance(n, A.Name) and n.name in ("eye", "I")) for n in A.walk(node))
 
 
 def _trivial(node: A.Expr) -> bool:
