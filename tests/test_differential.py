@@ -38,9 +38,7 @@ ORACLE = os.environ.get("RICCI_ORACLE", "fd")
 #: Problems that meet a known bug of the core, with its entry in tests/known_core_bugs.md:
 #: (text, wrt, order) → reference.  They are reported, not counted; each bug is also pinned by
 #: a strict xfail of its own.
-KNOWN_BUGS: dict = {
-    ("logdet((C + alpha).T*(C + alpha) + (I))", "alpha", 2): "known_core_bugs.md #5",
-}
+KNOWN_BUGS: dict = {}
 
 #: "no point": the expression has no point where it is smooth (norm2(x - x) is singular
 #: everywhere) or none was found; allowed for a few problems, and listed when it fails.

@@ -254,7 +254,7 @@ def test_a_variable_named_I_keeps_its_transpose():
     assert d.check(seed=0).passed, d.text
 
 
-@pytest.mark.xfail(strict=True, reason="known_core_bugs.md #5: a where binding used with two shapes")
 def test_a_binding_keeps_one_shape():
+    # known_core_bugs.md #5, fixed: a where binding once named a constant used with two shapes
     d = ricci.derivative("logdet((C + alpha)'*(C + alpha) + I)", "alpha", 2)
     assert d.check(seed=0).passed, d.text

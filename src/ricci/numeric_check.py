@@ -431,7 +431,9 @@ class Probe:
     the edge of its domain or from a kink, and the sign pattern of the kinks' arguments."""
 
     #: smallest accepted margins
-    POSITIVE = 1e-2
+    #: (inside the domain is enough: a point too close to an edge for finite differences is
+    #: refused by their own error estimate, or by a step that leaves the domain)
+    POSITIVE = 1e-8
     UNIT = 0.98
     COND = 1e7
     HUGE = 1e10
