@@ -9,7 +9,6 @@ shape ``{"error": {"kind", "message", …}}``, never a 5xx.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import re
 import sys
@@ -360,16 +359,18 @@ def test_a_runaway_derivation_is_stopped_and_its_worker_replaced():
         before = pool.pids
         e = error_of(c.post("/api/derivative", json={"expression": RUNAWAY, "wrt": "t", "order": 6, "include": []}))
         assert e["kind"] == "limit"
-        # ricci's own cooperative time limit (where it has one) stops the derivation and keeps the
-        # worker; otherwise the pool kills the worker and starts another
-        kept = "timeout" in inspect.signature(ricci.derivative).parameters
-        assert pool.replaced == (0 if kept else 1)
+        # ricci's own cooperative time limit stops the derivation and keeps the worker; when the
+        # machine is so loaded that it does not unwind within the grace period, the pool kills the
+        # worker and starts another.  Either way at most one worker is replaced (no wall-clock
+        # assertion: which of the two happens depends on the machine's load).
+        replaced = pool.replaced
+        assert replaced in (0, 1)
         # the server answers at once, and the same request is answered from the cache
         assert c.post("/api/derivative", json={"expression": "x'*A*x", "wrt": "x", "include": []}).json()["text"] \
             == "x'*(A + A')"
-        assert (pool.pids == before) == kept
+        assert (pool.pids == before) == (replaced == 0)
         e = error_of(c.post("/api/derivative", json={"expression": RUNAWAY, "wrt": "t", "order": 6, "include": []}))
-        assert e["kind"] == "limit" and pool.replaced == (0 if kept else 1)
+        assert e["kind"] == "limit" and pool.replaced == replaced  # answered from the cache
 
 
 def test_pool_timeout_memory_and_busy():
