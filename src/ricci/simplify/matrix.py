@@ -180,6 +180,10 @@ class MatrixForms:
                 return self.kind(b)
         return M
 
+    def is_identity(self, a: A.Expr) -> bool:
+        """eye, or I when I is not a declared variable (a matrix may be called I)."""
+        return isinstance(a, A.Name) and (a.name == "eye" or (a.name == "I" and "I" not in self.expr.variables))
+
     # -- leaves ------------------------------------------------------------------------------------
     @staticmethod
     def number(v: float) -> A.Expr:
@@ -191,7 +195,7 @@ class MatrixForms:
             return a
         match a:
             case A.Name(name=n):
-                if n in self.sym or n in ("eye", "I"):
+                if n in self.sym or self.is_identity(a):
                     return a
                 return A.Transpose(a)
             case A.Transpose(arg=x):
@@ -280,7 +284,7 @@ class MatrixForms:
         """coef · scalars · chain as an AST (a negative coefficient as a leading minus)."""
         if p.coef == 0.0:
             return A.Num(0.0)
-        chain = [c for c in p.chain if not (isinstance(c, A.Name) and c.name in ("eye", "I"))] \
+        chain = [c for c in p.chain if not self.is_identity(c)] \
             if len(p.chain) > 1 else list(p.chain)
         if not chain and p.chain:
             chain = [p.chain[0]]
