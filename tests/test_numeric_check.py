@@ -248,7 +248,6 @@ def test_check_exits_1_on_a_mismatch(capsys, monkeypatch):
     assert "checked numerically: MISMATCH" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="known_core_bugs.md #4: a variable I is taken for the identity in the text")
 def test_a_variable_named_I_keeps_its_transpose():
     d = ricci.derivative("logdet(C*C' + I)", "I")
     assert d.check(seed=0).passed, d.text
