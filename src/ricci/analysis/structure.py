@@ -33,18 +33,8 @@ def inline(node: A.Expr, env: dict | None = None) -> A.Expr:
             return inline(body, inner)
         case A.Name(name=n):
             return env.get(n, node)
-        case A.Num():
-            return node
-        case A.Call(func=f, args=args):
-            return A.Call(f, tuple(inline(a, env) for a in args))
-        case A.Neg(arg=a):
-            return A.Neg(inline(a, env))
-        case A.Transpose(arg=a):
-            return A.Transpose(inline(a, env))
-        case A.BinOp(op=op, left=l, right=r):
-            return A.BinOp(op, inline(l, env), inline(r, env))
-        case A.Literal(rows=rows):
-            return A.Literal(tuple(tuple(inline(e, env) for e in row) for row in rows))
+        case A.Num() | A.Call() | A.Neg() | A.Transpose() | A.BinOp() | A.Literal():
+            return A.map_children(node, lambda a: inline(a, env))
     raise TypeError(node)
 
 

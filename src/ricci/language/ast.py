@@ -108,6 +108,23 @@ def children(node: Expr) -> tuple[Expr, ...]:
     raise TypeError(f"not an expression node: {node!r}")
 
 
+def map_children(node: Expr, fn) -> Expr:
+    """The node with ``fn`` applied to each direct child (a leaf is returned as it is).
+    ``where`` nodes are not rebuilt here: their scoping is the caller's business."""
+    match node:
+        case Call(func=f, args=args):
+            return Call(f, tuple(fn(a) for a in args))
+        case Neg(arg=a):
+            return Neg(fn(a))
+        case Transpose(arg=a):
+            return Transpose(fn(a))
+        case BinOp(op=op, left=l, right=r):
+            return BinOp(op, fn(l), fn(r))
+        case Literal(rows=rows):
+            return Literal(tuple(tuple(fn(e) for e in row) for row in rows))
+    return node
+
+
 def walk(node: Expr):
     """Every node of the tree, parents before children (iterative: deep trees are fine)."""
     stack = [node]

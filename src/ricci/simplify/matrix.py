@@ -719,20 +719,7 @@ def _replace_class(tree: A.Expr, target: int, cls: dict, new: A.Expr, memo: dict
     elif not A.children(tree):
         out = tree
     else:
-        r = lambda x: _replace_class(x, target, cls, new, memo)  # noqa: E731
-        match tree:
-            case A.Call(func=f, args=args):
-                out = A.Call(f, tuple(r(x) for x in args))
-            case A.Neg(arg=x):
-                out = A.Neg(r(x))
-            case A.Transpose(arg=x):
-                out = A.Transpose(r(x))
-            case A.BinOp(op=op, left=lft, right=rgt):
-                out = A.BinOp(op, r(lft), r(rgt))
-            case A.Literal(rows=rows):
-                out = A.Literal(tuple(tuple(r(e) for e in row) for row in rows))
-            case _:
-                out = tree
+        out = A.map_children(tree, lambda x: _replace_class(x, target, cls, new, memo))
     memo[id(tree)] = (tree, out)
     return out
 
@@ -740,18 +727,7 @@ def _replace_class(tree: A.Expr, target: int, cls: dict, new: A.Expr, memo: dict
 def _rename_names(tree: A.Expr, mapping: dict) -> A.Expr:
     if isinstance(tree, A.Name):
         return A.Name(mapping.get(tree.name, tree.name))
-    match tree:
-        case A.Call(func=f, args=args):
-            return A.Call(f, tuple(_rename_names(x, mapping) for x in args))
-        case A.Neg(arg=x):
-            return A.Neg(_rename_names(x, mapping))
-        case A.Transpose(arg=x):
-            return A.Transpose(_rename_names(x, mapping))
-        case A.BinOp(op=op, left=lft, right=rgt):
-            return A.BinOp(op, _rename_names(lft, mapping), _rename_names(rgt, mapping))
-        case A.Literal(rows=rows):
-            return A.Literal(tuple(tuple(_rename_names(e, mapping) for e in row) for row in rows))
-    return tree
+    return A.map_children(tree, lambda x: _rename_names(x, mapping))
 
 
 def _topological(bindings: dict) -> list:
