@@ -1129,19 +1129,9 @@ def _reorder(expr, node, rng):
             if scalar and rng.random() < 0.5:
                 return A.BinOp("*", right, left)
             return A.BinOp("*", left, right)
-        case A.BinOp(op=op, left=left, right=right):
-            return A.BinOp(op, again(left), again(right))
-        case A.Neg(arg=a):
-            return A.Neg(again(a))
-        case A.Transpose(arg=a):
-            return A.Transpose(again(a))
-        case A.Call(func=f, args=args):
-            return A.Call(f, tuple(again(a) for a in args))
-        case A.Literal(rows=rows):
-            return A.Literal(tuple(tuple(again(e) for e in row) for row in rows))
         case A.Where(body=body, bindings=bs):
             return A.Where(again(body), tuple((n, again(e)) for n, e in bs))
-    return node
+    return A.map_children(node, again)
 
 
 def _signed_terms(node, sign, out):
@@ -1162,8 +1152,6 @@ def rename(expr: "Expression", rng) -> tuple[str, dict, dict]:
     """``expr``'s text with its variables renamed at random.  Returns (text, kinds, names):
     every kind declared (the new names would mean other kinds by the naming rule), and
     ``names`` old → new.  :func:`rename_back` undoes it in an answer's text."""
-    import re
-
     from .printing.text import to_text
 
     old = list(expr.variables)
@@ -1171,7 +1159,6 @@ def rename(expr: "Expression", rng) -> tuple[str, dict, dict]:
     names = dict(zip(old, (str(n) for n in new)))
     text = to_text(_rename_tree(expr.tree, names))
     kinds = {names[n]: v.kind for n, v in expr.variables.items()}
-    _ = re
     return text, kinds, names
 
 
@@ -1184,19 +1171,9 @@ def _rename_tree(node, names):
     match node:
         case A.Name(name=n):
             return A.Name(names.get(n, n))
-        case A.BinOp(op=op, left=left, right=right):
-            return A.BinOp(op, again(left), again(right))
-        case A.Neg(arg=a):
-            return A.Neg(again(a))
-        case A.Transpose(arg=a):
-            return A.Transpose(again(a))
-        case A.Call(func=f, args=args):
-            return A.Call(f, tuple(again(a) for a in args))
-        case A.Literal(rows=rows):
-            return A.Literal(tuple(tuple(again(e) for e in row) for row in rows))
         case A.Where(body=body, bindings=bs):
             return A.Where(again(body), tuple((n, again(e)) for n, e in bs))
-    return node
+    return A.map_children(node, again)
 
 
 def rename_back(text: str, names: dict) -> str:
