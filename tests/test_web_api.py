@@ -297,7 +297,8 @@ def test_plot(client, features):
 def test_health_and_examples(client):
     body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["version"] == ricci.__version__
-    assert body["limits"]["request_budget_s"] == 5.0 + 6.0 + 1.0
+    # the fast lane (wait 1 + budget 0.5 + grace 0.5), then the slow one (wait 5 + budget 6 + grace 1)
+    assert body["limits"]["request_budget_s"] == 1.0 + 0.5 + 0.5 + 5.0 + 6.0 + 1.0
     assert set(body["features"]) == {"mathml", "steps", "check", "code", "analysis", "plot", "compare"}
     examples = client.get("/api/examples").json()
     assert [e["expression"] for e in examples] == [e.expression for e in EXAMPLES]
@@ -481,6 +482,101 @@ def test_runner_refuses_work_past_its_queue():
     runner.close()
 
 
+class ScriptedPool:
+    """A pool whose every call answers the next outcome of a script (the fast lane, scripted)."""
+
+    size = 1
+
+    def __init__(self, *outcomes):
+        self.outcomes = list(outcomes)
+        self.calls = []
+
+    def run(self, fn, args, timeout):
+        self.calls.append((fn, args, timeout))
+        return self.outcomes.pop(0)
+
+    def close(self):
+        pass
+
+
+def test_the_fast_lane_answers_while_the_slow_lane_is_busy():
+    gate = threading.Event()  # the slow worker is held by a long job until the gate opens
+    slow = FakePool(gate)
+    fast = ScriptedPool(P.Outcome(P.OK, None),  # the long job: out of the fast budget
+                        P.Outcome(P.OK, (200, {"answer": "cheap"})))
+    runner = Runner(Settings(max_queue=0, fast_budget=0.25), slow, fast)
+    assert runner.capacity == 2  # a slow and a fast worker
+
+    async def main():
+        long_job = asyncio.create_task(runner.run("derivative", {"expression": "long"}))
+        await asyncio.sleep(0.05)  # the long job now holds the slow worker
+        cheap = await runner.run("derivative", {"expression": "cheap"})
+        gate.set()
+        return cheap, await long_job
+
+    cheap, long_job = asyncio.run(main())
+    assert (cheap.status, cheap.json()) == (200, {"answer": "cheap"})
+    assert (long_job.status, long_job.json()) == (200, {"echo": {"expression": "long"}})
+    assert slow.calls == 1  # only the long job reached the slow lane
+    assert [c[0] for c in fast.calls] == [compute.fast, compute.fast]
+    assert [c[1] for c in fast.calls] == [("derivative", {"expression": "long"}, 0.25),
+                                          ("derivative", {"expression": "cheap"}, 0.25)]
+    runner.close()
+
+
+@pytest.mark.parametrize("outcome, goes_on", [
+    (P.Outcome(P.OK, (422, {"error": {"kind": "syntax error", "message": "m"}})), False),
+    (P.Outcome(P.OK, None), True), (P.Outcome(P.BUSY), True), (P.Outcome(P.TIMEOUT), True),
+    (P.Outcome(P.DIED), True), (P.Outcome(P.MEMORY), False), (P.Outcome(P.CRASH, detail="E: x"), False),
+])
+def test_what_the_fast_lane_hands_on(outcome, goes_on):
+    slow = FakePool()
+    runner = Runner(Settings(), slow, ScriptedPool(outcome))
+    reply = asyncio.run(runner.run("parse", {"expression": "x"}))
+    assert slow.calls == (1 if goes_on else 0)
+    if goes_on:
+        assert reply.json() == {"echo": {"expression": "x"}}
+    else:
+        assert reply.status == 422
+    runner.close()
+
+
+def test_a_given_pool_comes_without_a_fast_lane_and_settings_can_turn_it_off():
+    assert Runner(Settings(), FakePool()).fast_pool is None
+    runner = Runner(Settings(fast_workers=0))
+    assert runner.fast_pool is None and runner.capacity == runner.pool.size + Settings().max_queue
+    assert Settings(fast_workers=0).request_budget == Settings().queue_wait + Settings().time_budget + Settings().grace
+    s = Settings()
+    assert s.request_budget == s.fast_wait + s.fast_budget + s.fast_grace + s.queue_wait + s.time_budget + s.grace
+    runner = Runner(Settings(fast_workers=2))
+    assert runner.fast_pool.size == 2 and runner.capacity == runner.pool.size + 2 + Settings().max_queue
+
+
+def test_the_fast_job_gives_up_only_when_out_of_time():
+    # a limit refused at once is the answer ...
+    status, body = compute.fast("derivative", {"expression": "x", "wrt": "x", "order": 7, "include": []}, 5.0)
+    assert status == 422 and body["error"]["kind"] == "limit" and "order 7" in body["error"]["message"]
+    # ... a cheap derivative is answered ...
+    status, body = compute.fast("derivative", {"expression": "x'*A*x", "wrt": "x", "include": []}, 5.0)
+    assert status == 200 and body["text"] == "x'*(A + A')"
+    # ... and a derivation that runs out of the budget is handed on (None)
+    assert compute.fast("derivative", {"expression": RUNAWAY, "wrt": "t", "order": 6, "include": []}, 0.3) is None
+
+
+def test_a_cheap_request_is_answered_by_the_fast_lane_of_a_real_server():
+    app = create_app(Settings(workers=1, fast_workers=1, time_budget=3.0, grace=0.5, fast_budget=2.0))
+    with TestClient(app, base_url=BASE) as c:
+        health = c.get("/api/health").json()
+        assert health["workers"] == 1 and health["fast_workers"] == 1
+        assert health["limits"]["fast_budget_s"] == 2.0
+        r = c.post("/api/derivative", json={"expression": "x'*B*x", "wrt": "x", "include": []})
+        assert r.status_code == 200 and r.json()["text"] == "x'*(B + B')"
+        runner = app.state.runner
+        # /api/health's features and the derivative: both answered in the fast lane
+        assert (runner.fast_pool.replies, runner.pool.replies) == (2, 0)
+        assert runner.fast_pool.replaced == 0 and runner.pool.replaced == 0
+
+
 @pytest.mark.parametrize("outcome, status, kind", [
     (P.Outcome(P.TIMEOUT), 422, "limit"), (P.Outcome(P.DIED), 422, "limit"),
     (P.Outcome(P.MEMORY), 422, "limit"), (P.Outcome(P.CRASH, detail="TypeError: x"), 422, "internal error"),
@@ -571,6 +667,12 @@ def test_serve_command_hands_its_settings_to_uvicorn(monkeypatch, capsys):
     assert (seen["host"], seen["port"]) == ("0.0.0.0", 8123)
     s = seen["app"].state.settings
     assert (s.workers, s.time_budget, s.allowed_hosts) == (3, 2.0, ("*",))
+    assert (s.fast_workers, s.fast_budget) == (1, 0.5)
+    assert cli.main(["serve", "--fast-workers", "0"]) == 0
+    assert seen["app"].state.settings.fast_workers == 0 and seen["app"].state.runner.fast_pool is None
+    assert cli.main(["serve", "--fast-workers", "2", "--fast-budget", "0.2"]) == 0
+    s = seen["app"].state.settings
+    assert (s.fast_workers, s.fast_budget) == (2, 0.2)
     assert cli.main(["serve"]) == 0
     assert "warning" not in capsys.readouterr().err and seen["host"] == "127.0.0.1" and seen["port"] == 8000
 
@@ -580,6 +682,9 @@ def test_serve_command_hands_its_settings_to_uvicorn(monkeypatch, capsys):
     (["--workers", "0"], "--workers must be from 1 to 64"),
     (["--time-budget", "-1"], "--time-budget must be more than 0"),
     (["--memory-mb", "10"], "--memory-mb must be at least 256"),
+    (["--fast-workers", "-1"], "--fast-workers must be from 0 to 64"),
+    (["--fast-budget", "0"], "--fast-budget must be more than 0 and at most --time-budget"),
+    (["--fast-budget", "6", "--time-budget", "5"], "--fast-budget must be more than 0 and at most --time-budget (5 s)"),
 ])
 def test_serve_command_refuses_bad_options(args, message, capsys):
     from ricci import cli

@@ -71,7 +71,13 @@ class Settings:
     """The server's limits.  ``time_budget``: seconds of computation per request (a worker that
     overruns by ``grace`` is killed); ``queue_wait``: seconds a request may wait for a worker;
     ``max_queue``: distinct requests waiting at most; ``memory_mb``: address space per worker;
-    ``max_body``: bytes per request body; ``allowed_hosts``: Host names accepted (``"*"``: any)."""
+    ``max_body``: bytes per request body; ``allowed_hosts``: Host names accepted (``"*"``: any).
+
+    The fast lane: ``fast_workers`` more workers (0: none) try every request first within
+    ``fast_budget`` seconds, waiting at most ``fast_wait`` for one of them; what does not finish
+    there goes on to the ``workers`` with the full ``time_budget``.  Most requests take
+    milliseconds, so they are answered at once even while every slow worker is busy with a
+    derivation that will run out its budget."""
 
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     time_budget: float = 5.0
@@ -82,11 +88,20 @@ class Settings:
     max_body: int = 64 * 1024
     cache_size: int = 256
     allowed_hosts: tuple = LOCAL_HOSTS
+    fast_workers: int = 1
+    fast_budget: float = 0.5
+    fast_wait: float = 1.0
+    fast_grace: float = 0.5
+
+    @property
+    def fast_request_budget(self) -> float:
+        """The longest a request can spend in the fast lane before it goes on to the slow one."""
+        return self.fast_wait + self.fast_budget + self.fast_grace if self.fast_workers else 0.0
 
     @property
     def request_budget(self) -> float:
-        """The longest any request can take: waiting for a worker, then its computation."""
-        return self.queue_wait + self.time_budget + self.grace
+        """The longest any request can take: the fast lane, waiting for a worker, its computation."""
+        return self.fast_request_budget + self.queue_wait + self.time_budget + self.grace
 
 
 # -- errors -----------------------------------------------------------------------------------------
@@ -228,11 +243,18 @@ class Runner:
     CACHE_BYTES = 64 * 2**20
     CACHE_ENTRY_BYTES = 4 * 2**20
 
-    def __init__(self, settings: Settings, pool: P.WorkerPool | None = None):
+    def __init__(self, settings: Settings, pool: P.WorkerPool | None = None,
+                 fast_pool: P.WorkerPool | None = None):
         self.settings = settings
         self.pool = pool or P.WorkerPool(settings.workers, settings.memory_mb, settings.queue_wait,
                                          settings.grace)
-        self.capacity = self.pool.size + settings.max_queue
+        if fast_pool is None and pool is None and settings.fast_workers:
+            fast_pool = P.WorkerPool(settings.fast_workers, settings.memory_mb, settings.fast_wait,
+                                     settings.fast_grace)
+        #: the fast lane (None: every request goes to ``pool``); a given ``pool`` comes without
+        #: one unless ``fast_pool`` is given too (tests share one pool)
+        self.fast_pool = fast_pool
+        self.capacity = self.pool.size + (fast_pool.size if fast_pool else 0) + settings.max_queue
         self._executor: ThreadPoolExecutor | None = None
         self._cache: OrderedDict[str, Reply] = OrderedDict()
         self._cached_bytes = 0
@@ -247,6 +269,14 @@ class Runner:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
         self.pool.close()
+        if self.fast_pool is not None:
+            self.fast_pool.close()
+
+    def start(self) -> None:
+        """Start the workers of both lanes (the server's start-up)."""
+        self.pool.start()
+        if self.fast_pool is not None:
+            self.fast_pool.start()
 
     async def run(self, job: str, request: dict, media_type: str = "application/json") -> Reply:
         key = json.dumps([job, request], sort_keys=True)
@@ -264,10 +294,24 @@ class Runner:
                 self._inflight[key] = future
         return await asyncio.wrap_future(future)
 
+    def _fast(self, job: str, request: dict) -> P.Outcome | None:
+        """The fast lane's outcome, or None when the request must go on to the slow lane (the
+        fast workers were busy, it ran out of the fast budget, or its worker stopped)."""
+        if self.fast_pool is None:
+            return None
+        budget = self.settings.fast_budget
+        outcome = self.fast_pool.run(compute.fast, (job, request, budget), timeout=budget)
+        if outcome.status == P.OK and outcome.value is not None:
+            return outcome
+        if outcome.status in (P.MEMORY, P.CRASH):  # the slow lane has the same memory and code
+            return outcome
+        return None  # BUSY, TIMEOUT, DIED, or out of the fast budget
+
     def _run(self, job: str, request: dict, key: str, media_type: str) -> Reply:
         budget = self.settings.time_budget
         try:
-            outcome = self.pool.run(compute.JOBS[job], (request, budget), timeout=budget)
+            outcome = self._fast(job, request) or self.pool.run(compute.JOBS[job], (request, budget),
+                                                                timeout=budget)
             reply = Reply.of(*self._map(job, outcome), media_type)
             # the same request gets the same answer; not so for a busy server or a worker that died
             cache = outcome.status in (P.OK, P.TIMEOUT, P.MEMORY, P.CRASH)
@@ -308,19 +352,20 @@ ERRORS = {400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"m
           422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
 
 
-def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = None,
+               fast_pool: P.WorkerPool | None = None) -> FastAPI:
     """The ricci web application.  Workers start with the first request (or with the server's
-    start-up, under uvicorn); ``pool`` lets tests share one."""
+    start-up, under uvicorn); ``pool`` (and ``fast_pool``, the fast lane) let tests share them."""
     from .. import __version__
 
     settings = settings or Settings()
-    runner = Runner(settings, pool)
+    runner = Runner(settings, pool, fast_pool)
 
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
     async def lifespan(app):
-        await asyncio.get_running_loop().run_in_executor(None, runner.pool.start)
+        await asyncio.get_running_loop().run_in_executor(None, runner.start)
         yield
         runner.close()
 
@@ -378,8 +423,9 @@ def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = 
         return {"status": "ok", "version": __version__, "features": runner.features or {},
                 "limits": {"time_budget_s": settings.time_budget, "grace_s": settings.grace,
                            "queue_wait_s": settings.queue_wait, "request_budget_s": settings.request_budget,
-                           "memory_mb": settings.memory_mb, "max_body_bytes": settings.max_body},
-                "workers": runner.pool.size}
+                           "memory_mb": settings.memory_mb, "max_body_bytes": settings.max_body,
+                           "fast_budget_s": settings.fast_budget if runner.fast_pool else 0.0},
+                "workers": runner.pool.size, "fast_workers": runner.fast_pool.size if runner.fast_pool else 0}
 
     @app.get("/api/examples", tags=["page"])
     async def examples():

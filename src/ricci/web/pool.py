@@ -157,6 +157,8 @@ class WorkerPool:
         self.startup_timeout = startup_timeout
         #: workers replaced after a timeout, a crash or a memory overrun
         self.replaced = 0
+        #: jobs that came back with a reply (whatever it was)
+        self.replies = 0
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -260,6 +262,8 @@ class WorkerPool:
         except (EOFError, OSError):
             self._replace(w)
             return Outcome(DIED, detail="the worker stopped (a CPU or memory limit)")
+        with self._lock:
+            self.replies += 1
         if recycle:
             self._replace(w)
         else:

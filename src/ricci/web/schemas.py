@@ -164,3 +164,4 @@ class HealthResponse(BaseModel):
     features: dict[str, bool]
     limits: dict[str, float]
     workers: int
+    fast_workers: int = 0
