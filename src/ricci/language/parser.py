@@ -12,7 +12,7 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-from .ast import BinOp, Call, Expr, Literal, Name, Neg, Num, Transpose, Where, depth
+from .ast import BinOp, Call, Expr, Literal, Name, Neg, Num, Transpose, Where, depth, walk
 from .errors import LimitError, RicciSyntaxError
 from ..functions import ALIASES
 
@@ -279,6 +279,15 @@ def _make_builder():
                 if n in seen:
                     raise RicciSyntaxError(f"{n} is bound twice in 'where'", span, self.text)
                 seen.add(n)
+            # Each binding may use the ones before it only: a name bound here and used in its own
+            # expression or an earlier one would be a variable and a bound name at once.
+            for k, (n, e, _) in enumerate(bindings):
+                later = {m for m, _, _ in bindings[k:]}
+                for node in walk(e):
+                    if isinstance(node, Name) and node.name in later:
+                        raise RicciSyntaxError(
+                            f"{node.name} is used in the binding of {n} before it is bound in 'where' "
+                            "(a binding may use only the bindings before it)", node.span, self.text)
             return Where(
                 body,
                 tuple((n, e) for n, e, _ in bindings),
