@@ -50,8 +50,10 @@ if THREADS == 1:
 import numpy as np
 
 #: A method is timed for this many seconds (at least 3 calls) or this many calls (see bench).
+#: Calls of tens of microseconds need hundreds of repeats for a median that the load of a shared
+#: machine does not move (25 repeats gave 1.4-1.6x swings between runs of the same JAX call).
 BUDGET_S = 1.5
-MAX_REPS = 25
+MAX_REPS = 1000
 #: One call of a peer longer than this is stopped (in-process, by an alarm).
 CALL_LIMIT_S = 60
 #: Limits of the child process that runs the peers of the 4-D Hessian.
@@ -230,11 +232,21 @@ def bench(calls: dict, check) -> dict:
     """Time every method of ``calls`` {name: callable}: first calls, then *interleaved* rounds
     (one call of each method per round), so that a change in the machine's load (it is shared)
     falls on all methods alike.  A method stops after MAX_REPS calls, or BUDGET_S seconds and at
-    least 3 calls, or, when its first call took over 10 s, after one more call."""
+    least 3 calls, or, when its first call took over 10 s, after one more call.
+
+    The order of the methods is shuffled in every round: a JAX call made right after NumPy or
+    PyTorch work pays for waking XLA's threads (on this machine 250 µs against 85 µs for the
+    next JAX call, measured with the log-sum-exp gradient), so a fixed order charged that to
+    whichever JAX method came first (the generated JAX code, in the first runs)."""
+    import random
+
+    rng = random.Random(0)
     res = {name: _first(call, check) for name, call in calls.items()}
     active = [n for n in calls if "error" not in res[n]]
     while active:
-        for name in list(active):
+        order = list(active)
+        rng.shuffle(order)
+        for name in order:
             r = res[name]
             signal.alarm(CALL_LIMIT_S)
             try:
