@@ -684,3 +684,21 @@ def test_a_binding_may_use_only_the_bindings_before_it(text):
         ricci.derivative(text, "x")
     with pytest.raises(ricci.RicciSyntaxError, match="before it is bound"):
         ricci.parse(text)
+
+
+@pytest.mark.parametrize("expression, wrt, order, kinds, closed", [
+    # a matrix called eye is a matrix: ∂²(x'*eye*x)/∂x² = eye + eye', not 2*eye
+    ("x'*eye*x", "x", 2, {"eye": "matrix"}, lambda v: v["eye"] + v["eye"].T),
+    ("x'*eye*x", "x", 1, {"eye": "matrix"}, lambda v: v["x"] @ (v["eye"] + v["eye"].T)),
+    ("tr(eye*A)", "A", 1, {"eye": "matrix"}, lambda v: v["eye"].T),
+    # with eye a variable, the identity is written I ...
+    ("x'*x + eye'*x", "x", 2, {"eye": "vector"}, lambda v: 2 * np.eye(len(v["x"]))),
+    # ... and with I a variable too, diag(vector(1))
+    ("eye*x + I*x + x", "x", 1, {"I": "matrix", "eye": "matrix"},
+     lambda v: v["eye"] + v["I"] + np.eye(len(v["x"]))),
+    ("x'*x + tr(I*eye)", "x", 2, {"I": "matrix", "eye": "matrix"}, lambda v: 2 * np.eye(len(v["x"]))),
+])
+def test_a_matrix_called_eye_is_not_the_identity(expression, wrt, order, kinds, closed):
+    # The display wrote every eye as the identity: x'*eye*x had the Hessian "2*eye".
+    check_derivative(expression, wrt, kinds=kinds, order=order, values=random_values(expression, kinds, seed=1),
+                     closed=closed)

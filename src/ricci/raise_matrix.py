@@ -122,7 +122,7 @@ class Raiser:
                     return R(A.Call("diag", (A.Name(name),)), idx[0], None)
                 return R(A.Name(name), idx[0], idx[1])
             case Delta(i=i, j=j):
-                return R(A.Name("eye"), i, j)
+                return R(self.m.identity(), i, j)
             case Add():
                 return self._add(node)
             case Elem(func=f, arg=a):

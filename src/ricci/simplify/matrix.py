@@ -180,9 +180,21 @@ class MatrixForms:
                 return self.kind(b)
         return M
 
+    def identity(self) -> A.Expr:
+        """The identity matrix: eye, or I when a variable is called eye, or diag(vector(1))
+        when both names are variables (a matrix may be called eye or I)."""
+        variables = self.expr.variables
+        if "eye" not in variables:
+            return A.Name("eye")
+        if "I" not in variables:
+            return A.Name("I")
+        return A.Call("diag", (A.Call("vector", (A.Num(1.0),)),))
+
     def is_identity(self, a: A.Expr) -> bool:
-        """eye, or I when I is not a declared variable (a matrix may be called I)."""
-        return isinstance(a, A.Name) and (a.name == "eye" or (a.name == "I" and "I" not in self.expr.variables))
+        """eye or I where that name is not a variable; diag(vector(1))."""
+        if isinstance(a, A.Name):
+            return a.name in ("eye", "I") and a.name not in self.expr.variables
+        return a == A.Call("diag", (A.Call("vector", (A.Num(1.0),)),))
 
     # -- leaves ------------------------------------------------------------------------------------
     @staticmethod
@@ -353,7 +365,7 @@ class MatrixForms:
                 continue
             out.append(c)
         if not out and chain:
-            return [A.Name("eye")]
+            return [self.identity()]
         return out
 
     def product(self, coef: float, scalars: list, tensor: A.Expr | None) -> A.Expr:
