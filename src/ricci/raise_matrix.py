@@ -61,6 +61,9 @@ class Raiser:
     def __init__(self, forms: MatrixForms, bindings: dict | None = None):
         self.m = forms
         self.bindings = bindings or {}
+        #: bound names whose expression is a row vector: in the IR a bound name carries only its
+        #: free indices, so that a row's one index reads like a column's.
+        self.rows = {n for n, (_, br, bc) in self.bindings.items() if br is None and bc is not None}
         self.memo: dict = {}
 
     # -- orientation -------------------------------------------------------------------------------
@@ -69,7 +72,9 @@ class Raiser:
         if (r.row, r.col) == (row, col):
             return r.ast
         if (r.col, r.row) == (row, col):
-            return self.m.T(r.ast)
+            t = self.m.T(r.ast)
+            # a zero with a shape, (0*w)', must not fold into the scalar 0
+            return self._zero((row, col)).ast if t == A.Num(0.0) else t
         if r.is_scalar and (row is not None or col is not None):
             raise NoMatrixForm("a scalar where a tensor is needed")
         raise NoMatrixForm(f"cannot orient {r} as ({row}, {col})")
@@ -83,6 +88,9 @@ class Raiser:
         if got is None:
             tick()  # the derivation's time budget (ricci.limits)
             got = self._raise(node)
+            if got.ast == A.Num(0.0) and not got.is_scalar:
+                # a product or sum that cancelled in matrix notation keeps its shape: 0*w, not 0
+                got = self._zero((got.row, got.col))
             self.memo[id(node)] = (got, node)
             return got
         return got[0]
@@ -117,6 +125,8 @@ class Raiser:
                 if len(idx) == 0:
                     return R(A.Name(name), None, None)
                 if len(idx) == 1:
+                    if name in self.rows:
+                        return R(A.Name(name), None, idx[0])
                     return R(A.Name(name), idx[0], None)
                 if idx[0] == idx[1]:
                     return R(A.Call("diag", (A.Name(name),)), idx[0], None)
@@ -288,6 +298,10 @@ class Raiser:
                 # 4-index ∂(X'AX)/∂X inside a chain rule): each term may contract to a matrix.
                 others = list(factors[:k]) + list(factors[k + 1:])
                 return self.raise_node(B.add([B.mul(others + [t], node.out) for t in f.terms]))
+        if coef == 0.0:
+            if len(node.out) > 2:
+                raise NoMatrixForm("a zero tensor")
+            return self._zero((tuple(node.out) + (None, None))[:2])
         # Indices of out that no factor carries: a broadcast, a product with ones.
         carried = set().union(*(r.indices for r in items)) if items else set()
         missing = sorted(out - carried)
@@ -309,6 +323,18 @@ class Raiser:
             t = tensors[0]
             return R(self.m.product(coef, scalars, t.ast), t.row, t.col)
         return R(self.m.product(coef, scalars, None), None, None)
+
+    def _zero(self, orientation) -> R:
+        """A zero with rows along ``row`` and columns along ``col``, written with its shape
+        (0*y, 0*A'): 0 alone would be a scalar, and the text around it would change meaning."""
+        row, col = orientation
+        if row is None and col is None:
+            return R(A.Num(0.0), None, None)
+        zero = _zero_ast(self.m.expr, (row, col))
+        if zero is None:
+            ones = A.Call("matrix" if col is not None else "vector", (A.Num(1.0),))
+            zero = A.BinOp("*", A.Num(0.0), ones)
+        return R(zero, row, col)
 
     def _count(self, items: list[R]) -> dict:
         c: dict = {}
@@ -486,6 +512,13 @@ def display(d) -> Display:
                 ir, br, bc = bindings[name]
                 # A binding's expression may use the names bound before it, not itself.
                 earlier = {n: bindings[n] for n in names[:names.index(name)]}
+                if B.is_zero(ir) and (br is not None or bc is not None):
+                    # 0 alone would be a scalar: a zero of the binding's shape (0*y, 0*X')
+                    zero = _zero_ast(expr, (br, bc))
+                    if zero is None:
+                        raise NoMatrixForm("a zero binding of a size no variable has")
+                    binds.append((name, zero))
+                    continue
                 r_b = Raiser(forms, earlier).raise_node(ir)
                 binds.append((name, forms.finish(raiser.orient(r_b, br, bc))))
             taken = set(expr.variables) | set(bindings) | set(_dimension_names(expr))

@@ -445,6 +445,11 @@ def elem(func: str, arg: Node) -> Node:
 
 
 def power(base: Node, exp: Node) -> Node:
+    if exp.free and const_value(exp) is not None:
+        # A constant exponent with indices (b.^(A - A), b.^matrix(2)): the number, broadcast.
+        free = unique(base.free + exp.free)
+        p = power(base, num(const_value(exp)))
+        return p if set(p.free) == set(free) else mul([p], free)
     e = const_value(exp) if not exp.free else None
     if e is not None:
         if e == 0.0:
@@ -489,12 +494,11 @@ def matfun(func: str, arg: Node, r: Index, c: Index, out: tuple = ()) -> Node:
     """``inv`` (out = two indices), ``det`` / ``logdet`` (out = ()), of arg as a matrix r × c."""
     diagonal = _diagonal_of(arg, r, c)
     if diagonal is not None:
-        # inv(diag(v)) = diag(1./v) and logdet(diag(v)) = sum(log(v)): then v .* (1./v) cancels.
+        # inv(diag(v)) = diag(1./v): then v .* (1./v) cancels.  (Not logdet(diag(v)) =
+        # sum(log(v)): that holds only for v > 0, logdet for every det > 0, such as v = [-1; -2].)
         if func == "inv" and len(out) == 2:
             p, q = out
             return mul([power(rename(diagonal, {diagonal.free[0]: p}), num(-1.0)), delta(p, q)], out)
-        if func == "logdet":
-            return mul([elem("log", diagonal)], ())
     rb, cb = Index(R_BOUND, r.dim), Index(C_BOUND, c.dim)
     if (r, c) != (rb, cb):
         # Move the arg's row/column indices to the canonical bound names; first move anything

@@ -1,0 +1,154 @@
+"""Regressions found by ``tools/hunt.py``, an independent random-expression generator.
+
+Each test pins one bug with real values: the derivative's numbers, and the text of the answer
+parsed again (with the same kinds) and evaluated at the same point.  The last test runs the
+generator itself on a few hundred seeded problems.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import ricci
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def text_value(d, values, kinds=None):
+    """The value of ``d.text`` parsed again, with the kinds of the names it uses."""
+    names = set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", d.text))
+    k = {n: v for n, v in (kinds or {}).items() if n in names}
+    e = ricci.parse(d.text, k)
+    return np.asarray(ricci.evaluate(e, {n: values[n] for n in e.variables}), float)
+
+
+# -- 1. a row-vector binding kept its orientation in the text ----------------------------------
+
+def test_a_row_binding_is_a_row_in_the_text():
+    # s1 = a*y' is a row; the answer used it as a column (exp(s1)'*y.^2, row times row).
+    y = np.array([0.3, -0.7, 1.1])
+    values = {"a": 0.6, "y": y}
+    d = ricci.derivative("exp(s1)*y where s1 = a*y'", "a")
+    expected = float(np.sum(np.exp(0.6 * y) * y ** 2))
+    assert d.evaluate(values) == pytest.approx(expected)
+    assert float(text_value(d, values)) == pytest.approx(expected)
+
+
+def test_a_row_binding_used_twice():
+    y = np.array([0.4, 1.3, 0.9, 2.0])
+    values = {"a": 1.7, "y": y}
+    d = ricci.derivative("sqrt(s1)*s1' where s1 = a*y'", "a")
+    # f = Σ (a y)^1.5, f' = 1.5 Σ y (a y)^0.5
+    expected = float(1.5 * np.sum(y * np.sqrt(1.7 * y)))
+    assert d.evaluate(values) == pytest.approx(expected)
+    assert float(text_value(d, values)) == pytest.approx(expected)
+
+
+# -- 2. a binding equal to zero kept its shape -------------------------------------------------
+
+@pytest.mark.parametrize("expr, shape", [
+    ("u*a where u = b*y - b*y", (3,)),
+    ("u*a where u = b*A' - b*A'", (4, 2)),
+])
+def test_a_zero_binding_keeps_its_shape(expr, shape):
+    values = {"a": 0.5, "b": -1.2, "y": np.array([1.0, 2.0, 3.0]), "A": np.arange(8.0).reshape(2, 4)}
+    d = ricci.derivative(expr, "a")
+    values = {n: values[n] for n in d.expression.variables}
+    np.testing.assert_allclose(d.evaluate(values), np.zeros(shape))
+    t = text_value(d, values)  # was 'u where u = 0': a scalar
+    assert t.shape == shape
+    np.testing.assert_allclose(t, np.zeros(shape))
+
+
+def test_a_zero_row_binding_in_a_product():
+    x, y = np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.2, -1.0])
+    values = {"a": 0.7, "x": x, "y": y}
+    d = ricci.derivative("(u_1*x)*a where u_1 = a*y' - a*y'", "a")
+    assert d.evaluate(values) == 0.0
+    assert float(text_value(d, values)) == 0.0
+
+
+# -- 3. logdet(diag(v)) is log(prod(v)), not sum(log(v)) ---------------------------------------
+
+def test_logdet_of_a_diagonal_with_negative_entries():
+    # det(diag(y)) = 6 > 0 although two entries are negative: logdet is defined there.
+    y = np.array([-1.0, -2.0, 3.0])
+    Phi = np.array([[1.0, 2.0], [0.5, -1.0]])
+    values = {"y": y, "Phi": Phi}
+    expr = "logdet(diag(y))*sum(Phi)"
+    assert ricci.evaluate(expr, values) == pytest.approx(np.log(6.0) * Phi.sum())
+    d = ricci.derivative(expr, "Phi")
+    np.testing.assert_allclose(d.evaluate(values), np.full((2, 2), np.log(6.0)))  # was nan
+    assert "logdet" in d.text  # not sum(log(y)); the text is size-less (matrix(1)), so not evaluated
+    g = ricci.derivative("logdet(diag(y))", "y")
+    np.testing.assert_allclose(g.evaluate({"y": y}), 1 / y)
+    np.testing.assert_allclose(text_value(g, {"y": y}), 1 / y)
+
+
+# -- 4. a constant exponent with a shape (b.^(A - A)) broadcasts -----------------------------
+
+def test_a_constant_exponent_with_a_shape_broadcasts():
+    x = np.array([0.2, -0.4, 0.9])
+    A = np.arange(6.0).reshape(2, 3)
+    values = {"b": 1.3, "x": x, "A": A}
+    d = ricci.derivative("b.^(A - A)*x", "x")  # = ones(2, 3) * x
+    np.testing.assert_allclose(d.evaluate(values), np.ones((2, 3)))
+    assert len(ricci.parse(d.text).shape) == 2  # was 'b.^0': a scalar (now matrix(1), size-less)
+    d = ricci.derivative("cos(b.^(A - A)*x)", "x")
+    expected = -np.sin(x.sum()) * np.ones((2, 3))
+    np.testing.assert_allclose(d.evaluate(values), expected)
+
+
+def test_a_zero_tensor_inside_a_power_has_its_shape():
+    A = np.arange(6.0).reshape(2, 3)
+    d = ricci.derivative("b.^(A - A)", "b")
+    np.testing.assert_allclose(d.evaluate({"b": 2.0, "A": A}), np.zeros((2, 3)))
+    np.testing.assert_allclose(text_value(d, {"A": A}), np.zeros((2, 3)))
+
+
+# -- 5. a sum that cancels only in matrix notation keeps its shape ---------------------------------
+
+def test_a_sum_cancelled_in_matrix_notation_keeps_its_shape():
+    # The IR keeps -(C + s1) + C + s1; the matrix notation cancels it, and the row
+    # diag(...)' became the scalar 0.
+    rng = np.random.default_rng(0)
+    values = {"x": rng.normal(size=3), "w": rng.normal(size=3), "C": rng.normal(size=(3, 3))}
+    d = ricci.derivative("x'*diag(s1 + C - (C + s1)) where s1 = w*w'", "x")
+    np.testing.assert_allclose(d.evaluate(values), np.zeros(3), atol=1e-12)
+    t = text_value(d, values)  # was '0'
+    assert t.shape == (3,)
+    np.testing.assert_allclose(t, np.zeros(3))
+
+
+# -- the generator itself, seeded ---------------------------------------------------------------
+
+def _hunt():
+    spec = importlib.util.spec_from_file_location("ricci_hunt", ROOT / "tools" / "hunt.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_independent_generator_finds_nothing():
+    import random
+
+    hunt = _hunt()
+    checker = hunt.Checker(use_jax=False, fd=True)
+    bad, statuses = [], {}
+    for i in range(300):
+        rng = random.Random(f"ci-{i}")
+        p, text, wrt, order, kinds = hunt.draw(rng, hunt.Generator(rng), 4)
+        try:
+            status = checker.run(p, text, wrt, order, kinds)
+        except hunt.Outcome as o:
+            status = o.status
+            if status != "sizeless":
+                bad.append((text, wrt, order, kinds, o.status, o.detail[:300]))
+        statuses[status] = statuses.get(status, 0) + 1
+    assert not bad, bad
+    assert statuses.get("ok", 0) > 200, statuses
