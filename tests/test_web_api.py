@@ -482,6 +482,15 @@ def test_runner_refuses_work_past_its_queue():
     runner.close()
 
 
+def compute_limit_message() -> str:
+    """The message of ricci's own time limit, as a derivation that runs out of time gives it."""
+    try:
+        ricci.derivative(RUNAWAY, "t", 6, timeout=0.05)
+    except ricci.LimitError as e:
+        return e.message
+    raise AssertionError("the runaway derivation finished")
+
+
 class ScriptedPool:
     """A pool whose every call answers the next outcome of a script (the fast lane, scripted)."""
 
@@ -538,6 +547,46 @@ def test_what_the_fast_lane_hands_on(outcome, goes_on):
         assert reply.json() == {"echo": {"expression": "x"}}
     else:
         assert reply.status == 422
+    runner.close()
+
+
+def test_a_long_line_at_the_fast_lane_goes_straight_to_the_slow_lane(monkeypatch):
+    monkeypatch.setattr(Runner, "FAST_QUEUE_PER_WORKER", 1)
+    gate = threading.Event()
+    fast = FakePool(gate)  # its one worker is held until the gate opens
+    slow = FakePool()
+    runner = Runner(Settings(), slow, fast)
+
+    async def main():
+        first = asyncio.create_task(runner.run("parse", {"expression": "x"}))
+        await asyncio.sleep(0.05)  # the first request holds the fast lane
+        second = await runner.run("parse", {"expression": "y"})
+        gate.set()
+        return await first, second
+
+    first, second = asyncio.run(main())
+    assert (fast.calls, slow.calls) == (1, 1)
+    assert second.json() == {"echo": {"expression": "y"}}  # answered by the slow lane at once
+    assert first.json() == {"echo": "parse"}  # the fast lane's job: (job, request, budget)
+    runner.close()
+
+
+@pytest.mark.parametrize("outcome, kept", [
+    (P.Outcome(P.OK, (200, {"text": "a'"})), True),
+    (P.Outcome(P.OK, (422, {"error": {"kind": "limit", "message": "order 7 is above the limit of 6"}})), True),
+    (P.Outcome(P.OK, (422, {"error": {"kind": "limit", "message": compute_limit_message()}})), False),
+    (P.Outcome(P.OK, (200, {"text": "a'", "analysis": {"error": {
+        "kind": "limit", "message": "analysis: stopped, it took longer than the time budget"}}})), False),
+    (P.Outcome(P.TIMEOUT), False), (P.Outcome(P.DIED), False), (P.Outcome(P.BUSY), False),
+    (P.Outcome(P.MEMORY), True), (P.Outcome(P.CRASH, detail="E: x"), True),
+])
+def test_what_the_cache_keeps(outcome, kept):
+    slow = ScriptedPool(outcome, outcome)
+    runner = Runner(Settings(), slow)
+    first = asyncio.run(runner.run("derivative", {"expression": "x"}))
+    again = asyncio.run(runner.run("derivative", {"expression": "x"}))
+    assert len(slow.calls) == (1 if kept else 2)
+    assert (again is first) == kept
     runner.close()
 
 

@@ -242,6 +242,8 @@ class Runner:
 
     CACHE_BYTES = 64 * 2**20
     CACHE_ENTRY_BYTES = 4 * 2**20
+    #: requests in the fast lane (running or waiting) per fast worker; more go to the slow lane
+    FAST_QUEUE_PER_WORKER = 3
 
     def __init__(self, settings: Settings, pool: P.WorkerPool | None = None,
                  fast_pool: P.WorkerPool | None = None):
@@ -259,6 +261,7 @@ class Runner:
         self._cache: OrderedDict[str, Reply] = OrderedDict()
         self._cached_bytes = 0
         self._inflight: dict = {}
+        self._fast_queue = 0
         self._lock = threading.Lock()
         self.features: dict | None = None
 
@@ -299,8 +302,16 @@ class Runner:
         fast workers were busy, it ran out of the fast budget, or its worker stopped)."""
         if self.fast_pool is None:
             return None
+        with self._lock:  # a long line at the fast lane only delays what will go on anyway
+            if self._fast_queue >= self.FAST_QUEUE_PER_WORKER * self.fast_pool.size:
+                return None
+            self._fast_queue += 1
         budget = self.settings.fast_budget
-        outcome = self.fast_pool.run(compute.fast, (job, request, budget), timeout=budget)
+        try:
+            outcome = self.fast_pool.run(compute.fast, (job, request, budget), timeout=budget)
+        finally:
+            with self._lock:
+                self._fast_queue -= 1
         if outcome.status == P.OK and outcome.value is not None:
             return outcome
         if outcome.status in (P.MEMORY, P.CRASH):  # the slow lane has the same memory and code
@@ -313,8 +324,11 @@ class Runner:
             outcome = self._fast(job, request) or self.pool.run(compute.JOBS[job], (request, budget),
                                                                 timeout=budget)
             reply = Reply.of(*self._map(job, outcome), media_type)
-            # the same request gets the same answer; not so for a busy server or a worker that died
-            cache = outcome.status in (P.OK, P.TIMEOUT, P.MEMORY, P.CRASH)
+            # The same request gets the same answer, but not when time ran out (in the whole job
+            # or in one of its parts): on a busy machine that says more about the load than
+            # about the request.  Nor for a busy server or a worker that died.
+            cache = (outcome.status in (P.MEMORY, P.CRASH)
+                     or (outcome.status == P.OK and not compute.out_of_time(outcome.value)))
         except Exception as e:  # pragma: no cover - the pool failing to start a worker
             log.exception("ricci web: running a job failed")
             reply, cache = Reply.of(503, compute.error_body("unavailable", f"no worker could run this: {e}")), False

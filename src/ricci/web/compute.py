@@ -450,33 +450,34 @@ def features_job(req: dict, budget: float = 10.0) -> tuple[int, dict]:
 JOBS = {"parse": parse, "derivative": derivative, "evaluate": evaluate, "compare": compare, "plot": plot,
         "features": features_job}
 
-#: A fast-lane answer with a limit error that came after this share of the fast budget is taken
-#: to mean "out of time": the request goes on to the slow lane with the full budget.
-OUT_OF_TIME_SHARE = 0.8
 
-
-def _has_limit_error(body) -> bool:
+def _ran_out_of_time(body) -> bool:
     if isinstance(body, dict):
         error = body.get("error")
-        if isinstance(error, dict) and error.get("kind") == "limit":
+        if isinstance(error, dict) and error.get("kind") == "limit" and "time budget" in error.get("message", ""):
             return True
-        return any(_has_limit_error(v) for v in body.values())
+        return any(_ran_out_of_time(v) for v in body.values())
     return False
 
 
-def fast(job: str, req: dict, budget: float):
-    """The fast lane's job: ``JOBS[job]`` within ``budget`` seconds, or ``None`` when that was not
-    enough (a limit error, in the answer or in one of its parts, once most of the budget was
-    spent), so that the server runs it again in the slow lane with the full budget.  A limit that
-    is refused at once (order 7, a 2 MB input) is an answer, not a reason to try again."""
-    start = time.monotonic()
-    status, body = JOBS[job](req, budget)
-    if _has_limit_error(body) and time.monotonic() - start >= OUT_OF_TIME_SHARE * budget:
-        return None
-    return status, body
+def out_of_time(value) -> bool:
+    """Whether a job's ``(status, body)`` says that time ran out (the derivation's own time limit,
+    or an optional part stopped or skipped): such an answer is not kept in the server's cache."""
+    return isinstance(value, tuple) and len(value) == 2 and _ran_out_of_time(value[1])
 
 
 def warm() -> None:
     """Import and exercise the engine once, so that the first request of a new worker is fast."""
     derivative({"expression": "x'*A*x", "wrt": "x", "order": 1, "kinds": None,
                 "include": ["code", "mathml"]})
+
+
+def fast(job: str, req: dict, budget: float):
+    """The fast lane's job: ``JOBS[job]`` within ``budget`` seconds, or ``None`` when that was not
+    enough (the derivation or one of the optional parts ran out of time), so that the server runs
+    it again in the slow lane with the full budget.  Any other answer, a limit refused at once
+    (order 7, a 2 MB input) included, is the answer."""
+    status, body = JOBS[job](req, budget)
+    if out_of_time((status, body)):
+        return None
+    return status, body
