@@ -702,3 +702,14 @@ def test_a_matrix_called_eye_is_not_the_identity(expression, wrt, order, kinds, 
     # The display wrote every eye as the identity: x'*eye*x had the Hessian "2*eye".
     check_derivative(expression, wrt, kinds=kinds, order=order, values=random_values(expression, kinds, seed=1),
                      closed=closed)
+
+
+def test_summed_indices_are_not_named_like_variables():
+    # ∂(X*A*a)/∂X with a vector a once read "Σ_a A_ka δ_ij a_a": which a is the vector?
+    d = ricci.derivative("X*A*a", "X", kinds={"a": "vector"})
+    lhs, rhs = d.text.split(" = ")
+    summed = [s[2:] for s in rhs.split() if s.startswith("Σ_")]
+    assert summed and all(set(s).isdisjoint({"a"}) for s in summed), d.text
+    values = random_values("X*A*a", {"a": "vector"})
+    check_derivative("X*A*a", "X", kinds={"a": "vector"}, values=values,
+                     closed=lambda v: np.einsum("pi,j->pij", np.eye(v["X"].shape[0]), v["A"] @ v["a"]))

@@ -48,6 +48,11 @@ class _Printer:
         self.latex = latex
         self.sum_count = 0
         self.d = d
+        # Summed indices are named a, b, c, …, skipping the names of variables (Σ_a A_ka a_a
+        # would not say which a is the vector), then a1, b1, ….
+        taken = set(d.expression.variables) if d is not None else set()
+        self.sum_names = [n for k in range(0, 50) for n in
+                          (c + (str(k) if k else "") for c in _SUM_NAMES) if n not in taken]
 
     def ix(self, idx) -> str:
         parts = [self.names.get(i, i.name) for i in idx]
@@ -78,8 +83,7 @@ class _Printer:
                         if i not in out and i not in self.names and i not in summed:
                             summed.append(i)
                 for i in summed:
-                    self.names[i] = _SUM_NAMES[self.sum_count % len(_SUM_NAMES)] + (
-                        str(self.sum_count // len(_SUM_NAMES)) if self.sum_count >= len(_SUM_NAMES) else "")
+                    self.names[i] = self.sum_names[self.sum_count % len(self.sum_names)]
                     self.sum_count += 1
                 parts = []
                 for f in fs:
