@@ -48,6 +48,8 @@ class _Printer:
         self.latex = latex
         self.sum_count = 0
         self.d = d
+        self._raiser_ = None
+        self._pieces: set = set()  # ids of the subterms shown in matrix notation
         # Summed indices are named a, b, c, …, skipping the names of variables (Σ_a A_ka a_a
         # would not say which a is the vector), then a1, b1, ….
         taken = set(d.expression.variables) if d is not None else set()
@@ -63,6 +65,48 @@ class _Printer:
         return "_" + ("".join(parts) if all(len(p) == 1 for p in parts) else "(" + ",".join(parts) + ")")
 
     def show(self, n: Node) -> str:
+        piece = self._matrix_piece(n)
+        if piece is not None:
+            return piece
+        return self._show(n)
+
+    def _matrix_piece(self, n: Node) -> str | None:
+        """A subterm with a sum inside and at most two free indices in matrix notation, indexed:
+        ``sigmoid(A*relu(B*x))_d`` for ``sigmoid(Σ_e relu(Σ_f B_ef x_f) A_de)``, ``sum(exp(W*x))``
+        for ``Σ_b exp(Σ_c x_c W_bc)``; None when it has no matrix form (or needs none)."""
+        if self.d is None or len(n.free) > 2 or not isinstance(n, (Mul, Elem, Pow, Add)) or not _has_sum(n):
+            return None
+        from ..language import ast as A
+        from ..raise_matrix import NoMatrixForm
+        from .latex import ast_to_latex
+        from .text import to_text
+
+        try:
+            r = self._raiser().raise_node(n)
+        except NoMatrixForm:
+            return None
+        if not self.latex and len(to_text(r.ast)) > 60:  # a long matrix form reads no better
+            return None
+        idx = tuple(i for i in (r.row, r.col) if i is not None)
+        if any(i not in self.names for i in idx):  # an index this printer has not named
+            return None
+        text = ast_to_latex(r.ast) if self.latex else to_text(r.ast)
+        self._pieces.add(id(n))
+        if not idx:
+            return text
+        if not isinstance(r.ast, (A.Name, A.Call)):
+            text = f"\\left({text}\\right)" if self.latex else f"({text})"
+        return text + self.ix(idx)
+
+    def _raiser(self):
+        if self._raiser_ is None:
+            from ..raise_matrix import Raiser
+            from ..simplify.matrix import MatrixForms
+
+            self._raiser_ = Raiser(MatrixForms(self.d.expression), self.d.lowered.bindings)
+        return self._raiser_
+
+    def _show(self, n: Node) -> str:
         match n:
             case Num(value=v):
                 return format_number(v)
@@ -77,33 +121,44 @@ class _Printer:
             case Delta(i=i, j=j):
                 return ("\\delta" if self.latex else "δ") + self.ix((i, j))
             case Mul(factors=fs, out=out):
+                # Every index of a factor that is not in the product's `out` is summed by this
+                # product, whatever it was called elsewhere: canonical naming gives the bound
+                # indices of equal products equal names, so exp(Σ_a x_a W_ia) and exp(Σ_b x_b W_kb)
+                # are two sums over one IR index name, each with its own Σ and its own scope.
                 summed = []
                 for f in fs:
                     for i in f.free:
-                        if i not in out and i not in self.names and i not in summed:
+                        if i not in out and i not in summed:
                             summed.append(i)
+                outer = {i: self.names[i] for i in summed if i in self.names}
                 for i in summed:
                     self.names[i] = self.sum_names[self.sum_count % len(self.sum_names)]
                     self.sum_count += 1
                 parts = []
                 for f in fs:
                     s = self.show(f)
-                    parts.append(f"({s})" if isinstance(f, Add) else s)
+                    parts.append(f"({s})" if isinstance(f, Add) and id(f) not in self._pieces else s)
+                sub = "".join(self.names[i] for i in summed)
+                for i in summed:
+                    del self.names[i]
+                self.names.update(outer)
                 if parts and parts[0] == "-1":
                     parts = ["-" + (parts[1] if len(parts) > 1 else "1")] + parts[2:]
                 body = (" " if self.latex else " ").join(parts) if parts else "1"
                 if summed:
-                    sub = "".join(self.names[i] for i in summed)
                     return (f"\\sum_{{{sub}}} " if self.latex else f"Σ_{sub} ") + body
                 return body
             case Add(terms=ts):
                 # Each term names its own summed indices (Σ_a … + Σ_a …), so names are scoped.
-                saved = dict(self.names)
+                # Their letters start again from the same one in every term.
+                saved, count, top = dict(self.names), self.sum_count, self.sum_count
                 out = self.show(ts[0])
                 for t in ts[1:]:
                     self.names = dict(saved)
+                    top, self.sum_count = max(top, self.sum_count), count
                     s = self.show(t)
                     out += (" - " + s[1:]) if s.startswith("-") else (" + " + s)
+                self.sum_count = max(top, self.sum_count)
                 return out
             case Elem(func=f, arg=a):
                 fn = f"\\operatorname{{{f}}}" if self.latex else f
@@ -129,6 +184,20 @@ class _Printer:
         return repr(n)
 
 
+def _has_sum(node: Node) -> bool:
+    """Whether a product inside ``node`` sums over an index (each shared subterm looked at once)."""
+    seen, todo = set(), [node]
+    while todo:
+        n = todo.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, Mul) and any(i not in n.out for f in n.factors for i in f.free):
+            return True
+        todo.extend(n.children())
+    return False
+
+
 def _lhs(p: _Printer, out: tuple, d, latex: bool) -> str:
     if d is None:
         return "D" + p.ix(out)
@@ -136,7 +205,13 @@ def _lhs(p: _Printer, out: tuple, d, latex: bool) -> str:
     f_ix, rest = out[:n_f], out[n_f:]
     order = d.order
     per = len(rest) // order if order else 0
-    wrt = d.wrt if isinstance(d.wrt, str) else "x"
+    if isinstance(d.wrt, str):
+        wrt = d.wrt
+    else:
+        # a list of scalars is one vector of partials; its name is not a variable's
+        taken = set(d.expression.variables)
+        wrt = next(n for n in ("x", "w", "z", "u", "v", "s", "t", "theta") + tuple(f"x{k}" for k in range(99))
+                   if n not in taken)
     parts = [rest[k * per:(k + 1) * per] for k in range(order)]
     if latex:
         num = r"\partial" + (f"^{{{order}}}" if order > 1 else "") + " f" + p.ix(f_ix)
