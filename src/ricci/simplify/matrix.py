@@ -64,6 +64,13 @@ def _inv_pair(a: A.Expr, b: A.Expr) -> bool:
     return False
 
 
+def _chain_parts(a: A.Expr) -> list:
+    """The factors of a matrix product A*B*C."""
+    if isinstance(a, A.BinOp) and a.op == "*":
+        return _chain_parts(a.left) + _chain_parts(a.right)
+    return [a]
+
+
 def _hadamard_parts(a: A.Expr) -> list:
     if isinstance(a, A.BinOp) and a.op == ".*":
         return _hadamard_parts(a.left) + _hadamard_parts(a.right)
@@ -74,6 +81,15 @@ def _hadamard_key(a: A.Expr):
     """Simple factors first: sigmoid(x).*(1 - sigmoid(x)), v.*(1 - tanh(z).^2)."""
     is_sum = isinstance(a, A.BinOp) and a.op in ("+", "-")
     return (is_sum, len(to_text(a)), to_text(a))
+
+
+def _negate(a: A.Expr) -> A.Expr:
+    """-a, the minus on the leftmost factor of an entrywise product: -y.*(X*w), not
+    -(y.*(X*w)).  The grammar binds a unary minus tighter than .* and ./ (and looser than .^),
+    so the text parses back to this tree, whose value is the same."""
+    if isinstance(a, A.BinOp) and a.op in (".*", "./"):
+        return A.BinOp(a.op, _negate(a.left), a.right)
+    return A.Neg(a)
 
 
 def _count_T(a: A.Expr) -> int:
@@ -123,6 +139,15 @@ class MatrixForms:
             self.var_kind[n] = {"scalar": S, "vector": C}.get(v.kind, M)
             if v.kind == SYMMETRIC:
                 self.sym.add(n)
+        #: each name's place in the input, first occurrence first, and the first names of the
+        #: two sides of each u'*… written there (b'*x: (b, x)): ties follow the user's order
+        self.source_order: dict[str, int] = {}
+        self.source_pairs: set = set()
+        for node in _source_walk(expr.tree):
+            if isinstance(node, A.Name):
+                self.source_order.setdefault(node.name, len(self.source_order))
+            elif isinstance(node, A.BinOp) and node.op == "*" and isinstance(node.left, A.Transpose):
+                self.source_pairs.add((_first_name(node.left), _first_name(node.right)))
         for node in A.walk(expr.tree):
             if isinstance(node, A.Where):
                 for name, e in node.bindings:
@@ -222,7 +247,7 @@ class MatrixForms:
                 # transposes: (B + B')' → B' + B and diag(u) - diag(v) stay put, but
                 # (x - A*s)' stays as the lecture writes it rather than x' - s'*A'.
                 pushed = self._push_T(a)
-                return pushed if self._t_cost(pushed) < self._t_cost(a) + 1 - 1e-9 else A.Transpose(a)
+                return pushed if self._t_cost(pushed) < self._t_cost(A.Transpose(a)) else A.Transpose(a)
             case A.BinOp(op="/", left=l, right=r):
                 return A.BinOp("/", self.T(l), r)
             case A.Call(func=f, args=(x,)):
@@ -240,11 +265,24 @@ class MatrixForms:
                 return A.Literal(tuple(zip(*rows)))
         return A.Transpose(a)
 
-    def _t_cost(self, a: A.Expr) -> float:
-        """What transposes cost a reader: x' of a vector x half (a row is how the lecture
-        writes a gradient), every other transpose one.  Ties keep (x - s)' as it is."""
-        return sum(0.5 if isinstance(n.arg, A.Name) and self.kind(n.arg) == C else 1.0
-                   for n in A.walk(a) if isinstance(n, A.Transpose))
+    def _t_cost(self, a: A.Expr) -> tuple:
+        """What transposes cost a reader, compared as (heavy, light).  Light: the transpose of a
+        column built without a product of matrices or vectors (inner products aside), x' or
+        (x - s)' or (x'*x*a)' (a row is how the lecture writes a gradient).  Heavy: every other,
+        A' or ((A + A')*x + b)', whose product the reader has to reverse.  So ((A + A')*x + b)' becomes x'*(A + A') + b', while (x - s)' and
+        (x - A*s)' stay as they are (ties keep the transpose outside)."""
+        heavy = light = 0
+        for n in A.walk(a):
+            if not isinstance(n, A.Transpose):
+                continue
+            x = n.arg
+            if self.kind(x) == C and not any(
+                    isinstance(m, A.BinOp) and m.op == "*" and self.kind(m) != S
+                    and self.kind(m.left) != S and self.kind(m.right) != S for m in A.walk(x)):
+                light += 1
+            else:
+                heavy += 1
+        return heavy, light
 
     def _push_T(self, a: A.Expr) -> A.Expr:
         if a.op in ("+", "-"):
@@ -268,6 +306,7 @@ class MatrixForms:
                 chain = pl.chain + pr.chain
                 if chain and self.kind(a) == S:
                     # x'*A*x is one scalar factor: its chain must not mix with other matrices.
+                    chain = self._inner_order(chain)
                     return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars + [self.build_chain(chain)], [])
                 return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, chain)
             case A.BinOp(op="/", left=l, right=r) if self.kind(r) == S:
@@ -279,6 +318,20 @@ class MatrixForms:
         if self.kind(a) == S:
             return Prod(1.0, [a], [])
         return Prod(1.0, [], [a])
+
+    def _inner_order(self, chain: list) -> list:
+        """u'*v = v'*u: of the two, the one with fewer transposes, else the one written in the
+        input (exp(a'*x) stays a'*x, x'*a stays x'*a), else the one whose names come first there."""
+        if len(chain) != 2 or self.kind(chain[0]) != Rw or self.kind(chain[1]) != C:
+            return chain
+        swapped = [self.T(chain[1]), self.T(chain[0])]
+
+        def rank(c):
+            first = [_first_name(x) for x in c]
+            places = tuple(self.source_order.get(n, len(self.source_order)) for n in first)
+            return sum(_count_T(x) for x in c), tuple(first) not in self.source_pairs, places
+
+        return swapped if rank(swapped) < rank(chain) else chain
 
     @staticmethod
     def recip(s: A.Expr) -> A.Expr:
@@ -318,7 +371,7 @@ class MatrixForms:
         if not parts:
             parts = [A.Num(1.0)]
         if p.coef < 0:
-            parts[0] = A.Neg(parts[0])
+            parts[0] = _negate(parts[0])
         out = self.build_chain(parts)
         if denom:
             den = self.build_chain(denom)
@@ -350,9 +403,23 @@ class MatrixForms:
         return out, k
 
     def _cancel_inverses(self, chain: list) -> list:
-        """inv(M)*M and M*inv(M) are the identity: drop both (keep an eye if nothing is left)."""
+        """inv(M)*M and M*inv(M) are the identity: drop both (keep an eye if nothing is left).
+        Also inside the inverse of a product of square matrices of one size, where
+        inv(P*Q) = inv(Q)*inv(P): Q*inv(P*Q) = inv(P) and inv(P*Q)*P = inv(Q)."""
         out: list = []
         for c in chain:
+            while out:
+                f = self._inv_factors(c)
+                if f is not None and f[-1] == out[-1]:  # Pk*inv(P1*…*Pk) = inv(P1*…*Pk-1)
+                    out.pop()
+                    c = self._inv_of(f[:-1])
+                    continue
+                f = self._inv_factors(out[-1])
+                if f is not None and f[0] == c:  # inv(P1*…*Pk)*P1 = inv(P2*…*Pk)
+                    out.pop()
+                    c = self._inv_of(f[1:])
+                    continue
+                break
             if out and (_inv_pair(out[-1], c) or _inv_pair(c, out[-1])):
                 out.pop()
                 continue
@@ -367,6 +434,42 @@ class MatrixForms:
         if not out and chain:
             return [self.identity()]
         return out
+
+    def _square_dim(self, a: A.Expr):
+        """n when ``a`` is a square n×n matrix variable, its transpose or its inverse, else None."""
+        while isinstance(a, A.Transpose) or (isinstance(a, A.Call) and a.func == "inv"):
+            a = a.arg if isinstance(a, A.Transpose) else a.args[0]
+        v = self.expr.variables.get(a.name) if isinstance(a, A.Name) else None
+        if v is None or len(v.dims) != 2 or v.dims[0] != v.dims[1]:
+            return None
+        return v.dims[0]
+
+    def _inv_factors(self, a: A.Expr) -> list | None:
+        """[P1, …, Pk] when ``a`` is inv(P1*…*Pk) (or its transpose, inv of the transposed
+        product) and every Pi is a square variable of one size (so each is invertible when
+        the product is), else None."""
+        transposed = isinstance(a, A.Transpose)
+        if transposed:
+            a = a.arg
+        if not (isinstance(a, A.Call) and a.func == "inv"):
+            return None
+        parts = _chain_parts(a.args[0])
+        if len(parts) < 2:
+            return None
+        dims = {self._square_dim(p) for p in parts}
+        if len(dims) != 1 or None in dims:
+            return None
+        return [self.T(p) for p in reversed(parts)] if transposed else parts
+
+    def _inv_of(self, factors: list) -> A.Expr:
+        """inv(P1*…*Pk), written as the Cookbook does: inv(X)' for inv(X'), X for inv(inv(X))."""
+        if len(factors) == 1:
+            x = factors[0]
+            if isinstance(x, A.Call) and x.func == "inv":
+                return x.args[0]
+            if isinstance(x, A.Transpose):
+                return self.T(A.Call("inv", (x.arg,)))
+        return A.Call("inv", (self.build_chain(factors),))
 
     def product(self, coef: float, scalars: list, tensor: A.Expr | None) -> A.Expr:
         p = Prod(coef, [], [])
@@ -588,63 +691,175 @@ class MatrixForms:
         return out
 
     # -- the last pass -----------------------------------------------------------------------------------
+    def mnemonic(self, node: A.Expr) -> str | None:
+        """The letter a textbook gives a named subterm, or None: the initial of an elementwise
+        function applied (s = sigmoid(x), t = tanh(W*x)), p for a vector divided by its sum (a
+        distribution: p = exp(x)/sum(exp(x))); upper case for a matrix (T = tanh(W*X))."""
+        letter = None
+        if isinstance(node, A.Call) and len(node.args) == 1 and lookup(node.func).family == "elementwise":
+            letter = node.func[0]
+        elif isinstance(node, A.BinOp) and node.op == "/" and isinstance(node.right, A.Call) \
+                and node.right.func == "sum" and node.right.args == (node.left,) and self.kind(node) in (C, Rw):
+            letter = "p"
+        if letter is None:
+            return None
+        return letter.upper() if self.kind(node) == M else letter
+
     def name_repeats(self, tree: A.Expr, taken: set, min_length: int = 60,
                      max_bindings: int = 64) -> tuple[A.Expr, list]:
-        """Name repeated subterms of a long answer, as a person would: ``… where u = tanh(W1*x)``.
+        """Name repeated subterms, as a person would: ``… where t = tanh(W1*x)``.
 
-        Repeatedly binds the subterm whose naming saves the most (occurrences − 1 times its
-        size), looking in the answer and in the bindings made so far, so that a deep composition
-        gets one name per level and its text grows linearly.  Returns the new tree and the
-        bindings in an order where each uses only earlier ones."""
-        if len(to_text(tree)) < min_length:
-            return tree, []
+        Two rules, applied until neither finds anything (looking in the answer and in the
+        bindings made so far, so that a deep composition gets one name per level and its text
+        grows linearly):
+
+        * in a long answer (``min_length`` characters or more), the repeated subterm whose naming
+          saves the most (occurrences − 1 times its size);
+        * in any answer, a function application (or a distribution v/sum(v)) whose name
+          shortens the text, the word ``where`` itself not counted: k occurrences of a text of
+          length n named by a name of length l pay when k·(n − l) > l + 3 + n (the ``name = …``
+          binding).  Three occurrences suffice; two only when the function applies to more
+          than a bare variable and takes part in the arithmetic of a sum, the way derivatives
+          of sigmoid and tanh are polynomials in their values (t.*(1 - t.^2) where
+          t = tanh(W*x); but sigmoid(x).*(1 - sigmoid(x)) and [x2^2*exp(x1*x2^2),
+          2*x1*x2*exp(x1*x2^2)] read as easily as they stand).  The v of v/sum(v) counts once:
+          exp(W*x)/sum(exp(W*x)) reads as one thing.
+
+        A name is the mnemonic letter of :meth:`mnemonic` (s, t, p …) unless a variable has it,
+        else u for a vector, c for a scalar, G for a matrix; repeated letters are numbered in the
+        order of binding (t, t2 …, innermost first).  ``taken`` are the names in use; the
+        result's names are added to it.  Returns the new tree and the bindings in an order where
+        each uses only earlier ones."""
+        external = set(taken)
+        long = len(to_text(tree)) >= min_length
         bindings: dict = {}
-        stems = {S: "c", C: "u", Rw: "u", M: "G"}
-        counters = {stem: 0 for stem in stems.values()}
+        stem_of: dict = {}
+        kind_stems = {S: "c", C: "u", Rw: "u", M: "G"}
+
+        def stem(node):
+            letter = self.mnemonic(node)
+            return letter if letter is not None and letter not in external else kind_stems[self.kind(node)]
+
+        def fresh(s):
+            k = 1
+            while (s if k == 1 else f"{s}{k}") in taken:
+                k += 1
+            return s if k == 1 else f"{s}{k}"
+
+        def nameable(node):
+            return not _sizeless(node) or self._sized_alone(node)
+
         for _ in range(max_bindings):
             roots = [tree] + list(bindings.values())
             cls, info = _classes(roots)
-            ranked = sorted(((count - 1) * size, cid) for cid, (node, count, size) in info.items()
-                            if count >= 2 and size >= 4 and not _trivial(node))
+            # v/sum(v) reads as one thing: its two v count once (exp(x)/sum(exp(x)) keeps exp(x)).
+            in_dists: Counter = Counter()
+            for node, count, _ in info.values():
+                if isinstance(node, A.BinOp) and node.op == "/" and self.mnemonic(node) == "p":
+                    in_dists[cls[id(node.left)]] += count
             best = None
-            for _, cid in reversed(ranked):
-                if not _sizeless(info[cid][0]) or self._sized_alone(info[cid][0]):
-                    best = cid
-                    break
+            if long:
+                # The most saved first; of equal savings, the larger subterm (fewer names).
+                ranked = sorted(((count - in_dists[cid] - 1) * size, size, cid)
+                                for cid, (node, count, size) in info.items()
+                                if count - in_dists[cid] >= 2 and size >= 4 and not _trivial(node))
+                best = next((cid for _, _, cid in reversed(ranked) if nameable(info[cid][0])), None)
+            if best is None:
+                gains = []
+                in_sums = None
+                for cid, (node, count, _) in info.items():
+                    count -= in_dists[cid]
+                    if count < 2 or self.mnemonic(node) is None:
+                        continue
+                    if count == 2:
+                        if _of_a_leaf(node):
+                            continue
+                        in_sums = _in_sums(roots, cls) if in_sums is None else in_sums
+                        if cid not in in_sums:
+                            continue
+                    n, l_ = len(to_text(node)), len(fresh(stem(node)))
+                    gain = count * (n - l_) - (l_ + 3 + n)
+                    if gain > 0 and nameable(node):
+                        gains.append((gain, cid))
+                best = max(gains)[1] if gains else None
             if best is None:
                 break
             node = info[best][0]
-            kind = self.kind(node)
-            name = None
-            while name is None or name in taken:
-                counters[stems[kind]] += 1
-                k = counters[stems[kind]]
-                name = stems[kind] if k == 1 else f"{stems[kind]}{k}"
+            s = stem(node)
+            name = fresh(s)
             taken.add(name)
-            self.var_kind[name] = kind
+            stem_of[name] = s
+            self.var_kind[name] = self.kind(node)
             new = A.Name(name)
             memo: dict = {}
             tree = _replace_class(tree, best, cls, new, memo)
             bindings = {n: _replace_class(e, best, cls, new, memo) for n, e in bindings.items()}
             bindings[name] = node
         ordered = _topological(bindings)
-        # Number the names in the order they are bound (u, u2, u3 … innermost first).
-        fresh: dict = {}
-        seen = {stem: 0 for stem in stems.values()}
-        for name, e in ordered:
-            stem = stems[self.var_kind[name]]
-            seen[stem] += 1
-            fresh[name] = stem if seen[stem] == 1 else f"{stem}{seen[stem]}"
-        if any(k != v for k, v in fresh.items()) and not (set(fresh.values()) - set(fresh)) & (taken - set(fresh)):
-            tree = _rename_names(tree, fresh)
-            ordered = [(fresh[n], _rename_names(e, fresh)) for n, e in ordered]
-            for old_name, new_name in fresh.items():
-                self.var_kind[new_name] = self.var_kind[old_name]
+        # Number the names in the order they are bound (t, t2, t3 … innermost first).
+        renamed: dict = {}
+        counts: dict = {}
+        for name, _ in ordered:
+            s = stem_of[name]
+            k = counts.get(s, 0) + 1
+            while k > 1 and f"{s}{k}" in external or k == 1 and s in external:
+                k += 1
+            counts[s] = k
+            renamed[name] = s if k == 1 else f"{s}{k}"
+        if any(k != v for k, v in renamed.items()):
+            tree = _rename_names(tree, renamed)
+            ordered = [(renamed[n], _rename_names(e, renamed)) for n, e in ordered]
+            kinds = {n: self.var_kind[n] for n in renamed}
+            for old_name, new_name in renamed.items():
+                self.var_kind[new_name] = kinds[old_name]
+            taken -= set(renamed)
+            taken |= set(renamed.values())
         return tree, ordered
 
     def finish(self, a: A.Expr) -> A.Expr:
         """The last pass over a whole answer (hook for rules that need the complete tree)."""
         return a
+
+
+def _first_name(a: A.Expr) -> str | None:
+    """The leftmost name of an expression (x for x'*A, None for a number)."""
+    return next((n.name for n in A.walk(a) if isinstance(n, A.Name)), None)
+
+
+def _source_walk(node: A.Expr):
+    """The nodes of an input in the order they are written (a where's body before its bindings)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        kids = (n.body,) + tuple(e for _, e in n.bindings) if isinstance(n, A.Where) else A.children(n)
+        stack.extend(reversed(kids))
+
+
+def _in_sums(roots: list, cls: dict) -> set:
+    """Classes of the subterms that are operands of a sum's arithmetic: reached from a + or −
+    through products, quotients, powers and signs only (the t of 1 - t.^2, the s of 1 - 2*s;
+    not the e of [x2^2*e, 2*x1*x2*e] or of diag(e))."""
+    through = (A.BinOp, A.Neg)
+    found: set = set()
+    seen: set = set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        n, inside = stack.pop()
+        if (id(n), inside) in seen:
+            continue
+        seen.add((id(n), inside))
+        if inside:
+            found.add(cls[id(n)])
+        is_sum = isinstance(n, A.BinOp) and n.op in ("+", "-")
+        keep = is_sum or (inside and isinstance(n, through))
+        stack.extend((c, keep) for c in A.children(n))
+    return found
+
+
+def _of_a_leaf(node: A.Expr) -> bool:
+    """f(x) of a variable, or of its transpose or negation: twice reads as easily as a name."""
+    return isinstance(node, A.Call) and len(node.args) == 1 and _trivial(node.args[0])
 
 
 def _sizeless(node: A.Expr) -> bool:

@@ -4,7 +4,7 @@ import numpy as np
 def value_and_hessian(y, X, w):
     """Hessian of sum(log(1 + exp(-y.*(X*w)))) by w.
 
-    X'*diag(y.^2.*u.*(1 - u))*X where u = sigmoid(-(y.*(X*w)))
+    X'*diag(y.^2.*s.*(1 - s))*X where s = sigmoid(-y.*(X*w))
 
     y: vector (m); X: matrix (m×n); w: vector (n).
     Returns an array of shape (n, n), after the value of the function.
@@ -15,5 +15,5 @@ def value_and_hessian(y, X, w):
     assert X.shape == (m, n), "X must have shape (m, n)"
     assert w.shape == (n,), "w must have shape (n,)"
     t_0 = -(y * (X @ w))
-    u = 0.5 * (1 + np.tanh(0.5 * t_0))
-    return float(np.sum(np.log(1 + np.exp(t_0)))), X.T @ ((y ** 2 * u * (1 - u))[:, None] * X)
+    s = 0.5 * (1 + np.tanh(0.5 * t_0))
+    return float(np.sum(np.log(1 + np.exp(t_0)))), X.T @ ((y ** 2 * s * (1 - s))[:, None] * X)

@@ -4,7 +4,7 @@ import numpy as np
 def hessian(x):
     """Hessian of log(sum(exp(x))) by x.
 
-    diag(u) - u*u' where u = exp(x)/sum(exp(x))
+    diag(p) - p*p' where p = exp(x)/sum(exp(x))
 
     x: vector (n).
     Returns an array of shape (n, n).
@@ -12,7 +12,7 @@ def hessian(x):
     """
     (n,) = x.shape
     t_0 = np.exp(x)
-    u = t_0 / np.sum(t_0)
-    t_1 = np.outer(-u, u)
-    t_1[np.diag_indices(n)] += u
+    p = t_0 / np.sum(t_0)
+    t_1 = np.outer(-p, p)
+    t_1[np.diag_indices(n)] += p
     return t_1
