@@ -723,3 +723,12 @@ def test_a_list_of_scalars_is_not_named_like_a_variable():
     values["b"] = 0.3
     expected = np.stack([np.outer(values["x"], values["y"]), np.zeros((len(values["x"]), len(values["y"])))], axis=-1)
     np.testing.assert_allclose(d.evaluate(values), expected, rtol=1e-12)
+
+
+def test_a_two_axis_literal_reads_as_a_matrix_in_index_notation():
+    # ∂([1, 2, 3; 4, 5, 6]*X)/∂X showed the literal as [1, 2, 3, 4, 5, 6]_pi (rows lost)
+    d = ricci.derivative("[1, 2, 3; 4, 5, 6]*X", "X")
+    assert "[1, 2, 3; 4, 5, 6]_pi" in d.text, d.text
+    values = {"X": np.arange(12.0).reshape(3, 4) / 7}
+    L = np.array([[1.0, 2, 3], [4, 5, 6]])
+    np.testing.assert_allclose(d.evaluate(values), np.einsum("pi,qj->pqij", L, np.eye(4)), rtol=1e-12)

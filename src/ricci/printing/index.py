@@ -180,7 +180,13 @@ class _Printer:
                     return (f"\\left({inner}\\right)^{{-1}}" if self.latex else f"inv({inner})") + self.ix(o)
                 return f"\\{f}({inner})" if self.latex and f == "det" else f"{f}({inner})"
             case Stack(entries=es, axes=ax):
-                return "[" + ", ".join(self.show(e) for e in es) + "]" + self.ix(ax)
+                shown = [self.show(e) for e in es]
+                if len(ax) == 2 and isinstance(ax[1].dim, int) and ax[1].dim > 0:
+                    # row-major entries: written as the literal they are, [a, b; c, d]_pq
+                    n = ax[1].dim
+                    rows = [", ".join(shown[k:k + n]) for k in range(0, len(shown), n)]
+                    return "[" + "; ".join(rows) + "]" + self.ix(ax)
+                return "[" + ", ".join(shown) + "]" + self.ix(ax)
         return repr(n)
 
 
