@@ -135,7 +135,7 @@ class _Printer:
                     self.names[i] = self.sum_names[self.sum_count % len(self.sum_names)]
                     self.sum_count += 1
                 parts = []
-                for f in fs:
+                for f in sorted(fs, key=_display_rank):
                     s = self.show(f)
                     parts.append(f"({s})" if isinstance(f, Add) and id(f) not in self._pieces else s)
                 sub = "".join(self.names[i] for i in summed)
@@ -188,6 +188,17 @@ class _Printer:
                     return "[" + "; ".join(rows) + "]" + self.ix(ax)
                 return "[" + ", ".join(shown) + "]" + self.ix(ax)
         return repr(n)
+
+
+def _display_rank(f: Node) -> int:
+    """Where a factor stands in a product as printed: the number, then Kronecker deltas (the
+    lecture's δ_ij x_k), then the other factors in the canonical order, then sums in brackets.
+    (The canonical order alone puts a sum first or last depending on where it came from.)"""
+    if isinstance(f, Num):
+        return 0
+    if isinstance(f, Delta):
+        return 1
+    return 3 if isinstance(f, Add) else 2
 
 
 def _has_sum(node: Node) -> bool:

@@ -4,7 +4,7 @@ import numpy as np
 def hessian(X, U, V):
     """Hessian of norm2(X - U*V')^2 by U.
 
-    ∂^2f/∂U_ij∂U_kl = Σ_a 2 V_aj V_al δ_ik
+    ∂^2f/∂U_ij∂U_kl = Σ_a 2 δ_ik V_aj V_al
 
     X: matrix (m×n); U: matrix (m×k); V: matrix (n×k).
     Returns an array of shape (m, k, m, k).

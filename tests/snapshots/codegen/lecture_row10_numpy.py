@@ -4,7 +4,7 @@ import numpy as np
 def jacobian(A, x):
     """Jacobian of A*x by A.
 
-    ∂f_i/∂A_jk = x_k δ_ij
+    ∂f_i/∂A_jk = δ_ij x_k
 
     A: matrix (m×n); x: vector (n).
     Returns an array of shape (m, m, n).

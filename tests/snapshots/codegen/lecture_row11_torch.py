@@ -4,7 +4,7 @@ import torch
 def jacobian(R):
     """Jacobian of R'*R by R.
 
-    ∂f_pq/∂R_ij = R_ip δ_qj + R_iq δ_pj
+    ∂f_pq/∂R_ij = δ_qj R_ip + δ_pj R_iq
 
     R: matrix (m×n).
     Returns an array of shape (n, n, m, n).
