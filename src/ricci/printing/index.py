@@ -71,10 +71,12 @@ class _Printer:
         return self._show(n)
 
     def _matrix_piece(self, n: Node) -> str | None:
-        """A subterm with a sum inside and at most two free indices in matrix notation, indexed:
-        ``sigmoid(A*relu(B*x))_d`` for ``sigmoid(Σ_e relu(Σ_f B_ef x_f) A_de)``, ``sum(exp(W*x))``
-        for ``Σ_b exp(Σ_c x_c W_bc)``; None when it has no matrix form (or needs none)."""
-        if self.d is None or len(n.free) > 2 or not isinstance(n, (Mul, Elem, Pow, Add)) or not _has_sum(n):
+        """An elementwise function of a sum, with at most two free indices, in matrix notation,
+        indexed: ``sigmoid(A*relu(B*x))_d`` for ``sigmoid(Σ_e relu(Σ_f B_ef x_f) A_de)``; None
+        when it has no matrix form (or needs none)."""
+        # Only a function's application: Σ_a A_ia x_a is the index notation the reader asked
+        # for, exp(Σ_a x_a W_ia) a sum buried in an argument that reads better as exp(W*x)_i.
+        if self.d is None or len(n.free) > 2 or not isinstance(n, Elem) or not _has_sum(n):
             return None
         from ..language import ast as A
         from ..raise_matrix import NoMatrixForm
