@@ -48,6 +48,12 @@ def _is_ones(a: A.Expr, row: bool = False) -> bool:
     return isinstance(a, A.Call) and a.func == "vector" and a.args[0] == A.Num(1.0)
 
 
+def _is_ones_matrix(a: A.Expr) -> bool:
+    if isinstance(a, A.Transpose):
+        return _is_ones_matrix(a.arg)
+    return isinstance(a, A.Call) and a.func == "matrix" and a.args[0] == A.Num(1.0)
+
+
 def _is_diag_of_vector(a: A.Expr, forms) -> bool:
     return isinstance(a, A.Call) and a.func == "diag" and forms.kind(a.args[0]) in (C, Rw)
 
@@ -90,6 +96,18 @@ def _negate(a: A.Expr) -> A.Expr:
     if isinstance(a, A.BinOp) and a.op in (".*", "./"):
         return A.BinOp(a.op, _negate(a.left), a.right)
     return A.Neg(a)
+
+
+def _unnegate(a: A.Expr) -> A.Expr | None:
+    """The inverse of :func:`_negate`: ``y.*(X*w)`` for ``-y.*(X*w)``; None when ``a`` has no
+    minus on its leftmost entrywise factor.  (A sum must see that minus: ``a - y.*z``, not
+    ``a + -y.*z``.)"""
+    if isinstance(a, A.Neg):
+        return a.arg
+    if isinstance(a, A.BinOp) and a.op in (".*", "./"):
+        inner = _unnegate(a.left)
+        return None if inner is None else A.BinOp(a.op, inner, a.right)
+    return None
 
 
 def _count_T(a: A.Expr) -> int:
@@ -300,6 +318,9 @@ class MatrixForms:
                 return Prod(v, [], [])
             case A.Neg(arg=x):
                 p = self.decompose(x)
+                return Prod(-p.coef, p.scalars, p.chain)
+            case A.BinOp(op=".*" | "./") if _unnegate(a) is not None:
+                p = self.decompose(_unnegate(a))
                 return Prod(-p.coef, p.scalars, p.chain)
             case A.BinOp(op="*", left=l, right=r):
                 pl, pr = self.decompose(l), self.decompose(r)
@@ -671,6 +692,19 @@ class MatrixForms:
         rest = [t for k, t in enumerate(terms) if k not in best]
         return self._plain_sum(rest + [self.decompose(grouped)])
 
+    def _unbroadcast(self, terms: list[Prod]) -> list[Prod]:
+        """A scalar times ones beside a term with a shape is the scalar alone, which the language
+        broadcasts in a sum: W*x + b, not W*x + b*vector(1) (the lowering's spelling of W*x + b)."""
+        def ones_only(t: Prod) -> bool:
+            return len(t.chain) == 1 and (_is_ones(t.chain[0]) or _is_ones(t.chain[0], row=True)
+                                          or _is_ones_matrix(t.chain[0]))
+
+        if all(ones_only(t) for t in terms) or not any(ones_only(t) for t in terms):
+            return terms
+        if any(not ones_only(t) and self.kind(self.build(t)) == S for t in terms):
+            return terms  # a scalar term: the sum's shape would rest on the ones alone
+        return [Prod(t.coef, t.scalars, []) if ones_only(t) else t for t in terms]
+
     def _plain_sum(self, terms: list[Prod]) -> A.Expr:
         def order(t: Prod):
             # Positive terms first; a bare name or number last (B*x + b, x - a); fewer
@@ -681,6 +715,12 @@ class MatrixForms:
             return (t.coef < 0, bare and len(terms) > 1 and not all(_is_leaf(self.build(u)) for u in terms),
                     txt.count("'"), len(txt), txt)
 
+        terms = self._unbroadcast(terms)
+        if len(terms) > 1 and any(self.kind(self.build(t)) != S for t in terms):
+            # among the positive terms, a scalar that broadcasts goes last: x + c, W*x + b
+            # (but 1 - t.^2 and 1 + exp(x) keep their order: positive terms and numbers first)
+            order_of = order
+            order = lambda t: (t.coef < 0, bool(t.scalars) and self.kind(self.build(t)) == S) + order_of(t)  # noqa: E731
         terms = sorted(terms, key=order)
         out = self.build(terms[0])
         for t in terms[1:]:
