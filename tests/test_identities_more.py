@@ -732,3 +732,29 @@ def test_a_two_axis_literal_reads_as_a_matrix_in_index_notation():
     values = {"X": np.arange(12.0).reshape(3, 4) / 7}
     L = np.array([[1.0, 2, 3], [4, 5, 6]])
     np.testing.assert_allclose(d.evaluate(values), np.einsum("pi,qj->pqij", L, np.eye(4)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("expression, order, closed", [
+    ("exp(-a*x'*x)", 1, lambda v: np.array([-(v["x"] @ v["x"]) * np.exp(-v["a"] * (v["x"] @ v["x"]))])),
+    ("exp(-a*x'*x)", 2, lambda v: np.array([[(v["x"] @ v["x"]) ** 2 * np.exp(-v["a"] * (v["x"] @ v["x"]))]])),
+    ("a*x", 1, lambda v: v["x"][:, None]),
+    ("[a, 2*a; 3*a, a^2]", 1, lambda v: np.array([[1, 2], [3, 2 * v["a"]]])[:, :, None]),
+])
+def test_a_list_of_one_scalar_is_a_row_of_one_partial(expression, order, closed):
+    # wrt=["a"] was taken for wrt="a": shape () where the finite differences and the JAX oracle
+    # (a list: one axis of len(wrt) per order) have (1,), and a list of one matrix passed.
+    values = {"a": 0.3, "x": np.array([0.5, -0.2, 0.8])}
+    values = {k: values[k] for k in ricci.parse(expression, {"a": "scalar"}).variables}
+    # no matrix form: a 1×1 literal [s] is a scalar, so the axis of length 1 needs index notation
+    check_derivative(expression, ["a"], order=order, values=values, closed=closed, text_has_matrix_form=False)
+    d = ricci.derivative(expression, ["a"], order)
+    assert not d.has_matrix_form
+    assert str(d.check(values)).startswith("checked numerically")
+    d.steps  # the explanation copes with the axis of length 1
+
+
+def test_a_list_names_scalars_even_when_it_names_one():
+    with pytest.raises(ricci.KindError):
+        ricci.derivative("tr(A*B)", ["A"], kinds={"A": "matrix"})
+    with pytest.raises(ricci.KindError):
+        ricci.derivative("inv(A)", ["A"])

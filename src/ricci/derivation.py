@@ -38,7 +38,9 @@ def _check_wrt(wrt) -> list[str] | str:
                 raise UnknownNameError(f"wrt: {n!r} is not a variable name")
         if len(set(names)) != len(names):
             raise UnknownNameError(f"wrt names a variable twice: {', '.join(names)}")
-        return names if len(names) > 1 else names[0]
+        # A list is the row of partials even with one name: shape (1,) per order, as the
+        # oracles (finite differences, JAX) lay it out, and its names must be scalars.
+        return names
     if not isinstance(wrt, str) or not _NAME.match(wrt.strip()):
         raise UnknownNameError(f"wrt must be a variable name or a list of scalar names, not {wrt!r}")
     return wrt.strip()

@@ -471,6 +471,9 @@ class Display:
 def target_orientation(d) -> tuple:
     """(row index, column index) of the displayed matrix, or None when it is a tensor."""
     out = d.out
+    if any(i.dim == 1 for i in out):
+        # the axis of a list of one scalar (wrt=["a"]): no matrix form keeps it ([s] is a scalar)
+        return None
     if len(out) == 0:
         return (None, None)
     if len(out) == 1:

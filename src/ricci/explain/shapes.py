@@ -65,7 +65,7 @@ def shape_words(d, dims: dict | None = None) -> str:
     ds = derivative_dims(d, dims)
     if not ds:
         return "a scalar"
-    if len(d.out) > 2:
+    if len(d.out) > 2 or len(ds) != 2:  # (also the axis of a list of one scalar, wrt=["a"])
         s = " × ".join(ds)
         return f"{article(s)} {s} tensor"
     r, c = ds
