@@ -645,6 +645,73 @@ def _tanh_attention_K(v):
 
 case("tanh_attention_by_keys", "u'*tanh(Q*K')*v", "K", _tanh_attention_K)
 
+GP = "0.5*y'*inv(K)*y + 0.5*logdet(K) where K = X*X' + s*eye"
+
+
+def _gp_values(seed=0):
+    v = random_values(GP, {"s": "scalar"}, seed=seed)
+    v["s"] = abs(v["s"]) + 0.5
+    return v
+
+
+def _gp_K(v):
+    return v["X"] @ v["X"].T + v["s"] * E(len(v["X"]))
+
+
+case("gaussian_process_evidence_by_inputs", GP, "X",
+     lambda v: (inv(_gp_K(v)) - inv(_gp_K(v)) @ np.outer(v["y"], v["y"]) @ inv(_gp_K(v))) @ v["X"],
+     kinds={"s": "scalar"}, values=_gp_values())
+case("gaussian_process_evidence_by_noise_order_2", GP, "s",
+     lambda v: -0.5 * np.trace(inv(_gp_K(v)) @ inv(_gp_K(v)))
+     + v["y"] @ np.linalg.matrix_power(inv(_gp_K(v)), 3) @ v["y"], order=2, kinds={"s": "scalar"},
+     values=_gp_values())
+case("regularised_matrix_factorisation", "norm2(R - U*V')^2 + lambda*(norm2(U)^2 + norm2(V)^2)", "U",
+     lambda v: -2 * (v["R"] - v["U"] @ v["V"].T) @ v["V"] + 2 * v["lambda"] * v["U"])
+case("pca_lagrangian", "tr(W'*C*W) - tr(L*(W'*W - eye))", "W",
+     lambda v: 2 * v["C"] @ v["W"] - 2 * v["W"] @ v["L"], kinds={"C": SYM, "L": SYM})
+BCE = "-sum(y.*log(sigmoid(X*w)) + (1 - y).*log(1 - sigmoid(X*w)))"
+
+
+def _bce_values():
+    v = random_values(BCE)
+    v["y"] = (v["y"] > 0).astype(float)
+    return v
+
+
+case("binary_cross_entropy_hessian", BCE, "w",
+     lambda v: v["X"].T @ np.diag(sig(v["X"] @ v["w"]) * (1 - sig(v["X"] @ v["w"]))) @ v["X"], order=2,
+     values=_bce_values())
+case("binary_cross_entropy_of_a_layer", "y'*log(sigmoid(W*x)) + (1 - y)'*log(1 - sigmoid(W*x))", "W",
+     lambda v: np.outer(v["y"] - sig(v["W"] @ v["x"]), v["x"]))
+case("squared_error_of_a_relu_layer", "0.5*norm2(relu(W*x + b) - y)^2", "W",
+     lambda v: np.outer(step(v["W"] @ v["x"] + v["b"]) * (np.maximum(v["W"] @ v["x"] + v["b"], 0) - v["y"]), v["x"]),
+     kinds={"b": "vector"})
+
+
+def _lse_scaled_hessian(v):
+    p = _softmax(v["Q"] @ v["k"] / v["c"])
+    return v["Q"].T @ (np.diag(p) - np.outer(p, p)) @ v["Q"] / v["c"] ** 2
+
+
+case("scaled_dot_product_log_sum_exp_hessian", "log(sum(exp(u))) where u = Q*k/c", "k", _lse_scaled_hessian,
+     order=2, kinds={"c": "scalar"})
+
+
+def _scale_values():
+    v = random_values("norm2(x - m)^2/(2*s^2) + n*log(s)", {"s": "scalar", "n": "scalar", "m": "vector"})
+    v["s"] = abs(v["s"]) + 0.5
+    return v
+
+
+case("gaussian_scale_order_2", "norm2(x - m)^2/(2*s^2) + n*log(s)", "s",
+     lambda v: 3 * np.sum((v["x"] - v["m"]) ** 2) / v["s"] ** 4 - v["n"] / v["s"] ** 2, order=2,
+     kinds={"s": "scalar", "n": "scalar", "m": "vector"}, values=_scale_values())
+case("precision_log_likelihood_hessian", "logdet(P) - (x - m)'*P*(x - m)", "P",
+     lambda v: -np.einsum("jk,li->ijkl", inv(v["P"]), inv(v["P"])), order=2, kinds={"P": SYM, "m": "vector"})
+case("trace_of_inverse_of_affine_map", "tr(inv(A + B*X*C))", "X",
+     lambda v: -v["B"].T @ inv(v["A"] + v["B"] @ v["X"] @ v["C"]).T @ inv(v["A"] + v["B"] @ v["X"] @ v["C"]).T
+     @ v["C"].T)
+
 
 # =============================================================================================
 # the tests
