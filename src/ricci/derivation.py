@@ -69,7 +69,7 @@ def _prepare(expression, wrt, kinds) -> Expression:
         for n in wrt:
             if n in kinds and normalise_kind(n, kinds[n]) != SCALAR:
                 raise KindError(f"wrt lists {n} as one of several scalars, but {n} is declared a {kinds[n]}")
-        expr = parse(source, kinds, _forced=forced)
+        expr = parse(source, kinds, _forced=forced, _unused="error")
         for n in wrt:
             if expr.variables[n].kind != SCALAR:
                 raise KindError(f"wrt lists {n}, but {n} is a {expr.variables[n].kind}; a list names scalars")
@@ -79,11 +79,11 @@ def _prepare(expression, wrt, kinds) -> Expression:
         # A kind declared for a wrt the expression does not use: the derivative is zero, and
         # the declared kind gives its shape.
         kind = normalise_kind(wrt, kinds.pop(wrt))
-        expr = parse(source, kinds, _forced={wrt: kind})
+        expr = parse(source, kinds, _forced={wrt: kind}, _unused="error")
         v = expr._checked.variables[wrt]
         expr._checked.variables[wrt] = dataclasses.replace(v, source="declared")
         return expr
-    expr = parse(source, kinds)
+    expr = parse(source, kinds, _unused="error")
     if wrt not in expr.variables:
         from .language.kinds import _bound_names
 
@@ -93,7 +93,7 @@ def _prepare(expression, wrt, kinds) -> Expression:
         declared = wrt in kinds
         kind = normalise_kind(wrt, kinds[wrt]) if declared else naming_rule(wrt)
         kinds.pop(wrt, None)
-        expr = parse(source, kinds, _forced={wrt: kind})
+        expr = parse(source, kinds, _forced={wrt: kind}, _unused="error")
         # Its kind came from the naming rule (or the declaration), not from the expression.
         v = expr._checked.variables[wrt]
         expr._checked.variables[wrt] = dataclasses.replace(v, source="declared" if declared else "assumed")
@@ -127,7 +127,8 @@ class Derivative:
 
     # -- numbers -----------------------------------------------------------------------------------
     def evaluate(self, values: dict):
-        """The derivative's value: a float, or an ndarray of exactly :attr:`shape`."""
+        """The derivative's value: a float, or an ndarray of exactly :attr:`shape`.  ``values`` needs
+        every variable of the function; values of other names are left out."""
         from .evaluation import bind_sizes
         from .ir.evaluate import IREvaluator
 
@@ -135,7 +136,7 @@ class Derivative:
             raise BadValueError("values must be a dict such as {'x': [1, 2], 'A': [[1, 2], [3, 4]]}")
         variables = self.expression.variables
         arrays, sizes = bind_sizes(variables, values, self.expression.source,
-                                   self.expression._checked.reasons)
+                                   self.expression._checked.reasons, unused="ignore")
         natural = {}
         for n, a in arrays.items():
             v = variables[n]

@@ -35,13 +35,17 @@ def _as_array(name: str, value) -> np.ndarray:
 
 
 def bind_sizes(variables: dict, values: dict, source: str | None = None,
-               reasons: dict | None = None) -> tuple[dict, dict]:
+               reasons: dict | None = None, unused: str = "error") -> tuple[dict, dict]:
     """Check each variable's value against its kind; bind dimension names to sizes.
 
-    Returns (arrays, sizes): arrays in the 2-D working form, sizes {dim name: int}.
+    Returns (arrays, sizes): arrays in the 2-D working form, sizes {dim name: int}.  A value for
+    a name the expression does not use is an error (``unused="error"``) or left out
+    (``"ignore"``: the values of a function serve its derivative, which need not use them all).
     """
     unknown = [n for n in values if n not in variables]
-    if unknown:
+    if unknown and unused == "ignore":
+        values = {n: v for n, v in values.items() if n in variables}
+    elif unknown:
         raise UnknownNameError(
             f"a value is given for {', '.join(sorted(map(str, unknown)))}, which the expression does not use",
             None, source)
@@ -112,8 +116,8 @@ def _size(d, sizes, node, source) -> int:
     return sizes[d]
 
 
-def evaluate_expression(expr: Expression, values: dict):
-    arrays, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons)
+def evaluate_expression(expr: Expression, values: dict, unused: str = "ignore"):
+    arrays, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons, unused)
     with np.errstate(all="ignore"):
         out = _Eval(expr, arrays, sizes).run(expr.tree, {})
     return to_public(out, expr.type)
@@ -250,7 +254,10 @@ _INF_HINTS = {
 
 
 def evaluate(expression, values: dict, kinds: dict | None = None):
-    """The value of ``expression`` at ``values`` (floats, 1-D arrays for vectors, 2-D for matrices)."""
+    """The value of ``expression`` at ``values`` (floats, 1-D arrays for vectors, 2-D for matrices).
+
+    ``values`` and ``kinds`` may hold names the expression does not use (they are left out), so
+    that a function's values and kinds serve the text of its derivative as they are."""
     expr = parse(expression, kinds)
     if not isinstance(values, dict):
         raise BadValueError("values must be a dict such as {'x': [1, 2], 'A': [[1, 2], [3, 4]]}")

@@ -114,8 +114,13 @@ def _shape_words(t: Type) -> str:
     return "matrix"
 
 
-def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str, str] | None = None) -> Expression:
-    """Parse and type-check ``expression`` (a string, or an :class:`Expression` to re-check)."""
+def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str, str] | None = None,
+          _unused: str = "ignore") -> Expression:
+    """Parse and type-check ``expression`` (a string, or an :class:`Expression` to re-check).
+
+    ``kinds`` may name variables the expression does not use: they are left out, so that the
+    kinds of a function serve the text of its derivative as well (``ricci.derivative`` itself
+    refuses them, as a likely typo)."""
     if isinstance(expression, Expression):
         if not kinds and not _forced:
             return expression
@@ -124,7 +129,7 @@ def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str,
         raise KindError(f"kinds must be a dict such as {{'W': 'symmetric matrix'}}, not {type(kinds).__name__}")
     tree = parse_text(expression)
     try:
-        checked = check(tree, expression, kinds, _forced)
+        checked = check(tree, expression, kinds, _forced, _unused)
     except RicciError as e:
         raise e.with_source(expression)
     return Expression(expression, tree, checked)

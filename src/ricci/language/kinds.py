@@ -489,17 +489,23 @@ def _resolve(checker: _Checker, names: dict, t: Type) -> Type:
 
 
 def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
-          forced: dict[str, str] | None = None) -> Checked:
-    """Type-check ``tree``; kinds: ``declared`` (user), ``forced`` (e.g. by a list ``wrt``)."""
+          forced: dict[str, str] | None = None, unused: str = "error") -> Checked:
+    """Type-check ``tree``; kinds: ``declared`` (user), ``forced`` (e.g. by a list ``wrt``).
+    A declared kind of a name the expression does not use is an error (``unused="error"``: a
+    typo, most likely) or is left out (``"ignore"``: the kinds of a function serve the text of
+    its derivative, which need not use every variable)."""
     declared = {n: normalise_kind(n, k) for n, k in (declared or {}).items()}
     forced = dict(forced or {})
     names = free_names(tree, set(declared))
     bound = _bound_names(tree)
-    for n, k in declared.items():
+    for n, k in list(declared.items()):
         if n not in names and n not in forced:
             if n in bound:
                 raise KindError(f"{n} is bound by 'where', so its kind comes from its expression; "
                                 "do not declare it", None, source)
+            if unused == "ignore":
+                del declared[n]
+                continue
             raise UnknownNameError(
                 f"a kind is given for {n}, but the expression does not use {n}", None, source)
     extra = [n for n in forced if n not in names]
