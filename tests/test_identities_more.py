@@ -825,3 +825,13 @@ def test_a_list_names_scalars_even_when_it_names_one():
         ricci.derivative("tr(A*B)", ["A"], kinds={"A": "matrix"})
     with pytest.raises(ricci.KindError):
         ricci.derivative("inv(A)", ["A"])
+
+
+def test_generated_jax_code_takes_numpy_arrays():
+    # The JAX code added to a diagonal with base.at[...] where base came from NumPy inputs
+    # (-A - A.T is then a NumPy array, which has no .at): AttributeError.
+    pytest.importorskip("jax")
+    d = ricci.derivative("x'*(2*eye - A)*x", "x", 2)
+    A = np.arange(9.0).reshape(3, 3) / 10
+    f = d.function("jax")
+    np.testing.assert_allclose(np.asarray(f(np.ones(3), A)), 4 * np.eye(3) - A - A.T, rtol=1e-6)

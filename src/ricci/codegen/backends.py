@@ -319,7 +319,8 @@ class JaxPrinter(Printer):
         return self.call(self.m("eye"), n + self.dtype_kw())
 
     def add_diag_lines(self, target, base, base_fresh, v, n):
-        return [f"{target} = {base.at(ATOM)}.at[{self.m('diag_indices')}({n})].add({v.text})"]
+        # jnp.asarray: the base may be a NumPy array (-A - A.T of NumPy inputs), which has no .at
+        return [f"{target} = {self.m('asarray')}({base.text}).at[{self.m('diag_indices')}({n})].add({v.text})"]
 
     def add_into(self, target, idx, value, first=False):
         if idx is None:
