@@ -125,6 +125,16 @@ def test_a_sum_cancelled_in_matrix_notation_keeps_its_shape():
     np.testing.assert_allclose(t, np.zeros(3))
 
 
+def test_a_sum_cancelled_to_a_constant_keeps_its_shape():
+    # z' - (10 + z') is -10 in every entry of a row; the answer was (1./(-10))*z, a column.
+    z = np.array([0.5, -1.0, 2.0, 0.25])
+    values = {"b": 0.8, "z": z}
+    d = ricci.derivative("z*(b./(z' - (10 + z.T)))", "b")
+    expected = np.outer(z, np.full(4, -0.1))
+    np.testing.assert_allclose(d.evaluate(values), expected)
+    np.testing.assert_allclose(text_value(d, values), expected)
+
+
 # -- the generator itself, seeded ---------------------------------------------------------------
 
 def _hunt():

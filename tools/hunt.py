@@ -707,20 +707,30 @@ class Checker:
                 raise Outcome("mismatch (jax)", f"max rel err {err:.3g}{conv}")
         # finite differences of f (order 1) or of ricci's order k-1
         if self.fd:
-            if order == 1:
-                g = lambda v: np.asarray(ricci.evaluate(expr, v), float)
-            else:
-                lower = ricci.derivative(text, wrt, order - 1, kinds)
-                g = lambda v: np.asarray(lower.evaluate(v), float)
-            F = self.fd_derivative(g, vals, wrt, sym, p)
-            Dd = D
-            if sym:
-                Dd = symmetrise_pairs(D, 1)
-                F = symmetrise_pairs(F, 1)
-            err = rel_err(Dd, F)
-            if err > 1e-5:
-                raise Outcome("mismatch (fd)", f"max rel err {err:.3g}")
-        if not d.latex or not d.latex.strip():
+            # every order k against differences of order k - 1 (order 0: ricci.evaluate of f)
+            lower = None
+            for k in range(1, order + 1):
+                if k == 1:
+                    g = lambda v: np.asarray(ricci.evaluate(expr, v), float)
+                else:
+                    g = (lambda dk: lambda v: np.asarray(dk.evaluate(v), float))(lower)
+                dk = d if k == order else ricci.derivative(text, wrt, k, kinds)
+                Dk = D if k == order else np.asarray(dk.evaluate(vals), float)
+                F = self.fd_derivative(g, vals, wrt, sym, p)
+                if sym:
+                    Dk = symmetrise_pairs(Dk, 1)
+                err = rel_err(Dk, F)
+                if err > 1e-5:
+                    # differences can be poor (ill-conditioned inv, steep functions): JAX decides
+                    if self.jax_agrees(p, wrt, k, Dk, sym):
+                        return "ok-fd-inaccurate"
+                    raise Outcome("mismatch (fd)", f"order {k}: max rel err {err:.3g}")
+                lower = dk
+        try:
+            latex = d.latex
+        except ricci.LimitError as e:
+            raise Outcome("limit", f"display: {e}")
+        if not latex or not latex.strip():
             raise Outcome("latex", "empty latex")
         # the text answer
         if self.check_text and d.has_matrix_form:
@@ -743,6 +753,22 @@ class Checker:
             if rel_err(T, D) > 1e-9:
                 raise Outcome("text mismatch", f"{rel_err(T, D):.3g}: {t!r}")
         return "ok"
+
+    def jax_agrees(self, p, wrt, order, D, sym) -> bool:
+        try:
+            if not hasattr(self, "jax"):
+                import jax
+
+                jax.config.update("jax_enable_x64", True)
+                import jax.numpy as jnp
+
+                self.jax, self.jnp = jax, jnp
+        except ImportError:
+            return False
+        J = self.jax_derivative(p, wrt, order)
+        if sym:
+            J, D = symmetrise_pairs(J, order), symmetrise_pairs(D, order)
+        return rel_err(D, J) < 1e-7
 
     def fd_derivative(self, g, vals, wrt, sym, p):
         """Central differences, Richardson extrapolated (h, h/2): ∂g/∂wrt in ricci's layout."""

@@ -74,7 +74,7 @@ class Raiser:
         if (r.col, r.row) == (row, col):
             t = self.m.T(r.ast)
             # a zero with a shape, (0*w)', must not fold into the scalar 0
-            return self._zero((row, col)).ast if t == A.Num(0.0) else t
+            return self._constant(R(t, row, col)).ast if _numeric(t) else t
         if r.is_scalar and (row is not None or col is not None):
             raise NoMatrixForm("a scalar where a tensor is needed")
         raise NoMatrixForm(f"cannot orient {r} as ({row}, {col})")
@@ -88,9 +88,10 @@ class Raiser:
         if got is None:
             tick()  # the derivation's time budget (ricci.limits)
             got = self._raise(node)
-            if got.ast == A.Num(0.0) and not got.is_scalar:
-                # a product or sum that cancelled in matrix notation keeps its shape: 0*w, not 0
-                got = self._zero((got.row, got.col))
+            if not got.is_scalar and _numeric(got.ast):
+                # a sum that cancelled in matrix notation (z' - (z' + 10) is -10 for every
+                # entry) keeps its shape: 0*w, -10*vector(1)', not the scalar 0 or -10
+                got = self._constant(got)
             self.memo[id(node)] = (got, node)
             return got
         return got[0]
@@ -324,6 +325,24 @@ class Raiser:
             return R(self.m.product(coef, scalars, t.ast), t.row, t.col)
         return R(self.m.product(coef, scalars, None), None, None)
 
+    def _constant(self, r: R) -> R:
+        """The number ``r.ast`` in every entry of ``r``'s shape."""
+        if r.ast == A.Num(0.0):
+            return self._zero((r.row, r.col))
+
+        def ones(i):
+            # a column of ones of i's length, sized by a variable where one has it (x.^0)
+            col = _sized(self.m.expr, i.dim, self.m)
+            return A.Call("vector", (A.Num(1.0),)) if col is None else A.BinOp(".^", col, A.Num(0.0))
+
+        if r.row is not None and r.col is not None:
+            shape = A.BinOp("*", ones(r.row), A.Transpose(ones(r.col)))
+        elif r.row is not None:
+            shape = ones(r.row)
+        else:
+            shape = A.Transpose(ones(r.col))
+        return R(A.BinOp("*", r.ast, shape), r.row, r.col)
+
     def _zero(self, orientation) -> R:
         """A zero with rows along ``row`` and columns along ``col``, written with its shape
         (0*y, 0*A'): 0 alone would be a scalar, and the text around it would change meaning."""
@@ -538,6 +557,12 @@ def display(d) -> Display:
     if matrix is not None:
         return Display(to_text(matrix), ast_to_latex(matrix), matrix, idx_text, words)
     return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
+
+
+def _numeric(a: A.Expr) -> bool:
+    """Whether ``a`` is made of numbers alone (0, -10, 1./(-10)): a scalar, whatever it
+    stands for."""
+    return all(isinstance(n, (A.Num, A.Neg, A.BinOp)) for n in A.walk(a))
 
 
 def _has_identity_term(add: Add) -> bool:
