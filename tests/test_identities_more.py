@@ -835,3 +835,15 @@ def test_generated_jax_code_takes_numpy_arrays():
     A = np.arange(9.0).reshape(3, 3) / 10
     f = d.function("jax")
     np.testing.assert_allclose(np.asarray(f(np.ones(3), A)), 4 * np.eye(3) - A - A.T, rtol=1e-6)
+
+
+@pytest.mark.parametrize("expression, order", [("t*A + t^2*B", 1), ("t*A + t^2*B", 2), ("[t, t^2; sin(t), exp(t)]", 1)])
+def test_a_matrix_by_a_scalar_keeps_its_shape_in_denominator_layout(expression, order):
+    # The denominator layout transposed ∂Y/∂t as if it were a Jacobian ((2*t*B + A)', "the
+    # transpose of the Jacobian"); ∂Y_ij/∂t has Y's shape in both layouts.
+    d = ricci.derivative(expression, "t", order, {"t": "scalar"})
+    view = d.display(layout="denominator")
+    assert view.text == d.text
+    values = random_values(expression, {"t": "scalar"})
+    np.testing.assert_allclose(view.evaluate(values), d.evaluate(values))
+    assert "shape in both layouts" in view.note

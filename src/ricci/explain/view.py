@@ -151,6 +151,8 @@ def _transposes(d) -> bool:
     Hessians; not a derivative by a matrix (its shape is the matrix's in both layouts)."""
     if isinstance(d.wrt, str) and len(d.expression.variables[d.wrt].dims) == 2:
         return False
+    if len(d.expression.shape) == 2:
+        return False  # a matrix by a scalar (∂Y_ij/∂t) has the matrix's shape in both layouts
     return len(d.out) in (1, 2)
 
 
@@ -179,7 +181,9 @@ def view(d, layout: str = "numerator", symmetric: str | None = None, bold_vector
             ds = list(reversed(ds)) if len(ds) == 2 else ds
             notes.append(_layout_note(d, dims))
         else:
-            notes.append("A derivative by a matrix has the matrix's shape in both layouts." if d.out else
+            notes.append(("A derivative of a matrix by a scalar has the matrix's shape in both layouts."
+                          if len(d.expression.shape) == 2 else
+                          "A derivative by a matrix has the matrix's shape in both layouts.") if d.out else
                          "A scalar is the same in both layouts.")
     formula = F.expr(matrix, bold)
     return View(d, layout, symmetric, bold_vectors, name, matrix, formula, ds, " ".join(notes), bold, dims)
