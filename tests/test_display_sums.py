@@ -1,6 +1,7 @@
 """How sums are written: a scalar that broadcasts is written alone (W*x + b, as the user wrote
-it, not b*vector(1) + W*x), and a minus on an entrywise product is a subtraction in a sum
-(a - x.*y, not a + -x.*y).  Each text is also parsed back and evaluated against the derivative's
+it, not b*vector(1) + W*x), a minus on an entrywise product is a subtraction in a sum
+(a - x.*y, not a + -x.*y), and the squared norm of a sum stays a norm (norm2(x - y)^2, not
+(x - y)'*(x - y)).  Each text is also parsed back and evaluated against the derivative's
 own numbers, so a display rule cannot change a value."""
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ import ricci
      "-2*((W2'*((W3'*(y - W3*t2)).*(1 - t2.^2))).*(1 - t.^2))*x' where t = tanh(W1*x + b1), t2 = tanh(W2*t + b2)"),
     ("sum(x./(1 + exp(x)))", "x", None, "(1./(1 + exp(x)) - x.*sigmoid(x).*sigmoid(-x))'"),
     ("sum(sqrt(1 + x.^2))", "x", None, "(x./sqrt(1 + x.^2))'"),
+    ("exp(-norm2(x - y)^2/(2*sigma^2))", "x", None,
+     "-exp(-0.5*norm2(x - y)^2/sigma^2)*(x - y)'/sigma^2"),
+    ("log(norm2(x - y)^2)", "x", None, "2*(x - y)'/norm2(x - y)^2"),
+    ("((A*x - b)'*(A*x - b))^3", "x", {"b": "vector"}, "6*norm2(A*x - b)^4*(A*x - b)'*A"),
+    ("exp(x'*x)", "x", None, "2*exp(x'*x)*x'"),  # a quadratic form stays one
+    ("(x'*A'*A*x)/(x'*B'*B*x)", "x", None,
+     "2*x'*(A'*A/(x'*B'*B*x) - x'*A'*A*x*B'*B/(x'*B'*B*x)^2)"),
 ])
 def test_the_text(expression, wrt, kinds, text):
     d = ricci.derivative(expression, wrt, kinds=kinds)

@@ -328,7 +328,7 @@ class MatrixForms:
                 if chain and self.kind(a) == S:
                     # x'*A*x is one scalar factor: its chain must not mix with other matrices.
                     chain = self._inner_order(chain)
-                    return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars + [self.build_chain(chain)], [])
+                    return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars + [self._gram_norm(self.build_chain(chain))], [])
                 return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, chain)
             case A.BinOp(op="/", left=l, right=r) if self.kind(r) == S:
                 pl = self.decompose(l)
@@ -524,6 +524,10 @@ class MatrixForms:
         if isinstance(exp, A.Num) and exp.value == 1.0:
             return base
         if not elementwise:
+            if (isinstance(base, A.BinOp) and base.op == "^" and isinstance(base.left, A.Call)
+                    and base.left.func == "norm2" and isinstance(base.right, A.Num)
+                    and isinstance(exp, A.Num) and float(exp.value).is_integer()):
+                return self.power(base.left, self.number(base.right.value * exp.value), elementwise=False)
             half = self._gram_half(base)
             e = exp.value if isinstance(exp, A.Num) else (
                 -exp.arg.value if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num) else None)
@@ -574,6 +578,16 @@ class MatrixForms:
             return A.Num(0.0)
         terms = self._merge_diags(terms)
         return self.factor(terms)
+
+    def _gram_norm(self, a: A.Expr) -> A.Expr:
+        """u'*u as norm2(u)^2 when u is a sum, the residual of a least-squares problem or a
+        distance: norm2(x - y)^2 and norm2(A*x - b)^2 read as the user wrote them, (x - y)'*(x - y)
+        does not.  A quadratic form stays one: x'*x, x'*A'*A*x."""
+        half = self._gram_half(a)
+        core = half.arg if isinstance(half, A.Transpose) else half
+        if not (isinstance(core, A.BinOp) and core.op in ("+", "-")):
+            return a
+        return A.BinOp("^", A.Call("norm2", (half,)), A.Num(2.0))
 
     def _gram_half(self, a: A.Expr) -> A.Expr | None:
         """P when ``a`` is tr(P*P') (any rotation of the chain) or u'*u written out; else None.
