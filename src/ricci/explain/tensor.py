@@ -210,7 +210,9 @@ def _lhs(d, p: _IndexPrinter, name: str, bold: frozenset) -> F.Formula:
     f_ix, rest = out[:n_f], out[n_f:]
     order = d.order
     per = len(rest) // order if order else 0
-    wrt = d.wrt if isinstance(d.wrt, str) else "x"
+    from ..printing.index import wrt_name
+
+    wrt = wrt_name(d)
     parts = [rest[k * per:(k + 1) * per] for k in range(order)]
     fname = p.indexed(F.name(name), f_ix)
     num = (F.sup(F.PARTIAL, F.number(order)) if order > 1 else F.PARTIAL) + fname

@@ -224,13 +224,7 @@ def _lhs(p: _Printer, out: tuple, d, latex: bool) -> str:
     f_ix, rest = out[:n_f], out[n_f:]
     order = d.order
     per = len(rest) // order if order else 0
-    if isinstance(d.wrt, str):
-        wrt = d.wrt
-    else:
-        # a list of scalars is one vector of partials; its name is not a variable's
-        taken = set(d.expression.variables)
-        wrt = next(n for n in ("x", "w", "z", "u", "v", "s", "t", "theta") + tuple(f"x{k}" for k in range(99))
-                   if n not in taken)
+    wrt = wrt_name(d)
     parts = [rest[k * per:(k + 1) * per] for k in range(order)]
     if latex:
         num = r"\partial" + (f"^{{{order}}}" if order > 1 else "") + " f" + p.ix(f_ix)
@@ -241,6 +235,16 @@ def _lhs(p: _Printer, out: tuple, d, latex: bool) -> str:
     num = "∂" + (f"^{order}" if order > 1 else "") + "f" + p.ix(f_ix)
     den = "".join("∂" + wrt + p.ix(q) for q in parts)
     return f"{num}/{den}"
+
+
+def wrt_name(d) -> str:
+    """The name wrt goes by in index notation: its own, or for a list of scalars (one vector of
+    partials) x, or another letter when a variable is called x."""
+    if isinstance(d.wrt, str):
+        return d.wrt
+    taken = set(d.expression.variables)
+    return next(n for n in ("x", "w", "z", "u", "v", "s", "t", "theta") + tuple(f"x{k}" for k in range(99))
+                if n not in taken)
 
 
 def _latex_name(name: str) -> str:
