@@ -28,6 +28,8 @@ import ricci
     ("log(norm2(x - y)^2)", "x", None, "2*(x - y)'/norm2(x - y)^2"),
     ("((A*x - b)'*(A*x - b))^3", "x", {"b": "vector"}, "6*norm2(A*x - b)^4*(A*x - b)'*A"),
     ("exp(x'*x)", "x", None, "2*exp(x'*x)*x'"),  # a quadratic form stays one
+    ("tr(A)*x", "x", None, "tr(A)*eye"),  # the sum of a diagonal is a trace
+    ("sum(diag(A))*tr(B)*x", "x", None, "tr(A)*tr(B)*eye"),
     ("(x'*A'*A*x)/(x'*B'*B*x)", "x", None,
      "2*x'*(A'*A/(x'*B'*B*x) - x'*A'*A*x*B'*B/(x'*B'*B*x)^2)"),
 ])
@@ -50,3 +52,26 @@ def test_a_broadcast_scalar_alone_stays_a_vector():
 
 def test_numbers_keep_their_place():
     assert ricci.derivative("sum(log(1 + exp(x)))", "x", 2).text == "diag(sigmoid(x).*(1 - sigmoid(x)))"
+
+
+@pytest.mark.parametrize("expression, wrt, text", [
+    ("tr(A)*x", "x", "tr(A)*eye"), ("alpha*x + beta*y", "x", "alpha*eye"), ("x", "x", "eye"),
+    ("sum(X)", "X", "matrix(1)"), ("sum(x)", "x", "vector(1)'"), ("X + a", "a", "matrix(1)"),
+])
+def test_a_size_less_answer_evaluates_with_the_functions_values(expression, wrt, text):
+    # eye, vector(1), matrix(1): no variable of the text fixes their size; the values given for
+    # the function's other variables do, when they leave no doubt
+    d = ricci.derivative(expression, wrt)
+    assert d.text == text
+    values = random_values(expression, seed=5, sizes={"m": 3, "n": 4})
+    got, expected = ricci.evaluate(d.text, values), d.evaluate(values)
+    assert np.shape(got) == np.shape(expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_a_size_left_in_doubt_is_an_error_that_names_it():
+    d = ricci.derivative("sum(x) + sum(y)", "x")
+    assert d.text == "vector(1)'"
+    with pytest.raises(ricci.BadValueError, match="the size .* of vector\\(1\\) is not fixed by any value"):
+        ricci.evaluate(d.text, {"x": np.ones(3), "y": np.ones(4)})  # 3 or 4?
+    np.testing.assert_array_equal(ricci.evaluate(d.text, {"x": np.ones(3), "y": np.ones(3)}), np.ones(3))

@@ -116,8 +116,40 @@ def _size(d, sizes, node, source) -> int:
     return sizes[d]
 
 
+def _sizes_from_unused(expr: Expression, values: dict, sizes: dict) -> None:
+    """Sizes that no variable of the expression fixes (the n of eye in tr(A)*eye, the text of
+    the derivative of tr(A)*x by x) taken from the values given for names the expression does not
+    use, where these leave no doubt: one open size and one size among those values, or an open
+    m×n constant and one matrix among them.  Otherwise the sizes stay open (and evaluating says
+    which one)."""
+    open_types = {(t.rows, t.cols) for t in expr._checked.types.values()
+                  if any(isinstance(d, str) and d not in sizes for d in (t.rows, t.cols))}
+    open_dims = {d for rc in open_types for d in rc if isinstance(d, str) and d not in sizes}
+    if not open_dims:
+        return
+    unused = []
+    for name, value in values.items():
+        if name not in expr.variables:
+            try:
+                unused.append(np.shape(np.asarray(value, dtype=float)))
+            except (TypeError, ValueError):
+                continue
+    lengths = {n for shape in unused for n in shape}
+    if len(open_dims) == 1 and len(lengths) == 1:
+        sizes[open_dims.pop()] = lengths.pop()
+        return
+    matrices = [shape for shape in unused if len(shape) == 2]
+    pairs = {rc for rc in open_types if all(isinstance(d, str) and d not in sizes for d in rc)}
+    if len(matrices) == 1 and len(pairs) == 1 and set(next(iter(pairs))) == open_dims:
+        (r, c), (m, n) = next(iter(pairs)), matrices[0]
+        if r != c or m == n:
+            sizes[r], sizes[c] = m, n
+
+
 def evaluate_expression(expr: Expression, values: dict, unused: str = "ignore"):
     arrays, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons, unused)
+    if unused == "ignore":
+        _sizes_from_unused(expr, values, sizes)
     with np.errstate(all="ignore"):
         out = _Eval(expr, arrays, sizes).run(expr.tree, {})
     return to_public(out, expr.type)

@@ -26,7 +26,7 @@ from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size
 from .language import ast as A
 from .printing.text import to_text
 from .limits import tick
-from .simplify.matrix import MatrixForms
+from .simplify.matrix import M, MatrixForms
 
 
 class _RawMul:
@@ -470,6 +470,8 @@ class Raiser:
         if out is not None and others and all(i not in out and len(uses.get(i, ())) == 1 for i in others):
             return R(A.Call("sum", (r.ast,)), None, None)  # every index summed here: sum(X)
         if r.indices == {ix}:
+            if isinstance(r.ast, A.Call) and r.ast.func == "diag" and self.m.kind(r.ast.args[0]) == M:
+                return R(A.Call("tr", r.ast.args), None, None)  # the sum of a diagonal: tr(A)
             return R(A.Call("sum", (r.ast,)), None, None)
         if r.row == ix:  # column sums: 1'*M, a row along the columns
             return R(self.m.matmul(A.Transpose(A.Call("vector", (A.Num(1.0),))), r.ast), None, r.col)
