@@ -29,6 +29,8 @@ import ricci
     ("((A*x - b)'*(A*x - b))^3", "x", {"b": "vector"}, "6*norm2(A*x - b)^4*(A*x - b)'*A"),
     ("exp(x'*x)", "x", None, "2*exp(x'*x)*x'"),  # a quadratic form stays one
     ("tr(A)*x", "x", None, "tr(A)*eye"),  # the sum of a diagonal is a trace
+    ("sqrt(sum(x.^2) + epsilon)", "x", None, "x'/sqrt(sum(x.^2) + epsilon)"),  # a root below the line
+    ("1/sqrt(x'*x + 1)", "x", None, "-x'/(1 + x'*x)^1.5"),  # sqrt(u)^2*u^0.5 is u^1.5
     ("sum(diag(A))*tr(B)*x", "x", None, "tr(A)*tr(B)*eye"),
     ("(x'*A'*A*x)/(x'*B'*B*x)", "x", None,
      "2*x'*(A'*A/(x'*B'*B*x) - x'*A'*A*x*B'*B/(x'*B'*B*x)^2)"),

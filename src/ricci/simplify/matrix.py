@@ -129,6 +129,17 @@ def _neg_power(a: A.Expr):
     return None
 
 
+def _merge_roots(powers: list) -> list:
+    """(base, k) pairs with sqrt(b)^k read as b^(k/2) and the powers of one base added:
+    sqrt(u)^2 * u^0.5 in a denominator is u^1.5 (the derivative of 1/sqrt(u))."""
+    merged: dict = {}
+    for base, k in powers:
+        if isinstance(base, A.Call) and base.func == "sqrt":
+            base, k = base.args[0], k / 2
+        merged[base] = merged.get(base, 0.0) + k
+    return [(b, k) for b, k in merged.items() if k]
+
+
 def _scalar_key(a: A.Expr):
     if isinstance(a, A.Num):
         rank = 0
@@ -384,7 +395,9 @@ class MatrixForms:
                 base, k = np_
                 chain, k = self._normalise(chain, base, k)
                 if k:
-                    denom.append(base if k == 1.0 else A.BinOp("^", base, A.Num(k)))
+                    denom.append((base, k))
+        denom = [b if k == 1.0 else A.Call("sqrt", (b,)) if k == 0.5 else A.BinOp("^", b, A.Num(k))
+                 for b, k in _merge_roots(denom)]
         numer.sort(key=_scalar_key)
         denom.sort(key=_scalar_key)
         mag = abs(p.coef)
