@@ -135,6 +135,29 @@ def test_a_sum_cancelled_to_a_constant_keeps_its_shape():
     np.testing.assert_allclose(text_value(d, values), expected)
 
 
+def test_a_sum_cancelled_to_a_scalar_expression_keeps_its_shape():
+    # w' - (b + w') is -b in every entry of a row: the answer was -b*vector(1)*A (a column
+    # times A), which does not parse with A m×n.
+    rng = np.random.default_rng(1)
+    values = {"c": 0.7, "b": -1.3, "w": rng.normal(size=3), "A": rng.normal(size=(3, 2))}
+    d = ricci.derivative("c*(w' - (b + w'))*A", "c")
+    expected = -values["b"] * values["A"].sum(axis=0)
+    np.testing.assert_allclose(d.evaluate(values), expected)
+    np.testing.assert_allclose(text_value(d, values, {"A": "matrix"}), expected)
+
+
+# -- 6. generated code: two constant arrays added kept their shape -------------------------------
+
+def test_generated_code_adds_two_constant_arrays():
+    # (det(C)*vector(1) - b*vector(1)) became the scalar det(C) - b, and '@ u' failed.
+    C, u = np.diag([2.0, 3.0, 0.5]), np.array([1.0, -2.0, 0.5])
+    values = {"C": C, "b": 0.5, "u": u}
+    d = ricci.derivative("(1./(det(C)*vector(1) - b*vector(1)))'*u", "b")
+    expected = u.sum() / (np.linalg.det(C) - 0.5) ** 2
+    assert d.evaluate(values) == pytest.approx(expected)
+    assert d.function("numpy")(C=C, b=0.5, u=u) == pytest.approx(expected)
+
+
 # -- the generator itself, seeded ---------------------------------------------------------------
 
 def _hunt():

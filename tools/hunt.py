@@ -627,9 +627,10 @@ def symmetrise_pairs(D, n_pairs):
 
 
 class Checker:
-    def __init__(self, use_jax=False, fd=True, text=True):
+    def __init__(self, use_jax=False, fd=True, text=True, codegen=True):
         import ricci
 
+        self.codegen = codegen
         self.ricci = ricci
         self.use_jax = use_jax
         self.fd = fd
@@ -732,6 +733,9 @@ class Checker:
             raise Outcome("limit", f"display: {e}")
         if not latex or not latex.strip():
             raise Outcome("latex", "empty latex")
+        # the generated NumPy code
+        if self.codegen:
+            self.check_code(d, vals, D)
         # the text answer
         if self.check_text and d.has_matrix_form:
             t = d.text
@@ -753,6 +757,29 @@ class Checker:
             if rel_err(T, D) > 1e-9:
                 raise Outcome("text mismatch", f"{rel_err(T, D):.3g}: {t!r}")
         return "ok"
+
+    def check_code(self, d, vals, D):
+        import inspect
+
+        try:
+            fn = d.function("numpy")
+        except self.ricci.RicciError as e:
+            if "size" in str(e):
+                return
+            raise Outcome("codegen error", f"{type(e).__name__}: {e}")
+        args = []
+        for name in inspect.signature(fn).parameters:
+            key = name if name in vals else name[:-1]
+            args.append(vals[key])
+        try:
+            with np.errstate(all="ignore"):
+                got = np.asarray(fn(*args), float)
+        except Exception as e:  # noqa: BLE001
+            raise Outcome("codegen crash", f"{type(e).__name__}: {e}\n{d.code('numpy')}")
+        if got.shape != D.shape:
+            raise Outcome("codegen shape", f"{got.shape} vs {D.shape}\n{d.code('numpy')}")
+        if rel_err(got, D) > 1e-9:
+            raise Outcome("codegen mismatch", f"{rel_err(got, D):.3g}\n{d.code('numpy')}")
 
     def jax_agrees(self, p, wrt, order, D, sym) -> bool:
         try:

@@ -26,7 +26,7 @@ from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size
 from .language import ast as A
 from .printing.text import to_text
 from .limits import tick
-from .simplify.matrix import M, MatrixForms
+from .simplify.matrix import M, S as SCALAR_KIND, MatrixForms
 
 
 class _RawMul:
@@ -74,7 +74,7 @@ class Raiser:
         if (r.col, r.row) == (row, col):
             t = self.m.T(r.ast)
             # a zero with a shape, (0*w)', must not fold into the scalar 0
-            return self._constant(R(t, row, col)).ast if _numeric(t) else t
+            return self._constant(R(t, row, col)).ast if self.m.kind(t) == SCALAR_KIND else t
         if r.is_scalar and (row is not None or col is not None):
             raise NoMatrixForm("a scalar where a tensor is needed")
         raise NoMatrixForm(f"cannot orient {r} as ({row}, {col})")
@@ -88,9 +88,9 @@ class Raiser:
         if got is None:
             tick()  # the derivation's time budget (ricci.limits)
             got = self._raise(node)
-            if not got.is_scalar and _numeric(got.ast):
-                # a sum that cancelled in matrix notation (z' - (z' + 10) is -10 for every
-                # entry) keeps its shape: 0*w, -10*vector(1)', not the scalar 0 or -10
+            if not got.is_scalar and self.m.kind(got.ast) == SCALAR_KIND:
+                # a sum that cancelled in matrix notation (z' - (z' + s) is -s in every entry)
+                # keeps its shape: 0*w, -s*z.^0', not the scalar 0 or -s
                 got = self._constant(got)
             self.memo[id(node)] = (got, node)
             return got
@@ -326,7 +326,7 @@ class Raiser:
         return R(self.m.product(coef, scalars, None), None, None)
 
     def _constant(self, r: R) -> R:
-        """The number ``r.ast`` in every entry of ``r``'s shape."""
+        """The scalar ``r.ast`` in every entry of ``r``'s shape."""
         if r.ast == A.Num(0.0):
             return self._zero((r.row, r.col))
 
@@ -559,12 +559,6 @@ def display(d) -> Display:
     if matrix is not None:
         return Display(to_text(matrix), ast_to_latex(matrix), matrix, idx_text, words)
     return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
-
-
-def _numeric(a: A.Expr) -> bool:
-    """Whether ``a`` is made of numbers alone (0, -10, 1./(-10)): a scalar, whatever it
-    stands for."""
-    return all(isinstance(n, (A.Num, A.Neg, A.BinOp)) for n in A.walk(a))
 
 
 def _has_identity_term(add: Add) -> bool:

@@ -157,6 +157,9 @@ class Plan:
         return a.args[0] if a.kind == "full" and a.shape == b.shape else a
 
     def add(self, a: Op, b: Op) -> Op:
+        if a.kind == "full" and b.kind == "full" and a.shape == b.shape:
+            # both constant arrays: one constant array (each alone would be its scalar)
+            return self.full(self.add(a.args[0], b.args[0]), a.shape)
         a, b = self._scalar_full(a, b), self._scalar_full(b, a)
         if self.value_of(a) == 0.0:
             return b if b.shape == broadcast_shapes(a.shape, b.shape) else self._binary("add", a, b)
@@ -185,6 +188,9 @@ class Plan:
         return self._binary("add", a, b, commutative=True)
 
     def sub(self, a: Op, b: Op) -> Op:
+        if a.kind == "full" and b.kind == "full" and a.shape == b.shape:
+            # both constant arrays: one constant array (each alone would be its scalar)
+            return self.full(self.sub(a.args[0], b.args[0]), a.shape)
         a, b = self._scalar_full(a, b), self._scalar_full(b, a)
         if self.value_of(b) == 0.0 and a.shape == broadcast_shapes(a.shape, b.shape):
             return a
@@ -208,6 +214,9 @@ class Plan:
 
     def mul(self, a: Op, b: Op) -> Op:
         """Elementwise product (NumPy broadcasting); a scalar factor is kept on the left."""
+        if a.kind == "full" and b.kind == "full" and a.shape == b.shape:
+            # both constant arrays: one constant array (each alone would be its scalar)
+            return self.full(self.mul(a.args[0], b.args[0]), a.shape)
         a, b = self._scalar_full(a, b), self._scalar_full(b, a)
         if b.ndim == 0 and a.ndim > 0:
             a, b = b, a
