@@ -158,6 +158,23 @@ def test_generated_code_adds_two_constant_arrays():
     assert d.function("numpy")(C=C, b=0.5, u=u) == pytest.approx(expected)
 
 
+# -- 7. (open) a contraction with a sum that cancels to a constant loses its sum --------------------
+
+@pytest.mark.xfail(strict=True, reason="known_core_bugs.md #7: MatrixForms turns sign(u)'*(2*(y/b^2 + "
+                   "(1 - y/b^2))/c) into a column (the contraction with ones is dropped)")
+def test_a_contraction_with_a_cancelling_sum_keeps_its_sum():
+    y = np.array([0.5, -2.0, 1.5])
+    values = {"b": 0.9, "c": 1.3, "y": y}
+    d = ricci.derivative("sqrt(norm1((b + y/b)*b/c))", "b", 2)
+    u = (y + 0.81) / 1.3
+    s, g = np.abs(u).sum(), np.sign(u)
+    expected = np.sum(g * 2 / 1.3) / (2 * np.sqrt(s)) - 0.25 * np.sum(g * 2 * 0.9 / 1.3) ** 2 / s ** 1.5
+    assert d.evaluate(values) == pytest.approx(expected)  # the numbers are right
+    t = text_value(d, values)  # the text was a vector: sign(u)/(c*sqrt(sum(abs(u)))) - ...
+    assert t.shape == ()
+    assert float(t) == pytest.approx(expected)
+
+
 # -- the generator itself, seeded ---------------------------------------------------------------
 
 def _hunt():
