@@ -31,6 +31,9 @@ import ricci
     ("tr(A)*x", "x", None, "tr(A)*eye"),  # the sum of a diagonal is a trace
     ("sqrt(sum(x.^2) + epsilon)", "x", None, "x'/sqrt(sum(x.^2) + epsilon)"),  # a root below the line
     ("1/sqrt(x'*x + 1)", "x", None, "-x'/(1 + x'*x)^1.5"),  # sqrt(u)^2*u^0.5 is u^1.5
+    # y + (1 - y) cancels to ones, which only scale; the minus goes in front of everything
+    ("y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w))", "w", None,
+     "(y.*(1 - s) - s.*(1 - y))'*X where s = sigmoid(X*w)"),
     ("sum(diag(A))*tr(B)*x", "x", None, "tr(A)*tr(B)*eye"),
     ("(x'*A'*A*x)/(x'*B'*B*x)", "x", None,
      "2*x'*(A'*A/(x'*B'*B*x) - x'*A'*A*x*B'*B/(x'*B'*B*x)^2)"),
@@ -50,6 +53,12 @@ def test_a_broadcast_scalar_alone_stays_a_vector():
     # the only term: writing b alone would make the answer a scalar
     assert ricci.derivative("x + a", "a").text == "vector(1)"
     assert ricci.derivative("X + a", "a").text == "matrix(1)"
+
+
+def test_ones_that_only_scale_and_minus_signs_leave_the_entrywise_product():
+    d = ricci.derivative("y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w))", "w", 2)
+    assert d.text == "-X'*diag(s.*(1 - s))*X where s = sigmoid(X*w)"  # was X'*diag((-1*y.^0).*s.*(1 - s))*X
+    assert d.check().passed
 
 
 def test_numbers_keep_their_place():

@@ -129,6 +129,30 @@ def _neg_power(a: A.Expr):
     return None
 
 
+def _number(a: A.Expr) -> float | None:
+    if isinstance(a, A.Num):
+        return a.value
+    if isinstance(a, A.Neg) and isinstance(a.arg, A.Num):
+        return -a.arg.value
+    return None
+
+
+def _scaled_ones(a: A.Expr) -> float | None:
+    """c when ``a`` is c times an array of ones (v.^0, vector(1), matrix(1)), else None."""
+    if isinstance(a, A.Neg):
+        c = _scaled_ones(a.arg)
+        return None if c is None else -c
+    if isinstance(a, A.BinOp) and a.op == "*":
+        k = _number(a.left)
+        c = None if k is None else _scaled_ones(a.right)
+        return None if c is None else k * c
+    if isinstance(a, A.BinOp) and a.op == ".^" and a.right == A.Num(0.0):
+        return 1.0
+    if isinstance(a, A.Call) and a.func in ("vector", "matrix") and isinstance(a.args[0], A.Num):
+        return a.args[0].value
+    return None
+
+
 def _merge_roots(powers: list) -> list:
     """(base, k) pairs with sqrt(b)^k read as b^(k/2) and the powers of one base added:
     sqrt(u)^2 * u^0.5 in a denominator is u^1.5 (the derivative of 1/sqrt(u))."""
@@ -333,6 +357,9 @@ class MatrixForms:
             case A.BinOp(op=".*" | "./") if _unnegate(a) is not None:
                 p = self.decompose(_unnegate(a))
                 return Prod(-p.coef, p.scalars, p.chain)
+            case A.Call(func="diag", args=(x,)) if _unnegate(x) is not None and self.kind(x) in (C, Rw):
+                p = self.decompose(A.Call("diag", (_unnegate(x),)))  # diag(-v) = -diag(v)
+                return Prod(-p.coef, p.scalars, p.chain)
             case A.BinOp(op="*", left=l, right=r):
                 pl, pr = self.decompose(l), self.decompose(r)
                 chain = pl.chain + pr.chain
@@ -527,11 +554,27 @@ class MatrixForms:
             if isinstance(y, A.BinOp) and y.op == "./" and y.left == A.Num(1.0):
                 return A.BinOp("./", x, y.right)  # e .* (1./d) → e ./ d
         # Flatten nested entrywise products and order them: y.^2.*u.*(1 - u).
-        parts = sorted(_hadamard_parts(a) + _hadamard_parts(b), key=_hadamard_key)
+        parts = _hadamard_parts(a) + _hadamard_parts(b)
+        # Ones times c (c*y.^0, where a sum such as y + (1 - y) cancelled) only scale the rest.
+        # A minus on a factor goes to the front: -s.*(1 - s), not s.*(-(1 - s)).
+        coef, rest = 1.0, []
+        for p_ in parts:
+            c = _scaled_ones(p_)
+            if c is not None:
+                coef *= c
+                continue
+            while _unnegate(p_) is not None:
+                p_, coef = _unnegate(p_), -coef
+            rest.append(p_)
+        if rest:
+            parts = rest
+        else:  # only ones: keep them, they carry the shape
+            coef, parts = 1.0, parts
+        parts = sorted(parts, key=_hadamard_key)
         out = parts[0]
         for p_ in parts[1:]:
             out = A.BinOp(".*", out, p_)
-        return out
+        return out if coef == 1.0 else self.product(coef, [], out)
 
     def power(self, base: A.Expr, exp: A.Expr, elementwise: bool) -> A.Expr:
         if isinstance(exp, A.Num) and exp.value == 1.0:
