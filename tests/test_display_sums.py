@@ -86,3 +86,20 @@ def test_a_size_left_in_doubt_is_an_error_that_names_it():
     with pytest.raises(ricci.BadValueError, match="the size .* of vector\\(1\\) is not fixed by any value"):
         ricci.evaluate(d.text, {"x": np.ones(3), "y": np.ones(4)})  # 3 or 4?
     np.testing.assert_array_equal(ricci.evaluate(d.text, {"x": np.ones(3), "y": np.ones(3)}), np.ones(3))
+
+
+@pytest.mark.parametrize("expression, order, text", [
+    ("[x1; x2]'*[x1; x2]", 1, "[2*x1, 2*x2]"),
+    ("[x1; x2]'*[x1; x2]", 2, "[2, 0; 0, 2]"),
+    ("exp([x1, x2]*[x1; x2])", 1, "[2*x1*exp(x1^2 + x2^2), 2*x2*exp(x1^2 + x2^2)]"),
+    ("[a, b; c, d]*[x1; x2]", 1, "[a, b; c, d]"),
+    ("x1 + x2", 2, "[0, 0; 0, 0]"),
+])
+def test_literals_contract_entry_by_entry(expression, order, text):
+    # [1, 0]*[x1; x2] is x1: the derivative of a literal by one of its scalars selects an entry
+    d = ricci.derivative(expression, ["x1", "x2"], order)
+    assert d.text == text
+    values = {"x1": 0.3, "x2": -0.7, "a": 1.5, "b": 2.0, "c": -1.0, "d": 0.5}
+    values = {k: v for k, v in values.items() if k in d.expression.variables}
+    np.testing.assert_allclose(ricci.evaluate(d.text, values), d.evaluate(values), rtol=1e-12)
+    assert d.check().passed

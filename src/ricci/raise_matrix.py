@@ -607,6 +607,9 @@ def _zero_ast(expr, target) -> A.Expr | None:
                 return A.BinOp("*", zero, A.Name(name))
             if v.dims == (c.dim, r.dim):
                 return A.BinOp("*", zero, forms.T(A.Name(name)))
+    if r is not None and c is not None and isinstance(r.dim, int) and isinstance(c.dim, int):
+        # a zero of known sizes is a literal: [0, 0; 0, 0], not [0; 0]*[0, 0]
+        return A.Literal(tuple(tuple(zero for _ in range(c.dim)) for _ in range(r.dim)))
     col = _sized(expr, r.dim, forms) if r is not None else None
     row = _sized(expr, c.dim, forms) if c is not None else None
     if (r is not None and col is None) or (c is not None and row is None):

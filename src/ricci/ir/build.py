@@ -219,6 +219,9 @@ def mul(factors, out=()) -> Node:
             needed.add(new)
             changed = True
             break
+    expanded = _contract_stacks(coef, fs, out, outset, needed)
+    if expanded is not None:
+        return expanded
     carried = {i for f in fs for i in f.free}
     # Σ_i over an index that no factor carries: the size of its dimension.
     for ix in sorted(needed - outset - carried):
@@ -233,6 +236,46 @@ def mul(factors, out=()) -> Node:
     if any(isinstance(f, Num) or _flattenable(f) for f in fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     return _canonical_mul(coef, fs, out)
+
+
+def _contract_stacks(coef: float, fs: list, out: tuple, outset: set, needed: set) -> Node | None:
+    """Two literals summed along a shared axis are the sum of their entries' products:
+    [a, b]*[c; d] is a*c + b*d, [1, 0]*[x1; x2] is x1 (the derivative of [x1; x2]'*[x1; x2] by
+    x1 would read [2*([1, 0]*[1; 0]), …] otherwise).  None when no two literals share a summed
+    axis that no other factor carries."""
+    stacks = [k for k, f in enumerate(fs) if isinstance(f, Stack)]
+    for a_pos, ka in enumerate(stacks):
+        for kb in stacks[a_pos + 1:]:
+            sa, sb = fs[ka], fs[kb]
+            shared = [i for i in sa.axes if i in sb.axes and i not in outset and isinstance(i.dim, int)
+                      and not any(i in f.free for k, f in enumerate(fs) if k not in (ka, kb))]
+            if not shared:
+                continue
+            ix = shared[0]
+            rest = [f for k, f in enumerate(fs) if k not in (ka, kb)]
+            ones = Mul_ones(tuple(needed & outset))
+            terms = [mul([num(coef)] + rest + [_stack_slice(sa, ix, j), _stack_slice(sb, ix, j), ones], out)
+                     for j in range(ix.dim)]
+            return add(terms)
+    return None
+
+
+def _stack_slice(s: Stack, ix: Index, j: int) -> Node:
+    """The literal ``s`` at position ``j`` of its axis ``ix``: a literal of the other axes, or
+    the entry itself when none is left."""
+    sizes = [a.dim for a in s.axes]
+    p = s.axes.index(ix)
+    entries = [e for flat, e in enumerate(s.entries) if _position(flat, sizes)[p] == j]
+    return stack(entries, tuple(a for a in s.axes if a is not ix))
+
+
+def _position(flat: int, sizes: list) -> tuple:
+    """Row-major position of entry number ``flat`` in a literal of these sizes."""
+    pos = []
+    for n in reversed(sizes):
+        flat, r = divmod(flat, n)
+        pos.append(r)
+    return tuple(reversed(pos))
 
 
 def _merge_powers(fs: list, outset: set) -> list:
