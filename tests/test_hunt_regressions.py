@@ -158,11 +158,24 @@ def test_generated_code_adds_two_constant_arrays():
     assert d.function("numpy")(C=C, b=0.5, u=u) == pytest.approx(expected)
 
 
+# -- 8. two literals contracted along a shared axis: the second was sliced wrongly ----------------
+
+def test_two_literals_contracted_along_their_axis():
+    # The second literal kept its axis (an Index equal to, not identical with, the first's):
+    # a 1-entry literal of length 2, and d.evaluate raised ValueError (cannot reshape).
+    y, z, x = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0]), np.array([0.3, -0.2])
+    values = {"y": y, "z": z, "x": x}
+    d = ricci.derivative("sqrt(sum(([y'*z; 2] + x).^2))", "y", 2)
+    u = np.array([y @ z, 2.0]) + x
+    s = np.sqrt(u @ u)
+    expected = np.outer(z, z) * (1 / s - u[0] ** 2 / s ** 3)
+    np.testing.assert_allclose(d.evaluate(values), expected)
+    np.testing.assert_allclose(text_value(d, values), expected)
+
+
 # -- 7. (open) a contraction with a sum that cancels to a constant loses its sum --------------------
 
-@pytest.mark.xfail(strict=True, reason="known_core_bugs.md #7: MatrixForms turns sign(u)'*(2*(y/b^2 + "
-                   "(1 - y/b^2))/c) into a column (the contraction with ones is dropped)")
-def test_a_contraction_with_a_cancelling_sum_keeps_its_sum():
+def test_a_contraction_with_a_cancelling_sum_keeps_its_sum():  # known_core_bugs.md #12
     y = np.array([0.5, -2.0, 1.5])
     values = {"b": 0.9, "c": 1.3, "y": y}
     d = ricci.derivative("sqrt(norm1((b + y/b)*b/c))", "b", 2)

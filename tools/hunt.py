@@ -223,6 +223,7 @@ class Problem:
         self.body = None
         self.sizeless = False
         self.kinks = False
+        self.made = {}        # shape -> subtrees made so far (for reuse)
 
 
 class Generator:
@@ -266,7 +267,10 @@ class Generator:
         prec = PREC.get(op, ATOM)
         if op == "num" and float(arg) < 0:
             prec = UNARYP
-        return Node(op, kids, arg, shape, val, prec)
+        n = Node(op, kids, arg, shape, val, prec)
+        if kids and op != "T":
+            self.p.made.setdefault(shape, []).append(n)
+        return n
 
     def leaf(self, shape):
         rng, p = self.rng, self.p
@@ -437,7 +441,21 @@ class Generator:
             options += ["diagm", "matvec"]
         if not scalar and r != 1 and c != 1:
             options += ["outer", "matvec"]
-        op = rng.choice(options)
+        if self.p.made.get(shape) and rng.random() < 0.12:
+            op = "reuse"
+        else:
+            op = rng.choice(options)
+        if op == "reuse":
+            # a subtree made before, again: shared subexpressions, and sums that cancel
+            old = rng.choice(self.p.made[shape])
+            other = self.gen(shape, d)
+            form = rng.randrange(3)
+            if form == 0:
+                return self.node("sub", [old, old], None, shape) if rng.random() < 0.3 else \
+                    self.node("sub", [self.node("add", [old, other], None, shape), old], None, shape)
+            if form == 1:
+                return self.node("sub", [other, self.node("add", [other, old], None, shape)], None, shape)
+            return self.node(rng.choice(["add", "had"]), [old, other], None, shape)
         if op in ("add", "sub"):
             return self.node(op, [self.gen(shape, d), self.gen(shape, d)], None, shape)
         if op == "bcast":
@@ -893,8 +911,8 @@ def draw(rng: random.Random, gen: Generator, max_depth: int):
     order = rng.choice([1, 1, 1, 2, 2, 3])
     wrt = None
     if candidates:
-        if len(scal) >= 2 and rng.random() < 0.15:
-            wrt = rng.sample(scal, rng.choice([2, len(scal)]))
+        if len(scal) >= 1 and rng.random() < 0.15:
+            wrt = rng.sample(scal, rng.choice([1, 2, len(scal)]) if len(scal) >= 2 else 1)
             declare_all = True
         else:
             wrt = rng.choice(candidates)

@@ -266,7 +266,8 @@ def _stack_slice(s: Stack, ix: Index, j: int) -> Node:
     sizes = [a.dim for a in s.axes]
     p = s.axes.index(ix)
     entries = [e for flat, e in enumerate(s.entries) if _position(flat, sizes)[p] == j]
-    return stack(entries, tuple(a for a in s.axes if a is not ix))
+    # equal, not identical: ix may come from the other literal's axes
+    return stack(entries, tuple(a for a in s.axes if a != ix))
 
 
 def _position(flat: int, sizes: list) -> tuple:
