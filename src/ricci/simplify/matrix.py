@@ -343,7 +343,7 @@ class MatrixForms:
             for t in self.decompose_sum(a):
                 q = self.decompose(self.T(self.build_chain(t.chain))) if t.chain else Prod(1.0, [], [])
                 prods.append(Prod(t.coef * q.coef, t.scalars + q.scalars, q.chain))
-            return self.sum(prods)
+            return self._keep_shape(self.sum(prods), {C: Rw, Rw: C}.get(self.kind(a), self.kind(a)))
         return A.BinOp(a.op, self.T(a.left), self.T(a.right))
 
     # -- products ------------------------------------------------------------------------------------
@@ -619,7 +619,20 @@ class MatrixForms:
         prods = []
         for t in terms:
             prods.extend(self.decompose_sum(t))
+        # (a sum that cancels to a number here is given its shape by the raiser, which sizes it
+        # with a variable: raise_matrix.Raiser.raise_node)
         return self.sum(prods)
+
+    def _keep_shape(self, out: A.Expr, kind: str | None) -> A.Expr:
+        """A sum of kind ``kind`` whose tensor parts cancelled (y/b + (1 - y/b) is 1 in every
+        entry) keeps its shape as ones, sized where it stands: else a contraction with it
+        (sign(u)'*…, where a transpose is pushed into the sum) would lose its sum and turn a
+        scalar into a column."""
+        if kind is None or kind == S or self.kind(out) != S or out == A.Num(0.0):
+            return out
+        ones = {C: A.Call("vector", (A.Num(1.0),)), Rw: A.Transpose(A.Call("vector", (A.Num(1.0),))),
+                M: A.Call("matrix", (A.Num(1.0),))}[kind]
+        return ones if out == A.Num(1.0) else A.BinOp("*", out, ones)
 
     def sum(self, prods: list[Prod]) -> A.Expr:
         # Like terms.
