@@ -50,6 +50,10 @@ STEP = 4e-3
 #: A derivative is compared relative to its largest entry, or to this fraction of the largest
 #: value of the function it is the derivative of, whichever is larger.
 FLOOR = 1e-5
+#: Values below this (in absolute value) are compared absolutely when the text answer is checked
+#: against the derivative's own numbers (see :func:`check_at`).
+TEXT_FLOOR = 1e-8
+
 #: How many points :func:`find_point` draws before it gives up.
 MAX_DRAWS = 80
 
@@ -782,7 +786,11 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
             tv, text_error, text_problem = None, math.inf, f"{type(e).__name__}: {e}"
         if tv is not None:
             got = np.asarray(d.evaluate(values), dtype=float)
-            text_error = relative_error(tv.reshape(got.shape) if tv.size == got.size else tv, got, 1e-12)
+            # Both are computed from the same numbers, only in other orders: round-off of order
+            # 1e-16 on terms of order 1 that cancel (a derivative that is 0 at this point) is
+            # not a mismatch, hence an absolute floor well above it (1e-8; any two values above
+            # it are still compared relatively).
+            text_error = relative_error(tv.reshape(got.shape) if tv.size == got.size else tv, got, TEXT_FLOOR)
     return PointResult(values, errors, text_error, text_problem), ""
 
 

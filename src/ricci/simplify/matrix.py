@@ -366,7 +366,7 @@ class MatrixForms:
                 if chain and self.kind(a) == S:
                     # x'*A*x is one scalar factor: its chain must not mix with other matrices.
                     chain = self._inner_order(chain)
-                    return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars + [self._gram_norm(self.build_chain(chain))], [])
+                    return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars + [self._inner(chain)], [])
                 return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, chain)
             case A.BinOp(op="/", left=l, right=r) if self.kind(r) == S:
                 pl = self.decompose(l)
@@ -635,18 +635,49 @@ class MatrixForms:
         return ones if out == A.Num(1.0) else A.BinOp("*", out, ones)
 
     def sum(self, prods: list[Prod]) -> A.Expr:
-        # Like terms.
+        terms = self._like_terms(prods)
+        # A term that is a number times a sum, 2*(1 - y/b^2)/c beside 2*y/(c*b^2), is opened
+        # when that cancels something: then the sum reads 2/c, not 2*(y/b^2 + (1 - y/b^2))/c.
+        opened = self._open_sums(prods)
+        if opened is not None:
+            flat = self._like_terms(opened)
+            if len(flat) < len(terms):
+                terms = flat
+        if not terms:
+            return A.Num(0.0)
+        terms = self._merge_diags(terms)
+        return self.factor(terms)
+
+    @staticmethod
+    def _like_terms(prods: list[Prod]) -> list[Prod]:
         coefs: dict = {}
         first: dict = {}
         for p in prods:
             k = p.key()
             coefs[k] = coefs.get(k, 0.0) + p.coef
             first.setdefault(k, p)
-        terms = [Prod(coefs[k], first[k].scalars, first[k].chain) for k in coefs if coefs[k] != 0.0]
-        if not terms:
-            return A.Num(0.0)
-        terms = self._merge_diags(terms)
-        return self.factor(terms)
+        return [Prod(coefs[k], first[k].scalars, first[k].chain) for k in coefs if coefs[k] != 0.0]
+
+    def _open_sums(self, prods: list[Prod]) -> list[Prod] | None:
+        """The terms with each c·s·(u + v) (one sum as the whole chain) opened into c·s·u + c·s·v;
+        None when there is none to open."""
+        out, opened = [], False
+        for p in prods:
+            if len(prods) > 1 and len(p.chain) == 1 and isinstance(p.chain[0], A.BinOp) and p.chain[0].op in ("+", "-"):
+                for q in self.decompose_sum(p.chain[0]):
+                    out.append(Prod(p.coef * q.coef, p.scalars + q.scalars, q.chain))
+                opened = True
+            else:
+                out.append(p)
+        return out if opened else None
+
+    def _inner(self, chain: list) -> A.Expr:
+        """A scalar chain as written: v'*ones is sum(v), (x - y)'*(x - y) is norm2(x - y)^2."""
+        if len(chain) == 2:
+            for v, ones in (chain, chain[::-1]):
+                if _scaled_ones(ones) == 1.0 and self.kind(ones) in (C, Rw):
+                    return A.Call("sum", (v.arg if isinstance(v, A.Transpose) else v,))
+        return self._gram_norm(self.build_chain(chain))
 
     def _gram_norm(self, a: A.Expr) -> A.Expr:
         """u'*u as norm2(u)^2 when u is a sum, the residual of a least-squares problem or a
