@@ -230,6 +230,7 @@ class Generator:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.np_rng = np.random.default_rng(rng.getrandbits(32))
+        self.lit_v, self.lit_m = 0.12, 0.05
 
     # ---- values and leaves
     def _new_value(self, kind, shape):
@@ -294,7 +295,7 @@ class Generator:
             if x < 0.06:
                 p.sizeless = True
                 node = self.node("vecc", [self.gen((1, 1), 0)], None, (n, 1))
-            elif x < 0.12 and n <= 4:
+            elif x < self.lit_v and n <= 4:
                 return self.literal(shape)
             else:
                 name = self._var("vector", (n, 1))
@@ -309,7 +310,7 @@ class Generator:
         if x < 0.09:
             p.sizeless = True
             return self.node("matc", [self.gen((1, 1), 0)], None, shape)
-        if x < 0.14 and r <= 3 and c <= 3:
+        if x < 0.09 + self.lit_m and r <= 3 and c <= 3:
             return self.literal(shape)
         if r == c and x < 0.4:
             name = self._var("symmetric matrix", shape)
@@ -957,6 +958,7 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, default=None, help="stop after this long")
     ap.add_argument("--out", default=None)
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--literals", action="store_true", help="literals three times as often")
     args = ap.parse_args(argv)
 
     checker = Checker(use_jax=args.jax, fd=not args.no_fd)
@@ -970,6 +972,8 @@ def main(argv=None) -> int:
             break
         rng = random.Random(f"{args.seed}-{i}")
         gen = Generator(rng)
+        if args.literals:
+            gen.lit_v, gen.lit_m = 0.3, 0.15
         p, text, wrt, order, kinds = draw(rng, gen, args.max_depth)
         t0 = time.time()
         try:
