@@ -173,7 +173,7 @@ def test_two_literals_contracted_along_their_axis():
     np.testing.assert_allclose(text_value(d, values), expected)
 
 
-# -- 7. (open) a contraction with a sum that cancels to a constant loses its sum --------------------
+# -- 7. a contraction with a sum that cancels to a constant lost its sum (fixed in MatrixForms) ----
 
 def test_a_contraction_with_a_cancelling_sum_keeps_its_sum():  # known_core_bugs.md #12
     y = np.array([0.5, -2.0, 1.5])
