@@ -366,12 +366,16 @@ def test_a_runaway_derivation_is_stopped_and_its_worker_replaced():
         # assertion: which of the two happens depends on the machine's load).
         replaced = pool.replaced
         assert replaced in (0, 1)
-        # the server answers at once, and the same request is answered from the cache
+        # the server answers at once
         assert c.post("/api/derivative", json={"expression": "x'*A*x", "wrt": "x", "include": []}).json()["text"] \
             == "x'*(A + A')"
         assert (pool.pids == before) == (replaced == 0)
+        # an answer where time ran out is not cached (on a busy machine it says more about the
+        # load than about the request): the same request is computed, and stopped, again
+        runner = app.state.runner
+        assert not any(RUNAWAY in k for k in runner._cache)
         e = error_of(c.post("/api/derivative", json={"expression": RUNAWAY, "wrt": "t", "order": 6, "include": []}))
-        assert e["kind"] == "limit" and pool.replaced == replaced  # answered from the cache
+        assert e["kind"] == "limit" and pool.replaced - replaced in (0, 1)
 
 
 def test_pool_timeout_memory_and_busy():
