@@ -14,4 +14,4 @@ def gradient(a, X, b):
     n = X.shape[1]
     assert X.shape == (m, n), "X must have shape (m, n)"
     assert b.shape == (n,), "b must have shape (n,)"
-    return np.outer(a, b)
+    return np.einsum("i,j->ij", a, b)

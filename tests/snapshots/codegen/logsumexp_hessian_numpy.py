@@ -13,6 +13,6 @@ def hessian(x):
     (n,) = x.shape
     t_0 = np.exp(x)
     p = t_0 / np.sum(t_0)
-    t_1 = np.outer(-p, p)
+    t_1 = np.einsum("i,j->ij", -p, p)
     t_1[np.diag_indices(n)] += p
     return t_1
