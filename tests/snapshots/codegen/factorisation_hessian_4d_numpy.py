@@ -14,7 +14,6 @@ def hessian(X, U, V):
     k = U.shape[1]
     assert U.shape == (m, k), "U must have shape (m, k)"
     assert V.shape == (n, k), "V must have shape (n, k)"
-    r_m = np.arange(m)
     t_0 = np.zeros((m, k, m, k))
-    t_0[r_m, :, r_m, :] = 2 * (V.T @ V)
+    np.einsum("abac->abc", t_0)[...] = 2 * (V.T @ V)
     return t_0

@@ -12,7 +12,6 @@ def jacobian(A, x):
     """
     m, n = A.shape
     assert x.shape == (n,), "x must have shape (n,)"
-    r_m = np.arange(m)
     t_0 = np.zeros((m, m, n))
-    t_0[r_m, r_m, :] = x
+    np.einsum("aab->ab", t_0)[...] = x
     return t_0
