@@ -46,6 +46,11 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)
 if THREADS == 1:
     os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    # XLA's CPU runtime still runs some loops on a second thread (1.7 cores busy during the
+    # log-sum-exp Hessian with the flags above), so the process is pinned to one core: one
+    # thread for every library, as the table says.  (Child processes inherit it.)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 import numpy as np
 
@@ -420,14 +425,63 @@ def versions() -> dict:
 METHODS = ["ricci numpy", "closed form", "ricci jax", "jax", "torch.func", "autograd"]
 
 
-def table(rows: list[dict]) -> str:
-    def fmt(t):
-        if t >= 1:
-            return f"{t:.2f} s"
-        if t >= 1e-3:
-            return f"{t * 1e3:.3g} ms"
-        return f"{t * 1e6:.3g} µs"
+def fmt(t):
+    if t >= 1:
+        return f"{t:.2f} s"
+    if t >= 1e-3:
+        return f"{t * 1e3:.3g} ms"
+    return f"{t * 1e6:.3g} µs"
 
+
+def first_call_table(rows: list[dict]) -> str:
+    """ricci's own time to derive and generate, and every method's first call (compiling)."""
+    cols = ["ricci numpy", "ricci jax", "jax", "torch.func", "autograd"]
+    lines = ["| problem | ricci: derive + generate + compile | " + " | ".join(f"{c} first call" for c in cols) + " |",
+             "|" + "---|" * (len(cols) + 2)]
+    for r in rows:
+        cells = [fmt(r["ricci_codegen_s"])]
+        for c in cols:
+            res = r.get(c)
+            cells.append("—" if res is None else res["error"] if "error" in res else fmt(res["first"]))
+        lines.append(f"| {r['problem']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+#: The issue's targets: peer median over the generated NumPy code's, for Hessians and Jacobians.
+TARGETS = {"jax": 1.5, "torch.func": 4.0, "autograd": 4.0}
+
+
+def acceptance_table(rows: list[dict]) -> str:
+    """The issue's acceptance points 1 and 2, row by row, each ratio marked met (✓) or not (✗)."""
+    lines = ["| problem | 1. ricci numpy / closed form (≤ 1.25) | 2. jax / ricci numpy | "
+             "torch.func / ricci numpy | autograd / ricci numpy | 2. ricci jax / jax.grad (≤ 1.2) |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        ours = r["ricci numpy"]["median"]
+        p1 = ours / r["closed form"]["median"]
+        cells = [f"{p1:.2f} {'✓' if p1 <= 1.25 else '✗'}"]
+        for peer, target in TARGETS.items():
+            res = r.get(peer)
+            if r["what"] == "gradient":
+                cells.append("(gradient)")
+            elif res is None:
+                cells.append("—")
+            elif "error" in res:
+                cells.append(f"peer failed ({res['error']}) ✓")
+            else:
+                need = 10.0 if peer == "jax" and r["problem"].startswith("x'Ax") else target
+                q = res["median"] / ours
+                cells.append(f"{q:.1f}× {'✓' if q >= need else f'✗ (target {need:g}×)'}")
+        if r["what"] == "gradient" and "ricci jax" in r and "median" in r.get("jax", {}):
+            q = r["ricci jax"]["median"] / r["jax"]["median"]
+            cells.append(f"{q:.2f} {'✓' if q <= 1.2 else '✗'}")
+        else:
+            cells.append("—")
+        lines.append(f"| {r['problem']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def table(rows: list[dict]) -> str:
     head = "| problem | " + " | ".join(METHODS) + " |"
     lines = [head, "|" + "---|" * (len(METHODS) + 1)]
     for r in rows:
@@ -452,7 +506,16 @@ def main():
     ap.add_argument("--quick", action="store_true", help="shorter repeats")
     ap.add_argument("--threads", type=int, default=1, help="threads of every library (default 1)")
     ap.add_argument("--json", default="benchmarks/codegen_results.json")
+    ap.add_argument("--tables", metavar="JSON", help="only print the tables of an earlier run's JSON")
     args = ap.parse_args()
+    if args.tables:
+        with open(args.tables) as f:
+            data = json.load(f)
+        print(json.dumps(data["versions"]))
+        for t in (table, first_call_table, acceptance_table):
+            print()
+            print(t(data["rows"]))
+        return
     global BUDGET_S
     if args.quick:
         BUDGET_S = 0.5
@@ -466,7 +529,9 @@ def main():
     with open(args.json, "w") as f:
         json.dump({"versions": info, "rows": rows}, f, indent=1)
     print(json.dumps(info))
-    print(table(rows))
+    for t in (table, first_call_table, acceptance_table):
+        print()
+        print(t(rows))
 
 
 if __name__ == "__main__":
