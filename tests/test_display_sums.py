@@ -120,3 +120,10 @@ def test_the_check_of_the_text_allows_round_off_where_the_derivative_is_zero():
     assert abs(d.evaluate(values)) < 1e-14
     report = d.check(values=values)
     assert report.passed and report.text_checked
+
+
+def test_a_number_that_does_not_read_short_stays_a_function_of_a_number():
+    d = ricci.derivative("2.^x", "x")
+    assert d.text == "log(2)*diag(2.^x)"  # not 0.6931471805599453*diag(2.^x)
+    assert d.check().passed
+    assert ricci.derivative("sqrt(4)*x'*x", "x").text == "4*x'"  # sqrt(4) is 2: folded

@@ -479,7 +479,9 @@ def elem(func: str, arg: Node) -> Node:
 
         with np.errstate(all="ignore"):
             value = float(lookup(func).numpy(np.array([[v]]))[0, 0])
-        if math.isfinite(value):
+        # A number whose value reads short is folded (exp(0) = 1, sqrt(4) = 2, tanh(0) = 0);
+        # log(2) stays log(2) rather than 0.6931471805599453 (the derivative of 2.^x).
+        if math.isfinite(value) and (value == round(value, 6) or not math.isfinite(v)):
             return const(value, arg.free)
 
     def init(n):
