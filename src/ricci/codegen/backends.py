@@ -12,6 +12,7 @@ identity matrix where a diagonal must be written, the one place where it materia
 from __future__ import annotations
 
 import math
+import string
 from typing import ClassVar
 
 # Python operator precedence, for printing with the fewest parentheses.
@@ -275,7 +276,7 @@ class Printer:
                 # into the zeros, 1.3-1.5 times as fast as t[r, r, :] = v, whose advanced
                 # indexing gathers the positions first (the 3-D tanh(W*x) Jacobian by W).
                 order = list(dict.fromkeys(pattern))
-                sub = {g: "abcdefghijklmnopqrstuvwxyz"[k] for k, g in enumerate(order)}
+                sub = {g: string.ascii_lowercase[k] for k, g in enumerate(order)}
                 spec = "".join(sub[g] for g in pattern) + "->" + "".join(sub[g] for g in order)
                 view = f'{self.m("einsum")}("{spec}", {target})'
                 value = self.align(code, letters, order)

@@ -205,15 +205,11 @@ def entries_form(d, name: str = "f", bold: frozenset = frozenset()) -> F.Formula
 
 
 def _lhs(d, p: _IndexPrinter, name: str, bold: frozenset) -> F.Formula:
-    out = d.out
-    n_f = len(d.expression.shape)
-    f_ix, rest = out[:n_f], out[n_f:]
-    order = d.order
-    per = len(rest) // order if order else 0
-    from ..printing.index import wrt_name
+    from ..printing.index import derivative_axes, wrt_name
 
+    f_ix, parts = derivative_axes(d, d.out)
+    order = d.order
     wrt = wrt_name(d)
-    parts = [rest[k * per:(k + 1) * per] for k in range(order)]
     fname = p.indexed(F.name(name), f_ix)
     num = (F.sup(F.PARTIAL, F.number(order)) if order > 1 else F.PARTIAL) + fname
     den = F.join([F.PARTIAL + p.indexed(F.name(wrt, wrt in bold), q) for q in parts], F.EMPTY)

@@ -7,7 +7,9 @@ variable, then p, q, …); summed indices get a, b, c, ….  Text uses ``δ_ij x
 
 from __future__ import annotations
 
+from ..ir.build import _bound_of
 from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from ..ir.traverse import nodes
 from .text import format_number
 
 _FREE_NAMES = "ijklpqrsuvw"
@@ -53,7 +55,7 @@ class _Printer:
         # Summed indices are named a, b, c, …, skipping the names of variables (Σ_a A_ka a_a
         # would not say which a is the vector), then a1, b1, ….
         taken = set(d.expression.variables) if d is not None else set()
-        self.sum_names = [n for k in range(0, 50) for n in
+        self.sum_names = [n for k in range(50) for n in
                           (c + (str(k) if k else "") for c in _SUM_NAMES) if n not in taken]
 
     def ix(self, idx) -> str:
@@ -146,7 +148,7 @@ class _Printer:
                 self.names.update(outer)
                 if parts and parts[0] == "-1":
                     parts = ["-" + (parts[1] if len(parts) > 1 else "1")] + parts[2:]
-                body = (" " if self.latex else " ").join(parts) if parts else "1"
+                body = " ".join(parts) if parts else "1"
                 if summed:
                     return (f"\\sum_{{{sub}}} " if self.latex else f"Σ_{sub} ") + body
                 return body
@@ -204,28 +206,24 @@ def _display_rank(f: Node) -> int:
 
 
 def _has_sum(node: Node) -> bool:
-    """Whether a product inside ``node`` sums over an index (each shared subterm looked at once)."""
-    seen, todo = set(), [node]
-    while todo:
-        n = todo.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if isinstance(n, Mul) and any(i not in n.out for f in n.factors for i in f.free):
-            return True
-        todo.extend(n.children())
-    return False
+    """Whether a product inside ``node`` sums over an index."""
+    return any(isinstance(n, Mul) and _bound_of(n) for n in nodes(node))
+
+
+def derivative_axes(d, out: tuple) -> tuple[tuple, list]:
+    """The free indices of a derivative: the function's (f_pq), then one group per order (∂R_ij)."""
+    n_f = len(d.expression.shape)
+    f_ix, rest = out[:n_f], out[n_f:]
+    per = len(rest) // d.order if d.order else 0
+    return f_ix, [rest[k * per:(k + 1) * per] for k in range(d.order)]
 
 
 def _lhs(p: _Printer, out: tuple, d, latex: bool) -> str:
     if d is None:
         return "D" + p.ix(out)
-    n_f = len(d.expression.shape)
-    f_ix, rest = out[:n_f], out[n_f:]
+    f_ix, parts = derivative_axes(d, out)
     order = d.order
-    per = len(rest) // order if order else 0
     wrt = wrt_name(d)
-    parts = [rest[k * per:(k + 1) * per] for k in range(order)]
     if latex:
         num = r"\partial" + (f"^{{{order}}}" if order > 1 else "") + " f" + p.ix(f_ix)
         w = _latex_name(wrt)

@@ -568,8 +568,8 @@ class MatrixForms:
             rest.append(p_)
         if rest:
             parts = rest
-        else:  # only ones: keep them, they carry the shape
-            coef, parts = 1.0, parts
+        else:  # only ones: keep them as they are, they carry the shape
+            coef = 1.0
         parts = sorted(parts, key=_hadamard_key)
         out = parts[0]
         for p_ in parts[1:]:
@@ -585,8 +585,7 @@ class MatrixForms:
                     and isinstance(exp, A.Num) and float(exp.value).is_integer()):
                 return self.power(base.left, self.number(base.right.value * exp.value), elementwise=False)
             half = self._gram_half(base)
-            e = exp.value if isinstance(exp, A.Num) else (
-                -exp.arg.value if isinstance(exp, A.Neg) and isinstance(exp.arg, A.Num) else None)
+            e = _number(exp)
             if half is not None and e is not None and not float(e).is_integer():
                 # tr(P*P')^(k/2) and (u'*u)^(k/2) are norm2(P)^k
                 norm = A.Call("norm2", (half,))
@@ -820,21 +819,22 @@ class MatrixForms:
         return [Prod(t.coef, t.scalars, []) if ones_only(t) else t for t in terms]
 
     def _plain_sum(self, terms: list[Prod]) -> A.Expr:
+        terms = self._unbroadcast(terms)
+        shaped = len(terms) > 1 and any(self.kind(self.build(t)) != S for t in terms)
+
         def order(t: Prod):
-            # Positive terms first; a bare name or number last (B*x + b, x - a); fewer
-            # transposes first (B + B'); then shorter first (sin(t) + t*cos(t)).
+            # Positive terms first; among them, in a sum with a shape, a scalar that broadcasts
+            # last (x + c, W*x + b; but 1 - t.^2 and 1 + exp(x) keep a number first); a bare name
+            # or number last (B*x + b, x - a); fewer transposes first (B + B'); then shorter
+            # first (sin(t) + t*cos(t)).
             body = self.build(Prod(abs(t.coef), t.scalars, t.chain))
             txt = to_text(body)
             bare = isinstance(body, A.Name) or (isinstance(body, A.Transpose) and isinstance(body.arg, A.Name))
-            return (t.coef < 0, bare and len(terms) > 1 and not all(_is_leaf(self.build(u)) for u in terms),
+            broadcast = shaped and bool(t.scalars) and self.kind(self.build(t)) == S
+            return (t.coef < 0, broadcast,
+                    bare and len(terms) > 1 and not all(_is_leaf(self.build(u)) for u in terms),
                     txt.count("'"), len(txt), txt)
 
-        terms = self._unbroadcast(terms)
-        if len(terms) > 1 and any(self.kind(self.build(t)) != S for t in terms):
-            # among the positive terms, a scalar that broadcasts goes last: x + c, W*x + b
-            # (but 1 - t.^2 and 1 + exp(x) keep their order: positive terms and numbers first)
-            order_of = order
-            order = lambda t: (t.coef < 0, bool(t.scalars) and self.kind(self.build(t)) == S) + order_of(t)  # noqa: E731
         terms = sorted(terms, key=order)
         out = self.build(terms[0])
         for t in terms[1:]:
