@@ -63,6 +63,25 @@ class Formula:
         return self.math()
 
 
+class ShowsFormula:
+    """``text``, ``latex`` and ``mathml`` of an object that holds its answer as ``formula``."""
+
+    formula: Formula
+
+    @property
+    def text(self) -> str:
+        return self.formula.text
+
+    @property
+    def latex(self) -> str:
+        return self.formula.latex
+
+    @property
+    def mathml(self) -> str:
+        """A complete ``<math>`` element (presentation MathML)."""
+        return self.formula.math()
+
+
 EMPTY = Formula("", "", "", "")
 
 

@@ -229,24 +229,12 @@ class _KronTerm:
 
 
 @dataclass(frozen=True)
-class KroneckerForm:
+class KroneckerForm(F.ShowsFormula):
     """∂vec F/∂vec X as a sum of Kronecker products (see the module docstring)."""
 
     formula: F.Formula
     terms: tuple
     derivative: object
-
-    @property
-    def text(self) -> str:
-        return self.formula.text
-
-    @property
-    def latex(self) -> str:
-        return self.formula.latex
-
-    @property
-    def mathml(self) -> str:
-        return self.formula.math()
 
     def evaluate(self, values: dict) -> np.ndarray:
         """The matrix ∂vec F/∂vec X at ``values``, computed with ``np.kron`` from the factors."""

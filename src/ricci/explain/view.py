@@ -47,7 +47,7 @@ SYMMETRIC_NOTE = (
 
 
 @dataclass(frozen=True)
-class View:
+class View(F.ShowsFormula):
     """A derivative as displayed with given options (text, LaTeX, MathML, and its shape)."""
 
     derivative: object
@@ -66,18 +66,6 @@ class View:
     bold: frozenset = field(default_factory=frozenset)
     dims: dict | None = None
 
-    @property
-    def text(self) -> str:
-        return self.formula.text
-
-    @property
-    def latex(self) -> str:
-        return self.formula.latex
-
-    @property
-    def mathml(self) -> str:
-        """A complete ``<math>`` element (presentation MathML)."""
-        return self.formula.math()
 
     @property
     def equation(self) -> F.Formula:
