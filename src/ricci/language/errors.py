@@ -10,6 +10,27 @@ from __future__ import annotations
 Span = tuple[int, int]
 
 
+def caret_lines(source: str, span: tuple) -> tuple[str, str]:
+    """The line of ``source`` that holds the start of ``span``, clipped to a readable width
+    around it, and a caret line under the span (what :meth:`RicciError.pretty` shows)."""
+    start, end = span
+    start = max(0, min(start, len(source)))
+    line_start = source.rfind("\n", 0, start) + 1
+    line_end = source.find("\n", start)
+    if line_end == -1:
+        line_end = len(source)
+    line = source[line_start:line_end]
+    col = start - line_start
+    width = max(1, min(end, line_end) - start)
+    if len(line) > 100:  # a long input: show a window around the error
+        lo = max(0, col - 40)
+        line = ("…" if lo else "") + line[lo : lo + 80] + ("…" if lo + 80 < len(line) else "")
+        col = col - lo + (1 if lo else 0)
+        width = min(width, 80)
+    line = "".join(ch if ch.isprintable() else "?" for ch in line)
+    return line, " " * col + "^" * width
+
+
 class RicciError(Exception):
     """Base class of every error ricci reports to a user."""
 
@@ -31,23 +52,8 @@ class RicciError(Exception):
         head = f"{self.kind}: {self.message}"
         if self.source is None or self.span is None:
             return head
-        start, end = self.span
-        src = self.source
-        # Show only the line that holds the start of the span, clipped to a readable width.
-        line_start = src.rfind("\n", 0, start) + 1
-        line_end = src.find("\n", start)
-        if line_end == -1:
-            line_end = len(src)
-        line = src[line_start:line_end]
-        col = start - line_start
-        width = max(1, min(end, line_end) - start)
-        if len(line) > 100:  # a long input: show a window around the error
-            lo = max(0, col - 40)
-            line = ("…" if lo else "") + line[lo : lo + 80] + ("…" if lo + 80 < len(line) else "")
-            col = col - lo + (1 if lo else 0)
-            width = min(width, 80)
-        line = "".join(ch if ch.isprintable() else "?" for ch in line)
-        return f"{head}\n  {line}\n  {' ' * col}{'^' * width}"
+        line, carets = caret_lines(self.source, self.span)
+        return f"{head}\n  {line}\n  {carets}"
 
     def __str__(self) -> str:
         return self.message

@@ -25,6 +25,8 @@ import threading
 import time
 from contextlib import contextmanager
 
+from ..language.errors import caret_lines
+
 #: The kinds a user can choose in the page's table (ricci also accepts their aliases).
 KINDS = ("scalar", "vector", "matrix", "symmetric matrix")
 #: The code backends the page shows.
@@ -43,22 +45,7 @@ def caret(source: str | None, span) -> tuple[str, str] | None:
     """The source line holding the span and a caret line under it (as ``RicciError.pretty``)."""
     if source is None or span is None:
         return None
-    start, end = span
-    start = max(0, min(start, len(source)))
-    line_start = source.rfind("\n", 0, start) + 1
-    line_end = source.find("\n", start)
-    if line_end == -1:
-        line_end = len(source)
-    line = source[line_start:line_end]
-    col = start - line_start
-    width = max(1, min(end, line_end) - start)
-    if len(line) > 100:
-        lo = max(0, col - 40)
-        line = ("…" if lo else "") + line[lo:lo + 80] + ("…" if lo + 80 < len(line) else "")
-        col = col - lo + (1 if lo else 0)
-        width = min(width, 80)
-    line = "".join(ch if ch.isprintable() else "?" for ch in line)
-    return line, " " * col + "^" * width
+    return caret_lines(source, span)
 
 
 def error_body(kind: str, message: str, *, span=None, source=None, field: str | None = None) -> dict:
