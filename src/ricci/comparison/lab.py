@@ -245,7 +245,8 @@ class Lab:
         got = self._parsed.get(text)
         if got is None:
             try:  # type-check the tree itself: the text is only its name (no second lark parse)
-                got = Expression(text, tree, check(tree, text, kinds_for(self.q, tree)))
+                checked = check(tree, text, kinds_for(self.q, tree))
+                got = Expression(text, checked.tree, checked, tree)
             except RicciError as e:
                 got = e
             self._parsed[text] = got

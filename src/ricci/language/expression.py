@@ -16,9 +16,12 @@ from .parser import parse_text
 class Expression:
     """A parsed, type-checked expression of the input language."""
 
-    def __init__(self, source: str, tree: A.Expr, checked: Checked):
+    def __init__(self, source: str, tree: A.Expr, checked: Checked, shown: A.Expr | None = None):
         self.source = source
+        #: the tree every stage works on (a matrix power A^k written out as a product)
         self.tree = tree
+        #: the tree as the user wrote it, for display (``a'*X^3*b``, not ``a'*(X*X*X)*b``)
+        self.shown = tree if shown is None else shown
         self._checked = checked
 
     # -- what a user asks of it ------------------------------------------------------------------
@@ -48,7 +51,7 @@ class Expression:
     def text(self) -> str:
         from ..printing.text import to_text
 
-        return to_text(self.tree)
+        return to_text(self.shown)
 
     def describe(self) -> str:
         """Several lines: canonical form, the value's shape, and each variable's kind."""
@@ -80,14 +83,14 @@ class Expression:
     def latex(self) -> str:
         from ..printing.latex import ast_to_latex
 
-        return ast_to_latex(self.tree)
+        return ast_to_latex(self.shown)
 
     @property
     def mathml(self) -> str:
         """Presentation MathML (a ``<math>`` element)."""
         from ..printing.mathml import ast_to_mathml, math
 
-        return math(ast_to_mathml(self.tree))
+        return math(ast_to_mathml(self.shown))
 
     # -- Jupyter -------------------------------------------------------------------------------------
     def _repr_latex_(self) -> str:
@@ -132,4 +135,4 @@ def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str,
         checked = check(tree, expression, kinds, _forced, _unused)
     except RicciError as e:
         raise e.with_source(expression)
-    return Expression(expression, tree, checked)
+    return Expression(expression, checked.tree, checked, tree)

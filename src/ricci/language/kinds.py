@@ -36,6 +36,8 @@ SCALAR_GREEK = {"alpha", "beta", "gamma", "lambda", "mu", "sigma", "eta", "epsil
 MAX_FORCED = 3
 MAX_SEARCH = 4000
 MAX_SEARCH_WORK = 100_000
+#: The largest |k| of a matrix power A^k (it is written out as a product of k factors).
+MAX_MATRIX_POWER = 64
 
 
 def normalise_kind(name: str, kind: str) -> str:
@@ -198,6 +200,9 @@ class Checked:
     nodes: list = field(default_factory=list)  # keeps nodes alive so ids stay valid
     #: dimension name → span of the operation that forces it (for "A*x needs length n")
     reasons: dict = field(default_factory=dict)
+    #: the tree the types belong to: the input, or (matrix powers written out as products) a
+    #: rewritten one
+    tree: object = None
 
 
 def free_names(tree: A.Expr, declared: set[str]) -> list[str]:
@@ -226,9 +231,15 @@ def free_names(tree: A.Expr, declared: set[str]) -> list[str]:
 class _Checker:
     """One type-checking pass under a fixed assignment of kinds."""
 
-    def __init__(self, source: str, kinds: dict[str, str]):
+    def __init__(self, source: str, kinds: dict[str, str], matrix_powers: bool = False,
+                 ties: dict | None = None):
         self.source = source
         self.kinds = kinds
+        #: id of an ``eye`` that stands for A^0 → A (the identity gets A's size)
+        self.ties = ties or {}
+        #: whether ``A^k`` of a square matrix A and an integer k is read as a matrix power (the
+        #: second reading, tried only when no kinds make every ``^`` base a scalar)
+        self.matrix_powers = matrix_powers
         self.dims = Dims()
         self.types: dict[int, Type] = {}
         self.nodes: list = []
@@ -305,6 +316,10 @@ class _Checker:
                 if n in self.var_types:
                     return self.var_types[n]
                 if n in IDENTITY_NAMES:
+                    if id(node) in self.ties:  # A^0 written as eye: A's size (A is square)
+                        t = self.check(self.ties[id(node)], env)
+                        self.dims.unify(t.rows, t.cols, node.span)
+                        return Type(t.rows, t.rows)
                     d = self.dims.new()
                     return Type(d, d)
                 raise UnknownNameError(f"unknown name {n}", node.span, self.source)  # pragma: no cover
@@ -366,6 +381,8 @@ class _Checker:
                     "(use ./ for elementwise division)", r.span, self.source)
             return lt
         if op == "^":
+            if not lt.is_scalar and self.matrix_powers:
+                return self._matrix_power(node, lt)
             if not lt.is_scalar:
                 raise KindError(
                     f"the base of ^ must be a scalar, but {self.text(l)} is {self.show(lt)} "
@@ -376,6 +393,23 @@ class _Checker:
                     r.span, self.source)
             return SCALAR_T
         raise TypeError(op)  # pragma: no cover
+
+    def _matrix_power(self, node, lt: Type) -> Type:
+        l, r = node.left, node.right
+        if not lt.is_matrix:
+            raise KindError(
+                f"the base of ^ must be a scalar or a square matrix, but {self.text(l)} is "
+                f"{self.show(lt)} (use .^ for an elementwise power)", l.span, self.source)
+        if not self.dims.unify(lt.rows, lt.cols, node.span):
+            raise ShapeError(
+                f"a matrix power needs a square matrix, but {self.text(l)} is {self.show(lt)}",
+                l.span, self.source)
+        if integer_exponent(r) is None:
+            raise KindError(
+                f"a matrix power needs an integer exponent from {-MAX_MATRIX_POWER} to "
+                f"{MAX_MATRIX_POWER}, but {self.text(r)} is not one (use .^ for an elementwise "
+                f"power of {self.text(l)})", r.span, self.source)
+        return lt
 
     def show_dim(self, d) -> str:
         d = self.dims.find(d)
@@ -531,12 +565,21 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
         checker, result = first_checker, first_checker.check(tree, {})
     except RicciError as first:
         found = _search_kinds(tree, names, base, source_of, attempt, first_checker.failed_at)
+        if not found and _has_power(tree):
+            found = _matrix_power_reading(tree, source, names, base, source_of, first)
         if not found:
             raise first from None
         (checker, result), combo, kinds = found
         base = kinds
         for n in combo:
             source_of[n] = "forced"
+        if checker.matrix_powers:
+            # A^k is written out as the product A*A*…*A (inv(A)*… for k < 0, eye for k = 0), so
+            # that every later stage (lowering, derivation, evaluation, code) sees products only.
+            ties: dict = {}
+            tree = expand_matrix_powers(tree, checker.types, ties)
+            checker = _Checker(source, base, ties=ties)
+            result = checker.check(tree, {})
 
     taken = set(all_names) | bound
     dim_names = _name_dims(checker, all_names, taken)
@@ -550,7 +593,83 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
         r = checker.dims.find(d)
         if not isinstance(r, int) and r in dim_names:
             reasons.setdefault(dim_names[r], span)
-    return Checked(types, variables, _resolve(checker, dim_names, result), checker.nodes, reasons)
+    return Checked(types, variables, _resolve(checker, dim_names, result), checker.nodes, reasons,
+                   tree)
+
+
+def integer_exponent(node) -> int | None:
+    """The exponent of a matrix power, when ``node`` is an integer literal within bounds."""
+    sign = 1
+    if isinstance(node, A.Neg):
+        sign, node = -1, node.arg
+    if not isinstance(node, A.Num) or node.value != int(node.value):
+        return None
+    k = sign * int(node.value)
+    return k if abs(k) <= MAX_MATRIX_POWER else None
+
+
+def _has_power(tree) -> bool:
+    return any(isinstance(n, A.BinOp) and n.op == "^" for n in A.walk(tree))
+
+
+def _matrix_power_reading(tree, source, names, base, source_of, first):
+    """Check ``tree`` reading ``A^k`` of a square matrix as a matrix power (the reading taken
+    only when no kinds make every ``^`` base a scalar, so that ``X^2`` alone keeps forcing X to
+    be a scalar, as ARCHITECTURE §2 says).  Its own error is raised where it says more about a
+    matrix power than ``first`` does; None where this reading fails as well."""
+    def attempt(kinds):
+        c = _Checker(source, kinds, matrix_powers=True)
+        return c, c.check(tree, {})
+
+    c = _Checker(source, base, matrix_powers=True)
+    try:
+        return (c, c.check(tree, {})), (), base
+    except RicciError as err:
+        found = _search_kinds(tree, names, base, source_of, attempt, c.failed_at)
+        if found:
+            return found
+        if "matrix power" in err.message:
+            raise err from None
+        return None
+
+
+def expand_matrix_powers(tree, types: dict, ties: dict):
+    """``tree`` with every ``A^k`` whose base is a matrix (by ``types``, id → Type) written
+    out as a product; an ``A^0`` becomes ``eye``, entered in ``ties`` (its id → A) so that a
+    check gives it A's size."""
+    def walk(node):
+        match node:
+            case A.BinOp(op="^", left=l, right=r) if not types[id(l)].is_scalar:
+                k = integer_exponent(r)
+                b = walk(l)
+                if k == 0:
+                    eye = A.Name("eye", span=node.span)
+                    ties[id(eye)] = b
+                    return eye
+                if k < 0:
+                    b = A.Call("inv", (b,), span=node.span)
+                out = b
+                for _ in range(abs(k) - 1):
+                    out = A.BinOp("*", out, b, span=node.span)
+                return out
+            case A.Num() | A.Name():
+                return node
+            case A.Call(func=f, args=args):
+                return A.Call(f, tuple(walk(a) for a in args), span=node.span)
+            case A.Neg(arg=a):
+                return A.Neg(walk(a), span=node.span)
+            case A.Transpose(arg=a):
+                return A.Transpose(walk(a), span=node.span)
+            case A.BinOp(op=op, left=l, right=r):
+                return A.BinOp(op, walk(l), walk(r), span=node.span)
+            case A.Literal(rows=rows):
+                return A.Literal(tuple(tuple(walk(e) for e in row) for row in rows), span=node.span)
+            case A.Where(body=b, bindings=bs):
+                return A.Where(walk(b), tuple((n, walk(e)) for n, e in bs), span=node.span,
+                               name_spans=node.name_spans)
+        raise TypeError(node)  # pragma: no cover
+
+    return walk(tree)
 
 
 def _search_kinds(tree, names, base, source_of, attempt, failed):

@@ -1,0 +1,134 @@
+"""Matrix powers ``A^k`` (ARCHITECTURE §2: "square matrix to an integer power is optional").
+
+``^`` keeps forcing its base to be a scalar where that reading exists (``X^2`` alone makes X a
+scalar, as §2 says); where no kinds make every base a scalar — X declared a matrix, or used as
+one (``tr(X^3)``) — ``A^k`` of a square matrix and an integer literal k is the matrix power,
+written out as the product A*A*…*A (``inv(A)`` for k < 0, the identity for k = 0).  Each
+identity is checked against a closed form, finite differences and the re-parsed text
+(:func:`helpers.check_derivative`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import check_derivative, random_values
+
+import ricci
+from ricci.language.errors import KindError, ShapeError
+
+mpow = np.linalg.matrix_power
+inv = np.linalg.inv
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_trace_of_power(k):
+    # Matrix Cookbook (106): ∂tr(X^k)/∂X = k (X^(k-1))'
+    check_derivative(f"tr(X^{k})", "X", closed=lambda v: k * mpow(v["X"], k - 1).T)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_bilinear_form_of_power(k):
+    # Matrix Cookbook (90): ∂a'X^k b/∂X = Σ_r (X^r)' a b' (X^(k-1-r))'
+    def closed(v):
+        a, b, X = v["a"], v["b"], v["X"]
+        return sum(mpow(X, r).T @ np.outer(a, b) @ mpow(X, k - 1 - r).T for r in range(k))
+
+    check_derivative(f"a'*X^{k}*b", "X", kinds={"a": "vector", "b": "vector", "X": "matrix"},
+                     closed=closed)
+
+
+def test_negative_power_is_a_power_of_the_inverse():
+    # tr(X^-2) = tr(inv(X)^2): ∂/∂X = -2 (X^-3)'
+    check_derivative("tr(X^-2)", "X", closed=lambda v: -2 * mpow(inv(v["X"]), 3).T)
+
+
+def test_power_zero_is_the_identity():
+    kinds = {"X": "matrix"}
+    check_derivative("tr(X^0*A)", "A", kinds=kinds, closed=lambda v: np.eye(v["X"].shape[0]))
+    assert ricci.parse("tr(X^0*A)", kinds).tree == ricci.parse("tr(eye*A)").tree
+
+
+def test_quadratic_form_with_a_declared_matrix_power():
+    # x'A^2x by x: x'(A^2 + (A^2)')
+    check_derivative("x'*A^2*x", "x", kinds={"A": "matrix"},
+                     closed=lambda v: v["x"] @ (mpow(v["A"], 2) + mpow(v["A"], 2).T))
+
+
+def test_hessian_of_trace_of_cube():
+    # ∂²tr(X³)/∂X_ij∂X_kl = 3 (δ_jk X_li + δ_il X_jk)
+    def closed(v):
+        X = v["X"]
+        n = X.shape[0]
+        E = np.eye(n)
+        return 3 * (np.einsum("jk,li->ijkl", E, X) + np.einsum("il,jk->ijkl", E, X))
+
+    check_derivative("tr(X^3)", "X", order=2, closed=closed)
+
+
+def test_jacobian_of_a_matrix_power():
+    # ∂(X²)_pq/∂X_ij = δ_qj X_pi + δ_pi X_jq
+    def closed(v):
+        X = v["X"]
+        E = np.eye(X.shape[0])
+        return np.einsum("qj,pi->pqij", E, X) + np.einsum("pi,jq->pqij", E, X)
+
+    check_derivative("X^2", "X", kinds={"X": "matrix"}, closed=closed)
+
+
+def test_value_equals_numpy_matrix_power():
+    X = np.arange(9.0).reshape(3, 3) / 10 + np.eye(3)
+    for k in (-3, -1, 0, 1, 2, 5):
+        got = ricci.parse(f"X^{k}", {"X": "matrix"}).evaluate({"X": X})
+        np.testing.assert_allclose(got, mpow(X, k), rtol=1e-12, atol=1e-12)
+
+
+def test_the_scalar_reading_wins_where_it_exists():
+    e = ricci.parse("X^2")
+    assert e.variables["X"].kind == "scalar" and e.variables["X"].source == "forced"
+    e = ricci.parse("tr(X^2)")
+    assert e.variables["X"].kind == "matrix" and e.variables["X"].source == "assumed"
+    assert e.variables["X"].dims[0] == e.variables["X"].dims[1]  # square
+
+
+def test_display_keeps_the_users_power_and_round_trips():
+    kinds = {"a": "vector", "b": "vector", "X": "matrix"}
+    e = ricci.parse("a'*X^3*b", kinds)
+    assert str(e) == "a'*X^3*b"
+    assert e.latex == r"a^\top X^{3} b"
+    assert ricci.parse(str(e), e.kinds) == e
+    d = ricci.derivative("a'*X^3*b", "X", kinds=kinds)
+    assert str(d.expression) == "a'*X^3*b"
+    values = random_values("a'*X^3*b", kinds, seed=3)
+    np.testing.assert_allclose(d.function()(**values), d.evaluate(values), rtol=1e-12)
+
+
+def test_a_non_square_declared_matrix_becomes_square():
+    e = ricci.parse("tr(X^2)", {"X": "matrix"})
+    assert e.variables["X"].dims == ("n", "n")
+
+
+@pytest.mark.parametrize("text, kinds, error, words", [
+    ("tr(X^2.5)", None, KindError, "integer exponent"),
+    ("tr(X^100)", None, KindError, "from -64 to 64"),
+    ("tr(B^x)", None, KindError, "integer exponent"),
+    ("x^2", {"x": "vector"}, KindError, "base of ^ must be a scalar"),
+    ("tr(X^2)", {"X": "vector"}, KindError, "base of ^"),
+    ("tr((A*x)^2)", {"x": "vector"}, KindError, "base of ^"),
+    ("tr((A*B)^2)", {"A": "matrix", "B": "matrix"}, None, None),
+])
+def test_errors_name_the_power(text, kinds, error, words):
+    if error is None:
+        e = ricci.parse(text, kinds)  # A*B is square when A is m×n and B n×m
+        assert e.type.is_scalar and e.variables["A"].dims == e.variables["B"].dims[::-1]
+        return
+    with pytest.raises(error) as info:
+        ricci.parse(text, kinds)
+    assert words in str(info.value)
+    assert info.value.span is not None
+
+
+def test_a_non_square_literal_cannot_be_powered():
+    with pytest.raises(ShapeError) as info:
+        ricci.parse("tr([1, 2, 3; 4, 5, 6]^2)")
+    assert "matrix power needs a square matrix" in str(info.value)
