@@ -29,7 +29,8 @@ import ricci
     ("((A*x - b)'*(A*x - b))^3", "x", {"b": "vector"}, "6*norm2(A*x - b)^4*(A*x - b)'*A"),
     ("exp(x'*x)", "x", None, "2*exp(x'*x)*x'"),  # a quadratic form stays one
     ("tr(A)*x", "x", None, "tr(A)*eye"),  # the sum of a diagonal is a trace
-    ("sqrt(sum(x.^2) + epsilon)", "x", None, "x'/sqrt(sum(x.^2) + epsilon)"),  # a root below the line
+    # a root below the line; Σ x_i² is x'*x in the IR (one form, so that the two cancel)
+    ("sqrt(sum(x.^2) + epsilon)", "x", None, "x'/sqrt(x'*x + epsilon)"),
     ("1/sqrt(x'*x + 1)", "x", None, "-x'/(1 + x'*x)^1.5"),  # sqrt(u)^2*u^0.5 is u^1.5
     # y + (1 - y) cancels to ones, which only scale; the minus goes in front of everything
     ("y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w))", "w", None,

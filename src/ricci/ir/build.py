@@ -229,10 +229,17 @@ def mul(factors, out=()) -> Node:
             coef *= ix.dim
         else:
             fs.append(size(ix.dim))
+    # A square summed alone over one of its indices is the product with itself: Σ_i x_i² is
+    # Σ_i x_i x_i (x'*x), so that sum(x.^2) and x'*x are one canonical form and cancel.  (Not
+    # where another factor shares the index: X'*diag(y.^2)*X keeps y.^2.)
+    squares = [k for k, f in enumerate(fs) if _lone_square(k, fs, outset)]
+    if squares:
+        fs = [g for k, f in enumerate(fs) for g in ((f.base, f.base) if k in squares else (f,))]
+        return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     # A renaming may have produced numbers or products: normalise once more if so.
     if any(isinstance(f, Num) or _flattenable(f) for f in fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
-    fs = _merge_powers(fs, outset)
+    fs = _merge_powers(_fold_contractions(fs, outset), outset)
     if any(isinstance(f, Num) or _flattenable(f) for f in fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     return _canonical_mul(coef, fs, out)
@@ -277,6 +284,57 @@ def _position(flat: int, sizes: list) -> tuple:
         flat, r = divmod(flat, n)
         pos.append(r)
     return tuple(reversed(pos))
+
+
+def _lone_square(k: int, fs: list, outset: set) -> bool:
+    f = fs[k]
+    if not (isinstance(f, Pow) and isinstance(f.exp, Num) and f.exp.value == 2.0):
+        return False
+    summed = [i for i in f.free if i not in outset]
+    return bool(summed) and not any(i in g.free for j, g in enumerate(fs) if j != k for i in summed)
+
+
+def _fold_contractions(fs: list, outset: set) -> list:
+    """Factors that together are a scalar contraction c raised elsewhere in the product, as the
+    one factor c: in x_i x_i (x_j x_j)^-2 the flattened x'*x meets its own power, and
+    :func:`_merge_powers` then makes (x'*x)^-1 of them (x'*x/(x'*x)^2 would stay otherwise)."""
+    # (numeric exponents only: those are what _merge_powers merges, so c is never left alone to
+    # be flattened again)
+    bases = {f.base for f in fs if isinstance(f, Pow) and isinstance(f.exp, Num)
+             and isinstance(f.base, Mul) and not f.base.free}
+    if not bases:
+        return fs
+    parent = list(range(len(fs)))
+
+    def find(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first: dict = {}
+    for k, f in enumerate(fs):
+        for i in f.free:
+            if i in outset:
+                continue
+            if i in first:
+                parent[find(k)] = find(first[i])
+            else:
+                first[i] = k
+    groups: dict = {}
+    for k, f in enumerate(fs):
+        groups.setdefault(find(k), []).append(k)
+    out = list(fs)
+    for members in groups.values():
+        if any(i in outset for k in members for i in fs[k].free) or \
+                any(isinstance(fs[k], Pow) and fs[k].base in bases for k in members):
+            continue
+        c = mul([fs[k] for k in members], ())
+        if c in bases:
+            for k in members:
+                out[k] = None
+            out[members[0]] = c
+    return [f for f in out if f is not None]
 
 
 def _merge_powers(fs: list, outset: set) -> list:
@@ -386,6 +444,7 @@ def add(terms) -> Node:
     for t in flat:
         if set(t.free) != fset:
             raise ValueError(f"add(): terms with different free indices {t.free} and {free}")
+    flat = _open_scaled_sums(flat)
     coefs: dict = {}
     order = []
     for t in flat:
@@ -408,6 +467,31 @@ def add(terms) -> Node:
         n.terms, n.free = tuple(built), built[0].free
 
     return _intern(Add, (tuple(built),), init)
+
+
+def _open_scaled_sums(flat: list) -> list:
+    """A number times a sum, c·(u + v), opened where one of its terms meets another term of
+    the sum: 2(a + b) − 2a is 2b (it stayed 2(a + b) − 2a, shown as 2*(a + b - a))."""
+    def inner(t):
+        c, rest = _split_coef(t)
+        return (c, rest.terms) if isinstance(rest, Add) else None
+
+    seen: dict = {}
+    for t in flat:
+        parts = inner(t)
+        for u in (parts[1] if parts else (t,)):
+            key = _split_coef(u)[1]
+            seen[key] = seen.get(key, 0) + 1
+    if all(n == 1 for n in seen.values()):
+        return flat
+    out = []
+    for t in flat:
+        parts = inner(t)
+        if parts and any(seen[_split_coef(u)[1]] > 1 for u in parts[1]):
+            out.extend(_scale(parts[0], u) for u in parts[1])
+        else:
+            out.append(t)
+    return out
 
 
 def _scale(c: float, t: Node) -> Node:
