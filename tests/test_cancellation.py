@@ -2,7 +2,7 @@
 
 The IR has one form for each of: Σ_i x_i² and Σ_i x_i x_i (``sum(x.^2)`` is ``x'*x``); a scalar
 contraction and its own power (``x'*x/(x'*x)^2`` is ``1/(x'*x)``); a number times a sum whose
-terms meet other terms (``2*(a + b) - 2*a`` is ``2*b``).  Each case checks the text and the
+terms meet other terms (``2*(a + b) - 2*a`` is ``2*b``); ``sqrt(u)`` and ``u^0.5``.  Each case checks the text and the
 numbers of ``d.evaluate`` against a closed form.
 """
 
@@ -25,6 +25,11 @@ Y = np.array([1.1, 0.4, -0.7, 0.2])
     ("(x'*y)^2/(x'*y)", "x", "y'", lambda v: v["y"]),
     ("(a + b)^2 - a^2", "a", "2*b", lambda v: 2 * v["b"]),
     ("(x'*A*x)^2/(x'*A*x)", "x", "x'*(A + A')", lambda v: v["x"] @ (v["A"] + v["A"].T)),
+    # sqrt(u) is u^0.5 in the IR: it meets the other powers of u
+    ("sqrt(a)*sqrt(a)", "a", "1", lambda v: 1.0),
+    ("sqrt(a)^3", "a", "1.5*sqrt(a)", lambda v: 1.5 * np.sqrt(v["a"])),
+    ("sqrt(x'*x)^2", "x", "2*x'", lambda v: 2 * v["x"]),
+    ("sqrt(x'*x)", "x", "x'/norm2(x)", lambda v: v["x"] / np.linalg.norm(v["x"])),
 ])
 def test_equal_terms_cancel(expression, wrt, text, closed):
     rng = np.random.default_rng(0)

@@ -545,7 +545,15 @@ def nonnegative(node: Node) -> bool:
     return False
 
 
+#: Elementwise functions that the IR writes as a power of their argument: sqrt(u) is u^0.5, one
+#: form with the powers, so that sqrt(a)*sqrt(a) is a and sqrt(u)^3 is u^1.5 (the display
+#: writes u^0.5 as sqrt(u) again).  Their derivative is the power rule's.
+AS_POWER = {"sqrt": 0.5}
+
+
 def elem(func: str, arg: Node) -> Node:
+    if func in AS_POWER:
+        return power(arg, num(AS_POWER[func]))
     if func == "log" and isinstance(arg, Elem) and arg.func == "exp":
         return arg.arg  # log(exp(z)) = z
     if func == "exp" and isinstance(arg, Elem) and arg.func == "log" and positive(arg.arg):
