@@ -121,6 +121,8 @@ def apply(op, arg, shape, vals, xp):
         return xp.reshape(xp.log(xp.linalg.det(vals[0])), (1, 1))
     if op == "inv":
         return xp.linalg.inv(vals[0])
+    if op == "mpow":
+        return xp.linalg.matrix_power(vals[0], int(arg))
     if op == "diagv":
         return xp.diag(vals[0][:, 0])
     if op == "diagm":
@@ -191,6 +193,8 @@ def text_of(node, rng=None, parens=0.0) -> str:
         return wrap(k[0], POWER) + sym + rt
     if op == "fn":
         return f"{node.arg}({text_of(k[0], rng, parens)})"
+    if op == "mpow":
+        return wrap(k[0], POWER) + rng.choice(["^", "**"]) + node.arg
     if op in ("sum", "tr", "norm2", "norm1", "det", "logdet", "inv"):
         return f"{op}({text_of(k[0], rng, parens)})"
     if op in ("diagv", "diagm"):
@@ -210,7 +214,7 @@ def text_of(node, rng=None, parens=0.0) -> str:
 
 PREC = {"var": ATOM, "ref": ATOM, "num": ATOM, "T": POSTFIX, "neg": UNARYP, "add": SUM, "sub": SUM,
         "mul": PRODUCT, "matmul": PRODUCT, "div": PRODUCT, "had": PRODUCT, "ediv": PRODUCT,
-        "pow": POWER, "epow": POWER}
+        "pow": POWER, "epow": POWER, "mpow": POWER}
 
 
 # --------------------------------------------------------------------------- generation
@@ -437,7 +441,7 @@ class Generator:
         if scalar:
             options += ["pow", "pow", "sum", "tr", "norm2", "norm1", "det", "logdet", "inner", "inner"]
         if square:
-            options += ["inv", "inv", "diagv", "outer"]
+            options += ["inv", "inv", "diagv", "outer", "mpow"]
         if c == 1 and not scalar:
             options += ["diagm", "matvec"]
         if not scalar and r != 1 and c != 1:
@@ -562,6 +566,12 @@ class Generator:
             return self.node(op, [m], None, shape)
         if op == "inv":
             return self.node("inv", [self.well_conditioned(shape, d)], None, shape)
+        if op == "mpow":
+            # a matrix power A^k (ARCHITECTURE §2's optional one; every name is declared, so no
+            # scalar reading exists): k = 0 is the identity, k < 0 a power of the inverse
+            k = rng.choice(["2", "3", "2", "1", "0", "-1", "-2"])
+            base = self.well_conditioned(shape, d) if k.startswith("-") else self.gen(shape, d)
+            return self.node("mpow", [base], k, shape)
         if op == "diagv":
             return self.node("diagv", [self.gen((r, 1), d)], None, shape)
         if op == "diagm":
@@ -893,6 +903,10 @@ def _names(node, acc):
     return acc
 
 
+def _has_op(node, op: str) -> bool:
+    return node.op == op or any(_has_op(k, op) for k in node.kids)
+
+
 def draw(rng: random.Random, gen: Generator, max_depth: int):
     """One problem: (problem, text, wrt, order, kinds)."""
     p = gen.problem(max_depth)
@@ -906,7 +920,9 @@ def draw(rng: random.Random, gen: Generator, max_depth: int):
         text = body + " where " + ", ".join(parts)
     else:
         text = body
-    declare_all = rng.random() < 0.7
+    # a matrix power is read as one only where no kinds make its base a scalar (§2): with its
+    # names left to the naming rule, X^2 would make X a scalar
+    declare_all = rng.random() < 0.7 or any(_has_op(nd, "mpow") for nd in [p.body] + [b for _, b in p.bindings])
     candidates = list(p.vars)
     scal = [n for n in candidates if p.vars[n][0] == "scalar"]
     order = rng.choice([1, 1, 1, 2, 2, 3])
