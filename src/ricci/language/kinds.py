@@ -15,6 +15,7 @@ scalar, all force that way.)
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
 from . import ast as A
@@ -602,7 +603,7 @@ def integer_exponent(node) -> int | None:
     sign = 1
     if isinstance(node, A.Neg):
         sign, node = -1, node.arg
-    if not isinstance(node, A.Num) or node.value != int(node.value):
+    if not isinstance(node, A.Num) or not math.isfinite(node.value) or node.value != int(node.value):
         return None
     k = sign * int(node.value)
     return k if abs(k) <= MAX_MATRIX_POWER else None
