@@ -132,3 +132,9 @@ def test_a_non_square_literal_cannot_be_powered():
     with pytest.raises(ShapeError) as info:
         ricci.parse("tr([1, 2, 3; 4, 5, 6]^2)")
     assert "matrix power needs a square matrix" in str(info.value)
+
+
+def test_the_derivation_names_the_function_as_written():
+    steps = str(ricci.derivative("tr(X^3)", "X").explain())
+    assert steps.startswith("The derivative of tr(X^3) by X")
+    assert "3*X'*X'" in steps

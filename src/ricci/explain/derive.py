@@ -218,8 +218,10 @@ def explain(d, name: str = "f", inner: str | None = None, dims: dict | None = No
     steps: list[Step] = []
     dd = derivative_dims(d, dims)
     lhs = F.partial(f, x, d.order)
+    # the function as the user wrote it (tr(X^3), whose steps then work on tr(X*X*X))
+    shown = ctx.show(ctx.expr.shown if ctx.tree is ctx.expr.tree else ctx.tree)
     steps.append(Step("shape", "Shape of the result", lhs + F.IN + F.reals(dd), F.words(reason(d, dims, name)),
-                      before=ctx.show(ctx.tree), shape=tuple(dd)))
+                      before=shown, shape=tuple(dd)))
     if d.order == 1 and len(d.out) > 2 and isinstance(d.wrt, str):
         # the lecture's Examples 3 and 4: write out the entries, then differentiate them
         steps.append(Step("entries", "Write out the entries", entries_form(d, name, ctx.bold_names()),
@@ -229,7 +231,7 @@ def explain(d, name: str = "f", inner: str | None = None, dims: dict | None = No
     else:
         steps += builder.higher_order(d, ctx, f, dims)
     steps += _result_steps(d, ctx, f, dims)
-    heading = F.words("The derivative of ") + ctx.show(ctx.tree) + F.words(" by ") + x
+    heading = F.words("The derivative of ") + shown + F.words(" by ") + x
     if d.order > 1:
         heading = heading + F.words(f", order {d.order}")
     return Steps(tuple(steps[:MAX_STEPS]), heading)
