@@ -194,15 +194,46 @@ class _Printer:
         return repr(n)
 
 
-def _display_rank(f: Node) -> int:
+def _display_rank(f: Node) -> tuple:
     """Where a factor stands in a product as printed: the number, then Kronecker deltas (the
-    lecture's δ_ij x_k), then the other factors in the canonical order, then sums in brackets.
-    (The canonical order alone puts a sum first or last depending on where it came from.)"""
+    lecture's δ_ij x_k), then the other factors, then sums in brackets.  (The canonical order
+    alone puts a sum first or last depending on where it came from.)  The other factors go by
+    their structure without the variables' names — variables, then functions by name, then
+    powers — so that renaming the variables does not reorder them (known_core_bugs.md #2: the
+    canonical order is a digest that includes names); only factors equal up to names keep the
+    canonical order between them."""
     if isinstance(f, Num):
-        return 0
+        return (0,)
     if isinstance(f, Delta):
-        return 1
-    return 3 if isinstance(f, Add) else 2
+        return (1,)
+    return (3 if isinstance(f, Add) else 2, _structure(f))
+
+
+_STRUCTURE_RANK = {Num: 0, Size: 1, Var: 2, Delta: 3, Stack: 4, Elem: 5, MatFun: 6, Pow: 7, Mul: 8, Add: 9}
+
+
+def _structure(n: Node) -> tuple:
+    """A key of ``n`` that names no variable and no index: node types, function names,
+    numbers, how many indices a variable carries (every entry comparable with its peers)."""
+    rank = _STRUCTURE_RANK.get(type(n), 10)
+    match n:
+        case Num(value=v):
+            return (rank, "", (v,))
+        case Var(idx=idx):
+            return (rank, "", (len(idx),))
+        case Elem(func=f, arg=a):
+            return (rank, f, (_structure(a),))
+        case MatFun(func=f, arg=a):
+            return (rank, f, (_structure(a),))
+        case Pow(base=b, exp=e):
+            return (rank, "", (_structure(b), _structure(e)))
+        case Mul(factors=fs):
+            return (rank, "", tuple(sorted(_structure(x) for x in fs)))
+        case Add(terms=ts):
+            return (rank, "", tuple(sorted(_structure(x) for x in ts)))
+        case Stack(entries=es):
+            return (rank, "", tuple(_structure(x) for x in es))
+    return (rank, "", ())
 
 
 def _has_sum(node: Node) -> bool:
