@@ -138,3 +138,16 @@ def test_the_derivation_names_the_function_as_written():
     steps = str(ricci.derivative("tr(X^3)", "X").explain())
     assert steps.startswith("The derivative of tr(X^3) by X")
     assert "3*X'*X'" in steps
+
+
+def test_a_matrix_value_for_a_forced_scalar_says_how_to_get_the_matrix_power():
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ricci.BadValueError) as info:
+        ricci.evaluate("X^2", {"X": X})
+    assert "declare kinds={'X': 'matrix'}" in str(info.value)
+    assert "matrix power" in str(info.value)
+    np.testing.assert_allclose(ricci.evaluate("X^2", {"X": X}, {"X": "matrix"}), X @ X)
+    # no hint where no other reading exists: t*cos(t) needs a scalar t
+    with pytest.raises(ricci.BadValueError) as info:
+        ricci.evaluate("t*cos(t)", {"t": np.array([1.0, 2.0])})
+    assert "declare" not in str(info.value)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .functions import lookup
 from .language import ast as A
-from .language.errors import BadValueError, ShapeError, UnknownNameError
+from .language.errors import BadValueError, RicciError, ShapeError, UnknownNameError
 from .language.expression import Expression, parse
 from .language.kinds import SCALAR, SYMMETRIC, VECTOR, Type
 
@@ -32,6 +32,22 @@ def _as_array(name: str, value) -> np.ndarray:
     except (TypeError, ValueError):
         raise BadValueError(f"the value of {name} is not a number or an array of numbers") from None
     return arr
+
+
+def _forced_hint(name: str, var, arr: np.ndarray, source: str | None) -> str:
+    """Why a name given an array is a scalar, where the expression forced it and declaring
+    the array's kind would read the expression another way (X^2 with X a matrix: a matrix
+    power); empty otherwise (t*cos(t) has no reading with t a vector)."""
+    if var.source != "forced" or not source:
+        return ""
+    kind = "matrix" if arr.ndim == 2 and min(arr.shape) > 1 else "vector"
+    try:
+        parse(source, {name: kind})
+    except RicciError:
+        return ""
+    return (f" (the expression makes it one; declare kinds={{'{name}': '{kind}'}}, or --kind "
+            f"{name}={kind}, to read it as a {kind}"
+            + (": a ^ of it is then a matrix power)" if kind == "matrix" and "^" in source else ")"))
 
 
 def bind_sizes(variables: dict, values: dict, source: str | None = None,
@@ -64,7 +80,8 @@ def bind_sizes(variables: dict, values: dict, source: str | None = None,
         kind = var.kind
         if kind == SCALAR:
             if arr.size != 1 or arr.ndim > 2:
-                raise BadValueError(f"{name} is a scalar, but its value has shape {arr.shape}", None, source)
+                raise BadValueError(f"{name} is a scalar{_forced_hint(name, var, arr, source)}, but its "
+                                    f"value has shape {arr.shape}", None, source)
             arrays[name] = arr.reshape(1, 1)
             continue
         if kind == VECTOR:
