@@ -151,3 +151,21 @@ def test_a_matrix_value_for_a_forced_scalar_says_how_to_get_the_matrix_power():
     with pytest.raises(ricci.BadValueError) as info:
         ricci.evaluate("t*cos(t)", {"t": np.array([1.0, 2.0])})
     assert "declare" not in str(info.value)
+
+
+def test_each_factor_of_a_power_of_a_constant_gets_the_powers_size():
+    # matrix(2)^2 is written matrix(2)*matrix(2): two constants, each sized by the power
+    # (square, m×m, m from A), not one left with a size no value fixes
+    def closed(v):
+        m, n = v["A"].shape
+        return 4 * m * m * np.ones((m, n))  # (2·11')² = 4m·11', summed against A: 4m²·sum(A)
+
+    check_derivative("sum(matrix(2)^2*A)", "A", closed=closed)
+    A = np.arange(12.0).reshape(3, 4)
+    d = ricci.derivative("sum(matrix(2)^3*A)", "A")  # (2·11')³ = 8m²·11'
+    np.testing.assert_allclose(d.evaluate({"A": A}), 8 * 3 ** 3 * np.ones((3, 4)))
+
+
+def test_powers_of_the_identity():
+    assert ricci.derivative("tr(A*I^-1)", "A").text == "eye"  # inv(eye) is eye
+    assert ricci.derivative("det(X^0)*a", "a").text == "1"  # det(eye) is 1

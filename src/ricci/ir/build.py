@@ -630,6 +630,11 @@ def _diagonal_of(arg: Node, r: Index, c: Index):
 
 def matfun(func: str, arg: Node, r: Index, c: Index, out: tuple = ()) -> Node:
     """``inv`` (out = two indices), ``det`` / ``logdet`` (out = ()), of arg as a matrix r × c."""
+    if isinstance(arg, Delta) and {arg.i, arg.j} == {r, c}:
+        # the identity: inv(eye) = eye, det(eye) = 1, logdet(eye) = 0 (eye^-1, eye^0)
+        if func == "inv" and len(out) == 2:
+            return delta(*out)
+        return num(1.0 if func == "det" else 0.0)
     diagonal = _diagonal_of(arg, r, c)
     if diagonal is not None:
         # inv(diag(v)) = diag(1./v): then v .* (1./v) cancels.  (Not logdet(diag(v)) =

@@ -578,9 +578,15 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
             # A^k is written out as the product A*A*…*A (inv(A)*… for k < 0, eye for k = 0), so
             # that every later stage (lowering, derivation, evaluation, code) sees products only.
             ties: dict = {}
-            tree = expand_matrix_powers(tree, checker.types, ties)
+            copies: list = []
+            tree = expand_matrix_powers(tree, checker.types, ties, copies)
             checker = _Checker(source, base, ties=ties)
             result = checker.check(tree, {})
+            for group in copies:  # the factors of one power: square, and all of one size
+                t0 = checker.types[id(group[0])]
+                checker.dims.unify(t0.rows, t0.cols)
+                for c in group[1:]:
+                    checker.same_shape(checker.types[id(c)], t0)
 
     taken = set(all_names) | bound
     dim_names = _name_dims(checker, all_names, taken)
@@ -634,27 +640,31 @@ def _matrix_power_reading(tree, source, names, base, source_of, first):
         return None
 
 
-def expand_matrix_powers(tree, types: dict, ties: dict):
+def expand_matrix_powers(tree, types: dict, ties: dict, copies: list):
     """``tree`` with every ``A^k`` whose base is a matrix (by ``types``, id → Type) written
-    out as a product; an ``A^0`` becomes ``eye``, entered in ``ties`` (its id → A) so that a
-    check gives it A's size."""
+    out as a product of k copies of A.  Every copy is a new tree (a size-less constant such as
+    matrix(2) gets its own sizes in each, so the copies are entered in ``copies`` for the caller
+    to make them square and of one size); an ``A^0`` becomes ``eye``, entered in ``ties`` (its
+    id → A) so that a check gives it A's size."""
     def walk(node):
         match node:
             case A.BinOp(op="^", left=l, right=r) if not types[id(l)].is_scalar:
                 k = integer_exponent(r)
-                b = walk(l)
                 if k == 0:
                     eye = A.Name("eye", span=node.span)
-                    ties[id(eye)] = b
+                    ties[id(eye)] = walk(l)
                     return eye
-                if k < 0:
-                    b = A.Call("inv", (b,), span=node.span)
-                out = b
-                for _ in range(abs(k) - 1):
+                group = [walk(l) for _ in range(abs(k))]
+                copies.append(group)
+                factors = [A.Call("inv", (b,), span=node.span) if k < 0 else b for b in group]
+                out = factors[0]
+                for b in factors[1:]:
                     out = A.BinOp("*", out, b, span=node.span)
                 return out
-            case A.Num() | A.Name():
-                return node
+            case A.Num(value=v):
+                return A.Num(v, span=node.span)
+            case A.Name(name=n):
+                return A.Name(n, span=node.span)
             case A.Call(func=f, args=args):
                 return A.Call(f, tuple(walk(a) for a in args), span=node.span)
             case A.Neg(arg=a):
