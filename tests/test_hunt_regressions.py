@@ -219,3 +219,20 @@ def test_the_independent_generator_finds_nothing():
         statuses[status] = statuses.get(status, 0) + 1
     assert not bad, bad
     assert statuses.get("ok", 0) > 200, statuses
+
+
+# -- a row of ones taken out of a sum where the ones had two sizes ----------------------------
+
+def test_ones_of_two_sizes_are_not_taken_out_of_a_sum():
+    # found by tools/hunt.py: the gradient of sum(B*x)*sum(C*x) read
+    # vector(1)'*(sum(B*x)*C + sum(C*x)*B), which does not type-check with B m×n and C p×n
+    # (the ones are B's row count in one term and C's in the other)
+    rng = np.random.default_rng(0)
+    values = {"B": rng.normal(size=(3, 4)), "C": rng.normal(size=(5, 4)), "x": rng.normal(size=4)}
+    d = ricci.derivative("sum(B*x)*sum(C*x)", "x")
+    B, C, x = values["B"], values["C"], values["x"]
+    expected = (C @ x).sum() * B.sum(axis=0) + (B @ x).sum() * C.sum(axis=0)
+    np.testing.assert_allclose(d.evaluate(values), expected)
+    np.testing.assert_allclose(text_value(d, values), expected)
+    # where the sizes agree the ones still come out: vector(1)'*(A + B)
+    assert ricci.derivative("sum(A*x + B*x)", "x").text == "vector(1)'*(A + B)"

@@ -48,6 +48,16 @@ def _is_ones(a: A.Expr, row: bool = False) -> bool:
     return isinstance(a, A.Call) and a.func == "vector" and a.args[0] == A.Num(1.0)
 
 
+def _sizeless_constant(a: A.Expr, variables) -> bool:
+    """A constant whose size only its context fixes: vector(c), matrix(c), eye (not a
+    variable), or their transposes."""
+    while isinstance(a, A.Transpose):
+        a = a.arg
+    if isinstance(a, A.Call):
+        return a.func in ("vector", "matrix")
+    return isinstance(a, A.Name) and a.name in ("eye", "I") and a.name not in variables
+
+
 def _is_ones_matrix(a: A.Expr) -> bool:
     if isinstance(a, A.Transpose):
         return _is_ones_matrix(a.arg)
@@ -761,11 +771,11 @@ class MatrixForms:
         suffix = []
         if all(len(t.chain) >= 2 for t in terms):
             heads = {t.chain[0] for t in terms}
-            if len(heads) == 1:
+            if len(heads) == 1 and self._same_size_beside(terms, 0):
                 prefix = [terms[0].chain[0]]
             else:
                 tails = {t.chain[-1] for t in terms}
-                if len(tails) == 1:
+                if len(tails) == 1 and self._same_size_beside(terms, -1):
                     suffix = [terms[0].chain[-1]]
         if g == 1.0 and not common and not prefix and not suffix:
             return self._partial_factor(terms)
@@ -787,6 +797,31 @@ class MatrixForms:
             return self.build(Prod(g, common_scalars, prefix + [inner] + suffix))
         return self.build(Prod(g, common_scalars + [inner], prefix + suffix))
 
+    def _same_size_beside(self, terms: list[Prod], end: int) -> bool:
+        """Whether the equal first (``end`` = 0) or last (-1) factor of every term may be taken
+        out: yes unless it is a constant whose size only its context fixes (vector(1)', eye,
+        matrix(c)), whose contexts must then fix one size — vector(1)'*C and vector(1)'*B are
+        ones of C's and of B's row count, which differ (vector(1)'*(s*C + t*B) would not
+        type-check with C p×n and B m×n)."""
+        if not _sizeless_constant(terms[0].chain[end], self.expr.variables):
+            return True
+        side = 0 if end == 0 else 1
+        sizes = {self._outer_dim(t.chain[1 if end == 0 else -2], side) for t in terms}
+        return len(sizes) == 1 and None not in sizes
+
+    def _outer_dim(self, a: A.Expr, side: int):
+        """The dimension name of ``a``'s rows (side 0) or columns (1) where ``a`` is a variable,
+        its transpose or its inverse; else None."""
+        flip = False
+        while isinstance(a, A.Transpose) or (isinstance(a, A.Call) and a.func == "inv"):
+            flip ^= isinstance(a, A.Transpose)
+            a = a.arg if isinstance(a, A.Transpose) else a.args[0]
+        v = self.expr.variables.get(a.name) if isinstance(a, A.Name) else None
+        if v is None or not v.dims:
+            return None
+        dims = v.dims if len(v.dims) == 2 else (v.dims[0], 1)
+        return dims[side ^ flip]
+
     def _partial_factor(self, terms: list[Prod]) -> A.Expr:
         """Factor the largest group of terms that share a leftmost or rightmost matrix
         (b + A*x + A'*x → (A + A')*x + b); the other terms stay as they are."""
@@ -797,7 +832,8 @@ class MatrixForms:
                 if len(t.chain) >= 2:
                     groups.setdefault(t.chain[end], []).append(k)
             for ks in groups.values():
-                if len(ks) >= 2 and len(ks) < len(terms) and (best is None or len(ks) > len(best)):
+                if len(ks) >= 2 and len(ks) < len(terms) and (best is None or len(ks) > len(best)) \
+                        and self._same_size_beside([terms[k] for k in ks], end):
                     best = ks
         if best is None:
             return self._plain_sum(terms)
