@@ -15,7 +15,8 @@ dimension.  The rules:
   (-y).*(X*w), the same value as -(y.*(X*w));
 * **an inner product in the order the input wrote it**: exp(a'*x) stays a'*x;
 * **inv(P*Q) = inv(Q)*inv(P) for square factors of one size**, as far as it cancels:
-  X*inv(X*X) = inv(X).
+  X*inv(X*X) = inv(X);
+* **a multiple of the identity last in a sum**: X'*X + lambda*eye, as a textbook writes A + λI.
 """
 
 from __future__ import annotations
@@ -152,3 +153,16 @@ def test_inverse_of_a_product_of_non_square_matrices_stays(expression, text):
     if "A" in values:  # invertible X'*A*X (and X'*A'*X)
         values["A"] = 2 * np.eye(5) + 0.3 * np.random.default_rng(54).uniform(-1, 1, (5, 5))
     pinned(expression, "X", text, values=values)
+
+
+# -- a multiple of the identity last in a sum, as A + λI -------------------------------------------
+@pytest.mark.parametrize("expression, wrt, order, text", [
+    ("logdet(X'*X + lambda*eye)", "X", 1, "2*X*inv(X'*X + lambda*eye)"),
+    ("norm2(y - X*w)^2 + lambda*norm2(w)^2", "w", 2, "2*(X'*X + lambda*eye)"),
+    ("a*x + A*x", "x", 1, "A + a*eye"),
+])
+def test_a_multiple_of_the_identity_goes_last(expression, wrt, order, text):
+    values = None
+    if expression.startswith("logdet"):  # X'*X + lambda*eye positive definite: lambda > 0
+        values = {"X": np.random.default_rng(2).normal(size=(5, 3)), "lambda": 0.7}
+    pinned(expression, wrt, text, order=order, values=values)

@@ -862,12 +862,14 @@ class MatrixForms:
             # Positive terms first; among them, in a sum with a shape, a scalar that broadcasts
             # last (x + c, W*x + b; but 1 - t.^2 and 1 + exp(x) keep a number first); a bare name
             # or number last (B*x + b, x - a); fewer transposes first (B + B'); then shorter
-            # first (sin(t) + t*cos(t)).
+            # first (sin(t) + t*cos(t)).  A multiple of the identity goes last, as a broadcast
+            # scalar does (X'*X + lambda*eye, the textbook's A + λI).
             body = self.build(Prod(abs(t.coef), t.scalars, t.chain))
             txt = to_text(body)
             bare = isinstance(body, A.Name) or (isinstance(body, A.Transpose) and isinstance(body.arg, A.Name))
             broadcast = shaped and bool(t.scalars) and self.kind(self.build(t)) == S
-            return (t.coef < 0, broadcast,
+            identity = len(terms) > 1 and len(t.chain) == 1 and self.is_identity(t.chain[0])
+            return (t.coef < 0, broadcast or identity,
                     bare and len(terms) > 1 and not all(_is_leaf(self.build(u)) for u in terms),
                     txt.count("'"), len(txt), txt)
 
