@@ -313,21 +313,6 @@ def _terms(node: Node) -> list[tuple[float, list]]:
     return out
 
 
-def _components(factors: list, free: set) -> list[list]:
-    """Factors joined by shared summed indices (they must stay in one Kronecker factor)."""
-    comps: list[tuple[list, set]] = []
-    for f in factors:
-        bound = {i for i in f.free if i not in free}
-        merged, merged_bound, rest = [f], set(bound), []
-        for cf, cb in comps:
-            if cb & bound:
-                merged, merged_bound = cf + merged, merged_bound | cb
-            else:
-                rest.append((cf, cb))
-        comps = rest + [(merged, merged_bound)]
-    return [c for c, _ in comps]
-
-
 def kronecker_form(d, dims: dict | None = None, bold: frozenset = frozenset()) -> KroneckerForm | None:
     """∂vec F/∂vec X as Kronecker products, or None where there is none (or no tensor)."""
     if d.order != 1 or isinstance(d.wrt, list) or len(d.out) < 3:
@@ -347,7 +332,7 @@ def kronecker_form(d, dims: dict | None = None, bold: frozenset = frozenset()) -
     ]
     terms = []
     for coef, factors in _terms(node):
-        comps = _components(factors, free)
+        comps = [[factors[k] for k in c] for c in B.summed_components(factors, free)]
         chosen = None
         for kind, p_ix, q_ix in options:
             pset = {i for i in p_ix if i is not None}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 import numpy as np
 
 from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var, _intern, unique
@@ -294,6 +295,22 @@ def _lone_square(k: int, fs: list, outset: set) -> bool:
     return bool(summed) and not any(i in g.free for j, g in enumerate(fs) if j != k for i in summed)
 
 
+def summed_components(factors: list, free: set) -> list[list[int]]:
+    """The positions of ``factors`` grouped by the summed indices they share (not in ``free``):
+    factors joined by a contraction, which stay together (one Kronecker factor, one scalar)."""
+    comps: list[tuple[list, set]] = []
+    for k, f in enumerate(factors):
+        bound = {i for i in f.free if i not in free}
+        merged, merged_bound, rest = [k], set(bound), []
+        for ck, cb in comps:
+            if cb & bound:
+                merged, merged_bound = ck + merged, merged_bound | cb
+            else:
+                rest.append((ck, cb))
+        comps = rest + [(merged, merged_bound)]
+    return [c for c, _ in comps]
+
+
 def _fold_contractions(fs: list, outset: set) -> list:
     """Factors that together are a scalar contraction c raised elsewhere in the product, as the
     one factor c: in x_i x_i (x_j x_j)^-2 the flattened x'*x meets its own power, and
@@ -304,28 +321,8 @@ def _fold_contractions(fs: list, outset: set) -> list:
              and isinstance(f.base, Mul) and not f.base.free}
     if not bases:
         return fs
-    parent = list(range(len(fs)))
-
-    def find(k):
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    first: dict = {}
-    for k, f in enumerate(fs):
-        for i in f.free:
-            if i in outset:
-                continue
-            if i in first:
-                parent[find(k)] = find(first[i])
-            else:
-                first[i] = k
-    groups: dict = {}
-    for k, f in enumerate(fs):
-        groups.setdefault(find(k), []).append(k)
     out = list(fs)
-    for members in groups.values():
+    for members in summed_components(fs, outset):
         if any(i in outset for k in members for i in fs[k].free) or \
                 any(isinstance(fs[k], Pow) and fs[k].base in bases for k in members):
             continue
@@ -472,23 +469,16 @@ def add(terms) -> Node:
 def _open_scaled_sums(flat: list) -> list:
     """A number times a sum, c·(u + v), opened where one of its terms meets another term of
     the sum: 2(a + b) − 2a is 2b (it stayed 2(a + b) − 2a, shown as 2*(a + b - a))."""
-    def inner(t):
-        c, rest = _split_coef(t)
-        return (c, rest.terms) if isinstance(rest, Add) else None
-
-    seen: dict = {}
-    for t in flat:
-        parts = inner(t)
-        for u in (parts[1] if parts else (t,)):
-            key = _split_coef(u)[1]
-            seen[key] = seen.get(key, 0) + 1
+    split = [_split_coef(t) for t in flat]
+    keys = [[_split_coef(u)[1] for u in rest.terms] if isinstance(rest, Add) else [rest]
+            for _, rest in split]
+    seen = Counter(k for ks in keys for k in ks)
     if all(n == 1 for n in seen.values()):
         return flat
     out = []
-    for t in flat:
-        parts = inner(t)
-        if parts and any(seen[_split_coef(u)[1]] > 1 for u in parts[1]):
-            out.extend(_scale(parts[0], u) for u in parts[1])
+    for t, (c, rest), ks in zip(flat, split, keys):
+        if isinstance(rest, Add) and any(seen[k] > 1 for k in ks):
+            out.extend(_scale(c, u) for u in rest.terms)
         else:
             out.append(t)
     return out

@@ -109,19 +109,21 @@ def children(node: Expr) -> tuple[Expr, ...]:
 
 
 def map_children(node: Expr, fn) -> Expr:
-    """The node with ``fn`` applied to each direct child (a leaf is returned as it is).
-    ``where`` nodes are not rebuilt here: their scoping is the caller's business."""
+    """The node with ``fn`` applied to each direct child, its source span kept (a leaf is
+    returned as it is).  ``where`` nodes are not rebuilt here: their scoping is the caller's
+    business."""
+    sp = node.span
     match node:
         case Call(func=f, args=args):
-            return Call(f, tuple(fn(a) for a in args))
+            return Call(f, tuple(fn(a) for a in args), span=sp)
         case Neg(arg=a):
-            return Neg(fn(a))
+            return Neg(fn(a), span=sp)
         case Transpose(arg=a):
-            return Transpose(fn(a))
+            return Transpose(fn(a), span=sp)
         case BinOp(op=op, left=l, right=r):
-            return BinOp(op, fn(l), fn(r))
+            return BinOp(op, fn(l), fn(r), span=sp)
         case Literal(rows=rows):
-            return Literal(tuple(tuple(fn(e) for e in row) for row in rows))
+            return Literal(tuple(tuple(fn(e) for e in row) for row in rows), span=sp)
     return node
 
 

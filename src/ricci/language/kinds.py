@@ -14,6 +14,7 @@ scalar, all force that way.)
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -661,24 +662,12 @@ def expand_matrix_powers(tree, types: dict, ties: dict, copies: list):
                 for b in factors[1:]:
                     out = A.BinOp("*", out, b, span=node.span)
                 return out
-            case A.Num(value=v):
-                return A.Num(v, span=node.span)
-            case A.Name(name=n):
-                return A.Name(n, span=node.span)
-            case A.Call(func=f, args=args):
-                return A.Call(f, tuple(walk(a) for a in args), span=node.span)
-            case A.Neg(arg=a):
-                return A.Neg(walk(a), span=node.span)
-            case A.Transpose(arg=a):
-                return A.Transpose(walk(a), span=node.span)
-            case A.BinOp(op=op, left=l, right=r):
-                return A.BinOp(op, walk(l), walk(r), span=node.span)
-            case A.Literal(rows=rows):
-                return A.Literal(tuple(tuple(walk(e) for e in row) for row in rows), span=node.span)
+            case A.Num() | A.Name():
+                return dataclasses.replace(node)  # a new node: each copy is typed on its own
             case A.Where(body=b, bindings=bs):
                 return A.Where(walk(b), tuple((n, walk(e)) for n, e in bs), span=node.span,
                                name_spans=node.name_spans)
-        raise TypeError(node)  # pragma: no cover
+        return A.map_children(node, walk)
 
     return walk(tree)
 

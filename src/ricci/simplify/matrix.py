@@ -48,16 +48,6 @@ def _is_ones(a: A.Expr, row: bool = False) -> bool:
     return isinstance(a, A.Call) and a.func == "vector" and a.args[0] == A.Num(1.0)
 
 
-def _sizeless_constant(a: A.Expr, variables) -> bool:
-    """A constant whose size only its context fixes: vector(c), matrix(c), eye (not a
-    variable), or their transposes."""
-    while isinstance(a, A.Transpose):
-        a = a.arg
-    if isinstance(a, A.Call):
-        return a.func in ("vector", "matrix")
-    return isinstance(a, A.Name) and a.name in ("eye", "I") and a.name not in variables
-
-
 def _is_ones_matrix(a: A.Expr) -> bool:
     if isinstance(a, A.Transpose):
         return _is_ones_matrix(a.arg)
@@ -508,12 +498,8 @@ class MatrixForms:
 
     def _square_dim(self, a: A.Expr):
         """n when ``a`` is a square n×n matrix variable, its transpose or its inverse, else None."""
-        while isinstance(a, A.Transpose) or (isinstance(a, A.Call) and a.func == "inv"):
-            a = a.arg if isinstance(a, A.Transpose) else a.args[0]
-        v = self.expr.variables.get(a.name) if isinstance(a, A.Name) else None
-        if v is None or len(v.dims) != 2 or v.dims[0] != v.dims[1]:
-            return None
-        return v.dims[0]
+        rows = self._outer_dim(a, 0)
+        return rows if rows is not None and rows == self._outer_dim(a, 1) else None
 
     def _inv_factors(self, a: A.Expr) -> list | None:
         """[P1, …, Pk] when ``a`` is inv(P1*…*Pk) (or its transpose, inv of the transposed
@@ -803,7 +789,10 @@ class MatrixForms:
         matrix(c)), whose contexts must then fix one size — vector(1)'*C and vector(1)'*B are
         ones of C's and of B's row count, which differ (vector(1)'*(s*C + t*B) would not
         type-check with C p×n and B m×n)."""
-        if not _sizeless_constant(terms[0].chain[end], self.expr.variables):
+        a = terms[0].chain[end]
+        while isinstance(a, A.Transpose):
+            a = a.arg
+        if not ((isinstance(a, A.Call) and a.func in ("vector", "matrix")) or self.is_identity(a)):
             return True
         side = 0 if end == 0 else 1
         sizes = {self._outer_dim(t.chain[1 if end == 0 else -2], side) for t in terms}
