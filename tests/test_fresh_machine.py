@@ -1,0 +1,143 @@
+"""The suite on a fresh machine: ``pip install -e ".[test]" && python -m pytest`` and nothing else.
+
+A developer's machine often has more installed than the ``test`` extra (PyTorch, Dask,
+array-api-strict…), so a test that needs one of those and imports it before it skips passes
+there and fails for a new user.  These tests pin the rule from both sides:
+
+* dynamically: a small pytest run over the tests that need an optional package, with those
+  packages made unimportable (``sys.modules[name] = None``, the documented way to block an
+  import), must report each of them *skipped*, with a reason naming the package — never failed;
+* statically: every package a test imports by an ``import`` statement is a dependency of ricci
+  or of its ``test`` extra; anything else is reached only through ``pytest.importorskip``;
+* ``.ci/run`` runs exactly the README's test command, in a brand-new virtual environment.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The optional packages of the backends and the oracle.  JAX is in the test extra, but its
+#: tests must still skip where it is missing (the extra may shrink; ``pip install -e .`` users).
+BLOCKED = ("torch", "jax", "jaxlib", "array_api_strict", "array_api_compat", "dask", "autograd")
+
+#: Tests that need one of BLOCKED, one or two per backend and per file (cheap: a handful of
+#: cases, not the 1,028 of test_codegen.py), with the package whose absence must skip them.
+NEEDS = {
+    "tests/test_codegen.py::test_backend_equals_evaluate[lecture_row07-torch]": "torch",
+    "tests/test_codegen.py::test_backend_equals_evaluate[lecture_row12-torch]": "torch",
+    "tests/test_codegen.py::test_backend_with_value[logistic_hessian-torch]": "torch",
+    "tests/test_codegen.py::test_backend_equals_evaluate[lecture_row07-jax]": "jax",
+    "tests/test_codegen.py::test_backend_with_value[logistic_hessian-jax]": "jax",
+    "tests/test_codegen.py::test_backend_equals_evaluate[lecture_row07-array_api_strict]": "array_api_strict",
+    "tests/test_codegen.py::test_dask_logistic_regression": "dask",
+    "tests/test_identities_more.py::test_generated_jax_code_takes_numpy_arrays": "jax",
+    "tests/test_differential.py::test_the_jax_oracle_knows_the_lecture": "jax",
+}
+
+PLUGIN = f"""\
+# Loaded with -p before any test module: the optional packages cannot be imported.
+import sys
+for _name in {BLOCKED!r}:
+    sys.modules[_name] = None
+"""
+
+
+def test_tests_of_optional_packages_skip_where_they_are_missing(tmp_path):
+    (tmp_path / "ricci_block_optional.py").write_text(PLUGIN)
+    report = tmp_path / "report.xml"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "ricci_block_optional", "-p", "no:cacheprovider",
+         "-rs", f"--junitxml={report}", *NEEDS],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert report.exists(), r.stdout[-3000:] + r.stderr[-3000:]
+    outcomes = {}
+    for case in ET.parse(report).iter("testcase"):
+        path = case.get("classname", "").replace(".", "/") + ".py"
+        node = f"{path}::{case.get('name')}"
+        child = next(iter(case), None)
+        outcomes[node] = (child.tag if child is not None else "passed",
+                          "" if child is None else (child.get("message") or ""))
+    assert set(outcomes) == set(NEEDS), (sorted(outcomes), r.stdout[-3000:])
+    wrong = {n: o for n, o in outcomes.items() if o[0] != "skipped" or NEEDS[n] not in o[1].lower()}
+    assert not wrong, f"not skipped with a reason naming the package: {wrong}\n{r.stdout[-3000:]}"
+    assert r.returncode == 0, r.stdout[-3000:]
+
+
+# -- every import statement of the tests is a declared dependency -----------------------------------
+
+
+def _requirement_names(requirements) -> set[str]:
+    return {re.match(r"[A-Za-z0-9._-]+", req).group(0).lower().replace("_", "-").replace(".", "-")
+            for req in requirements}
+
+
+def _imports(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name.split(".")[0], node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module.split(".")[0], node.lineno
+
+
+def _notebook_code(path: Path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    lines = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    # IPython's magics and shell escapes are not Python
+    return "\n".join(line for cell in lines for line in cell.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
+def test_tests_import_only_declared_packages():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = _requirement_names(project["dependencies"]) | _requirement_names(
+        project["optional-dependencies"]["test"])
+    distributions = importlib.metadata.packages_distributions()
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")} | {"ricci"}
+    sources = {p: p.read_text() for p in sorted((ROOT / "tests").glob("*.py"))}
+    sources |= {p: _notebook_code(p) for p in sorted((ROOT / "examples").glob("*.ipynb"))}
+    sources |= {p: p.read_text() for p in sorted((ROOT / "examples").glob("*.py"))}
+    undeclared = []
+    for path, text in sources.items():
+        for module, line in _imports(ast.parse(text)):
+            if module in sys.stdlib_module_names or module in local:
+                continue
+            dists = _requirement_names(distributions.get(module, [module]))
+            if not dists & declared:
+                undeclared.append(f"{path.relative_to(ROOT)}:{line}: import {module}")
+    assert not undeclared, (
+        "imported by a test but not in the test extra: add it to the extra, or reach it through "
+        "pytest.importorskip so that the test skips where it is missing:\n" + "\n".join(undeclared))
+
+
+# -- CI runs the README's test command in a new virtual environment ---------------------------------
+
+
+def _readme_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    return re.findall(r"```bash\n(.*?)\n```", readme, re.S)[:2]
+
+
+def test_ci_runs_the_readmes_test_command_in_a_new_venv():
+    install, test = _readme_commands()
+    assert install == 'pip install -e . && ricci diff "x\'*A*x" --wrt x'
+    assert test == 'pip install -e ".[test]" && python -m pytest'
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert test in commands, "the README's test command, on a line of its own"
+    assert 'python3 -m venv "$tmp/venv"' in commands
+    assert "--system-site-packages" not in ci
+    # the venv is made and entered before the test command runs
+    assert commands.index('python3 -m venv "$tmp/venv"') < commands.index(test)
+    assert any("activate" in c for c in commands[:commands.index(test)])
