@@ -83,13 +83,41 @@ def _requirement_names(requirements) -> set[str]:
             for req in requirements}
 
 
-def _imports(tree: ast.AST):
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name.split(".")[0], node.lineno
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module.split(".")[0], node.lineno
+def _imported(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name.split(".")[0] for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module.split(".")[0]]
+    return []
+
+
+def _skipped(node: ast.AST) -> list[str]:
+    """The packages of the ``pytest.importorskip("…")`` calls in ``node``."""
+    return [call.args[0].value.split(".")[0] for call in ast.walk(node)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "importorskip" and call.args
+            and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)]
+
+
+def _unguarded_imports(tree: ast.Module):
+    """(package, line) of each import that is not behind a ``pytest.importorskip`` of it.
+
+    At module level the importorskip must come first (it skips the whole module); inside a
+    function or fixture, an importorskip of the package anywhere in the file is taken as its
+    guard (the function that imports it is reached only after that skip)."""
+    skipped_anywhere = set(_skipped(tree))
+    skipped_so_far: set[str] = set()
+    for statement in tree.body:
+        for module in _imported(statement):
+            if module not in skipped_so_far:
+                yield module, statement.lineno
+        skipped_so_far |= set(_skipped(statement))
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            continue
+        for node in ast.walk(statement):
+            for module in _imported(node):
+                if module not in skipped_anywhere:
+                    yield module, node.lineno
 
 
 def _notebook_code(path: Path) -> str:
@@ -110,7 +138,7 @@ def test_tests_import_only_declared_packages():
     sources |= {p: p.read_text() for p in sorted((ROOT / "examples").glob("*.py"))}
     undeclared = []
     for path, text in sources.items():
-        for module, line in _imports(ast.parse(text)):
+        for module, line in _unguarded_imports(ast.parse(text)):
             if module in sys.stdlib_module_names or module in local:
                 continue
             dists = _requirement_names(distributions.get(module, [module]))
