@@ -294,6 +294,33 @@ class Derivative:
 
         return function(self, backend, name, with_value)
 
+    # -- matrix-free products (ricci.codegen.products) ----------------------------------------------
+    def hvp(self):
+        """The Hessian-vector product H·v of this Hessian's (or gradient's) scalar function, in
+        closed form, never forming H: ``.evaluate(values, v)``, ``.code(backend)``, ``.function``."""
+        from .codegen.products import hvp
+
+        return hvp(self)
+
+    def jvp(self):
+        """The Jacobian-vector product J·v of this first derivative, in closed form (f's shape)."""
+        from .codegen.products import jvp
+
+        return jvp(self)
+
+    def vjp(self):
+        """The vector-Jacobian product u'·J of this first derivative, in closed form (wrt's shape)."""
+        from .codegen.products import vjp
+
+        return vjp(self)
+
+    def linear_operator(self, values: dict):
+        """A ``scipy.sparse.linalg.LinearOperator`` of this Hessian (order 2) or Jacobian (order 1)
+        at ``values``, applied matrix-free (needs SciPy: ``pip install "ricci[solve]"``)."""
+        from .codegen.products import linear_operator
+
+        return linear_operator(self, values)
+
     # -- trust (ricci.numeric_check) -------------------------------------------------------------------
     def check(self, values=None, trials: int = 3, seed=None, rtol: float = 1e-6):
         """Compare with finite differences (Richardson-extrapolated) at ``trials`` random points
