@@ -28,14 +28,14 @@ import ricci
     ("log(norm2(x - y)^2)", "x", None, "2*(x - y)'/norm2(x - y)^2"),
     ("((A*x - b)'*(A*x - b))^3", "x", {"b": "vector"}, "6*norm2(A*x - b)^4*(A*x - b)'*A"),
     ("exp(x'*x)", "x", None, "2*exp(x'*x)*x'"),  # a quadratic form stays one
-    ("tr(A)*x", "x", None, "tr(A)*eye"),  # the sum of a diagonal is a trace
+    ("tr(A)*x", "x", None, "tr(A)*eye(len(x))"),  # the sum of a diagonal is a trace
     # a root below the line; Σ x_i² is x'*x in the IR (one form, so that the two cancel)
     ("sqrt(sum(x.^2) + epsilon)", "x", None, "x'/sqrt(x'*x + epsilon)"),
     ("1/sqrt(x'*x + 1)", "x", None, "-x'/(1 + x'*x)^1.5"),  # sqrt(u)^2*u^0.5 is u^1.5
     # y + (1 - y) cancels to ones, which only scale; the minus goes in front of everything
     ("y'*log(sigmoid(X*w)) + (1 - y)'*log(1 - sigmoid(X*w))", "w", None,
      "(y.*(1 - s) - s.*(1 - y))'*X where s = sigmoid(X*w)"),
-    ("sum(diag(A))*tr(B)*x", "x", None, "tr(A)*tr(B)*eye"),
+    ("sum(diag(A))*tr(B)*x", "x", None, "tr(A)*tr(B)*eye(len(x))"),
     ("(x'*A'*A*x)/(x'*B'*B*x)", "x", None,
      "2*x'*(A'*A/(x'*B'*B*x) - x'*A'*A*x*B'*B/(x'*B'*B*x)^2)"),
 ])
@@ -51,9 +51,10 @@ def test_the_text(expression, wrt, kinds, text):
 
 
 def test_a_broadcast_scalar_alone_stays_a_vector():
-    # the only term: writing b alone would make the answer a scalar
-    assert ricci.derivative("x + a", "a").text == "vector(1)"
-    assert ricci.derivative("X + a", "a").text == "matrix(1)"
+    # the only term: writing b alone would make the answer a scalar; nothing else in the text
+    # fixes the size of the ones, so it is written out (tests/test_zeros_and_sizes.py)
+    assert ricci.derivative("x + a", "a").text == "vector(1, len(x))"
+    assert ricci.derivative("X + a", "a").text == "matrix(1, size(X))"
 
 
 def test_ones_that_only_scale_and_minus_signs_leave_the_entrywise_product():
@@ -67,12 +68,13 @@ def test_numbers_keep_their_place():
 
 
 @pytest.mark.parametrize("expression, wrt, text", [
-    ("tr(A)*x", "x", "tr(A)*eye"), ("alpha*x + beta*y", "x", "alpha*eye"), ("x", "x", "eye"),
-    ("sum(X)", "X", "matrix(1)"), ("sum(x)", "x", "vector(1)'"), ("X + a", "a", "matrix(1)"),
+    ("tr(A)*x", "x", "tr(A)*eye(len(x))"), ("alpha*x + beta*y", "x", "alpha*eye(len(x))"),
+    ("x", "x", "eye(len(x))"), ("sum(X)", "X", "matrix(1, size(X))"), ("sum(x)", "x", "vector(1, len(x))'"),
+    ("X + a", "a", "matrix(1, size(X))"),
 ])
 def test_a_size_less_answer_evaluates_with_the_functions_values(expression, wrt, text):
-    # eye, vector(1), matrix(1): no variable of the text fixes their size; the values given for
-    # the function's other variables do, when they leave no doubt
+    # eye, vector(1), matrix(1): no other part of the text fixes their size, so the text writes
+    # it out (it was taken from the values of the function's other variables, a guess)
     d = ricci.derivative(expression, wrt)
     assert d.text == text
     values = random_values(expression, seed=5, sizes={"m": 3, "n": 4})
@@ -82,11 +84,12 @@ def test_a_size_less_answer_evaluates_with_the_functions_values(expression, wrt,
 
 
 def test_a_size_left_in_doubt_is_an_error_that_names_it():
+    # the answer says the size now (vector(1, len(x))'); a size-less constant alone still errs
     d = ricci.derivative("sum(x) + sum(y)", "x")
-    assert d.text == "vector(1)'"
+    assert d.text == "vector(1, len(x))'"
     with pytest.raises(ricci.BadValueError, match="the size .* of vector\\(1\\) is not fixed by any value"):
-        ricci.evaluate(d.text, {"x": np.ones(3), "y": np.ones(4)})  # 3 or 4?
-    np.testing.assert_array_equal(ricci.evaluate(d.text, {"x": np.ones(3), "y": np.ones(3)}), np.ones(3))
+        ricci.evaluate("vector(1)'", {"x": np.ones(3), "y": np.ones(4)})  # 3 or 4?
+    np.testing.assert_array_equal(ricci.evaluate(d.text, {"x": np.ones(3), "y": np.ones(4)}), np.ones(3))
 
 
 @pytest.mark.parametrize("expression, order, text", [

@@ -129,44 +129,26 @@ def _size(d, sizes, node, source) -> int:
     if d not in sizes:
         raise BadValueError(
             f"the size {d} of {_snippet(source, node.span, 'a constant')} "
-            "is not fixed by any value; give it a variable of that size", node.span, source)
+            f"is not fixed by any value; write it out, {_sized_example(node)}", node.span, source)
     return sizes[d]
 
 
-def _sizes_from_unused(expr: Expression, values: dict, sizes: dict) -> None:
-    """Sizes that no variable of the expression fixes (the n of eye in tr(A)*eye, the text of
-    the derivative of tr(A)*x by x) taken from the values given for names the expression does not
-    use, where these leave no doubt: one open size and one size among those values, or an open
-    m×n constant and one matrix among them.  Otherwise the sizes stay open (and evaluating says
-    which one)."""
-    open_types = {(t.rows, t.cols) for t in expr._checked.types.values()
-                  if any(isinstance(d, str) and d not in sizes for d in (t.rows, t.cols))}
-    open_dims = {d for rc in open_types for d in rc if isinstance(d, str) and d not in sizes}
-    if not open_dims:
-        return
-    unused = []
-    for name, value in values.items():
-        if name not in expr.variables:
-            try:
-                unused.append(np.shape(np.asarray(value, dtype=float)))
-            except (TypeError, ValueError):
-                continue
-    lengths = {n for shape in unused for n in shape}
-    if len(open_dims) == 1 and len(lengths) == 1:
-        sizes[open_dims.pop()] = lengths.pop()
-        return
-    matrices = [shape for shape in unused if len(shape) == 2]
-    pairs = {rc for rc in open_types if all(isinstance(d, str) and d not in sizes for d in rc)}
-    if len(matrices) == 1 and len(pairs) == 1 and set(next(iter(pairs))) == open_dims:
-        (r, c), (m, n) = next(iter(pairs)), matrices[0]
-        if r != c or m == n:
-            sizes[r], sizes[c] = m, n
+def _sized_example(node) -> str:
+    """How the constant ``node`` is written with its size (language/sizes.py)."""
+    from .printing.text import to_text
+
+    if isinstance(node, A.Call) and node.func in ("vector", "matrix") and node.args:
+        c = to_text(node.args[0])
+        return (f"vector({c}, len(x)) for x's length" if node.func == "vector"
+                else f"matrix({c}, size(A)) for A's shape or matrix({c}, size(A, 1), len(x))")
+    return "eye(len(x)) for x's length or eye(size(A, 1)) for A's rows"
 
 
 def evaluate_expression(expr: Expression, values: dict, unused: str = "ignore"):
+    # A size that no variable of the expression fixes is not taken from other values: the size
+    # of eye in tr(A)*eye is not the length of whichever vector was given (an earlier guess took
+    # x's length for A's rows); the text says it, eye(len(x)) (language/sizes.py).
     arrays, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons, unused)
-    if unused == "ignore":
-        _sizes_from_unused(expr, values, sizes)
     with np.errstate(all="ignore"):
         out = _Eval(expr, arrays, sizes).run(expr.tree, {})
     return to_public(out, expr.type)
@@ -243,7 +225,9 @@ class _Eval:
                 if op == ".*":
                     return x * y
                 return np.power(x, y)  # ^ and .^
-            case A.Call(func=f, args=(a,)):
+            case A.Call(func="eye"):  # eye(n): the size is in the type
+                return np.eye(self.shape(node)[0])
+            case A.Call(func=f, args=(a, *_)):  # vector(c, n), matrix(c, m, n): sizes typed
                 fn = lookup(f)
                 x = self.run(a, env)
                 if fn.family == "constant":

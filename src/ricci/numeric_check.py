@@ -197,7 +197,9 @@ class ArrayEvaluator:
                 return self.run(a, env).T
             case A.BinOp(op=op, left=left, right=right):
                 return self._binop(node, op, left, right, env)
-            case A.Call(func=f, args=(a,)):
+            case A.Call(func="eye"):  # eye(n): the size is in the type
+                return xp.eye(self.shape(node)[0], dtype=xp.float64)
+            case A.Call(func=f, args=(a, *_)):  # vector(c, n), matrix(c, m, n): sizes typed
                 return self._call(node, lookup(f).name, a, env)
             case A.Literal(rows=rows):
                 return xp.concatenate(
@@ -325,7 +327,7 @@ def requirements(expr) -> dict[str, set]:
                         visit(left, ctx - {"positive", "negative"})
                     else:
                         visit(left, ctx)
-            case A.Call(func=f, args=(a,)):
+            case A.Call(func=f, args=(a, *_)) if f != "eye":
                 name = lookup(f).name
                 if name in ("log", "sqrt"):
                     visit(a, (ctx - {"positive", "negative"}) | {"positive"})

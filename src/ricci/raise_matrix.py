@@ -509,8 +509,9 @@ def target_orientation(d) -> tuple:
 
 def display(d) -> Display:
     from .printing.index import index_latex, index_text
-    from .printing.latex import ast_to_latex
+    from .printing.latex import ast_to_latex, size_names
     from .printing.text import to_text
+    from .simplify.sizes import size_constants
     from .simplify.symmetry import use_symmetry
 
     from .simplify.rules import display_rules
@@ -557,7 +558,12 @@ def display(d) -> Display:
     idx_text = index_text(node, d.out, d)
     words = _orientation_words(d, target, matrix)
     if matrix is not None:
-        return Display(to_text(matrix), ast_to_latex(matrix), matrix, idx_text, words)
+        # where nothing in the answer fixes a constant's size, the size is written out
+        dims = tuple(1 if i is None else i.dim for i in target)
+        matrix, names = size_constants(matrix, expr, dims)
+        with size_names(names):
+            latex = ast_to_latex(matrix)
+        return Display(to_text(matrix), latex, matrix, idx_text, words)
     return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
 
 
@@ -593,34 +599,23 @@ def _sized(expr, dim, forms) -> A.Expr | None:
 
 
 def _zero_ast(expr, target) -> A.Expr | None:
-    """0 of the target's shape, written so that it parses back to that shape: 0*x', 0*X, …."""
-    forms = MatrixForms(expr)
+    """0 of the target's shape, written so that it reads as zero and parses back to that shape:
+    ``vector(0)``, ``vector(0)'``, ``matrix(0)`` (their sizes are written out where nothing
+    else fixes them: simplify/sizes.py), or a literal of zeros where the sizes are numbers."""
     zero = A.Num(0.0)
     if target is None:
         return None
     r, c = target
     if r is None and c is None:
         return zero
+    if all(i is None or isinstance(i.dim, int) for i in (r, c)):
+        # a zero of known sizes is a literal: [0, 0; 0, 0], [0; 0], [0, 0]
+        return A.Literal(tuple(tuple(zero for _ in range(c.dim if c is not None else 1))
+                               for _ in range(r.dim if r is not None else 1)))
     if r is not None and c is not None:
-        for name, v in expr.variables.items():
-            if v.dims == (r.dim, c.dim):
-                return A.BinOp("*", zero, A.Name(name))
-            if v.dims == (c.dim, r.dim):
-                return A.BinOp("*", zero, forms.T(A.Name(name)))
-    if r is not None and c is not None and isinstance(r.dim, int) and isinstance(c.dim, int):
-        # a zero of known sizes is a literal: [0, 0; 0, 0], not [0; 0]*[0, 0]
-        return A.Literal(tuple(tuple(zero for _ in range(c.dim)) for _ in range(r.dim)))
-    col = _sized(expr, r.dim, forms) if r is not None else None
-    row = _sized(expr, c.dim, forms) if c is not None else None
-    if (r is not None and col is None) or (c is not None and row is None):
-        return None
-    # A literal column of zeros is zero already: [0; 0]*x' needs no 0* in front.
-    lead = [] if isinstance(col, A.Literal) or (col is None and isinstance(row, A.Literal)) else [zero]
-    parts = lead + ([col] if col is not None else []) + ([forms.T(row)] if row is not None else [])
-    out = parts[0]
-    for p in parts[1:]:
-        out = A.BinOp("*", out, p)
-    return out
+        return A.Call("matrix", (zero,))
+    column = A.Call("vector", (zero,))
+    return column if c is None else A.Transpose(column)
 
 
 def _used_bindings(tree: A.Expr, bindings: dict) -> list[str]:

@@ -114,8 +114,10 @@ class MatrixToPlan:
 
     def _call(self, node: A.Call) -> Op:
         p = self.plan
+        if node.func == "eye":  # eye(n): the size is in the type
+            return p.eye(self.rc(node)[0])
         f = lookup(node.func)
-        (arg,) = node.args
+        arg = node.args[0]  # vector(c, n), matrix(c, m, n): the sizes are in the type
         if f.family == "constant":
             return p.full(self.convert(arg), self.shape(node))
         x = self.convert(arg)

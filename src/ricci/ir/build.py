@@ -625,6 +625,13 @@ def matfun(func: str, arg: Node, r: Index, c: Index, out: tuple = ()) -> Node:
         if func == "inv" and len(out) == 2:
             return delta(*out)
         return num(1.0 if func == "det" else 0.0)
+    if func == "inv" and len(out) == 2 and isinstance(arg, MatFun) and arg.func == "inv" \
+            and set(arg.out) == {r, c} and r != c:
+        # inv(inv(Y)) = Y, an involution in the normal form (as Y'' and -(-y) are), so that it
+        # differentiates, evaluates and prints as Y; inv(inv(Y)') = Y' likewise.
+        p, q = out
+        inner_r, inner_c = (p, q) if arg.out == (r, c) else (q, p)
+        return rename(arg.arg, {arg.r: inner_r, arg.c: inner_c})
     diagonal = _diagonal_of(arg, r, c)
     if diagonal is not None:
         # inv(diag(v)) = diag(1./v): then v .* (1./v) cancels.  (Not logdet(diag(v)) =

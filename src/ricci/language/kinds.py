@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from . import ast as A
 from .errors import KindError, RicciError, ShapeError, UnknownNameError
 from ..functions import IDENTITY_NAMES, lookup
+from .sizes import SIZE_FUNCTIONS, SIZED_CONSTANTS, SIZED_USAGE
 
 SCALAR, VECTOR, MATRIX, SYMMETRIC = "scalar", "vector", "matrix", "symmetric matrix"
 KINDS = (SCALAR, VECTOR, MATRIX, SYMMETRIC)
@@ -418,6 +419,12 @@ class _Checker:
         return str(d) if isinstance(d, int) else self._dim_label(d)
 
     def _call(self, node: A.Call, env) -> Type:
+        if node.func in SIZE_FUNCTIONS:
+            raise KindError(
+                f"{self.text(node)} is a size: it stands only as the size of a constant, "
+                "eye(n), vector(c, n) or matrix(c, m, n)", node.span, self.source)
+        if node.func in SIZED_CONSTANTS:
+            return self._sized_constant(node, env)
         f = lookup(node.func)
         name_span = (node.span[0], node.span[0] + len(node.func)) if node.span else None
         if f is None:
@@ -428,6 +435,8 @@ class _Checker:
             raise UnknownNameError(
                 f"unknown function {node.func}() (known: {', '.join(sorted(_known()))}){hint}",
                 name_span, self.source)
+        if len(node.args) != 1 and f.family == "constant":
+            return self._sized_constant(node, env)
         if len(node.args) != 1:
             raise KindError(
                 f"{node.func}() takes 1 argument, not {len(node.args)}", node.span, self.source)
@@ -470,6 +479,83 @@ class _Checker:
                     node.span, self.source)
             return Type(t.rows, 1)
         raise TypeError(fam)  # pragma: no cover
+
+
+    # -- constants with their sizes: eye(n), vector(c, n), matrix(c, m, n) ------------------------
+    def _sized_constant(self, node: A.Call, env) -> Type:
+        """The type of a constant whose size is written out (language/sizes.py): each size
+        is a dimension of its own, so eye(len(w)) is n×n where w has length n."""
+        f, args = node.func, node.args
+        usage = SIZED_USAGE[f]
+        if f == "eye":
+            if len(args) != 1:
+                raise KindError(f"eye() takes 1 size, not {len(args)}: {usage}", node.span, self.source)
+            d = self._size(args[0], env)
+            return Type(d, d)
+        c, sizes = args[0], args[1:]
+        t = self.check(c, env)
+        if not t.is_scalar:
+            raise KindError(f"{f}(c, …) needs a scalar c, but {self.text(c)} is {self.show(t)}",
+                            c.span, self.source)
+        if f == "vector":
+            if len(sizes) != 1:
+                raise KindError(f"vector() takes a value and 1 size, not {len(sizes)} sizes: {usage}",
+                                node.span, self.source)
+            return Type(self._size(sizes[0], env), 1)
+        if len(sizes) == 1 and isinstance(sizes[0], A.Call) and sizes[0].func == "size" \
+                and len(sizes[0].args) == 1:
+            whole = sizes[0]
+            st = self.check(whole.args[0], env)
+            if not st.is_matrix:
+                raise KindError(f"size() of one argument needs a matrix, but {self.text(whole.args[0])} "
+                                f"is {self.show(st)}", whole.span, self.source)
+            self._a_size(whole)
+            return Type(st.rows, st.cols)
+        if len(sizes) != 2:
+            raise KindError(f"matrix() takes a value and 2 sizes, not {len(sizes)}: {usage}",
+                            node.span, self.source)
+        return Type(self._size(sizes[0], env), self._size(sizes[1], env))
+
+    def _a_size(self, node):
+        self.types[id(node)] = SCALAR_T  # a size is a number (it is never evaluated as one)
+        self.nodes.append(node)
+
+    def _size(self, node, env):
+        """The dimension a size argument names: a whole number ≥ 2, len(v), size(A, 1|2)."""
+        what = ("a size is a whole number of at least 2, len(v) (a vector's length), "
+                "size(A, 1) (rows) or size(A, 2) (columns)")
+        match node:
+            case A.Num(value=v):
+                if v != int(v) or v < 2:
+                    raise ShapeError(
+                        f"the size {self.text(node)} is not one: {what}"
+                        + (" (a vector or matrix of size 1 is a scalar in this language)" if v == 1 else ""),
+                        node.span, self.source)
+                self._a_size(node)
+                return int(v)
+            case A.Call(func="len", args=args):
+                if len(args) != 1:
+                    raise KindError(f"len() takes 1 argument, not {len(args)}", node.span, self.source)
+                t = self.check(args[0], env)
+                if not (t.is_col or t.is_row):
+                    raise KindError(f"len() needs a vector, but {self.text(args[0])} is "
+                                    f"{'a scalar' if t.is_scalar else self.show(t)} (use size(A, 1) or "
+                                    "size(A, 2) for a matrix)", node.span, self.source)
+                self._a_size(node)
+                return t.rows if t.is_col else t.cols
+            case A.Call(func="size", args=(a, A.Num(value=k))) if k in (1, 2):
+                t = self.check(a, env)
+                d = t.rows if k == 1 else t.cols
+                if self.dims.find(d) == 1:
+                    raise ShapeError(f"size({self.text(a)}, {int(k)}) is 1, which is not a size: "
+                                     f"{self.text(a)} is {self.show(t)}", node.span, self.source)
+                self._a_size(node)
+                return d
+            case A.Call(func="size"):
+                raise KindError(f"{self.text(node)}: size() takes a matrix and 1 or 2 "
+                                "(size(A, 1) for the rows, size(A, 2) for the columns)",
+                                node.span, self.source)
+        raise KindError(f"{self.text(node)} is not a size: {what}", node.span, self.source)
 
 
 def _known():

@@ -6,6 +6,8 @@ matrices (``\\mathbf{x}``, ``\\boldsymbol{\\theta}``); by default every name is 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
 
 from ..language import ast as A
@@ -36,6 +38,45 @@ def name_latex(name: str, bold: bool = False) -> str:
     return f"{b}_{{{sub}}}" if sub else b
 
 
+#: the names of the dimensions that sizes stand for (len(w) → n), while a derivative's display
+#: is printed (raise_matrix sets them: the language has no names for dimensions, LaTeX has)
+_SIZE_NAMES: contextvars.ContextVar[dict] = contextvars.ContextVar("size_names", default={})
+
+
+@contextlib.contextmanager
+def size_names(names: dict):
+    """Print the size arguments in ``names`` (AST → dimension name) as those names."""
+    token = _SIZE_NAMES.set(names)
+    try:
+        yield
+    finally:
+        _SIZE_NAMES.reset(token)
+
+
+def _sizes(sizes) -> tuple:
+    """The sizes of a constant, with size(A) (both of A's) as its two."""
+    if len(sizes) == 1 and isinstance(sizes[0], A.Call) and sizes[0].func == "size" and len(sizes[0].args) == 1:
+        a = sizes[0].args[0]
+        return (A.Call("size", (a, A.Num(1.0))), A.Call("size", (a, A.Num(2.0))))
+    return tuple(sizes)
+
+
+def size_latex(node: A.Expr) -> str:
+    """A size: its dimension's name where known, else the size written out (a number,
+    len(x), size(A, 1))."""
+    name = _SIZE_NAMES.get().get(node)
+    if name is not None:
+        return name_latex(str(name))
+    if isinstance(node, A.Num):
+        return format_number(node.value)
+    if isinstance(node, A.Call) and node.func == "len":
+        return r"\operatorname{len}\left(" + ast_to_latex(node.args[0]) + r"\right)"
+    if isinstance(node, A.Call) and node.func == "size" and len(node.args) == 2:
+        return (r"\operatorname{size}\left(" + ast_to_latex(node.args[0]) + ", "
+                + ast_to_latex(node.args[1]) + r"\right)")
+    return ast_to_latex(node)
+
+
 def _wrap(node: A.Expr, ok: bool, bold: frozenset = frozenset()) -> str:
     s = ast_to_latex(node, bold)
     return s if ok else rf"\left({s}\right)"
@@ -59,6 +100,14 @@ def ast_to_latex(node: A.Expr, bold: frozenset = frozenset()) -> str:
             return _wrap(a, level(a) >= POSTFIX and not _superscripted(a), bold) + r"^\top"
         case A.Neg(arg=a):
             return "-" + _wrap(a, level(a) > UNARY, bold)
+        case A.Call(func="eye", args=(n,)):
+            return (r"\mathbf{I}" if bold else "I") + "_{" + size_latex(n) + "}"
+        case A.Call(func="vector" | "matrix" as f, args=(a, *sizes)) if sizes:
+            # a constant with its size: 0 and 1 in bold with the shape beside (0_n, 1_{m×n})
+            shape = r" \times ".join(size_latex(n) for n in _sizes(sizes))
+            if isinstance(a, A.Num) and a.value in (0.0, 1.0):
+                return rf"\mathbf{{{format_number(a.value)}}}_{{{shape}}}"
+            return ast_to_latex(a, bold) + r"\,\mathbf{1}_{" + shape + "}"
         case A.Call(func=f, args=(a,)):
             inner = ast_to_latex(a, bold)
             if f == "inv":

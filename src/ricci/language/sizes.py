@@ -1,0 +1,35 @@
+"""Constants with their sizes written out: ``eye(n)``, ``vector(c, n)``, ``matrix(c, m, n)``.
+
+``eye``, ``vector(c)`` and ``matrix(c)`` take their size from the context (``A + eye``); where
+nothing around a constant fixes its size (the Hessian ``lambda*eye`` of ``0.5*lambda*w'*w``, a
+zero derivative), the size is written out, as MATLAB and NumPy write it: a whole number, or a
+dimension of a variable — ``len(w)`` (NumPy's ``len``), ``size(A, 1)`` and ``size(A, 2)``
+(MATLAB's), and ``matrix(c, size(A))`` for A's shape (MATLAB's ``zeros(size(A))``).  A size is
+a type, not a value: the checker ties the constant's dimension to the variable's (kinds.py), so
+lowering, evaluation and code generation see an ordinary constant of that size.
+"""
+
+from __future__ import annotations
+
+#: Functions that name a size; they stand only as the size argument of a constant.
+SIZE_FUNCTIONS = ("len", "size")
+#: Constants that accept sizes, and how they are written (for error messages).
+SIZED_CONSTANTS = ("eye",)
+SIZED_USAGE = {
+    "eye": "eye(n), e.g. eye(len(x)) or eye(size(A, 2))",
+    "vector": "vector(c, n), e.g. vector(0, len(x))",
+    "matrix": "matrix(c, m, n), e.g. matrix(0, size(A, 1), len(x)), or matrix(c, size(A))",
+}
+
+
+def is_sized(node) -> bool:
+    """Whether ``node`` is a constant with its size written out (more than a value)."""
+    from . import ast as A
+
+    return isinstance(node, A.Call) and (node.func == "eye" or (
+        node.func in ("vector", "matrix") and len(node.args) > 1))
+
+
+def value_of(node):
+    """The value argument of ``vector(c, …)`` / ``matrix(c, …)`` (None for ``eye(n)``)."""
+    return None if node.func == "eye" else node.args[0]

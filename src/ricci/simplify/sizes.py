@@ -1,0 +1,173 @@
+"""Sizes written out where nothing else fixes them: ``lambda*eye(len(w))``, ``vector(0, len(z))'``.
+
+An answer's text is input language again and evaluates to the derivative's numbers from the
+same values (README).  A size-less constant (``eye``, ``vector(c)``, ``matrix(c)``) takes its
+size from its neighbours (``2*(X'*X + lambda*eye)``: X'*X fixes it); where no neighbour does
+(the Hessian ``lambda*eye`` of ``0.5*lambda*w'*w``, the ones of ``A*x + b`` by a scalar b, a
+zero derivative), the text alone does not say how large it is.  Such a constant gets its size
+written out (language/sizes.py) from the dimension it has in the *typed answer*: the answer is
+type-checked with the function's kinds, its variables' dimensions and its own shape tied to
+the derivative's dimension names, and the constant's dimension is named by a variable of that
+dimension (``len(w)``, ``size(A, 1)``).  Sizes are never guessed from values: an earlier
+version took an open size from the values of the names used, and took x's length for A's row
+count in the derivative of sum(A*x) by A.
+
+Only constants left open are sized, one at a time (the first in reading order, then the
+answer is checked again), so that one written size that fixes others is the only one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..functions import IDENTITY_NAMES
+from ..language import ast as A
+from ..language.errors import RicciError
+from ..language.kinds import DimVar, SCALAR, VECTOR, _Checker, free_names
+
+#: How many constants one answer may have sized (each costs a type check of the answer).
+MAX_SIZED = 32
+
+
+def size_constants(tree: A.Expr, expr, target: tuple) -> tuple[A.Expr, dict]:
+    """``tree`` (an answer of the function ``expr``, of dimensions ``target`` = (rows, cols),
+    dimension names, ints, or 1) with every constant whose size nothing fixes sized; and the
+    dimension name each written size stands for (for LaTeX: I_n rather than I_len(w))."""
+    variables = expr.variables
+    names: dict = {}
+    tree = _fresh(tree)
+    skipped = 0
+    for _ in range(MAX_SIZED):
+        kinds = {n: variables[n].kind for n in free_names(tree, set(variables)) if n in variables}
+        checker = _Checker("", kinds)
+        try:
+            result = checker.check(tree, {})
+        except RicciError:
+            return tree, names  # not an answer in the language (nothing to size)
+        find = checker.dims.find
+        fixed = {find(d) for t in checker.var_types.values() for d in (t.rows, t.cols)}
+        open_ = [n for n in A.walk(tree) if _unsized(n, variables) and any(
+            isinstance(find(d), DimVar) and find(d) not in fixed
+            for d in (checker.types[id(n)].rows, checker.types[id(n)].cols))]
+        if len(open_) <= skipped:
+            return tree, names
+        anchors = _anchor(checker, kinds, variables, result, target)
+        node = open_[skipped]
+        sized = _sized(node, checker.types[id(node)], checker, anchors, variables, kinds, names)
+        if sized is None:
+            skipped += 1  # no variable has its dimension: it stays as it is
+            continue
+        tree = _replace(tree, node, sized)
+    return tree, names
+
+
+def _unsized(node, variables) -> bool:
+    if isinstance(node, A.Name):
+        return node.name in IDENTITY_NAMES and node.name not in variables
+    return isinstance(node, A.Call) and node.func in ("vector", "matrix") and len(node.args) == 1
+
+
+def _dims_of(t, kind) -> tuple:
+    if kind == SCALAR:
+        return ()
+    if kind == VECTOR:
+        return (t.rows,)
+    return (t.rows, t.cols)
+
+
+def _anchor(checker, kinds, variables, result, target) -> dict:
+    """Tie the checked answer's dimensions to the derivative's names; name → dimension class."""
+    anchors: dict = {}
+    dims = checker.dims
+
+    def tie(name, d):
+        if d == 1 and name == 1:
+            return
+        if isinstance(name, int):
+            dims.unify(d, name)
+        elif name in anchors:
+            dims.unify(anchors[name], d)
+        else:
+            anchors[name] = d
+
+    for n, kind in kinds.items():
+        for name, d in zip(variables[n].dims, _dims_of(checker.var_types[n], kind)):
+            tie(name, d)
+    for name, d in zip(target, (result.rows, result.cols)):
+        if name != 1 and d != 1:
+            tie(name, d)
+    return anchors
+
+
+def _sized(node, t, checker, anchors, variables, kinds, names):
+    """``node`` with its size written out, or None where some dimension has no name."""
+    find = checker.dims.find
+    dims = [t.rows] if isinstance(node, A.Name) else [t.rows] if node.func == "vector" else [t.rows, t.cols]
+    origin = []
+    for d in dims:
+        r = find(d)
+        if isinstance(r, int):
+            origin.append(r)
+            continue
+        name = next((nm for nm, a in anchors.items() if find(a) is r), None)
+        if name is None:
+            return None
+        origin.append(name)
+    order = [n for n in kinds] + [n for n in variables if n not in kinds]  # names the answer uses first
+    if isinstance(node, A.Call) and node.func == "matrix":
+        whole = next((n for n in order if len(variables[n].dims) == 2
+                      and tuple(variables[n].dims) == tuple(origin)), None)
+        if whole is not None:
+            size = A.Call("size", (A.Name(whole),))
+            for k, o in enumerate(origin):
+                names[A.Call("size", (A.Name(whole), A.Num(float(k + 1))))] = o
+            return A.Call("matrix", (node.args[0], size))
+    sizes = []
+    for o in origin:
+        s = _size_of(o, order, variables)
+        if s is None:
+            return None
+        if not isinstance(o, int):
+            names[s] = o
+        sizes.append(s)
+    if isinstance(node, A.Name):
+        return A.Call("eye", tuple(sizes))
+    return A.Call(node.func, (node.args[0], *sizes))
+
+
+def _size_of(dim, order, variables):
+    """A size argument for the dimension ``dim``: a number, or a variable's length or side."""
+    if isinstance(dim, int):
+        return A.Num(float(dim))
+    for n in order:  # a vector's length reads shortest: len(w)
+        if tuple(variables[n].dims) == (dim,) and variables[n].kind == VECTOR:
+            return A.Call("len", (A.Name(n),))
+    for n in order:
+        ds = tuple(variables[n].dims)
+        if len(ds) == 2 and dim in ds:
+            return A.Call("size", (A.Name(n), A.Num(1.0 if ds[0] == dim else 2.0)))
+    return None
+
+
+def _fresh(node):
+    """A copy of the tree in which every node is its own object (types are kept by id)."""
+    match node:
+        case A.Where(body=b, bindings=bs):
+            return A.Where(_fresh(b), tuple((n, _fresh(e)) for n, e in bs), span=node.span,
+                           name_spans=node.name_spans)
+        case A.Num() | A.Name():
+            return dataclasses.replace(node)
+    return A.map_children(node, _fresh)
+
+
+def _replace(node, target, new):
+    """``node`` with the subtree ``target`` (by identity) replaced by ``new``."""
+    if node is target:
+        return new
+    match node:
+        case A.Where(body=b, bindings=bs):
+            return A.Where(_replace(b, target, new), tuple((n, _replace(e, target, new)) for n, e in bs),
+                           span=node.span, name_spans=node.name_spans)
+        case A.Num() | A.Name():
+            return node
+    return A.map_children(node, lambda c: _replace(c, target, new))
