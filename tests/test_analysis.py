@@ -293,7 +293,7 @@ def test_sin_cos_critical_points_in_a_box(method):
 def test_sin_cos_without_a_box_lists_representatives_and_says_so():
     r = analyse("sin(x)*cos(y)", SCALARS2, convexity=False)
     assert not r.critical.complete
-    assert any("give box=" in n for n in r.critical.notes)
+    assert any("list those in a box (box=)" in n for n in r.critical.notes)
     for p in r.critical.points:
         check_critical_point("sin(x)*cos(y)", SCALARS2, p)
 

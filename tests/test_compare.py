@@ -63,7 +63,7 @@ WRONG = [
     case("quad-Bx-column", "x'*B*x", "x", "B*x", SLIP, "missing term",
          ["missing a term", "x'*B", "product rule", "column", LAYOUT]),
     case("quad-2xB-general-B", "x'*B*x", "x", "2*x'*B", SLIP, "assumed symmetric",
-         ["only when B is symmetric", "--kind B=symmetric"]),
+         ["only when B is symmetric", "declare it (kinds={'B': 'symmetric matrix'})"]),
     case("quad-xB-missing-term", "x'*B*x", "x", "x'*B", SLIP, "missing term",
          ["missing a term", "x'*B'", "x appears 2 times"]),
     case("quad-B-plus-B", "x'*B*x", "x", "x'*(B + B)", SLIP, "missing transpose",

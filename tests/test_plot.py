@@ -305,7 +305,7 @@ def test_where_expression_as_a_plain_curve():
     (("x^2", "x"), {"samples": 1}, ricci.BadValueError, "samples"),
     (("x^2", "x"), {"values": {"q": 1}}, ricci.UnknownNameError, "does not use"),
     (("log(x)", "x"), {"at": -1}, ricci.BadValueError, "undefined"),
-    (("log(-x^2 - 1)", "x"), {}, ricci.BadValueError, "choose one with at="),
+    (("log(-x^2 - 1)", "x"), {}, ricci.BadValueError, "choose a point (at=)"),
     (("x^2 +", "x"), {}, ricci.RicciSyntaxError, ""),
     (("x^2", "x"), {"critical": "maybe"}, ricci.BadValueError, "critical"),
 ])

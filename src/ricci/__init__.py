@@ -89,31 +89,45 @@ def hessian(expression, wrt, kinds=None):
 __all__ += ["derivative", "gradient", "jacobian", "hessian"]
 
 
-def plot(expression, wrt, at=None, range=None, kinds=None, **options):
-    """A matplotlib Figure of slopes, gradients and curvature; see :func:`ricci.plotting.plot`."""
+def plot(expression, wrt, at=None, range=None, kinds=None, *, timeout=_DEFAULT_TIMEOUT, **options):
+    """A matplotlib Figure of slopes, gradients and curvature; see :func:`ricci.plotting.plot`.
+    ``timeout`` (seconds) bounds it as it bounds :func:`derivative`."""
     from .plotting import plot as _plot
 
-    return _plot(expression, wrt, at, range, kinds, **options)
+    return _plot(expression, wrt, at, range, kinds, timeout=timeout, **options)
 
 
 __all__ += ["plot"]
 
 
-def compare(expression, wrt, answer, order=1, kinds=None, **options):
-    """Judge a hand-derived derivative against ricci's; see :func:`ricci.comparison.compare`."""
+def compare(expression, wrt, answer, order=1, kinds=None, *, timeout=_DEFAULT_TIMEOUT, **options):
+    """Judge a hand-derived derivative against ricci's; see :func:`ricci.comparison.compare`.
+    ``timeout`` (seconds) bounds it as it bounds :func:`derivative`."""
     from .comparison import compare as _compare
 
-    return _compare(expression, wrt, answer, order, kinds, **options)
+    return _compare(expression, wrt, answer, order, kinds, timeout=timeout, **options)
 
 
 __all__ += ["compare"]
 
 
-def analyse(expression, wrt, at=None, kinds=None, **options):
-    """Hessian definiteness, critical points and convexity; see :func:`ricci.analysis.analyse`."""
+def analyse(expression, wrt, at=None, kinds=None, *, timeout=_DEFAULT_TIMEOUT, **options):
+    """Hessian definiteness, critical points and convexity; see :func:`ricci.analysis.analyse`.
+    ``timeout`` (seconds) bounds it as it bounds :func:`derivative`."""
     from .analysis import analyse as _analyse
 
-    return _analyse(expression, wrt, at, kinds, **options)
+    return _analyse(expression, wrt, at, kinds, timeout=timeout, **options)
 
 
 __all__ += ["analyse"]
+
+
+def minimize(expression, wrt, data=None, **options):
+    """Minimise a scalar function over ``wrt`` given the other variables' values, with SciPy and
+    ricci's generated derivatives; see :func:`ricci.solve.minimize`."""
+    from .solve import minimize as _minimize
+
+    return _minimize(expression, wrt, data, **options)
+
+
+__all__ += ["minimize"]

@@ -112,7 +112,7 @@ def _cmd_diff(args) -> int:
     else:
         print(d.describe())
     if args.check:
-        report = d.check()
+        report = d.check(timeout=args.timeout, max_elements=args.max_elements)
         print(report)
         return 0 if report.passed else 1
     return 0
@@ -134,6 +134,17 @@ def _cmd_analyse(args) -> int:
     from .analysis.command import run
 
     return run(args)
+
+
+def add_limits(sp, what: str) -> None:
+    """``--timeout`` and ``--max-elements``: the limits of ricci.limits, on every command that
+    computes (the Python keywords timeout= and max_elements=)."""
+    from .limits import DEFAULT_TIMEOUT, MAX_ELEMENTS
+
+    sp.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                    help=f"time budget of {what} (default {DEFAULT_TIMEOUT:g})")
+    sp.add_argument("--max-elements", type=int, default=MAX_ELEMENTS, metavar="N",
+                    help=f"most entries of one numeric array (default {MAX_ELEMENTS:,})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,8 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="for --format python: the array library of the generated function")
     df.add_argument("--with-value", action="store_true",
                     help="for --format python: return the function's value and the derivative")
-    df.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                    help="time budget of the derivation, and of its display (default 10)")
+    add_limits(df, "the derivation, of its display, and of --check")
     df.add_argument("--check", action="store_true",
                     help="also compare with finite differences at 3 random points (exit status 1 "
                          "on a mismatch)")
@@ -200,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     except RicciError as e:
         if e.source is None and getattr(args, "expression", None):
             e.source = args.expression if e.span else None
-        print(e.pretty(), file=sys.stderr)
+        print(e.pretty("cli"), file=sys.stderr)  # its advice names flags, not keywords
         return 2
     except RecursionError:  # a last line of defence; limits should stop this earlier
         print("limit: the expression is too deeply nested", file=sys.stderr)

@@ -322,13 +322,16 @@ class Derivative:
         return linear_operator(self, values)
 
     # -- trust (ricci.numeric_check) -------------------------------------------------------------------
-    def check(self, values=None, trials: int = 3, seed=None, rtol: float = 1e-6):
+    def check(self, values=None, trials: int = 3, seed=None, rtol: float = 1e-6, *,
+              timeout: float | None = _limits.DEFAULT_TIMEOUT, max_elements: int | None = _limits.MAX_ELEMENTS):
         """Compare with finite differences (Richardson-extrapolated) at ``trials`` random points
         that honour every kind and domain (or at ``values``); returns a report whose ``str`` is
-        "checked numerically: max relative error 3e-10 over 3 random points"."""
+        "checked numerically: max relative error 3e-10 over 3 random points".  ``timeout``
+        (seconds) and ``max_elements`` (entries of the derivative at a point) bound it as
+        :func:`derivative` is bounded; see :func:`ricci.numeric_check.check`."""
         from .numeric_check import check
 
-        return check(self, values, trials, seed, rtol)
+        return check(self, values, trials, seed, rtol, timeout=timeout, max_elements=max_elements)
 
 
 def derivative(expression, wrt, order: int = 1, kinds: dict | None = None, *,

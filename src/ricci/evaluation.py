@@ -13,6 +13,7 @@ import numpy as np
 
 from .functions import lookup
 from .language import ast as A
+from .hints import say
 from .language.errors import BadValueError, RicciError, ShapeError, UnknownNameError
 from .language.expression import Expression, parse
 from .language.kinds import SCALAR, SYMMETRIC, VECTOR, Type
@@ -34,7 +35,7 @@ def _as_array(name: str, value) -> np.ndarray:
     return arr
 
 
-def _forced_hint(name: str, var, arr: np.ndarray, source: str | None) -> str:
+def _forced_hint(name: str, var, arr: np.ndarray, source: str | None):
     """Why a name given an array is a scalar, where the expression forced it and declaring
     the array's kind would read the expression another way (X^2 with X a matrix: a matrix
     power); empty otherwise (t*cos(t) has no reading with t a vector)."""
@@ -45,9 +46,12 @@ def _forced_hint(name: str, var, arr: np.ndarray, source: str | None) -> str:
         parse(source, {name: kind})
     except RicciError:
         return ""
-    return (f" (the expression makes it one; declare kinds={{'{name}': '{kind}'}}, or --kind "
-            f"{name}={kind}, to read it as a {kind}"
-            + (": a ^ of it is then a matrix power)" if kind == "matrix" and "^" in source else ")"))
+    from .hints import Hint, option
+
+    power = ": a ^ of it is then a matrix power" if kind == "matrix" and "^" in source else ""
+    return say(" (the expression makes it one; ", option(f"declare it a {kind}", Hint("kinds", name, kind),
+                                                         f"declare it a {kind}"),
+               f" to read it as a {kind}{power})")
 
 
 def bind_sizes(variables: dict, values: dict, source: str | None = None,
@@ -80,8 +84,8 @@ def bind_sizes(variables: dict, values: dict, source: str | None = None,
         kind = var.kind
         if kind == SCALAR:
             if arr.size != 1 or arr.ndim > 2:
-                raise BadValueError(f"{name} is a scalar{_forced_hint(name, var, arr, source)}, but its "
-                                    f"value has shape {arr.shape}", None, source)
+                raise BadValueError(say(f"{name} is a scalar", _forced_hint(name, var, arr, source),
+                                        f", but its value has shape {arr.shape}"), None, source)
             arrays[name] = arr.reshape(1, 1)
             continue
         if kind == VECTOR:

@@ -39,9 +39,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import limits as _limits
 from .functions import lookup
+from .hints import Choice, Hint, option, say
 from .language import ast as A
-from .language.errors import BadValueError
+from .language.errors import BadValueError, LimitError
 
 #: Default tolerance of :func:`check` (relative to the derivative's largest entry).
 RTOL = 1e-6
@@ -56,6 +58,9 @@ TEXT_FLOOR = 1e-8
 
 #: How many points :func:`find_point` draws before it gives up.
 MAX_DRAWS = 80
+#: How many draws of the smallest sizes a check tries, when the usual sizes make the derivative
+#: too large (:data:`ricci.limits.MAX_ELEMENTS`), before it refuses.
+SMALL_DRAWS = 8
 
 _EPS = np.finfo(float).eps
 
@@ -175,7 +180,7 @@ class ArrayEvaluator:
 
     # -- the interpreter ---------------------------------------------------------------------------
     def run(self, node, env):
-        xp = self.xp
+        _limits.tick()  # numbers under a budget (d.check, ricci.analyse, ricci.plot) stop in time
         value = self._run(node, env)
         self._see("value", node, value, node)
         return value
@@ -504,14 +509,16 @@ def find_point(expr, rng, sizes: dict | None = None, max_draws: int = MAX_DRAWS,
     (0: the sizes 2, 3, … one each)."""
     last = None
     for k in range(max_draws):
+        _limits.tick()
         values = sample_point(expr, rng, sizes, style=k % 4, spare=spare)
         p = probe(expr, values)
         if p.problem is None:
             return values
         last = p.problem
-    raise BadValueError(
+    raise BadValueError(say(
         f"found no point where the expression is safely defined and smooth in {max_draws} random "
-        f"draws ({last}); give values= to check at a point of your choice")
+        f"draws ({last}); ", option("check at a point of your choice", Hint("values"),
+                                    "the check needs a point where it is")))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -581,6 +588,7 @@ def finite_difference(g, wrt, point: dict, *, symmetric: bool = False, step: flo
     uncertainty = 0.0
     magnitude = float(np.max(np.abs(g0))) if g0.size else 0.0
     for axes, moves in _directions(wrt, point, symmetric):
+        _limits.tick()
         x0 = max(abs(float(np.asarray(point[name])[idx])) for name, idx, _ in moves)
         h = step * max(1.0, x0)
         for _attempt in range(3):
@@ -712,11 +720,49 @@ def relative_error(got, ref, floor: float = 0.0) -> float:
 
 
 def _lower_orders(d):
-    """ricci's derivatives of orders 1 … d.order − 1 (by the same wrt, with the same kinds)."""
+    """ricci's derivatives of orders 1 … d.order − 1 (by the same wrt, with the same kinds); made
+    under the running budget (its deadline binds them)."""
     from .derivation import derivative
 
     declared = {n: v.kind for n, v in d.expression.variables.items() if v.source != "assumed"}
     return [derivative(d.expression.source, d.wrt, k, declared) for k in range(1, d.order)]
+
+
+def derivative_entries(d, values: dict) -> int:
+    """How many entries ``d.evaluate(values)`` has: f's entries times wrt's, once per order
+    (computed from the values' shapes, before anything is evaluated)."""
+    sizes: dict = {}
+    for name, var in d.expression.variables.items():
+        if name not in values:
+            continue
+        shape = np.shape(values[name])
+        if var.kind == "vector":
+            shape = (int(np.prod(shape)),)
+        for dim, n in zip(var.dims, shape):
+            if not isinstance(dim, int):
+                sizes.setdefault(dim, int(n))
+    count = 1
+    for dim in d.shape:
+        count *= dim if isinstance(dim, int) else sizes.get(dim, 1)
+    return count
+
+
+def _bounded(d, values: dict) -> bool:
+    """Whether the derivative at ``values`` (and the finite differences, of its size) stays
+    under the size limit of the running budget."""
+    limit = _limits.current().elements_limit() if _limits.current() is not None else _limits.MAX_ELEMENTS
+    return limit is None or derivative_entries(d, values) <= limit
+
+
+def _refuse_size(d, values: dict, drawn: bool):
+    count = derivative_entries(d, values)
+    limit = _limits.current().elements_limit() if _limits.current() is not None else _limits.MAX_ELEMENTS
+    smallest = " even at the smallest sizes that keep the dimensions apart" if drawn else ""
+    raise LimitError(say(
+        f"the derivative of order {d.order} at the check's points would have {count:,} entries{smallest}, "
+        f"more than the limit of {limit:,}; try ",
+        Choice((("a lower order", Hint("order")), ("a larger size limit", Hint("max_elements"))),
+                       "a lower order")))
 
 
 def _text_value(d, values):
@@ -796,24 +842,41 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
     return PointResult(values, errors, text_error, text_problem), ""
 
 
-def check(d, values=None, trials: int = 3, seed=None, rtol: float = RTOL) -> CheckReport:
+def check(d, values=None, trials: int = 3, seed=None, rtol: float = RTOL, *,
+          timeout: float | None = _limits.DEFAULT_TIMEOUT,
+          max_elements: int | None = _limits.MAX_ELEMENTS) -> CheckReport:
     """Check the derivative ``d`` numerically (see the module's docstring); the implementation
     of ``Derivative.check``.
 
     ``values``: a dict of values (or a list of them) to check at, instead of ``trials`` random
-    points drawn with ``seed``.  ``rtol``: the largest relative error that passes."""
+    points drawn with ``seed``.  ``rtol``: the largest relative error that passes.
+
+    Bounded as the derivation is (:mod:`ricci.limits`): the check (its lower-order derivatives,
+    the points, the finite differences) runs under a budget of ``timeout`` seconds, inside any
+    budget the caller runs (``with ricci.limits.budget(5):``), and refuses at once a derivative
+    with more than ``max_elements`` entries at its points — drawn points first fall back to the
+    smallest sizes that keep the dimensions apart.  Over either, a :class:`LimitError`."""
     if not (isinstance(trials, int) and not isinstance(trials, bool) and trials >= 1):
         raise BadValueError(f"trials must be a positive int, not {trials!r}")
-    lower = _lower_orders(d)
-    results: list = []
-    rejected = 0
+    with _limits.budget(timeout, _limits.MAX_NODES, "the numerical check", max_elements, _limits.WORK_ADVICE):
+        return _check(d, values, trials, seed, rtol)
+
+
+def _check(d, values, trials: int, seed, rtol: float) -> CheckReport:
     given = values is not None
     if given:
         points = [values] if isinstance(values, dict) else list(values)
         for v in points:
             if not isinstance(v, dict):
                 raise BadValueError("values must be a dict such as {'x': [1, 2]} (or a list of them)")
+    lower = _lower_orders(d)
+    results: list = []
+    rejected = 0
+    if given:
+        for v in points:
             v = _public_values(d.expression, v)
+            if not _bounded(d, v):
+                _refuse_size(d, v, drawn=False)
             d.evaluate(v)  # a clear error for a value that does not fit
             r, why = check_at(d, v, lower, rtol)
             if r is None:
@@ -821,15 +884,25 @@ def check(d, values=None, trials: int = 3, seed=None, rtol: float = RTOL) -> Che
             results.append(r)
     else:
         rng = np.random.default_rng(seed)
+        spare, too_large = 3, 0
         while len(results) < trials:
-            v = find_point(d.expression, rng)
+            v = find_point(d.expression, rng, spare=spare)
+            if not _bounded(d, v):
+                # then the smallest sizes that keep the dimensions apart (2, 3, … in some order:
+                # a few draws, since which dimension gets the 2 matters)
+                too_large += 1
+                if spare == 0 and too_large > SMALL_DRAWS:
+                    _refuse_size(d, v, drawn=True)
+                spare = 0
+                continue
             r, why = check_at(d, v, lower, rtol)
             if r is None:
                 rejected += 1
                 if rejected > MAX_DRAWS:
-                    raise BadValueError(
-                        f"found no point where finite differences can be trusted ({why}); "
-                        "give values= to check at a point of your choice")
+                    raise BadValueError(say(
+                        f"found no point where finite differences can be trusted ({why}); ",
+                        option("check at a point of your choice", Hint("values"),
+                               "the check needs a point where they can")))
                 continue
             results.append(r)
     worst = max(r.error for r in results)

@@ -16,13 +16,16 @@ numerically and the proofs that need algebra (merged diagonals, Cauchy–Schwarz
 
 from __future__ import annotations
 
+from .. import limits as _limits
 from . import definiteness as _D
 from .result import Analysis
 
 
 def analyse(expression, wrt, at=None, kinds=None, *, assume=None, box=None, method: str = "auto",
             convexity: bool = True, samples: int = 60, starts: int = 100, seed: int = 0,
-            rtol: float = _D.RTOL, atol: float = _D.ATOL) -> Analysis:
+            rtol: float = _D.RTOL, atol: float = _D.ATOL,
+            timeout: float | None = _limits.DEFAULT_TIMEOUT,
+            max_elements: int | None = _limits.MAX_ELEMENTS) -> Analysis:
     """Analyse the scalar function ``expression`` of ``wrt`` (a name, or a list of scalar names).
 
     at        values: of the variables differentiated by (the point to analyse) and/or of the
@@ -35,7 +38,19 @@ def analyse(expression, wrt, at=None, kinds=None, *, assume=None, box=None, meth
     samples   random points tried for witnesses of (non-)convexity; ``starts`` for the numerical
               critical-point search; ``seed`` makes both reproducible
     rtol/atol an eigenvalue λ counts as zero when |λ| ≤ max(rtol·max|λ|, atol)
+    timeout   seconds for the whole analysis (its derivatives, points, searches), as for
+              :func:`ricci.derivative`; ``max_elements`` bounds every numeric array.  Over either,
+              a :class:`ricci.LimitError`.  A caller may also run it inside
+              ``with ricci.limits.budget(seconds):`` (the earlier deadline wins).  SymPy's solver
+              cannot be interrupted: the clock is read before and after each of its calls.
     """
+    with _limits.budget(timeout, _limits.MAX_NODES, "the analysis", max_elements, _limits.WORK_ADVICE):
+        return _analyse(expression, wrt, at, kinds, assume, box, method, convexity, samples, starts, seed,
+                        rtol, atol)
+
+
+def _analyse(expression, wrt, at, kinds, assume, box, method, convexity, samples, starts, seed,
+             rtol, atol) -> Analysis:
     from ..language.errors import BadValueError
     from .convexity import analyse_convexity
     from .critical import find_critical_points

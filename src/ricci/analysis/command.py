@@ -28,6 +28,9 @@ def add_arguments(sp) -> None:
     sp.add_argument("--seed", type=int, default=0, help="seed of the random points")
     sp.add_argument("--no-convexity", action="store_true", help="skip the convexity analysis")
     sp.add_argument("--format", choices=["text", "json"], default="text")
+    from ..cli import add_limits
+
+    add_limits(sp, "the whole analysis")
 
 
 def _box(items):
@@ -58,9 +61,10 @@ def run(args) -> int:
     at = {n: parse_value(v) for n, v in _assignments(args.at, "--at").items()}
     result = analyse(args.expression, _wrt(args.wrt), at or None, _assignments(args.kind, "--kind") or None,
                      assume=_assignments(args.assume, "--assume") or None, box=_box(args.box),
-                     method=args.method, convexity=not args.no_convexity, samples=args.samples, seed=args.seed)
+                     method=args.method, convexity=not args.no_convexity, samples=args.samples, seed=args.seed,
+                     timeout=args.timeout, max_elements=args.max_elements)
     if args.format == "json":
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(result.to_json("cli"), indent=2, ensure_ascii=False))
     else:
-        print(result)
+        print(result.text("cli"))  # its advice names this command's flags
     return 0

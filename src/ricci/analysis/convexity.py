@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import limits as _limits
+from ..hints import Choice, Hint, option, say
 from ..language import ast as A
 from ..language.errors import RicciError
 from ..printing.text import to_text
@@ -433,8 +435,10 @@ def tensor_proof(problem) -> Proof:
         return Proof(None, ("the Hessian's index form matches no rule",))
     x = problem.wrt
     if problem.assume.get(x) not in ("pd", "nd"):
-        return Proof(None, (), hint=f"the Hessian c·inv({x})·inv({x}) (index form) is definite where {x} is: "
-                                    f"assume={{'{x}': 'pd'}} restricts f to positive definite {x}")
+        return Proof(None, (), hint=say(f"the Hessian c·inv({x})·inv({x}) (index form) is definite where {x} is: ",
+                                        option(f"assuming {x} positive definite restricts f to such {x}",
+                                               Hint("assume", x, "pd"),
+                                               f"f restricted to positive definite {x} would be settled")))
     c = float(np.prod([f.value for f in nums])) if nums else 1.0
     i, j, k, l_ = out
     pairs = {frozenset(a.out), frozenset(b.out)}
@@ -468,7 +472,7 @@ def minors_proof(problem) -> Proof:
 
     sp = sympy()
     if sp is None:
-        return Proof(None, ("SymPy is not installed (pip install \"ricci[analysis]\")",), "minors")
+        return Proof(None, (say("SymPy is not installed (", Hint("install", None, "analysis"), ")"),), "minors")
     n = problem.n_coords()
     if n is None or n > 4 or problem.wrt_kind == "symmetric matrix":
         return Proof(None, (), "minors")
@@ -536,6 +540,7 @@ def sample(problem, samples: int = 60, seed: int = 0) -> Sampling:
     out = Sampling(sizes=sizes)
     scales = (1.0, 0.3, 3.0)
     for k in range(samples):
+        _limits.tick()  # outside the try: a time limit is never taken for an undefined point
         values = problem.random_values(rng, sizes, scales[k % len(scales)])
         out.tried += 1
         try:
@@ -618,9 +623,10 @@ def _values_text(values: dict) -> str:
     return ", ".join(parts)
 
 
-def _assumption_hint(problem, name: str) -> str:
+def _assumption(problem, name: str) -> str:
+    """The assumption that would make a Hessian in ``name`` PSD: psd for a matrix, else positive."""
     kind = problem.variables[name].kind
-    return "{{'{}': '{}'}}".format(name, "psd" if kind in ("matrix", "symmetric matrix") else "positive")
+    return "psd" if kind in ("matrix", "symmetric matrix") else "positive"
 
 
 def _attempt(prove, problem) -> Proof:
@@ -689,9 +695,16 @@ def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:
         verdict = "concave everywhere" + (" (strictly: the Hessian is ND)" if label == D.ND else "")
     elif convex is False and not depends_on_wrt(problem) and free_params:
         verdict = "unknown"
-        reason = [(f"the Hessian {_short(hess)} does not depend on {', '.join(problem.wrt_names)}: f is convex "
-                  f"exactly where it is PSD, which depends on {', '.join(free_params)}; declare that with "
-                  f"assume= (e.g. {_assumption_hint(problem, free_params[0])}) or fix it with at=")]
+        p0 = free_params[0]
+        reason = [say(f"the Hessian {_short(hess)} does not depend on {', '.join(problem.wrt_names)}: f is convex "
+                      f"exactly where it is PSD, which depends on {', '.join(free_params)}; ",
+                      Choice(((f"declare that {p0} is {_assumption(problem, p0)}",
+                               Hint("assume", p0, _assumption(problem, p0))),
+                              (f"fix {p0}'s value", Hint("at", p0))),
+                             {"api": f"a request has no field for an assumption on {p0} or a value of it, "
+                                     f"so {p0} is drawn at random",
+                              "page": f"the page has no control for an assumption on {p0} or a value of it, "
+                                      f"so {p0} is drawn at random"}))]
         witness, lam = neg[1], neg[0]
         reason.append(f"for example at {_values_text(neg[1])} it has eigenvalue {neg[0]:.6g} < 0")
     elif convex is False:
@@ -702,8 +715,9 @@ def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:
         if concave is False:
             reason.append(f"at {_values_text(pos[1])} it has eigenvalue {pos[0]:.6g} > 0")
         if free_params:
-            reason.append(f"(with {', '.join(free_params)} drawn at random too: give them with at= "
-                          "to ask about particular values)")
+            reason.append(say(f"(with {', '.join(free_params)} drawn at random too",
+                              option("; give them values to ask about particular ones", Hint("at", free_params[0])),
+                              ")"))
     elif concave is False:
         verdict = "unknown (not concave)"
         reason = [(f"no structural rule proves the Hessian PSD; no negative eigenvalue at {s.defined} "

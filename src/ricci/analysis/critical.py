@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import limits as _limits
+from ..hints import Hint, installable, option, say
 from ..language.errors import BadValueError, RicciError, UnknownNameError
 from ..language.kinds import MATRIX, SYMMETRIC
 from . import definiteness as D
@@ -285,13 +287,15 @@ def eligible(problem) -> str | None:
     n = problem.n_coords()
     if n is None:
         x = problem.wrt
-        return (f"the length of {x} is not fixed: give a value of a variable that fixes it (at=), "
-                "or use a literal such as [x1; x2]")
+        return say(f"the length of {x} is not fixed: ",
+                   option("give a value of a variable that fixes it", Hint("at"), "a value would fix it"),
+                   ", or use a literal such as [x1; x2]")
     if n > MAX_COORDS:
         return f"{n} coordinates is more than the {MAX_COORDS} for which critical points are searched"
     if problem.missing_params:
-        return (f"the parameters {', '.join(problem.missing_params)} have no values: give them with at= "
-                "to search for critical points")
+        missing = problem.missing_params
+        return say(f"the parameters {', '.join(missing)} have no values",
+                   option("; give them values to search for critical points", Hint("at", missing[0])))
     return None
 
 
@@ -313,7 +317,7 @@ def find_critical_points(problem, box=None, method: str = "auto", starts: int = 
 
         if sympy() is None:
             if method == "symbolic":
-                raise RicciError("method='symbolic' needs SymPy: pip install \"ricci[analysis]\"")
+                raise RicciError(say("method='symbolic' needs SymPy: ", Hint("install", None, "analysis")))
             notes.append("SymPy is not installed: numerical search instead")
         else:
             found = _symbolic(problem, bounds, rtol, atol)
@@ -419,7 +423,8 @@ def _collect(problem, out, raw, f, flat, rtol, atol, bounds):
             out.families.append(desc)
             if bounds is None:
                 out.complete = False
-                out.notes.append(f"{desc}: infinitely many; shown for n = 0 — give box= to list those in a box")
+                out.notes.append(say(f"{desc}: infinitely many; shown for n = 0",
+                                     option(" — list those in a box", Hint("box"))))
             for m in members:
                 _add(problem, out, m, f, flat, rtol, atol, seen, bounds, family=desc)
             continue
@@ -548,6 +553,7 @@ def _numeric(problem, bounds, starts, seed, rtol, atol) -> CriticalSearch:
         return dict(fixed, **problem.point(z, sizes))
 
     for z in inits:
+        _limits.tick()
         with np.errstate(all="ignore"):  # a start that runs into an overflow just fails
             z = _solve_from(problem, z, at, sizes, [f for f, *_ in found], (lo, hi))
         if z is None:
@@ -569,8 +575,10 @@ def _numeric(problem, bounds, starts, seed, rtol, atol) -> CriticalSearch:
     if len(singular) > 3:
         out.notes.append("several critical points have a singular Hessian: they may not be isolated "
                          "(a curve or surface of critical points)")
-    out.notes.append("a numerical search may miss critical points; SymPy (pip install \"ricci[analysis]\") "
-                     "solves ∇f = 0 exactly when it can")
+    install = installable("sympy", "analysis")
+    # SymPy is suggested only where it is missing (where it is there, it was tried and gave up)
+    out.notes.append(say("a numerical search may miss critical points",
+                         *(("; SymPy (", install, ") solves ∇f = 0 exactly when it can") if install else ())))
     return out
 
 
@@ -608,6 +616,7 @@ def _solve_from(problem, z, at, sizes, found=(), bounds=None, newton: int = 40, 
         return None
     best = (float(g @ g), z, g, H)
     for _ in range(newton):
+        _limits.tick()
         delta = -np.linalg.lstsq(H, g, rcond=None)[0]
         z = z + delta
         g, H = evaluate(z)
@@ -622,6 +631,7 @@ def _solve_from(problem, z, at, sizes, found=(), bounds=None, newton: int = 40, 
     gn, z, g, H = best
     mu = 1e-3
     for _ in range(damped):
+        _limits.tick()
         if gn == 0.0:
             return z
         A = H.T @ H

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..hints import hints_of, render
 from ..language.errors import BadValueError, UnknownNameError
 from . import definiteness as D
 from .convexity import Convexity
@@ -115,7 +116,11 @@ class Analysis:
         self.notes = notes
 
     # -- text ------------------------------------------------------------------------------------
-    def lines(self) -> list[str]:
+    def lines(self, surface: str = "python") -> list[str]:
+        """The text, line by line; advice names ``surface``'s controls (:mod:`ricci.hints`)."""
+        def r(t):
+            return render(t, surface)
+
         wrt = ", ".join(self.wrt) if isinstance(self.wrt, list) else self.wrt
         out = [f"f = {self.expression}, by {wrt}"]
         out += ["  " + k for k in self.kinds.values()]
@@ -137,7 +142,7 @@ class Analysis:
             else:
                 out.append(f"  {p.reason}")
         if self.critical is not None and self.critical.method == "not attempted":
-            out += ["", "critical points: not searched"] + [f"  {n}" for n in self.critical.notes]
+            out += ["", "critical points: not searched"] + [f"  {r(n)}" for n in self.critical.notes]
         elif self.critical is not None:
             c = self.critical
             out += ["", f"critical points — {c.method}" + (f", box {c.box}" if c.box else "") + ":"]
@@ -151,25 +156,46 @@ class Analysis:
                     out.append(f"    higher order: {cp.higher_order.verdict} — {cp.higher_order.how}")
             if not c.points and not c.families:
                 out.append("  none found")
-            out += [f"  note: {n}" for n in c.notes]
+            out += [f"  note: {r(n)}" for n in c.notes]
         if self.convexity is not None:
             v = self.convexity
             out += ["", f"convexity: {v.verdict}"]
-            out += [f"  {r}" for r in v.reason]
+            out += [f"  {r(x)}" for x in v.reason]
             s = v.sampling
             out.append(f"  checked at {s.defined} random points (of {s.tried} tried; seeded)")
-            out += [f"  note: {n}" for n in v.notes]
-        out += [f"note: {n}" for n in self.notes]
+            out += [f"  note: {r(n)}" for n in v.notes]
+        out += [f"note: {r(n)}" for n in self.notes]
         return out
 
+    def text(self, surface: str = "python") -> str:
+        """The analysis as text, its advice in ``surface``'s words ("python", "cli", "api", "page")."""
+        return "\n".join(self.lines(surface))
+
+    @property
+    def hints(self) -> list:
+        """The advice of the text as data (:class:`ricci.hints.Hint`), each once."""
+        c, v = self.critical, self.convexity
+        return hints_of(c.notes if c else [], v.reason if v else [], v.notes if v else [], self.notes)
+
     def __str__(self) -> str:
-        return "\n".join(self.lines())
+        return self.text("python")
 
     def __repr__(self) -> str:
         verdict = self.convexity.verdict if self.convexity else "no convexity check"
         return f"<ricci analysis of {self.expression} by {self.wrt}: {verdict}>"
 
-    def to_json(self) -> dict:
+    def to_json(self, surface: str = "python") -> dict:
+        """The analysis as JSON: its notes and reasons in ``surface``'s words, ``hints`` as data."""
+        out = self._json()
+        for part, keys in (("critical_points", ("notes",)), ("convexity", ("reason", "notes"))):
+            for k in keys:
+                if out[part] is not None:
+                    out[part][k] = render(out[part][k], surface)
+        out["notes"] = render(out["notes"], surface)
+        out["hints"] = [h.to_json() for h in self.hints]
+        return out
+
+    def _json(self) -> dict:
         return {
             "expression": self.expression, "wrt": self.wrt, "kinds": self.kinds, "assume": self.assume,
             "gradient": self.gradient_text, "hessian": self.hessian_text,

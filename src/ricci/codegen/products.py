@@ -284,9 +284,11 @@ def _gradients(source: str, names, kinds: dict):
 
 
 def _used(source: str) -> set:
-    from ..derivation import _free_names
+    """The variables of ``source`` (free names, not the ones a ``where`` binds)."""
+    from ..language.kinds import free_names
+    from ..language.parser import parse_text
 
-    return _free_names(source)
+    return set(free_names(parse_text(source), set()))
 
 
 def hessian_products(expression, names, kinds: dict | None = None, directions: dict | None = None) -> Product:

@@ -16,6 +16,9 @@ def add_arguments(sp) -> None:
                     help="your derivative, in the same language, e.g. \"x'*(B + B')\"")
     sp.add_argument("--order", type=int, default=1, help="derivative order (default 1; 2 is the Hessian)")
     sp.add_argument("--format", choices=["text", "json"], default="text")
+    from ..cli import add_limits
+
+    add_limits(sp, "the whole comparison")
 
 
 def run(args) -> int:
@@ -23,6 +26,7 @@ def run(args) -> int:
     from ..cli import _assignments, _wrt
 
     v = compare(args.expression, _wrt(args.wrt), args.answer, order=args.order,
-                kinds=_assignments(args.kind, "--kind"))
-    print(json.dumps(v.to_json(), indent=2, ensure_ascii=False) if args.format == "json" else str(v))
+                kinds=_assignments(args.kind, "--kind"), timeout=args.timeout, max_elements=args.max_elements)
+    # the verdict's advice names this command's flags (--kind B=symmetric), not Python's keywords
+    print(json.dumps(v.to_json("cli"), indent=2, ensure_ascii=False) if args.format == "json" else v.text("cli"))
     return 0 if v.verdict == "equal" else 1

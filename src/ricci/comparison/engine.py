@@ -15,6 +15,7 @@ The stages:
 
 from __future__ import annotations
 
+from .. import limits as _limits
 from ..language import ast as A
 from ..language.errors import KindError, RicciError, ShapeError
 from ..language.kinds import SCALAR
@@ -28,7 +29,8 @@ from .verdict import EQUAL, INVALID, Evidence, Verdict
 
 
 def compare(expression, wrt, answer, order: int = 1, kinds: dict | None = None, *,
-            points: int = POINTS, seed: int = 0) -> Verdict:
+            points: int = POINTS, seed: int = 0, timeout: float | None = _limits.DEFAULT_TIMEOUT,
+            max_elements: int | None = _limits.MAX_ELEMENTS) -> Verdict:
     """Judge ``answer``, a hand-derived ∂^order f/∂wrt^order of ``expression``, against ricci's.
 
     The answer is written in the input language; its variables take the kinds of the question
@@ -37,7 +39,17 @@ def compare(expression, wrt, answer, order: int = 1, kinds: dict | None = None, 
     answer that cannot be read is judged "invalid", never raised.  Errors in the question itself
     (``expression``, ``wrt``, ``order``, ``kinds``) are raised as :class:`ricci.RicciError`.
     ``points`` random points are used, drawn from ``seed``.
+
+    ``timeout`` (seconds, as for :func:`ricci.derivative`) bounds the whole comparison, the
+    derivative and every candidate tried; ``max_elements`` every numeric array.  Over either, a
+    :class:`ricci.LimitError` (never an "invalid" verdict).  A caller may also run it inside
+    ``with ricci.limits.budget(seconds):`` (the earlier deadline wins).
     """
+    with _limits.budget(timeout, _limits.MAX_NODES, "the comparison", max_elements, _limits.WORK_ADVICE):
+        return _compare(expression, wrt, answer, order, kinds, points, seed)
+
+
+def _compare(expression, wrt, answer, order, kinds, points, seed) -> Verdict:
     from ..derivation import derivative
 
     d = derivative(expression, wrt, order, kinds)

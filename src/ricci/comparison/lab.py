@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .. import limits as _limits
 from ..language import ast as A
 from ..language.errors import BadValueError, RicciError, RicciSyntaxError, UnknownNameError
 from ..language.expression import Expression, parse
@@ -213,6 +214,7 @@ class Lab:
         everything = Needs(frozenset(q.variables), needs.invertible)
         draws = 0
         while len(self.points) < n_points and draws < MAX_DRAWS:
+            _limits.tick()
             # half-way through, give up on signs: every entry positive
             values = sample(q.variables, needs if draws < MAX_DRAWS // 2 else everything, rng,
                             shift=len(self.points))

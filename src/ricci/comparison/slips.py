@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import limits as _limits
+from ..hints import Hint, option, say
 from ..language import ast as A
 from ..language.errors import RicciError
 from ..language.kinds import MATRIX, SCALAR, SYMMETRIC, VECTOR
@@ -86,6 +88,7 @@ class Judge:
         for o in self.orients:
             for check in (self.factor, self.scalar_factor, self.missing_terms, self.one_transpose,
                           self.assumed_symmetric, self.symmetric_convention):
+                _limits.tick()
                 found = check(o)
                 if found is not None:
                     return found
@@ -282,7 +285,7 @@ class Judge:
             self.tried.append(f"right when {', '.join(names)} symmetric ({o})")
             mine = self.lab.try_values(self.cand.expr.tree, o, pts)
             if all_close(mine, right):
-                msg = symmetric_words(names, self.q) + self.layout_note(o)
+                msg = say(symmetric_words(names, self.q), self.layout_note(o))
                 return Finding(SLIP, ASSUMED_SYMMETRIC, msg, max_errors(mine, right))
         return None
 
@@ -535,12 +538,12 @@ def symmetric_words(names, q: Question) -> str:
     them = " and ".join(names)
     be = "is" if len(names) == 1 else "are"
     how = "declared" if {q.variables[n].source for n in names} == {"declared"} else "taken"
-    decl = ", ".join(f"'{n}': 'symmetric matrix'" for n in names)
-    cli = " ".join(f"--kind {n}=symmetric" for n in names)
-    return (f"Your answer is right only when {them} {be} symmetric: at values with {names[0]}' = {names[0]} it "
-            f"agrees with ricci's, but {them} {be} {how} as a general matrix here, and then the derivative is "
-            f"{q.right_text}. If {them} {be} symmetric in your problem, declare it (kinds={{{decl}}}, or {cli}) "
-            f"and ricci will agree.")
+    declare = [option(f"declare {n} symmetric" if len(names) > 1 else "declare it",
+                      Hint("kinds", n, "symmetric matrix"), f"declare {n} a symmetric matrix") for n in names]
+    joined = [p for k, o in enumerate(declare) for p in ((" and ", o) if k else (o,))]
+    return say(f"Your answer is right only when {them} {be} symmetric: at values with {names[0]}' = {names[0]} "
+               f"it agrees with ricci's, but {them} {be} {how} as a general matrix here, and then the derivative "
+               f"is {q.right_text}. If {them} {be} symmetric in your problem, ", *joined, " and ricci will agree.")
 
 
 def transpose_words(draft: Draft, tree, target, fix: str) -> str:

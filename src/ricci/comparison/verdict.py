@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..hints import hints_of, render
+
 #: The verdicts, best first.
 EQUAL = "equal"
 OTHER_LAYOUT = "equal in the other layout"
@@ -90,8 +92,13 @@ class Verdict:
         return self.verdict == EQUAL
 
     def __str__(self) -> str:
+        return self.text("python")
+
+    def text(self, surface: str = "python") -> str:
+        """The verdict as text, its advice naming ``surface``'s controls ("python", "cli", "api",
+        "page"; see :mod:`ricci.hints`)."""
         head = self.verdict if not self.kind_of_slip else f"{self.verdict}: {self.kind_of_slip}"
-        lines = [head, self.message]
+        lines = [head, render(self.message, surface)]
         if self.fix:
             lines.append(f"corrected: {self.fix}")
         if self.verdict != EQUAL:
@@ -107,9 +114,11 @@ class Verdict:
         slip = f", {self.kind_of_slip!r}" if self.kind_of_slip else ""
         return f"<ricci verdict {self.verdict!r}{slip} on {self.answer!r} (right: {self.right_answer!r})>"
 
-    def to_json(self) -> dict:
+    def to_json(self, surface: str = "python") -> dict:
+        """The verdict as JSON; ``message`` in ``surface``'s words, ``hints`` its advice as data."""
         return {
-            "verdict": self.verdict, "kind_of_slip": self.kind_of_slip, "message": self.message,
+            "verdict": self.verdict, "kind_of_slip": self.kind_of_slip, "message": render(self.message, surface),
+            "hints": [h.to_json() for h in hints_of(self.message)],
             "right_answer": self.right_answer, "answer": self.answer, "expression": self.expression,
             "wrt": self.wrt, "order": self.order, "expected_shape": self.expected_shape,
             "answer_shape": self.answer_shape, "fix": self.fix, "kinds": dict(self.kinds),

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import string
 
+import math
+
 import numpy as np
 
+from .. import limits as _limits
 from ..functions import lookup
 from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
 
@@ -42,6 +45,10 @@ class IREvaluator:
         got = self.memo.get(key)
         if got is not None:
             return got
+        budget = _limits.current()
+        if budget is not None:  # a check, analysis or plot under a budget: bound every node's array
+            budget.check_time()
+            budget.check_elements(math.prod(self.shape_of(node.free)), "an intermediate value")
         arr = self._compute(node)
         self.memo[key] = arr
         self._keep.append(node)

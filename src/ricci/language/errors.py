@@ -47,9 +47,15 @@ class RicciError(Exception):
             self.source = source
         return self
 
-    def pretty(self) -> str:
+    def render(self, surface: str = "python") -> str:
+        """The message in ``surface``'s words ("python", "cli", "api", "page"): a message built
+        as a :class:`ricci.hints.Phrase` names that surface's controls; ``str(e)`` is Python's."""
+        render = getattr(self.message, "render", None)
+        return render(surface) if callable(render) else self.message
+
+    def pretty(self, surface: str = "python") -> str:
         """The message, then the source with a caret line under the span (one line shown)."""
-        head = f"{self.kind}: {self.message}"
+        head = f"{self.kind}: {self.render(surface)}"
         if self.source is None or self.span is None:
             return head
         line, carets = caret_lines(self.source, self.span)

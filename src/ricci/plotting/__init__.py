@@ -8,6 +8,8 @@ finds and classifies critical points, :mod:`.draw` draws.  matplotlib is an opti
 
 from __future__ import annotations
 
+from .. import limits as _limits
+from ..hints import Hint, say
 from ..language.errors import BadValueError, RicciError
 from .problem import PLOTTABLE, VIEWS, build
 
@@ -23,8 +25,7 @@ def _matplotlib():
         import matplotlib  # noqa: F401
         from matplotlib.figure import Figure
     except ImportError:
-        raise MissingDependencyError(
-            "ricci.plot needs matplotlib: pip install \"ricci[plot]\" (or pip install matplotlib)") from None
+        raise MissingDependencyError(say("ricci.plot needs matplotlib: ", Hint("install", None, "plot"))) from None
     return Figure
 
 
@@ -37,7 +38,8 @@ def _count(v, what: str, lowest: int) -> int | None:
 
 
 def plot(expression, wrt, at=None, range=None, kinds=None, *, values=None, view=None,
-         derivative=True, samples=None, arrows=None, critical=True, figsize=None, dpi=100):
+         derivative=True, samples=None, arrows=None, critical=True, figsize=None, dpi=100,
+         timeout: float | None = _limits.DEFAULT_TIMEOUT, max_elements: int | None = _limits.MAX_ELEMENTS):
     """Draw ``expression`` as the lecture draws derivatives; returns a matplotlib ``Figure``.
 
     Shapes (see :data:`PLOTTABLE`); ``view`` ("curve", "field", "path") overrides the choice:
@@ -59,13 +61,28 @@ def plot(expression, wrt, at=None, range=None, kinds=None, *, values=None, view=
     ``values``: fixed values of the other variables, e.g. ``{"A": [[2, 1], [1, 3]]}``.
     ``samples``: points per axis of the curve or the contour grid; ``arrows``: arrows per axis
     (0: none).  Bad inputs raise :class:`ricci.RicciError`.
+
+    ``timeout`` (seconds, as for :func:`ricci.derivative`) bounds the whole plot — its
+    derivatives, the grid, the critical points; ``max_elements`` every numeric array.  Over
+    either, a :class:`ricci.LimitError`.  A caller may also run it inside
+    ``with ricci.limits.budget(seconds):`` (the earlier deadline wins).
     """
     if critical not in (True, False, "numeric"):
         raise BadValueError(f"critical must be True, False or 'numeric', not {critical!r}")
     samples = _count(samples, "samples", 5)
     arrows = _count(arrows, "arrows", 0)
-    problem = build(expression, wrt, at=at, span=range, kinds=kinds, values=values, view=view)
+    # matplotlib is imported before the clock starts: an import is never cut in half.
     Figure = _matplotlib()
+    from . import draw  # noqa: F401 - imported here too, before the clock starts
+
+    with _limits.budget(timeout, _limits.MAX_NODES, "the plot", max_elements, _limits.WORK_ADVICE):
+        return _draw(Figure, expression, wrt, at, range, kinds, values, view, derivative, samples, arrows,
+                     critical, figsize, dpi)
+
+
+def _draw(Figure, expression, wrt, at, range, kinds, values, view, derivative, samples, arrows, critical,
+          figsize, dpi):
+    problem = build(expression, wrt, at=at, span=range, kinds=kinds, values=values, view=view)
     from . import draw
 
     default_size = {"curve": (7.5, 7.5) if derivative else (7.5, 5), "field": (7.5, 7.5), "path": (13, 6.2)}

@@ -28,6 +28,9 @@ def add_arguments(sp) -> None:
     sp.add_argument("--no-derivative", action="store_true", help="a curve without f′ below it")
     sp.add_argument("--no-critical", action="store_true", help="do not search for critical points")
     sp.add_argument("-o", "--output", required=True, metavar="FILE", help="the image: .png, .svg or .pdf")
+    from ..cli import add_limits
+
+    add_limits(sp, "the whole plot")
 
 
 def _at(items: list[str] | None, wrt):
@@ -78,7 +81,8 @@ def run(args) -> int:
     values = {n: parse_value(v) for n, v in _assignments(args.set, "--set").items()}
     fig = plot(args.expression, wrt, at=_at(args.at, wrt), range=_range(args.range),
                kinds=_assignments(args.kind, "--kind") or None, values=values or None, view=args.view,
-               derivative=not args.no_derivative, critical=not args.no_critical)
+               derivative=not args.no_derivative, critical=not args.no_critical,
+               timeout=args.timeout, max_elements=args.max_elements)
     try:
         fig.savefig(out, format=out.suffix[1:].lower())
     except OSError as e:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import limits as _limits
 from ..language.errors import RicciError
 from .problem import Field
 
@@ -104,6 +105,7 @@ def _search(field: Field, starts: int, tol: float) -> list[CriticalPoint]:
     for p in seeds:
         p = p.astype(float)
         for _ in range(MAX_STEPS):
+            _limits.tick()
             g = field.gradient(p)
             if not np.all(np.isfinite(g)):
                 break

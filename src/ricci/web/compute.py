@@ -48,10 +48,25 @@ def caret(source: str | None, span) -> tuple[str, str] | None:
     return caret_lines(source, span)
 
 
+def advice(text, key: str = "message") -> dict:
+    """``{key: text in the API's words}``, and where ``text`` gives advice (a
+    :class:`ricci.hints.Phrase`) also ``page_<key>`` (in the page's words, naming its controls)
+    and ``hints`` (the advice as data: ``[{"set", "name", "value"}]``), for the page to render."""
+    from ..hints import hints_of, render
+
+    out = {key: render(text, "api")}
+    found = hints_of(text)
+    if found:
+        out[f"page_{key}"] = render(text, "page")
+        out["hints"] = [h.to_json() for h in found]
+    return out
+
+
 def error_body(kind: str, message: str, *, span=None, source=None, field: str | None = None) -> dict:
-    """The one error shape of the API: ``{"error": {kind, message, span, source, excerpt, caret, field}}``."""
+    """The one error shape of the API: ``{"error": {kind, message, span, source, excerpt, caret, field}}``
+    (with ``page_message`` and ``hints`` where the message gives advice: :func:`advice`)."""
     shown = caret(source, span)
-    return {"error": {"kind": kind, "message": message, "span": list(span) if span else None,
+    return {"error": {"kind": kind, **advice(message), "span": list(span) if span else None,
                       "source": source, "excerpt": shown[0] if shown else None,
                       "caret": shown[1] if shown else None, "field": field}}
 
@@ -123,7 +138,7 @@ def _part(name: str, fn, deadline: float) -> dict | None:
         request_recycle()
         return {"error": {"kind": "limit", "message": f"{name}: stopped, it took longer than the time budget"}}
     except RicciError as e:
-        return {"error": {"kind": e.kind, "message": e.message}}
+        return {"error": {"kind": e.kind, **advice(e.message)}}
     except MemoryError:
         request_recycle()
         return {"error": {"kind": "limit", "message": f"{name}: stopped, it needed more memory than allowed"}}
@@ -273,8 +288,14 @@ def _analysis(d) -> dict | None:
     if not hasattr(type(d), "analyse") or tuple(d.expression.shape):
         return None  # ricci.analyse studies scalar functions only
     a = d.analyse()
-    data = _jsonish(a)
-    return {"text": str(a), "data": data if isinstance(data, dict) else None}
+    # its advice in the API's words, and the page's (assume=, at= are Python's keywords)
+    text = a.text if callable(getattr(a, "text", None)) else None
+    data = plain(a.to_json("api")) if text else _jsonish(a)
+    body = {"text": text("api") if text else str(a), "data": data if isinstance(data, dict) else None}
+    if text:
+        body["page_text"] = text("page")
+        body["hints"] = [h.to_json() for h in a.hints]
+    return body
 
 
 def plot_plan(expr) -> dict | None:
@@ -407,8 +428,9 @@ def compare(req: dict, budget: float = 10.0) -> tuple[int, dict]:
                           req.get("kinds") or None, **_budget(ricci.compare, budget))
     except ricci.RicciError as e:
         return 422, ricci_error(e, req, ("expression", "answer"))
-    body = plain(v.to_json())
-    body["text"] = str(v)
+    body = plain(v.to_json("api"))  # its advice names request fields, not Python's keywords
+    body["text"] = v.text("api")
+    body["page_text"] = v.text("page")
     return 200, body
 
 
@@ -417,7 +439,9 @@ def plot(req: dict, budget: float = 10.0) -> tuple[int, dict | bytes]:
     import ricci
 
     if _module("matplotlib") is None:
-        return 422, error_body("missing dependency", 'plots need matplotlib: pip install "ricci[plot]"')
+        from ..hints import Hint, say
+
+        return 422, error_body("missing dependency", say("plots need matplotlib: ", Hint("install", None, "plot")))
     try:
         fig = ricci.plot(req["expression"], req["wrt"], req.get("at"), req.get("range"),
                          req.get("kinds") or None, dpi=req.get("dpi", 80))

@@ -93,6 +93,14 @@ class PlotRequest(_Strict):
 
 
 # -- responses (documentation only) -----------------------------------------------------------------
+class Hint(BaseModel):
+    """Advice as data (ricci.hints.Hint): what to set, named after ricci's Python keyword."""
+
+    set: str = Field(description="assume, at, values, kinds, timeout, max_elements, order, box, install")
+    name: str | None = Field(None, description="the variable it is about")
+    value: str | None = Field(None, description="an example value")
+
+
 class ErrorDetail(BaseModel):
     kind: str = Field(description="syntax error, shape error, kind error, limit, bad request, busy, …")
     message: str
@@ -101,6 +109,9 @@ class ErrorDetail(BaseModel):
     excerpt: str | None = Field(None, description="the source line holding the span")
     caret: str | None = Field(None, description="spaces and carets to print under `excerpt`")
     field: str | None = Field(None, description="the request field the error is in")
+    page_message: str | None = Field(None, description="where the message gives advice: the same, naming "
+                                                       "the page's controls")
+    hints: list[Hint] | None = Field(None, description="where the message gives advice: what to set, as data")
 
 
 class ErrorResponse(BaseModel):
@@ -156,6 +167,8 @@ class CompareResponse(BaseModel):
     expected_shape: str
     fix: str | None = None
     text: str
+    page_text: str | None = Field(None, description="`text` naming the page's controls")
+    hints: list[Hint] = Field(default_factory=list, description="the advice of `message`, as data")
 
 
 class HealthResponse(BaseModel):

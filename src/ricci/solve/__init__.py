@@ -1,0 +1,132 @@
+"""Solve what ricci differentiates: ``ricci.minimize(expression, wrt, data, …)``.
+
+The objective, its gradient, its Hessian-vector product and (for small problems) its Hessian are
+ricci's own generated NumPy code (:mod:`ricci.codegen`, :mod:`ricci.codegen.products`); SciPy's
+optimisers do the iterations (a real, maintained engine, not one written here; imported on the
+first call, ``pip install "ricci[solve]"``).  The modules:
+
+* :mod:`.problem`    the checked problem: variables, data, sizes, start, bounds; flat packing;
+* :mod:`.bounds`     bounds in the language's notation (``w >= 0``, ``0 <= p <= 1``);
+* :mod:`.objective`  f and ∇f fused, H·v, H, each checked for non-finite values and unboundedness;
+* :mod:`.result`     the SciPy-like result and the convexity certificate;
+* :mod:`.command`    ``ricci minimize`` on the command line.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..language.errors import BadValueError
+from .errors import SolveError, UnboundedError
+from .result import MinimizeResult
+
+#: method names accepted (case-insensitive) → SciPy's
+METHODS = {"auto": "auto", "l-bfgs-b": "L-BFGS-B", "lbfgs": "L-BFGS-B", "newton-cg": "Newton-CG",
+           "trust-krylov": "trust-krylov", "trust-exact": "trust-exact", "newton": "trust-exact"}
+
+
+def _method(method, problem) -> str:
+    from .problem import say
+
+    key = str(method).lower()
+    if key not in METHODS:
+        raise BadValueError(f"unknown method {method!r}; choose one of {', '.join(sorted(set(METHODS.values())))}"
+                            " (newton is trust-exact with the dense Hessian)")
+    chosen = METHODS[key]
+    if chosen == "auto":
+        return "L-BFGS-B"
+    if problem.bounded and chosen != "L-BFGS-B":
+        raise BadValueError(f"bounds are solved by L-BFGS-B; {chosen} takes none "
+                            f"(use {say(problem.surface, 'method', m='L-BFGS-B')})")
+    return chosen
+
+
+def minimize(expression, wrt, data=None, *, x0=None, bounds=None, method: str = "auto", kinds=None, sizes=None,
+             tol: float = 1e-8, maxiter: int = 10_000, certify: bool = True, seed: int = 0,
+             callback=None, _surface: str = "python") -> MinimizeResult:
+    """Minimise the scalar ``expression`` over the variables ``wrt`` (``"w"``, ``"U,V"`` or a list).
+
+    data      values of every other variable: {"X": ndarray, "y": ndarray, "lambda": 0.1}
+    x0        starts, {"w": ndarray}; default zeros (moved into the bounds), or a small random
+              point (``seed``) when zero is a critical point of a function not proved convex
+    sizes     dimensions no value fixes, {"k": 3} (the rank of U*V')
+    bounds    ["w >= 0", "0 <= p <= 1"] or {"w": (0, None)} (None: no bound on that side)
+    method    "auto" (= "L-BFGS-B", f and ∇f fused), "Newton-CG" and "trust-krylov" (the
+              closed-form Hessian-vector product), "trust-exact" or "newton" (the dense Hessian)
+    tol       the gradient-norm tolerance (the projected gradient's with bounds), ∞-norm
+    certify   run ricci's convexity analysis for the certificate (one variable; the data fixed)
+    callback  called as callback(iteration, f, grad_norm) after each iteration
+
+    Returns a :class:`MinimizeResult`; raises a :class:`ricci.RicciError` for a problem posed
+    wrongly (unknown variable, data of the wrong shape, non-finite values, infeasible start) or
+    without a minimum (:class:`UnboundedError`).
+    """
+    try:
+        import scipy.optimize as so
+    except ImportError:  # pragma: no cover - scipy is in the test extra
+        raise SolveError('minimize needs SciPy: pip install "ricci[solve]"') from None
+    from .objective import Objective
+    from .problem import build
+    from .result import certificate
+
+    for name, v in (("tol", tol),):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 1:
+            raise BadValueError(f"{name} must be a number in (0, 1), not {v!r}")
+    if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 1:
+        raise BadValueError(f"maxiter must be a positive integer, not {maxiter!r}")
+    problem, start = build(expression, wrt, data, x0, bounds, kinds, _surface, sizes)
+    chosen = _method(method, problem)
+    cert, convex, reasons = certificate(problem, _surface) if certify else ("not certified (certify=False)", None, [])
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    obj = Objective(problem, start)
+    if x0 is None and not convex:
+        # zero may be a critical point of a non-convex f (U*V' at U = V = 0): SciPy would stop there
+        _, g = obj.value_and_grad(start)
+        if not np.any(g):
+            rng = np.random.default_rng(seed)
+            start = start + 0.1 * rng.standard_normal(start.shape)
+            if problem.bounded:
+                start = np.clip(start, problem.lower, problem.upper)
+            notes.append(f"the gradient vanishes at zero, a critical point; started at a random point (seed {seed})")
+    history = {"nit": 0}
+
+    def step(xk, *_):
+        history["nit"] += 1
+        obj.iterations = history["nit"]
+        if callback is not None:  # the last evaluation's numbers: no extra call
+            callback(history["nit"], *obj.last)
+
+    kwargs: dict = {"jac": True, "callback": step}
+    options: dict = {"maxiter": maxiter}
+    if chosen == "L-BFGS-B":
+        options.update(gtol=tol, ftol=1e-15, maxfun=20 * maxiter, maxcor=20)
+        if problem.bounded:
+            kwargs["bounds"] = so.Bounds(problem.lower, problem.upper)
+    elif chosen == "Newton-CG":
+        kwargs["hessp"] = obj.hessp
+        options.update(xtol=tol * 1e-2)
+    elif chosen == "trust-krylov":
+        kwargs["hessp"] = obj.hessp
+        options.update(gtol=tol)
+    else:
+        kwargs["hess"] = obj.hess
+        options.update(gtol=tol)
+    res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
+    elapsed = time.perf_counter() - t0
+    z = np.asarray(res.x, dtype=float)
+    f, g = obj.value_and_grad(z)
+    kkt = None
+    if problem.bounded:
+        kkt = float(np.linalg.norm(z - np.clip(z - g, problem.lower, problem.upper), np.inf))
+    return MinimizeResult(
+        expression=problem.expression.text, x=problem.unpack(z), fun=f, grad_norm=float(np.linalg.norm(g)),
+        kkt_residual=kkt, nit=int(getattr(res, "nit", history["nit"])), nfev=obj.nfev, njev=obj.njev,
+        nhev=obj.nhev, time=elapsed, message=str(res.message), success=bool(res.success),
+        status=int(res.status), method=chosen, certificate=cert, convex=convex, reasons=reasons,
+        bounds=list(problem.bound_texts), notes=notes)
+
+
+__all__ = ["MinimizeResult", "SolveError", "UnboundedError", "minimize"]

@@ -1,0 +1,312 @@
+"""The problem of ``ricci.minimize``: f, the variables solved for, the data, sizes, start, bounds.
+
+Everything the user gives is checked here, before any solver runs, with messages that name the
+variable and the dimension ("y has 50 entries, but X fixes m = 100 (its rows)").  The variables
+solved for are packed into one flat vector (each C-ordered, in the order of ``wrt``) for SciPy,
+and unpacked into their kinds (a float, a 1-D or a 2-D array) for the generated functions.
+
+Hints name what the user can change in the surface they use: ``x0={'w': ...}`` in Python,
+``--x0 w=...`` on the command line (:data:`SURFACES`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..language.errors import BadValueError, KindError, UnknownNameError
+from ..language.kinds import SCALAR, SYMMETRIC
+from .bounds import parse_bound
+from .errors import SolveError
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+#: How each surface spells a value, a start, a bound and a method.
+SURFACES = {
+    "python": {"data": "data={{'{n}': ...}}", "x0": "x0={{'{n}': ...}}", "method": "method='{m}'",
+               "bound": "bounds=['{b}']", "kind": "kinds={{'{n}': '{k}'}}", "size": "sizes={{'{d}': ...}}"},
+    "cli": {"data": "--set {n}=... or --data {n}=FILE", "x0": "--x0 {n}=...", "method": "--method {m}",
+            "bound": "--bound '{b}'", "kind": "--kind {n}={k}", "size": "--size {d}=..."},
+}
+
+
+def say(surface: str, what: str, **fields) -> str:
+    return SURFACES[surface][what].format(**fields)
+
+
+def split_wrt(wrt) -> list[str]:
+    if isinstance(wrt, str):
+        names = [w.strip() for w in wrt.split(",")]
+    elif isinstance(wrt, (list, tuple)):
+        names = [str(w).strip() for w in wrt]
+    else:
+        raise UnknownNameError(f"wrt must name the variables to minimise over, e.g. 'w' or 'U,V', not {wrt!r}")
+    if not names or not all(_NAME.match(n) for n in names):
+        raise UnknownNameError(f"wrt must name the variables to minimise over, e.g. 'w' or 'U,V', not {wrt!r}")
+    if len(set(names)) != len(names):
+        raise UnknownNameError(f"wrt names a variable twice: {', '.join(names)}")
+    return names
+
+
+def _axis_words(kind: str) -> tuple:
+    return ("entries",) if kind == "vector" else ("rows", "columns")
+
+
+def as_kind(name: str, kind: str, value, surface: str) -> np.ndarray | float:
+    """``value`` as the kind's array: a float, a 1-D array (a vector; n×1 and 1×n accepted) or a
+    2-D array; finite entries only."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise BadValueError(f"the value of {name} is not a number or an array of numbers") from None
+    if arr.size == 0:
+        raise BadValueError(f"the value of {name} is empty")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
+        at = f" at index {where[0] if len(where) == 1 else where}" if where else ""
+        raise BadValueError(f"the value of {name} is not finite{at} ({arr[where] if where else arr}); "
+                            "every value must be a finite number")
+    if kind == SCALAR:
+        if arr.size != 1:
+            raise BadValueError(f"{name} is a scalar, but its value has shape {arr.shape}"
+                                f"; to make it a vector or matrix use {say(surface, 'kind', n=name, k='vector')}")
+        return float(arr.reshape(()))
+    if kind == "vector":
+        if arr.ndim == 2 and 1 in arr.shape:
+            arr = arr.reshape(-1)
+        if arr.ndim != 1:
+            raise BadValueError(f"{name} is a vector, but its value has shape {arr.shape}")
+        return arr
+    if arr.ndim != 2:
+        raise BadValueError(f"{name} is a {kind}, but its value has shape {arr.shape} (a matrix has two axes)")
+    return arr
+
+
+@dataclass
+class Problem:
+    expression: object  # ricci Expression
+    names: list  # the variables solved for, in order
+    data: dict  # the other variables' values, in their kinds
+    sizes: dict  # dimension name → size
+    shapes: dict  # variable solved for → its shape (() for a scalar)
+    surface: str = "python"
+    lower: np.ndarray | None = None  # flat bounds, or None without bounds
+    upper: np.ndarray | None = None
+    bound_texts: list = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return int(sum(int(np.prod(s)) for s in self.shapes.values()))
+
+    @property
+    def bounded(self) -> bool:
+        return self.lower is not None
+
+    def pack(self, values: dict) -> np.ndarray:
+        return np.concatenate([np.asarray(values[n], dtype=float).reshape(-1) for n in self.names])
+
+    def unpack(self, z: np.ndarray) -> dict:
+        out, k = {}, 0
+        for n in self.names:
+            shape = self.shapes[n]
+            size = int(np.prod(shape))
+            part = z[k:k + size]
+            out[n] = float(part[0]) if shape == () else part.reshape(shape).copy()
+            k += size
+        return out
+
+    def where(self, index: int) -> str:
+        """The variable and entry of flat coordinate ``index``: ``w[3]``, ``U[1, 2]``, ``t``."""
+        k = 0
+        for n in self.names:
+            shape = self.shapes[n]
+            size = int(np.prod(shape))
+            if index < k + size:
+                if shape == ():
+                    return n
+                pos = np.unravel_index(index - k, shape)
+                return f"{n}[{', '.join(str(int(p)) for p in pos)}]"
+            k += size
+        return f"coordinate {index}"  # pragma: no cover
+
+
+def _kind_of_value(value) -> str | None:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if arr.size == 1:
+        return SCALAR
+    if arr.ndim == 2 and 1 in arr.shape:  # a column read from a .csv file, or a row
+        return "vector"
+    return {1: "vector", 2: "matrix"}.get(arr.ndim)
+
+
+def _parse_with_data(parse, expression, kinds, data):
+    """Parse, letting the data decide the kind of a name that only the naming rule made (``c``
+    with a vector value is a vector, as if declared); declared and forced kinds are kept."""
+    from ..language.errors import RicciError
+
+    expr = parse(expression, kinds)
+    implied = {}
+    for n, value in (data or {}).items():
+        v = expr.variables.get(n)
+        kind = _kind_of_value(value)
+        if v is not None and v.source == "assumed" and kind is not None and kind != v.kind:
+            implied[n] = kind
+    if not implied:
+        return expr
+    try:
+        other = parse(expression, {**implied, **dict(kinds or {})})
+    except RicciError:  # the expression needs the naming rule's kind: the value's shape is wrong
+        return expr
+    # a reading that is no longer a scalar function is not what was meant: the value is wrong
+    return expr if other.shape else other
+
+
+def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", given_sizes=None):
+    """The checked :class:`Problem` and the flat start."""
+    from ..language.expression import parse
+
+    names = split_wrt(wrt)
+    expr = _parse_with_data(parse, expression, kinds, data)
+    if expr.shape:
+        raise KindError(f"minimize needs a scalar function; {expr.text} has shape "
+                        f"({', '.join(map(str, expr.shape))})")
+    variables = expr.variables
+    listed = ", ".join(variables) or "none"
+    for n in names:
+        if n not in variables:
+            raise UnknownNameError(f"{n} does not appear in {expr.text}; its variables are {listed}")
+        if variables[n].kind == SYMMETRIC:
+            raise KindError(f"{n} is a symmetric matrix; minimizing over one is not supported yet: "
+                            f"declare it a matrix ({say(surface, 'kind', n=n, k='matrix')})")
+    data = dict(data or {})
+    x0 = dict(x0 or {})
+    for n in data:
+        if n in names:
+            raise BadValueError(f"{n} is a variable minimised over; give its start as {say(surface, 'x0', n=n)}, "
+                                "not as data")
+        if n not in variables:
+            raise UnknownNameError(f"a value is given for {n}, which {expr.text} does not use (its variables are "
+                                   f"{listed})")
+    for n in x0:
+        if n not in names:
+            raise UnknownNameError(f"a start is given for {n}, which is not minimised over (wrt is "
+                                   f"{', '.join(names)})")
+    missing = [n for n in variables if n not in names and n not in data]
+    if missing:
+        raise UnknownNameError(f"no value given for {', '.join(missing)}: give "
+                               + "; ".join(say(surface, "data", n=n) for n in missing))
+    sizes: dict = {}
+    origin: dict = {}
+    dims = {d for v in variables.values() for d in v.dims if not isinstance(d, int)}
+    for d, size in dict(given_sizes or {}).items():
+        if d not in dims:
+            raise UnknownNameError(f"a size is given for {d}, which is no dimension of {expr.text} (its dimensions "
+                                   f"are {', '.join(sorted(map(str, dims))) or 'none'})")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise BadValueError(f"the size {d} must be a positive integer, not {size!r}")
+        sizes[d] = int(size)
+        origin[d] = (f"the size {d}", "")
+
+    def bind(name, value, what):
+        v = variables[name]
+        arr = as_kind(name, v.kind, value, surface)
+        if v.kind == SCALAR:
+            return arr
+        words = _axis_words(v.kind)
+        for axis, (dim, size) in enumerate(zip(v.dims, arr.shape)):
+            word = words[axis]
+            if isinstance(dim, int):
+                if size != dim:
+                    raise BadValueError(f"{what} {name} has {size} {word}, but the expression needs {dim}")
+                continue
+            if dim in sizes and sizes[dim] != size:
+                other, other_word = origin[dim]
+                raise BadValueError(f"{what} {name} has {size} {word}, but {other} has {sizes[dim]} {other_word}: "
+                                    f"both are the dimension {dim}")
+            sizes[dim] = size
+            origin.setdefault(dim, (name, word))
+        return arr
+
+    values = {n: bind(n, data[n], "the data") for n in variables if n in data}
+    starts = {n: bind(n, x0[n], "the start") for n in names if n in x0}
+    shapes = {}
+    for n in names:
+        v = variables[n]
+        if n in starts:
+            shapes[n] = np.shape(starts[n])
+            continue
+        open_dims = [d for d in v.dims if not isinstance(d, int) and d not in sizes]
+        if open_dims:
+            raise BadValueError(f"the size {', '.join(map(str, open_dims))} of {n} is not fixed by the data; "
+                                f"give a start, {say(surface, 'x0', n=n)}, or the size, "
+                                f"{say(surface, 'size', d=open_dims[0])}")
+        shapes[n] = tuple(d if isinstance(d, int) else sizes[d] for d in v.dims)
+    problem = Problem(expr, names, values, sizes, shapes, surface)
+    _set_bounds(problem, bounds)
+    start = problem.pack({n: starts.get(n, np.zeros(shapes[n])) for n in names})
+    if problem.bounded:
+        given = {n for n in names if n in starts}
+        outside = np.flatnonzero((start < problem.lower) | (start > problem.upper))
+        for i in outside:
+            n = problem.where(int(i)).split("[")[0]
+            if n in given:
+                raise SolveError(f"the start is infeasible: {problem.where(int(i))} = {start[i]:g} is outside "
+                                 f"[{problem.lower[i]:g}, {problem.upper[i]:g}]")
+        # a default start (zeros) is moved into the box
+        start = np.clip(start, problem.lower, problem.upper)
+    return problem, start
+
+
+def _set_bounds(problem: Problem, bounds) -> None:
+    if not bounds:
+        return
+    items: list = []
+    if isinstance(bounds, dict):
+        items = [(n, lohi, None) for n, lohi in bounds.items()]
+    elif isinstance(bounds, (list, tuple)):
+        for b in bounds:
+            name, lo, hi = parse_bound(b)
+            items.append((name, (lo, hi), b))
+    else:
+        raise BadValueError(f"bounds must be a list such as ['w >= 0'] or a dict such as {{'w': (0, None)}}, "
+                            f"not {bounds!r}")
+    lower = np.full(problem.size, -np.inf)
+    upper = np.full(problem.size, np.inf)
+    offsets, k = {}, 0
+    for n in problem.names:
+        size = int(np.prod(problem.shapes[n]))
+        offsets[n] = (k, size)
+        k += size
+    for name, lohi, text in items:
+        if name not in offsets:
+            raise UnknownNameError(f"the bound {text or name!r} is on {name}, which is not minimised over "
+                                   f"(wrt is {', '.join(problem.names)})")
+        try:
+            lo, hi = lohi
+        except (TypeError, ValueError):
+            raise BadValueError(f"the bounds of {name} must be a pair (lo, hi), not {lohi!r}") from None
+        k, size = offsets[name]
+        for arr, value, side in ((lower, lo, -np.inf), (upper, hi, np.inf)):
+            if value is None:
+                continue
+            v = np.asarray(value, dtype=float)
+            if v.ndim and v.shape != problem.shapes[name] and v.size != size:
+                raise BadValueError(f"a bound of {name} has shape {v.shape}, but {name} has shape "
+                                    f"{problem.shapes[name]}")
+            v = np.broadcast_to(v.reshape(-1) if v.ndim else v, (size,))
+            if np.isnan(v).any():
+                raise BadValueError(f"a bound of {name} is nan")
+            if arr is lower:
+                lower[k:k + size] = np.maximum(lower[k:k + size], v)
+            else:
+                upper[k:k + size] = np.minimum(upper[k:k + size], v)
+        if (lower[k:k + size] > upper[k:k + size]).any():
+            raise BadValueError(f"the bounds of {name} leave no value: a lower bound is above an upper bound")
+        problem.bound_texts.append(text or f"{name} in [{lo}, {hi}]")
+    problem.lower, problem.upper = lower, upper
