@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import limits as _limits
+from ..hints import Hint, option, say
 from ..language import ast as A
 from ..language.errors import (
     BadValueError,
@@ -68,6 +70,7 @@ class Numeric:
         self.shape = shape
 
     def __call__(self, values: dict, strict: bool = False):
+        _limits.tick()  # a plot's grid is evaluated point by point: its budget is read at each
         vals = dict(self.params)
         vals.update({k: v for k, v in values.items() if k in self.variables})
         try:
@@ -253,7 +256,8 @@ def build(expression, wrt, at=None, span=None, kinds=None, values=None, view=Non
     wrt_names = wrt if isinstance(wrt, list) else [wrt]
     clash = [n for n in wrt_names if n in params]
     if clash:
-        raise BadValueError(f"values gives {', '.join(clash)}, which is plotted (wrt); give its point with at=")
+        raise BadValueError(say(f"values gives {', '.join(clash)}, which is plotted (wrt); ",
+                                option("give its point", Hint("at"), "give its point")))
 
     if isinstance(wrt, list):  # the names are scalars: ricci.derivative reads them so
         expr = derivative(expression, wrt, 1, kinds).expression
@@ -349,9 +353,18 @@ def _missing(expr, plotted: list[str], params: dict) -> None:
     missing = [n for n in expr.variables if n not in plotted and n not in params]
     if missing:
         names = ", ".join(missing)
-        raise UnknownNameError(
-            f"the plot varies {', '.join(plotted)} only; give {names} a value: "
-            f"values={{'{missing[0]}': …}} (on the command line: --set {missing[0]}=…)")
+        raise UnknownNameError(say(
+            f"the plot varies {', '.join(plotted)} only; ",
+            option(f"give {names} a value", Hint("values", missing[0]),
+                   {"api": f"{names} would need a value, and a plot request has no field for one: write "
+                           f"{'its value' if len(missing) == 1 else 'their values'} into the expression as numbers",
+                    "page": f"{names} would need a value, and the page has no control for one: write "
+                            f"{'its value' if len(missing) == 1 else 'their values'} into f as numbers"})))
+
+
+#: Where the plotted point is chosen, on each surface (the page has no control for it).
+_CHOOSE_POINT = option("choose a point", Hint("at"), "choose a point where f is defined")
+_OTHER_POINT = option("choose another point", Hint("at"), "choose another point")
 
 
 def _first_defined(candidates, check) -> object:
@@ -364,8 +377,8 @@ def _first_defined(candidates, check) -> object:
         except BadValueError as e:
             first_error = first_error or e
     if first_error is not None:
-        raise BadValueError(f"f is undefined at each default point ({first_error}); choose one with at=")
-    raise BadValueError("f or its derivative is not finite at any default point; choose one with at=")
+        raise BadValueError(say(f"f is undefined at each default point ({first_error}); ", _CHOOSE_POINT))
+    raise BadValueError(say("f or its derivative is not finite at any default point; ", _CHOOSE_POINT))
 
 
 def _finite(*xs) -> bool:
@@ -376,9 +389,9 @@ def _check_at(check, at, what: str) -> None:
     try:
         ok = check(at)
     except BadValueError as e:
-        raise BadValueError(f"f is undefined at {what}: {e}; choose another point with at=") from None
+        raise BadValueError(say(f"f is undefined at {what}: {e}; ", _OTHER_POINT)) from None
     if not ok:
-        raise BadValueError(f"f or its derivative is not finite at {what}; choose another point with at=")
+        raise BadValueError(say(f"f or its derivative is not finite at {what}; ", _OTHER_POINT))
 
 
 # -- f: R → R ------------------------------------------------------------------------------------
