@@ -22,6 +22,8 @@ EXAMPLES = {
     "compare": 'ricci compare "x\'*B*x" --wrt x --answer "2*x\'*B"',
     "analyse": 'ricci analyse "x1^2 - x2^2" --wrt x1,x2 --at x1=0 --at x2=0   |   '
                'ricci analyse "sin(x)*cos(y)" --wrt x,y --box=-4:4',
+    "minimize": 'ricci minimize "norm2(X*w - y)^2 + lambda*w\'*w" --wrt w --data X=X.npy --data y=y.npy '
+                '--set lambda=0.1',
 }
 
 
@@ -136,6 +138,12 @@ def _cmd_analyse(args) -> int:
     return run(args)
 
 
+def _cmd_minimize(args) -> int:
+    from .solve.command import run
+
+    return run(args)
+
+
 def add_limits(sp, what: str) -> None:
     """``--timeout`` and ``--max-elements``: the limits of ricci.limits, on every command that
     computes (the Python keywords timeout= and max_elements=)."""
@@ -199,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _analyse_arguments(add("analyse", "analyse a scalar function: Hessian definiteness, critical points, "
                                       "convexity", _cmd_analyse))
+    from .solve.command import add_arguments as _minimize_arguments
+
+    _minimize_arguments(add("minimize", "minimise a scalar function over some of its variables, given the "
+                                        "others' values (SciPy with ricci's derivatives)", _cmd_minimize))
     return p
 
 
