@@ -245,8 +245,11 @@ class Derivative:
         (gradients as columns), ``symmetric="gradient"`` (Matrix Cookbook §2.8), bold vectors.
         The numbers of :meth:`evaluate` never change."""
         from .explain import view
+        from .printing.latex import size_names
 
-        return view(self, layout, symmetric, bold_vectors, name, dims)
+        sizes = {k: (dims or {}).get(str(v), v) for k, v in (self._display.sizes or {}).items()}
+        with size_names(sizes):  # a written size shows as its dimension, I_n
+            return view(self, layout, symmetric, bold_vectors, name, dims)
 
     def text_in(self, layout: str = "numerator") -> str:
         """:attr:`text` in the given layout."""

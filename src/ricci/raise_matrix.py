@@ -487,6 +487,8 @@ class Display:
     matrix: A.Expr | None
     index: str
     orientation_words: str
+    #: size arguments of the answer (len(w)) → the dimension they stand for (n), for LaTeX/MathML
+    sizes: dict = None
 
 
 def target_orientation(d) -> tuple:
@@ -563,7 +565,7 @@ def display(d) -> Display:
         matrix, names = size_constants(matrix, expr, dims)
         with size_names(names):
             latex = ast_to_latex(matrix)
-        return Display(to_text(matrix), latex, matrix, idx_text, words)
+        return Display(to_text(matrix), latex, matrix, idx_text, words, names)
     return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
 
 

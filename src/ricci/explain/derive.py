@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from ..functions import lookup
 from ..language import ast as A
+from ..language.sizes import walk_values
 from ..language.errors import RicciError
 from ..language.expression import Expression, parse
 from ..language.kinds import SCALAR, SYMMETRIC, free_names
@@ -119,7 +120,7 @@ class Ctx:
         if got is None:
             names = self.wrts()
             got = False
-            for n in A.walk(node):
+            for n in walk_values(node):  # not the sizes of constants: vector(2, len(x)) is constant
                 if isinstance(n, A.Name) and (n.name in names or (n.name in self.bound and self._bound_depends(n.name))):
                     got = True
                     break
@@ -790,7 +791,8 @@ def _is_tensor_step(step: Step) -> bool:
 
 
 def _is_one(node: A.Expr) -> bool:
-    return (isinstance(node, A.Num) and node.value == 1) or (isinstance(node, A.Name) and node.name in ("eye", "I"))
+    return ((isinstance(node, A.Num) and node.value == 1) or (isinstance(node, A.Name) and node.name in ("eye", "I"))
+            or (isinstance(node, A.Call) and node.func == "eye"))  # eye(len(x)): the identity, sized
 
 
 def _sum_terms(node: A.Expr, sign: int = 1) -> list[tuple[int, A.Expr]]:

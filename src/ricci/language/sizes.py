@@ -33,3 +33,18 @@ def is_sized(node) -> bool:
 def value_of(node):
     """The value argument of ``vector(c, …)`` / ``matrix(c, …)`` (None for ``eye(n)``)."""
     return None if node.func == "eye" else node.args[0]
+
+
+def walk_values(node):
+    """Every node of the tree whose value counts, parents first: the size arguments of sized
+    constants are left out (``vector(2, len(x))`` does not depend on x's value)."""
+    from . import ast as A
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        kids = A.children(n)
+        if is_sized(n):
+            kids = () if n.func == "eye" else kids[:1]
+        stack.extend(reversed(kids))

@@ -16,7 +16,7 @@ import re
 from xml.sax.saxutils import escape
 
 from ..language import ast as A
-from .latex import GREEK
+from .latex import _SIZE_NAMES, GREEK, _sizes
 from .text import POSTFIX, PRODUCT, SUM, UNARY, format_number, level
 
 NAMESPACE = "http://www.w3.org/1998/Math/MathML"
@@ -111,6 +111,19 @@ def real_space(dims: list[str]) -> str:
 
 
 # -- names ----------------------------------------------------------------------------------------
+def _size_mathml(node, show) -> str:
+    """A size argument: a number, len(x), size(A, 1) (the language has no names for dimensions)."""
+    name = _SIZE_NAMES.get().get(node)
+    if name is not None:  # the dimension's name, where the display knows it (I_n)
+        return mi(str(name))
+    if isinstance(node, A.Num):
+        return mn(format_number(node.value))
+    if isinstance(node, A.Call) and node.func in ("len", "size"):
+        args = "".join((mo(",") if k else "") + show(x) for k, x in enumerate(node.args))
+        return row(mi(node.func), mo(APPLY), mo("("), args, mo(")"))
+    return show(node)
+
+
 def name_mathml(name: str, bold: bool = False) -> str:
     """A variable's name: Greek letters as letters, a trailing number as a subscript (x1 → x₁)."""
     if name in ("eye", "I"):
@@ -149,6 +162,15 @@ def ast_to_mathml(node: A.Expr, bold: frozenset = frozenset()) -> str:
             return sup(wrap(a, level(a) >= POSTFIX), mi(TRANSPOSE, "normal"))
         case A.Neg(arg=a):
             return row(mo(MINUS), wrap(a, level(a) > UNARY))
+        case A.Call(func="eye", args=(n,)):  # the identity with its size: I_len(w)
+            return sub(name_mathml("eye", "eye" in bold), _size_mathml(n, show))
+        case A.Call(func="vector" | "matrix", args=(a, *sizes)) if sizes:
+            # a constant with its size, as LaTeX writes it: 0 and 1 in bold, the shape beneath
+            shape = [_size_mathml(n, show) for n in _sizes(sizes)]
+            script = row(*[x for k, s_ in enumerate(shape) for x in ((mo("\u00d7"),) if k else ()) + (s_,)])
+            if isinstance(a, A.Num) and a.value in (0.0, 1.0):
+                return sub(f'<mn mathvariant="bold">{format_number(a.value)}</mn>', script)
+            return row(show(a), sub('<mn mathvariant="bold">1</mn>', script))
         case A.Call(func=f, args=(a,)):
             inner = show(a)
             if f == "inv":

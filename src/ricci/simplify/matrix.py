@@ -269,10 +269,14 @@ class MatrixForms:
         return A.Call("diag", (A.Call("vector", (A.Num(1.0),)),))
 
     def is_identity(self, a: A.Expr) -> bool:
-        """eye or I where that name is not a variable; diag(vector(1))."""
+        """eye or I where that name is not a variable; eye(n) with its size; diag(vector(1))."""
         if isinstance(a, A.Name):
             return a.name in ("eye", "I") and a.name not in self.expr.variables
-        return a == A.Call("diag", (A.Call("vector", (A.Num(1.0),)),))
+        if isinstance(a, A.Call) and a.func == "eye":
+            return True
+        return (isinstance(a, A.Call) and a.func == "diag" and len(a.args) == 1
+                and isinstance(a.args[0], A.Call) and a.args[0].func == "vector"
+                and a.args[0].args[0] == A.Num(1.0))
 
     # -- leaves ------------------------------------------------------------------------------------
     @staticmethod
