@@ -338,7 +338,7 @@ def test_cli_vector_with_values(tmp_path):
     (["plot", "x^2", "--wrt", "x", "-o", "f.jpg"], ".png, .svg, .pdf"),
     (["plot", "A*x", "--wrt", "x", "-o", "f.png"], "ricci.plot draws three shapes"),
     (["plot", "x^2", "--wrt", "x", "--range=1", "-o", "f.png"], "--range"),
-    (["plot", "x1^2", "--wrt", "x1,x2", "--at", "1", "--at", "x2=1", "-o", "f.png"], "--at"),
+    (["plot", "x1^2 + x2", "--wrt", "x1,x2", "--at", "1", "--at", "x2=1", "-o", "f.png"], "--at"),
 ])
 def test_cli_errors(tmp_path, capsys, argv, words):
     argv = [a if a != "f.png" and a != "f.jpg" else str(tmp_path / a) for a in argv]

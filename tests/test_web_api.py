@@ -159,7 +159,7 @@ def test_a_syntax_error(client):
 
 
 @pytest.mark.parametrize("body, kind", [
-    ({"expression": "x'*A*x", "wrt": "y"}, None),            # a wrt the expression does not use: zero
+    ({"expression": "x'*A*x", "wrt": "y"}, "unknown name"),  # a wrt the expression does not use
     ({"expression": "foo(x)", "wrt": "x"}, "unknown name"),
     ({"expression": "tr(x)", "wrt": "x", "kinds": {"x": "vector"}}, "kind error"),
     ({"expression": "x", "wrt": "x", "kinds": {"x": "tensor"}}, "kind error"),

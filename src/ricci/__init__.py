@@ -65,6 +65,9 @@ __all__ = [
 def derivative(expression, wrt, order=1, kinds=None, *, timeout=_DEFAULT_TIMEOUT, max_nodes=_MAX_NODES):
     """∂^order f/∂wrt^order, symbolically; see :class:`ricci.derivation.Derivative`.
 
+    ``wrt`` is a variable of the expression, or a list of scalar names (the row of partials);
+    a name the expression does not use is an :class:`UnknownNameError` listing its variables,
+    except in a list, where it is a zero column (``wrt=["x1", "x3"]`` of ``x1^2``: ``[2*x1, 0]``).
     ``timeout`` (seconds) and ``max_nodes`` bound the work; see :mod:`ricci.limits`."""
     from .derivation import derivative as _derivative
 

@@ -214,11 +214,35 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_wrt(args) -> None:
+    """The one check of ``--wrt`` against the expression, for every command that takes it: a
+    name the expression does not use is refused, in a list too (ricci.derivation.check_wrt)."""
+    if getattr(args, "wrt", None) is None or getattr(args, "expression", None) is None:
+        return
+    from .derivation import check_wrt
+
+    declared = [item.split("=", 1)[0].strip() for item in args.kind or [] if "=" in item]
+    check_wrt(args.expression, _wrt(args.wrt), {n: "" for n in declared})
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .cli_argv import normalise
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(normalise(parser, sys.argv[1:] if argv is None else argv))
     try:
-        return args.func(args)
+        _check_wrt(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it would be a traceback
+        return code
+    except BrokenPipeError:
+        # `ricci diff … | head -1`: the reader has gone; the Python docs' way to end quietly is
+        # to point stdout at devnull, so that the interpreter's last flush cannot fail either
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command a closed pipe ended
     except RicciError as e:
         if e.source is None and getattr(args, "expression", None):
             e.source = args.expression if e.span else None

@@ -7,7 +7,6 @@ reads) and ``d.evaluate`` (the IR, the reference numbers) come from the same der
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from functools import cached_property
 
@@ -17,9 +16,10 @@ from . import limits as _limits
 from .diff import differentiate, differentiate_list
 from .ir import build as B
 from .ir.nodes import Node
-from .language.errors import BadValueError, KindError, LimitError, UnknownNameError
+from .language.errors import BadValueError, KindError, LimitError, RicciError, UnknownNameError
 from .language.expression import Expression, parse
-from .language.kinds import SCALAR, naming_rule, normalise_kind
+from .language.kinds import SCALAR, normalise_kind
+from .language.kinds import check as check_types
 from .language.ast import walk as _walk
 from .lower import Lowered, lower
 
@@ -29,6 +29,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 def _check_wrt(wrt) -> list[str] | str:
+    """``wrt`` in its one form: a stripped name, or a list of distinct names (the row of partials)."""
     if isinstance(wrt, (list, tuple)):
         names = [str(w).strip() for w in wrt]
         if not names:
@@ -46,57 +47,82 @@ def _check_wrt(wrt) -> list[str] | str:
     return wrt.strip()
 
 
-def _free_names(source: str) -> set:
-    from .language.kinds import free_names
+def _listing(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def refuse_unused_wrt(tree, wrt, declared=(), *, lists_may_pad: bool = True) -> None:
+    """The one check of ``wrt`` against the expression (ARCHITECTURE §2), shared by every surface:
+    ``ricci.derivative`` and the features built on it (explain, analyse, plot, compare), the
+    command line and the web API.
+
+    ``tree`` is the parsed expression (:func:`ricci.language.parser.parse_text`), ``wrt`` a
+    name or a list of names, ``declared`` the names given a kind (a matrix
+    called ``eye`` is a variable only when declared).  Refused, as an :class:`UnknownNameError`
+    that lists the variables the expression has: a name bound by ``where``, and a name the
+    expression does not use — a typo, most likely, as a kind given for an unused name is.  The
+    one exception is a list of scalars in Python (``lists_may_pad``): each name of the list is a
+    coordinate the caller asked for explicitly, so an unused one is a zero column of the
+    Jacobian.  The command line and the web API pass ``lists_may_pad=False``: there a list is
+    typed in a box, and a name that is not in the expression is a typo there too."""
+    from .language.kinds import _bound_names, free_names
+
+    wrt = _check_wrt(wrt)
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    bound = _bound_names(tree)
+    inside = [n for n in names if n in bound]
+    if inside and isinstance(wrt, str):
+        raise UnknownNameError(
+            f"wrt names {wrt}, which is bound by 'where'; differentiate by a variable it depends on")
+    if inside:
+        raise UnknownNameError(f"wrt names {', '.join(inside)}, bound by 'where'; differentiate by the "
+                               "variables the bindings depend on")
+    if isinstance(wrt, list) and lists_may_pad:
+        return
+    variables = free_names(tree, set(declared))
+    unused = [n for n in names if n not in variables]
+    if not unused:
+        return
+    there = f"its variables are {_listing(variables)}" if variables else "it has no variables"
+    raise UnknownNameError(f"the expression does not use {_listing(unused)}; {there}")
+
+
+def check_wrt(expression, wrt, kinds: dict | None = None, *, lists_may_pad: bool = False) -> None:
+    """:func:`refuse_unused_wrt` for a surface that has the text only (the command line, the web
+    API): parses ``expression`` (its syntax errors are the usual ones) and checks ``wrt``,
+    lists included unless ``lists_may_pad``."""
     from .language.parser import parse_text
 
-    return set(free_names(parse_text(source), set()))
+    source = expression.source if isinstance(expression, Expression) else expression
+    declared = kinds if isinstance(kinds, dict) else {}
+    refuse_unused_wrt(parse_text(source), wrt, declared, lists_may_pad=lists_may_pad)
 
 
 def _prepare(expression, wrt, kinds) -> Expression:
+    """The typed expression, its text parsed once; ``wrt`` checked against it first (an unused
+    name is reported as such, before a kind declared for it could be called a typo)."""
+    from .language.parser import parse_text
+
     source = expression.source if isinstance(expression, Expression) else expression
     kinds = dict(kinds or {})
+    tree = parse_text(source)
+    refuse_unused_wrt(tree, wrt, kinds, lists_may_pad=True)
+    forced = None
     if isinstance(wrt, list):
-        from .language.kinds import _bound_names
-        from .language.parser import parse_text
-
-        bound = [n for n in wrt if n in _bound_names(parse_text(source))]
-        if bound:
-            raise UnknownNameError(
-                f"wrt names {', '.join(bound)}, bound by 'where'; differentiate by the variables "
-                "the bindings depend on")
         forced = {n: SCALAR for n in wrt}
         for n in wrt:
             if n in kinds and normalise_kind(n, kinds[n]) != SCALAR:
                 raise KindError(f"wrt lists {n} as one of several scalars, but {n} is declared a {kinds[n]}")
-        expr = parse(source, kinds, _forced=forced, _unused="error")
+    try:
+        checked = check_types(tree, source, kinds, forced, "error")
+    except RicciError as e:
+        raise e.with_source(source)
+    expr = Expression(source, checked.tree, checked, tree)
+    if isinstance(wrt, list):
         for n in wrt:
             if expr.variables[n].kind != SCALAR:
                 raise KindError(f"wrt lists {n}, but {n} is a {expr.variables[n].kind}; a list names scalars")
-        return expr
-    used = _free_names(source)
-    if wrt not in used and wrt in kinds:
-        # A kind declared for a wrt the expression does not use: the derivative is zero, and
-        # the declared kind gives its shape.
-        kind = normalise_kind(wrt, kinds.pop(wrt))
-        expr = parse(source, kinds, _forced={wrt: kind}, _unused="error")
-        v = expr._checked.variables[wrt]
-        expr._checked.variables[wrt] = dataclasses.replace(v, source="declared")
-        return expr
-    expr = parse(source, kinds, _unused="error")
-    if wrt not in expr.variables:
-        from .language.kinds import _bound_names
-
-        if wrt in _bound_names(expr.tree):
-            raise UnknownNameError(
-                f"wrt names {wrt}, which is bound by 'where'; differentiate by a variable it depends on")
-        declared = wrt in kinds
-        kind = normalise_kind(wrt, kinds[wrt]) if declared else naming_rule(wrt)
-        kinds.pop(wrt, None)
-        expr = parse(source, kinds, _forced={wrt: kind}, _unused="error")
-        # Its kind came from the naming rule (or the declaration), not from the expression.
-        v = expr._checked.variables[wrt]
-        expr._checked.variables[wrt] = dataclasses.replace(v, source="declared" if declared else "assumed")
     return expr
 
 
@@ -343,7 +369,10 @@ def derivative(expression, wrt, order: int = 1, kinds: dict | None = None, *,
     """∂^order f / ∂wrt^order, symbolically (ARCHITECTURE §3).
 
     ``wrt`` is a variable's name, or a list of scalar names whose derivative is the row of
-    partial derivatives.  A name that the expression does not use gives a zero derivative.
+    partial derivatives.  A name that the expression does not use is an
+    :class:`UnknownNameError` that lists the variables it has (a typo, most likely), and so is
+    a name bound by ``where``; only a list may hold a scalar the expression does not use, as a
+    coordinate asked for explicitly: ``derivative("x1^2", ["x1", "x3"])`` is ``[2*x1, 0]``.
     ``timeout`` (seconds) and ``max_nodes`` bound the work (:mod:`ricci.limits`): over either,
     a :class:`LimitError`; the display forms, made on first use of ``d.text``, get the same.
     """

@@ -20,7 +20,7 @@ def add_arguments(sp) -> None:
     sp.add_argument("--assume", action="append", metavar="NAME=WHAT",
                     help="psd, pd, nsd, nd (a symmetric matrix); positive, nonnegative, negative, nonpositive")
     sp.add_argument("--box", action="append", metavar="[NAME=]LO:HI",
-                    help="where to list critical points; write --box=-4:4 for every coordinate, "
+                    help="where to list critical points: --box -4:4 for every coordinate, "
                          "or x=-4:4 per variable")
     sp.add_argument("--method", choices=["auto", "symbolic", "numeric"], default="auto",
                     help="critical points: SymPy then numerical (auto), or one of them")

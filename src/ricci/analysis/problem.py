@@ -68,7 +68,7 @@ class Problem:
     """f, ∇f and the Hessian of one analysis, evaluated on flat coordinates."""
 
     def __init__(self, expression, wrt, at=None, kinds=None, assume=None):
-        from ..derivation import derivative
+        from ..derivation import check_wrt, derivative
         from ..language.expression import Expression, parse
 
         if kinds is not None and not isinstance(kinds, dict):
@@ -88,6 +88,9 @@ class Problem:
                                         "definiteness is for (symmetric) matrices")
                     kinds[name] = SYMMETRIC
         self.kinds = kinds
+        # ricci.derivation's one check of wrt, lists included: a coordinate f does not use has
+        # nothing to analyse (its Hessian row and column would be zero)
+        check_wrt(source, wrt, kinds, lists_may_pad=False)
         self.gradient_d = derivative(source, wrt, 1, kinds or None)
         self.hessian_d = derivative(source, wrt, 2, kinds or None)
         self.expression = self.gradient_d.expression
@@ -97,13 +100,6 @@ class Problem:
             raise KindError(f"analyse needs a scalar function, but {self.expression.text} has shape {dims}; "
                             "sum it, or take a norm, first")
         self.variables = self.expression.variables
-        from ..language import ast as A
-
-        used = {n.name for n in A.walk(self.expression.tree) if isinstance(n, A.Name)}
-        unused = [n for n in (self.wrt if isinstance(self.wrt, list) else [self.wrt]) if n not in used]
-        if unused:
-            raise UnknownNameError(f"{self.expression.text} does not use {', '.join(unused)}: "
-                                   "there is nothing to analyse by it")
         for name, label in self.assume.items():
             kind = self.variables[name].kind
             if label in ("psd", "pd", "nsd", "nd") and kind not in (MATRIX, SYMMETRIC):

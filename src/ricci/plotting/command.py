@@ -2,8 +2,8 @@
 
 ``ricci plot EXPR --wrt x [--at 1.5] [--range=-2,2] -o out.png`` (also ``.svg``, ``.pdf``);
 ``--wrt x1,x2`` for two scalars; ``--at x1=1 --at x2=0.5`` or ``--at 1,0.5``; ``--range=lo,hi``
-or ``--range=lo1,hi1,lo2,hi2``; ``--set A=[1,0;0,2]`` fixes another variable.  Write ``--range=…``
-with an ``=`` when it starts with a minus sign, so that it is not read as an option.
+or ``--range=lo1,hi1,lo2,hi2``; ``--set A=[1,0;0,2]`` fixes another variable.  A value that
+starts with a minus sign is the option's value (``--range -2,2``, ``--at -1``: ricci.cli_argv).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def add_arguments(sp) -> None:
     sp.add_argument("--at", action="append", metavar="POINT",
                     help="the point: 1.5, or 1,0.5, or NAME=VALUE (repeatable: --at x1=1 --at x2=0.5)")
     sp.add_argument("--range", metavar="LO,HI",
-                    help="the range: lo,hi (both axes) or lo1,hi1,lo2,hi2; write --range=-2,2")
+                    help="the range: lo,hi (both axes) or lo1,hi1,lo2,hi2, e.g. --range -2,2")
     sp.add_argument("--set", action="append", metavar="NAME=VALUE",
                     help="a fixed value of another variable: 3, 1,2 (vector) or [1,2;3,4] (matrix)")
     sp.add_argument("--view", choices=["curve", "field", "path"], help="override the picture chosen")

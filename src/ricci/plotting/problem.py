@@ -225,7 +225,9 @@ def _sub_kinds(kinds: dict, tree: A.Expr) -> dict:
 def build(expression, wrt, at=None, span=None, kinds=None, values=None, view=None) -> Problem:
     """Check the inputs and build the :class:`Problem` that ``ricci.plot`` draws."""
     from .. import derivative, parse
+    from ..derivation import refuse_unused_wrt
     from ..language.expression import Expression
+    from ..language.parser import parse_text
     from ..printing.latex import ast_to_latex
     from ..printing.text import to_text
 
@@ -259,14 +261,13 @@ def build(expression, wrt, at=None, span=None, kinds=None, values=None, view=Non
         raise BadValueError(say(f"values gives {', '.join(clash)}, which is plotted (wrt); ",
                                 option("give its point", Hint("at"), "give its point")))
 
+    # ricci.derivation's one check of wrt: a name f does not use is refused as by ricci.derivative
+    refuse_unused_wrt(parse_text(expression), wrt, kinds)
     if isinstance(wrt, list):  # the names are scalars: ricci.derivative reads them so
         expr = derivative(expression, wrt, 1, kinds).expression
     else:
         expr = parse(expression, kinds)  # syntax, kinds and shapes, with the user's own errors
     tree = expr.tree
-    if isinstance(wrt, str) and wrt not in expr.variables and wrt not in kinds and view != "field":
-        # f does not use wrt (a constant, or a name bound by 'where'): plot it as f: R → R.
-        kinds[wrt] = "scalar"
     if isinstance(wrt, str) and view != "field" and wrt not in kinds:
         expr = _scalar_reading(expr, expression, wrt, kinds, at)
     if not expr.type.is_scalar:

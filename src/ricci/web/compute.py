@@ -82,6 +82,30 @@ def ricci_error(e, request: dict, fields=("expression",)) -> dict:
     return error_body(e.kind, e.message, span=e.span, source=source, field=field)
 
 
+def wrt_refused(req: dict) -> tuple[int, dict] | None:
+    """``(422, error)`` for a ``wrt`` the expression does not use (or binds by 'where'), lists
+    included, in the field ``wrt``: ricci.derivation's one check, strict as on the command line
+    (only Python's explicit lists may hold an unused scalar).  ``None`` otherwise; an expression
+    that does not parse is left to the job, which reports it as always."""
+    import ricci
+
+    from ..derivation import refuse_unused_wrt
+    from ..language.parser import parse_text
+
+    if not req.get("wrt") or not isinstance(req.get("expression"), str):
+        return None
+    try:
+        tree = parse_text(req["expression"])
+    except ricci.RicciError:
+        return None
+    kinds = req.get("kinds")
+    try:
+        refuse_unused_wrt(tree, req["wrt"], kinds if isinstance(kinds, dict) else (), lists_may_pad=False)
+    except ricci.RicciError as e:
+        return 422, error_body(e.kind, e.message, field="wrt")
+    return None
+
+
 # -- JSON hygiene -----------------------------------------------------------------------------------
 def plain(v):
     """A JSON-ready copy: NumPy arrays to lists, non-finite floats to None, unknown objects to str."""
@@ -359,6 +383,8 @@ def derivative(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     import ricci
 
     deadline = time.monotonic() + budget
+    if (refused := wrt_refused(req)) is not None:
+        return refused
     try:
         d = ricci.derivative(req["expression"], req["wrt"], req.get("order", 1), req.get("kinds") or None,
                              **_budget(ricci.derivative, budget))
@@ -400,6 +426,8 @@ def evaluate(req: dict, budget: float = 10.0) -> tuple[int, dict]:
 
     import ricci
 
+    if (refused := wrt_refused(req)) is not None:
+        return refused
     try:
         values = _values(req["values"])
         if req.get("wrt"):
@@ -423,6 +451,8 @@ def compare(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     """``POST /api/compare``: :func:`ricci.compare`'s verdict on a hand-derived answer."""
     import ricci
 
+    if (refused := wrt_refused(req)) is not None:
+        return refused
     try:
         v = ricci.compare(req["expression"], req["wrt"], req["answer"], req.get("order", 1),
                           req.get("kinds") or None, **_budget(ricci.compare, budget))
@@ -442,6 +472,8 @@ def plot(req: dict, budget: float = 10.0) -> tuple[int, dict | bytes]:
         from ..hints import Hint, say
 
         return 422, error_body("missing dependency", say("plots need matplotlib: ", Hint("install", None, "plot")))
+    if (refused := wrt_refused(req)) is not None:
+        return refused
     try:
         fig = ricci.plot(req["expression"], req["wrt"], req.get("at"), req.get("range"),
                          req.get("kinds") or None, dpi=req.get("dpi", 80))
