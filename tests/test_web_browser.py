@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from webtools import get_json, ricci_server
 
+import ricci
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -276,4 +278,198 @@ def test_missing_parts_and_hostile_mathml_never_break_the_page(page, server):
     # handlers and style: the Content-Security-Policy is a second line of defence behind the allow-list
     assert page.watch.problems and all("Content Security Policy" in m and "blocked" in m for m in page.watch.problems)
     page.watch.problems.clear()
+    page.watch.check()
+
+
+# -- issue 15: the "with respect to" list follows the expression; the page's details ------------------
+def api_requests(page, path: str = "/api/derivative") -> list[dict]:
+    """The JSON bodies the page has posted to ``path`` so far (recorded by :func:`record`)."""
+    return [b for p, b in page.posted if p == path]
+
+
+def record(page) -> None:
+    import json
+
+    page.posted = []
+    page.on("request", lambda r: page.posted.append((urlsplit(r.url).path, json.loads(r.post_data)))
+            if r.method == "POST" and r.post_data else None)
+
+
+def wrt_options(page) -> list[str]:
+    return page.locator("#wrt option").evaluate_all("os => os.map(o => o.value)")
+
+
+def variables(page) -> list[str]:
+    return page.locator("#vars tbody th").all_inner_texts()
+
+
+def focused_id(page) -> str:
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def test_two_expressions_in_a_row_and_a_kind_by_keyboard(page, server):
+    """The second expression is differentiated by one of its own variables: the selection left
+    from the first (x, which norm2(y - Phi*theta)^2 does not contain) is dropped, not kept as an
+    extra option that answers 0*x' and adds x to the table."""
+    record(page)
+    page.goto(server)
+    page.click("#expr")
+    page.keyboard.type("x'*A*x")
+    page.keyboard.press("Enter")
+    answer_is(page, "x'*(A + A')")
+    expect(page.locator("#wrt")).to_have_value("x")
+    expect(page.locator("#answer-title")).to_have_text("Derivative with respect to x")
+
+    # a kind changed with the keyboard: the answer follows and the focus stays on that control
+    focus_by_tab(page, "#kind-A")
+    page.keyboard.press("ArrowDown")  # matrix → symmetric matrix
+    answer_is(page, "2*x'*A")
+    assert focused_id(page) == "kind-A"
+    page.keyboard.press("ArrowUp")  # and back, still from the same control
+    answer_is(page, "x'*(A + A')")
+    assert focused_id(page) == "kind-A"
+
+    page.fill("#expr", "norm2(y - Phi*theta)^2")
+    page.focus("#expr")
+    page.keyboard.press("Enter")
+    answer_is(page, ricci.derivative("norm2(y - Phi*theta)^2", "theta").text)
+    expect(page.locator("#wrt")).to_have_value("theta")
+    expect(page.locator("#answer-title")).to_have_text("Derivative with respect to theta")
+    assert wrt_options(page) == ["y", "Phi", "theta"]
+    assert variables(page) == ["y", "Phi", "theta"]
+    assert [r["wrt"] for r in api_requests(page) if "mathml" in r.get("include", [])] == ["x", "x", "x", "theta"]
+
+    # a scalar function of a matrix at order 2 after a vector x: by X, not by x
+    page.fill("#expr", "tr(X^3)")
+    page.fill("#order", "2")
+    page.focus("#expr")
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer-title")).to_have_text("Derivative of order 2 with respect to X")
+    answer_is(page, ricci.derivative("tr(X^3)", "X", 2).text)
+    assert wrt_options(page) == ["X"] and variables(page) == ["X"]
+    page.watch.check()
+
+
+def test_a_wrt_in_the_link_that_f_does_not_contain_is_not_used(page, server):
+    record(page)
+    page.goto(f"{server}/?expr=x'*A*x&wrt=z")
+    answer_is(page, "x'*(A + A')")
+    expect(page.locator("#wrt")).to_have_value("x")
+    assert wrt_options(page) == ["x", "A"] and variables(page) == ["x", "A"]
+    expect(page.locator("#wrt-note")).to_have_text('f has no variable z (its variables: x, A), so "with respect to" is x.')
+    assert {r["wrt"] for r in api_requests(page)} == {"x"}
+    # a list of the expression's scalars in another order is the user's choice, and kept
+    page.goto(f"{server}/?expr=exp(x1*x2^2)&wrt=x2,x1")
+    expect(page.locator("#wrt")).to_have_value("x2,x1")
+    expect(page.locator("#wrt-note")).to_be_hidden()
+    page.watch.check()
+
+
+def test_arrowing_through_the_examples_computes_only_the_one_chosen(page, server):
+    record(page)
+    page.goto(server)
+    page.focus("#examples")
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(1000)  # time for requests that must not be made
+    assert api_requests(page) == [] and api_requests(page, "/api/parse") == []
+    expect(page.locator("#examples-help")).to_be_visible()
+    page.keyboard.press("Enter")
+    answer_is(page, "x'*(B + B')")  # the third example, x'Bx
+    expect(page.locator("#examples-help")).to_be_hidden()
+    assert focused_id(page) == "examples"
+    assert [r["expression"] for r in api_requests(page) if "mathml" in r.get("include", [])] == ["x'*B*x"]
+    # a click (here: a pick from the list) loads at once
+    page.select_option("#examples", label="Ax: the Jacobian: A*x")
+    answer_is(page, "A")
+    page.watch.check()
+
+
+def test_the_caret_under_your_answer_keeps_its_line(page, server):
+    page.goto(f"{server}/?expr=x'*A*x&wrt=x")
+    answer_is(page, "x'*(A + A')")
+    page.fill("#answer", "x'*Q")
+    page.click("#check-answer")
+    expect(page.locator("#verdict .verdict")).to_have_text("invalid")
+    pre = page.locator("#verdict pre.excerpt")
+    expect(pre).to_have_text("x'*Q\n   ^")
+    expect(pre.locator("mark")).to_have_text("Q")
+    mark, carets = pre.locator("mark").bounding_box(), pre.locator(".carets").bounding_box()
+    assert carets["y"] >= mark["y"] + mark["height"] - 1, "the caret line is under the answer"
+    assert abs(carets["x"] + carets["width"] - (mark["x"] + mark["width"])) < 2, "the caret is under Q"
+    assert "x'*Q" not in page.locator("#verdict .verdict-message").inner_text()
+    page.watch.check()
+
+
+def test_an_order_out_of_range_is_refused_in_words(page, server):
+    record(page)
+    page.goto(f"{server}/?expr=x'*A*x&wrt=x&order=99")
+    error = page.locator("#error")
+    expect(error).to_be_visible()
+    expect(error.locator(".message")).to_have_text(
+        "order: 99 is not an order ricci computes: type a whole number from 1 to 6 in the order box "
+        "(1: the derivative, 2: the Hessian)")
+    expect(page.locator("#order")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#order")).to_have_value("99")
+    expect(page.locator("#result")).to_be_hidden()
+    page.fill("#order", "7")
+    page.focus("#order")
+    page.keyboard.press("Enter")
+    expect(error.locator(".message")).to_contain_text("order: 7 is not an order ricci computes")
+    assert api_requests(page) == []
+    page.fill("#order", "2")
+    page.keyboard.press("Enter")
+    answer_is(page, "A + A'")
+    expect(error).to_be_hidden()
+    assert page.locator("#order").get_attribute("aria-invalid") is None
+    page.watch.check()
+
+
+def test_differentiate_with_no_expression_says_what_to_do(page, server):
+    page.goto(server)
+    page.click("#go")
+    expect(page.locator("#error .message")).to_have_text(
+        "input: type a function in the Function f box (for example x'*A*x), or take an example from the list under it")
+    expect(page.locator("#expr")).to_have_attribute("aria-invalid", "true")
+    page.watch.check()
+
+
+def test_a_wide_formula_scrolls_in_its_box_with_a_cue(page, server, features):
+    if not features["mathml"]:
+        pytest.skip("this installation has no MathML printer: the answer is LaTeX text, which wraps")
+    page.goto(server)
+    page.select_option("#examples", label="the chain rule through x(t) (Example 1): "
+                       "exp(x1*x2^2) where x1 = t*cos(t), x2 = t*sin(t)")
+    expect(page.locator("#answer-text")).to_contain_text("where x1 = t*cos(t)")
+    math = page.locator("#math")
+    width, inner = math.evaluate("m => [m.scrollWidth, m.clientWidth]")
+    assert width > inner, "the formula is wider than its box (the case of the issue)"
+    expect(math).to_have_class("math overflowing")
+    expect(page.locator("#math-more")).to_be_visible()
+    expect(math).to_have_attribute("tabindex", "0")  # the keyboard can scroll it
+    assert math.evaluate("m => getComputedStyle(m).overflowX") == "auto"
+    page.screenshot(path=str(ARTIFACTS / "web-wide-formula.png"))
+    page.fill("#expr", "x'*A*x")
+    page.click("#go")
+    answer_is(page, "x'*(A + A')")
+    expect(page.locator("#math-more")).to_be_hidden()
+    assert math.get_attribute("tabindex") is None
+    page.watch.check()
+
+
+def test_the_formula_says_what_it_is_the_derivative_of(page, server, features):
+    if not features["mathml"]:
+        pytest.skip("this installation has no MathML printer")
+    page.goto(f"{server}/?expr=x'*A*x&wrt=x")
+    answer_is(page, "x'*(A + A')")
+    frac = page.locator("#math math > mfrac").first
+    assert frac.evaluate("f => [...f.children].map(c => c.textContent)") == ["∂f", "∂x"]
+    assert page.locator("#math math").text_content().startswith("∂f∂x=")
+    page.goto(f"{server}/?expr=x'*B*x&wrt=x&order=2")
+    answer_is(page, "B + B'")
+    assert page.locator("#math math").text_content().startswith("∂2f∂x2=")  # ∂²f/∂x²
+    assert page.locator("#math math > mfrac msup").count() == 2
+    page.goto(f"{server}/?expr=exp(x1*x2^2)&wrt=x1,x2")
+    expect(page.locator("#wrt")).to_have_value("x1,x2")
+    expect(page.locator("#math math")).to_contain_text("∂f∂(x1,x2)=")
     page.watch.check()

@@ -204,7 +204,11 @@ def _mathml_function():
 
 
 def _mathml(d) -> str | None:
-    m = getattr(d, "mathml", None)
+    # The answer as the lecture states it, ∂f/∂x = … ∈ ℝ^{…} (∂²f/∂x² for order 2; an answer in
+    # index notation has its own left side), from ricci's own display where it has one.
+    display = getattr(d, "display", None)
+    equation = getattr(display(), "equation", None) if callable(display) else None
+    m = equation.math() if callable(getattr(equation, "math", None)) else getattr(d, "mathml", None)
     if callable(m):
         m = m()
     if not isinstance(m, str):

@@ -14,10 +14,8 @@ import html
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from ..derivation import MAX_ORDER  # the order box offers what ricci computes, and no more
 from .compute import KINDS
-
-#: Highest order the form offers (ricci's own limit is checked by the API).
-MAX_ORDER = 6
 
 
 @dataclass(frozen=True)
@@ -74,8 +72,9 @@ def render(params) -> str:
     e = html.escape
     expr = _first(params, "expr")
     wrt = _first(params, "wrt", 200)
-    order = _first(params, "order", 3)
-    order = order if order.isdigit() and 1 <= int(order) <= MAX_ORDER else "1"
+    # An order out of range is shown as it came (the script refuses it with a message), never
+    # quietly replaced by 1: the page must not answer another question than the one asked.
+    order = _first(params, "order", 8) or "1"
     answer = _first(params, "answer")
     examples = "\n".join(f'<option value="{e(x.query)}">{e(x.label)}: {e(x.expression)}</option>'
                          for x in EXAMPLES)
@@ -118,10 +117,12 @@ PAGE = """<!doctype html>
   </div>
   <div class="field">
     <label for="examples">Or take an example from the lecture</label>
-    <select id="examples">
+    <select id="examples" aria-describedby="examples-help">
       <option value="">choose an example…</option>
 {examples}
     </select>
+    <p id="examples-help" class="help" hidden>Press Enter to load this example (the arrow keys only move
+    through the list).</p>
   </div>
   <fieldset id="variables">
     <legend>Variables</legend>
@@ -137,7 +138,7 @@ PAGE = """<!doctype html>
   <div class="row">
     <div class="field">
       <label for="wrt">with respect to</label>
-      <select id="wrt" name="wrt">{wrt_option}</select>
+      <select id="wrt" name="wrt" aria-describedby="wrt-note">{wrt_option}</select>
     </div>
     <div class="field narrow">
       <label for="order">order</label>
@@ -145,6 +146,7 @@ PAGE = """<!doctype html>
     </div>
     <button id="go" type="submit">Differentiate</button>
   </div>
+  <p id="wrt-note" class="help note" role="status" hidden></p>
 </form>
 <noscript><p class="error">The answers are computed by this page's script, served by this
 server (nothing is loaded from elsewhere). Enable JavaScript, or use the JSON API
@@ -152,7 +154,9 @@ server (nothing is loaded from elsewhere). Enable JavaScript, or use the JSON AP
 
 <section id="result" aria-labelledby="answer-title" tabindex="-1" hidden>
   <h2 id="answer-title">Derivative</h2>
-  <div id="math" class="math"></div>
+  <div id="math" class="math" aria-describedby="math-more"></div>
+  <p id="math-more" class="help scroll-cue" hidden>The formula is wider than this box: scroll it sideways
+  (or focus it and use the arrow keys) for the rest.</p>
   <p class="answer-line"><code id="answer-text"></code>
     <button type="button" class="copy" data-copy="#answer-text">Copy</button></p>
   <p id="shape" class="shape"></p>

@@ -19,8 +19,10 @@
 
   const state = {
     declared: {},      // name -> kind the user chose (sent as kinds)
-    wantWrt: null,     // wrt to select once the variables are known
+    wantWrt: null,     // wrt asked for by the URL or an example, to select once the variables are known
     parsedFor: null,   // the expression the variables table belongs to
+    names: [],         // that expression's variables: the only names the page differentiates by
+    example: "",       // the example last loaded (its query), so that it is loaded once
     last: null,        // the last derivative request that succeeded
     seq: 0,            // request counter: a late answer to an old request is dropped
     timer: null,
@@ -65,9 +67,22 @@
     return w.includes(",") ? w.split(",").map((s) => s.trim()).filter(Boolean) : w;
   }
 
+  // The order box: a whole number from its min to its max (the server's limit, which page.py
+  // writes into the box).  Anything else is refused with a message, never replaced by 1.
   function order() {
-    const n = parseInt($("#order").value, 10);
-    return Number.isInteger(n) && n >= 1 && n <= 6 ? n : 1;
+    const box = $("#order");
+    const raw = box.value.trim();
+    const max = parseInt(box.max, 10);
+    const n = /^[0-9]+$/.test(raw) ? parseInt(raw, 10) : NaN;
+    return n >= 1 && n <= max ? n : null;
+  }
+
+  function orderError() {
+    const box = $("#order");
+    const raw = box.value.trim() || (box.validity && box.validity.badInput ? "that" : "");
+    const what = raw ? `${raw} is not an order ricci computes` : "the order box is empty";
+    return { kind: "order", field: "order",
+      message: `${what}: type a whole number from 1 to ${box.max} in the order box (1: the derivative, 2: the Hessian)` };
   }
 
   function declaredKinds(names) {
@@ -77,70 +92,127 @@
   }
 
   // -- errors, with the caret under the faulty part ---------------------------------------------------
+  // The faulty part marked and a caret line under it, in a <pre> (monospace, lines kept), as
+  // the command line prints it: in a <p> the two lines would collapse into one.
+  function fillExcerpt(pre, excerpt, caret) {
+    pre.replaceChildren();
+    if (excerpt == null || caret == null || !caret.includes("^")) { pre.hidden = true; return; }
+    const col = caret.indexOf("^");
+    const width = caret.trimEnd().length - col;
+    pre.append(excerpt.slice(0, col), el("mark", { text: excerpt.slice(col, col + width) }),
+      excerpt.slice(col + width), "\n", el("span", { class: "carets", text: caret }));
+    pre.hidden = false;
+  }
+
+  // A message whose last two lines are an excerpt and its caret line (as ricci.compare words an
+  // answer it cannot read): the prose, and the excerpt with its caret apart.
+  function splitCaret(message) {
+    const lines = message.split("\n");
+    const n = lines.length;
+    if (n < 3 || !/^ *\^+ *$/.test(lines[n - 1])) return { prose: message, excerpt: null, caret: null };
+    const indent = Math.min(...[lines[n - 2], lines[n - 1]].map((l) => l.length - l.trimStart().length));
+    return { prose: lines.slice(0, n - 2).join("\n"), excerpt: lines[n - 2].slice(indent),
+      caret: lines[n - 1].slice(indent) };
+  }
+
+  const FIELDS = { expression: "#expr", order: "#order", wrt: "#wrt" };
+
   function showError(error, box = $("#error")) {
     box.hidden = false;
-    box.querySelector(".message").textContent = `${error.kind}: ${error.message}`;
-    const pre = box.querySelector(".excerpt");
-    pre.replaceChildren();
-    if (error.excerpt != null && error.caret != null) {
-      const col = error.caret.indexOf("^");
-      const width = error.caret.length - col;
-      const line = error.excerpt;
-      pre.append(line.slice(0, col), el("mark", { text: line.slice(col, col + width) }),
-        line.slice(col + width), "\n", el("span", { class: "carets", text: error.caret }));
-      pre.hidden = false;
-    } else {
-      pre.hidden = true;
+    box.querySelector(".message").textContent = `${error.kind}: ${pageMessage(error)}`;
+    fillExcerpt(box.querySelector(".excerpt"), error.excerpt, error.caret);
+    if (box.id === "error") {
+      for (const [field, sel] of Object.entries(FIELDS)) {
+        if (error.field === field) $(sel).setAttribute("aria-invalid", "true");
+        else $(sel).removeAttribute("aria-invalid");
+      }
     }
-    if (box.id === "error") $("#expr").setAttribute("aria-invalid", String(error.field === "expression"));
   }
 
   function hideError() {
     $("#error").hidden = true;
-    $("#expr").removeAttribute("aria-invalid");
+    for (const sel of Object.values(FIELDS)) $(sel).removeAttribute("aria-invalid");
+  }
+
+  // The message in the page's words: where the server sends a rendering for the page (its
+  // hints name this page's controls, not Python's keywords), that one.
+  function pageMessage(error) {
+    const page = error.messages && error.messages.page;
+    return typeof page === "string" ? page : error.message;
   }
 
   // -- the variables table and the wrt choice ---------------------------------------------------------
+  // The table is updated in place, row by row: rebuilding it would take the focus from a kind
+  // just changed with the keyboard (its <select> would leave the page) and drop it on the body.
+  function variableRow(name) {
+    const select = el("select", { id: `kind-${name}`, "aria-label": `kind of ${name}` });
+    for (const k of KINDS) select.append(el("option", { value: k, text: k }));
+    select.addEventListener("change", () => {
+      state.declared[name] = select.value;
+      refreshVariables().then((ok) => { if (ok) run(); });
+    });
+    const row = el("tr", {}, el("th", { scope: "row", text: name }), el("td", {}, select),
+      el("td", {}, el("span", { class: "size" }), " ", el("span", { class: "source" })));
+    row.dataset.name = name;
+    return row;
+  }
+
   function renderVariables(kinds) {
     const body = $("#vars tbody");
-    body.replaceChildren();
+    const rows = new Map([...body.rows].map((r) => [r.dataset.name, r]));
+    for (const [name, row] of rows) if (!(name in kinds)) row.remove();
+    let previous = null;
     for (const [name, info] of Object.entries(kinds)) {
-      const select = el("select", { id: `kind-${name}`, "aria-label": `kind of ${name}` });
-      for (const k of KINDS) {
-        const option = el("option", { value: k, text: k });
-        if (k === (state.declared[name] || info.kind)) option.selected = true;
-        select.append(option);
-      }
-      select.addEventListener("change", () => {
-        state.declared[name] = select.value;
-        refreshVariables().then((ok) => { if (ok) run(); });
-      });
-      const source = state.declared[name] ? "declared" : info.source;
-      const size = info.dims.length ? info.dims.join("×") : "1";
-      body.append(el("tr", {}, el("th", { scope: "row", text: name }), el("td", {}, select),
-        el("td", {}, el("span", { class: "size", text: size }), " ", el("span", { class: "source", text: source }))));
+      const row = rows.get(name) || variableRow(name);
+      row.querySelector("select").value = state.declared[name] || info.kind;
+      row.querySelector(".size").textContent = info.dims.length ? info.dims.join("×") : "1";
+      row.querySelector(".source").textContent = state.declared[name] ? "declared" : info.source;
+      const place = previous ? previous.nextSibling : body.firstChild;
+      if (row !== place) body.insertBefore(row, place);  // moves a row only when the order changed
+      previous = row;
     }
   }
 
+  // "x1,x2": several variables of the expression, each once (the row of partials; the list makes
+  // them scalars, as in exp(x1*x2^2) by x1, x2, whose names alone would make vectors).
+  function nameList(value, names) {
+    const parts = value.split(",").map((s) => s.trim());
+    return parts.length >= 2 && new Set(parts).size === parts.length && parts.every((p) => names.includes(p));
+  }
+
+  // The choices are the current expression's variables (and its scalars as a list), nothing
+  // else: a selection left from an earlier expression, or a URL's wrt that is not in this one,
+  // is dropped (the page never differentiates by a name f does not contain, which would "answer"
+  // 0 and add the name to the variables), and the server's default for this expression is chosen.
   function renderWrt(names, scalars, preferred) {
     const select = $("#wrt");
-    const current = state.wantWrt || select.value;
-    select.replaceChildren();
+    const wanted = state.wantWrt;
+    const current = select.value;
+    state.wantWrt = null;
     const values = [...names];
     if (scalars.length >= 2) values.push(scalars.join(","));
-    for (const v of values) {
-      const label = v.includes(",") ? `${v.split(",").join(", ")} (the row of partials)` : v;
-      select.append(el("option", { value: v, text: label }));
+    const fits = (v) => !!v && (values.includes(v) || (v.includes(",") && nameList(v, names)));
+    const choice = fits(wanted) ? wanted : fits(current) ? current : preferred || values[0] || "";
+    if (choice.includes(",") && !values.includes(choice)) values.push(choice);
+    select.replaceChildren(...values.map((v) => el("option", {
+      value: v, text: v.includes(",") ? `${v.split(",").join(", ")} (the row of partials)` : v })));
+    select.value = choice;
+    const note = $("#wrt-note");
+    if (wanted && !fits(wanted)) {
+      note.textContent = `f has no variable ${wanted} (its variables: ${names.join(", ")}), ` +
+        `so "with respect to" is ${choice || "empty"}.`;
+      note.hidden = false;
+    } else {
+      note.hidden = true;
     }
-    if (current && !values.includes(current)) select.append(el("option", { value: current, text: current }));
-    select.value = current || preferred || values[0] || "";
-    state.wantWrt = null;
   }
 
   async function refreshVariables() {
     const expr = expression();
     if (!expr) {
       $("#vars tbody").replaceChildren();
+      $("#wrt").replaceChildren();
+      state.names = [];
       state.parsedFor = expr;
       return false;
     }
@@ -153,8 +225,9 @@
     }
     hideError();
     for (const n of Object.keys(state.declared)) if (!(n in r.data.kinds)) delete state.declared[n];
+    state.names = Object.keys(r.data.kinds);
     renderVariables(r.data.kinds);
-    renderWrt(Object.keys(r.data.kinds), r.data.scalars, r.data.default_wrt);
+    renderWrt(state.names, r.data.scalars, r.data.default_wrt);
     state.parsedFor = expr;
     return true;
   }
@@ -192,15 +265,27 @@
     const math = $("#math");
     const m = r.mathml ? mathml(r.mathml) : null;
     math.replaceChildren(m || el("code", { class: "tex", text: r.latex }));
+    markOverflow(math);
     $("#answer-text").textContent = r.text;
     $("#shape").textContent = `Shape: ${r.shape_text}`;
     $("#latex").textContent = r.latex;
-    renderVariables(r.kinds);
+    // only the expression's own variables (an answer never adds one to the table)
+    renderVariables(Object.fromEntries(Object.entries(r.kinds).filter(([n]) => state.names.includes(n))));
     renderCheck(r.check);
     renderSteps(r.steps);
     renderCode(r.code);
     renderAnalysis(r.analysis);
     renderPlot(r);
+  }
+
+  // A formula wider than its box scrolls sideways inside it; the box says so (a shadow at the
+  // hidden edge, and the words under it), and takes the focus so the arrow keys scroll it.
+  function markOverflow(box) {
+    const wide = box.scrollWidth > box.clientWidth + 1;
+    box.classList.toggle("overflowing", wide);
+    if (wide) box.setAttribute("tabindex", "0"); else box.removeAttribute("tabindex");
+    const cue = $(`#${box.id}-more`);
+    if (cue) cue.hidden = !wide;
   }
 
   function renderCheck(check) {
@@ -306,8 +391,14 @@
     }
     const v = r.data;
     const words = v.kind_of_slip ? `${v.verdict}: ${v.kind_of_slip}` : v.verdict;
+    const { prose, excerpt, caret } = splitCaret(pageMessage(v));
     out.append(el("p", { class: `verdict verdict-${v.verdict.split(" ")[0]}` }, el("strong", { text: words })),
-      el("p", { text: v.message }));
+      el("p", { class: "verdict-message", text: prose }));
+    if (excerpt != null) {
+      const pre = el("pre", { class: "excerpt" });
+      fillExcerpt(pre, excerpt, caret);
+      out.append(el("div", { class: "error" }, pre));
+    }
     if (v.fix) out.append(el("p", {}, "Corrected: ", el("code", { text: v.fix })));
     if (v.verdict !== "equal") out.append(el("p", {}, "ricci's answer: ", el("code", { text: v.right_answer })));
     updateURL();
@@ -318,7 +409,7 @@
     const p = new URLSearchParams();
     p.set("expr", expression());
     if ($("#wrt").value) p.set("wrt", $("#wrt").value);
-    if (order() !== 1) p.set("order", String(order()));
+    if (order() && order() !== 1) p.set("order", String(order()));
     for (const [n, k] of Object.entries(declaredKinds() || {})) p.append("kind", `${n}=${k}`);
     const answer = $("#answer").value.trim();
     if (answer) p.set("answer", answer);
@@ -341,10 +432,20 @@
   }
 
   // -- running -------------------------------------------------------------------------------------
+  function refuse(error) {
+    showError(error);
+    $("#result").hidden = true;
+    state.last = null;
+  }
+
   async function run() {
     clearTimeout(state.timer);
     const expr = expression();
-    if (!expr) return;
+    if (!expr) {
+      refuse({ kind: "input", field: "expression",
+        message: "type a function in the Function f box (for example x'*A*x), or take an example from the list under it" });
+      return;
+    }
     if (state.parsedFor !== expr && !(await refreshVariables())) {
       $("#result").hidden = true;
       state.last = null;
@@ -352,7 +453,11 @@
     }
     const wrt = wrtValue();
     if (!wrt || (Array.isArray(wrt) && !wrt.length)) {
-      showError({ kind: "input", message: "choose the variable to differentiate by" });
+      refuse({ kind: "input", field: "wrt", message: "choose the variable to differentiate by in the \"with respect to\" list" });
+      return;
+    }
+    if (!order()) {
+      refuse(orderError());
       return;
     }
     const request = { expression: expr, wrt, order: order(), kinds: declaredKinds() };
@@ -403,25 +508,55 @@
     setTimeout(() => { button.textContent = label; }, 2000);
   }
 
+  // -- the examples list -----------------------------------------------------------------------------
+  // A closed <select> fires "change" on every arrow key, so loading on "change" computed every
+  // example the keyboard passed.  An example is loaded when the choice is committed: a click (or
+  // a pick from the open list), Enter, or leaving the list; arrowing only moves the selection.
+  const MOVES = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]);
+
+  async function loadExample() {
+    const query = $("#examples").value;
+    if (!query || query === state.example) return;
+    state.example = query;
+    $("#examples-help").hidden = true;
+    $("#answer").value = "";
+    $("#verdict").replaceChildren();
+    readURL(query);
+    if (!new URLSearchParams(query).has("order")) $("#order").value = "1";
+    if (await refreshVariables()) run();
+  }
+
+  function wireExamples() {
+    const list = $("#examples");
+    let keyed = false;  // the change under way comes from a key that moves the selection
+    list.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        loadExample();
+        return;
+      }
+      keyed = MOVES.has(event.key) || (event.key.length === 1 && !event.ctrlKey && !event.metaKey);
+    });
+    list.addEventListener("keyup", () => { keyed = false; });
+    list.addEventListener("change", () => {
+      if (!keyed) { loadExample(); return; }
+      $("#examples-help").hidden = !list.value || list.value === state.example;
+    });
+    list.addEventListener("blur", () => { loadExample(); });
+  }
+
   // -- wiring ---------------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", () => {
     $("#form").addEventListener("submit", (event) => { event.preventDefault(); run(); });
     $("#expr").addEventListener("input", () => {
       if (state.last && state.last.expression !== expression()) $("#result").classList.add("stale");
+      if ($("#examples").value) { $("#examples").value = ""; state.example = ""; }  // no longer that example
       clearTimeout(state.timer);
       state.timer = setTimeout(refreshVariables, 350);
     });
     $("#wrt").addEventListener("change", () => { if (state.last) run(); });
     $("#order").addEventListener("change", () => { if (state.last) run(); });
-    $("#examples").addEventListener("change", async () => {
-      const query = $("#examples").value;
-      if (!query) return;
-      $("#answer").value = "";
-      $("#verdict").replaceChildren();
-      readURL(query);
-      if (!new URLSearchParams(query).has("order")) $("#order").value = "1";
-      if (await refreshVariables()) run();
-    });
+    wireExamples();
     $("#compare-form").addEventListener("submit", (event) => { event.preventDefault(); compare(); });
     document.addEventListener("click", (event) => {
       const button = event.target.closest("button.copy");
@@ -432,6 +567,7 @@
       copy(text, button);
     });
     readURL(location.search);
+    window.addEventListener("resize", () => markOverflow($("#math")));
     if (expression()) refreshVariables().then((ok) => { if (ok) run(); });
   });
 })();
