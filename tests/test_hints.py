@@ -110,19 +110,25 @@ def test_analysis_advice_in_the_api_and_on_the_page():
 
 
 # -- the limit error: "pass a larger timeout=" ---------------------------------------------------------------
-SLOW = ("tanh(W*x)", "W", 6)  # about a second to derive: a budget of 0.05 s is certain to run out
+#: Seconds to derive even in a warm process (3 to 5 s here), so that a budget of 0.05 s (the
+#: API's floor is 0.1 s) is certain to run out.  Each test has its own names, so that no
+#: derivation reuses what an earlier one made (hash-consed nodes, caches).
+def _slow(names: str):
+    A, B, C, x = names
+    return (f"sum(exp({A}*{x}) .* tanh({B}*{x}) .* sin({C}*{x}))", x, 6)
 
 
 def test_time_limit_advice_in_python():
     with pytest.raises(ricci.LimitError) as info:
-        ricci.derivative(*SLOW, timeout=0.05)
+        ricci.derivative(*_slow("ABCx"), timeout=0.05)
     msg = str(info.value)
     assert msg.endswith("try a lower order (order=) or a larger time budget (timeout=)")
     _absent(msg, CLI_WORDS, API_WORDS, PAGE_WORDS)
 
 
 def test_time_limit_advice_on_the_command_line(capsys):
-    code, _, err = _cli(capsys, "diff", SLOW[0], "--wrt", SLOW[1], "--order", str(SLOW[2]), "--timeout", "0.05")
+    expr, wrt, order = _slow("DEFy")
+    code, _, err = _cli(capsys, "diff", expr, "--wrt", wrt, "--order", str(order), "--timeout", "0.05")
     assert code == 2
     assert "try a lower order (--order N) or a larger time budget (--timeout SECONDS)" in err
     _absent(err, PYTHON_WORDS, API_WORDS, PAGE_WORDS)
@@ -130,8 +136,8 @@ def test_time_limit_advice_on_the_command_line(capsys):
 
 def test_time_limit_advice_in_the_api_and_on_the_page():
     compute = _compute()
-    status, body = compute.derivative({"expression": SLOW[0], "wrt": SLOW[1], "order": SLOW[2], "include": []},
-                                      0.05)
+    expr, wrt, order = _slow("GHJz")
+    status, body = compute.derivative({"expression": expr, "wrt": wrt, "order": order, "include": []}, 0.05)
     assert status == 422
     e = body["error"]
     assert e["kind"] == "limit" and e["message"].endswith('try a lower order ("order")')
