@@ -142,9 +142,11 @@ def test_bounds_need_l_bfgs_b_in_each_surface(tmp_path, capsys):
     assert "--method L-BFGS-B" in capsys.readouterr().err
 
 
-def test_general_constraints_are_refused_clearly():
-    with pytest.raises(ricci.BadValueError, match="general constraint"):
+def test_a_general_constraint_given_as_a_bound_is_pointed_to_its_place(capsys):
+    with pytest.raises(ricci.BadValueError, match=r"general constraint, not a bound .* constraints=\['sum\(w\) == 1'\]"):
         ricci.minimize("norm2(w - c)^2", "w", {"c": np.ones(3)}, bounds=["sum(w) == 1"])
+    assert main(["minimize", "norm2(w - c)^2", "--wrt", "w", "--set", "c=1,2", "--bound", "sum(w) == 1"]) == 2
+    assert "--subject-to 'sum(w) == 1'" in capsys.readouterr().err
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -255,3 +257,125 @@ def test_cli_errors_have_no_traceback(tmp_path, capsys):
     assert "cannot read it as numbers" in capsys.readouterr().err
     assert main(["minimize", "norm2(w)^2", "--wrt", "w", "--x0", "w=1,2", "-o", str(tmp_path / "w.txt2")]) == 2
     assert "write to a .npz, .npy, .csv or .json file" in capsys.readouterr().err
+
+
+# -- general constraints (the augmented Lagrangian) ------------------------------------------------
+
+def _simplex_qp_reference(Q, q):
+    """min p'Qp + q'p over the simplex, exactly: the KKT system on every support, the feasible
+    one with non-negative multipliers of the inactive entries."""
+    from itertools import combinations
+
+    n = len(q)
+    best = None
+    for k in range(1, n + 1):
+        for S in combinations(range(n), k):
+            S = list(S)
+            # 2 Q_SS p_S + q_S + ν 1 = 0, 1'p_S = 1
+            K = np.zeros((k + 1, k + 1))
+            K[:k, :k] = 2 * Q[np.ix_(S, S)]
+            K[:k, k] = 1
+            K[k, :k] = 1
+            sol = np.linalg.solve(K, np.concatenate([-q[S], [1.0]]))
+            p = np.zeros(n)
+            p[S] = sol[:k]
+            grad = 2 * Q @ p + q + sol[k]
+            if (p >= -1e-12).all() and (grad >= -1e-9).all():
+                f = p @ Q @ p + q @ p
+                if best is None or f < best[0]:
+                    best = (f, p)
+    return best
+
+
+def test_simplex_constrained_quadratic_matches_the_exact_kkt_solution():
+    rng = np.random.default_rng(4)
+    n = 6
+    B = rng.standard_normal((n, n))
+    Q, q = B @ B.T + 0.1 * np.eye(n), rng.standard_normal(n)
+    f_ref, p_ref = _simplex_qp_reference(Q, q)
+    r = ricci.minimize("p'*Q*p + q'*p", "p", {"Q": Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"])
+    assert r.success and r.rounds >= 1
+    assert abs(r.fun - f_ref) <= 1e-6 * max(1.0, abs(f_ref))
+    np.testing.assert_allclose(r.x["p"], p_ref, atol=1e-6)
+    assert abs(r.x["p"].sum() - 1) <= 1e-6 and (r.x["p"] >= 0).all()
+    assert r.constraint_violation <= 1e-6 and r.kkt_residual <= 1e-5
+    assert r.bounds == ["p >= 0"] and r.constraints == ["sum(p) == 1"]  # the bound went to L-BFGS-B
+    assert r.certificate == GLOBAL  # f convex, the equality affine (its Jacobian reads no p)
+
+
+def test_a_ball_and_a_linear_equality_have_their_closed_forms():
+    c = np.array([3.0, 4.0])
+    r = ricci.minimize("norm2(w - c)^2", "w", {"c": c}, constraints=["norm2(w)^2 <= 1"])
+    np.testing.assert_allclose(r.x["w"], c / 5, atol=1e-6)  # the projection onto the unit ball
+    assert r.multipliers["norm2(w)^2 <= 1"] == pytest.approx(4.0, rel=1e-5)  # 2(w - c) + 2μw = 0
+    a = np.array([1.0, -2.0, 0.5])
+    c = np.array([0.3, 0.1, -0.7])
+    r = ricci.minimize("norm2(x - c)^2", "x", {"a": a, "c": c}, constraints=["a'*x == 1"])
+    np.testing.assert_allclose(r.x["x"], c + a * (1 - a @ c) / (a @ a), atol=1e-7)
+
+
+def _polyhedral_least_squares(M, c, A, b):
+    """min ‖Mx − c‖² subject to Ax ≤ b, exactly: the KKT system on every active set, the
+    feasible one with non-negative multipliers."""
+    from itertools import combinations
+
+    n, m = M.shape[1], A.shape[0]
+    H, g = 2 * M.T @ M, 2 * M.T @ c
+    for k in range(m + 1):
+        for S in combinations(range(m), k):
+            S = list(S)
+            K = np.block([[H, A[S].T], [A[S], np.zeros((k, k))]])
+            sol = np.linalg.solve(K, np.concatenate([g, b[S]]))
+            x, mu = sol[:n], sol[n:]
+            if (A @ x - b).max() <= 1e-10 and (mu >= -1e-10).all():
+                return x
+    raise AssertionError("no KKT point")  # pragma: no cover
+
+
+def test_linear_inequalities_match_the_exact_active_set_solution():
+    rng = np.random.default_rng(5)
+    A, b, c, M = rng.standard_normal((4, 5)), rng.standard_normal(4), 2 * rng.standard_normal(8), \
+        rng.standard_normal((8, 5))
+    r = ricci.minimize("norm2(M*x - c)^2", "x", {"A": A, "b": b, "c": c, "M": M}, constraints=["A*x <= b"])
+    x = _polyhedral_least_squares(M, c, A, b)
+    f_ref = np.sum((M @ x - c) ** 2)
+    assert abs(r.fun - f_ref) <= 1e-6 * f_ref
+    np.testing.assert_allclose(r.x["x"], x, atol=1e-6)
+    assert (A @ r.x["x"] - b).max() <= 1e-6
+    assert r.certificate == GLOBAL
+
+
+def test_an_infeasible_problem_says_so():
+    r = ricci.minimize("norm2(p - c)^2", "p", {"c": np.ones(3)}, constraints=["sum(p) == 1", "p <= -1"])
+    assert not r.success and "may be infeasible" in r.message
+    assert r.certificate.startswith("no certified minimum")
+
+
+def test_constraint_errors_name_the_constraint():
+    data = {"c": np.ones(3), "A": np.ones((2, 3)), "b": np.ones(3)}
+    with pytest.raises(ricci.BadValueError, match=r"the constraint 'A\*p <= b': the data b has 3 entries, but A "
+                                                  r"has 2 rows"):
+        ricci.minimize("norm2(p - c)^2", "p", data, constraints=["A*p <= b"])
+    with pytest.raises(ricci.RicciSyntaxError, match="one comparison"):
+        ricci.minimize("norm2(p - c)^2", "p", {"c": np.ones(3)}, constraints=["0 <= sum(p) <= 1"])
+    with pytest.raises(ricci.BadValueError, match="does not involve p"):
+        ricci.minimize("norm2(p - c)^2", "p", {"c": np.ones(3)}, constraints=["sum(c) == 1"])
+    with pytest.raises(ricci.BadValueError, match=r"uses d, which has no value: give data=\{'d': \.\.\.\}"):
+        ricci.minimize("norm2(p - c)^2", "p", {"c": np.ones(3)}, constraints=["d'*p == 1"])
+    with pytest.raises(ricci.BadValueError, match="method='L-BFGS-B'"):
+        ricci.minimize("norm2(p - c)^2", "p", {"c": np.ones(3)}, constraints=["sum(p) == 1"], method="newton")
+
+
+def test_cli_subject_to(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    B = rng.standard_normal((4, 4))
+    Q, q = B @ B.T + 0.1 * np.eye(4), rng.standard_normal(4)
+    np.save(tmp_path / "Q.npy", Q)
+    np.save(tmp_path / "q.npy", q)
+    assert main(["minimize", "p'*Q*p + q'*p", "--wrt", "p", "--data", f"Q={tmp_path / 'Q.npy'}", "--data",
+                 f"q={tmp_path / 'q.npy'}", "--subject-to", "sum(p) == 1", "--subject-to", "p >= 0",
+                 "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    f_ref, _ = _simplex_qp_reference(Q, q)
+    assert abs(got["fun"] - f_ref) <= 1e-6 * max(1.0, abs(f_ref))
+    assert got["constraints"] == ["sum(p) == 1"] and got["certificate"] == GLOBAL

@@ -27,7 +27,43 @@ METHODS = {"auto": "auto", "l-bfgs-b": "L-BFGS-B", "lbfgs": "L-BFGS-B", "newton-
            "trust-krylov": "trust-krylov", "trust-exact": "trust-exact", "newton": "trust-exact"}
 
 
-def _method(method, problem) -> str:
+def _value_kind(v) -> str:
+    from ..language.kinds import SCALAR
+
+    return SCALAR if isinstance(v, float) else ("vector" if np.ndim(v) == 1 else "matrix")
+
+
+def _split_constraints(constraints, bounds):
+    """(general constraints, bounds with the constraints' bounds added, names the general ones use)."""
+    if constraints is None:
+        return [], bounds, set()
+    if isinstance(constraints, str) or not isinstance(constraints, (list, tuple)):
+        raise BadValueError(f"constraints must be a list such as ['sum(w) == 1'], not {constraints!r}")
+    from ..language.kinds import free_names
+    from ..language.parser import parse_text
+    from .bounds import parse_bound
+    from .constraints import is_bound, split
+
+    general, found = [], []
+    names: set = set()
+    for text in constraints:
+        if is_bound(text):
+            found.append(text)
+            continue
+        lhs, _, rhs = split(text)
+        for side in (lhs, rhs):
+            names |= set(free_names(parse_text(side), set()))
+        general.append(text)
+    if found:
+        if isinstance(bounds, dict):
+            bounds = list(bounds.items())
+        bounds = list(bounds or []) + found
+        for text in found:
+            parse_bound(text)
+    return general, bounds, names
+
+
+def _method(method, problem, constrained: bool = False) -> str:
     from .problem import say
 
     key = str(method).lower()
@@ -37,13 +73,17 @@ def _method(method, problem) -> str:
     chosen = METHODS[key]
     if chosen == "auto":
         return "L-BFGS-B"
+    if constrained and chosen != "L-BFGS-B":
+        raise BadValueError(f"general constraints are solved by an augmented Lagrangian around L-BFGS-B; {chosen} "
+                            f"takes none (use {say(problem.surface, 'method', m='L-BFGS-B')})")
     if problem.bounded and chosen != "L-BFGS-B":
         raise BadValueError(f"bounds are solved by L-BFGS-B; {chosen} takes none "
                             f"(use {say(problem.surface, 'method', m='L-BFGS-B')})")
     return chosen
 
 
-def minimize(expression, wrt, data=None, *, x0=None, bounds=None, method: str = "auto", kinds=None, sizes=None,
+def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=None, method: str = "auto",
+             kinds=None, sizes=None,
              tol: float = 1e-8, maxiter: int = 10_000, certify: bool = True, seed: int = 0,
              callback=None, _surface: str = "python") -> MinimizeResult:
     """Minimise the scalar ``expression`` over the variables ``wrt`` (``"w"``, ``"U,V"`` or a list).
@@ -53,6 +93,9 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, method: str = 
               point (``seed``) when zero is a critical point of a function not proved convex
     sizes     dimensions no value fixes, {"k": 3} (the rank of U*V')
     bounds    ["w >= 0", "0 <= p <= 1"] or {"w": (0, None)} (None: no bound on that side)
+    constraints  ["sum(w) == 1", "norm2(w)^2 <= 1", "A*x <= b"]: any expressions of the language
+              around ==, <= or >=, solved by an augmented Lagrangian around L-BFGS-B (a bound
+              given here goes to the bounds)
     method    "auto" (= "L-BFGS-B", f and ∇f fused), "Newton-CG" and "trust-krylov" (the
               closed-form Hessian-vector product), "trust-exact" or "newton" (the dense Hessian)
     tol       the gradient-norm tolerance (the projected gradient's with bounds), ∞-norm
@@ -76,9 +119,19 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, method: str = 
             raise BadValueError(f"{name} must be a number in (0, 1), not {v!r}")
     if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 1:
         raise BadValueError(f"maxiter must be a positive integer, not {maxiter!r}")
-    problem, start = build(expression, wrt, data, x0, bounds, kinds, _surface, sizes)
-    chosen = _method(method, problem)
-    cert, convex, reasons = certificate(problem, _surface) if certify else ("not certified (certify=False)", None, [])
+    general, bounds, other_names = _split_constraints(constraints, bounds)
+    problem, start = build(expression, wrt, data, x0, bounds, kinds, _surface, sizes, other_names)
+    chosen = _method(method, problem, bool(general))
+    cons = []
+    if general:
+        from . import constraints as C
+
+        kinds_all = {n: v.kind for n, v in problem.expression.variables.items()}
+        kinds_all.update({n: _value_kind(v) for n, v in problem.data.items() if n not in kinds_all})
+        kinds_all.update(dict(kinds or {}))
+        cons = C.build(general, problem, kinds_all, _surface)
+    cert, convex, reasons = (certificate(problem, _surface, cons) if certify
+                             else ("not certified (certify=False)", None, []))
     notes: list[str] = []
     t0 = time.perf_counter()
     obj = Objective(problem, start)
@@ -114,19 +167,43 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, method: str = 
     else:
         kwargs["hess"] = obj.hess
         options.update(gtol=tol)
-    res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
+    extra: dict = {}
+    if cons:
+        from .lagrangian import solve
+
+        z, info = solve(problem, obj, cons, start, tol, maxiter, step, so)
+        nit, message, success, status = info["nit"], info["message"], info["success"], info["status"]
+        kkt = info["kkt_residual"]
+        extra = {"constraints": [c.text for c in cons], "rounds": info["rounds"],
+                 "constraint_violation": info["constraint_violation"], "multipliers": info["multipliers"]}
+        chosen = "augmented Lagrangian + L-BFGS-B"
+    else:
+        res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
+        z = np.asarray(res.x, dtype=float)
+        nit, message, success, status = int(getattr(res, "nit", history["nit"])), str(res.message), \
+            bool(res.success), int(res.status)
+        kkt = None
+        if not success:
+            # SciPy's trust-region methods may stop at the optimum on rounding ("a bad approximation
+            # caused failure to predict improvement"); the gradient there is the referee
+            f_end, g_end = obj.value_and_grad(z)
+            if problem.bounded:
+                g_end = z - np.clip(z - g_end, problem.lower, problem.upper)
+            if np.abs(g_end).max() <= 10 * tol * max(1.0, abs(f_end)):
+                success = True
+                message += " (the gradient vanishes to the tolerance there: a stationary point)"
     elapsed = time.perf_counter() - t0
-    z = np.asarray(res.x, dtype=float)
+    if not success and certify:
+        # a certificate speaks of a minimiser; an unconverged or infeasible end is not one
+        cert = f"no certified minimum: the solver did not converge (had it: {cert})"
     f, g = obj.value_and_grad(z)
-    kkt = None
-    if problem.bounded:
+    if problem.bounded and not cons:
         kkt = float(np.linalg.norm(z - np.clip(z - g, problem.lower, problem.upper), np.inf))
     return MinimizeResult(
         expression=problem.expression.text, x=problem.unpack(z), fun=f, grad_norm=float(np.linalg.norm(g)),
-        kkt_residual=kkt, nit=int(getattr(res, "nit", history["nit"])), nfev=obj.nfev, njev=obj.njev,
-        nhev=obj.nhev, time=elapsed, message=str(res.message), success=bool(res.success),
-        status=int(res.status), method=chosen, certificate=cert, convex=convex, reasons=reasons,
-        bounds=list(problem.bound_texts), notes=notes)
+        kkt_residual=kkt, nit=nit, nfev=obj.nfev, njev=obj.njev, nhev=obj.nhev, time=elapsed,
+        message=message, success=success, status=status, method=chosen, certificate=cert, convex=convex,
+        reasons=reasons, bounds=list(problem.bound_texts), notes=notes, **extra)
 
 
 __all__ = ["MinimizeResult", "SolveError", "UnboundedError", "minimize"]

@@ -1,8 +1,8 @@
 """Bounds in the input language's notation: ``w >= 0``, ``0 <= p <= 1``, ``x <= 2``.
 
 A bound is a variable compared with numbers; it applies to every entry.  The text is read by a
-regular expression over its tokens, never evaluated.  General constraints (``sum(w) == 1``,
-``A*x <= b``) are recognised and refused with a clear message: they are not solved yet.
+regular expression over its tokens, never evaluated.  A general constraint (``sum(w) == 1``,
+``A*x <= b``) given as a bound is refused with a pointer to where it goes (:mod:`.constraints`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ def _direction(op: str) -> str:
     return "<=" if op in ("<=", "=<", "<") else ">="
 
 
-def parse_bound(text: str) -> tuple[str, float, float]:
+#: where a general constraint goes instead, on each surface
+_CONSTRAINTS = {"python": "constraints=['{t}']", "cli": "--subject-to '{t}'"}
+
+
+def parse_bound(text: str, surface: str = "python") -> tuple[str, float, float]:
     """``"0 <= p <= 1"`` → ``("p", 0.0, 1.0)``; ``"w >= 0"`` → ``("w", 0.0, inf)``."""
     if not isinstance(text, str):
         raise BadValueError(f"a bound is a text such as 'w >= 0', not {text!r}")
@@ -49,8 +53,8 @@ def parse_bound(text: str) -> tuple[str, float, float]:
     else:
         if "==" in text or "(" in text or "*" in text:
             raise BadValueError(
-                f"{text!r} is a general constraint; only bounds on a variable are solved so far "
-                "(w >= 0, 0 <= p <= 1, x <= 2)", (0, len(text)), text)
+                f"{text!r} is a general constraint, not a bound on a variable (w >= 0, 0 <= p <= 1): give "
+                f"it as {_CONSTRAINTS[surface].format(t=text)}", (0, len(text)), text)
         raise RicciSyntaxError(f"cannot read the bound {text!r}: write w >= 0, 0 <= p <= 1 or x <= 2",
                                (0, len(text)), text)
     if lo > hi:

@@ -3,6 +3,7 @@
   ricci minimize "norm2(X*w - y)^2 + lambda*w'*w" --wrt w --data X=X.npy --data y=y.npy --set lambda=0.1
   ricci minimize "norm2(X*w - y)^2" --wrt w --data X=X.csv --data y=y.csv --bound "w >= 0" -o w.npz
   ricci minimize "norm2(X - U*V')^2" --wrt U,V --data X=X.npy --x0 U=U0.npy --method newton-cg
+  ricci minimize "p'*Q*p + q'*p" --wrt p --data Q=Q.npy --data q=q.npy --subject-to "sum(p) == 1" --bound "p >= 0"
 
 Data files are read with NumPy: ``.npy`` (never with pickle) or ``.csv`` (commas, no header).
 The solution is printed, or written with ``-o`` to ``.npz`` (one array per variable), ``.npy``
@@ -34,6 +35,9 @@ def add_arguments(sp) -> None:
                     help="a dimension no value fixes, e.g. the rank k of U*V'")
     sp.add_argument("--bound", action="append", metavar="BOUND",
                     help="a bound on every entry of a variable: 'w >= 0', '0 <= p <= 1'")
+    sp.add_argument("--subject-to", action="append", metavar="CONSTRAINT",
+                    help="a constraint in the language: 'sum(p) == 1', 'norm2(w)^2 <= 1', 'A*x <= b' "
+                         "(an augmented Lagrangian around L-BFGS-B)")
     sp.add_argument("--method", default="auto",
                     help="auto (L-BFGS-B), newton-cg, trust-krylov (Hessian-vector products), newton "
                          "(trust-exact, the dense Hessian)")
@@ -117,7 +121,8 @@ def run(args) -> int:
             print(f"  iteration {k}: f = {f:.10g}, ‖∇f‖ = {gnorm:.3g}", file=sys.stderr, flush=True)
             last[0] = now
 
-    result = minimize(args.expression, args.wrt, data, x0=x0, bounds=args.bound, method=args.method,
+    result = minimize(args.expression, args.wrt, data, x0=x0, bounds=args.bound, constraints=args.subject_to,
+                      method=args.method,
                       kinds=_assignments(args.kind, "--kind") or None, tol=args.tol, maxiter=args.maxiter,
                       sizes=sizes or None, certify=not args.no_certificate, seed=args.seed, callback=progress, _surface="cli")
     if args.output:

@@ -28,7 +28,9 @@ class Objective:
         self.problem = problem
         expr = problem.expression
         names = problem.names
-        self.data = {python_name(n): np.float64(v) if isinstance(v, float) else v for n, v in problem.data.items()}
+        # the data of f (a constraint may use more)
+        self.data = {python_name(n): np.float64(v) if isinstance(v, float) else v for n, v in problem.data.items()
+                     if n in expr.variables}
         declared = {n: v.kind for n, v in expr.variables.items()}
         # f and ∇f by the first variable fused (what they share computed once); the other
         # variables' gradients each on their own.

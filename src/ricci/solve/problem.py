@@ -167,7 +167,41 @@ def _parse_with_data(parse, expression, kinds, data):
     return expr if other.shape else other
 
 
-def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", given_sizes=None):
+def _bind(v, name, value, what, sizes: dict, origin: dict, surface: str):
+    """``value`` as ``v``'s kind, its axes binding the dimensions in ``sizes`` (a clash names
+    both variables and the dimension)."""
+    arr = as_kind(name, v.kind, value, surface)
+    if v.kind == SCALAR:
+        return arr
+    words = _axis_words(v.kind)
+    for axis, (dim, size) in enumerate(zip(v.dims, arr.shape)):
+        word = words[axis]
+        if isinstance(dim, int):
+            if size != dim:
+                raise BadValueError(f"{what} {name} has {size} {word}, but the expression needs {dim}")
+            continue
+        if dim in sizes and sizes[dim] != size:
+            other, other_word = origin[dim]
+            raise BadValueError(f"{what} {name} has {size} {word}, but {other} has {sizes[dim]} {other_word}: "
+                                f"both are the dimension {dim}")
+        sizes[dim] = size
+        origin.setdefault(dim, (name, word))
+    return arr
+
+
+def check_values(expr, problem, what: str) -> None:
+    """The data and the variables' shapes against another expression of the problem (a
+    constraint): the same messages as for f, prefixed by ``what``."""
+    sizes: dict = {}
+    origin: dict = {}
+    for n, v in expr.variables.items():
+        value = problem.data[n] if n in problem.data else np.zeros(problem.shapes[n])
+        label = f"{what}: the data" if n in problem.data else f"{what}: the variable"
+        _bind(v, n, value, label, sizes, origin, problem.surface)
+
+
+def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", given_sizes=None,
+          other_names=()):
     """The checked :class:`Problem` and the flat start."""
     from ..language.expression import parse
 
@@ -190,7 +224,7 @@ def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", giv
         if n in names:
             raise BadValueError(f"{n} is a variable minimised over; give its start as {say(surface, 'x0', n=n)}, "
                                 "not as data")
-        if n not in variables:
+        if n not in variables and n not in other_names:
             raise UnknownNameError(f"a value is given for {n}, which {expr.text} does not use (its variables are "
                                    f"{listed})")
     for n in x0:
@@ -214,26 +248,12 @@ def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", giv
         origin[d] = (f"the size {d}", "")
 
     def bind(name, value, what):
-        v = variables[name]
-        arr = as_kind(name, v.kind, value, surface)
-        if v.kind == SCALAR:
-            return arr
-        words = _axis_words(v.kind)
-        for axis, (dim, size) in enumerate(zip(v.dims, arr.shape)):
-            word = words[axis]
-            if isinstance(dim, int):
-                if size != dim:
-                    raise BadValueError(f"{what} {name} has {size} {word}, but the expression needs {dim}")
-                continue
-            if dim in sizes and sizes[dim] != size:
-                other, other_word = origin[dim]
-                raise BadValueError(f"{what} {name} has {size} {word}, but {other} has {sizes[dim]} {other_word}: "
-                                    f"both are the dimension {dim}")
-            sizes[dim] = size
-            origin.setdefault(dim, (name, word))
-        return arr
+        return _bind(variables[name], name, value, what, sizes, origin, surface)
 
     values = {n: bind(n, data[n], "the data") for n in variables if n in data}
+    # values of names only the constraints use: their own kinds (checked with the constraints)
+    values.update({n: as_kind(n, _kind_of_value(data[n]) or "matrix", data[n], surface)
+                   for n in data if n not in variables})
     starts = {n: bind(n, x0[n], "the start") for n in names if n in x0}
     shapes = {}
     for n in names:
@@ -271,7 +291,10 @@ def _set_bounds(problem: Problem, bounds) -> None:
         items = [(n, lohi, None) for n, lohi in bounds.items()]
     elif isinstance(bounds, (list, tuple)):
         for b in bounds:
-            name, lo, hi = parse_bound(b)
+            if isinstance(b, tuple) and len(b) == 2 and isinstance(b[0], str):  # (name, (lo, hi))
+                items.append((b[0], b[1], None))
+                continue
+            name, lo, hi = parse_bound(b, problem.surface)
             items.append((name, (lo, hi), b))
     else:
         raise BadValueError(f"bounds must be a list such as ['w >= 0'] or a dict such as {{'w': (0, None)}}, "

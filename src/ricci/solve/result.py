@@ -31,15 +31,23 @@ class MinimizeResult(dict):
         return f"<ricci MinimizeResult fun={self['fun']:.10g} success={self['success']} {self['certificate']!r}>"
 
     def __str__(self) -> str:
+        subject = list(self["bounds"]) + list(self.get("constraints") or [])
         lines = [f"minimum of {self['expression']} over {', '.join(self['x'])}"
-                 + (f" subject to {', '.join(self['bounds'])}" if self["bounds"] else ""),
+                 + (f" subject to {', '.join(subject)}" if subject else ""),
                  f"  {self['certificate']}"]
         lines += [f"  {n} = {format_value(v)}".replace("\n", "\n" + " " * (5 + len(n))) for n, v in self["x"].items()]
         lines.append(f"  f = {self['fun']:.15g}")
+        if self.get("constraints"):
+            lines.append(f"  constraint violation {self['constraint_violation']:.3g}; multipliers "
+                         + ", ".join(f"{t}: {format_value(m) if isinstance(m, float) else format_value(np.asarray(m))}"
+                                     for t, m in self["multipliers"].items()).replace("\n", " "))
         stat = f"  ‖∇f‖ = {self['grad_norm']:.3g}"
         if self["kkt_residual"] is not None:
-            stat += f", KKT residual (projected gradient) {self['kkt_residual']:.3g}"
+            what = "" if self.get("constraints") else " (projected gradient)"
+            stat += f", KKT residual{what} {self['kkt_residual']:.3g}"
         stat += f"; {self['nit']} iterations of {self['method']}, {self['nfev']} evaluations"
+        if self.get("rounds"):
+            stat += f", {self['rounds']} rounds of the augmented Lagrangian"
         lines.append(stat)
         lines.append(f"  {'converged' if self['success'] else 'NOT converged'}: {self['message']}")
         lines += [f"  note: {n}" for n in self["notes"]]
@@ -65,8 +73,68 @@ def format_value(v) -> str:
         return np.array2string(np.asarray(v), separator=", ")
 
 
-def certificate(problem, surface: str) -> tuple[str, bool | None, list[str]]:
-    """(certificate, convex, reasons) from :mod:`ricci.analysis.convexity`, with the data fixed."""
+def certificate(problem, surface: str, constraints=()) -> tuple[str, bool | None, list[str]]:
+    """(certificate, convex, reasons) from :mod:`ricci.analysis.convexity`, with the data fixed;
+    with constraints, a global minimum needs a convex feasible set too (:func:`feasible_set`)."""
+    cert, convex, reasons = _objective(problem, surface)
+    if convex and constraints:
+        bad = feasible_set(problem, constraints)
+        if bad:
+            return (f"{LOCAL} (f is convex, but {bad}: the feasible set may not be convex)", None,
+                    reasons + [bad])
+        reasons = reasons + ["every equality constraint is affine and every inequality c <= 0 has c convex"]
+    return cert, convex, reasons
+
+
+def feasible_set(problem, constraints) -> str | None:
+    """Why the feasible set is not known to be convex, or None when it is: an equality must be
+    affine (its Jacobian free of the variables), an inequality c <= 0 needs c convex (affine, or
+    proved by the analysis for a scalar c of one variable)."""
+    from ..derivation import derivative
+
+    for c in constraints:
+        declared = {n: v.kind for n, v in c.expression.variables.items()}
+        affine = True
+        for n in problem.names:
+            if n not in c.expression.variables:
+                continue
+            if _uses(derivative(c.source, n, 1, declared), problem.names):
+                affine = False
+        if affine:
+            continue
+        if c.equality:
+            return f"the equality {c.text!r} is not affine"
+        if c.expression.shape or len(problem.names) > 1:
+            return f"the inequality {c.text!r} is not affine and its convexity is not analysed"
+        from ..analysis.convexity import analyse_convexity
+        from ..analysis.problem import Problem as Analysed
+
+        data = {n: v for n, v in problem.data.items() if n in c.expression.variables}
+        conv = analyse_convexity(Analysed(c.source, problem.names[0], data, declared, None), 0, 0)
+        if not (conv.convex and conv.proof is not None and conv.proof.label is not None):
+            return f"the inequality {c.text!r} is not proved convex"
+    return None
+
+
+def _uses(d, names) -> bool:
+    """Whether the derivative ``d`` (its IR, through its where bindings) reads any of ``names``
+    (not its text: a size such as ``len(p)`` is no dependence on p's values)."""
+    from ..ir.nodes import Var
+    from ..ir.traverse import nodes
+
+    todo, seen, found = [d.node], set(), set()
+    while todo:
+        node = todo.pop()
+        for n in nodes(node):
+            if isinstance(n, Var) and n.name not in seen:
+                seen.add(n.name)
+                found.add(n.name)
+                if n.name in d.lowered.bindings:
+                    todo.append(d.lowered.bindings[n.name][0])
+    return bool(found & set(names))
+
+
+def _objective(problem, surface: str) -> tuple[str, bool | None, list[str]]:
     if len(problem.names) > 1:
         return (LOCAL + " (the convexity analysis takes one variable at a time; "
                 f"{', '.join(problem.names)} are minimised jointly)", None, [])
@@ -77,7 +145,8 @@ def certificate(problem, surface: str) -> tuple[str, bool | None, list[str]]:
     name = problem.names[0]
     declared = {n: v.kind for n, v in problem.expression.variables.items()}
     try:
-        analysed = Analysed(problem.expression.source, name, dict(problem.data), declared, None)
+        data = {n: v for n, v in problem.data.items() if n in problem.expression.variables}
+        analysed = Analysed(problem.expression.source, name, data, declared, None)
         conv = analyse_convexity(analysed, 0, 0)  # the proof only: no random points
     except RicciError as e:
         return f"{LOCAL} (the convexity analysis could not run: {e})", None, []
