@@ -169,3 +169,55 @@ def test_ci_runs_the_readmes_test_command_in_a_new_venv():
     # the venv is made and entered before the test command runs
     assert commands.index('python3 -m venv "$tmp/venv"') < commands.index(test)
     assert any("activate" in c for c in commands[:commands.index(test)])
+
+
+FAKE_PYTHON3 = """#!/usr/bin/env bash
+# python3 -m venv DIR: a venv whose pip and python only log their arguments
+[ "$1 $2" = "-m venv" ] || exit 90
+mkdir -p "$3/bin"
+printf 'VIRTUAL_ENV="%s"\\nexport PATH="%s/bin:$PATH"\\n' "$3" "$3" > "$3/bin/activate"
+for tool in pip python; do
+  printf '#!/usr/bin/env bash\\necho "$0 $* PYTHONPATH=${PYTHONPATH:-}" >> "$FAKE_LOG"\\n' > "$3/bin/$tool"
+  chmod +x "$3/bin/$tool"
+done
+echo 'exit "$FAKE_PYTEST_STATUS"' >> "$3/bin/python"
+"""
+
+
+def _fake_ci(tmp_path, pytest_status: int):
+    """.ci/run with python3 (and apt-get) replaced: what it runs, where, and its exit status."""
+    repo, bin_dir, tmp = tmp_path / "repo", tmp_path / "bin", tmp_path / "tmp"
+    for d in (repo / ".ci", bin_dir, tmp):
+        d.mkdir(parents=True, exist_ok=True)
+    (repo / ".ci" / "run").write_text((ROOT / ".ci" / "run").read_text())
+    (bin_dir / "python3").write_text(FAKE_PYTHON3)
+    (bin_dir / "apt-get").write_text('#!/usr/bin/env bash\necho "apt-get $*" >> "$FAKE_LOG"\n')
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    log = tmp_path / "log"
+    log.write_text("")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "TMPDIR": str(tmp),
+           "FAKE_LOG": str(log), "FAKE_PYTEST_STATUS": str(pytest_status), "PYTHONPATH": "/outside"}
+    r = subprocess.run(["bash", str(repo / ".ci" / "run")], env=env, capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=60, check=False)
+    return r, [line for line in log.read_text().splitlines() if not line.startswith("apt-get")], tmp
+
+
+def test_ci_runs_pip_and_pytest_of_the_new_venv_and_cleans_up(tmp_path):
+    r, calls, tmp = _fake_ci(tmp_path, 0)
+    assert r.returncode == 0, r.stderr
+    assert len(calls) == 2, calls
+    pip, pytest_call = calls
+    # the venv's own pip and python, in a temporary folder, with nothing on PYTHONPATH
+    assert re.fullmatch(rf"{re.escape(str(tmp))}/[^ ]+/venv/bin/pip install -e \.\[test\] PYTHONPATH=", pip), pip
+    assert re.fullmatch(rf"{re.escape(str(tmp))}/[^ ]+/venv/bin/python -m pytest PYTHONPATH=", pytest_call)
+    assert list(tmp.iterdir()) == [], "the temporary folder is removed on exit"
+
+
+def test_ci_fails_when_pytest_fails_or_collects_nothing(tmp_path):
+    r, _, _ = _fake_ci(tmp_path / "failed", 1)
+    assert r.returncode == 1
+    # pytest's exit code 5, "no tests were collected", is a failure with a word, not a pass
+    r, _, tmp = _fake_ci(tmp_path / "empty", 5)
+    assert r.returncode == 1 and "collected no tests" in r.stderr
+    assert list(tmp.iterdir()) == []
