@@ -1,9 +1,10 @@
 """Tensor results as the lecture writes them: index notation and the vectorised (Kronecker) form.
 
 * :func:`index_form` prints a derivative in index notation the way Examples 3 and 4 do:
-  ``∂f_i/∂A_jk = δ_ij x_k`` and ``∂K_pq/∂R_ij = δ_jp R_iq + δ_jq R_ip`` — free indices named as
+  ``∂f_i/∂A_jk = δ_ij x_k`` and ``∂K_pq/∂R_ij = δ_qj R_ip + δ_pj R_iq`` — free indices named as
   in the lecture (i for f, then j, k for the variable; p, q for a matrix f), Kronecker deltas
-  first with their two indices in alphabetical order (δ is symmetric), terms in a fixed order.
+  first; terms, factors and a δ's two indices in the order of the answer's text
+  (:mod:`ricci.printing.index`), so that the MathML the page shows reads as ``d.text`` does.
 * :func:`kronecker_form` finds ∂vec F/∂vec X as a sum of Kronecker products where each term of
   the index form splits into two factors, one over the "slow" and one over the "fast" indices
   of vec (vec stacks columns, so a matrix's row index runs fastest):
@@ -68,10 +69,15 @@ def _free_names(d) -> dict:
 class _IndexPrinter:
     """IR → :class:`Formula` in index notation (one printer for text, LaTeX and MathML)."""
 
-    def __init__(self, names: dict, bold: frozenset = frozenset()):
+    def __init__(self, names: dict, bold: frozenset = frozenset(), as_text: bool = False):
         self.names = dict(names)
         self.bold = bold
         self.count = 0
+        # as_text: factors, terms and δ's indices in the order of the answer's own text
+        # (ricci.printing.index), so that a derivative's MathML and its text read alike; that
+        # order does not depend on the variables' names (known_core_bugs.md #2), an order by
+        # the printed text would.
+        self.as_text = as_text
 
     def ix_name(self, i: Index) -> str:
         if i not in self.names:
@@ -89,6 +95,10 @@ class _IndexPrinter:
         return F.sub(base, self.script(idx)) if idx else base
 
     def factor_key(self, f: Node):
+        if self.as_text:
+            from ..printing.index import _display_rank
+
+            return _display_rank(f)
         # δ first, then matrices before vectors (f_i = Σ_a A_ia x_a, as the lecture writes it)
         return (0 if isinstance(f, Delta) else 1, -len(f.free))
 
@@ -102,13 +112,15 @@ class _IndexPrinter:
             case Var(name=name, idx=idx):
                 return self.indexed(F.name(name, name in self.bold), idx)
             case Delta(i=i, j=j):
-                a, b = sorted([self.ix_name(i), self.ix_name(j)])
+                a, b = self.ix_name(i), self.ix_name(j)
+                if not self.as_text:
+                    a, b = sorted([a, b])
                 s = a + b if len(a) == len(b) == 1 else f"{a},{b}"
                 return F.sub(F.Formula("δ", r"\delta", M.mi("δ")), F.Formula(s, s, M.mi(s)))
             case Mul():
                 return self.product(n)
             case Add(terms=ts):
-                return self.sum(ts, sort=top)
+                return self.sum(ts, sort=top and not self.as_text)
             case Elem(func=f, arg=a):
                 from ..printing.latex import _FUNC
 
@@ -184,7 +196,7 @@ class _IndexPrinter:
 def index_form(d, name: str = "f", bold: frozenset = frozenset()) -> F.Formula:
     """``∂f_i/∂A_jk = δ_ij x_k``: the derivative in index notation, as the lecture writes it."""
     node = _display_node(d)
-    p = _IndexPrinter(_free_names(d), bold)
+    p = _IndexPrinter(_free_names(d), bold, as_text=True)
     lhs = _lhs(d, p, name, bold)
     body = p.show(node, top=True)
     return lhs + F.EQ + body
