@@ -73,7 +73,7 @@ class Raiser:
             return r.ast
         if (r.col, r.row) == (row, col):
             t = self.m.T(r.ast)
-            # a zero with a shape, (0*w)', must not fold into the scalar 0
+            # a zero with a shape, vector(0)', must not fold into the scalar 0
             return self._constant(R(t, row, col)).ast if self.m.kind(t) == SCALAR_KIND else t
         if r.is_scalar and (row is not None or col is not None):
             raise NoMatrixForm("a scalar where a tensor is needed")
@@ -90,7 +90,7 @@ class Raiser:
             got = self._raise(node)
             if not got.is_scalar and self.m.kind(got.ast) == SCALAR_KIND:
                 # a sum that cancelled in matrix notation (z' - (z' + s) is -s in every entry)
-                # keeps its shape: 0*w, -s*z.^0', not the scalar 0 or -s
+                # keeps its shape: vector(0), -s*z.^0', not the scalar 0 or -s
                 got = self._constant(got)
             self.memo[id(node)] = (got, node)
             return got
@@ -344,16 +344,11 @@ class Raiser:
         return R(A.BinOp("*", r.ast, shape), r.row, r.col)
 
     def _zero(self, orientation) -> R:
-        """A zero with rows along ``row`` and columns along ``col``, written with its shape
-        (0*y, 0*A'): 0 alone would be a scalar, and the text around it would change meaning."""
+        """A zero with rows along ``row`` and columns along ``col``, written as a zero of that
+        shape (vector(0), matrix(0)', sized at the end where nothing fixes the size): 0 alone
+        would be a scalar, and the text around it would change meaning."""
         row, col = orientation
-        if row is None and col is None:
-            return R(A.Num(0.0), None, None)
-        zero = _zero_ast(self.m.expr, (row, col))
-        if zero is None:
-            ones = A.Call("matrix" if col is not None else "vector", (A.Num(1.0),))
-            zero = A.BinOp("*", A.Num(0.0), ones)
-        return R(zero, row, col)
+        return R(_zero_ast(self.m.expr, (row, col)), row, col)
 
     def _count(self, items: list[R]) -> dict:
         c: dict = {}
@@ -540,11 +535,8 @@ def display(d) -> Display:
                 # A binding's expression may use the names bound before it, not itself.
                 earlier = {n: bindings[n] for n in names[:names.index(name)]}
                 if B.is_zero(ir) and (br is not None or bc is not None):
-                    # 0 alone would be a scalar: a zero of the binding's shape (0*y, 0*X')
-                    zero = _zero_ast(expr, (br, bc))
-                    if zero is None:
-                        raise NoMatrixForm("a zero binding of a size no variable has")
-                    binds.append((name, zero))
+                    # 0 alone would be a scalar: a zero of the binding's shape (vector(0), matrix(0))
+                    binds.append((name, _zero_ast(expr, (br, bc))))
                     continue
                 r_b = Raiser(forms, earlier).raise_node(ir)
                 binds.append((name, forms.finish(raiser.orient(r_b, br, bc))))
