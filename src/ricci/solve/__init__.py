@@ -133,8 +133,9 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     cert, convex, reasons = (certificate(problem, _surface, cons) if certify
                              else ("not certified (certify=False)", None, []))
     notes: list[str] = []
-    t0 = time.perf_counter()
+    t_setup = time.perf_counter()
     obj = Objective(problem, start)
+    t0 = time.perf_counter()
     if x0 is None and not convex:
         # zero may be a critical point of a non-convex f (U*V' at U = V = 0): SciPy would stop there
         _, g = obj.value_and_grad(start)
@@ -202,6 +203,7 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     return MinimizeResult(
         expression=problem.expression.text, x=problem.unpack(z), fun=f, grad_norm=float(np.linalg.norm(g)),
         kkt_residual=kkt, nit=nit, nfev=obj.nfev, njev=obj.njev, nhev=obj.nhev, time=elapsed,
+        setup_time=t0 - t_setup,
         message=message, success=success, status=status, method=chosen, certificate=cert, convex=convex,
         reasons=reasons, bounds=list(problem.bound_texts), notes=notes, **extra)
 

@@ -8,6 +8,8 @@ it as unbounded below (an L-BFGS-B line search on ``-sum(w)`` would otherwise ru
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..codegen import python_name
@@ -19,25 +21,38 @@ UNBOUNDED = 1e12
 DENSE_MAX = 2000
 
 
+@lru_cache(maxsize=64)
+def compiled(source: str, name: str, order: int, kinds: tuple, with_value: bool):
+    """The generated NumPy function of a derivative; the code depends on the expression and
+    the kinds only, never on the data, so a second solve of the same problem reuses it."""
+    from ..derivation import derivative
+
+    return derivative(source, name, order, dict(kinds)).function("numpy", with_value=with_value)
+
+
+@lru_cache(maxsize=64)
+def compiled_hvp(source: str, names: tuple, kinds: tuple):
+    from ..codegen.products import several_hvp
+    from ..language.expression import parse
+
+    p = several_hvp(parse(source, dict(kinds)), list(names))
+    return p, p.function("numpy")
+
+
 class Objective:
     """f, ∇f, H·v and H on flat vectors, with counters and checks."""
 
     def __init__(self, problem, start):
-        from ..derivation import derivative
-
         self.problem = problem
         expr = problem.expression
         names = problem.names
         # the data of f (a constraint may use more)
         self.data = {python_name(n): np.float64(v) if isinstance(v, float) else v for n, v in problem.data.items()
                      if n in expr.variables}
-        declared = {n: v.kind for n, v in expr.variables.items()}
+        self._kinds = tuple(sorted((n, v.kind) for n, v in expr.variables.items()))
         # f and ∇f by the first variable fused (what they share computed once); the other
         # variables' gradients each on their own.
-        self._grads = []
-        for k, n in enumerate(names):
-            d = derivative(expr.source, n, 1, declared)
-            self._grads.append(d.function("numpy", with_value=(k == 0)))
+        self._grads = [compiled(expr.source, n, 1, self._kinds, k == 0) for k, n in enumerate(names)]
         self._hvp = None
         self._hess = None
         self.nfev = self.njev = self.nhev = 0
@@ -93,10 +108,7 @@ class Objective:
 
     def hessp(self, z, v):
         if self._hvp is None:
-            from ..codegen.products import several_hvp
-
-            p = several_hvp(self.problem.expression, self.problem.names)
-            self._hvp = (p, p.function("numpy"))
+            self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds)
         p, fn = self._hvp
         args = self._args(z)
         directions = self.problem.unpack(np.asarray(v, dtype=float))
@@ -115,11 +127,7 @@ class Objective:
                              "use a Hessian-vector method (Newton-CG, trust-krylov) or L-BFGS-B")
         if len(self.problem.names) == 1:
             if self._hess is None:
-                from ..derivation import derivative
-
-                expr = self.problem.expression
-                declared = {k: v.kind for k, v in expr.variables.items()}
-                self._hess = derivative(expr.source, self.problem.names[0], 2, declared).function("numpy")
+                self._hess = compiled(self.problem.expression.source, self.problem.names[0], 2, self._kinds, False)
             with np.errstate(all="ignore"):
                 H = np.asarray(self._hess(**self._args(z)), dtype=float).reshape(n, n)
             self.nhev += 1
