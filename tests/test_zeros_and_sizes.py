@@ -309,3 +309,15 @@ def test_latex_and_mathml_name_a_written_size_by_its_dimension():
     # outside a derivative's display, a size shows as it is written
     from ricci.printing.latex import ast_to_latex
     assert ast_to_latex(ricci.parse("eye(len(w))").tree) == r"I_{\operatorname{len}\left(w\right)}"
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("x + zeros(3)", "write vector(0, n) or matrix(0, m, n)"),
+    ("ones(2)", "write vector(1, n) or matrix(1, m, n)"),
+    ("x + length(x)", "write len(x), as the size of a constant"),
+])
+def test_matlab_and_numpy_words_for_sizes_are_pointed_to_the_languages(text, hint):
+    with pytest.raises(ricci.UnknownNameError) as info:
+        ricci.parse(text)
+    assert hint in info.value.message
+    assert "eye" in info.value.message  # among the known functions

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from . import ast as A
 from .errors import KindError, RicciError, ShapeError, UnknownNameError
 from ..functions import IDENTITY_NAMES, lookup
-from .sizes import SIZE_FUNCTIONS, SIZED_CONSTANTS, SIZED_USAGE
+from .sizes import SIZE_FUNCTIONS, SIZED_CONSTANTS, SIZED_SPELLINGS, SIZED_USAGE
 
 SCALAR, VECTOR, MATRIX, SYMMETRIC = "scalar", "vector", "matrix", "symmetric matrix"
 KINDS = (SCALAR, VECTOR, MATRIX, SYMMETRIC)
@@ -432,6 +432,8 @@ class _Checker:
             if node.args and all(isinstance(a, A.Num) for a in node.args):
                 hint = (f"; indexing such as {node.func}(1) is not part of the language: "
                         f"name the entries as scalars, {node.func}1, {node.func}2, …")
+            if node.func in SIZED_SPELLINGS:  # MATLAB's and NumPy's words for sized constants
+                hint = f"; write {SIZED_SPELLINGS[node.func]}"
             raise UnknownNameError(
                 f"unknown function {node.func}() (known: {', '.join(sorted(_known()))}){hint}",
                 name_span, self.source)
@@ -561,7 +563,7 @@ class _Checker:
 def _known():
     from ..functions import FUNCTIONS
 
-    return FUNCTIONS.keys()
+    return [*FUNCTIONS.keys(), *SIZED_CONSTANTS]
 
 
 _ROW_NAMES = ["m", "p", "r", "u", "M", "P", "R"]

@@ -21,6 +21,17 @@ SIZED_USAGE = {
     "matrix": "matrix(c, m, n), e.g. matrix(0, size(A, 1), len(x)), or matrix(c, size(A))",
 }
 
+#: What MATLAB and NumPy users type for a sized constant or a size, and what to write instead.
+SIZED_SPELLINGS = {
+    "zeros": "vector(0, n) or matrix(0, m, n), e.g. matrix(0, size(A))",
+    "ones": "vector(1, n) or matrix(1, m, n), e.g. vector(1, len(x))",
+    "zeros_like": "matrix(0, size(A)) or vector(0, len(x))",
+    "ones_like": "matrix(1, size(A)) or vector(1, len(x))",
+    "identity": "eye(n), e.g. eye(len(x))",
+    "length": "len(x), as the size of a constant: eye(len(x))",
+    "numel": "len(x), as the size of a constant: eye(len(x))",
+}
+
 
 def is_sized(node) -> bool:
     """Whether ``node`` is a constant with its size written out (more than a value)."""
