@@ -193,7 +193,7 @@ def test_invalid_requests_are_422_with_the_field(client, body, where):
 
 
 def test_malformed_json_and_wrong_content_type(client):
-    e = error_of(client.post("/api/derivative", content=b"{not json", headers={"Content-Type": "application/json"}))
+    e = error_of(client.post("/api/derivative", content=b"{not json", headers={"Content-Type": "application/json"}), 400)
     assert e["kind"] == "bad request"
     e = error_of(client.post("/api/derivative", content=b'{"expression": "x", "wrt": "x"}',
                              headers={"Content-Type": "text/plain"}), 415)
@@ -425,6 +425,7 @@ class FakePool:
     """Counts jobs; each waits for ``gate`` when one is given."""
 
     size = 1
+    idle = 1  # the runner sees a worker free to take a job
 
     def __init__(self, gate=None):
         self.calls = 0
@@ -583,7 +584,7 @@ def test_a_long_line_at_the_fast_lane_goes_straight_to_the_slow_lane(monkeypatch
     (P.Outcome(P.OK, (200, {"text": "a'", "analysis": {"error": {
         "kind": "limit", "message": "analysis: stopped, it took longer than the time budget"}}})), False),
     (P.Outcome(P.TIMEOUT), False), (P.Outcome(P.DIED), False), (P.Outcome(P.BUSY), False),
-    (P.Outcome(P.MEMORY), True), (P.Outcome(P.CRASH, detail="E: x"), True),
+    (P.Outcome(P.MEMORY), True), (P.Outcome(P.CRASH, detail="E: x"), False),
 ])
 def test_what_the_cache_keeps(outcome, kept):
     slow = ScriptedPool(outcome, outcome)
@@ -674,10 +675,10 @@ def test_adapters_read_what_is_there():
     assert [s["number"] for s in steps["items"]] == ["1", "2"]
     assert compute._code(d) is None  # no .code: no code section
     assert compute._mathml(d) is None or isinstance(compute._mathml(d), str)
-    failed = compute._part("analysis", lambda: compute._analysis(type("D", (FakeDerivative,), {
+    failed = compute._part("analysis", lambda left: compute._analysis(type("D", (FakeDerivative,), {
         "expression": ricci.parse("x'*x")})()), time.monotonic() + 5)
     assert failed == {"error": {"kind": "unavailable", "message": "analysis failed: RuntimeError: not today"}}
-    spent = compute._part("steps", lambda: 1, time.monotonic() - 1)
+    spent = compute._part("steps", lambda left: 1, time.monotonic() - 1)
     assert spent["error"]["kind"] == "limit"
 
 
@@ -721,7 +722,7 @@ def test_serve_command_hands_its_settings_to_uvicorn(monkeypatch, capsys):
     assert (seen["host"], seen["port"]) == ("0.0.0.0", 8123)
     s = seen["app"].state.settings
     assert (s.workers, s.time_budget, s.allowed_hosts) == (3, 2.0, ("*",))
-    assert (s.fast_workers, s.fast_budget) == (1, 0.5)
+    assert (s.fast_workers, s.fast_budget) == (Settings().fast_workers, 0.5)
     assert cli.main(["serve", "--fast-workers", "0"]) == 0
     assert seen["app"].state.settings.fast_workers == 0 and seen["app"].state.runner.fast_pool is None
     assert cli.main(["serve", "--fast-workers", "2", "--fast-budget", "0.2"]) == 0

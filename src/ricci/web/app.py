@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import compute, page
 from . import pool as P
 from .schemas import (
+    BAD_VALUE,
     CompareRequest,
     CompareResponse,
     DerivativeRequest,
@@ -77,7 +78,18 @@ class Settings:
     ``fast_budget`` seconds, waiting at most ``fast_wait`` for one of them; what does not finish
     there goes on to the ``workers`` with the full ``time_budget``.  Most requests take
     milliseconds, so they are answered at once even while every slow worker is busy with a
-    derivation that will run out its budget."""
+    derivation that will run out its budget.  The slow workers run at a lower CPU priority
+    (``slow_nice`` added to their nice value), so that a runaway derivation takes only the CPU
+    the cheap requests leave.  Plots skip the fast lane (they take about a second): they go to
+    the slow workers at once, and wait up to ``plot_wait`` seconds for one (a user's plot waits
+    its turn behind the others rather than being refused).
+
+    Triage: while the fast lane is busy, a request is first parsed by the ``triage`` worker (one
+    process, waiting at most ``triage_wait`` for it, within ``triage_budget`` seconds), so that a
+    request that can be refused at once (a syntax error, an unknown name, too deep) is refused at
+    once instead of waiting for a worker.
+
+    ``body_timeout``: seconds a request's body may take to arrive (408 past it)."""
 
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     time_budget: float = 5.0
@@ -88,10 +100,16 @@ class Settings:
     max_body: int = 64 * 1024
     cache_size: int = 256
     allowed_hosts: tuple = LOCAL_HOSTS
-    fast_workers: int = 1
+    fast_workers: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
     fast_budget: float = 0.5
     fast_wait: float = 1.0
     fast_grace: float = 0.5
+    slow_nice: int = 10
+    plot_wait: float = 15.0
+    triage: bool = True
+    triage_wait: float = 2.0
+    triage_budget: float = 2.0
+    body_timeout: float = 5.0
 
     @property
     def fast_request_budget(self) -> float:
@@ -100,8 +118,14 @@ class Settings:
 
     @property
     def request_budget(self) -> float:
-        """The longest any request can take: the fast lane, waiting for a worker, its computation."""
+        """The longest any request but a plot can take: the fast lane, waiting for a worker, its
+        computation."""
         return self.fast_request_budget + self.queue_wait + self.time_budget + self.grace
+
+    @property
+    def plot_request_budget(self) -> float:
+        """The longest a plot can take: the triage, waiting for a slow worker, its computation."""
+        return self.triage_wait + self.triage_budget + self.fast_grace + self.plot_wait + self.time_budget + self.grace
 
 
 # -- errors -----------------------------------------------------------------------------------------
@@ -122,12 +146,35 @@ def _validation_message(errors) -> tuple[str, list]:
 
 
 # -- the guard --------------------------------------------------------------------------------------
+def json_problem(body: bytes) -> str | None:
+    """What is wrong with a request body that should be JSON, in words (None: nothing): not
+    UTF-8, not JSON (where, by line and column), or nested too deeply to read."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return (f"the request body is not UTF-8 text: byte {e.start + 1} (0x{body[e.start]:02x}) "
+                "cannot start or continue a character; send JSON encoded as UTF-8")
+    try:
+        json.loads(text)
+    except RecursionError:
+        return ("the request body nests arrays or objects too deeply to read; a request needs "
+                "at most four levels (a matrix in values)")
+    except json.JSONDecodeError as e:
+        if not text[e.pos:].strip():
+            return "the request body is not valid JSON: it ends before the JSON is complete"
+        return (f"the request body is not valid JSON: {e.msg[0].lower()}{e.msg[1:]} "
+                f"at line {e.lineno}, column {e.colno}")
+    return None
+
+
 class Guard:
-    """Host check, body-size limit, JSON-only API posts, security headers (plain ASGI)."""
+    """Host check, body-size limit, body deadline, JSON-only API posts that are JSON, security
+    headers (plain ASGI)."""
 
     def __init__(self, app, settings: Settings):
         self.app = app
         self.max_body = settings.max_body
+        self.body_timeout = settings.body_timeout
         self.hosts = None if "*" in settings.allowed_hosts else {h.lower() for h in settings.allowed_hosts}
 
     async def __call__(self, scope, receive, send):
@@ -146,6 +193,10 @@ class Guard:
         refusal = self._refuse(scope, headers)
         if refusal is None and scope["method"] in ("POST", "PUT", "PATCH"):
             body, refusal = await self._read_body(receive, headers)
+            if refusal is None and scope["path"].startswith("/api/"):
+                problem = json_problem(body)
+                if problem is not None:
+                    refusal = error_response(400, "bad request", problem)
             if refusal is None:
                 receive = _replay(body, receive)
         if refusal is not None:
@@ -177,8 +228,16 @@ class Guard:
 
     async def _read_body(self, receive, headers) -> tuple[bytes, Response | None]:
         chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.body_timeout
         while True:
-            message = await receive()
+            # a body that does not arrive would hold its connection (and a task) forever
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), max(left, 0.0))
+            except TimeoutError:
+                return b"", error_response(
+                    408, "request timeout", f"the request body did not arrive within {self.body_timeout:g} s",
+                    headers={"Connection": "close"})
             if message["type"] == "http.disconnect":
                 return b"", error_response(400, "bad request", "the client went away")
             chunk = message.get("body", b"")
@@ -235,27 +294,36 @@ class Reply:
 
 
 class Runner:
-    """Cache, single flight, admission and outcome mapping around a :class:`~.pool.WorkerPool`.
+    """Cache, single flight, admission, triage and lanes around the worker pools.
 
     The cache holds at most ``settings.cache_size`` answers and ``CACHE_BYTES`` bytes in all;
-    an answer over ``CACHE_ENTRY_BYTES`` is not kept."""
+    an answer over ``CACHE_ENTRY_BYTES`` is not kept, nor one where time ran out or a part failed
+    for a reason other than the input (:func:`.compute.cacheable`)."""
 
     CACHE_BYTES = 64 * 2**20
     CACHE_ENTRY_BYTES = 4 * 2**20
-    #: requests in the fast lane (running or waiting) per fast worker; more go to the slow lane
+    #: requests in the fast lane (running or waiting) per fast worker past which a request goes
+    #: to the slow lane instead, when one of its workers is idle
     FAST_QUEUE_PER_WORKER = 3
+    #: jobs that skip the fast lane: they take longer than its budget whatever the input
+    SLOW_JOBS = frozenset({"plot"})
 
     def __init__(self, settings: Settings, pool: P.WorkerPool | None = None,
-                 fast_pool: P.WorkerPool | None = None):
+                 fast_pool: P.WorkerPool | None = None, triage_pool: P.WorkerPool | None = None):
         self.settings = settings
+        own = pool is None
         self.pool = pool or P.WorkerPool(settings.workers, settings.memory_mb, settings.queue_wait,
-                                         settings.grace)
-        if fast_pool is None and pool is None and settings.fast_workers:
+                                         settings.grace, warm=compute.import_heavy, nice=settings.slow_nice)
+        if fast_pool is None and own and settings.fast_workers:
             fast_pool = P.WorkerPool(settings.fast_workers, settings.memory_mb, settings.fast_wait,
-                                     settings.fast_grace)
-        #: the fast lane (None: every request goes to ``pool``); a given ``pool`` comes without
-        #: one unless ``fast_pool`` is given too (tests share one pool)
+                                     settings.fast_grace, warm=compute.import_heavy)
+        if triage_pool is None and own and settings.triage:
+            triage_pool = P.WorkerPool(1, settings.memory_mb, settings.triage_wait, settings.fast_grace,
+                                       warm=compute.import_heavy)
+        #: the fast lane (None: every request goes to ``pool``) and the triage worker (None: no
+        #: triage); a given ``pool`` comes without them unless they are given too (tests share one)
         self.fast_pool = fast_pool
+        self.triage_pool = triage_pool
         self.capacity = self.pool.size + (fast_pool.size if fast_pool else 0) + settings.max_queue
         self._executor: ThreadPoolExecutor | None = None
         self._cache: OrderedDict[str, Reply] = OrderedDict()
@@ -265,21 +333,23 @@ class Runner:
         self._lock = threading.Lock()
         self.features: dict | None = None
 
+    @property
+    def pools(self) -> list:
+        return [p for p in (self.pool, self.fast_pool, self.triage_pool) if p is not None]
+
     def close(self) -> None:
         """Stop the workers (the server's shutdown); a later request starts them again."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
-        self.pool.close()
-        if self.fast_pool is not None:
-            self.fast_pool.close()
+        for p in self.pools:
+            p.close()
 
     def start(self) -> None:
-        """Start the workers of both lanes (the server's start-up)."""
-        self.pool.start()
-        if self.fast_pool is not None:
-            self.fast_pool.start()
+        """Start the workers of every lane (the server's start-up)."""
+        for p in self.pools:
+            p.start()
 
     async def run(self, job: str, request: dict, media_type: str = "application/json") -> Reply:
         key = json.dumps([job, request], sort_keys=True)
@@ -297,14 +367,25 @@ class Runner:
                 self._inflight[key] = future
         return await asyncio.wrap_future(future)
 
-    def _fast(self, job: str, request: dict) -> P.Outcome | None:
-        """The fast lane's outcome, or None when the request must go on to the slow lane (the
-        fast workers were busy, it ran out of the fast budget, or its worker stopped)."""
-        if self.fast_pool is None:
+    def _triage(self, job: str, request: dict) -> P.Outcome | None:
+        """The triage worker's answer when the request can be refused at once (or is a parse),
+        else None (also when the triage worker is busy or stopped: the request is computed)."""
+        if self.triage_pool is None or job not in compute.JOBS or job == "features":
             return None
-        with self._lock:  # a long line at the fast lane only delays what will go on anyway
-            if self._fast_queue >= self.FAST_QUEUE_PER_WORKER * self.fast_pool.size:
-                return None
+        outcome = self.triage_pool.run(compute.triage, (job, request, self.settings.triage_budget),
+                                       timeout=self.settings.triage_budget)
+        return outcome if outcome.status == P.OK and outcome.value is not None else None
+
+    def _fast(self, job: str, request: dict) -> tuple[P.Outcome | None, bool]:
+        """The fast lane's outcome, or None when the request must go on to the slow lane (the
+        fast workers were busy, it ran out of the fast budget, or its worker stopped); and
+        whether the fast lane read the request (so a refusal would have been found there)."""
+        if self.fast_pool is None or job in self.SLOW_JOBS:
+            return None, False
+        with self._lock:  # a long line at the fast lane: an idle slow worker answers sooner
+            if (self._fast_queue >= self.FAST_QUEUE_PER_WORKER * self.fast_pool.size
+                    and getattr(self.pool, "idle", 0)):
+                return None, False
             self._fast_queue += 1
         budget = self.settings.fast_budget
         try:
@@ -313,22 +394,41 @@ class Runner:
             with self._lock:
                 self._fast_queue -= 1
         if outcome.status == P.OK and outcome.value is not None:
-            return outcome
+            return outcome, True
         if outcome.status in (P.MEMORY, P.CRASH):  # the slow lane has the same memory and code
+            return outcome, True
+        # out of the fast budget: it was read; BUSY, TIMEOUT, DIED: perhaps not
+        return None, outcome.status == P.OK
+
+    def _lanes(self, job: str, request: dict) -> P.Outcome:
+        """Triage while the fast lane cannot take the request at once; the fast lane; the slow."""
+        triaged = False
+        if not getattr(self.fast_pool, "idle", 0) or job in self.SLOW_JOBS:
+            refusal, triaged = self._triage(job, request), True
+            if refusal is not None:
+                return refusal
+        outcome, read = self._fast(job, request)
+        if outcome is not None:
             return outcome
-        return None  # BUSY, TIMEOUT, DIED, or out of the fast budget
+        if not (read or triaged):  # it waited for the fast lane in vain: refuse it now if it can be
+            refusal = self._triage(job, request)
+            if refusal is not None:
+                return refusal
+        budget = self.settings.time_budget
+        if job in self.SLOW_JOBS:
+            return self.pool.run(compute.JOBS[job], (request, budget), timeout=budget, wait=self.settings.plot_wait)
+        return self.pool.run(compute.JOBS[job], (request, budget), timeout=budget)
 
     def _run(self, job: str, request: dict, key: str, media_type: str) -> Reply:
-        budget = self.settings.time_budget
         try:
-            outcome = self._fast(job, request) or self.pool.run(compute.JOBS[job], (request, budget),
-                                                                timeout=budget)
+            outcome = self._lanes(job, request)
             reply = Reply.of(*self._map(job, outcome), media_type)
             # The same request gets the same answer, but not when time ran out (in the whole job
             # or in one of its parts): on a busy machine that says more about the load than
-            # about the request.  Nor for a busy server or a worker that died.
-            cache = (outcome.status in (P.MEMORY, P.CRASH)
-                     or (outcome.status == P.OK and not compute.out_of_time(outcome.value)))
+            # about the request; nor when it, or a part of it, failed for a reason other than the
+            # input (ricci crashed, a plot failed); nor for a busy server or a worker that died.
+            cache = (outcome.status == P.MEMORY
+                     or (outcome.status == P.OK and compute.cacheable(outcome.value)))
         except Exception as e:  # pragma: no cover - the pool failing to start a worker
             log.exception("ricci web: running a job failed")
             reply, cache = Reply.of(503, compute.error_body("unavailable", f"no worker could run this: {e}")), False
@@ -393,6 +493,9 @@ def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         message, details = _validation_message(exc.errors())
+        # a value that is no number, or a ragged matrix: the kind ricci gives a bad value
+        if details and all(d["type"] == BAD_VALUE for d in details):
+            return error_response(422, "bad value", message, field="values", details=details)
         return error_response(422, "bad request", message, details=details)
 
     @app.exception_handler(StarletteHTTPException)
@@ -437,6 +540,7 @@ def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = 
         return {"status": "ok", "version": __version__, "features": runner.features or {},
                 "limits": {"time_budget_s": settings.time_budget, "grace_s": settings.grace,
                            "queue_wait_s": settings.queue_wait, "request_budget_s": settings.request_budget,
+                           "plot_wait_s": settings.plot_wait, "plot_request_budget_s": settings.plot_request_budget,
                            "memory_mb": settings.memory_mb, "max_body_bytes": settings.max_body,
                            "fast_budget_s": settings.fast_budget if runner.fast_pool else 0.0},
                 "workers": runner.pool.size, "fast_workers": runner.fast_pool.size if runner.fast_pool else 0}

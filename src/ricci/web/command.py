@@ -36,9 +36,9 @@ def add_arguments(p) -> None:
                    help="worker processes for derivations (default: CPUs, at most 4)")
     p.add_argument("--time-budget", type=float, default=5.0, metavar="SECONDS",
                    help="computation time per request before it is stopped (default 5)")
-    p.add_argument("--fast-workers", type=int, default=1,
+    p.add_argument("--fast-workers", type=int, default=None,
                    help="workers of the fast lane, which tries every request first for "
-                        "--fast-budget seconds (default 1; 0: no fast lane)")
+                        "--fast-budget seconds (default: CPUs, at most 2; 0: no fast lane)")
     p.add_argument("--fast-budget", type=float, default=0.5, metavar="SECONDS",
                    help="computation time in the fast lane before a request goes on to the "
                         "other workers (default 0.5)")
@@ -88,7 +88,7 @@ def run(args) -> int:
         raise RicciError(f"--workers must be from 1 to 64, not {args.workers}")
     if not 0 < args.time_budget <= 600:
         raise RicciError(f"--time-budget must be more than 0 and at most 600 seconds, not {args.time_budget}")
-    if not 0 <= args.fast_workers <= 64:
+    if args.fast_workers is not None and not 0 <= args.fast_workers <= 64:
         raise RicciError(f"--fast-workers must be from 0 to 64, not {args.fast_workers}")
     if not 0 < args.fast_budget <= args.time_budget:
         raise RicciError(f"--fast-budget must be more than 0 and at most --time-budget ({args.time_budget:g} s), "
@@ -99,10 +99,11 @@ def run(args) -> int:
     if warning:
         print(warning, file=sys.stderr)
     options = {"time_budget": args.time_budget, "memory_mb": args.memory_mb,
-               "fast_workers": args.fast_workers, "fast_budget": args.fast_budget,
-               "allowed_hosts": allowed_hosts(args.host, args.allow_host)}
+               "fast_budget": args.fast_budget, "allowed_hosts": allowed_hosts(args.host, args.allow_host)}
     if args.workers is not None:
         options["workers"] = args.workers
+    if args.fast_workers is not None:
+        options["fast_workers"] = args.fast_workers
     app = create_app(Settings(**options))
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"ricci: serving on http://{shown}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)

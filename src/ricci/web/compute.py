@@ -10,9 +10,16 @@ Invariants:
 
 * user text is only ever handed to ricci's parser; nothing here evaluates it as code;
 * every float in a body is finite (non-finite numbers become ``None``), so the JSON is valid;
-* an optional part runs under a soft deadline (SIGALRM, main thread only); when one fires, the
-  job asks for its worker to be replaced (:func:`.pool.request_recycle`), since an interrupted
-  computation may have left caches half-written.
+* every part runs under the job's budget: ricci's own cooperative limit (``timeout=`` and a
+  :func:`ricci.limits.budget` around it), and a soft deadline (SIGALRM, main thread only) behind
+  that; when the deadline fires, or a part fails for any reason but its input, the job asks for
+  its worker to be replaced (:func:`.pool.request_recycle`), since an interrupted computation may
+  have left caches half-written;
+* the deadline never fires inside an import (it waits until the import is done) and heavy
+  modules are imported before any job starts (:func:`warm`, run by the workers' forkserver), so
+  a time limit cannot leave a half-imported module behind;
+* an answer that ran out of time or failed for a reason other than its input is marked so
+  (:func:`cacheable` is false) and the server does not keep it.
 """
 
 from __future__ import annotations
@@ -35,6 +42,11 @@ BACKENDS = (("numpy", "NumPy"), ("jax", "JAX"), ("torch", "PyTorch"))
 PARTS = ("mathml", "steps", "check", "code", "analysis", "plot")
 #: Names preferred as the default ``wrt``, before the first vector.
 PREFERRED_WRT = ("x", "theta", "w", "s", "t", "z", "X", "W")
+
+#: Seconds the soft deadline waits past a part's budget, so that ricci's own limit (which
+#: unwinds cleanly and keeps the worker) has the first word.
+SOFT_SLACK = 0.25
+
 
 class SoftTimeout(Exception):
     """An optional part ran past its share of the time budget."""
@@ -127,19 +139,42 @@ def plain(v):
 
 
 # -- deadlines --------------------------------------------------------------------------------------
+#: Seconds between two firings of a soft deadline that has not taken effect yet (it was due inside
+#: an import, or raised inside a finalizer, where Python prints an exception and drops it).
+REFIRE = 0.05
+
+
+def _deferred(frame) -> bool:
+    """Whether an exception raised at ``frame`` would land where it must not: inside an import
+    (a half-executed module stays behind in ``sys.modules``, or its half-built attributes in its
+    package, as matplotlib's did in issue 15) or inside a finalizer or weakref callback (where
+    Python prints "Exception ignored" and drops it)."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename.startswith("<frozen importlib") or code.co_name == "__del__" \
+                or code.co_filename.endswith(("weakref.py", "_weakrefset.py")):
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextmanager
 def soft_deadline(seconds: float):
     """Raise :class:`SoftTimeout` inside the block after ``seconds`` (main thread only; elsewhere
-    the block runs unbounded, and the pool's hard limit still applies)."""
+    the block runs unbounded, and the pool's hard limit still applies).
+
+    Never inside an import or a finalizer: there the timer fires again every :data:`REFIRE`
+    seconds until the block is somewhere an exception can safely unwind it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def fire(signum, frame):
-        raise SoftTimeout
+        if not _deferred(frame):
+            raise SoftTimeout
 
     old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), REFIRE)
     try:
         yield
     finally:
@@ -148,16 +183,20 @@ def soft_deadline(seconds: float):
 
 
 def _part(name: str, fn, deadline: float) -> dict | None:
-    """Run one optional part; ``None`` when unavailable, ``{"error": …}`` when it failed."""
+    """Run one optional part within what is left of the job's budget (``fn`` takes those
+    seconds); ``None`` when unavailable, ``{"error": …}`` when it failed."""
     from .. import RicciError
+    from .. import limits
     from .pool import request_recycle
 
     left = deadline - time.monotonic()
     if left <= 0.05:
         return {"error": {"kind": "limit", "message": f"{name}: skipped, the time budget is spent"}}
     try:
-        with soft_deadline(left):
-            return fn()
+        # ricci's cooperative limit first (it unwinds cleanly, the worker stays), the soft
+        # deadline a little later behind it, the pool's hard limit behind both
+        with soft_deadline(left + SOFT_SLACK), limits.budget(left, what=f"the {name}"):
+            return fn(left)
     except SoftTimeout:
         request_recycle()
         return {"error": {"kind": "limit", "message": f"{name}: stopped, it took longer than the time budget"}}
@@ -167,6 +206,7 @@ def _part(name: str, fn, deadline: float) -> dict | None:
         request_recycle()
         return {"error": {"kind": "limit", "message": f"{name}: stopped, it needed more memory than allowed"}}
     except Exception as e:  # noqa: BLE001 - an optional part must never take the answer down with it
+        request_recycle()  # a failure that is not the input's may have left this worker unsound
         return {"error": {"kind": "unavailable", "message": f"{name} failed: {type(e).__name__}: {e}"}}
 
 
@@ -279,10 +319,10 @@ def _steps(d) -> dict | None:
                   "text": "\n".join(map(str, steps)) if isinstance(steps, (list, tuple)) else str(steps)})
 
 
-def _check(d) -> dict | None:
+def _check(d, seconds: float | None = None) -> dict | None:
     if not hasattr(type(d), "check"):
         return None
-    report = d.check()
+    report = d.check(**_budget(d.check, seconds))
     data = _jsonish(report)
 
     def field(*keys, kind):
@@ -312,10 +352,12 @@ def _code(d) -> dict | None:
     return out
 
 
-def _analysis(d) -> dict | None:
+def _analysis(d, seconds: float | None = None) -> dict | None:
     if not hasattr(type(d), "analyse") or tuple(d.expression.shape):
         return None  # ricci.analyse studies scalar functions only
-    a = d.analyse()
+    from ..analysis import analyse  # d.analyse passes its options on to it
+
+    a = d.analyse(**_budget(analyse, seconds))
     # its advice in the API's words, and the page's (assume=, at= are Python's keywords)
     text = a.text if callable(getattr(a, "text", None)) else None
     data = plain(a.to_json("api")) if text else _jsonish(a)
@@ -370,11 +412,13 @@ def parse(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     return 200, plain(body)
 
 
-def _budget(fn, seconds: float) -> dict:
+def _budget(fn, seconds: float | None) -> dict:
     """``timeout=seconds`` where ``fn`` takes it (ricci's own cooperative time limit: the worker
-    survives it); the pool's hard limit applies either way."""
+    survives it); the budget around each part and the pool's hard limit apply either way."""
     import inspect
 
+    if seconds is None:
+        return {}
     try:
         takes = "timeout" in inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -382,8 +426,9 @@ def _budget(fn, seconds: float) -> dict:
     return {"timeout": max(0.1, seconds)} if takes else {}
 
 
-def derivative(req: dict, budget: float = 10.0) -> tuple[int, dict]:
-    """``POST /api/derivative``: ricci.derivative and, where available, its optional parts."""
+def derivative(req: dict, budget: float = 10.0, derivation: float | None = None) -> tuple[int, dict]:
+    """``POST /api/derivative``: ricci.derivative and, where available, its optional parts;
+    ``derivation``: the seconds the derivation itself may take (default: the whole budget)."""
     import ricci
 
     deadline = time.monotonic() + budget
@@ -391,7 +436,7 @@ def derivative(req: dict, budget: float = 10.0) -> tuple[int, dict]:
         return refused
     try:
         d = ricci.derivative(req["expression"], req["wrt"], req.get("order", 1), req.get("kinds") or None,
-                             **_budget(ricci.derivative, budget))
+                             **_budget(ricci.derivative, derivation or budget))
         body = {
             "expression": d.expression.text,
             "wrt": d.wrt,
@@ -408,9 +453,9 @@ def derivative(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     except ricci.RicciError as e:
         return 422, ricci_error(e, req)
     include = req.get("include")
-    makers = {"mathml": lambda: _mathml(d), "steps": lambda: _steps(d), "check": lambda: _check(d),
-              "code": lambda: _code(d), "analysis": lambda: _analysis(d),
-              "plot": lambda: plot_plan(d.expression)}
+    makers = {"mathml": lambda left: _mathml(d), "steps": lambda left: _steps(d),
+              "check": lambda left: _check(d, left), "code": lambda left: _code(d),
+              "analysis": lambda left: _analysis(d, left), "plot": lambda left: plot_plan(d.expression)}
     for name in PARTS:
         body[name] = None if include is not None and name not in include else _part(name, makers[name], deadline)
     if isinstance(body["mathml"], dict):  # a failed printer: the page shows LaTeX instead
@@ -455,16 +500,21 @@ def compare(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     """``POST /api/compare``: :func:`ricci.compare`'s verdict on a hand-derived answer."""
     import ricci
 
+    from .. import limits
+    from ..comparison import compare as judge  # ricci.compare passes its options on to it
+
     if (refused := wrt_refused(req)) is not None:
         return refused
     try:
-        v = ricci.compare(req["expression"], req["wrt"], req["answer"], req.get("order", 1),
-                          req.get("kinds") or None, **_budget(ricci.compare, budget))
+        with limits.budget(budget, what="the comparison"):
+            v = ricci.compare(req["expression"], req["wrt"], req["answer"], req.get("order", 1),
+                              req.get("kinds") or None, **_budget(judge, budget))
     except ricci.RicciError as e:
         return 422, ricci_error(e, req, ("expression", "answer"))
     body = plain(v.to_json("api"))  # its advice names request fields, not Python's keywords
     body["text"] = v.text("api")
     body["page_text"] = v.text("page")
+    body.update(advice(v.message))  # page_message: the message alone in the page's words (it shows it apart)
     return 200, body
 
 
@@ -472,17 +522,24 @@ def plot(req: dict, budget: float = 10.0) -> tuple[int, dict | bytes]:
     """``POST /api/plot``: a PNG or SVG of :func:`ricci.plot` (bytes), or an error body."""
     import ricci
 
+    from .. import limits
+
     if _module("matplotlib") is None:
         from ..hints import Hint, say
 
         return 422, error_body("missing dependency", say("plots need matplotlib: ", Hint("install", None, "plot")))
+    from ..plotting import plot as draw  # ricci.plot passes its options on to it
+
     if (refused := wrt_refused(req)) is not None:
         return refused
     try:
-        fig = ricci.plot(req["expression"], req["wrt"], req.get("at"), req.get("range"),
-                         req.get("kinds") or None, dpi=req.get("dpi", 80))
-        buf = io.BytesIO()
-        fig.savefig(buf, format=req.get("format", "png"))
+        # the plot runs under the request's budget like a derivation: ricci's own limit (the
+        # derivatives it makes on the way, and the numeric work where it reads the clock)
+        with limits.budget(budget, what="the plot"):
+            fig = ricci.plot(req["expression"], req["wrt"], req.get("at"), req.get("range"),
+                             req.get("kinds") or None, dpi=req.get("dpi", 80), **_budget(draw, budget))
+            buf = io.BytesIO()
+            fig.savefig(buf, format=req.get("format", "png"))
     except ricci.RicciError as e:
         return 422, ricci_error(e, req)
     return 200, buf.getvalue()
@@ -493,9 +550,32 @@ def features_job(req: dict, budget: float = 10.0) -> tuple[int, dict]:
     return 200, features()
 
 
+def triage(job: str, req: dict, budget: float = 10.0) -> tuple[int, dict] | None:
+    """What can be refused at once, found by parsing alone (milliseconds): ``(422, error)`` for an
+    expression ricci cannot read or type (a syntax error, an unknown name, a nesting or length
+    limit, a kind that does not fit), the whole answer of a ``parse`` request, or ``None`` when
+    the request must be computed.  The server runs it first when the fast lane is busy, so that
+    such requests are answered at once instead of waiting for a worker (and never get 429)."""
+    import ricci
+
+    if job == "parse":
+        return parse(req, budget)
+    if not isinstance(req.get("expression"), str):
+        return None
+    try:
+        ricci.parse(req["expression"], req.get("kinds") or None)
+    except ricci.RicciError as e:
+        return 422, ricci_error(e, req, ("expression", "answer") if job == "compare" else ("expression",))
+    return wrt_refused(req)
+
+
 #: The only functions the server sends to its workers: each takes the request and the time budget.
 JOBS = {"parse": parse, "derivative": derivative, "evaluate": evaluate, "compare": compare, "plot": plot,
         "features": features_job}
+
+#: Kinds of error that say nothing about the request: an optional part that failed (a bug, or a
+#: worker left unsound), ricci failing on it.  An answer holding one is not cached.
+TRANSIENT = ("unavailable", "internal error")
 
 
 def _ran_out_of_time(body) -> bool:
@@ -507,24 +587,74 @@ def _ran_out_of_time(body) -> bool:
     return False
 
 
+def _failed(body) -> bool:
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("kind") in TRANSIENT:
+            return True
+        return any(_failed(v) for v in body.values())
+    return False
+
+
 def out_of_time(value) -> bool:
     """Whether a job's ``(status, body)`` says that time ran out (the derivation's own time limit,
     or an optional part stopped or skipped): such an answer is not kept in the server's cache."""
     return isinstance(value, tuple) and len(value) == 2 and _ran_out_of_time(value[1])
 
 
+def cacheable(value) -> bool:
+    """Whether a job's ``(status, body)`` may be kept and given again to the same request: not
+    when time ran out anywhere in it (on a busy machine that says more about the load than about
+    the request), nor when a part of it failed for a reason other than the input (a plot that
+    failed once, say because its worker was unsound, must be drawn again the next time)."""
+    if not (isinstance(value, tuple) and len(value) == 2):
+        return False
+    return not _ran_out_of_time(value[1]) and not _failed(value[1])
+
+
+#: The heavy modules the optional parts import on first use; imported before any job runs (a
+#: time limit firing inside such an import would leave it half-done).
+HEAVY_MODULES = ("ricci.plotting", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg",
+                 "matplotlib.backends.backend_svg", "ricci.analysis", "sympy", "ricci.comparison",
+                 "ricci.codegen", "ricci.printing.mathml", "ricci.numeric_check", "ricci.explain")
+
+
+def import_heavy() -> None:
+    """Import every heavy module this installation has (each worker runs it before its first job:
+    it costs nothing where the forkserver has imported them already)."""
+    for name in HEAVY_MODULES:
+        _module(name)
+
+
 def warm() -> None:
-    """Import and exercise the engine once, so that the first request of a new worker is fast."""
-    derivative({"expression": "x'*A*x", "wrt": "x", "order": 1, "kinds": None,
-                "include": ["code", "mathml"]})
+    """Import and exercise the engine once, so that the first request of a new worker is fast:
+    every part of a derivative, an analysis, a plot (matplotlib loads its fonts on the first) and
+    a comparison."""
+    import_heavy()
+    derivative({"expression": "x'*A*x", "wrt": "x", "order": 1, "kinds": None})
+    derivative({"expression": "x^3 - 3*x", "wrt": "x", "order": 1, "kinds": {"x": "scalar"}})
+    if _module("matplotlib") is not None:
+        plot({"expression": "x^3 - 3*x", "wrt": "x", "kinds": {"x": "scalar"}})
+    compare({"expression": "x'*A*x", "wrt": "x", "answer": "2*x'*A"})
+
+
+#: The share of the fast lane's budget a derivation may take before it goes on to the slow lane.
+FAST_DERIVATION_SHARE = 0.3
 
 
 def fast(job: str, req: dict, budget: float):
     """The fast lane's job: ``JOBS[job]`` within ``budget`` seconds, or ``None`` when that was not
     enough (the derivation or one of the optional parts ran out of time), so that the server runs
     it again in the slow lane with the full budget.  Any other answer, a limit refused at once
-    (order 7, a 2 MB input) included, is the answer."""
-    status, body = JOBS[job](req, budget)
+    (order 7, a 2 MB input) included, is the answer.
+
+    A derivation gets :data:`FAST_DERIVATION_SHARE` of the budget: a cheap one takes a few
+    milliseconds, its parts (check, code, steps) the rest; one that needs more is no cheap
+    request, and finding that out early keeps a runaway from holding a fast worker for long."""
+    if job == "derivative":
+        status, body = derivative(req, budget, budget * FAST_DERIVATION_SHARE)
+    else:
+        status, body = JOBS[job](req, budget)
     if out_of_time((status, body)):
         return None
     return status, body

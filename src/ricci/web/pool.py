@@ -13,7 +13,10 @@ Inside a worker (set up in :func:`_serve`, before any job runs):
   ``MemoryError``, reported as the outcome ``"memory"``, and the worker is replaced;
 * ``RLIMIT_CPU`` is raised to "CPU used so far + the job's budget + grace" before each job, a
   second, independent limit: a job that spins past it is killed by the kernel (``"died"``);
-* ``RLIMIT_CORE`` is 0, SIGINT is ignored (Ctrl-C stops the server, which stops its workers).
+* ``RLIMIT_CORE`` is 0, SIGINT is ignored (Ctrl-C stops the server, which stops its workers);
+* ``nice`` (0: none) lowers its CPU priority: the server gives its slow lane, where runaway
+  derivations spend their budget, a lower priority than the fast lane, so that on a busy machine
+  the kernel runs the cheap requests first instead of sharing the cores evenly with the runaways.
 
 Workers are forked from a forkserver that has imported and exercised ricci once (the module
 :mod:`ricci.web.warmup`), so a replacement is ready in milliseconds, not seconds.  BLAS thread
@@ -72,11 +75,16 @@ def _cpu_budget(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def _serve(conn, memory_bytes: int | None, warm) -> None:
+def _serve(conn, memory_bytes: int | None, warm, nice: int = 0) -> None:
     """The worker's main loop: one job at a time, replies ``(status, value, detail, recycle)``."""
     global _RECYCLE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit(memory_bytes)
+    if nice:
+        try:
+            os.nice(nice)
+        except OSError:  # pragma: no cover - a platform that refuses: the worker runs at full priority
+            pass
     if warm is not None:
         try:
             warm()
@@ -106,9 +114,9 @@ def _serve(conn, memory_bytes: int | None, warm) -> None:
 
 # -- in the server ----------------------------------------------------------------------------------
 class _Worker:
-    def __init__(self, ctx, memory_bytes, warm, startup_timeout: float):
+    def __init__(self, ctx, memory_bytes, warm, startup_timeout: float, nice: int = 0):
         here, there = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(there, memory_bytes, warm), daemon=True,
+        self.process = ctx.Process(target=_serve, args=(there, memory_bytes, warm, nice), daemon=True,
                                    name="ricci-web-worker")
         self.process.start()
         there.close()
@@ -138,12 +146,13 @@ class WorkerPool:
     """``size`` memory-bounded worker processes; see the module's docstring.
 
     ``warm`` (a module-level function) runs in each new worker before it takes jobs;
-    ``preload`` names modules the forkserver imports once, for all workers.
+    ``preload`` names modules the forkserver imports once, for all workers; ``nice`` is added to
+    each worker's nice value (a lower CPU priority).
     """
 
     def __init__(self, size: int = 2, memory_mb: int | None = 1024, queue_wait: float = 5.0,
                  grace: float = 2.0, warm=None, preload: tuple = ("ricci.web.warmup",),
-                 start_method: str | None = None, startup_timeout: float = 60.0):
+                 start_method: str | None = None, startup_timeout: float = 60.0, nice: int = 0):
         if size < 1:
             raise ValueError("a pool needs at least one worker")
         self.size = size
@@ -151,6 +160,7 @@ class WorkerPool:
         self.queue_wait = queue_wait
         self.grace = grace
         self.warm = warm
+        self.nice = nice
         self.preload = list(preload)
         methods = mp.get_all_start_methods()
         self.start_method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
@@ -200,12 +210,17 @@ class WorkerPool:
         self.close()
 
     @property
+    def idle(self) -> int:
+        """Workers waiting for a job right now."""
+        return self._idle.qsize()
+
+    @property
     def pids(self) -> list[int]:
         with self._lock:
             return sorted(w.pid for w in self._all if w.pid is not None)
 
     def _add(self, generation: int) -> None:
-        w = _Worker(self._ctx, self.memory_bytes, self.warm, self.startup_timeout)
+        w = _Worker(self._ctx, self.memory_bytes, self.warm, self.startup_timeout, self.nice)
         with self._lock:
             if generation != self._generation:  # closed meanwhile
                 w.kill()
@@ -237,15 +252,17 @@ class WorkerPool:
         threading.Thread(target=refill, name="ricci-web-refill", daemon=True).start()
 
     # -- jobs ------------------------------------------------------------------------------------
-    def run(self, fn, args: tuple = (), timeout: float = 10.0) -> Outcome:
-        """Run ``fn(*args)`` in a worker within ``timeout`` (+ ``grace``) seconds; never raises
-        for what the job does: the :class:`Outcome` says."""
+    def run(self, fn, args: tuple = (), timeout: float = 10.0, wait: float | None = None) -> Outcome:
+        """Run ``fn(*args)`` in a worker within ``timeout`` (+ ``grace``) seconds, waiting at most
+        ``wait`` (default: ``queue_wait``) seconds for one; never raises for what the job does:
+        the :class:`Outcome` says."""
         if not self._started:
             self.start()
+        wait = self.queue_wait if wait is None else wait
         try:
-            w = self._idle.get(timeout=self.queue_wait)
+            w = self._idle.get(timeout=wait)
         except queue.Empty:
-            return Outcome(BUSY, detail=f"every worker is busy (waited {self.queue_wait:g} s)")
+            return Outcome(BUSY, detail=f"every worker is busy (waited {wait:g} s)")
         if w.process.exitcode is not None:  # it stopped while idle (or the pool was closed)
             self._replace(w)
             return Outcome(DIED, detail="the worker had stopped; it has been replaced")

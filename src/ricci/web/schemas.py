@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic_core import PydanticCustomError
 
 from ..derivation import MAX_ORDER
 from ..language.parser import MAX_LENGTH
@@ -35,10 +36,57 @@ Kinds = Annotated[dict[Name, Kind] | None,
                         description="declared kinds: scalar, vector, matrix, symmetric matrix",
                         examples=[{"A": "symmetric matrix"}])]
 Order = Annotated[int, Strict(), Field(ge=1, le=MAX_ORDER, description="derivative order (2: the Hessian)")]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+#: A number is a JSON number: strict, so that "3" (a string) and true are refused, not read as 3 and 1.
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Value = (Number | Annotated[list[Number], Field(max_length=MAX_ENTRIES)]
          | Annotated[list[Annotated[list[Number], Field(max_length=MAX_ENTRIES)]], Field(max_length=MAX_ENTRIES)])
 Part = Literal["mathml", "steps", "check", "code", "analysis", "plot"]
+
+
+#: The error type of a value that is no number, or a ragged matrix (the server answers it with
+#: the kind "bad value", as ricci does, and the message names the variable).
+BAD_VALUE = "bad_value"
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _what(x) -> str:
+    if isinstance(x, bool):
+        return f"{str(x).lower()}, a boolean"
+    if isinstance(x, str):
+        shown = x if len(x) <= 20 else x[:20] + "…"
+        return f'"{shown}", a string'
+    if x is None:
+        return "null"
+    return "a list" if isinstance(x, list) else "an object" if isinstance(x, dict) else type(x).__name__
+
+
+def value_problem(name: str, v) -> str | None:
+    """What is wrong with the value of ``name`` (None: it is a number, a list of numbers or a
+    list of rows of one length), in the words of the CLI's ``--set``."""
+    if _is_number(v):
+        return None
+    if not isinstance(v, list):
+        return (f"the value of {name} is {_what(v)}: write a number (3), a list of numbers for a vector "
+                "([1, 2, 3]) or a list of rows for a matrix ([[1, 2], [3, 4]])")
+    if all(isinstance(row, list) for row in v) and v:
+        for i, row in enumerate(v, 1):
+            for j, x in enumerate(row, 1):
+                if not _is_number(x):
+                    return f"entry ({i}, {j}) of {name} is {_what(x)}, not a number"
+        if len({len(row) for row in v}) > 1:
+            return (f"the rows of {name} have different lengths ({', '.join(str(len(r)) for r in v)}): "
+                    "a matrix needs rows of one length")
+        return None
+    for i, x in enumerate(v, 1):
+        if not _is_number(x):
+            if isinstance(x, list):
+                return (f"entry {i} of {name} is a list while others are numbers: a vector is a list "
+                        "of numbers, a matrix a list of rows")
+            return f"entry {i} of {name} is {_what(x)}, not a number"
+    return None
 
 
 class _Strict(BaseModel):
@@ -69,6 +117,18 @@ class EvaluateRequest(_Strict):
     wrt: Wrt | None = Field(None, description="when given, the derivative's value instead of f's")
     order: Order = 1
 
+    @field_validator("values", mode="before")
+    @classmethod
+    def _values_are_numbers(cls, values):
+        # before the types: pydantic would name the first alternative of a union that failed
+        # ("values.A.float: …"), where a person wants to hear which variable and why
+        if isinstance(values, dict):
+            for name, v in values.items():
+                problem = value_problem(str(name), v)
+                if problem is not None:
+                    raise PydanticCustomError(BAD_VALUE, problem)
+        return values
+
 
 class CompareRequest(_Strict):
     expression: Expression
@@ -78,7 +138,7 @@ class CompareRequest(_Strict):
     kinds: Kinds = None
 
 
-Bound = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
+Bound = Annotated[float, Strict(), Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
 
 
 class PlotRequest(_Strict):
@@ -168,6 +228,8 @@ class CompareResponse(BaseModel):
     fix: str | None = None
     text: str
     page_text: str | None = Field(None, description="`text` naming the page's controls")
+    page_message: str | None = Field(None, description="where the message gives advice: `message` naming "
+                                                       "the page's controls")
     hints: list[Hint] = Field(default_factory=list, description="the advice of `message`, as data")
 
 
