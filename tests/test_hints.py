@@ -47,6 +47,7 @@ def _compute():
     (Hint("at", "A"), "at={'A': …}", "--at A=…", None, None),
     (Hint("at"), "at=", "--at POINT", '"at"', None),
     (Hint("values", "A"), "values={'A': …}", "--set A=…", None, None),
+    (Hint("values"), "values=", None, None, None),  # d.check's point: no flag of ricci diff gives it
     (Hint("kinds", "B", "symmetric matrix"), "kinds={'B': 'symmetric matrix'}", "--kind B=symmetric",
      '"kinds": {"B": "symmetric matrix"}', "in the Variables table, choose symmetric matrix for B"),
     (Hint("timeout"), "timeout=", "--timeout SECONDS", None, None),

@@ -70,7 +70,8 @@ def _cli(h: Hint) -> str | None:
     if h.set == "install":
         return f'pip install "ricci[{h.value}]"'
     flag = _FLAGS.get(h.set)
-    if flag is None:
+    if flag is None or (h.set == "values" and h.name is None):
+        # --set gives a plot's other variables; nothing on the command line gives d.check a point
         return None
     value = "…" if h.value is None else _CLI_KINDS.get(h.value, h.value) if h.set == "kinds" else h.value
     if h.name is not None:
