@@ -14,6 +14,7 @@ set (CI sets it), so CI always runs them.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -472,4 +473,28 @@ def test_the_formula_says_what_it_is_the_derivative_of(page, server, features):
     page.goto(f"{server}/?expr=exp(x1*x2^2)&wrt=x1,x2")
     expect(page.locator("#wrt")).to_have_value("x1,x2")
     expect(page.locator("#math math")).to_contain_text("∂f∂(x1,x2)=")
+    page.watch.check()
+
+
+#: How Python (keyword=), the command line (--flag) and the JSON API ("field":) name a control.
+OTHER_SURFACES = re.compile(r"\b(assume|at|kinds|values|timeout|box|max_elements)=|--[a-z]|\"(kinds|order|at)\"")
+
+
+def test_advice_on_the_page_names_the_page_controls(page, server, features):
+    """A hint on the page names the Variables table and the order box, never Python's keywords
+    (assume=, kinds=), the CLI's flags or the API's request fields."""
+    if not features["compare"]:
+        pytest.skip("this installation has no ricci.compare")
+    page.goto(f"{server}/?expr=x'*A*x&wrt=x")
+    answer_is(page, "x'*(A + A')")
+    page.fill("#answer", "2*x'*A")
+    page.click("#check-answer")
+    expect(page.locator("#verdict .verdict")).to_have_text("slip: assumed symmetric")
+    message = page.locator("#verdict").inner_text()
+    assert "Variables table" in message and "symmetric matrix" in message
+    assert not OTHER_SURFACES.search(message), message
+    if features["analysis"]:
+        expect(page.locator("#analysis-text")).to_contain_text("convexity")
+        analysis = page.locator("#analysis-text").inner_text()
+        assert "PSD" in analysis and not OTHER_SURFACES.search(analysis), analysis
     page.watch.check()

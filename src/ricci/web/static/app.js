@@ -134,11 +134,11 @@
     for (const sel of Object.values(FIELDS)) $(sel).removeAttribute("aria-invalid");
   }
 
-  // The message in the page's words: where the server sends a rendering for the page (its
-  // hints name this page's controls, not Python's keywords), that one.
+  // The message in the page's words: where it gives advice, the server sends it also as
+  // page_message, naming this page's controls (the Variables table, the order box) instead of
+  // the API's request fields or Python's keywords (docs/web.md, "Advice").
   function pageMessage(error) {
-    const page = error.messages && error.messages.page;
-    return typeof page === "string" ? page : error.message;
+    return typeof error.page_message === "string" ? error.page_message : error.message;
   }
 
   // -- the variables table and the wrt choice ---------------------------------------------------------
@@ -294,7 +294,7 @@
     if (!check) { badge.hidden = true; return; }
     badge.hidden = false;
     if (check.error) {
-      badge.textContent = `numerical check: ${check.error.message}`;
+      badge.textContent = `numerical check: ${pageMessage(check.error)}`;
       return;
     }
     const err = check.max_relative_error != null ? `, max relative error ${check.max_relative_error.toExponential(1)}` : "";
@@ -314,7 +314,7 @@
     body.replaceChildren();
     if (!steps) { box.hidden = true; return; }
     box.hidden = false;
-    if (steps.error) { body.append(el("p", { text: steps.error.message })); return; }
+    if (steps.error) { body.append(el("p", { text: pageMessage(steps.error) })); return; }
     const formula = (markup, text) => (markup && mathml(markup)) || el("code", { text: text || "" });
     if (steps.heading) body.append(el("p", { class: "steps-heading" }, formula(steps.heading_mathml, steps.heading)));
     if (steps.items && steps.items.length) {
@@ -356,7 +356,8 @@
     const box = $("#analysis");
     if (!analysis) { box.hidden = true; return; }
     box.hidden = false;
-    $("#analysis-text").textContent = analysis.error ? analysis.error.message : analysis.text;
+    $("#analysis-text").textContent = analysis.error ? pageMessage(analysis.error)
+      : typeof analysis.page_text === "string" ? analysis.page_text : analysis.text;
   }
 
   async function renderPlot(r) {
@@ -367,7 +368,7 @@
     img.hidden = true;
     $("#plot-status").textContent = "drawing…";
     const res = await api("/api/plot", { expression: r.expression, wrt: r.plot.wrt, kinds: declaredKinds() });
-    if (!res.ok) { $("#plot-status").textContent = res.data.error.message; return; }
+    if (!res.ok) { $("#plot-status").textContent = pageMessage(res.data.error); return; }
     if (state.plotURL) URL.revokeObjectURL(state.plotURL);
     state.plotURL = URL.createObjectURL(res.data);
     img.src = state.plotURL;
