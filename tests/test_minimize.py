@@ -379,3 +379,17 @@ def test_cli_subject_to(tmp_path, capsys):
     f_ref, _ = _simplex_qp_reference(Q, q)
     assert abs(got["fun"] - f_ref) <= 1e-6 * max(1.0, abs(f_ref))
     assert got["constraints"] == ["sum(p) == 1"] and got["certificate"] == GLOBAL
+
+
+def test_cli_two_variables_with_a_size(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((6, 4))
+    np.save(tmp_path / "X.npy", X)
+    assert main(["minimize", "norm2(X - U*V')^2", "--wrt", "U,V", "--data", f"X={tmp_path / 'X.npy'}",
+                 "--size", "k=2", "--method", "newton-cg", "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    sigma = np.linalg.svd(X, compute_uv=False)
+    assert abs(got["fun"] - np.sum(sigma[2:] ** 2)) <= 1e-6 * np.sum(sigma[2:] ** 2)  # Eckart–Young
+    assert np.shape(got["x"]["U"]) == (6, 2) and np.shape(got["x"]["V"]) == (4, 2)
+    assert main(["minimize", "norm2(X - U*V')^2", "--wrt", "U,V", "--data", f"X={tmp_path / 'X.npy'}"]) == 2
+    assert "--x0 U=..., or the size, --size k=..." in capsys.readouterr().err

@@ -1,0 +1,215 @@
+"""``ricci.minimize`` against the real peers on the same data (issue 19), run by hand, never in CI.
+
+    python benchmarks/minimize.py [--quick] [--repeat 3] [--only NAME ...] [--json out.json]
+
+Each problem is solved in one process, on the same float64 data, by ricci (from the expression:
+the call ``ricci.minimize(...)`` is timed whole, deriving and generating its code included, and
+without the certificate, which is reported apart) and by its peers:
+
+* L2-regularised logistic regression: scikit-learn's ``LogisticRegression`` (lbfgs and
+  newton-cg, no intercept, C = 1/(2λ)), and SciPy's L-BFGS-B with ``jax.jit(jax.value_and_grad)``;
+* ridge regression: ``numpy.linalg.solve`` on the normal equations (the closed form);
+* non-negative least squares: ``scipy.optimize.nnls``;
+* a quadratic over the simplex (``sum(p) == 1, p >= 0``): CVXPY (its default solver).
+
+Every solver gets a tight tolerance; the table reports each final objective's relative gap to
+the best of the row (the target: ≤ 1e-6), the median time of ``--repeat`` runs and the ratio to
+ricci's.  ricci keeps its generated code for the next call of the same expression and JAX its
+compiled function, so with three runs the median leaves out both first-call costs (deriving and
+generating for ricci, tracing and compiling for JAX).  Peers that are not installed are left out (``pip install scikit-learn cvxpy``: they
+are not ricci's dependencies).  One thread for every library (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+
+import numpy as np  # noqa: E402
+
+import ricci  # noqa: E402
+
+LOGISTIC = "sum(log(1 + exp(-y .* (X*w)))) + lambda*w'*w"
+
+
+def _timed(fn, repeat: int):
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def _logistic_f(X, y, lam, w):
+    z = -y * (X @ w)
+    return float(np.sum(np.logaddexp(0, z)) + lam * w @ w)
+
+
+def logistic(m, n, repeat, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n))
+    w_true = rng.standard_normal(n) / np.sqrt(n)
+    y = np.where(rng.random(m) < 1 / (1 + np.exp(-3 * X @ w_true)), 1.0, -1.0)
+    lam = 1.0
+    rows = {}
+
+    def ricci_run(method):
+        return lambda: ricci.minimize(LOGISTIC, "w", {"X": X, "y": y, "lambda": lam}, method=method,
+                                      tol=1e-9, certify=False)
+
+    for method in ("L-BFGS-B", "Newton-CG"):
+        t, r = _timed(ricci_run(method), repeat)
+        rows[f"ricci {method}"] = (t, _logistic_f(X, y, lam, r.x["w"]))
+    try:
+        from sklearn.linear_model import LogisticRegression
+        import warnings
+
+        for solver in ("lbfgs", "newton-cg"):
+            def sk(solver=solver):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return LogisticRegression(C=1 / (2 * lam), fit_intercept=False, solver=solver, tol=1e-10,
+                                              max_iter=10_000).fit(X, y)
+            t, model = _timed(sk, repeat)
+            rows[f"scikit-learn {solver}"] = (t, _logistic_f(X, y, lam, model.coef_.ravel()))
+    except ImportError:
+        pass
+    try:
+        import jax
+        import jax.numpy as jnp
+        from scipy.optimize import minimize
+
+        jax.config.update("jax_enable_x64", True)
+
+        Xj, yj = jnp.asarray(X), jnp.asarray(y)
+        # jitted once, as ricci generates its code once: both pay it in the first run only
+        vg = jax.jit(jax.value_and_grad(lambda w: jnp.sum(jnp.logaddexp(0, -yj * (Xj @ w))) + lam * w @ w))
+
+        def jax_run():
+            def fun(w):
+                v, g = vg(w)
+                return float(v), np.asarray(g)
+            return minimize(fun, np.zeros(n), jac=True, method="L-BFGS-B",
+                            options={"gtol": 1e-9, "ftol": 1e-15, "maxiter": 10_000, "maxcor": 20})
+        t, res = _timed(jax_run, repeat)
+        rows["SciPy L-BFGS-B + jax.grad"] = (t, _logistic_f(X, y, lam, res.x))
+    except ImportError:
+        pass
+    return rows
+
+
+def ridge(m, n, repeat, seed=1):
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((m, n)), rng.standard_normal(m)
+    lam = 0.1
+    f = lambda w: float(np.sum((X @ w - y) ** 2) + lam * w @ w)  # noqa: E731
+    rows = {}
+    for method in ("L-BFGS-B", "newton"):
+        t, r = _timed(lambda method=method: ricci.minimize("norm2(X*w - y)^2 + lambda*w'*w", "w",
+                                                             {"X": X, "y": y, "lambda": lam}, method=method,
+                                                             tol=1e-9, certify=False), repeat)
+        rows[f"ricci {method}"] = (t, f(r.x["w"]))
+    t, w = _timed(lambda: np.linalg.solve(X.T @ X + lam * np.eye(n), X.T @ y), repeat)
+    rows["normal equations (closed form)"] = (t, f(w))
+    return rows
+
+
+def nnls(m, n, repeat, seed=2):
+    from scipy.optimize import nnls as scipy_nnls
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n))
+    y = X @ rng.standard_normal(n) + 0.1 * rng.standard_normal(m)
+    f = lambda w: float(np.sum((X @ w - y) ** 2))  # noqa: E731
+    rows = {}
+    t, r = _timed(lambda: ricci.minimize("norm2(X*w - y)^2", "w", {"X": X, "y": y}, bounds=["w >= 0"], tol=1e-10,
+                                         certify=False), repeat)
+    rows["ricci L-BFGS-B (w >= 0)"] = (t, f(r.x["w"]))
+    t, (w, _) = _timed(lambda: scipy_nnls(X, y), repeat)
+    rows["scipy.optimize.nnls"] = (t, f(w))
+    return rows
+
+
+def simplex(n, repeat, seed=3):
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((n, n))
+    Q, q = B @ B.T / n + 0.01 * np.eye(n), rng.standard_normal(n)
+    f = lambda p: float(p @ Q @ p + q @ p)  # noqa: E731
+    rows = {}
+    t, r = _timed(lambda: ricci.minimize("p'*Q*p + q'*p", "p", {"Q": Q, "q": q},
+                                         constraints=["sum(p) == 1", "p >= 0"], tol=1e-10, certify=False), repeat)
+    rows["ricci augmented Lagrangian"] = (t, f(r.x["p"]), float(abs(r.x["p"].sum() - 1)))
+    try:
+        import cvxpy as cp
+
+        def run():
+            p = cp.Variable(n)
+            prob = cp.Problem(cp.Minimize(cp.quad_form(p, cp.psd_wrap(Q)) + q @ p), [cp.sum(p) == 1, p >= 0])
+            prob.solve()
+            return p.value
+        t, p = _timed(run, repeat)
+        rows[f"CVXPY ({cp.__version__}, default solver)"] = (t, f(p), float(abs(p.sum() - 1)))
+    except ImportError:
+        pass
+    return rows
+
+
+def table(name, rows):
+    best = min(v[1] for v in rows.values())
+    ricci_t = min(v[0] for k, v in rows.items() if k.startswith("ricci"))
+    lines = [f"### {name}", "", "| solver | median time | × ricci's best | objective | gap to best |",
+             "|---|---|---|---|---|"]
+    for k, v in rows.items():
+        gap = (v[1] - best) / max(1.0, abs(best))
+        extra = f" (‖1'p − 1‖ = {v[2]:.1e})" if len(v) > 2 else ""
+        lines.append(f"| {k} | {_fmt(v[0])} | {v[0] / ricci_t:.2f}× | {v[1]:.10g}{extra} | {gap:.1e} |")
+    return "\n".join(lines)
+
+
+def _fmt(t):
+    return f"{t * 1e3:.1f} ms" if t < 1 else f"{t:.2f} s"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller problems (a smoke run)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--json")
+    a = ap.parse_args(argv)
+    s = 10 if a.quick else 1
+    problems = {
+        f"logistic regression {20000 // s}×200, λ = 1": lambda: logistic(20000 // s, 200, a.repeat),
+        f"logistic regression {100000 // s}×50, λ = 1": lambda: logistic(100000 // s, 50, a.repeat),
+        f"ridge {20000 // s}×200, λ = 0.1": lambda: ridge(20000 // s, 200, a.repeat),
+        f"non-negative least squares {5000 // s}×100": lambda: nnls(5000 // s, 100, a.repeat),
+        f"quadratic over the simplex, n = {200 // s}": lambda: simplex(200 // s, a.repeat),
+    }
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load "
+          f"{os.getloadavg()[0]:.1f} at the start; Python {platform.python_version()}, NumPy {np.__version__}",
+          file=sys.stderr)
+    out = {}
+    for name, run in problems.items():
+        if a.only and not any(o in name for o in a.only):
+            continue
+        rows = run()
+        out[name] = {k: list(v) for k, v in rows.items()}
+        print(table(name, rows) + "\n", flush=True)
+    print(f"load {os.getloadavg()[0]:.1f} at the end", file=sys.stderr)
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(out, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
