@@ -48,6 +48,8 @@ def _compute():
     (Hint("at"), "at=", "--at POINT", '"at"', None),
     (Hint("values", "A"), "values={'A': …}", "--set A=…", None, None),
     (Hint("values"), "values=", None, None, None),  # d.check's point: no flag of ricci diff gives it
+    (Hint("at", "x", [1, 2]), "at={'x': [1, 2]}", "--at x=1,2", None, None),
+    (Hint("at", None, {"x1": 1, "x2": 2}), "at={'x1': 1, 'x2': 2}", "--at x1=1 --at x2=2", '"at"', None),
     (Hint("kinds", "B", "symmetric matrix"), "kinds={'B': 'symmetric matrix'}", "--kind B=symmetric",
      '"kinds": {"B": "symmetric matrix"}', "in the Variables table, choose symmetric matrix for B"),
     (Hint("timeout"), "timeout=", "--timeout SECONDS", None, None),
@@ -78,6 +80,15 @@ def test_a_phrase_is_its_python_rendering_and_keeps_its_hints():
 def test_install_is_suggested_only_for_what_is_missing():
     assert installable("ricci_no_such_module_xyz", "analysis") == Hint("install", None, "analysis")
     assert installable("numpy", "analysis") is None
+
+
+def test_the_plots_point_in_each_surfaces_words(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ricci.BadValueError) as info:
+        ricci.plot("x1^2 + x2", ["x1", "x2"], at={"x1": 1})
+    assert str(info.value) == "the point must give x1 and x2 (at={'x1': 1, 'x2': 2})"
+    code, _, err = _cli(capsys, "plot", "x1^2 + x2", "--wrt", "x1,x2", "--at", "x1=1", "-o", str(tmp_path / "f.png"))
+    assert code == 2 and "the point must give x1 and x2 (--at x1=1 --at x2=2)" in err and "at=" not in err
 
 
 # -- the analysis: "declare that with assume= (e.g. {'A': 'psd'}) or fix it with at=" -------------------------

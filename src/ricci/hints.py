@@ -35,7 +35,7 @@ class Hint:
 
     set: str
     name: str | None = None
-    value: str | None = None
+    value: object = None  #: a str or number, or {name: value} for several variables at once
 
     def to_json(self) -> dict:
         return {"set": self.set, "name": self.name, "value": self.value}
@@ -56,6 +56,8 @@ def _python(h: Hint) -> str:
         return f'pip install "ricci[{h.value}]"'
     if h.name is not None and h.set in ("assume", "at", "values", "kinds", "box"):
         return f"{h.set}={{{h.name!r}: {_py_value(h.value)}}}"
+    if isinstance(h.value, dict):
+        return f"{h.set}={h.value!r}"
     if h.value is not None:
         return f"{h.set}={h.value}"
     return f"{h.set}="
@@ -73,7 +75,11 @@ def _cli(h: Hint) -> str | None:
     if flag is None or (h.set == "values" and h.name is None):
         # --set gives a plot's other variables; nothing on the command line gives d.check a point
         return None
+    if isinstance(h.value, dict):
+        return " ".join(f"{flag} {n}={v}" for n, v in h.value.items())
     value = "…" if h.value is None else _CLI_KINDS.get(h.value, h.value) if h.set == "kinds" else h.value
+    if isinstance(value, (list, tuple)):  # a vector as the command line writes it: 1,2
+        value = ",".join(map(str, value))
     if h.name is not None:
         return f"{flag} {h.name}={value}"
     if h.value is not None:

@@ -401,7 +401,8 @@ def _scalar_at(at, name: str) -> float | None:
         return None
     if isinstance(at, dict):
         if set(at) != {name}:
-            raise BadValueError(f"at must give {name} only, e.g. at={{'{name}': 1.0}}, not {sorted(at)}")
+            raise BadValueError(say(f"the point must give {name} only, not {', '.join(map(str, sorted(at)))}",
+                                    option("", Hint("at", name, 1.0))))
         at = at[name]
     return _number(at, f"at ({name})")
 
@@ -438,7 +439,8 @@ def _field_at(at, wrt: list[str]) -> np.ndarray | None:
         return None
     if isinstance(at, dict):
         if set(at) != set(wrt):
-            raise BadValueError(f"at must give {' and '.join(wrt)}, e.g. at={{'{wrt[0]}': 1, '{wrt[1]}': 2}}")
+            raise BadValueError(say(f"the point must give {' and '.join(wrt)}",
+                                    option("", Hint("at", None, {wrt[0]: 1, wrt[1]: 2}))))
         return np.array([_number(at[n], f"at ({n})") for n in wrt])
     return _numbers(at, 2, f"at ({', '.join(wrt)})")
 
@@ -489,7 +491,7 @@ def _field_of_vector(expression, wrt, kinds, params, at, span, d1) -> Field:
 
     if isinstance(at, dict):
         if set(at) != {wrt}:
-            raise BadValueError(f"at must give {wrt} only, e.g. at={{'{wrt}': [1, 2]}}")
+            raise BadValueError(say(f"the point must give {wrt} only", option("", Hint("at", wrt, [1, 2]))))
         at = at[wrt]
     if at is not None:
         try:
