@@ -39,6 +39,7 @@ from ..hints import Choice, Hint, option, say
 from ..language import ast as A
 from ..language.errors import RicciError
 from ..printing.text import to_text
+from ..language.sizes import without_sizes
 from . import definiteness as D
 from .signs import Context, _short, divisor_sign, implies, mul_sign, prove_sign
 from .structure import Typed, factors, normal_form, readings, retype, split_scalars, terms, transpose_of
@@ -400,7 +401,8 @@ def structural_proof(problem) -> Proof:
     """The rules of the module docstring over the Hessian's matrix form."""
     if _ir_zero(problem.hessian_d.node):
         return Proof(D.ZERO, ("the Hessian is identically zero",))
-    matrix = problem.hessian_d.matrix
+    # the rules read eye as the identity whatever its size: a written size (eye(len(x))) is dropped
+    matrix = without_sizes(problem.hessian_d.matrix)
     if matrix is None:
         return tensor_proof(problem)
     kinds = _kinds(problem)

@@ -59,3 +59,20 @@ def walk_values(node):
         if is_sized(n):
             kids = () if n.func == "eye" else kids[:1]
         stack.extend(reversed(kids))
+
+
+def without_sizes(node):
+    """``node`` with every written size dropped (``eye(len(w))`` → ``eye``, ``vector(0, n)`` →
+    ``vector(0)``): for readers that take a constant's size from its context, as a proof over
+    the Hessian's structure does (the size does not change what a constant is)."""
+    from . import ast as A
+
+    if node is None:
+        return None
+    if isinstance(node, A.Call) and is_sized(node):
+        return A.Name("eye", span=node.span) if node.func == "eye" else \
+            A.Call(node.func, (without_sizes(node.args[0]),), span=node.span)
+    if isinstance(node, A.Where):
+        return A.Where(without_sizes(node.body), tuple((n, without_sizes(e)) for n, e in node.bindings),
+                       span=node.span, name_spans=node.name_spans)
+    return A.map_children(node, without_sizes)
