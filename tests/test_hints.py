@@ -55,6 +55,7 @@ def _compute():
     (Hint("timeout"), "timeout=", "--timeout SECONDS", None, None),
     (Hint("max_elements"), "max_elements=", "--max-elements N", None, None),
     (Hint("order"), "order=", "--order N", '"order"', "the order box"),
+    (Hint("method", None, "symbolic"), "method='symbolic'", "--method symbolic", None, None),
     (Hint("install", None, "analysis"), 'pip install "ricci[analysis]"', 'pip install "ricci[analysis]"',
      '"ricci[analysis]" installed on the server', '"ricci[analysis]" installed on the server'),
 ])

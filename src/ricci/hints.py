@@ -30,7 +30,7 @@ _CLI_KINDS = {"symmetric matrix": "symmetric"}
 @dataclass(frozen=True)
 class Hint:
     """What to set: ``set`` is the role (named after the Python keyword: "assume", "at",
-    "values", "kinds", "timeout", "max_elements", "max_nodes", "order", "box", "install"),
+    "values", "kinds", "timeout", "max_elements", "max_nodes", "order", "box", "method", "install"),
     ``name`` the variable it is about (or None), ``value`` an example value (or None: "…")."""
 
     set: str
@@ -59,13 +59,14 @@ def _python(h: Hint) -> str:
     if isinstance(h.value, dict):
         return f"{h.set}={h.value!r}"
     if h.value is not None:
-        return f"{h.set}={h.value}"
+        return f"{h.set}={h.value!r}"
     return f"{h.set}="
 
 
 #: The command line's flag for each role (None: the command line has no such flag).
 _FLAGS = {"assume": "--assume", "at": "--at", "values": "--set", "kinds": "--kind", "timeout": "--timeout",
-          "max_elements": "--max-elements", "order": "--order", "box": "--box", "max_nodes": None}
+          "max_elements": "--max-elements", "order": "--order", "box": "--box", "method": "--method",
+          "max_nodes": None}
 
 
 def _cli(h: Hint) -> str | None:

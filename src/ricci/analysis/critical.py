@@ -317,7 +317,8 @@ def find_critical_points(problem, box=None, method: str = "auto", starts: int = 
 
         if sympy() is None:
             if method == "symbolic":
-                raise RicciError(say("method='symbolic' needs SymPy: ", Hint("install", None, "analysis")))
+                raise RicciError(say(option("the symbolic method", Hint("method", None, "symbolic"),
+                                            "the symbolic method"), " needs SymPy: ", Hint("install", None, "analysis")))
             notes.append("SymPy is not installed: numerical search instead")
         else:
             found = _symbolic(problem, bounds, rtol, atol)
