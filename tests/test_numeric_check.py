@@ -249,8 +249,18 @@ def test_check_exits_1_on_a_mismatch(capsys, monkeypatch):
 
 
 def test_a_variable_named_I_keeps_its_transpose():
-    d = ricci.derivative("logdet(C*C' + I)", "I")
+    # undeclared, I is the identity and not a variable (below); declared, it is one
+    d = ricci.derivative("logdet(C*C' + I)", "I", kinds={"I": "matrix"})
+    assert d.text == "inv(C*C' + I)'"
     assert d.check(seed=0).passed, d.text
+
+
+def test_differentiating_by_the_identity_says_how_to_make_it_a_variable():
+    with pytest.raises(ricci.UnknownNameError) as e:
+        ricci.derivative("logdet(C*C' + I)", "I")
+    assert "I is the identity there; its variables are C" in str(e.value)
+    assert str(e.value).endswith("kinds={'I': 'matrix'}")
+    assert e.value.pretty("cli").endswith("--kind I=matrix")
 
 
 def test_a_binding_keeps_one_shape():

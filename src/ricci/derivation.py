@@ -85,7 +85,25 @@ def refuse_unused_wrt(tree, wrt, declared=(), *, lists_may_pad: bool = True) -> 
     if not unused:
         return
     there = f"its variables are {_listing(variables)}" if variables else "it has no variables"
+    from .functions import IDENTITY_NAMES
+    from .hints import Hint, Phrase
+
+    identity = [n for n in unused if n in IDENTITY_NAMES and _mentions(tree, n)]
+    if identity:
+        # `I` (or `eye`) written in the expression is the identity matrix unless declared; a user
+        # who differentiates by it means a variable of that name (known_core_bugs.md #4)
+        n = identity[0]
+        raise UnknownNameError(Phrase(
+            f"the expression does not use {_listing(unused)} as a variable ({n} is the identity "
+            f"there; {there}); to differentiate by a matrix called {n}, declare it: ",
+            Hint("kinds", n, "matrix")))
     raise UnknownNameError(f"the expression does not use {_listing(unused)}; {there}")
+
+
+def _mentions(tree, name: str) -> bool:
+    from .language import ast as A
+
+    return any(isinstance(n, A.Name) and n.name == name for n in _walk(tree))
 
 
 def check_wrt(expression, wrt, kinds: dict | None = None, *, lists_may_pad: bool = False) -> None:
