@@ -367,6 +367,14 @@ def main(argv=None) -> int:
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
 
     def run(url):
+        try:
+            return run_mix(url)
+        finally:
+            lanes = get_json(f"{url}/api/health").get("lanes")
+            if lanes:
+                print("answered by (GET /api/health lanes):", lanes)
+
+    def run_mix(url):
         if args.mix == "open":
             return asyncio.run(open_loop(url, int(urlsplit(url).port or 80), seconds, args.idle_seconds, args.seed))
         if args.mix == "closed":

@@ -297,8 +297,8 @@ def test_plot(client, features):
 def test_health_and_examples(client):
     body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["version"] == ricci.__version__
-    # the fast lane (wait 1 + budget 0.5 + grace 0.5), then the slow one (wait 5 + budget 6 + grace 1)
-    assert body["limits"]["request_budget_s"] == 1.0 + 0.5 + 0.5 + 5.0 + 6.0 + 1.0
+    # the fast lane (wait 3 + budget 1 + grace 0.5), then the slow one (wait 5 + budget 6 + grace 1)
+    assert body["limits"]["request_budget_s"] == 3.0 + 1.0 + 0.5 + 5.0 + 6.0 + 1.0
     assert set(body["features"]) == {"mathml", "steps", "check", "code", "analysis", "plot", "compare"}
     examples = client.get("/api/examples").json()
     assert [e["expression"] for e in examples] == [e.expression for e in EXAMPLES]
@@ -722,7 +722,7 @@ def test_serve_command_hands_its_settings_to_uvicorn(monkeypatch, capsys):
     assert (seen["host"], seen["port"]) == ("0.0.0.0", 8123)
     s = seen["app"].state.settings
     assert (s.workers, s.time_budget, s.allowed_hosts) == (3, 2.0, ("*",))
-    assert (s.fast_workers, s.fast_budget) == (Settings().fast_workers, 0.5)
+    assert (s.fast_workers, s.fast_budget) == (Settings().fast_workers, 1.0)
     assert cli.main(["serve", "--fast-workers", "0"]) == 0
     assert seen["app"].state.settings.fast_workers == 0 and seen["app"].state.runner.fast_pool is None
     assert cli.main(["serve", "--fast-workers", "2", "--fast-budget", "0.2"]) == 0

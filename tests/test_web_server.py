@@ -222,14 +222,15 @@ def post_in_thread(c, path, body, done: list, name: str):
 
 
 def test_a_syntax_error_is_refused_at_once_while_every_worker_runs_a_runaway():
-    # the fast lane gets as long as the slow one, so both runaways hold their worker until the end
+    # the fast lane gets as long as the slow one, and the runaways are evaluations of a derivative
+    # (the fast lane cuts a derivation short, not an evaluation), so both hold their worker to the end
     app = create_app(Settings(workers=1, fast_workers=1, time_budget=8.0, grace=1.0, fast_budget=8.0,
-                              fast_wait=0.2, queue_wait=30.0))
+                              queue_wait=30.0))
     with TestClient(app, base_url=BASE) as c:
         runner = app.state.runner
         done: list = []
-        runaway = {"expression": RUNAWAY, "wrt": "t", "order": 6, "include": []}
-        threads = [post_in_thread(c, "/api/derivative", {**runaway, "expression": f"{k}*{RUNAWAY}"}, done,
+        runaway = {"expression": RUNAWAY, "wrt": "t", "order": 6, "values": {"t": 0.5}}
+        threads = [post_in_thread(c, "/api/evaluate", {**runaway, "expression": f"{k}*{RUNAWAY}"}, done,
                                   f"runaway {k}") for k in (2, 3)]
         wait_until(lambda: runner.fast_pool.idle == 0 and runner.pool.idle == 0)
         r = c.post("/api/derivative", json={"expression": "x'*A*x +", "wrt": "x"})
@@ -242,7 +243,9 @@ def test_a_syntax_error_is_refused_at_once_while_every_worker_runs_a_runaway():
         for t in threads:
             t.join(60)
         assert [name for name, _ in done[:2]] == ["syntax error", "too deep"]  # before either runaway
-        assert sorted(status for _, status in done) == [422] * 4
+        # (a runaway evaluation is stopped by its time limit, or finishes: no wall-clock promise)
+        assert {name for name, _ in done[2:]} == {"runaway 2", "runaway 3"}
+        assert all(status in (200, 422) for _, status in done[2:])
 
 
 def test_a_cheap_request_is_answered_while_a_runaway_runs():
@@ -388,4 +391,4 @@ def test_the_fast_lane_gives_a_derivation_only_a_share_of_its_budget(monkeypatch
     monkeypatch.setattr(ricci, "derivative", recording)
     status, body = compute.fast("derivative", {"expression": "x'*A*x", "wrt": "x", "include": []}, 1.0)
     assert status == 200 and body["text"] == real("x'*A*x", "x").text
-    assert seen == [compute.FAST_DERIVATION_SHARE * 1.0] and compute.FAST_DERIVATION_SHARE < 1
+    assert seen == [compute.FAST_DERIVATION] and compute.FAST_DERIVATION < Settings().fast_budget

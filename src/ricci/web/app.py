@@ -23,7 +23,8 @@ import json
 import logging
 import os
 import threading
-from collections import OrderedDict
+import time
+from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -101,8 +102,8 @@ class Settings:
     cache_size: int = 256
     allowed_hosts: tuple = LOCAL_HOSTS
     fast_workers: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
-    fast_budget: float = 0.5
-    fast_wait: float = 1.0
+    fast_budget: float = 1.0
+    fast_wait: float = 3.0
     fast_grace: float = 0.5
     slow_nice: int = 10
     plot_wait: float = 15.0
@@ -305,6 +306,10 @@ class Runner:
     #: requests in the fast lane (running or waiting) per fast worker past which a request goes
     #: to the slow lane instead, when one of its workers is idle
     FAST_QUEUE_PER_WORKER = 3
+    #: a request waits for a fast worker in slices of this many seconds, looking between two for
+    #: an idle slow worker (a cheap request waits for the fast lane rather than queue behind a
+    #: runaway in the slow one, unless a slow worker is free)
+    FAST_SLICE = 0.25
     #: jobs that skip the fast lane: they take longer than its budget whatever the input
     SLOW_JOBS = frozenset({"plot"})
 
@@ -315,7 +320,7 @@ class Runner:
         self.pool = pool or P.WorkerPool(settings.workers, settings.memory_mb, settings.queue_wait,
                                          settings.grace, warm=compute.import_heavy, nice=settings.slow_nice)
         if fast_pool is None and own and settings.fast_workers:
-            fast_pool = P.WorkerPool(settings.fast_workers, settings.memory_mb, settings.fast_wait,
+            fast_pool = P.WorkerPool(settings.fast_workers, settings.memory_mb, min(settings.fast_wait, self.FAST_SLICE),
                                      settings.fast_grace, warm=compute.import_heavy)
         if triage_pool is None and own and settings.triage:
             triage_pool = P.WorkerPool(1, settings.memory_mb, settings.triage_wait, settings.fast_grace,
@@ -332,6 +337,10 @@ class Runner:
         self._fast_queue = 0
         self._lock = threading.Lock()
         self.features: dict | None = None
+        #: how the computed requests were answered (``GET /api/health``'s ``lanes``): by the
+        #: triage, the fast lane, or the slow lane after the fast lane's budget ran out, after
+        #: the fast lane was busy, or at once (a plot)
+        self.lanes: Counter = Counter()
 
     @property
     def pools(self) -> list:
@@ -370,7 +379,7 @@ class Runner:
     def _triage(self, job: str, request: dict) -> P.Outcome | None:
         """The triage worker's answer when the request can be refused at once (or is a parse),
         else None (also when the triage worker is busy or stopped: the request is computed)."""
-        if self.triage_pool is None or job not in compute.JOBS or job == "features":
+        if self.triage_pool is None or job == "features":
             return None
         outcome = self.triage_pool.run(compute.triage, (job, request, self.settings.triage_budget),
                                        timeout=self.settings.triage_budget)
@@ -388,8 +397,12 @@ class Runner:
                 return None, False
             self._fast_queue += 1
         budget = self.settings.fast_budget
+        deadline = time.monotonic() + self.settings.fast_wait
         try:
-            outcome = self.fast_pool.run(compute.fast, (job, request, budget), timeout=budget)
+            while True:
+                outcome = self.fast_pool.run(compute.fast, (job, request, budget), timeout=budget)
+                if outcome.status != P.BUSY or getattr(self.pool, "idle", 0) or time.monotonic() >= deadline:
+                    break
         finally:
             with self._lock:
                 self._fast_queue -= 1
@@ -400,20 +413,29 @@ class Runner:
         # out of the fast budget: it was read; BUSY, TIMEOUT, DIED: perhaps not
         return None, outcome.status == P.OK
 
+    def _count(self, lane: str) -> None:
+        with self._lock:
+            self.lanes[lane] += 1
+
     def _lanes(self, job: str, request: dict) -> P.Outcome:
         """Triage while the fast lane cannot take the request at once; the fast lane; the slow."""
         triaged = False
         if not getattr(self.fast_pool, "idle", 0) or job in self.SLOW_JOBS:
             refusal, triaged = self._triage(job, request), True
             if refusal is not None:
+                self._count("triage")
                 return refusal
         outcome, read = self._fast(job, request)
         if outcome is not None:
+            self._count("fast")
             return outcome
         if not (read or triaged):  # it waited for the fast lane in vain: refuse it now if it can be
             refusal = self._triage(job, request)
             if refusal is not None:
+                self._count("triage")
                 return refusal
+        self._count("slow: " + ("at once" if self.fast_pool is None or job in self.SLOW_JOBS
+                                else "out of the fast budget" if read else "the fast lane was busy"))
         budget = self.settings.time_budget
         if job in self.SLOW_JOBS:
             return self.pool.run(compute.JOBS[job], (request, budget), timeout=budget, wait=self.settings.plot_wait)
@@ -543,7 +565,8 @@ def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = 
                            "plot_wait_s": settings.plot_wait, "plot_request_budget_s": settings.plot_request_budget,
                            "memory_mb": settings.memory_mb, "max_body_bytes": settings.max_body,
                            "fast_budget_s": settings.fast_budget if runner.fast_pool else 0.0},
-                "workers": runner.pool.size, "fast_workers": runner.fast_pool.size if runner.fast_pool else 0}
+                "workers": runner.pool.size, "fast_workers": runner.fast_pool.size if runner.fast_pool else 0,
+                "lanes": dict(sorted(runner.lanes.items()))}
 
     @app.get("/api/examples", tags=["page"])
     async def examples():

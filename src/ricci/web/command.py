@@ -39,9 +39,9 @@ def add_arguments(p) -> None:
     p.add_argument("--fast-workers", type=int, default=None,
                    help="workers of the fast lane, which tries every request first for "
                         "--fast-budget seconds (default: CPUs, at most 2; 0: no fast lane)")
-    p.add_argument("--fast-budget", type=float, default=0.5, metavar="SECONDS",
+    p.add_argument("--fast-budget", type=float, default=1.0, metavar="SECONDS",
                    help="computation time in the fast lane before a request goes on to the "
-                        "other workers (default 0.5)")
+                        "other workers (default 1; its derivation: at most 0.25)")
     p.add_argument("--memory-mb", type=int, default=1024, help="address space per worker (default 1024)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="also accept this Host header (a name the server is reached by)")

@@ -638,8 +638,9 @@ def warm() -> None:
     compare({"expression": "x'*A*x", "wrt": "x", "answer": "2*x'*A"})
 
 
-#: The share of the fast lane's budget a derivation may take before it goes on to the slow lane.
-FAST_DERIVATION_SHARE = 0.3
+#: Seconds of the fast lane's budget a derivation may take before it goes on to the slow lane
+#: (a cheap one takes milliseconds, tens of them on a machine three times oversubscribed).
+FAST_DERIVATION = 0.25
 
 
 def fast(job: str, req: dict, budget: float):
@@ -648,11 +649,11 @@ def fast(job: str, req: dict, budget: float):
     it again in the slow lane with the full budget.  Any other answer, a limit refused at once
     (order 7, a 2 MB input) included, is the answer.
 
-    A derivation gets :data:`FAST_DERIVATION_SHARE` of the budget: a cheap one takes a few
-    milliseconds, its parts (check, code, steps) the rest; one that needs more is no cheap
+    A derivation gets at most :data:`FAST_DERIVATION` seconds of the budget: a cheap one takes a
+    few milliseconds, its parts (check, code, steps) the rest; one that needs more is no cheap
     request, and finding that out early keeps a runaway from holding a fast worker for long."""
     if job == "derivative":
-        status, body = derivative(req, budget, budget * FAST_DERIVATION_SHARE)
+        status, body = derivative(req, budget, min(budget, FAST_DERIVATION))
     else:
         status, body = JOBS[job](req, budget)
     if out_of_time((status, body)):

@@ -240,3 +240,4 @@ class HealthResponse(BaseModel):
     limits: dict[str, float]
     workers: int
     fast_workers: int = 0
+    lanes: dict[str, int] = Field(default_factory=dict, description="requests answered by each lane so far")
