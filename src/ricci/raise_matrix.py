@@ -353,7 +353,9 @@ class Raiser:
     def _count(self, items: list[R]) -> dict:
         c: dict = {}
         for k, r in enumerate(items):
-            for i in r.indices:
+            # rows before columns, never the set r.indices: a set of indices iterates in hash
+            # order, which PYTHONHASHSEED changes, and _pick takes the first index it finds
+            for i in dict.fromkeys(i for i in (r.row, r.col) if i is not None):
                 c.setdefault(i, []).append(k)
         return c
 

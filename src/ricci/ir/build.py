@@ -149,7 +149,9 @@ def _rename(node: Node, m: dict) -> Node:
             out = node.out
             inner = {k: v for k, v in m.items() if k in out}
             targets = {v.name for v in inner.values()}
-            bound = {i for f in node.factors for i in f.free if i not in out}
+            # in order of first occurrence, not a set's (hash) order: the fresh names' counter
+            # order decides canonical factor orders further up (PYTHONHASHSEED changed texts)
+            bound = _bound_of(node)
             for b in bound:
                 if b.name in targets:
                     inner[b] = fresh(b.dim)
@@ -174,8 +176,11 @@ def _flattenable(f: Node) -> bool:
                                    or any(isinstance(g, Delta) for g in f.factors))
 
 
-def _bound_of(node: Mul) -> set:
-    return {i for f in node.factors for i in f.free if i not in node.out}
+def _bound_of(node: Mul) -> tuple:
+    """The summed indices of a product, in order of first occurrence.  A tuple, never a set:
+    renaming them apart draws fresh names in this order, and a set's order changes with
+    PYTHONHASHSEED (the canonical order of factors then did too)."""
+    return unique(i for f in node.factors for i in f.free if i not in node.out)
 
 
 def mul(factors, out=()) -> Node:

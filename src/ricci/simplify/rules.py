@@ -100,6 +100,13 @@ def _factor_multiset(term: Node):
     return coef, parts
 
 
+def _base_key(kv) -> tuple:
+    """A pulled factor's place: its structure, then its indices' names (x_i and x_j share a
+    signature; a tie left to the set of common factors would follow their hashes, i.e. memory
+    addresses, and change between runs)."""
+    return kv[0].sig, tuple(i.name for i in kv[0].free)
+
+
 def common_factor_rule(node: Node) -> Node:
     """Σ_t c_t Π b^e(t,b) with a factor b in every term → b^min_e · Σ_t (the rest).
 
@@ -118,7 +125,7 @@ def common_factor_rule(node: Node) -> Node:
     if not common:
         return node
     powers = {b: min(p[b] for _, p in split) for b in common}
-    pulled = [B.power(b, B.num(e)) for b, e in sorted(powers.items(), key=lambda kv: kv[0].sig)]
+    pulled = [B.power(b, B.num(e)) for b, e in sorted(powers.items(), key=_base_key)]
     if not set(out) <= {i for f in pulled for i in f.free}:
         # What is left would be a tensor the pulled part only scales along some axes
         # (diag(e)*(eye/s - 1*e'/s^2)): worse than the sum as it was.
