@@ -393,3 +393,66 @@ def test_cli_two_variables_with_a_size(tmp_path, capsys):
     assert np.shape(got["x"]["U"]) == (6, 2) and np.shape(got["x"]["V"]) == (4, 2)
     assert main(["minimize", "norm2(X - U*V')^2", "--wrt", "U,V", "--data", f"X={tmp_path / 'X.npy'}"]) == 2
     assert "--x0 U=..., or the size, --size k=..." in capsys.readouterr().err
+
+
+# -- Dask: data larger than the memory of any one worker --------------------------------------------
+
+def test_dask_arrays_run_the_array_api_code_and_give_the_numpy_answers():
+    # the quick check of the Dask path (Dask's local scheduler, a small problem); the cluster
+    # test below is the issue's case of data larger than a worker's memory
+    da = pytest.importorskip("dask.array")
+    pytest.importorskip("array_api_compat")
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((3000, 6))
+    y = X @ rng.standard_normal(6) + 0.2 * rng.standard_normal(3000)
+    dX, dy = da.from_array(X, chunks=(500, 6)), da.from_array(y, chunks=500)
+    for expression, labels in ((RIDGE, y), (LOGISTIC, np.sign(y))):
+        for method in ("L-BFGS-B", "Newton-CG", "newton"):
+            r = ricci.minimize(expression, "w", {"X": dX, "y": da.from_array(labels, chunks=500), "lambda": 0.5},
+                               method=method)
+            ref = ricci.minimize(expression, "w", {"X": X, "y": labels, "lambda": 0.5}, method=method)
+            np.testing.assert_allclose(r.x["w"], ref.x["w"], rtol=1e-9, atol=1e-12)
+            assert r.certificate == GLOBAL  # the proof treats the Dask arrays as symbols
+    bad = dy.copy()
+    bad[7] = np.nan
+    with pytest.raises(ricci.BadValueError, match="the value of y is not finite"):
+        ricci.minimize(RIDGE, "w", {"X": dX, "y": bad, "lambda": 0.5})
+    with pytest.raises(ricci.BadValueError, match=r"the data y has 2999 entries, but X has 3000 rows"):
+        ricci.minimize(RIDGE, "w", {"X": dX, "y": dy[1:], "lambda": 0.5})
+    with pytest.raises(ricci.BadValueError, match="general constraints are solved with NumPy data; X, y are Dask"):
+        ricci.minimize(RIDGE, "w", {"X": dX, "y": dy, "lambda": 0.5}, constraints=["sum(w) == 1"])
+
+
+def test_dask_least_squares_and_logistic_regression_on_a_cluster_smaller_than_the_data():
+    # The data (168 MiB) is generated chunk by chunk on the workers and never held whole by any:
+    # each worker may use 160 MiB (past which it spills and pauses; it is not killed, so that a
+    # loaded machine cannot make the test flaky).  This takes tens of seconds: ~35 passes over
+    # the data on two single-threaded workers.  Every evaluation of f, ∇f and the Hessian is ricci's
+    # array-API code on Dask arrays, computed chunk-parallel on the cluster; the answers must
+    # equal those of the same data in NumPy (materialised here, in the test's own process).
+    da = pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("array_api_compat")
+    import dask
+
+    m, n = 1_100_000, 20
+    limit = 160 * 2**20
+    with dask.config.set({"distributed.worker.memory.terminate": False}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=limit, processes=True,
+                                     dashboard_address=None, silence_logs=50) as cluster, \
+            distributed.Client(cluster) as client:
+        assert all(w["memory_limit"] == limit for w in client.scheduler_info()["workers"].values())
+        rng = da.random.default_rng(0)
+        X = rng.standard_normal((m, n), chunks=(100_000, n))
+        assert X.nbytes > limit
+        y = X @ np.linspace(-1, 1, n) + 0.5 * rng.standard_normal(m, chunks=100_000)
+        labels = da.sign(y)
+        X_np, y_np, labels_np = dask.compute(X, y, labels)
+        for expression, data, local in (
+                (RIDGE, {"X": X, "y": y, "lambda": 1.0}, {"X": X_np, "y": y_np, "lambda": 1.0}),
+                (LOGISTIC, {"X": X, "y": labels, "lambda": 1.0}, {"X": X_np, "y": labels_np, "lambda": 1.0})):
+            r = ricci.minimize(expression, "w", data, method="newton")
+            ref = ricci.minimize(expression, "w", local, method="newton")
+            assert r.success and r.certificate == GLOBAL
+            assert abs(r.fun - ref.fun) <= 1e-9 * ref.fun
+            np.testing.assert_allclose(r.x["w"], ref.x["w"], rtol=1e-7, atol=1e-9)

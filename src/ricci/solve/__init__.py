@@ -125,6 +125,12 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     cons = []
     if general:
         from . import constraints as C
+        from .problem import is_lazy
+
+        lazy = [n for n, v in problem.data.items() if is_lazy(v)]
+        if lazy:
+            raise BadValueError(f"general constraints are solved with NumPy data; {', '.join(lazy)} "
+                                f"{'is a Dask array' if len(lazy) == 1 else 'are Dask arrays'}")
 
         kinds_all = {n: v.kind for n, v in problem.expression.variables.items()}
         kinds_all.update({n: _value_kind(v) for n, v in problem.data.items() if n not in kinds_all})

@@ -22,21 +22,47 @@ DENSE_MAX = 2000
 
 
 @lru_cache(maxsize=64)
-def compiled(source: str, name: str, order: int, kinds: tuple, with_value: bool):
-    """The generated NumPy function of a derivative; the code depends on the expression and
-    the kinds only, never on the data, so a second solve of the same problem reuses it."""
+def compiled(source: str, name: str, order: int, kinds: tuple, with_value: bool, backend: str = "numpy"):
+    """The generated function of a derivative; the code depends on the expression and the
+    kinds only, never on the data, so a second solve of the same problem reuses it."""
     from ..derivation import derivative
 
-    return derivative(source, name, order, dict(kinds)).function("numpy", with_value=with_value)
+    return derivative(source, name, order, dict(kinds)).function(backend, with_value=with_value)
 
 
 @lru_cache(maxsize=64)
-def compiled_hvp(source: str, names: tuple, kinds: tuple):
+def compiled_hvp(source: str, names: tuple, kinds: tuple, backend: str = "numpy"):
     from ..codegen.products import several_hvp
     from ..language.expression import parse
 
     p = several_hvp(parse(source, dict(kinds)), list(names))
-    return p, p.function("numpy")
+    return p, p.function(backend)
+
+
+def _namespace(data: dict):
+    """The array namespace of Dask data (array_api_compat's), or None for NumPy data."""
+    from .problem import is_lazy
+
+    lazy = [v for v in data.values() if is_lazy(v)]
+    if not lazy:
+        return None
+    try:
+        from array_api_compat import array_namespace
+    except ImportError:  # pragma: no cover - the dask extra installs it
+        raise SolveError('Dask data needs array-api-compat: pip install "ricci[dask]"') from None
+    return array_namespace(lazy[0])
+
+
+def _materialise(out):
+    """NumPy values of the generated function's results: Dask results computed together, so the
+    passes over the data that f and ∇f share run once."""
+    outs = out if isinstance(out, tuple) else (out,)
+    if any(hasattr(o, "__dask_graph__") for o in outs):
+        import dask
+
+        outs = dask.compute(*outs)
+    outs = tuple(np.asarray(o, dtype=float) for o in outs)
+    return outs if isinstance(out, tuple) else outs[0]
 
 
 class Objective:
@@ -52,7 +78,10 @@ class Objective:
         self._kinds = tuple(sorted((n, v.kind) for n, v in expr.variables.items()))
         # f and ∇f by the first variable fused (what they share computed once); the other
         # variables' gradients each on their own.
-        self._grads = [compiled(expr.source, n, 1, self._kinds, k == 0) for k, n in enumerate(names)]
+        # Dask data: the array-API code runs chunk-parallel on the cluster (any Dask scheduler)
+        self.xp = _namespace(problem.data)
+        self.backend = "numpy" if self.xp is None else "array_api"
+        self._grads = [compiled(expr.source, n, 1, self._kinds, k == 0, self.backend) for k, n in enumerate(names)]
         self._hvp = None
         self._hess = None
         self.nfev = self.njev = self.nhev = 0
@@ -65,7 +94,15 @@ class Objective:
     def _args(self, z) -> dict:
         x = self.problem.unpack(z)
         # NumPy scalars, not Python floats: 1/0 is then inf (checked below), not an exception
-        return {**self.data, **{python_name(n): np.float64(v) if isinstance(v, float) else v for n, v in x.items()}}
+        x = {python_name(n): np.float64(v) if isinstance(v, float) else v for n, v in x.items()}
+        if self.xp is not None:
+            x = {n: v if np.ndim(v) == 0 else self.xp.asarray(v) for n, v in x.items()}
+        return {**self.data, **x}
+
+    def _call(self, fn, args: dict):
+        if self.xp is None:
+            return fn(**args)
+        return _materialise(fn(**args, xp=self.xp))
 
     def _check(self, f, g, z, what):
         if not np.isfinite(f) or not np.all(np.isfinite(g)):
@@ -95,8 +132,17 @@ class Objective:
     def value_and_grad(self, z):
         args = self._args(z)
         with np.errstate(all="ignore"):
-            f, g0 = self._grads[0](**args)
-            parts = [g0] + [g(**args) for g in self._grads[1:]]
+            if self.xp is not None and len(self._grads) > 1:
+                import dask
+
+                outs = dask.compute(self._grads[0](**args, xp=self.xp), *[g(**args, xp=self.xp)
+                                                                           for g in self._grads[1:]])
+                (f, g0), rest = outs[0], list(outs[1:])
+                parts = [np.asarray(g0, dtype=float)] + [np.asarray(r, dtype=float) for r in rest]
+                f = np.asarray(f, dtype=float)
+            else:
+                f, g0 = self._call(self._grads[0], args)
+                parts = [g0] + [self._call(g, args) for g in self._grads[1:]]
         self.nfev += 1
         self.njev += 1
         g = np.concatenate([np.asarray(p, dtype=float).reshape(-1) for p in parts])
@@ -108,14 +154,16 @@ class Objective:
 
     def hessp(self, z, v):
         if self._hvp is None:
-            self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds)
+            self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds,
+                                     self.backend)
         p, fn = self._hvp
         args = self._args(z)
         directions = self.problem.unpack(np.asarray(v, dtype=float))
         for internal, n in zip(p.direction_params, self.problem.names):
-            args[internal] = directions[n]
+            d = directions[n]
+            args[internal] = d if self.xp is None or np.ndim(d) == 0 else self.xp.asarray(d)
         with np.errstate(all="ignore"):
-            out = fn(**args)
+            out = self._call(fn, args)
         self.nhev += 1
         parts = out if len(self.problem.names) > 1 else (out,)
         return np.concatenate([np.asarray(q, dtype=float).reshape(-1) for q in parts])
@@ -127,9 +175,10 @@ class Objective:
                              "use a Hessian-vector method (Newton-CG, trust-krylov) or L-BFGS-B")
         if len(self.problem.names) == 1:
             if self._hess is None:
-                self._hess = compiled(self.problem.expression.source, self.problem.names[0], 2, self._kinds, False)
+                self._hess = compiled(self.problem.expression.source, self.problem.names[0], 2, self._kinds, False,
+                                      self.backend)
             with np.errstate(all="ignore"):
-                H = np.asarray(self._hess(**self._args(z)), dtype=float).reshape(n, n)
+                H = np.asarray(self._call(self._hess, self._args(z)), dtype=float).reshape(n, n)
             self.nhev += 1
             return H
         # several variables: the columns H·e_i (cross terms included)

@@ -54,9 +54,35 @@ def _axis_words(kind: str) -> tuple:
     return ("entries",) if kind == "vector" else ("rows", "columns")
 
 
+def is_lazy(value) -> bool:
+    """A Dask array (or another Dask collection): data that may not fit in this process's
+    memory, never turned into a NumPy array here."""
+    return hasattr(value, "__dask_graph__")
+
+
+def _lazy_kind(name: str, kind: str, arr):
+    """:func:`as_kind` for a Dask array: shape checks from its metadata; finiteness by one
+    chunk-parallel pass on the cluster."""
+    if kind == SCALAR:
+        raise BadValueError(f"{name} is a scalar; give it as a number, not a Dask array")
+    if kind == "vector" and arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if kind == "vector" and arr.ndim != 1:
+        raise BadValueError(f"{name} is a vector, but its value has shape {arr.shape}")
+    if kind != "vector" and arr.ndim != 2:
+        raise BadValueError(f"{name} is a {kind}, but its value has shape {arr.shape} (a matrix has two axes)")
+    import dask.array as da
+
+    if not bool(da.isfinite(arr).all().compute()):
+        raise BadValueError(f"the value of {name} is not finite somewhere; every value must be a finite number")
+    return arr
+
+
 def as_kind(name: str, kind: str, value, surface: str) -> np.ndarray | float:
     """``value`` as the kind's array: a float, a 1-D array (a vector; n×1 and 1×n accepted) or a
-    2-D array; finite entries only."""
+    2-D array; finite entries only.  A Dask array stays one (:func:`_lazy_kind`)."""
+    if is_lazy(value):
+        return _lazy_kind(name, kind, value)
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -134,10 +160,13 @@ class Problem:
 
 
 def _kind_of_value(value) -> str | None:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
+    if is_lazy(value):
+        arr = value  # its shape, without computing it
+    else:
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            return None
     if arr.size == 1:
         return SCALAR
     if arr.ndim == 2 and 1 in arr.shape:  # a column read from a .csv file, or a row

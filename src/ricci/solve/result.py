@@ -145,7 +145,10 @@ def _objective(problem, surface: str) -> tuple[str, bool | None, list[str]]:
     name = problem.names[0]
     declared = {n: v.kind for n, v in problem.expression.variables.items()}
     try:
-        data = {n: v for n, v in problem.data.items() if n in problem.expression.variables}
+        from .problem import is_lazy
+
+        # Dask data stays on its cluster: the proof then treats those arrays as symbols
+        data = {n: v for n, v in problem.data.items() if n in problem.expression.variables and not is_lazy(v)}
         analysed = Analysed(problem.expression.source, name, data, declared, None)
         conv = analyse_convexity(analysed, 0, 0)  # the proof only: no random points
     except RicciError as e:
