@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
-from .functions import FUNCTIONS
+from .functions import FUNCTIONS, on_change
 from .ir import build as B
 from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
 
@@ -100,7 +100,7 @@ def d_pow(D: _Diff, node: Pow) -> Node:
         pm1 = B.add([p, B.const(-1.0, p.free)])
         terms.append(B.mul([p, B.power(a, pm1), da], out))
     dp = D(p)
-    if not B.is_zero(dp):
+    if not B.is_zero(dp):  # u^v = exp(v log u): the power rule itself names log
         terms.append(B.mul([node, B.elem("log", a), dp], out))
     return B.add(terms) if terms else D.zero(node)
 
@@ -114,14 +114,21 @@ def d_matfun(D: _Diff, node: MatFun) -> Node:
     a, b = B.fresh(node.r.dim), B.fresh(node.c.dim)
     dA = B.rename(dA, {node.r: a, node.c: b})
     arg, r, c = node.arg, node.r, node.c
-    if node.func == "inv":
+    fn = FUNCTIONS[node.func]
+    inv = _inverse()
+    if fn.family == "inverse":
         p, q = node.out
-        left = B.matfun("inv", arg, r, c, (p, a))
-        right = B.matfun("inv", arg, r, c, (b, q))
+        left = B.matfun(inv, arg, r, c, (p, a))
+        right = B.matfun(inv, arg, r, c, (b, q))
         return B.neg(B.mul([left, dA, right], D.out(node)))
-    inv_ba = B.matfun("inv", arg, r, c, (b, a))
-    factors = [inv_ba, dA] + ([node] if node.func == "det" else [])
+    inv_ba = B.matfun(inv, arg, r, c, (b, a))
+    factors = [inv_ba, dA] + ([node] if fn.times_value else [])  # the table's: det (46), logdet (57)
     return B.mul(factors, D.out(node))
+
+
+def _inverse() -> str:
+    """The name of the matrix inverse (the table's one function of the "inverse" family)."""
+    return next(n for n, f in FUNCTIONS.items() if f.family == "inverse")
 
 
 def d_stack(D: _Diff, node: Stack) -> Node:
@@ -154,6 +161,9 @@ def _formula(func: str) -> Node:
     text = FUNCTIONS[func].derivative
     e = parse(text, _forced={"u": "scalar"})  # forced, not declared: "0" does not use u
     return lower(e).node
+
+
+on_change(_formula.cache_clear)  # a function added or removed: its formula is parsed anew
 
 
 def elementwise_derivative(func: str, arg: Node) -> Node:

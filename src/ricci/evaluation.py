@@ -190,10 +190,10 @@ class _Eval:
         text = _snippet(self.source, node.span, "a subexpression")
         if np.isnan(result).any():
             why = "undefined"
-            hint = _NAN_HINTS.get(_what(node), "")
+            hint = _hint(node, nan=True) or ""
         else:
             why = "infinite"
-            hint = _INF_HINTS.get(_what(node), "the value is too large for a float (overflow)")
+            hint = _hint(node, nan=False) or "the value is too large for a float (overflow)"
         raise BadValueError(
             f"{text} is {why} at these values{': ' + hint if hint else ''}", node.span, self.source)
 
@@ -236,11 +236,11 @@ class _Eval:
                 x = self.run(a, env)
                 if fn.family == "constant":
                     return np.full(self.shape(node), float(x.reshape(())))
-                if fn.name == "diag":  # vector → diagonal matrix; square matrix → its diagonal
+                if fn.family == "diagonal":  # vector → diagonal matrix; square matrix → its diagonal
                     if not self.expr.type_of(a).is_matrix:
                         return np.diag(x.reshape(-1))
                     return np.diag(x).reshape(-1, 1).copy()
-                if fn.name == "inv":
+                if fn.family == "inverse":
                     try:
                         return np.linalg.inv(x)
                     except np.linalg.LinAlgError:
@@ -259,22 +259,9 @@ class _Eval:
         raise TypeError(node)  # pragma: no cover
 
 
-def _what(node) -> str:
-    match node:
-        case A.Call(func=f):
-            return f
-        case A.BinOp(op=op):
-            return op
-    return ""
-
-
-#: Why a function gives NaN (its argument is outside its domain) ...
+#: Why an operation gives NaN (its argument is outside its domain) ...  (a function's own
+#: reasons are its entry's, ``Function.nan_hint`` and ``inf_hint`` in ricci.functions)
 _NAN_HINTS = {
-    "log": "log needs positive arguments",
-    "sqrt": "sqrt needs arguments ≥ 0",
-    "arcsin": "arcsin needs arguments in [-1, 1]",
-    "arccos": "arccos needs arguments in [-1, 1]",
-    "logdet": "logdet needs a matrix with a positive determinant",
     "^": "a negative base needs an integer exponent",
     ".^": "a negative base needs an integer exponent",
     "/": "zero divided by zero",
@@ -284,10 +271,19 @@ _NAN_HINTS = {
 _INF_HINTS = {
     "/": "division by zero",
     "./": "division by zero",
-    "log": "log needs positive arguments",
     "^": "zero to a negative power, or an overflow",
     ".^": "zero to a negative power, or an overflow",
 }
+
+
+def _hint(node, nan: bool) -> str | None:
+    """Why ``node`` gave a NaN (``nan``) or an infinity, or None when nothing is known."""
+    if isinstance(node, A.Call):
+        fn = lookup(node.func)
+        return None if fn is None else (fn.nan_hint if nan else fn.inf_hint)
+    if isinstance(node, A.BinOp):
+        return (_NAN_HINTS if nan else _INF_HINTS).get(node.op)
+    return None
 
 
 def evaluate(expression, values: dict, kinds: dict | None = None):

@@ -2,7 +2,8 @@
 
 ``lower(node, r, c)`` gives the IR of a typed AST node whose row index is named ``r`` and
 column index ``c`` (``None`` for a side of size 1).  A transpose just swaps the names; a matrix
-product introduces one summed index; ``tr`` and ``diag`` reuse one index twice; ``where``
+product introduces one summed index; ``tr`` and ``diag`` reuse one index twice (each
+function's index form is its entry's, ``Function.lower`` in ricci.functions); ``where``
 bound names stay names (variables of the IR whose expressions are kept beside it), so that
 the chain rule through them is the lecture's ∂f/∂x · ∂x/∂t and the answer can say
 ``where x1 = …``.
@@ -11,6 +12,7 @@ the chain rule through them is the lecture's ∂f/∂x · ∂x/∂t and the answ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .functions import lookup
 from .ir import build as B
@@ -121,25 +123,22 @@ class _Lowerer:
         if f.family == "constant":
             return B.mul([self.lower(arg, None, None, env)], out)
         ar, ac = self.idx(at.rows, "i"), self.idx(at.cols, "j")
-        if f.name == "sum":
-            return B.mul([self.lower(arg, ar, ac, env)], ())
-        if f.name == "norm1":
-            return B.mul([B.elem("abs", self.lower(arg, ar, ac, env))], ())
-        if f.name == "norm2":
-            a = self.lower(arg, ar, ac, env)
-            return B.power(B.mul([a, a], ()), B.num(0.5))
-        if f.name == "tr":
-            return B.mul([self.lower(arg, ar, ar, env)], ())
-        if f.name in ("det", "logdet"):
-            return B.matfun(f.name, self.lower(arg, ar, ac, env), ar, ac)
-        if f.name == "inv":
-            return B.matfun("inv", self.lower(arg, ar, ac, env), ar, ac, (r, c))
-        if f.name == "diag":
-            if at.is_col or at.is_row:  # vector → diagonal matrix
-                v = self.lower(arg, r, None, env) if at.is_col else self.lower(arg, None, r, env)
-                return B.mul([v, B.delta(r, c)], (r, c))
-            return self.lower(arg, r, r, env)  # matrix → its diagonal
+        if f.lower is not None:  # the function table's index form (Function.lower)
+            return f.lower(_Kit(B, lambda rows, cols: self.lower(arg, rows, cols, env), ar, ac, r, c, at))
         raise TypeError(f.name)  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class _Kit:
+    """What a function's index form is written with (see ``Function.lower``)."""
+
+    B: object  # ricci.ir.build
+    arg: Callable  # (rows, cols) -> the argument lowered with these indices
+    ar: object
+    ac: object
+    r: object
+    c: object
+    at: object
 
 
 def lower(expr: Expression) -> Lowered:

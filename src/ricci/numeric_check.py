@@ -68,29 +68,8 @@ _EPS = np.finfo(float).eps
 # the evaluator
 # ------------------------------------------------------------------------------------------------
 
-_ELEMENTWISE = {
-    "exp": lambda xp, u: xp.exp(u),
-    "log": lambda xp, u: xp.log(u),
-    "sin": lambda xp, u: xp.sin(u),
-    "cos": lambda xp, u: xp.cos(u),
-    "tan": lambda xp, u: xp.tan(u),
-    "arcsin": lambda xp, u: xp.arcsin(u),
-    "arccos": lambda xp, u: xp.arccos(u),
-    "arctan": lambda xp, u: xp.arctan(u),
-    "tanh": lambda xp, u: xp.tanh(u),
-    "sqrt": lambda xp, u: xp.sqrt(u),
-    "abs": lambda xp, u: u * xp.sign(u),  # |u|, with the derivative sign(u): 0 at u = 0, as ricci
-    "sign": lambda xp, u: xp.sign(u),
-    # relu and step as selections, so that an autodiff oracle gets step(0) = 0 as ricci does
-    "relu": lambda xp, u: xp.where(u > 0, u, 0.0 * u),
-    "step": lambda xp, u: xp.where(u > 0, 1.0 + 0.0 * u, 0.0 * u),
-    "sigmoid": lambda xp, u: 0.5 * (1.0 + xp.tanh(0.5 * u)),
-}
-
-#: Functions whose argument is watched, and what is watched.
-_WATCH = {"log": "positive", "sqrt": "positive", "arcsin": "unit", "arccos": "unit", "tan": "pole",
-          "abs": "kink", "sign": "kink", "relu": "kink", "step": "kink", "norm1": "kink",
-          "norm2": "norm", "inv": "matrix", "det": "matrix", "logdet": "logdet"}
+# How each function evaluates (any array namespace) and what is watched in its argument are the
+# function table's (ricci.functions: Function.xp, Function.watch).
 
 
 def _bound_names(tree) -> set:
@@ -113,7 +92,7 @@ class ArrayEvaluator:
     Values are held in the 2-D working form (a scalar 1×1, a column vector n×1), as MATLAB does;
     :meth:`__call__` takes and returns the public forms (floats, 1-D vectors, 2-D matrices).
     ``watch(what, node, value)`` is called with the argument of every watched operation (see
-    :data:`_WATCH`; ``"positive"`` also for divisors and the bases of fractional or negative
+    ``Function.watch`` in ricci.functions; ``"positive"`` also for divisors and the bases of fractional or negative
     powers) and never changes a value.
     """
 
@@ -246,44 +225,19 @@ class ArrayEvaluator:
     def _call(self, node, f, a, env):
         xp = self.xp
         x = self.run(a, env)
-        watched = _WATCH.get(f)
-        if watched is not None:
-            self._see(watched, node, x, a)
-        if f in _ELEMENTWISE:
-            return _ELEMENTWISE[f](xp, x)
-        if f in ("vector", "matrix"):
+        fn = lookup(f)
+        if fn.watch is not None:
+            self._see(fn.watch, node, x, a)
+        if fn.family == "constant":  # vector(c), matrix(c): the size is the typed one
             return xp.ones(self.shape(node), dtype=xp.float64) * x
-        if f == "sum":
-            return xp.sum(x).reshape(1, 1)
-        if f == "norm1":
-            return xp.sum(xp.abs(x)).reshape(1, 1)
-        if f == "norm2":
-            return xp.sqrt(xp.sum(x * x)).reshape(1, 1)
-        if f == "tr":
-            return xp.trace(x).reshape(1, 1)
-        if f == "det":
-            return xp.linalg.det(x).reshape(1, 1)
-        if f == "logdet":
-            return xp.linalg.slogdet(x)[1].reshape(1, 1)
-        if f == "inv":
-            return xp.linalg.inv(x)
-        if f == "diag":
-            t = self.expr.type_of(a)
-            if t.is_col or t.is_row:
-                return xp.diag(x.reshape(-1))
-            return xp.diag(x).reshape(-1, 1)
+        if fn.xp is not None:
+            return fn.xp(xp, x)
         raise TypeError(f"no evaluation for {f}")  # pragma: no cover
 
 
 # ------------------------------------------------------------------------------------------------
 # what the values must satisfy
 # ------------------------------------------------------------------------------------------------
-
-#: Functions whose value does not care about the sign of their argument's entries (the
-#: requirement from above stops at them).
-_ANY_SIGN = frozenset({"exp", "sin", "cos", "tanh", "arctan", "sigmoid", "abs", "sign", "relu", "step",
-                       "norm1", "norm2"})
-
 
 def requirements(expr) -> dict[str, set]:
     """Variable name → a set of needs: ``"positive"``, ``"negative"`` (entries of that sign),
@@ -333,16 +287,16 @@ def requirements(expr) -> dict[str, set]:
                     else:
                         visit(left, ctx)
             case A.Call(func=f, args=(a, *_)) if f != "eye":
-                name = lookup(f).name
-                if name in ("log", "sqrt"):
+                want = lookup(f).needs  # the function table's: what the argument must be
+                if want == "positive":
                     visit(a, (ctx - {"positive", "negative"}) | {"positive"})
-                elif name in ("arcsin", "arccos", "tan"):
+                elif want == "small":
                     visit(a, frozenset({"small"}))
-                elif name in ("inv", "det", "logdet"):
+                elif want == "conditioned":
                     visit(a, frozenset({"conditioned"}))
-                elif name in _ANY_SIGN:
+                elif want == "any sign":  # the value does not care about the sign of the entries
                     visit(a, ctx - {"positive", "negative", "conditioned", "-conditioned"})
-                else:  # sum, tr, diag, vector(c), matrix(c): the sign passes through
+                else:  # "pass" (sum, tr, diag, vector(c), matrix(c)): the sign passes through
                     visit(a, ctx)
             case A.Literal(rows=rows):
                 for row in rows:
@@ -483,10 +437,10 @@ class Probe:
             # Any point will do (ricci's conventions at a kink are JAX's: sign(0) = step(0) = 0);
             # a finite-difference step must not cross one: check_at compares these signs.
             self.kinks.append(np.sign(v))
-        elif what in ("matrix", "logdet"):
+        elif what in ("invertible", "positive determinant"):
             if v.shape[0] != v.shape[1] or np.linalg.cond(v) > self.COND:
                 self.problem = "a matrix to invert is badly conditioned"
-            elif what == "logdet" and np.linalg.slogdet(v)[0] <= 0:
+            elif what == "positive determinant" and np.linalg.slogdet(v)[0] <= 0:
                 self.problem = "the argument of logdet has a determinant ≤ 0"
 
 

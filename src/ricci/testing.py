@@ -127,19 +127,14 @@ BOUND_NAMES = ("w1", "w2")
 #: How an elementwise function's argument is kept inside its domain:
 #: ``"positive"`` (built as exp(u), u.*u + 1, ...), ``"unit"`` (0.5*tanh(u), inside (-1, 1)
 #: and away from its ends), ``"shallow"`` (a small expression, so that exp cannot overflow).
-#: A function not listed takes any argument; a new function with a restricted domain needs an
-#: entry here (the round-trip test fails until it has one).
-DOMAINS: dict[str, str] = {
-    "log": "positive",
-    "sqrt": "positive",
-    "arcsin": "unit",
-    "arccos": "unit",
-    "tan": "unit",
-    "exp": "shallow",
-}
+#: A function not listed takes any argument.  Read off the function table (``Function.sample``
+#: in ricci.functions): a new function with a restricted domain says so in its entry (the
+#: round-trip test fails until it does).
+DOMAINS: dict[str, str] = {n: f.sample for n, f in FUNCTIONS.items() if f.sample is not None}
 
-#: Functions differentiable only almost everywhere, left out by ``expressions(smooth=True)``.
-NONSMOOTH = frozenset({"abs", "sign", "relu", "step", "norm1"})
+#: Functions differentiable only almost everywhere, left out by ``expressions(smooth=True)``
+#: (``Function.nonsmooth`` in the function table).
+NONSMOOTH = frozenset(n for n, f in FUNCTIONS.items() if f.nonsmooth)
 
 #: The targets :func:`expressions` accepts.
 TARGETS = ("scalar", "vector", "row vector", "matrix")

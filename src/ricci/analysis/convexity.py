@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import limits as _limits
+from ..functions import lookup
 from ..hints import Choice, Hint, option, say
 from ..language import ast as A
 from ..language.errors import RicciError
@@ -643,13 +644,12 @@ def _attempt(prove, problem) -> Proof:
                                     f"({type(e).__name__}: {e}); please report it")
 
 
-#: Functions whose derivatives exist only almost everywhere: their Hessian misses the kinks
-#: (relu'' = 0 a.e., yet relu is not concave), so it proves nothing about convexity.
-NONSMOOTH = frozenset({"abs", "sign", "relu", "step", "norm1"})
-
-
 def _nonsmooth(problem) -> list[str]:
-    return sorted({n.func for n in A.walk(problem.expression.tree) if isinstance(n, A.Call) and n.func in NONSMOOTH})
+    """The functions of f whose derivatives exist only almost everywhere (``Function.nonsmooth``
+    in the function table): their Hessian misses the kinks (relu'' = 0 a.e., yet relu is not
+    concave), so it proves nothing about convexity."""
+    return sorted({n.func for n in A.walk(problem.expression.tree)
+                   if isinstance(n, A.Call) and (fn := lookup(n.func)) is not None and fn.nonsmooth})
 
 
 def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:

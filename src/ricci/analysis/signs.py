@@ -5,7 +5,8 @@ assumptions and the fixed values).  It is sound, not complete: a bound it return
 but it may be wider than the truth (it treats different subexpressions as independent, except
 that equal factors of one product are collected into a power, so ``y.*s.*y`` is ``y.^2.*s``).
 
-The ranges used (each a textbook fact):
+The ranges of the functions are the function table's (``Function.interval`` in
+ricci.functions), each a textbook fact:
   exp ∈ (0, ∞), sigmoid ∈ (0, 1), tanh ∈ (−1, 1), arctan ∈ (−π/2, π/2), sin, cos ∈ [−1, 1],
   sqrt, abs, relu, norms ≥ 0, an even power ≥ 0, u'*u ≥ 0 (a squared norm), step ∈ [0, 1];
   exp, log, sqrt, sigmoid, tanh, arctan are increasing, so bounds map through them.
@@ -17,6 +18,7 @@ entry with SymPy and asks SymPy's assumptions (:mod:`ricci.analysis.to_sympy`).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,33 +181,6 @@ def power(a: Interval, p: float) -> Interval:
     return monotone(base, f, increasing=p > 0)
 
 
-def _sigmoid(v):
-    return 0.5 * (1.0 + math.tanh(0.5 * v)) if abs(v) != INF else (1.0 if v > 0 else 0.0)
-
-
-def _exp(v):
-    return 0.0 if v == -INF else (math.exp(v) if v < 709.0 else INF)
-
-
-_UNARY = {
-    "exp": lambda a: monotone(a, _exp),
-    "log": lambda a: monotone(clip(a, 0.0, True), lambda v: -INF if v == 0 else math.log(v)),
-    "sqrt": lambda a: monotone(clip(a, 0.0, False), math.sqrt),
-    "sigmoid": lambda a: monotone(a, _sigmoid),
-    "tanh": lambda a: monotone(a, math.tanh),
-    "arctan": lambda a: monotone(a, math.atan),
-    "sin": lambda a: Interval(-1.0, 1.0),
-    "cos": lambda a: Interval(-1.0, 1.0),
-    "arcsin": lambda a: Interval(-math.pi / 2, math.pi / 2),
-    "arccos": lambda a: Interval(0.0, math.pi),
-    "abs": lambda a: (a if a.nonnegative else neg(a) if a.nonpositive
-                      else Interval(0.0, max(-a.lo, a.hi), False, a.lo_open and a.hi_open)),
-    "sign": lambda a: Interval(-1.0, 1.0),
-    "relu": lambda a: Interval(max(a.lo, 0.0), max(a.hi, 0.0), a.lo_open and a.lo > 0, a.hi_open and a.hi > 0),
-    "step": lambda a: Interval(0.0, 1.0),
-}
-
-
 class Context:
     """What the proofs know of the variables: assumptions and fixed values."""
 
@@ -334,23 +309,17 @@ def _call(ctx: Context, f: str, a) -> Interval:
     fn = lookup(f)
     if fn is None:
         return REALS
-    if fn.family == "elementwise" and fn.name in _UNARY:
-        return _UNARY[fn.name](interval(ctx, a))
-    if fn.name in ("norm1", "norm2"):
-        return NONNEG
-    if fn.name == "sum":
-        e = interval(ctx, a)
-        if e.nonnegative:
-            return Interval(e.lo, INF, e.lo_open)
-        if e.nonpositive:
-            return Interval(-INF, e.hi, True, e.hi_open)
-        return REALS
-    if fn.name == "diag":
+    if fn.family == "diagonal":  # a vector's diagonal matrix has zeros off the diagonal: the type decides
         e = interval(ctx, a)
         return e if ctx.typed.type(a).is_matrix else hull(e, point(0.0))
     if fn.family == "constant":
         return interval(ctx, a)
+    if fn.interval is not None:  # the function table's sign facts, given this module's intervals
+        return fn.interval(interval(ctx, a), _THIS)
     return REALS
+
+
+_THIS = sys.modules[__name__]
 
 
 # -- proofs ---------------------------------------------------------------------------------------

@@ -115,11 +115,11 @@ def _transpose(t: Typed, a: A.Expr) -> A.Expr:
             return A.BinOp("/", _transpose(t, l), push_transposes(t, r))
         case A.Call(func=f, args=(x,)):
             fn = lookup(f)
-            if fn is not None and fn.name == "diag" and not t.type(x).is_matrix:
+            if fn is not None and fn.family == "diagonal" and not t.type(x).is_matrix:
                 return A.Call(f, (push_transposes(t, x),))  # diag(v)' = diag(v)
             if fn is not None and fn.family in ("elementwise", "constant"):
                 return A.Call(f, (_transpose(t, x),))
-            if fn is not None and fn.name == "inv":
+            if fn is not None and fn.family == "inverse":
                 return A.Call(f, (_transpose(t, x),))  # inv(X)' = inv(X')
         case A.Literal(rows=rows):
             cols = list(zip(*rows))

@@ -50,14 +50,12 @@ def number(v: float):
 
 
 def _elementwise(name: str):
+    """u ↦ the SymPy form of the elementwise function ``name`` (the function table's), or None."""
+    fn = lookup(name)
+    if fn is None or fn.sympy is None:
+        return None
     sp = sympy()
-    table = {
-        "exp": sp.exp, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
-        "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "tanh": sp.tanh, "sqrt": sp.sqrt,
-        "abs": sp.Abs, "sign": sp.sign, "relu": lambda u: sp.Max(u, 0),
-        "step": lambda u: sp.Heaviside(u, 0), "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
-    }
-    return table.get(name)
+    return lambda u: fn.sympy(sp, u)
 
 
 class Unsupported(Exception):
@@ -153,29 +151,11 @@ class MatrixTranslator:
             if g is None:
                 raise Unsupported(f"no SymPy form for {fn.name}")
             return x.applyfunc(g)
-        one = lambda v: sp.ImmutableMatrix([[v]])
-        match fn.name:
-            case "sum":
-                return one(sum(x))
-            case "norm1":
-                return one(sum(sp.Abs(v) for v in x))
-            case "norm2":
-                return one(sp.sqrt(sum(v ** 2 for v in x)))
-            case "tr":
-                return one(x.trace())
-            case "det":
-                return one(x.det())
-            case "logdet":
-                return one(sp.log(x.det()))
-            case "inv":
-                return sp.ImmutableMatrix(x.inv())
-            case "diag":
-                if x.rows > 1 and x.cols > 1:
-                    return sp.ImmutableMatrix([[x[i, i]] for i in range(x.rows)])
-                return sp.ImmutableMatrix(sp.diag(*list(x)))
-            case "vector" | "matrix":
-                rows, cols = self._shape(node)
-                return sp.ImmutableMatrix(rows, cols, [x[0, 0]] * (rows * cols))
+        if fn.family == "constant":  # vector(c), matrix(c): the typed size
+            rows, cols = self._shape(node)
+            return sp.ImmutableMatrix(rows, cols, [x[0, 0]] * (rows * cols))
+        if fn.sympy is not None:  # the function table's form of the whole matrix argument
+            return fn.sympy(sp, x)
         raise Unsupported(f"no SymPy form for {f}")
 
 
@@ -310,12 +290,8 @@ class EntryTranslator:
                 fn = lookup(f)
                 if fn.family == "elementwise" and _elementwise(fn.name) is not None:
                     return _elementwise(fn.name)(self.entry(a))
-                if fn.name == "sum":
-                    return self.sum_entries(self.entry(a), self._dim(a))
-                if fn.name == "norm2":
-                    return sp.sqrt(self.sum_entries(self.entry(a) ** 2, self._dim(a)))
-                if fn.name == "norm1":
-                    return self.sum_entries(sp.Abs(self.entry(a)), self._dim(a))
+                if fn.sympy_entries is not None:  # the table's: a sum over the entries
+                    return fn.sympy_entries(sp, self.entry(a), lambda e: self.sum_entries(e, self._dim(a)))
                 if fn.family == "constant":
                     return self.entry(a)
             case A.Literal(rows=((e,),)):

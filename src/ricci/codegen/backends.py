@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import string
-from typing import ClassVar
+
+from ..functions import lookup
 
 # Python operator precedence, for printing with the fewest parentheses.
 ATOM, POW, UNARY, MUL, ADD, CMP = 100, 90, 80, 70, 60, 50
@@ -110,21 +111,13 @@ class Printer:
         return lines
 
     # -- elementwise functions --------------------------------------------------------------------
-    FUNCS: ClassVar[dict] = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan",
-             "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan", "tanh": "tanh",
-             "sqrt": "sqrt", "abs": "abs", "sign": "sign"}
-
     def func(self, name: str, a: Code) -> Code:
-        if name in self.FUNCS:
-            return self.call(self.m(self.FUNCS[name]), a.text)
-        if name == "relu":
-            return self.call(self.m("maximum"), a.text, "0")
-        if name == "step":
-            return self.call(self.m("heaviside"), a.text, "0")
-        if name == "sigmoid":  # as ricci evaluates it: exact, and never overflows
-            inner = self.call(self.m("tanh"), f"0.5 * {a.at(MUL + 1)}")
-            return Code(f"0.5 * (1 + {inner.text})", MUL)
-        raise KeyError(name)
+        """``name`` applied to ``a``, as the function table spells it in this backend
+        (``Function.code``: a function of the namespace, or a recipe given this printer)."""
+        spelling = lookup(name).code_for(self.name)
+        if callable(spelling):
+            return spelling(self, a)
+        return self.call(self.m(spelling), a.text)
 
     # -- one operation as an expression -----------------------------------------------------------
     def expr(self, op, args: list[Code], dims: dict) -> Code:
@@ -363,20 +356,9 @@ class TorchPrinter(Printer):
     module = "torch"
     imports = ("import torch",)
     float_scalars = False
-    FUNCS: ClassVar[dict] = dict(Printer.FUNCS, arcsin="asin", arccos="acos", arctan="atan")
-
     def dtype_kw(self):
         r = self.dtype_ref
         return f", dtype={r}.dtype, device={r}.device" if r else ", dtype=torch.float64"
-
-    def func(self, name, a):
-        if name == "relu":
-            return self.call("torch.relu", a.text)
-        if name == "step":
-            return self.call("torch.sign", f"torch.relu({a.text})")
-        if name == "sigmoid":
-            return self.call("torch.sigmoid", a.text)
-        return super().func(name, a)
 
     def sum(self, a, axis):
         if axis is None:
@@ -448,17 +430,8 @@ class ArrayAPIPrinter(Printer):
     imports = ()
     einsum = False
     float_scalars = False
-    FUNCS: ClassVar[dict] = dict(Printer.FUNCS, arcsin="asin", arccos="acos", arctan="atan")
-
     def dtype_kw(self):
         return f", dtype={self.dtype_ref}.dtype" if self.dtype_ref else ""
-
-    def func(self, name, a):
-        if name == "relu":
-            return self.call(self.m("clip"), a.text, "min=0.0")
-        if name == "step":
-            return self.call(self.m("sign"), f"{self.m('clip')}({a.text}, min=0.0)")
-        return super().func(name, a)
 
     def sumsq(self, op, a):
         if op.ndim == 1:

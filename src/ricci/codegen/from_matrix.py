@@ -96,9 +96,10 @@ class MatrixToPlan:
 
     def _binop(self, node, op, left, right) -> Op:
         p = self.plan
-        if op == "^" and isinstance(left, A.Call) and lookup(left.func).name == "norm2" \
-                and isinstance(right, A.Num) and right.value == 2.0:
-            return p.sumsq(self.convert(left.args[0]))  # ‖u‖² = u·u, without the square root
+        fn = lookup(left.func) if isinstance(left, A.Call) else None
+        squared = fn.plan_squared if fn is not None else None
+        if op == "^" and squared is not None and isinstance(right, A.Num) and right.value == 2.0:
+            return squared(p, self.convert(left.args[0]))  # ‖u‖² = u·u, without the square root
         a, b = self.convert(left), self.convert(right)
         if op == "+":
             return p.add(a, b)
@@ -123,25 +124,8 @@ class MatrixToPlan:
         x = self.convert(arg)
         if f.family == "elementwise":
             return p.func(f.name, x)
-        name = f.name
-        if name == "sum":
-            return p.sum(x)
-        if name == "norm1":
-            return p.sum(p.func("abs", x))
-        if name == "norm2":
-            return p.func("sqrt", p.sumsq(x))
-        if name == "tr":
-            return p.trace(x)
-        if name == "det":
-            return p.det(x)
-        if name == "logdet":
-            return p.logdet(x)
-        if name == "inv":
-            return p.inv(x)
-        if name == "diag":
-            if x.ndim == 1:
-                return p.diag(x, x.shape[0])
-            return p.diagonal(x)
+        if f.plan is not None:  # the function table's operations for it
+            return f.plan(p, x)
         raise CodegenError(f"function {node.func}")  # pragma: no cover
 
     # -- products ---------------------------------------------------------------------------------

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import math
 
+from ..functions import lookup
+
 #: The size assumed for a symbolic dimension by the cost model.
 TYPICAL_SIZE = 1000
 #: Cost of one floating-point operation in a BLAS call, relative to one pass over an entry.
 FLOP = 1.0 / 16
 #: Cost of an elementwise transcendental function, per entry (passes included).
 TRANSCENDENTAL = 8.0
-CHEAP_FUNCS = {"abs", "sign", "relu", "step"}
 
 
 class Op:
@@ -479,7 +480,7 @@ def local_cost(op: Op) -> float:
     if k == "neg":
         return 2.0 * out
     if k == "func":
-        return out * (2.0 if op.attrs[0] in CHEAP_FUNCS else TRANSCENDENTAL)
+        return out * (2.0 if lookup(op.attrs[0]).cheap else TRANSCENDENTAL)  # the table's Function.cheap
     if k == "matmul":
         a, b = op.args
         inner = size_of(a.shape[-1])

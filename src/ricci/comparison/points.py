@@ -22,14 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..functions import lookup
 from ..language import ast as A
 from ..language.kinds import MATRIX, SCALAR, SYMMETRIC, VECTOR
 
 #: Sizes given to the named dimensions, rotated from one point to the next (all distinct).
 SIZE_POOL = (3, 4, 5, 2, 6, 7, 8, 9, 10, 11)
 
-_POSITIVE_FUNCS = {"log", "sqrt"}
-_INVERTIBLE_FUNCS = {"inv", "det", "logdet"}
 
 
 @dataclass(frozen=True)
@@ -61,10 +60,13 @@ def needs_of(tree: A.Expr) -> Needs:
     positive: set[str] = set()
     invertible: set[str] = set()
     for node in A.walk(tree):
-        if isinstance(node, A.Call) and node.func in _POSITIVE_FUNCS:
+        # what a function asks of its argument is its entry's (Function.needs in ricci.functions)
+        fn = lookup(node.func) if isinstance(node, A.Call) else None
+        needs = fn.needs if fn is not None else None
+        if needs == "positive":
             for arg in node.args:
                 positive |= _names_in(arg, expansions)
-        elif isinstance(node, A.Call) and node.func in _INVERTIBLE_FUNCS:
+        elif needs == "conditioned":
             for arg in node.args:
                 invertible |= _names_in(arg, expansions)
         elif isinstance(node, A.BinOp) and node.op in ("^", ".^") and not _is_integer_exponent(node.right):

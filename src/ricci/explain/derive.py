@@ -43,7 +43,6 @@ MAX_DEPTH = 3
 #: The most steps one explanation makes (a long derivation stays readable).
 MAX_STEPS = 60
 
-_LINEAR_CALLS = ("sum", "tr", "diag")
 _FRESH = {"vector": ("e", "u", "v", "z", "w", "r", "q"), "matrix": ("E", "U", "V", "Z", "Y", "G"),
           "scalar": ("u", "s", "r", "q", "v", "z")}
 
@@ -700,7 +699,7 @@ def _affine(ctx: Ctx, node: A.Expr) -> bool:
             return not (dl and dr) and _affine(ctx, l) and _affine(ctx, r)
         case A.BinOp(op="/" | "./", left=l, right=r):
             return not ctx.depends(r) and _affine(ctx, l)
-        case A.Call(func=f, args=(a,)) if f in _LINEAR_CALLS:
+        case A.Call(func=f, args=(a,)) if _linear(f):
             return _affine(ctx, a)
     return False
 
@@ -717,11 +716,17 @@ def _cores(ctx: Ctx, node: A.Expr) -> list:
                 node = l if ctx.depends(l) else r
             case A.BinOp(op="/" | "./", left=l):
                 node = l
-            case A.Call(func=f, args=(a,)) if f in _LINEAR_CALLS:
+            case A.Call(func=f, args=(a,)) if _linear(f):
                 node = a
             case _:
                 return out
         out.append(node)
+
+
+def _linear(f: str) -> bool:
+    """A function linear in its argument (sum, tr, diag: ``Function.linear`` in the table)."""
+    fn = lookup(f)
+    return fn is not None and fn.linear
 
 
 def _dependent_args(ctx: Ctx, node: A.Expr) -> list:
@@ -731,7 +736,7 @@ def _dependent_args(ctx: Ctx, node: A.Expr) -> list:
 def _is_function(ctx: Ctx, node: A.Expr) -> bool:
     """A non-linear function of its argument(s): exp, log, det, inv, norms, powers."""
     match node:
-        case A.Call(func=f) if f not in _LINEAR_CALLS:
+        case A.Call(func=f) if not _linear(f):
             return True
         case A.BinOp(op="^" | ".^", right=r):
             return not ctx.depends(r)
@@ -823,6 +828,7 @@ _POWER_RULE = F.Formula("∂(u^k) = k u^(k-1) ∂u", r"\partial (u^k) = k\, u^{k
                         F.M.row(F.M.mo("\u2202"), F.M.fenced(F.M.sup(F.M.mi("u"), F.M.mi("k"))), F.M.mo("="),
                                 F.M.mi("k"), F.M.sup(F.M.mi("u"), F.M.row(F.M.mi("k"), F.M.mo(F.M.MINUS), F.M.mn("1"))),
                                 F.M.mo("\u2202"), F.M.mi("u")))
+# the power rule's own formula (not a table entry's): u^v written through exp and log
 _EXP_LOG = F.Formula("u^v = exp(v log u)", r"u^v = \exp(v \log u)",
                      F.M.row(F.M.sup(F.M.mi("u"), F.M.mi("v")), F.M.mo("="), F.M.mi("exp"), F.M.mo(F.M.APPLY),
                              F.M.fenced(F.M.row(F.M.mi("v"), F.M.mo(F.M.TIMES), F.M.mi("log"), F.M.mo(F.M.APPLY),
@@ -854,7 +860,7 @@ def _rule_of(ctx: Ctx, node: A.Expr) -> tuple[str, str, F.Formula | None, list]:
             return "power rule", "Power rule", _POWER_RULE + F.words(", k = ") + ctx.show(r), deps
         case A.BinOp(op="^" | ".^"):
             return "power rule", "Power with a variable exponent", _EXP_LOG, deps
-        case A.Call(func=f, args=(a,)) if f in _LINEAR_CALLS:
+        case A.Call(func=f, args=(a,)) if _linear(f):
             return "linearity", f"Linearity of {f}", F.words(f"{f} is linear: differentiate its argument"), deps
         case A.Call(func=f, args=(a,)):
             fn = lookup(f)

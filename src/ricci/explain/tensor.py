@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..functions import lookup
 from ..ir import build as B
 from ..ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
 from ..language import ast as A
@@ -133,11 +134,11 @@ class _IndexPrinter:
                 return F.sup(bs, self.show(e))
             case MatFun(func=f, arg=a, r=r, c=c, out=o):
                 inner = self.matrix_of(a, r, c)
-                if f == "inv":
+                fn = lookup(f)
+                if fn.layout == "inverse":
                     base = F.sup(inner if isinstance(a, Var) else F.paren(inner), F.Formula("-1", "-1", M.row(M.mo(M.MINUS), M.mn("1"))))
                     return self.indexed(F.paren(base) if o else base, o)
-                head = {"det": F.Formula("det", r"\det", M.mi("det")),
-                        "logdet": F.Formula("logdet", r"\log\det", M.mi("log det"))}[f]
+                head = F.Formula(f, fn.latex, M.mi(fn.mathml or f))  # the table's spellings
                 return head + F.paren(inner)
             case Stack(entries=es, axes=ax):
                 body = F.join([self.show(e) for e in es], F.COMMA)

@@ -467,7 +467,7 @@ class _Checker:
                     f"{f.name}() needs a square matrix, but {self.text(arg)} is {self.show(t)}",
                     node.span, self.source)
             return SCALAR_T if fam == "square" else Type(t.rows, t.rows)
-        if fam == "diag":
+        if fam == "diagonal":
             if t.is_scalar:
                 raise KindError(
                     f"diag() needs a vector or a square matrix, but {self.text(arg)} is a scalar",

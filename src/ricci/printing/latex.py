@@ -10,19 +10,13 @@ import contextlib
 import contextvars
 import re
 
+from ..functions import lookup
 from ..language import ast as A
 from .text import POSTFIX, PRODUCT, SUM, UNARY, format_number, level
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
          "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
          "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
-
-_FUNC = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
-         "arcsin": r"\arcsin", "arccos": r"\arccos", "arctan": r"\arctan", "det": r"\det",
-         "logdet": r"\log\det", "tr": r"\operatorname{tr}", "diag": r"\operatorname{diag}",
-         "sum": r"\operatorname{sum}", "sigmoid": r"\sigma", "relu": r"\operatorname{relu}",
-         "abs": r"\operatorname{abs}", "sign": r"\operatorname{sign}", "step": r"\operatorname{step}"}
-
 
 def name_latex(name: str, bold: bool = False) -> str:
     if name in ("eye", "I"):
@@ -84,7 +78,14 @@ def _wrap(node: A.Expr, ok: bool, bold: frozenset = frozenset()) -> str:
 
 def _superscripted(node: A.Expr) -> bool:
     """Printed with a superscript already (A^\\top, X^{-1}): another one needs parentheses."""
-    return isinstance(node, A.Transpose) or (isinstance(node, A.Call) and node.func == "inv")
+    return isinstance(node, A.Transpose) or (isinstance(node, A.Call) and layout(node.func) == "inverse")
+
+
+def layout(f: str) -> str:
+    """How ``f(x)`` is laid out: the function table's ``Function.layout`` ("head" for a name
+    that is no function of the table)."""
+    fn = lookup(f)
+    return fn.layout if fn is not None else "head"
 
 
 def ast_to_latex(node: A.Expr, bold: frozenset = frozenset()) -> str:
@@ -94,7 +95,7 @@ def ast_to_latex(node: A.Expr, bold: frozenset = frozenset()) -> str:
             return format_number(v)
         case A.Name(name=n):
             return name_latex(n, n in bold)
-        case A.Transpose(arg=A.Call(func="inv", args=(x,))):
+        case A.Transpose(arg=A.Call(func=f, args=(x,))) if layout(f) == "inverse":
             return _wrap(x, level(x) >= POSTFIX and not _superscripted(x), bold) + r"^{-\top}"
         case A.Transpose(arg=a):
             return _wrap(a, level(a) >= POSTFIX and not _superscripted(a), bold) + r"^\top"
@@ -110,19 +111,19 @@ def ast_to_latex(node: A.Expr, bold: frozenset = frozenset()) -> str:
             return ast_to_latex(a, bold) + r"\,\mathbf{1}_{" + shape + "}"
         case A.Call(func=f, args=(a,)):
             inner = ast_to_latex(a, bold)
-            if f == "inv":
+            how = layout(f)
+            if how == "inverse":
                 return _wrap(a, level(a) >= POSTFIX and not _superscripted(a), bold) + "^{-1}"
-            if f == "norm2":
-                return rf"\left\lVert {inner} \right\rVert_2"
-            if f == "norm1":
-                return rf"\left\lVert {inner} \right\rVert_1"
-            if f == "sqrt":
+            if how == "norm":
+                return rf"\left\lVert {inner} \right\rVert_{lookup(f).norm}"
+            if how == "radical":
                 return rf"\sqrt{{{inner}}}"
             if f == "vector":
                 return (inner + r"\,") * (inner != "1") + r"\mathbf{1}"
             if f == "matrix":
                 return (inner + r"\,") * (inner != "1") + r"\mathbf{1}\mathbf{1}^\top"
-            head = _FUNC.get(f) or r"\operatorname{" + f + "}"
+            fn = lookup(f)  # the function table's LaTeX head (\exp, \log\det, \sigma)
+            head = (fn.latex if fn is not None else None) or r"\operatorname{" + f + "}"
             return head + r"\left(" + inner + r"\right)"
         case A.Literal(rows=rows):
             body = r" \\ ".join(" & ".join(ast_to_latex(e, bold) for e in row) for row in rows)

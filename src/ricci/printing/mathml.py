@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape
 
+from ..functions import lookup
 from ..language import ast as A
-from .latex import _SIZE_NAMES, GREEK, _sizes
+from .latex import _SIZE_NAMES, GREEK, _sizes, layout
 from .text import POSTFIX, PRODUCT, SUM, UNARY, format_number, level
 
 NAMESPACE = "http://www.w3.org/1998/Math/MathML"
@@ -30,8 +31,6 @@ _GREEK_CHARS = {
 }
 assert set(_GREEK_CHARS) == GREEK
 
-#: Function names set upright, as LaTeX's \exp, \operatorname{tr}, … (σ for the sigmoid).
-_FUNC = {"sigmoid": "σ", "logdet": "log det"}
 
 MINUS = "\u2212"
 TRANSPOSE = "\u22a4"
@@ -173,19 +172,21 @@ def ast_to_mathml(node: A.Expr, bold: frozenset = frozenset()) -> str:
             return row(show(a), sub('<mn mathvariant="bold">1</mn>', script))
         case A.Call(func=f, args=(a,)):
             inner = show(a)
-            if f == "inv":
+            how = layout(f)
+            if how == "inverse":
                 return sup(wrap(a, level(a) >= POSTFIX), row(mo(MINUS), mn("1")))
-            if f in ("norm2", "norm1"):
+            if how == "norm":
                 return sub(row(mo("\u2016", stretchy="true"), inner, mo("\u2016", stretchy="true")),
-                           mn(f[-1]))
-            if f == "sqrt":
+                           mn(lookup(f).norm))
+            if how == "radical":
                 return f"<msqrt>{inner}</msqrt>"
             if f in ("vector", "matrix"):
                 one = '<mn mathvariant="bold">1</mn>'
                 ones = one if f == "vector" else row(one, sup(one, mi(TRANSPOSE, "normal")))
                 scale = [] if isinstance(a, A.Num) and a.value == 1 else [inner, mo(TIMES)]
                 return row(*scale, ones)
-            head = _FUNC.get(f, f)
+            fn = lookup(f)  # the function table's MathML head (σ, log det), else the name
+            head = (fn.mathml if fn is not None else None) or f
             return row(mi(head), mo(APPLY), fenced(inner))
         case A.Call(func=f, args=args):
             return row(mi(f), mo(APPLY), fenced("".join(

@@ -1,0 +1,55 @@
+"""The reductions: any argument → a scalar (``sum``, ``norm1``, ``norm2``).
+
+Their derivatives follow from their lowering to index notation (ricci.lower) and the rules of
+ricci.diff; the entries say how to evaluate, print and reason about them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Function, add
+
+
+def _one(sp, v):
+    return sp.ImmutableMatrix([[v]])
+
+
+def _norm2_lower(k):
+    a = k.arg(k.ar, k.ac)
+    return k.B.power(k.B.mul([a, a], ()), k.B.num(0.5))  # (Σ_ij X_ij X_ij)^(1/2)
+
+
+def _sum_interval(e, S):
+    # a sum of entries of one sign keeps the sign; its size is unbounded
+    if e.nonnegative:
+        return S.Interval(e.lo, S.INF, e.lo_open)
+    if e.nonpositive:
+        return S.Interval(-S.INF, e.hi, True, e.hi_open)
+    return S.REALS
+
+
+add(
+    Function("sum", "reduction", lambda a: np.sum(a).reshape(1, 1), r"\operatorname{sum}",
+             None, "sum(X) = Σ_ij X_ij",
+             xp=lambda xp, x: xp.sum(x).reshape(1, 1), sympy=lambda sp, x: _one(sp, sum(x)),
+             interval=_sum_interval, linear=True, plan=lambda p, x: p.sum(x),
+             sympy_entries=lambda sp, u, total: total(u),
+             lower=lambda k: k.B.mul([k.arg(k.ar, k.ac)], ())),  # Σ_ij X_ij
+    Function("norm1", "reduction", lambda a: np.sum(np.abs(a)).reshape(1, 1), r"\lVert{}\rVert_1",
+             None, "norm1(X) = Σ_ij |X_ij|",
+             xp=lambda xp, x: xp.sum(xp.abs(x)).reshape(1, 1),
+             sympy=lambda sp, x: _one(sp, sum(sp.Abs(v) for v in x)),
+             interval=lambda e, S: S.NONNEG, watch="kink", needs="any sign", nonsmooth=True,
+             layout="norm", norm="1", plan=lambda p, x: p.sum(p.func("abs", x)),
+             sympy_entries=lambda sp, u, total: total(sp.Abs(u)),
+             lower=lambda k: k.B.mul([k.B.elem("abs", k.arg(k.ar, k.ac))], ())),  # Σ_ij |X_ij|
+    Function("norm2", "reduction", lambda a: np.sqrt(np.sum(a * a)).reshape(1, 1),
+             r"\lVert{}\rVert_2", None, "norm2(X) = sqrt(Σ_ij X_ij^2) (Euclidean / Frobenius)",
+             xp=lambda xp, x: xp.sqrt(xp.sum(x * x)).reshape(1, 1),
+             sympy=lambda sp, x: _one(sp, sp.sqrt(sum(v ** 2 for v in x))),
+             interval=lambda e, S: S.NONNEG, watch="norm", needs="any sign",
+             layout="norm", norm="2", plan=lambda p, x: p.func("sqrt", p.sumsq(x)),
+             plan_squared=lambda p, x: p.sumsq(x),  # ‖u‖² = u·u, without the square root
+             sympy_entries=lambda sp, u, total: sp.sqrt(total(u ** 2)), lower=_norm2_lower),
+)
