@@ -484,8 +484,8 @@ class Runner:
 
 
 # -- the application --------------------------------------------------------------------------------
-ERRORS = {400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse},
-          422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
+ERRORS = {400: {"model": ErrorResponse}, 408: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+          415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
 
 
 def create_app(settings: Settings | None = None, *, pool: P.WorkerPool | None = None,
