@@ -5,7 +5,7 @@ iterates a set of names, or sorts by ``hash``/``id``, gives a different text fro
 This test derives a broad corpus — the issue's three Hessians, tests/test_codegen.py's ``ALL``
 table (the lecture, the broad cases, the Cookbook), tests/test_lecture.py's rows and a fixed-seed
 sample of tools/hunt.py's generator — in one subprocess per seed and compares every text: the
-matrix text, the LaTeX, and the index notation of tensors.
+matrix text, the LaTeX, the index notation of tensors and the generated NumPy code.
 
 Run as a script (``python tests/test_determinism.py``), this module prints the corpus's texts as
 JSON; the test runs that script under five seeds.
@@ -92,7 +92,7 @@ def corpus() -> list:
 
 def texts() -> dict:
     """Every case's texts, keyed by the case (its repr): text, LaTeX, index notation of tensors,
-    or the error's message."""
+    NumPy code, or the error's message."""
     import ricci
 
     out = {}
@@ -105,6 +105,11 @@ def texts() -> dict:
                 got["index"] = d.index_notation
         except ricci.RicciError as e:
             got = {"error": str(e)}
+        else:
+            try:  # the generated code names its intermediate values: in the same order too
+                got["code"] = d.code("numpy")
+            except ricci.RicciError as e:
+                got["code"] = f"error: {e}"
         out[key] = got
     return out
 

@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from . import limits as _limits
+from .deep import deep
 from .diff import differentiate, differentiate_list
 from .ir import build as B
 from .ir.nodes import Node
@@ -170,6 +171,7 @@ class Derivative:
         return {n: v.describe() for n, v in self.expression.variables.items()}
 
     # -- numbers -----------------------------------------------------------------------------------
+    @deep
     def evaluate(self, values: dict):
         """The derivative's value: a float, or an ndarray of exactly :attr:`shape`.  ``values`` needs
         every variable of the function; values of other names are left out."""
@@ -204,12 +206,7 @@ class Derivative:
     # -- text --------------------------------------------------------------------------------------
     @cached_property
     def _display(self):
-        from .limits import budget
-        from .raise_matrix import display
-
-        timeout, max_nodes = getattr(self, "_limits", (None, None))
-        with budget(timeout, max_nodes, "showing the derivative"):
-            return display(self)
+        return _show(self)
 
     @property
     def text(self) -> str:
@@ -236,7 +233,8 @@ class Derivative:
             return None
         kinds = {n: v.kind for n, v in self.expression.variables.items()}
         used = {n.name for n in _walk(self.matrix) if type(n).__name__ == "Name"}
-        return parse(self.text, {n: k for n, k in kinds.items() if n in used})
+        # trusted: the answer may be longer or deeper than the limits on inputs (ricci.deep)
+        return parse(self.text, {n: k for n, k in kinds.items() if n in used}, _trusted=True)
 
     @property
     def index_notation(self) -> str:
@@ -274,8 +272,9 @@ class Derivative:
         their identities, simplification, result (:func:`ricci.explain.explain`)."""
         from .explain import explain
 
-        return explain(self)
+        return deep(explain)(self)
 
+    @deep
     def explain(self, name: str = "f", **options):
         """:attr:`steps` with options: the function's ``name`` (``"L"``), ``outer``, ``inner``,
         ``dims`` ({"m": "N"}) and ``bold``."""
@@ -283,6 +282,7 @@ class Derivative:
 
         return explain(self, name, **options)
 
+    @deep
     def display(self, layout: str = "numerator", symmetric: str | None = None, bold_vectors: bool = False,
                 name: str = "f", dims: dict | None = None):
         """The answer shown with options (:func:`ricci.explain.view`): ``layout="denominator"``
@@ -319,6 +319,7 @@ class Derivative:
     def _repr_markdown_(self) -> str:
         return f"$${self.display().equation.latex}$$"
 
+    @deep
     def analyse(self, at=None, **options):
         """:func:`ricci.analyse` of this derivative's function, by the same variable, with the
         kinds the user declared."""
@@ -328,6 +329,7 @@ class Derivative:
         return analyse(self.expression.source, self.wrt, at, declared or None, **options)
 
     # -- code (ricci.codegen) --------------------------------------------------------------------------
+    @deep
     def code(self, backend: str = "numpy", name: str | None = None, with_value: bool = False) -> str:
         """Python source of a function of the variables (by their names) returning the derivative
         (``with_value``: the value and the derivative); backends numpy, jax, torch, array_api."""
@@ -335,6 +337,7 @@ class Derivative:
 
         return generate(self, backend, name, with_value)
 
+    @deep
     def function(self, backend: str = "numpy", name: str | None = None, with_value: bool = False):
         """:meth:`code`, compiled to a callable."""
         from .codegen import function
@@ -342,6 +345,7 @@ class Derivative:
         return function(self, backend, name, with_value)
 
     # -- matrix-free products (ricci.codegen.products) ----------------------------------------------
+    @deep
     def hvp(self):
         """The Hessian-vector product H·v of this Hessian's (or gradient's) scalar function, in
         closed form, never forming H: ``.evaluate(values, v)``, ``.code(backend)``, ``.function``."""
@@ -349,18 +353,21 @@ class Derivative:
 
         return hvp(self)
 
+    @deep
     def jvp(self):
         """The Jacobian-vector product J·v of this first derivative, in closed form (f's shape)."""
         from .codegen.products import jvp
 
         return jvp(self)
 
+    @deep
     def vjp(self):
         """The vector-Jacobian product u'·J of this first derivative, in closed form (wrt's shape)."""
         from .codegen.products import vjp
 
         return vjp(self)
 
+    @deep
     def linear_operator(self, values: dict):
         """A ``scipy.sparse.linalg.LinearOperator`` of this Hessian (order 2) or Jacobian (order 1)
         at ``values``, applied matrix-free (needs SciPy: ``pip install "ricci[solve]"``)."""
@@ -369,6 +376,7 @@ class Derivative:
         return linear_operator(self, values)
 
     # -- trust (ricci.numeric_check) -------------------------------------------------------------------
+    @deep
     def check(self, values=None, trials: int = 3, seed=None, rtol: float = 1e-6, *,
               timeout: float | None = _limits.DEFAULT_TIMEOUT, max_elements: int | None = _limits.MAX_ELEMENTS):
         """Compare with finite differences (Richardson-extrapolated) at ``trials`` random points
@@ -381,6 +389,19 @@ class Derivative:
         return check(self, values, trials, seed, rtol, timeout=timeout, max_elements=max_elements)
 
 
+@deep
+def _show(d: Derivative):
+    """The display forms of ``d`` (text, LaTeX, index notation), under their own budget and with
+    room to recurse (ricci.deep): an answer may be deeper than its question."""
+    from .limits import budget
+    from .raise_matrix import display
+
+    timeout, max_nodes = getattr(d, "_limits", (None, None))
+    with budget(timeout, max_nodes, "showing the derivative"):
+        return display(d)
+
+
+@deep
 def derivative(expression, wrt, order: int = 1, kinds: dict | None = None, *,
                timeout: float | None = _limits.DEFAULT_TIMEOUT,
                max_nodes: int | None = _limits.MAX_NODES) -> Derivative:

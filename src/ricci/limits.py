@@ -15,6 +15,11 @@ time per derivation (seconds)      :data:`DEFAULT_TIMEOUT` (``timeout=``)       
 entries of one numeric array       :data:`MAX_ELEMENTS` (``max_elements=``)        10,000,000
 =================================  ==============================================  ==========
 
+Every stage handles every input inside the first three limits: the public entry points run
+their work with room to recurse (:mod:`ricci.deep`), and a recursion deeper still is a
+:class:`~ricci.LimitError`, never a ``RecursionError`` (``tests/test_recursion_limits.py`` drives
+each stage at the limits).
+
 The time and size limits hold for every computation, not only the derivation: ``d.check``,
 :func:`ricci.analyse`, :func:`ricci.plot` and :func:`ricci.compare` take ``timeout=`` (default
 :data:`DEFAULT_TIMEOUT`, as :func:`ricci.derivative`) and ``max_elements=`` and run under one

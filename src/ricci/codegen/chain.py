@@ -79,9 +79,29 @@ def _pair_cost(a_shape: tuple, b_shape: tuple) -> float:
     return sm * sk + sk * sn + sm * sn + 2 * FLOP * sm * sk * sn
 
 
+#: Longer chains are ordered greedily: the DP is cubic in the length (a chain of 296 matrices,
+#: inside the limits on inputs, took 84 s to generate code for).
+MAX_DP_CHAIN = 40
+
+
+def _greedy_order(fs: list[Factor]):
+    """Repeatedly the cheapest adjacent product (the leftmost of equal ones): quadratic in the
+    length, and a vector at either end is multiplied in first (x'*A1*…*A300 as ((x'*A1)*A2)…),
+    as the DP would."""
+    items = [(k, f.shape2()) for k, f in enumerate(fs)]
+    while len(items) > 1:
+        costs = [_pair_cost(items[k][1], items[k + 1][1]) for k in range(len(items) - 1)]
+        k = costs.index(min(costs))
+        (ta, sa), (tb, sb) = items[k], items[k + 1]
+        items[k:k + 2] = [((ta, tb), (sa[0], sb[1]))]
+    return items[0][0]
+
+
 def _order(fs: list[Factor]):
     """Matrix-chain DP: the cheapest parenthesisation, as nested (i, j) split tuples."""
     n = len(fs)
+    if n > MAX_DP_CHAIN:
+        return _greedy_order(fs)
     best: dict = {}
     for i in range(n):
         best[(i, i)] = (0.0, None, fs[i].shape2())

@@ -17,6 +17,8 @@ from ..functions import lookup
 from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
 
 _LETTERS = string.ascii_letters
+#: Operands of one call of np.einsum (NumPy 1.x takes at most 32; the ones of a broadcast may be added).
+MAX_OPERANDS = 24
 
 
 class IREvaluator:
@@ -55,6 +57,14 @@ class IREvaluator:
         return arr
 
     def _einsum(self, operands: list[tuple[np.ndarray, tuple]], out: tuple) -> np.ndarray:
+        # NumPy's einsum takes a bounded number of operands (32 in NumPy 1.x): a product of more
+        # factors (a1*a2*…*a300, inside the limits on inputs) is contracted a group at a time,
+        # each group to the indices the rest of the product or its result still needs.
+        while len(operands) > MAX_OPERANDS:
+            group, rest = operands[:MAX_OPERANDS], operands[MAX_OPERANDS:]
+            needed = set(out) | {i for _, idx in rest for i in idx}
+            kept = tuple(dict.fromkeys(i for _, idx in group for i in idx if i in needed))
+            operands = [(self._einsum(group, kept), kept)] + rest
         letters: dict[Index, str] = {}
 
         def sub(idx):

@@ -7,6 +7,7 @@ back to an equal expression.
 
 from __future__ import annotations
 
+from ..deep import deep
 from . import ast as A
 from .errors import KindError, RicciError
 from .kinds import Checked, Type, Variable, check
@@ -117,8 +118,9 @@ def _shape_words(t: Type) -> str:
     return "matrix"
 
 
+@deep
 def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str, str] | None = None,
-          _unused: str = "ignore") -> Expression:
+          _unused: str = "ignore", _trusted: bool = False) -> Expression:
     """Parse and type-check ``expression`` (a string, or an :class:`Expression` to re-check).
 
     ``kinds`` may name variables the expression does not use: they are left out, so that the
@@ -130,7 +132,7 @@ def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str,
         expression = expression.source
     if kinds is not None and not isinstance(kinds, dict):
         raise KindError(f"kinds must be a dict such as {{'W': 'symmetric matrix'}}, not {type(kinds).__name__}")
-    tree = parse_text(expression)
+    tree = parse_text(expression, trusted=_trusted)
     try:
         checked = check(tree, expression, kinds, _forced, _unused)
     except RicciError as e:
