@@ -166,6 +166,19 @@ def test_workers_start_with_the_heavy_modules_imported():
     assert out.value == ["matplotlib", "ricci.analysis", "ricci.comparison", "ricci.plotting", "sympy"]
 
 
+def allocate(n: int) -> int:
+    """(In a worker.)  Allocate n bytes and say how many."""
+    return len(bytearray(n))
+
+
+def test_a_job_has_its_memory_limit_on_top_of_what_the_warm_worker_maps():
+    # the forkserver's imports (matplotlib, SymPy) and what they reserve without using count as
+    # address space: a worker limited to 384 MB still has most of 384 MB to allocate, and no more
+    with P.WorkerPool(1, memory_mb=384, grace=1.0) as pool:
+        assert pool.run(allocate, (300 * 2**20,), 20) == P.Outcome(P.OK, 300 * 2**20)
+        assert pool.run(allocate, (500 * 2**20,), 20).status == P.MEMORY
+
+
 @pytest.mark.parametrize("body, kept", [
     ((200, {"text": "a", "plot": {"error": {"kind": "unavailable", "message": "plot failed: AttributeError"}}}),
      False),

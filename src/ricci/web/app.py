@@ -72,8 +72,9 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 class Settings:
     """The server's limits.  ``time_budget``: seconds of computation per request (a worker that
     overruns by ``grace`` is killed); ``queue_wait``: seconds a request may wait for a worker;
-    ``max_queue``: distinct requests waiting at most; ``memory_mb``: address space per worker;
-    ``max_body``: bytes per request body; ``allowed_hosts``: Host names accepted (``"*"``: any).
+    ``max_queue``: distinct requests waiting at most; ``memory_mb``: address space per worker
+    (on top of what it maps at its start); ``max_body``: bytes per request body;
+    ``allowed_hosts``: Host names accepted (``"*"``: any).
 
     The fast lane: ``fast_workers`` more workers (0: none) try every request first within
     ``fast_budget`` seconds, waiting at most ``fast_wait`` for one of them; what does not finish
@@ -320,8 +321,9 @@ class Runner:
         self.pool = pool or P.WorkerPool(settings.workers, settings.memory_mb, settings.queue_wait,
                                          settings.grace, warm=compute.import_heavy, nice=settings.slow_nice)
         if fast_pool is None and own and settings.fast_workers:
-            fast_pool = P.WorkerPool(settings.fast_workers, settings.memory_mb, min(settings.fast_wait, self.FAST_SLICE),
-                                     settings.fast_grace, warm=compute.import_heavy)
+            fast_pool = P.WorkerPool(settings.fast_workers, settings.memory_mb,
+                                     min(settings.fast_wait, self.FAST_SLICE), settings.fast_grace,
+                                     warm=compute.import_heavy)
         if triage_pool is None and own and settings.triage:
             triage_pool = P.WorkerPool(1, settings.memory_mb, settings.triage_wait, settings.fast_grace,
                                        warm=compute.import_heavy)

@@ -42,7 +42,9 @@ def add_arguments(p) -> None:
     p.add_argument("--fast-budget", type=float, default=1.0, metavar="SECONDS",
                    help="computation time in the fast lane before a request goes on to the "
                         "other workers (default 1; its derivation: at most 0.25)")
-    p.add_argument("--memory-mb", type=int, default=1024, help="address space per worker (default 1024)")
+    p.add_argument("--memory-mb", type=int, default=1024,
+                   help="address space each worker may map on top of what it maps when it starts "
+                        "(default 1024)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="also accept this Host header (a name the server is reached by)")
 

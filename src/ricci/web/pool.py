@@ -9,7 +9,8 @@ never stalls the server.
 
 Inside a worker (set up in :func:`_serve`, before any job runs):
 
-* ``RLIMIT_AS`` caps its address space at ``memory_mb``: an allocation past it is a
+* ``RLIMIT_AS`` caps its address space at ``memory_mb`` more than it has mapped when it starts
+  (ricci and the heavy modules, imported by the forkserver): an allocation past it is a
   ``MemoryError``, reported as the outcome ``"memory"``, and the worker is replaced;
 * ``RLIMIT_CPU`` is raised to "CPU used so far + the job's budget + grace" before each job, a
   second, independent limit: a job that spins past it is killed by the kernel (``"died"``);
@@ -58,11 +59,24 @@ class Outcome:
 
 
 # -- inside a worker --------------------------------------------------------------------------------
+def _mapped() -> int:
+    """Bytes of address space this process has mapped (0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
 def _limit(memory_bytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if memory_bytes:
+        # on top of what the worker has mapped when it starts: the modules the forkserver imported
+        # and what they reserve without using (a thread stack kept for reuse, malloc arenas) are
+        # address space too, and would otherwise leave a job less than memory_mb to allocate
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        cap = _mapped() + memory_bytes
+        cap = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
