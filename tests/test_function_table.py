@@ -214,12 +214,6 @@ NOT_YET = {
                            "the matrix forms' clean-up writes and matches these calls"),
     "raise_matrix.py": ({"tr", "det", "logdet", "inv", "diag", "sum", "norm2"},
                         "raising index notation writes these calls"),
-    "printing/index.py": ({"det", "inv"}, "the index printer's MatFun layout"),
-    "codegen/from_index.py": ({"det", "logdet"}, "index-notation code for a MatFun"),
-    "analysis/convexity.py": ({"diag", "inv"}, "structural proofs on diag(v) and inv(X)"),
-    "analysis/structure.py": ({"diag"}, "diag(v) is diagonal, in the normal form of a Hessian"),
-    "language/kinds.py": ({"inv"}, "A^-k is typed as inv(A)^k"),
-    "explain/view.py": ({"diag"}, "the symmetric gradient G + G' - diag(diag(G))"),
     "ir/evaluate.py": ({"inv", "det"}, "the IR evaluator of inv(X), det(X)"),
     "testing.py": ({"exp", "log", "sqrt", "abs", "sigmoid", "relu", "tanh", "tr", "trace", "det", "logdet",
                     "inv", "diag", "sum", "norm1", "norm2"},
@@ -272,3 +266,14 @@ def test_a_registered_function_is_counted():
     with registered(CUBE):
         assert "cube" in set(FUNCTIONS)
         assert _spelled()["cube"] == set()  # nothing of ricci spells it: the entry is enough
+
+
+def test_named_finds_the_one_function_of_a_family():
+    from ricci.functions import named
+
+    assert (named("inverse"), named("diagonal")) == ("inv", "diag")
+    second = Function("pinv", "inverse", np.linalg.pinv, r"\operatorname{pinv}", doc="pseudo-inverse")
+    with registered(second):
+        with pytest.raises(LookupError, match="2 functions of the family 'inverse'"):
+            named("inverse")
+    assert named("inverse") == "inv"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
-from .functions import FUNCTIONS, on_change
+from .functions import FUNCTIONS, named, on_change
 from .ir import build as B
 from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
 
@@ -115,7 +115,7 @@ def d_matfun(D: _Diff, node: MatFun) -> Node:
     dA = B.rename(dA, {node.r: a, node.c: b})
     arg, r, c = node.arg, node.r, node.c
     fn = FUNCTIONS[node.func]
-    inv = _inverse()
+    inv = named("inverse")
     if fn.family == "inverse":
         p, q = node.out
         left = B.matfun(inv, arg, r, c, (p, a))
@@ -124,11 +124,6 @@ def d_matfun(D: _Diff, node: MatFun) -> Node:
     inv_ba = B.matfun(inv, arg, r, c, (b, a))
     factors = [inv_ba, dA] + ([node] if fn.times_value else [])  # the table's: det (46), logdet (57)
     return B.mul(factors, D.out(node))
-
-
-def _inverse() -> str:
-    """The name of the matrix inverse (the table's one function of the "inverse" family)."""
-    return next(n for n, f in FUNCTIONS.items() if f.family == "inverse")
 
 
 def d_stack(D: _Diff, node: Stack) -> Node:

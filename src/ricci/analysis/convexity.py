@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import limits as _limits
-from ..functions import lookup
+from ..functions import family_of, lookup
 from ..hints import Choice, Hint, option, say
 from ..language import ast as A
 from ..language.errors import RicciError
@@ -192,7 +192,7 @@ class Prover:
                 return self.name(n)
             case A.Transpose(arg=a):
                 return self.core(a)
-            case A.Call(func="diag", args=(v,)) if not t.type(v).is_matrix:
+            case A.Call(func=f, args=(v,)) if family_of(f) == "diagonal" and not t.type(v).is_matrix:
                 p = prove_sign(self.ctx, v)
                 if p.sign is not None:
                     got = _label_of_sign(p.sign)
@@ -274,7 +274,7 @@ class Prover:
     def _diagonal_vector(self, core):
         """The vector v with core = diag(v), or 1 for the identity; None if not diagonal."""
         match core:
-            case A.Call(func="diag", args=(v,)) if not self.t.type(v).is_matrix:
+            case A.Call(func=f, args=(v,)) if family_of(f) == "diagonal" and not self.t.type(v).is_matrix:
                 return v
             case A.Name() if self.t.is_identity(core):
                 return A.Num(1.0)
@@ -429,7 +429,7 @@ def tensor_proof(problem) -> Proof:
         return Proof(None, ("the Hessian has no matrix form and no rule for its index form",))
     nums = [f for f in node.factors if isinstance(f, Num)]
     mats = [f for f in node.factors if not isinstance(f, Num)]
-    if len(mats) != 2 or not all(isinstance(m, MatFun) and m.func == "inv" for m in mats):
+    if len(mats) != 2 or not all(isinstance(m, MatFun) and family_of(m.func) == "inverse" for m in mats):
         return Proof(None, ("the Hessian's index form matches no rule",))
     a, b = mats
     if a.arg is not b.arg or not isinstance(a.arg, Var) or a.arg.name != problem.wrt:

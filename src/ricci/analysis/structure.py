@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..functions import IDENTITY_NAMES, lookup
+from ..functions import IDENTITY_NAMES, family_of, lookup
 from ..language import ast as A
 from ..language.errors import RicciError
 from ..language.kinds import SYMMETRIC
@@ -258,7 +258,7 @@ def _tidy(t: Typed, m: Monomial) -> Monomial:
     k = 0
     while k + 1 < len(mats):
         d, ones = mats[k], mats[k + 1]
-        if (isinstance(d, A.Call) and d.func == "diag" and not t.type(d.args[0]).is_matrix
+        if (isinstance(d, A.Call) and family_of(d.func) == "diagonal" and not t.type(d.args[0]).is_matrix
                 and isinstance(ones, A.Call) and ones.func == "vector"):
             mats[k:k + 2] = [d.args[0]]
             if ones.args[0] != A.Num(1.0):

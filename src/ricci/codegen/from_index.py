@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import string
 
+from ..functions import lookup
 from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
 from .from_matrix import CodegenError
 from .plan import Op, Plan, numel
@@ -110,10 +111,9 @@ class IndexToPlan:
         p = self.plan
         op, axes = self.value(node.arg)
         m = self.ordered(op, axes, (node.r, node.c))
-        if node.func == "det":
-            return p.det(m), ()
-        if node.func == "logdet":
-            return p.logdet(m), ()
+        fn = lookup(node.func)
+        if fn.family != "inverse":  # det, logdet: the table's plan
+            return fn.plan(p, m), ()
         inv = p.inv(m)
         a, b = node.out
         if a == b:

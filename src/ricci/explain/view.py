@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..functions import named
 from ..language import ast as A
 from ..language.errors import BadValueError, KindError
 from ..language.kinds import SCALAR, SYMMETRIC
@@ -214,7 +215,8 @@ def _symmetric_gradient(d) -> A.Expr:
     binds = ()
     if isinstance(G, A.Where):
         G, binds = G.body, G.bindings
-    out = forms.add([G, forms.T(G), A.Neg(A.Call("diag", (A.Call("diag", (_untranspose(G),)),)))])
+    diag = named("diagonal")
+    out = forms.add([G, forms.T(G), A.Neg(A.Call(diag, (A.Call(diag, (_untranspose(G),)),)))])
     return A.Where(out, binds) if binds else out
 
 

@@ -20,10 +20,11 @@ Adding a function is adding an entry to one of these modules.
 from __future__ import annotations
 
 from . import elementwise, matrix, reductions  # noqa: F401 - each adds its entries, in this order
-from .base import ALIASES, FAMILIES, FUNCTIONS, Function, add, lookup, on_change, registered, remove
+from .base import (ALIASES, FAMILIES, FUNCTIONS, Function, add, family_of, lookup, named, on_change, registered,
+                   remove)
 
 #: Names that denote the identity matrix (size implied), unless declared as variables.
 IDENTITY_NAMES = ("eye", "I")
 
-__all__ = ["ALIASES", "FAMILIES", "FUNCTIONS", "IDENTITY_NAMES", "Function", "add", "lookup",
-           "on_change", "registered", "remove"]
+__all__ = ["ALIASES", "FAMILIES", "FUNCTIONS", "IDENTITY_NAMES", "Function", "add", "family_of", "lookup",
+           "named", "on_change", "registered", "remove"]

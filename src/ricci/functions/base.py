@@ -127,6 +127,21 @@ def lookup(name: str) -> Function | None:
     return FUNCTIONS.get(ALIASES.get(name, name))
 
 
+def family_of(name: str) -> str | None:
+    """The family of the function ``name`` (an alias resolved), or None for no function."""
+    fn = lookup(name)
+    return fn.family if fn is not None else None
+
+
+def named(family: str) -> str:
+    """The name of the one function of ``family`` ("inverse": inv, "diagonal": diag), for the
+    parts of ricci that write a call of it (inv(A) for A^-1, diag(diag(G)))."""
+    names = [n for n, f in FUNCTIONS.items() if f.family == family]
+    if len(names) != 1:
+        raise LookupError(f"the table has {len(names)} functions of the family {family!r}, not one")
+    return names[0]
+
+
 def on_change(listener: Callable[[], None]) -> None:
     """Call ``listener`` whenever an entry is added or removed (caches keyed by name clear)."""
     _LISTENERS.append(listener)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from . import ast as A
 from .errors import KindError, RicciError, ShapeError, UnknownNameError
-from ..functions import IDENTITY_NAMES, lookup
+from ..functions import IDENTITY_NAMES, lookup, named
 from .sizes import SIZE_FUNCTIONS, SIZED_CONSTANTS, SIZED_SPELLINGS, SIZED_USAGE
 
 SCALAR, VECTOR, MATRIX, SYMMETRIC = "scalar", "vector", "matrix", "symmetric matrix"
@@ -745,7 +745,7 @@ def expand_matrix_powers(tree, types: dict, ties: dict, copies: list):
                     return eye
                 group = [walk(l) for _ in range(abs(k))]
                 copies.append(group)
-                factors = [A.Call("inv", (b,), span=node.span) if k < 0 else b for b in group]
+                factors = [A.Call(named("inverse"), (b,), span=node.span) if k < 0 else b for b in group]
                 out = factors[0]
                 for b in factors[1:]:
                     out = A.BinOp("*", out, b, span=node.span)

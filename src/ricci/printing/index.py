@@ -7,6 +7,7 @@ variable, then p, q, …); summed indices get a, b, c, ….  Text uses ``δ_ij x
 
 from __future__ import annotations
 
+from ..functions import lookup
 from ..ir.build import _bound_of
 from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
 from ..ir.traverse import nodes
@@ -180,9 +181,12 @@ class _Printer:
                     self.names.setdefault(r, dot)
                     self.names.setdefault(c, dot)
                     inner = self.show(a)
-                if f == "inv":
-                    return (f"\\left({inner}\\right)^{{-1}}" if self.latex else f"inv({inner})") + self.ix(o)
-                return f"\\{f}({inner})" if self.latex and f == "det" else f"{f}({inner})"
+                fn = lookup(f)
+                if fn.layout == "inverse":
+                    return (f"\\left({inner}\\right)^{{-1}}" if self.latex else f"{f}({inner})") + self.ix(o)
+                # the table's LaTeX head where it is the command of the function's name (\det);
+                # logdet keeps its name here
+                return fn.latex + f"({inner})" if self.latex and fn.latex == "\\" + f else f"{f}({inner})"
             case Stack(entries=es, axes=ax):
                 shown = [self.show(e) for e in es]
                 if len(ax) == 2 and isinstance(ax[1].dim, int) and ax[1].dim > 0:
