@@ -115,6 +115,10 @@ TRIGGERS = {
     "LimitError": lambda mp: ricci.derivative("x'*x", "x", 7),
     "CodegenError": lambda mp: _codegen_error(),
     "MissingDependencyError": _missing_dependency,
+    "ProductError": lambda mp: ricci.derivative("A*x", "x").hvp(),
+    # SciPy (the solver's engine) is in the test extra
+    "SolveError": lambda mp: ricci.minimize("log(w'*w)", "w", {}, sizes={"n": 3}),
+    "UnboundedError": lambda mp: ricci.minimize("-w'*w", "w", {}, sizes={"n": 3}),
 }
 
 
