@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 from .language.errors import BadValueError, RicciError
+from .printing.values import format_value
 
 EXAMPLES = {
     "parse": 'ricci parse "x\'*A*x" --kind A="symmetric matrix"',
@@ -67,11 +68,6 @@ def _assignments(items, what: str) -> dict:
     return out
 
 
-def format_value(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.15g}"
-    with np.printoptions(precision=10, suppress=True, linewidth=100):
-        return np.array2string(np.asarray(v), separator=", ")
 
 
 def _cmd_parse(args) -> int:

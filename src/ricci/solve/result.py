@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..printing.values import format_value
+
 GLOBAL = "global minimum: the problem is convex (proved from the Hessian's structure)"
 LOCAL = "local: not proved convex"
 
@@ -63,14 +65,6 @@ class MinimizeResult(dict):
             else:
                 out[k] = v
         return out
-
-
-def format_value(v) -> str:
-    """A number with 15 significant digits, an array as NumPy prints it (10 decimals)."""
-    if isinstance(v, float):
-        return f"{v:.15g}"
-    with np.printoptions(precision=10, suppress=True, linewidth=100):
-        return np.array2string(np.asarray(v), separator=", ")
 
 
 def certificate(problem, surface: str, constraints=()) -> tuple[str, bool | None, list[str]]:
