@@ -10,9 +10,8 @@ import argparse
 import json
 import sys
 
-import numpy as np
-
-from .language.errors import BadValueError, RicciError
+from .cli_args import add_limits, assignments, parse_value, wrt_names
+from .language.errors import RicciError
 from .printing.values import format_value
 
 EXAMPLES = {
@@ -28,52 +27,10 @@ EXAMPLES = {
 }
 
 
-def parse_value(text: str, name: str | None = None):
-    """A value on the command line: ``3``, ``1,2,3`` (vector), ``[1,2;3,4]`` (matrix, rows by ';').
-
-    Inside brackets the entries of a row may be separated by commas or by spaces, as in MATLAB:
-    ``[1 2; 3 4]``.  A column ``[1;2;3]`` or a row ``[1,2,3]`` is accepted for a vector.
-    """
-    t = text.strip()
-    what = f"the value {text!r} of {name}" if name else f"the value {text!r}"
-    try:
-        if t.startswith("["):
-            if not t.endswith("]"):
-                raise ValueError
-            rows = [r.split(",") if "," in r else r.split() for r in t[1:-1].split(";")]
-            data = [[float(v) for v in r] for r in rows]
-            if not all(data):
-                raise ValueError
-            if len({len(r) for r in data}) != 1:
-                raise BadValueError(
-                    f"cannot read {what}: its rows have different lengths "
-                    f"({', '.join(str(len(r)) for r in data)})")
-            return np.array(data)
-        if "," in t:
-            return np.array([float(v) for v in t.split(",")])
-        return float(t)
-    except ValueError:
-        raise BadValueError(
-            f"cannot read {what}: write a number (3), a vector (1,2,3) or a matrix ([1,2;3,4])"
-        ) from None
-
-
-def _assignments(items, what: str) -> dict:
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise BadValueError(f"{what} {item!r} must look like NAME=VALUE")
-        name, value = item.split("=", 1)
-        out[name.strip()] = value.strip()
-    return out
-
-
-
-
 def _cmd_parse(args) -> int:
     from . import parse
 
-    e = parse(args.expression, _assignments(args.kind, "--kind"))
+    e = parse(args.expression, assignments(args.kind, "--kind"))
     print(e.describe())
     return 0
 
@@ -81,20 +38,15 @@ def _cmd_parse(args) -> int:
 def _cmd_eval(args) -> int:
     from . import evaluate
 
-    values = {n: parse_value(v, n) for n, v in _assignments(args.set, "--set").items()}
-    print(format_value(evaluate(args.expression, values, _assignments(args.kind, "--kind"))))
+    values = {n: parse_value(v, n) for n, v in assignments(args.set, "--set").items()}
+    print(format_value(evaluate(args.expression, values, assignments(args.kind, "--kind"))))
     return 0
-
-
-def _wrt(text: str):
-    parts = [p.strip() for p in text.split(",")]
-    return parts if len(parts) > 1 else parts[0]
 
 
 def _cmd_diff(args) -> int:
     from . import derivative
 
-    d = derivative(args.expression, _wrt(args.wrt), order=args.order, kinds=_assignments(args.kind, "--kind"),
+    d = derivative(args.expression, wrt_names(args.wrt), order=args.order, kinds=assignments(args.kind, "--kind"),
                    timeout=args.timeout)
     from .explain import command as _explain
 
@@ -138,17 +90,6 @@ def _cmd_minimize(args) -> int:
     from .solve.command import run
 
     return run(args)
-
-
-def add_limits(sp, what: str) -> None:
-    """``--timeout`` and ``--max-elements``: the limits of ricci.limits, on every command that
-    computes (the Python keywords timeout= and max_elements=)."""
-    from .limits import DEFAULT_TIMEOUT, MAX_ELEMENTS
-
-    sp.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                    help=f"time budget of {what} (default {DEFAULT_TIMEOUT:g})")
-    sp.add_argument("--max-elements", type=int, default=MAX_ELEMENTS, metavar="N",
-                    help=f"most entries of one numeric array (default {MAX_ELEMENTS:,})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,7 +159,7 @@ def _check_wrt(args) -> None:
     from .derivation import check_wrt
 
     declared = [item.split("=", 1)[0].strip() for item in args.kind or [] if "=" in item]
-    check_wrt(args.expression, _wrt(args.wrt), {n: "" for n in declared})
+    check_wrt(args.expression, wrt_names(args.wrt), {n: "" for n in declared})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,7 @@ def add_arguments(sp) -> None:
     sp.add_argument("--seed", type=int, default=0, help="seed of the random points")
     sp.add_argument("--no-convexity", action="store_true", help="skip the convexity analysis")
     sp.add_argument("--format", choices=["text", "json"], default="text")
-    from ..cli import add_limits
+    from ..cli_args import add_limits
 
     add_limits(sp, "the whole analysis")
 
@@ -55,12 +55,12 @@ def _box(items):
 
 
 def run(args) -> int:
-    from ..cli import _assignments, _wrt, parse_value
+    from ..cli_args import assignments, parse_value, wrt_names
     from . import analyse
 
-    at = {n: parse_value(v) for n, v in _assignments(args.at, "--at").items()}
-    result = analyse(args.expression, _wrt(args.wrt), at or None, _assignments(args.kind, "--kind") or None,
-                     assume=_assignments(args.assume, "--assume") or None, box=_box(args.box),
+    at = {n: parse_value(v) for n, v in assignments(args.at, "--at").items()}
+    result = analyse(args.expression, wrt_names(args.wrt), at or None, assignments(args.kind, "--kind") or None,
+                     assume=assignments(args.assume, "--assume") or None, box=_box(args.box),
                      method=args.method, convexity=not args.no_convexity, samples=args.samples, seed=args.seed,
                      timeout=args.timeout, max_elements=args.max_elements)
     if args.format == "json":

@@ -30,17 +30,17 @@ def add_arguments(sp) -> None:
                     help="your derivative, in the same language, e.g. \"x'*(B + B')\"")
     sp.add_argument("--order", type=int, default=1, help="derivative order (default 1; 2 is the Hessian)")
     sp.add_argument("--format", choices=["text", "json"], default="text")
-    from ..cli import add_limits
+    from ..cli_args import add_limits
 
     add_limits(sp, "the whole comparison")
 
 
 def run(args) -> int:
     from .. import compare
-    from ..cli import _assignments, _wrt
+    from ..cli_args import assignments, wrt_names
 
-    v = compare(args.expression, _wrt(args.wrt), args.answer, order=args.order,
-                kinds=_assignments(args.kind, "--kind"), timeout=args.timeout, max_elements=args.max_elements)
+    v = compare(args.expression, wrt_names(args.wrt), args.answer, order=args.order,
+                kinds=assignments(args.kind, "--kind"), timeout=args.timeout, max_elements=args.max_elements)
     # the verdict's advice names this command's flags (--kind B=symmetric), not Python's keywords
     print(json.dumps(v.to_json("cli"), indent=2, ensure_ascii=False) if args.format == "json" else v.text("cli"))
     return EXIT_STATUS[v.verdict]

@@ -28,13 +28,13 @@ def add_arguments(sp) -> None:
     sp.add_argument("--no-derivative", action="store_true", help="a curve without f′ below it")
     sp.add_argument("--no-critical", action="store_true", help="do not search for critical points")
     sp.add_argument("-o", "--output", required=True, metavar="FILE", help="the image: .png, .svg or .pdf")
-    from ..cli import add_limits
+    from ..cli_args import add_limits
 
     add_limits(sp, "the whole plot")
 
 
 def _at(items: list[str] | None, wrt):
-    from ..cli import parse_value
+    from ..cli_args import parse_value
 
     if not items:
         return None
@@ -71,16 +71,16 @@ def _range(text: str | None):
 
 
 def run(args) -> int:
-    from ..cli import _assignments, _wrt, parse_value
+    from ..cli_args import assignments, parse_value, wrt_names
     from . import plot
 
     out = Path(args.output)
     if out.suffix.lower() not in FORMATS:
         raise BadValueError(f"-o {args.output}: the file name must end in {', '.join(FORMATS)}")
-    wrt = _wrt(args.wrt)
-    values = {n: parse_value(v) for n, v in _assignments(args.set, "--set").items()}
+    wrt = wrt_names(args.wrt)
+    values = {n: parse_value(v) for n, v in assignments(args.set, "--set").items()}
     fig = plot(args.expression, wrt, at=_at(args.at, wrt), range=_range(args.range),
-               kinds=_assignments(args.kind, "--kind") or None, values=values or None, view=args.view,
+               kinds=assignments(args.kind, "--kind") or None, values=values or None, view=args.view,
                derivative=not args.no_derivative, critical=not args.no_critical,
                timeout=args.timeout, max_elements=args.max_elements)
     try:

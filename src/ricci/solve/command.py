@@ -67,7 +67,7 @@ def load(name: str, path: str):
 
 
 def _value(name: str, text: str):
-    from ..cli import parse_value
+    from ..cli_args import parse_value
 
     if text.lower().endswith((".npy", ".csv", ".txt")):
         return load(name, text)
@@ -95,19 +95,19 @@ def _write(path: str, result) -> None:
 
 
 def run(args) -> int:
-    from ..cli import _assignments, parse_value
+    from ..cli_args import assignments, parse_value
     from . import minimize
 
     if args.output and Path(args.output).suffix.lower() not in (".npz", ".npy", ".csv", ".json"):
         raise BadValueError(f"-o {args.output}: write to a .npz, .npy, .csv or .json file")
-    data = {n: load(n, f) for n, f in _assignments(args.data, "--data").items()}
-    for n, v in _assignments(args.set, "--set").items():
+    data = {n: load(n, f) for n, f in assignments(args.data, "--data").items()}
+    for n, v in assignments(args.set, "--set").items():
         if n in data:
             raise BadValueError(f"{n} is given twice, by --data and by --set")
         data[n] = parse_value(v, n)
-    x0 = {n: _value(n, v) for n, v in _assignments(args.x0, "--x0").items()} or None
+    x0 = {n: _value(n, v) for n, v in assignments(args.x0, "--x0").items()} or None
     sizes = {}
-    for d, v in _assignments(args.size, "--size").items():
+    for d, v in assignments(args.size, "--size").items():
         try:
             sizes[d] = int(v)
         except ValueError:
@@ -123,7 +123,7 @@ def run(args) -> int:
 
     result = minimize(args.expression, args.wrt, data, x0=x0, bounds=args.bound, constraints=args.subject_to,
                       method=args.method,
-                      kinds=_assignments(args.kind, "--kind") or None, tol=args.tol, maxiter=args.maxiter,
+                      kinds=assignments(args.kind, "--kind") or None, tol=args.tol, maxiter=args.maxiter,
                       sizes=sizes or None, certify=not args.no_certificate, seed=args.seed, callback=progress, _surface="cli")
     if args.output:
         _write(args.output, result)
