@@ -143,3 +143,38 @@ def test_deep_work_runs_under_the_callers_budget():
     with pytest.raises(ricci.LimitError, match="time budget of 0.01 s"):
         with limits.budget(0.01):
             ricci.derivative("sin(tan(exp(a*b)^a)^b)*cos(sigmoid(a*b^2))^a", "a", 6)
+
+
+def test_a_call_never_waits_behind_another():
+    # a web worker may abandon a call at its deadline; the next calls must not queue behind it,
+    # even when more calls hang than deep threads are kept
+    import threading
+
+    from ricci import deep
+
+    release = threading.Event()
+    hanging = deep.WORKERS + 1
+    started = threading.Semaphore(0)
+
+    def hold():
+        started.release()
+        release.wait(60)
+        return "held"
+
+    held = []
+    callers = [threading.Thread(target=lambda: held.append(deep.call_deep(hold))) for _ in range(hanging)]
+    try:
+        for c in callers:
+            c.start()
+        for _ in range(hanging):
+            assert started.acquire(timeout=30)
+        answer = []
+        asker = threading.Thread(target=lambda: answer.append(ricci.derivative("x'*B*x", "x").text))
+        asker.start()
+        asker.join(30)  # it does not wait for the held calls (they end only when released)
+        assert answer == ["x'*(B + B')"]
+    finally:
+        release.set()
+        for c in callers:
+            c.join(60)
+    assert held == ["held"] * hanging

@@ -18,6 +18,7 @@ from .language.errors import (
     ShapeError,
     UnknownNameError,
 )
+from .deep import deep as _deep  # room to recurse inside the documented limits (ricci.deep)
 from .limits import DEFAULT_TIMEOUT as _DEFAULT_TIMEOUT, MAX_NODES as _MAX_NODES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +34,7 @@ def parse(expression, kinds=None) -> "Expression":
     return _parse(expression, kinds)
 
 
+@_deep
 def evaluate(expression, values, kinds=None):
     """The value of ``expression`` at ``values``: floats, 1-D arrays for vectors, 2-D for matrices."""
     from .evaluation import evaluate as _evaluate
@@ -103,6 +105,7 @@ def plot(expression, wrt, at=None, range=None, kinds=None, *, timeout=_DEFAULT_T
 __all__ += ["plot"]
 
 
+@_deep
 def compare(expression, wrt, answer, order=1, kinds=None, *, timeout=_DEFAULT_TIMEOUT, **options):
     """Judge a hand-derived derivative against ricci's; see :func:`ricci.comparison.compare`.
     ``timeout`` (seconds) bounds it as it bounds :func:`derivative`."""
@@ -114,6 +117,7 @@ def compare(expression, wrt, answer, order=1, kinds=None, *, timeout=_DEFAULT_TI
 __all__ += ["compare"]
 
 
+@_deep
 def analyse(expression, wrt, at=None, kinds=None, *, timeout=_DEFAULT_TIMEOUT, **options):
     """Hessian definiteness, critical points and convexity; see :func:`ricci.analysis.analyse`.
     ``timeout`` (seconds) bounds it as it bounds :func:`derivative`."""

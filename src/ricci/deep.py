@@ -6,14 +6,18 @@ its question: the gradient of ``x'*A1*x + … + x'*A248*x`` (2,865 characters, 2
 is a sum of 248 matrices inside a product, and its clean-up nested more than the interpreter's
 default of 1,000 Python frames (issue 21: a bare ``RecursionError`` from ``d.text``).
 
-Rather than a lower limit on the input, the public entry points (:func:`ricci.derivative`, the
-display forms of ``d.text``/``d.latex``, ``d.evaluate``, ``d.code``, :func:`ricci.parse`) run
-their work through :func:`deep`: in one of a few worker threads with a large stack
-(:data:`STACK_BYTES`), with the interpreter's recursion limit raised to :data:`RECURSION_LIMIT`
-while any such call runs, and restored when the last one ends.  The stack is reserved, not used: memory is committed only as
-deep as the recursion really goes.  Calls made from inside such a thread run directly (a
-public call that makes others hands its work over once).  The work runs in a copy of the caller's
-:mod:`contextvars` context, so the budget of :mod:`ricci.limits` in force still binds it.
+Rather than a lower limit on the input, the public entry points (:func:`ricci.derivative`,
+:func:`ricci.parse`, :func:`ricci.evaluate`, :func:`ricci.analyse`, :func:`ricci.compare`, the
+display forms behind ``d.text``/``d.latex``/``d.mathml``, ``d.evaluate``, ``d.code``,
+``d.check`` …) run their work through :func:`deep`: in a worker thread with a large stack
+(:data:`STACK_BYTES`), with the interpreter's recursion limit raised to
+:data:`RECURSION_LIMIT` while any such call runs, and restored when the last one ends.  The
+stack is reserved, not used: memory is committed only as deep as the recursion really goes.
+Idle worker threads are kept for the next calls; a call that finds none idle starts another, so
+no call ever waits behind another.  Calls made from inside a worker run directly (a public call
+that makes others hands its work over once).  The work runs in a copy of the caller's
+:mod:`contextvars` context, so the budget of :mod:`ricci.limits` in force still binds it (and
+NumPy's error state).
 
 Should a recursion still pass :data:`RECURSION_LIMIT` (far beyond what the limits admit), the
 caller gets a :class:`~ricci.LimitError` that names the depth limit, never a ``RecursionError``.
@@ -26,7 +30,6 @@ import functools
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from .language.errors import LimitError
 
@@ -38,13 +41,14 @@ RECURSION_LIMIT = 30_000
 #: Python frame also takes C frames (calls through builtins such as ``any`` or ``map``).
 STACK_BYTES = 512 * 2**20
 
-#: Deep threads kept for the public calls: calls beyond this many at once wait their turn.
+#: Idle deep threads kept for the next calls (a call that finds none idle starts one: work never
+#: waits behind another call, even one that never ends).
 WORKERS = 4
 
 _local = threading.local()
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
-_lock = threading.Lock()  # guards the pool, _active/_saved and threading.stack_size (process-wide)
+_idle: list = []  # idle _Worker threads
+_idle_pid = 0  # the process they belong to (a forked child has none of its parent's threads)
+_lock = threading.Lock()  # guards _idle, _active/_saved and threading.stack_size (process-wide)
 _active = 0
 _saved = 0
 
@@ -62,41 +66,84 @@ def deep(fn):
 
 
 def call_deep(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` in a worker thread with a large stack and a raised recursion
-    limit; its result, or its exception (a ``RecursionError`` as a :class:`LimitError`)."""
-    ctx = contextvars.copy_context()
+    """``fn(*args, **kwargs)`` in a deep thread (a large stack, a raised recursion limit); its
+    result, or its exception (a ``RecursionError`` as a :class:`LimitError`)."""
+    job = _Job(contextvars.copy_context(), fn, args, kwargs)
     _enter()
     try:
-        try:
-            future = _submit(ctx.run, _inside, fn, args, kwargs)
-        except RuntimeError:  # the interpreter is shutting down: no new threads
-            return fn(*args, **kwargs)
-        return future.result()
+        _worker().jobs.put(job)
+        return job.result()
     except RecursionError:
         raise too_deep() from None
     finally:
         _leave()
 
 
-def _inside(fn, args, kwargs):
-    _local.inside = True
-    return fn(*args, **kwargs)
+class _Job:
+    """One call handed to a deep thread, and its outcome."""
+
+    __slots__ = ("ctx", "fn", "args", "kwargs", "done", "value", "error")
+
+    def __init__(self, ctx, fn, args, kwargs):
+        self.ctx, self.fn, self.args, self.kwargs = ctx, fn, args, kwargs
+        self.done = threading.Event()
+        self.value = self.error = None
+
+    def run(self) -> None:
+        try:
+            self.value = self.ctx.run(self.fn, *self.args, **self.kwargs)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread as it is
+            self.error = e
+        finally:
+            self.done.set()
+
+    def result(self):
+        self.done.wait()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return self.value
 
 
-def _submit(*call):
-    """Hand ``call`` to the pool of deep threads (made on first use, and again in a forked
-    child, where the parent's threads do not exist).  A pool, not a thread per call: starting a
-    thread costs about half a millisecond, a derivation a few."""
-    global _pool, _pool_pid
+class _Worker(threading.Thread):
+    """A deep thread: runs the jobs put to it, then waits idle for more, or ends when enough
+    others wait.  A daemon: a call abandoned by its caller (a web worker's deadline) never
+    holds the process open."""
+
+    def __init__(self):
+        super().__init__(name="ricci-deep", daemon=True)
+        import queue
+
+        self.jobs = queue.SimpleQueue()
+
+    def run(self) -> None:
+        _local.inside = True
+        while True:
+            self.jobs.get().run()
+            with _lock:
+                if len(_idle) >= WORKERS:
+                    return
+                _idle.append(self)
+
+
+def _worker() -> _Worker:
+    """An idle deep thread, or a new one.  Threads, not one per call: starting a thread costs
+    about half a millisecond, a derivation a few."""
+    global _idle_pid
     with _lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool, _pool_pid = ThreadPoolExecutor(WORKERS, thread_name_prefix="ricci-deep"), os.getpid()
-        # the pool starts its threads inside submit: they get the large stack
+        if _idle_pid != os.getpid():
+            _idle.clear()
+            _idle_pid = os.getpid()
+        if _idle:
+            return _idle.pop()
+        # the stack size is process-wide and read when a thread starts: set it for this one only
         before = threading.stack_size(STACK_BYTES)
         try:
-            return _pool.submit(*call)
+            worker = _Worker()
+            worker.start()
         finally:
             threading.stack_size(before)
+        return worker
 
 
 def too_deep() -> LimitError:
