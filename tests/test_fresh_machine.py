@@ -231,3 +231,11 @@ def test_ci_fails_when_pytest_fails_or_collects_nothing(tmp_path):
     r, _, tmp = _fake_ci(tmp_path / "empty", 5)
     assert r.returncode == 1 and "collected no tests" in r.stderr
     assert list(tmp.iterdir()) == []
+
+
+def test_ricci_testing_without_hypothesis_says_what_to_install():
+    # hypothesis is in the test extra only: after `pip install -e .` the module must say so
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "try:\n    import ricci.testing\nexcept ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert 'ricci.testing needs Hypothesis: pip install "hypothesis>=6.80"' in out

@@ -56,8 +56,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as e:  # the strategies are Hypothesis's; the core does not need it
+    raise ImportError('ricci.testing needs Hypothesis: pip install "hypothesis>=6.80" '
+                      '(or pip install "ricci[test]")', name="hypothesis") from e
 
 from .functions import ALIASES, FUNCTIONS
 
