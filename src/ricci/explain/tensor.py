@@ -123,9 +123,8 @@ class _IndexPrinter:
             case Add(terms=ts):
                 return self.sum(ts, sort=top and not self.as_text)
             case Elem(func=f, arg=a):
-                from ..printing.latex import _FUNC
-
-                head = F.Formula(f, _FUNC.get(f) or r"\operatorname{" + f + "}", M.mi(M._FUNC.get(f, f)))
+                fn = lookup(f)  # the table's LaTeX and MathML heads
+                head = F.Formula(f, fn.latex or r"\operatorname{" + f + "}", M.mi(fn.mathml or f))
                 return head + F.paren(self.show(a))
             case Pow(base=b, exp=e):
                 bs = self.show(b)

@@ -9,11 +9,12 @@ imports nothing of ricci, so that every layer may read it.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
 #: The families of functions (what a function accepts and returns).
-FAMILIES = ("elementwise", "reduction", "square", "inverse", "diagonal", "constant")
+FAMILIES = ("elementwise", "reduction", "square", "inverse", "diagonal", "constant", "rewritten")
 
 #: What a check of the derivative watches in a function's argument (``Function.watch``).
 WATCHES = ("positive", "unit", "pole", "kink", "norm", "invertible", "positive determinant")
@@ -35,7 +36,9 @@ class Function:
       * ``"square"`` – square matrix → scalar (``tr``, ``det``, ``logdet``);
       * ``"inverse"`` – square matrix → square matrix;
       * ``"diagonal"`` – vector → diagonal matrix, square matrix → vector of its diagonal;
-      * ``"constant"`` – ``vector(c)``, ``matrix(c)``: all entries c, size from the context.
+      * ``"constant"`` – ``vector(c)``, ``matrix(c)``: all entries c, size from the context;
+      * ``"rewritten"`` – written with other functions when parsed (``rewrite``): ``max(x, c)``
+        is ``c + relu(x - c)``; nothing after the parser sees it.
 
     The fields after ``doc`` are keywords; each names the part of ricci that reads it.
     """
@@ -80,8 +83,6 @@ class Function:
     inf_hint: str | None = None
     #: linear in its argument: the explanation says "linearity" (explain.derive)
     linear: bool = False
-    #: the Matrix Cookbook's equation for its derivative, e.g. "(57)"
-    cookbook: str | None = None
     #: a comparison or a selection, not a transcendental: cheap per entry (codegen.plan's costs)
     cheap: bool = False
     #: how the printers lay ``f(x)`` out (printing.latex, printing.mathml): "head" (``\exp(x)``),
@@ -106,6 +107,17 @@ class Function:
     #: f(X)·tr(inv(X) dX) when True (det, Cookbook (46)), tr(inv(X) dX) when False (logdet, (57))
     #: (ricci.diff); None for the others
     times_value: bool | None = None
+    #: the "rewritten" family: ``(ast, args) -> Expr``, the call written with other functions
+    #: (ricci.language.parser; ``ast`` is ricci.language.ast); a ValueError ``(message, k)``
+    #: refuses the call, naming its argument k (None: the whole call)
+    rewrite: Callable[[Any, tuple], Any] | None = None
+
+    @property
+    def cookbook(self) -> str | None:
+        """The Matrix Cookbook's equation for the derivative, e.g. "(57)", as ``doc`` cites it
+        (the explanations show ``doc``; one place says it)."""
+        m = re.search(r"Matrix Cookbook (\(\d+\))", self.doc)
+        return m.group(1) if m else None
 
     def code_for(self, backend: str) -> str | Callable:
         """The spelling in ``backend``: its own, else the default, else the function's name."""

@@ -113,13 +113,11 @@ class IREvaluator:
                 return np.power(b, e)
             case MatFun():
                 a = self.value(node.arg, (node.r, node.c))
-                if node.func == "inv":
-                    m = np.linalg.inv(a)
+                fn = lookup(node.func)  # the table's NumPy form: inv, det, logdet (NaN for det ≤ 0)
+                m = fn.numpy(a)
+                if fn.family == "inverse":
                     return self._einsum([(m, node.out)], node.free)
-                if node.func == "det":
-                    return np.asarray(np.linalg.det(a))
-                sign, logabs = np.linalg.slogdet(a)
-                return np.asarray(logabs if sign > 0 else np.nan)
+                return np.asarray(m).reshape(())
             case Stack():
                 inner = node.entries[0].free
                 parts = [self.value(e, inner) for e in node.entries]
