@@ -7,6 +7,7 @@ reads) and ``d.evaluate`` (the IR, the reference numbers) come from the same der
 
 from __future__ import annotations
 
+import importlib
 import re
 from functools import cached_property
 
@@ -145,6 +146,33 @@ def _prepare(expression, wrt, kinds) -> Expression:
     return expr
 
 
+# -- doors into the features -----------------------------------------------------------------------
+# A Derivative is the pipeline's answer (language → IR → lower → diff → simplify → raise → print).
+# The features sit above it and take a Derivative: ricci.explain, ricci.analysis, ricci.codegen,
+# ricci.numeric_check.  The methods d.steps, d.display, d.analyse, d.code, d.hvp, d.check … are
+# doors into them: each names its feature in this table, which loads it when the door is first
+# used.  So the pipeline imports nothing above it (the layers contract in pyproject.toml; see
+# README "The layout") and ``import ricci`` stays light; the one place the object reaches up is here.
+_DOORS = {
+    "explain": ("ricci.explain", "explain"),
+    "view": ("ricci.explain", "view"),
+    "analyse": ("ricci.analysis", "analyse"),
+    "code": ("ricci.codegen", "generate"),
+    "function": ("ricci.codegen", "function"),
+    "hvp": ("ricci.codegen.products", "hvp"),
+    "jvp": ("ricci.codegen.products", "jvp"),
+    "vjp": ("ricci.codegen.products", "vjp"),
+    "linear_operator": ("ricci.codegen.products", "linear_operator"),
+    "check": ("ricci.numeric_check", "check"),
+}
+
+
+def _feature(door: str):
+    """The function behind one of the Derivative's doors (see _DOORS)."""
+    module, name = _DOORS[door]
+    return getattr(importlib.import_module(module), name)
+
+
 class Derivative:
     """The derivative of an expression: symbolic, printable, and evaluable."""
 
@@ -270,17 +298,13 @@ class Derivative:
     def steps(self):
         """The derivation step by step, as the lecture does it: shape, chain rule, rules with
         their identities, simplification, result (:func:`ricci.explain.explain`)."""
-        from .explain import explain
-
-        return deep(explain)(self)
+        return deep(_feature("explain"))(self)
 
     @deep
     def explain(self, name: str = "f", **options):
         """:attr:`steps` with options: the function's ``name`` (``"L"``), ``outer``, ``inner``,
         ``dims`` ({"m": "N"}) and ``bold``."""
-        from .explain import explain
-
-        return explain(self, name, **options)
+        return _feature("explain")(self, name, **options)
 
     @deep
     def display(self, layout: str = "numerator", symmetric: str | None = None, bold_vectors: bool = False,
@@ -288,8 +312,9 @@ class Derivative:
         """The answer shown with options (:func:`ricci.explain.view`): ``layout="denominator"``
         (gradients as columns), ``symmetric="gradient"`` (Matrix Cookbook §2.8), bold vectors.
         The numbers of :meth:`evaluate` never change."""
-        from .explain import view
         from .printing.latex import size_names
+
+        view = _feature("view")
 
         sizes = {k: (dims or {}).get(str(v), v) for k, v in (self._display.sizes or {}).items()}
         with size_names(sizes):  # a written size shows as its dimension, I_n
@@ -323,8 +348,7 @@ class Derivative:
     def analyse(self, at=None, **options):
         """:func:`ricci.analyse` of this derivative's function, by the same variable, with the
         kinds the user declared."""
-        from .analysis import analyse
-
+        analyse = _feature("analyse")
         declared = {n: v.kind for n, v in self.expression.variables.items() if v.source == "declared"}
         return analyse(self.expression.source, self.wrt, at, declared or None, **options)
 
@@ -333,47 +357,35 @@ class Derivative:
     def code(self, backend: str = "numpy", name: str | None = None, with_value: bool = False) -> str:
         """Python source of a function of the variables (by their names) returning the derivative
         (``with_value``: the value and the derivative); backends numpy, jax, torch, array_api."""
-        from .codegen import generate
-
-        return generate(self, backend, name, with_value)
+        return _feature("code")(self, backend, name, with_value)
 
     @deep
     def function(self, backend: str = "numpy", name: str | None = None, with_value: bool = False):
         """:meth:`code`, compiled to a callable."""
-        from .codegen import function
-
-        return function(self, backend, name, with_value)
+        return _feature("function")(self, backend, name, with_value)
 
     # -- matrix-free products (ricci.codegen.products) ----------------------------------------------
     @deep
     def hvp(self):
         """The Hessian-vector product H·v of this Hessian's (or gradient's) scalar function, in
         closed form, never forming H: ``.evaluate(values, v)``, ``.code(backend)``, ``.function``."""
-        from .codegen.products import hvp
-
-        return hvp(self)
+        return _feature("hvp")(self)
 
     @deep
     def jvp(self):
         """The Jacobian-vector product J·v of this first derivative, in closed form (f's shape)."""
-        from .codegen.products import jvp
-
-        return jvp(self)
+        return _feature("jvp")(self)
 
     @deep
     def vjp(self):
         """The vector-Jacobian product u'·J of this first derivative, in closed form (wrt's shape)."""
-        from .codegen.products import vjp
-
-        return vjp(self)
+        return _feature("vjp")(self)
 
     @deep
     def linear_operator(self, values: dict):
         """A ``scipy.sparse.linalg.LinearOperator`` of this Hessian (order 2) or Jacobian (order 1)
         at ``values``, applied matrix-free (needs SciPy: ``pip install "ricci[solve]"``)."""
-        from .codegen.products import linear_operator
-
-        return linear_operator(self, values)
+        return _feature("linear_operator")(self, values)
 
     # -- trust (ricci.numeric_check) -------------------------------------------------------------------
     @deep
@@ -384,9 +396,7 @@ class Derivative:
         "checked numerically: max relative error 3e-10 over 3 random points".  ``timeout``
         (seconds) and ``max_elements`` (entries of the derivative at a point) bound it as
         :func:`derivative` is bounded; see :func:`ricci.numeric_check.check`."""
-        from .numeric_check import check
-
-        return check(self, values, trials, seed, rtol, timeout=timeout, max_elements=max_elements)
+        return _feature("check")(self, values, trials, seed, rtol, timeout=timeout, max_elements=max_elements)
 
 
 @deep

@@ -36,8 +36,11 @@ def add_arguments(sp) -> None:
 
 
 def run(args) -> int:
-    from .. import compare
     from ..cli_args import assignments, wrt_names
+    from ..deep import deep
+    from .engine import compare as _compare
+
+    compare = deep(_compare)  # as ricci.compare runs it (the feature itself, not the package above)
 
     v = compare(args.expression, wrt_names(args.wrt), args.answer, order=args.order,
                 kinds=assignments(args.kind, "--kind"), timeout=args.timeout, max_elements=args.max_elements)

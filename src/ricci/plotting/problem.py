@@ -224,9 +224,8 @@ def _sub_kinds(kinds: dict, tree: A.Expr) -> dict:
 # -- building the problem ------------------------------------------------------------------------
 def build(expression, wrt, at=None, span=None, kinds=None, values=None, view=None) -> Problem:
     """Check the inputs and build the :class:`Problem` that ``ricci.plot`` draws."""
-    from .. import derivative, parse
-    from ..derivation import refuse_unused_wrt
-    from ..language.expression import Expression
+    from ..derivation import derivative, refuse_unused_wrt
+    from ..language.expression import Expression, parse
     from ..language.parser import parse_text
     from ..printing.latex import ast_to_latex
     from ..printing.text import to_text
@@ -333,7 +332,7 @@ def _one_number(at, name: str) -> bool:
 def _scalar_reading(expr, expression: str, wrt: str, kinds: dict, at):
     """Read wrt as a scalar when only the naming rule made it a vector (``log(x)``, ``x'*x``) and
     the plot asks for a curve: ``at`` is one number, or missing and f is no scalar otherwise."""
-    from .. import parse
+    from ..language.expression import parse
 
     var = expr.variables.get(wrt)
     if var is None or var.source != "assumed" or var.kind == "scalar" or not _one_number(at, wrt):
@@ -465,7 +464,7 @@ def _field(f: Numeric, grad: Numeric, hess: Numeric, pack, names, labels, signat
 
 
 def _field_of_scalars(expression, wrt, kinds, params, at, span) -> Field:
-    from .. import derivative
+    from ..derivation import derivative
     from ..printing.latex import name_latex
 
     d1 = derivative(expression, wrt, 1, kinds)
@@ -486,7 +485,7 @@ def _field_of_scalars(expression, wrt, kinds, params, at, span) -> Field:
 
 
 def _field_of_vector(expression, wrt, kinds, params, at, span, d1) -> Field:
-    from .. import derivative
+    from ..derivation import derivative
     from ..printing.latex import name_latex
 
     if isinstance(at, dict):
@@ -530,7 +529,7 @@ def _path_names(expr, t: str) -> tuple[str, str] | None:
 
 
 def _path(expr, t, names, kinds, params, at, span, d1) -> Path:
-    from .. import derivative
+    from ..derivation import derivative
     from ..printing.latex import ast_to_latex, name_latex
     from ..printing.text import to_text
 
