@@ -10,6 +10,7 @@ a new function is covered (and fails until it has a NumPy reference here).
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -74,6 +75,13 @@ ELEMENTWISE_REFERENCE = {
     "relu": lambda v: np.where(v > 0, v, 0.0),
     "step": lambda v: np.where(v > 0, 1.0, 0.0),
     "sigmoid": _sigmoid,
+    # issue 17's vocabulary (log1p's domain u > -1 holds for the arguments in ±0.9 drawn below)
+    "softplus": lambda v: np.log(1.0 + np.exp(v)),
+    "log1p": lambda v: np.log(1.0 + v),
+    "expm1": lambda v: np.exp(v) - 1.0,
+    "cosh": lambda v: (np.exp(v) + np.exp(-v)) / 2,
+    "sinh": lambda v: (np.exp(v) - np.exp(-v)) / 2,
+    "erf": np.vectorize(math.erf),
 }
 ELEMENTWISE = sorted(n for n, f in FUNCTIONS.items() if f.family == "elementwise")
 #: Functions defined only for positive arguments, or only on [-1, 1].

@@ -81,6 +81,8 @@ class Printer:
         if module_alias:
             self.module = module_alias
         self.dtype_ref: str | None = None  # a variable whose dtype/device constants take
+        # imports a function's recipe asks for (math for NumPy's erf), added to the module's
+        self.extra_imports: list[str] = []
 
     # -- helpers ------------------------------------------------------------------------------------
     def m(self, name: str) -> str:
@@ -104,8 +106,20 @@ class Printer:
     def dtype_kw(self) -> str:
         return ""
 
+    def refuse(self, message: str):
+        """A recipe's function has no spelling in this backend (erf in the array API): the
+        CodegenError that says so, in ``message``'s words."""
+        from .from_matrix import CodegenError  # the printer's error, beside it in codegen
+
+        raise CodegenError(message)
+
+    def need_import(self, line: str) -> None:
+        """A recipe's code needs ``line`` (``import math``) at the top of the module."""
+        if line not in self.extra_imports:
+            self.extra_imports.append(line)
+
     def import_lines(self) -> list[str]:
-        lines = list(self.imports)
+        lines = list(self.imports) + [ln for ln in self.extra_imports if ln not in self.imports]
         if self.module != type(self).module:
             lines = [ln.replace(f" as {type(self).module}", f" as {self.module}") for ln in lines]
         return lines

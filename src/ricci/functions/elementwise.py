@@ -141,3 +141,170 @@ add(
              interval=lambda a, S: S.monotone(a, _sigmoid_inf), needs="any sign"),
     aliases={"asin": "arcsin", "acos": "arccos", "atan": "arctan", "heaviside": "step"},
 )
+
+
+# -- the machine-learning vocabulary (issue 17) ------------------------------------------------------
+
+def _softplus(a):
+    # log(1 + exp(a)) as logaddexp(0, a): exact for large a (a + log1p(exp(-a))), no overflow
+    return np.logaddexp(0.0, a)
+
+
+def _softplus_inf(v):
+    return 0.0 if v == -INF else (INF if v == INF else float(np.logaddexp(0.0, v)))
+
+
+def _expm1_inf(v):
+    return -1.0 if v == -INF else (math.expm1(v) if v < 709.0 else INF)
+
+
+def _log1p_inf(v):
+    return -INF if v == -1.0 else (INF if v == INF else math.log1p(v))
+
+
+def _sinh_inf(v):
+    if abs(v) >= 710.0:
+        return math.copysign(INF, v)
+    return math.sinh(v)
+
+
+def _cosh_interval(a, S):
+    # cosh is even with its minimum 1 at 0: the range is [cosh(m), cosh(M)] with m the entry
+    # nearest to 0 and M the farthest
+    near = 0.0 if a.lo <= 0.0 <= a.hi else min(abs(a.lo), abs(a.hi))
+    far = max(abs(a.lo), abs(a.hi))
+    return S.Interval(math.cosh(near), math.cosh(far) if far < 710.0 else INF)
+
+
+_erf_vectorised = np.vectorize(math.erf, otypes=[float])
+
+
+def _erf(a):
+    # NumPy has no erf: math.erf entry by entry (exact to the last bit; SciPy is not required)
+    return _erf_vectorised(np.asarray(a, dtype=float))
+
+
+def _erf_xp(xp, u):
+    # torch.erf and jax.scipy.special.erf where the namespace has one; NumPy (and any array with
+    # NumPy's protocol) through math.erf
+    name = getattr(xp, "__name__", "")
+    if name.startswith("torch"):
+        return xp.erf(u)
+    if name.startswith("jax"):
+        import jax.scipy.special
+
+        return jax.scipy.special.erf(u)
+    return xp.asarray(_erf(np.asarray(u)))
+
+
+def _softplus_code(p, a):
+    if p.name == "torch":
+        return p.call("torch.nn.functional.softplus", a.text)
+    # logaddexp(0, a): the zero of the argument's shape, dtype and device (the array API
+    # standard asks for arrays on both sides)
+    if p.name == "array_api":
+        return p.call(p.m("logaddexp"), f"{p.m('zeros_like')}({a.text})", a.text)
+    return p.call(p.m("logaddexp"), "0.0", a.text)
+
+
+def _erf_code(p, a):
+    if p.name == "torch":
+        return p.call("torch.erf", a.text)
+    if p.name == "jax":
+        p.need_import("import jax.scipy.special")
+        return p.call("jax.scipy.special.erf", a.text)
+    if p.name == "array_api":
+        p.refuse("erf is not a function of the array API standard: generate code for "
+                 "the numpy, jax or torch backend instead")
+    p.need_import("import math")
+    return p.call(f"{p.m('vectorize')}(math.erf, otypes=[float])", a.text)
+
+
+add(
+    Function("softplus", "elementwise", _softplus, r"\operatorname{softplus}", "sigmoid(u)",
+             "d softplus(u) = sigmoid(u) du; softplus(u) = log(1 + exp(u))",
+             xp=lambda xp, u: xp.logaddexp(0.0 * u, u), sympy=lambda sp, u: sp.log(1 + sp.exp(u)),
+             code={"default": _softplus_code},
+             interval=lambda a, S: S.monotone(a, _softplus_inf), needs="any sign"),
+    Function("log1p", "elementwise", np.log1p, r"\operatorname{log1p}", "1/(1 + u)",
+             "d log1p(u) = du / (1 + u); log1p(u) = log(1 + u), exact for small u",
+             xp=lambda xp, u: xp.log1p(u), sympy=lambda sp, u: sp.log(1 + u),
+             interval=lambda a, S: S.monotone(S.clip(a, -1.0, True), _log1p_inf),
+             watch="positive", needs="positive", sample="positive",
+             nan_hint="log1p needs arguments > -1", inf_hint="log1p needs arguments > -1"),
+    Function("expm1", "elementwise", np.expm1, r"\operatorname{expm1}", "exp(u)",
+             "d expm1(u) = exp(u) du; expm1(u) = exp(u) - 1, exact for small u",
+             xp=lambda xp, u: xp.expm1(u), sympy=lambda sp, u: sp.exp(u) - 1,
+             interval=lambda a, S: S.monotone(a, _expm1_inf), needs="any sign", sample="shallow"),
+    Function("cosh", "elementwise", np.cosh, r"\cosh", "sinh(u)", "d cosh(u) = sinh(u) du",
+             xp=lambda xp, u: xp.cosh(u), sympy=lambda sp, u: sp.cosh(u),
+             interval=_cosh_interval, needs="any sign", sample="shallow"),
+    Function("sinh", "elementwise", np.sinh, r"\sinh", "cosh(u)", "d sinh(u) = cosh(u) du",
+             xp=lambda xp, u: xp.sinh(u), sympy=lambda sp, u: sp.sinh(u),
+             interval=lambda a, S: S.monotone(a, _sinh_inf), needs="any sign", sample="shallow"),
+    # 2/sqrt(pi) written out: the language has no constant pi
+    Function("erf", "elementwise", _erf, r"\operatorname{erf}", "1.1283791670955126*exp(-u^2)",
+             "d erf(u) = 2/sqrt(pi) exp(-u^2) du",
+             xp=_erf_xp, sympy=lambda sp, u: sp.erf(u), code={"default": _erf_code},
+             interval=lambda a, S: S.monotone(a, math.erf), needs="any sign"),
+)
+
+
+# -- max(x, c) and min(x, c) with a number c, in either order ------------------------------------
+# Written with relu when parsed, so that every part of ricci reads them as it reads relu: the
+# derivative is step(x - c) (max) or step(c - x) (min), with step(0) = 0 at the kink x = c.
+
+def _number(A, e):
+    """The value of a number literal, signed (-2 is Neg(Num(2))), or None."""
+    if isinstance(e, A.Num):
+        return e.value
+    if isinstance(e, A.Neg) and isinstance(e.arg, A.Num):
+        return -e.arg.value
+    return None
+
+
+def _clamp(which):
+    def rewrite(A, args):
+        if len(args) != 2:
+            raise ValueError(
+                f"{which}() takes 2 arguments, an expression and a number, as in {which}(x, 0); "
+                f"{which}(x) of one argument (its largest or smallest entry) is not part of the language",
+                None)
+        values = [_number(A, a) for a in args]
+        if values[0] is None and values[1] is None:
+            raise ValueError(
+                f"{which}(a, b) needs one of its arguments to be a number, as in {which}(x, 0) "
+                f"(an elementwise {which} of two expressions is not part of the language)", 1)
+        if values[1] is None:  # max(0, x): the number first
+            args, values = args[::-1], values[::-1]
+        x, c = args[0], values[1]
+        span = getattr(x, "span", None)
+
+        def num(v):
+            return A.Num(v, span) if v >= 0 else A.Neg(A.Num(-v, span), span)
+
+        def relu(e):
+            return A.Call("relu", (e,), span)
+
+        if which == "max":  # max(x, c) = c + relu(x - c)
+            if c == 0:
+                return relu(x)
+            if c < 0:  # relu(x + 1) - 1, not relu(x - (-1)) + (-1)
+                return A.BinOp("-", relu(A.BinOp("+", x, num(-c), span)), num(-c), span)
+            return A.BinOp("+", relu(A.BinOp("-", x, num(c), span)), num(c), span)
+        # min(x, c) = c - relu(c - x)
+        if c == 0:
+            return A.Neg(relu(A.Neg(x, span)), span)
+        return A.BinOp("-", num(c), relu(A.BinOp("-", num(c), x, span)), span)
+
+    return rewrite
+
+
+add(
+    Function("max", "rewritten", None, None,
+             doc="max(x, c) = c + relu(x - c) entry by entry, c a number; d max(x, c) = step(x - c) dx "
+                 "(step(0) = 0 at x = c, as relu)", rewrite=_clamp("max")),
+    Function("min", "rewritten", None, None,
+             doc="min(x, c) = c - relu(c - x) entry by entry, c a number; d min(x, c) = step(c - x) dx "
+                 "(step(0) = 0 at x = c, as relu)", rewrite=_clamp("min")),
+)

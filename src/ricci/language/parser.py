@@ -12,9 +12,10 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
+from . import ast
 from .ast import BinOp, Call, Expr, Literal, Name, Neg, Num, Transpose, Where, depth, walk
 from .errors import LimitError, RicciSyntaxError
-from ..functions import ALIASES
+from ..functions import ALIASES, lookup
 
 #: Longest accepted input, in characters.
 MAX_LENGTH = 10_000
@@ -234,7 +235,18 @@ def _make_builder():
             # Aliases (trace, asin, ...) become the canonical name, so that `trace(A)` and
             # `tr(A)` are the same expression and print the same way.
             self._keyword(name)
-            return Call(ALIASES.get(str(name), str(name)), tuple(args), self._span(meta))
+            func = ALIASES.get(str(name), str(name))
+            entry = lookup(func)
+            if entry is not None and entry.rewrite is not None:
+                # written with other functions (max(x, c) is c + relu(x - c)): nothing after
+                # the parser needs to know it
+                try:
+                    return entry.rewrite(ast, tuple(args))
+                except ValueError as e:
+                    message, k = e.args
+                    span = args[k].span if k is not None and k < len(args) else self._span(meta)
+                    raise RicciSyntaxError(message, span, self.text) from None
+            return Call(func, tuple(args), self._span(meta))
 
         def _bin(op):  # noqa: N805 - a factory used in the class body
             def method(self, meta, left, right):

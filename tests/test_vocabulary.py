@@ -1,0 +1,224 @@
+"""Issue 17: the vocabulary people write — softplus, log1p, expm1, cosh, sinh, erf, max/min
+with a constant, and Unicode input copied from papers and MatrixCalculus.org.
+
+Each function is one entry of ricci.functions; these tests take it through derivatives of
+orders 1–3 against finite differences (tests/helpers.check_derivative), evaluation, generated
+code and stability at large inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import ricci
+from helpers import check_derivative
+
+NEW = ["softplus", "log1p", "expm1", "cosh", "sinh", "erf"]
+
+#: NumPy references, written independently of the table's entries
+REFERENCE = {
+    "softplus": lambda v: np.log1p(np.exp(-np.abs(v))) + np.maximum(v, 0.0),
+    "log1p": lambda v: np.log(1.0 + v),
+    "expm1": lambda v: np.exp(v) - 1.0,
+    "cosh": lambda v: (np.exp(v) + np.exp(-v)) / 2,
+    "sinh": lambda v: (np.exp(v) - np.exp(-v)) / 2,
+    "erf": lambda v: np.array([math.erf(t) for t in np.ravel(v)]).reshape(np.shape(v)),
+}
+
+
+@pytest.mark.parametrize("f", NEW)
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_scalar_derivatives_against_finite_differences(f, order):
+    check_derivative(f"{f}(a)", "a", kinds={"a": "scalar"}, order=order,
+                     values={"a": 0.4})
+
+
+@pytest.mark.parametrize("f", NEW)
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_vector_derivatives_against_finite_differences(f, order):
+    check_derivative(f"sum({f}(x))", "x", order=order, values={"x": np.array([0.3, 0.7, 0.2])})
+
+
+@pytest.mark.parametrize("f", NEW)
+@pytest.mark.parametrize("order", [1, 2])
+def test_matrix_derivatives_against_finite_differences(f, order):
+    X = np.array([[0.3, 0.5, 0.2], [0.6, 0.1, 0.4]])
+    check_derivative(f"sum({f}(X)*y)", "X", order=order, kinds={"X": "matrix", "y": "vector"},
+                     values={"X": X, "y": np.array([0.5, -0.3, 0.8])})
+
+
+@pytest.mark.parametrize("f", NEW)
+def test_vector_function_of_a_product_against_finite_differences(f):
+    # the chain rule through A*x, in both directions of the sign
+    A = np.array([[0.2, -0.3, 0.1], [0.4, 0.1, -0.2]])
+    check_derivative(f"{f}(A*x)", "x", values={"A": A, "x": np.array([0.5, 0.2, 0.4])})
+
+
+@pytest.mark.parametrize("f", NEW)
+def test_evaluation_equals_the_reference(f):
+    x = np.array([0.3, 0.7, 0.05, 2.5])
+    assert np.allclose(ricci.evaluate(f"{f}(x)", {"x": x}).ravel(), REFERENCE[f](x), rtol=1e-13)
+
+
+@pytest.mark.parametrize("f", NEW)
+@pytest.mark.parametrize("backend", ["numpy", "array_api"])
+def test_generated_code_equals_evaluation(f, backend):
+    d = ricci.derivative(f"sum({f}(A*x))", "x")
+    A = np.array([[0.2, -0.3, 0.1], [0.4, 0.1, -0.2]])
+    x = np.array([0.5, 0.2, 0.4])
+    if f == "erf" and backend == "array_api":
+        # the array API standard has no erf: a clear refusal that names the backends that do
+        with pytest.raises(ricci.RicciError, match="erf is not a function of the array API standard"):
+            d.function(backend, with_value=True)
+        return
+    fn = d.function(backend, with_value=True)
+    value, gradient = fn(A, x) if backend == "numpy" else fn(A, x, xp=np)
+    assert value == pytest.approx(ricci.evaluate(f"sum({f}(A*x))", {"A": A, "x": x}), rel=1e-13)
+    assert np.allclose(gradient, d.evaluate({"A": A, "x": x}), rtol=1e-13)
+
+
+def test_erf_code_imports_math_for_numpy():
+    code = ricci.derivative("sum(erf(x))", "x").code("numpy", with_value=True)
+    assert code.startswith("import numpy as np\nimport math\n")
+    assert "np.vectorize(math.erf, otypes=[float])(x)" in code
+
+
+@pytest.mark.parametrize("f", NEW)
+def test_generated_code_jax(f):
+    jnp = pytest.importorskip("jax.numpy")
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    A = np.array([[0.2, -0.3, 0.1], [0.4, 0.1, -0.2]])
+    x = np.array([0.5, 0.2, 0.4])
+    fn = ricci.derivative(f"sum({f}(A*x))", "x").function("jax", with_value=True)
+    value, gradient = fn(jnp.asarray(A), jnp.asarray(x))
+    assert float(value) == pytest.approx(ricci.evaluate(f"sum({f}(A*x))", {"A": A, "x": x}), rel=1e-12)
+    assert np.allclose(np.asarray(gradient), ricci.derivative(f"sum({f}(A*x))", "x").evaluate({"A": A, "x": x}))
+
+
+@pytest.mark.parametrize("f", NEW)
+def test_generated_code_torch(f):
+    torch = pytest.importorskip("torch")
+    A = np.array([[0.2, -0.3, 0.1], [0.4, 0.1, -0.2]])
+    x = np.array([0.5, 0.2, 0.4])
+    fn = ricci.derivative(f"sum({f}(A*x))", "x").function("torch", with_value=True)
+    value, gradient = fn(torch.tensor(A), torch.tensor(x))
+    assert float(value) == pytest.approx(ricci.evaluate(f"sum({f}(A*x))", {"A": A, "x": x}), rel=1e-12)
+    assert np.allclose(gradient.numpy(), ricci.derivative(f"sum({f}(A*x))", "x").evaluate({"A": A, "x": x}))
+
+
+def test_softplus_is_stable_at_large_inputs():
+    x = np.array([1000.0, -1000.0, 40.0])
+    assert np.allclose(ricci.evaluate("softplus(x)", {"x": x}).ravel(), [1000.0, 0.0, 40.0], rtol=1e-15)
+    d = ricci.derivative("sum(softplus(x))", "x")
+    assert np.allclose(d.evaluate({"x": x}), [1.0, 0.0, 1.0])
+    for backend in ("numpy", "array_api"):
+        fn = d.function(backend, with_value=True)
+        value, gradient = fn(x) if backend == "numpy" else fn(x, xp=np)
+        assert value == pytest.approx(1040.0, rel=1e-15) and np.all(np.isfinite(gradient))
+
+
+def test_log1p_and_expm1_are_exact_for_small_inputs():
+    tiny = 1e-12
+    assert ricci.evaluate("log1p(a)", {"a": tiny}) == pytest.approx(tiny, rel=1e-12)
+    assert ricci.evaluate("expm1(a)", {"a": tiny}) == pytest.approx(tiny, rel=1e-12)
+    code = ricci.derivative("sum(log1p(x) + expm1(x))", "x").function("numpy", with_value=True)
+    value, _ = code(np.array([tiny, tiny]))
+    assert value == pytest.approx(4 * tiny, rel=1e-10)
+
+
+def test_textbook_derivatives():
+    assert ricci.derivative("softplus(a)", "a").text == "sigmoid(a)"
+    assert ricci.derivative("cosh(a)", "a").text == "sinh(a)"
+    assert ricci.derivative("sinh(a)", "a").text == "cosh(a)"
+    assert ricci.derivative("expm1(a)", "a").text == "exp(a)"
+    assert ricci.derivative("log1p(a)", "a").text == "(1 + a)^(-1)"
+
+
+def test_latex_and_mathml():
+    from ricci.printing.latex import ast_to_latex
+    from ricci.printing.mathml import ast_to_mathml
+
+    assert ast_to_latex(ricci.parse("cosh(x)").tree) == r"\cosh\left(x\right)"
+    assert ast_to_latex(ricci.parse("erf(x)").tree) == r"\operatorname{erf}\left(x\right)"
+    assert "<mi>softplus</mi>" in ast_to_mathml(ricci.parse("softplus(x)").tree)
+
+
+def test_log1p_outside_its_domain_is_explained():
+    with pytest.raises(ricci.RicciError, match="log1p needs arguments > -1"):
+        ricci.evaluate("log1p(a)", {"a": -2.0})
+
+
+# -- max(x, c) and min(x, c) with a number c ------------------------------------------------------
+
+CLAMPS = [
+    ("max(x, 0)", lambda v: np.maximum(v, 0.0), lambda v: (v > 0).astype(float)),
+    ("max(0, x)", lambda v: np.maximum(v, 0.0), lambda v: (v > 0).astype(float)),
+    ("max(x, 0.25)", lambda v: np.maximum(v, 0.25), lambda v: (v > 0.25).astype(float)),
+    ("max(-1, x)", lambda v: np.maximum(v, -1.0), lambda v: (v > -1).astype(float)),
+    ("min(x, 0)", lambda v: np.minimum(v, 0.0), lambda v: (v < 0).astype(float)),
+    ("min(0.25, x)", lambda v: np.minimum(v, 0.25), lambda v: (v < 0.25).astype(float)),
+    ("min(x, -1)", lambda v: np.minimum(v, -1.0), lambda v: (v < -1).astype(float)),
+]
+XS = np.array([-1.7, -0.4, 0.1, 0.6, 2.0])
+
+
+@pytest.mark.parametrize("text, value, slope", CLAMPS)
+def test_clamp_evaluates_and_differentiates(text, value, slope):
+    assert np.allclose(ricci.evaluate(text, {"x": XS}).ravel(), value(XS), rtol=0, atol=1e-15)
+    d = ricci.derivative(f"sum({text})", "x")
+    assert np.array_equal(np.asarray(d.evaluate({"x": XS})).ravel(), slope(XS))
+    check_derivative(f"sum({text}.^2)", "x", values={"x": XS})
+    check_derivative(f"sum({text}.^3)", "x", order=2, values={"x": XS})
+    check_derivative(f"sum({text}.^4)", "x", order=3, values={"x": XS[:3]})
+
+
+@pytest.mark.parametrize("text, value, slope", CLAMPS)
+def test_clamp_of_a_scalar_and_a_matrix(text, value, slope):
+    check_derivative(re.sub(r"\bx\b", "a", text) + "^3", "a", kinds={"a": "scalar"}, order=2,
+                     values={"a": 0.3})
+    X = np.array([[0.3, -0.5], [1.2, -2.0], [0.05, 0.7]])
+    check_derivative("sum(" + re.sub(r"\bx\b", "X", text) + ".^2)", "X", kinds={"X": "matrix"}, values={"X": X})
+
+
+def test_clamp_at_its_kink_is_handled_like_relu():
+    # at x = c the derivative is step(0) = 0, relu's convention
+    assert np.array_equal(ricci.derivative("sum(max(x, 1))", "x").evaluate({"x": np.array([1.0, 2.0])}), [0.0, 1.0])
+    assert np.array_equal(ricci.derivative("sum(min(x, 1))", "x").evaluate({"x": np.array([1.0, 0.0])}), [0.0, 1.0])
+
+
+def test_clamp_reads_as_relu():
+    assert ricci.parse("max(x, 0)") == ricci.parse("relu(x)")
+    assert ricci.parse("max(0, x)") == ricci.parse("relu(x)")
+    assert ricci.parse("max(x, 2)") == ricci.parse("relu(x - 2) + 2")
+    assert ricci.parse("max(x, -1)") == ricci.parse("relu(x + 1) - 1")
+    assert ricci.parse("min(x, 0)") == ricci.parse("-relu(-x)")
+    assert ricci.derivative("sum(max(x, 0))", "x").text == "step(x)'"
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api"])
+def test_clamp_code(backend):
+    d = ricci.derivative("sum(max(A*x, 0.5).^2)", "x")
+    A = np.array([[0.2, -0.3, 0.1], [0.4, 0.1, -0.2]])
+    x = np.array([2.5, 0.2, 0.4])
+    fn = d.function(backend, with_value=True)
+    value, gradient = fn(A, x) if backend == "numpy" else fn(A, x, xp=np)
+    want = np.maximum(A @ x, 0.5)
+    assert value == pytest.approx(np.sum(want ** 2))
+    assert np.allclose(gradient, 2 * (want * (A @ x > 0.5)) @ A)
+
+
+@pytest.mark.parametrize("text, span, message", [
+    ("max(x, y)", (7, 8), "max(a, b) needs one of its arguments to be a number"),
+    ("min(x)", (0, 6), "min() takes 2 arguments, an expression and a number"),
+    ("1 + max(x, 1, 2)", (4, 16), "max() takes 2 arguments"),
+])
+def test_clamp_refusals_name_the_place(text, span, message):
+    with pytest.raises(ricci.RicciError, match=message.replace("(", r"\(").replace(")", r"\)")) as e:
+        ricci.parse(text)
+    assert e.value.span == span
