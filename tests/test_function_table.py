@@ -23,9 +23,7 @@ from ricci.functions import ALIASES, FUNCTIONS, Function, lookup, registered
 
 
 def _cube_code(p, a):
-    from ricci.codegen.backends import ATOM, POW, Code
-
-    return Code(f"{a.at(ATOM)} ** 3", POW)
+    return p.Code(f"{a.at(p.ATOM)} ** 3", p.POW)
 
 
 def _cube_interval(a, S):

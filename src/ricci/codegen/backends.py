@@ -72,6 +72,10 @@ class Printer:
     name = "numpy"
     module = "np"
     imports = ("import numpy as np",)
+    # the piece of code and the precedences, for the function table's code recipes
+    # (ricci.functions sits below codegen and imports nothing of it)
+    Code = Code
+    ATOM, POW, UNARY, MUL, ADD = ATOM, POW, UNARY, MUL, ADD
     #: whether the plan may use einsum (the array API has none)
     einsum = True
     #: whether the returned scalar is a Python float (only NumPy's is)

@@ -61,6 +61,8 @@ class Function:
     mathml: str | None = None
     #: code per backend (codegen.backends): backend name ("numpy", "jax", "torch",
     #: "array_api") or "default" → the namespace's function name, or ``(printer, code) -> Code``
+    #: (a recipe: ``printer.call``, ``printer.m``, ``printer.Code`` and the precedences
+    #: ``printer.ATOM``, ``printer.MUL``, …)
     code: Mapping[str, str | Callable] = field(default_factory=dict)
     #: ``(sympy, u) -> SymPy`` (analysis.to_sympy): of an entry (elementwise) or of the whole
     #: SymPy matrix argument (reductions and matrix functions)

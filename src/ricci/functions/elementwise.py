@@ -55,10 +55,8 @@ def _relu_interval(a, S):
 
 def _sigmoid_code(p, a):
     # as ricci evaluates it: exact, and never overflows
-    from ..codegen.backends import MUL, Code  # the printer's types; imported when code is made
-
-    inner = p.call(p.m("tanh"), f"0.5 * {a.at(MUL + 1)}")
-    return Code(f"0.5 * (1 + {inner.text})", MUL)
+    inner = p.call(p.m("tanh"), f"0.5 * {a.at(p.MUL + 1)}")
+    return p.Code(f"0.5 * (1 + {inner.text})", p.MUL)
 
 
 add(
