@@ -76,19 +76,22 @@ def derivative(expression, wrt, order=1, kinds=None, *, timeout=_DEFAULT_TIMEOUT
     return _derivative(expression, wrt, order, kinds, timeout=timeout, max_nodes=max_nodes)
 
 
-def gradient(expression, wrt, kinds=None):
-    """The first derivative of a scalar function (a row vector for a vector ``wrt``)."""
-    return derivative(expression, wrt, 1, kinds)
+def gradient(expression, wrt, kinds=None, *, timeout=_DEFAULT_TIMEOUT, max_nodes=_MAX_NODES):
+    """The first derivative of a scalar function (a row vector for a vector ``wrt``); ``timeout``
+    and ``max_nodes`` as for :func:`derivative`."""
+    return derivative(expression, wrt, 1, kinds, timeout=timeout, max_nodes=max_nodes)
 
 
-def jacobian(expression, wrt, kinds=None):
-    """The first derivative of a vector-valued function, J[i, j] = ∂f_i/∂x_j."""
-    return derivative(expression, wrt, 1, kinds)
+def jacobian(expression, wrt, kinds=None, *, timeout=_DEFAULT_TIMEOUT, max_nodes=_MAX_NODES):
+    """The first derivative of a vector-valued function, J[i, j] = ∂f_i/∂x_j; ``timeout`` and
+    ``max_nodes`` as for :func:`derivative`."""
+    return derivative(expression, wrt, 1, kinds, timeout=timeout, max_nodes=max_nodes)
 
 
-def hessian(expression, wrt, kinds=None):
-    """The second derivative of a scalar function."""
-    return derivative(expression, wrt, 2, kinds)
+def hessian(expression, wrt, kinds=None, *, timeout=_DEFAULT_TIMEOUT, max_nodes=_MAX_NODES):
+    """The second derivative of a scalar function; ``timeout`` and ``max_nodes`` as for
+    :func:`derivative`."""
+    return derivative(expression, wrt, 2, kinds, timeout=timeout, max_nodes=max_nodes)
 
 
 __all__ += ["derivative", "gradient", "jacobian", "hessian"]

@@ -19,7 +19,7 @@ from .diff import differentiate, differentiate_list
 from .ir import build as B
 from .ir.nodes import Node
 from .language.errors import BadValueError, KindError, LimitError, RicciError, UnknownNameError
-from .language.expression import Expression, parse
+from .language.expression import Expression, parse_typed
 from .language.kinds import SCALAR, normalise_kind
 from .language.kinds import check as check_types
 from .language.ast import walk as _walk
@@ -262,7 +262,7 @@ class Derivative:
         kinds = {n: v.kind for n, v in self.expression.variables.items()}
         used = {n.name for n in _walk(self.matrix) if type(n).__name__ == "Name"}
         # trusted: the answer may be longer or deeper than the limits on inputs (ricci.deep)
-        return parse(self.text, {n: k for n, k in kinds.items() if n in used}, _trusted=True)
+        return parse_typed(self.text, {n: k for n, k in kinds.items() if n in used}, trusted=True)
 
     @property
     def index_notation(self) -> str:
@@ -456,19 +456,4 @@ def _derive(expression, wrt, order: int, kinds) -> Derivative:
             node = differentiate(node, wrt, K, lw.bindings)
             out = out + K
     return Derivative(expr, wrt, order, lw, node, out, wrt_shape)
-
-
-def gradient(expression, wrt, kinds=None) -> Derivative:
-    """First derivative of a scalar function (a row vector for a vector wrt, in the lecture's layout)."""
-    return derivative(expression, wrt, 1, kinds)
-
-
-def jacobian(expression, wrt, kinds=None) -> Derivative:
-    """First derivative of a vector-valued function: J[i, j] = ∂f_i/∂x_j."""
-    return derivative(expression, wrt, 1, kinds)
-
-
-def hessian(expression, wrt, kinds=None) -> Derivative:
-    """Second derivative of a scalar function."""
-    return derivative(expression, wrt, 2, kinds)
 

@@ -150,11 +150,11 @@ RULES: dict[type, Callable] = {
 @lru_cache(maxsize=None)
 def _formula(func: str) -> Node:
     """The IR of f′(u) for a scalar placeholder u, from the table's formula text."""
-    from .language.expression import parse
+    from .language.expression import parse_typed
     from .lower import lower
 
     text = FUNCTIONS[func].derivative
-    e = parse(text, _forced={"u": "scalar"})  # forced, not declared: "0" does not use u
+    e = parse_typed(text, forced={"u": "scalar"})  # forced, not declared: "0" does not use u
     return lower(e).node
 
 

@@ -43,13 +43,13 @@ def jax_derivative(expr, wrt, values: dict, order: int = 1, kinds: dict | None =
     checked, so that both read the same kinds) or a text parsed with ``kinds``; ``wrt`` a
     variable's name or a list of scalar names; ``values`` floats and arrays in ricci's forms.
     Returns a float64 ndarray (0-d for a scalar)."""
-    from .language.expression import Expression, parse
+    from .language.expression import Expression, parse_typed
     from .numeric_check import ArrayEvaluator
 
     jax, jnp = _jax()
     if not isinstance(expr, Expression):
         forced = {n: "scalar" for n in wrt} if isinstance(wrt, (list, tuple)) else None
-        expr = parse(expr, kinds, _forced=forced)
+        expr = parse_typed(expr, kinds, forced=forced)
     evaluator = ArrayEvaluator(expr, jnp)
     base = {n: jnp.asarray(np.asarray(v, dtype=float)) for n, v in values.items() if n in expr.variables}
     names = list(wrt) if isinstance(wrt, (list, tuple)) else None

@@ -16,13 +16,6 @@ def dim_name(d, dims: dict | None = None) -> str:
     return (dims or {}).get(s, s)
 
 
-def type_dims(t: Type, dims: dict | None = None) -> list[str]:
-    """rows × cols of a matrix type, 1s kept (a column is n × 1, a row 1 × n, a scalar [])."""
-    if t.is_scalar:
-        return []
-    return [dim_name(t.rows, dims), dim_name(t.cols, dims)]
-
-
 def value_words(t: Type) -> str:
     if t.is_scalar:
         return "a scalar"

@@ -78,9 +78,6 @@ class View(F.ShowsFormula):
         lhs = F.partial(F.name(self.name), x, d.order)
         return lhs + F.EQ + self.formula + F.IN + F.reals(self.shape)
 
-    def latex_equation(self) -> str:
-        return self.equation.latex
-
     def evaluate(self, values: dict):
         """The numbers of the displayed form: ``d.evaluate`` transposed where the layout
         transposes a matrix, or the symmetric gradient; vectors stay 1-D arrays."""

@@ -65,10 +65,6 @@ class Node:
     def children(self) -> tuple["Node", ...]:
         return ()
 
-    def _params(self) -> tuple:
-        """The node's non-child data, in a form that can be encoded for its signature."""
-        return ()
-
     def __repr__(self) -> str:
         from .show import show
 

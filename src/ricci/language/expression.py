@@ -118,23 +118,31 @@ def _shape_words(t: Type) -> str:
     return "matrix"
 
 
-@deep
-def parse(expression, kinds: dict[str, str] | None = None, *, _forced: dict[str, str] | None = None,
-          _unused: str = "ignore", _trusted: bool = False) -> Expression:
+def parse(expression, kinds: dict[str, str] | None = None) -> Expression:
     """Parse and type-check ``expression`` (a string, or an :class:`Expression` to re-check).
 
     ``kinds`` may name variables the expression does not use: they are left out, so that the
     kinds of a function serve the text of its derivative as well (``ricci.derivative`` itself
     refuses them, as a likely typo)."""
+    return parse_typed(expression, kinds)
+
+
+@deep
+def parse_typed(expression, kinds: dict[str, str] | None = None, *, forced: dict[str, str] | None = None,
+                unused: str = "ignore", trusted: bool = False) -> Expression:
+    """:func:`parse` with the pipeline's own options (not ricci.parse's): ``forced`` kinds, which
+    count as forced by the expression, not declared; ``unused``, what a declared kind of an
+    unused name is; ``trusted``, a text ricci made itself (a derivative's, not held to the
+    input's limits)."""
     if isinstance(expression, Expression):
-        if not kinds and not _forced:
+        if not kinds and not forced:
             return expression
         expression = expression.source
     if kinds is not None and not isinstance(kinds, dict):
         raise KindError(f"kinds must be a dict such as {{'W': 'symmetric matrix'}}, not {type(kinds).__name__}")
-    tree = parse_text(expression, trusted=_trusted)
+    tree = parse_text(expression, trusted=trusted)
     try:
-        checked = check(tree, expression, kinds, _forced, _unused)
+        checked = check(tree, expression, kinds, forced, unused)
     except RicciError as e:
         raise e.with_source(expression)
     return Expression(expression, checked.tree, checked, tree)

@@ -286,9 +286,6 @@ class _Checker:
             labels = self._labels = _name_dims(self, list(self.var_types), set(self.var_types))
         return labels.get(x, "?")
 
-    def fresh_type(self, t: Type) -> Type:
-        return Type(self.dims.find(t.rows), self.dims.find(t.cols))
-
     def same_shape(self, a: Type, b: Type, why=None) -> bool:
         return self.dims.unify(a.rows, b.rows, why) and self.dims.unify(a.cols, b.cols, why)
 

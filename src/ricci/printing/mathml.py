@@ -75,10 +75,6 @@ def sup(base: str, script: str) -> str:
     return f"<msup>{base}{script}</msup>"
 
 
-def subsup(base: str, lower: str, upper: str) -> str:
-    return f"<msubsup>{base}{lower}{upper}</msubsup>"
-
-
 def frac(num: str, den: str) -> str:
     return f"<mfrac>{num}{den}</mfrac>"
 

@@ -143,17 +143,8 @@ def common_factor_rule(node: Node) -> Node:
     return B.mul(pulled + [B.add(rests)], out)
 
 
-def reciprocal_rule(node: Node) -> Node:
-    """A lone 1/(1 + exp(z)) (not inside a product) is sigmoid(−z)."""
-    if isinstance(node, Pow) and isinstance(node.exp, Num) and node.exp.value == -1.0:
-        e = _one_plus_exp(node.base)
-        if e is not None:
-            return B.elem("sigmoid", B.neg(e.arg))
-    return node
-
-
-#: Applied bottom-up in this order.  reciprocal_rule is not among them: applied to a factor
-#: before its product is seen it would hide the exp(z) that sigmoid_rule pairs it with.
+#: Applied bottom-up in this order.  There is no rule for a lone 1/(1 + exp(z)): applied to a
+#: factor before its product is seen it would hide the exp(z) that sigmoid_rule pairs it with.
 RULES = (sigmoid_rule, exp_sigmoid_rule, common_factor_rule)
 
 
