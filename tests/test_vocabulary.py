@@ -222,3 +222,40 @@ def test_clamp_refusals_name_the_place(text, span, message):
     with pytest.raises(ricci.RicciError, match=message.replace("(", r"\(").replace(")", r"\)")) as e:
         ricci.parse(text)
     assert e.value.span == span
+
+
+# -- mean(X): the average of all entries ------------------------------------------------------------
+
+def test_mean_evaluates():
+    X = np.arange(6.0).reshape(2, 3)
+    assert ricci.evaluate("mean(X)", {"X": X}) == pytest.approx(2.5)
+    assert ricci.evaluate("mean(x)", {"x": np.array([1.0, 2.0, 4.0])}) == pytest.approx(7 / 3)
+    assert ricci.parse("mean(X)").shape == ()
+
+
+@pytest.mark.parametrize("expression, wrt, kinds, order", [
+    ("mean(x)", "x", None, 1),
+    ("mean(x)^2", "x", None, 2),
+    ("mean(exp(x))", "x", None, 3),
+    ("mean(X)", "X", {"X": "matrix"}, 1),
+    ("mean((A*x).^2)", "x", None, 2),
+    ("mean(X*y)^2", "X", {"X": "matrix"}, 2),
+    ("mean(a*x)^3", "a", {"a": "scalar"}, 3),
+])
+def test_mean_derivatives_against_finite_differences(expression, wrt, kinds, order):
+    check_derivative(expression, wrt, kinds=kinds, order=order)
+
+
+def test_mean_gradient_is_one_over_n():
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    assert np.allclose(ricci.derivative("mean(x)", "x").evaluate({"x": x}), np.full(4, 0.25))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api"])
+def test_mean_code(backend):
+    A = np.array([[0.2, -0.3, 0.1], [0.4, 0.1, -0.2]])
+    x = np.array([2.5, 0.2, 0.4])
+    fn = ricci.derivative("mean((A*x).^2)", "x").function(backend, with_value=True)
+    value, gradient = fn(A, x) if backend == "numpy" else fn(A, x, xp=np)
+    assert value == pytest.approx(np.mean((A @ x) ** 2))
+    assert np.allclose(gradient, 2 * (A @ x) @ A / 2)

@@ -29,6 +29,27 @@ def _sum_interval(e, S):
     return S.REALS
 
 
+def _mean_lower(k):
+    # (1/(m n)) Σ_ij X_ij: the count is the product of the argument's sizes (a side of size 1
+    # has no index)
+    factors = [k.arg(k.ar, k.ac)]
+    for i in (k.ar, k.ac):
+        if i is not None:
+            factors.append(k.B.power(k.B.size(i.dim), k.B.num(-1.0)))
+    return k.B.mul(factors, ())
+
+
+def _mean_plan(p, x):
+    count = p.num(1.0)
+    for d in x.shape:
+        count = p.mul(count, p.dim(d))
+    return p.div(p.sum(x), count)
+
+
+def _mean_interval(e, S):
+    return S.Interval(e.lo, e.hi, e.lo_open, e.hi_open)  # between the smallest and largest entry
+
+
 add(
     Function("sum", "reduction", lambda a: np.sum(a).reshape(1, 1), r"\operatorname{sum}",
              None, "sum(X) = Σ_ij X_ij",
@@ -52,4 +73,9 @@ add(
              layout="norm", norm="2", plan=lambda p, x: p.func("sqrt", p.sumsq(x)),
              plan_squared=lambda p, x: p.sumsq(x),  # ‖u‖² = u·u, without the square root
              sympy_entries=lambda sp, u, total: sp.sqrt(total(u ** 2)), lower=_norm2_lower),
+    Function("mean", "reduction", lambda a: np.mean(a).reshape(1, 1), r"\operatorname{mean}",
+             None, "mean(X) = (1/(m n)) Σ_ij X_ij, the average of all entries",
+             xp=lambda xp, x: xp.mean(x).reshape(1, 1),
+             sympy=lambda sp, x: _one(sp, sum(x) / len(x)), interval=_mean_interval, linear=True,
+             plan=_mean_plan, lower=_mean_lower),
 )
