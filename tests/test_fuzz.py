@@ -21,7 +21,6 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ricci
 from ricci.cli import main
 from ricci.testing import TOKENS, fuzz_texts
 

@@ -7,6 +7,7 @@ the layers, or a new circle of imports, fails these tests.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -39,14 +40,16 @@ def _tool():
     return module
 
 
+# the `lint-imports` command of this interpreter's import-linter (not whichever is first on PATH)
+_LINT_IMPORTS = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+
+
 def _lint_imports(cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
-    exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
     env = None
     if pythonpath is not None:
-        import os
-
         env = {**os.environ, "PYTHONPATH": str(pythonpath)}
-    return subprocess.run([exe, "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-c", _LINT_IMPORTS, "--no-cache"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_the_layers_contract_is_kept():

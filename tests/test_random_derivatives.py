@@ -4,7 +4,8 @@ differences, and every answer with a matrix form re-parsed and evaluated to the 
 RICCI_RANDOM_EXAMPLES sets the number of examples (default 300; a long campaign: 20000).
 """
 import os
-import numpy as np, ricci, pytest
+import numpy as np
+import ricci
 from hypothesis import given, settings, strategies as st, HealthCheck
 from ricci.testing import expressions, values_for
 

@@ -17,7 +17,6 @@ import socket
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from webtools import BASE, TestClient, ricci_server

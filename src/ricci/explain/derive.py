@@ -846,7 +846,7 @@ def _rule_of(ctx: Ctx, node: A.Expr) -> tuple[str, str, F.Formula | None, list]:
             return "sign", "Constant factor −1", None, [a]
         case A.Transpose(arg=a):
             return "transpose", "Transpose", F.words("differentiate, then transpose the function's index"), [a]
-        case A.BinOp(op="*" | "/", left=l, right=r) if len(deps) == 1:
+        case A.BinOp(op="*" | "/") if len(deps) == 1:
             return "linearity", "Constant factor", F.words("a constant factor stays; differentiate the rest"), deps
         case A.BinOp(op="*"):
             return "product rule", "Product rule", F.words("∂(UV) = ∂U · V + U · ∂V, each factor in turn"), deps
