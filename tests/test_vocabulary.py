@@ -259,3 +259,57 @@ def test_mean_code(backend):
     value, gradient = fn(A, x) if backend == "numpy" else fn(A, x, xp=np)
     assert value == pytest.approx(np.mean((A @ x) ** 2))
     assert np.allclose(gradient, 2 * (A @ x) @ A / 2)
+
+
+# -- Unicode input: the symbols that tools and papers print ------------------------------------------
+
+@pytest.mark.parametrize("unicode, ascii_", [
+    ("xᵀ⊙y", "x'.*y"),            # MatrixCalculus.org prints ᵀ and ⊙
+    ("x⊙y", "x.*y"),
+    ("x ⊘ y", "x./y"),
+    ("Aᵀ·x", "A'*x"),
+    ("A⋅x", "A*x"),
+    ("xᵀ·A·x", "x'*A*x"),
+    ("(A*x)ᵀ*y", "(A*x)'*y"),      # ᵀ after a bracket
+    ("[a, b]ᵀ", "[a, b]'"),
+    ("x⊤*y", "x'*y"),
+    ("-xᵀ*y", "-x'*y"),
+    ("‖x‖", "norm2(x)"),
+    ("‖x‖₂", "norm2(x)"),
+    ("‖x‖_2", "norm2(x)"),
+    ("‖X‖_F", "norm2(X)"),
+    ("‖A*x - b‖₂^2", "norm2(A*x - b)^2"),
+    ("‖x‖₁", "norm1(x)"),
+    ("‖x‖_1", "norm1(x)"),
+    ("2*‖‖x‖*y - z‖", "2*norm2(norm2(x)*y - z)"),
+    ("exp(-‖x - y‖^2/s)", "exp(-norm2(x - y)^2/s)"),
+    ("sum(xᵀ⊙y) where y = Aᵀ·z", "sum(x'.*y) where y = A'*z"),
+])
+def test_unicode_parses_as_its_ascii_spelling(unicode, ascii_):
+    assert ricci.parse(unicode) == ricci.parse(ascii_)
+    assert str(ricci.parse(unicode)) == str(ricci.parse(ascii_))
+
+
+def test_a_derivative_of_unicode_input():
+    d = ricci.derivative("‖A·x - b‖₂^2", "x")
+    assert d.text == ricci.derivative("norm2(A*x - b)^2", "x").text
+
+
+@pytest.mark.parametrize("text, span, message", [
+    ("‖x", (1, 2), "ends too early after 'x': expected '‖'"),
+    ("x‖", (1, 2), "it closes a norm ‖…‖ that was never opened"),
+    ("x ⊙", (2, 3), "ends too early after '⊙'"),
+    ("a ⊙ ⊙ b", (4, 5), "unexpected '⊙': expected an operand"),
+    ("xᵀ⊙y ⊙ θ", (7, 8), "unexpected character 'θ'"),  # positions count characters, not bytes
+    ("‖x‖₃", (3, 4), "unexpected character '₃'"),
+    ("ᵀx", (0, 1), "unexpected 'ᵀ'"),
+])
+def test_unicode_errors_point_at_the_character(text, span, message):
+    with pytest.raises(ricci.RicciError, match=re.escape(message)) as e:
+        ricci.parse(text)
+    assert e.value.span == span
+
+
+def test_characters_outside_the_language_still_get_their_hint():
+    with pytest.raises(ricci.RicciError, match=re.escape("write '*' instead")):
+        ricci.parse("A × x")

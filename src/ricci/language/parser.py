@@ -31,14 +31,15 @@ _CLOSERS = {")": "(", "]": "["}
 
 #: Tokens that can start an operand, and the tokens that can follow one (operators).
 _OPERAND_START = {"NAME", "NUMBER", "LPAR", "LSQB"}
-_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "AT", "CIRCUMFLEX", "QUOTE"}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "AT", "CIRCUMFLEX", "QUOTE", "_DOT", "_ODOT", "_OSLASH"}
 
 _TOKEN_WORDS = {
     "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "COMMA": "','",
     "SEMICOLON": "';'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
     "NAME": "a name", "NUMBER": "a number", "EQUAL": "'='", "WHERE": "'where'",
     "CIRCUMFLEX": "'^'", "QUOTE": "a transpose (')", "$END": "the end of the input",
-    "AT": "'@'",
+    "AT": "'@'", "_NORMBAR": "'‖'", "NORMSUB": "a norm's subscript (₂, _2, _F, ₁, _1)",
+    "_DOT": "'·'", "_ODOT": "'⊙'", "_OSLASH": "'⊘'", "_SUPERT": "a transpose (ᵀ)",
 }
 
 
@@ -103,6 +104,8 @@ def _unexpected(tok, expected) -> str:
     if tok.type == "EQUAL":
         return (f"unexpected {shown}: '=' only binds a name after 'where' "
                 "(as in x1^2 where x1 = t*cos(t))")
+    if tok.type == "_NORMBAR" and not (set(expected) & {"NAME", "NUMBER"}):
+        return f"unexpected {shown}: it closes a norm ‖…‖ that was never opened"
     if tok.type in _OPERAND_START and not (set(expected) & {"NAME", "NUMBER"}):
         return f"unexpected {shown}: an operator is missing before it (write a*b for a product)"
     if tok.type in ("COMMA", "SEMICOLON") and not (set(expected) & {"COMMA", "SEMICOLON", "NAME"}):
@@ -111,10 +114,11 @@ def _unexpected(tok, expected) -> str:
     return f"unexpected {shown}: expected {_expected(expected)}"
 
 
-#: Characters copied from papers and slides, and what to write instead.
+#: Characters copied from papers and slides, and what to write instead (· ⋅ ⊙ ⊘ ᵀ ⊤ ‖ are
+#: part of the language: grammar.lark).
 _LOOKALIKES = {
-    "×": "*", "·": "*", "⋅": "*", "∗": "*", "−": "-", "–": "-", "÷": "/", "’": "'",
-    "′": "'", "ᵀ": "'", "⊤": "'", "∘": ".*", "⊙": ".*", "²": "^2", "³": "^3", "⁻": "^-",
+    "×": "*", "∗": "*", "−": "-", "–": "-", "÷": "/", "’": "'",
+    "′": "'", "∘": ".*", "²": "^2", "³": "^3", "⁻": "^-",
 }
 
 
@@ -275,6 +279,12 @@ def _make_builder():
             return Transpose(arg, self._span(meta))
 
         dot_t = transpose
+
+        def norm(self, meta, arg, *rest):
+            # ‖x‖, ‖x‖₂, ‖X‖_F: the Euclidean / Frobenius norm; ‖x‖₁, ‖x‖_1: the sum of |x_i|
+            sub = str(rest[-1]) if rest and rest[-1] is not None else "2"
+            func = "norm1" if sub in ("₁", "_1") else "norm2"
+            return Call(func, (arg,), self._span(meta))
 
         def row(self, meta, *entries):
             return tuple(entries)
