@@ -28,8 +28,6 @@ KNOWN_CIRCLES = [
     ["ricci.evaluation", "ricci.language.expression"],
     # a node's repr is its index-notation text
     ["ricci.ir.nodes", "ricci.ir.show"],
-    # the index printer raises the IR, and the raiser prints index notation
-    ["ricci.printing.index", "ricci.raise_matrix"],
 ]
 
 

@@ -404,7 +404,7 @@ def _show(d: Derivative):
     """The display forms of ``d`` (text, LaTeX, index notation), under their own budget and with
     room to recurse (ricci.deep): an answer may be deeper than its question."""
     from .limits import budget
-    from .raise_matrix import display
+    from .display_forms import display
 
     timeout, max_nodes = getattr(d, "_limits", (None, None))
     with budget(timeout, max_nodes, "showing the derivative"):

@@ -1,4 +1,5 @@
-"""Index IR → matrix notation ("raising"), then the display forms of a derivative.
+"""Index IR → matrix notation ("raising"); the display forms of a derivative are assembled
+from it in :mod:`ricci.display_forms`.
 
 A product in index notation is a graph: factors are nodes, indices are edges.  It is raised by
 repeatedly merging two factors (TENSOR_CALCULUS §4):
@@ -475,94 +476,6 @@ class Raiser:
         return R(self.m.matmul(r.ast, A.Call("vector", (A.Num(1.0),))), r.row, None)
 
 
-# -- the display of a derivative ---------------------------------------------------------------------
-
-@dataclass
-class Display:
-    text: str
-    latex: str
-    matrix: A.Expr | None
-    index: str
-    orientation_words: str
-    #: size arguments of the answer (len(w)) → the dimension they stand for (n), for LaTeX/MathML
-    sizes: dict = None
-
-
-def target_orientation(d) -> tuple:
-    """(row index, column index) of the displayed matrix, or None when it is a tensor."""
-    out = d.out
-    if any(i.dim == 1 for i in out):
-        # the axis of a list of one scalar (wrt=["a"]): no matrix form keeps it ([s] is a scalar)
-        return None
-    if len(out) == 0:
-        return (None, None)
-    if len(out) == 1:
-        t = d.expression.type
-        if t.is_col and d.lowered.row == out[0]:
-            return (out[0], None)  # a column: f ∈ R^E by a scalar
-        return (None, out[0])  # a row: the gradient of a scalar (lecture: ∇f ∈ R^{1×n})
-    if len(out) == 2:
-        return (out[0], out[1])
-    return None
-
-
-def display(d) -> Display:
-    from .printing.index import index_latex, index_text
-    from .printing.latex import ast_to_latex, size_names
-    from .printing.text import to_text
-    from .simplify.sizes import size_constants
-    from .simplify.symmetry import use_symmetry
-
-    from .simplify.rules import display_rules
-
-    expr = d.expression
-    node = display_rules(use_symmetry(d.node, expr))
-    forms = MatrixForms(expr)
-    bindings = {n: b for n, b in d.lowered.bindings.items()}
-    target = target_orientation(d)
-    matrix = None
-    if target is not None:
-        try:
-            if B.is_zero(node):
-                raise _Zero
-            raiser = Raiser(forms, bindings)
-            r = raiser.raise_node(node)
-            if r.is_scalar and target != (None, None):
-                raise NoMatrixForm("a scalar where a tensor is expected")
-            matrix = forms.finish(raiser.orient(r, *target))
-            binds = []
-            names = list(bindings)
-            for name in _used_bindings(matrix, bindings):
-                ir, br, bc = bindings[name]
-                # A binding's expression may use the names bound before it, not itself.
-                earlier = {n: bindings[n] for n in names[:names.index(name)]}
-                if B.is_zero(ir) and (br is not None or bc is not None):
-                    # 0 alone would be a scalar: a zero of the binding's shape (vector(0), matrix(0))
-                    binds.append((name, _zero_ast(expr, (br, bc))))
-                    continue
-                r_b = Raiser(forms, earlier).raise_node(ir)
-                binds.append((name, forms.finish(raiser.orient(r_b, br, bc))))
-            taken = set(expr.variables) | set(bindings) | set(_dimension_names(expr))
-            matrix, auto = forms.name_repeats(matrix, taken)
-            binds += auto
-            if binds:
-                matrix = A.Where(matrix, tuple(binds))
-        except NoMatrixForm:
-            matrix = None
-        except _Zero:
-            matrix = _zero_ast(expr, target)
-    idx_text = index_text(node, d.out, d)
-    words = _orientation_words(d, target, matrix)
-    if matrix is not None:
-        # where nothing in the answer fixes a constant's size, the size is written out
-        dims = tuple(1 if i is None else i.dim for i in target)
-        matrix, names = size_constants(matrix, expr, dims)
-        with size_names(names):
-            latex = ast_to_latex(matrix)
-        return Display(to_text(matrix), latex, matrix, idx_text, words, names)
-    return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
-
-
 def _has_identity_term(add: Add) -> bool:
     """A term with a δ (eye) or an outer product with ones (1*p'): distributing a product over
     such a sum usually simplifies it.  A constant term (1 - s) does not count."""
@@ -574,10 +487,6 @@ def _has_identity_term(add: Add) -> bool:
                 i for f in t.factors for i in f.free}):
             return True
     return False
-
-
-class _Zero(Exception):
-    """The derivative is identically zero."""
 
 
 def _sized(expr, dim, forms) -> A.Expr | None:
@@ -612,30 +521,3 @@ def _zero_ast(expr, target) -> A.Expr | None:
         return A.Call("matrix", (zero,))
     column = A.Call("vector", (zero,))
     return column if c is None else A.Transpose(column)
-
-
-def _used_bindings(tree: A.Expr, bindings: dict) -> list[str]:
-    """The bound names the answer uses, with those their expressions need, in binding order."""
-    need = {n.name for n in A.walk(tree) if isinstance(n, A.Name)}
-    from .ir.traverse import nodes
-
-    for name in reversed(list(bindings)):  # a binding may use earlier ones
-        if name in need:
-            need |= {v.name for v in nodes(bindings[name][0]) if isinstance(v, Var)}
-    return [n for n in bindings if n in need]
-
-
-def _dimension_names(expr) -> set:
-    return {str(d) for v in expr.variables.values() for d in v.dims}
-
-
-def _orientation_words(d, target, matrix) -> str:
-    if target is None or matrix is None:
-        return " (a tensor, shown in index notation)" if len(d.out) > 2 else ""
-    if target == (None, None):
-        return ""
-    if target[0] is None:
-        return " (a row vector)"
-    if target[1] is None:
-        return " (a column vector)"
-    return " (a matrix)"

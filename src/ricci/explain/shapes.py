@@ -40,7 +40,7 @@ def group(ds: list[str]) -> str:
 def derivative_dims(d, dims: dict | None = None) -> list[str]:
     """The §1 shape of ``d`` as the lecture writes it: 1 × n for a gradient, m × n for a
     Jacobian, n × n for a Hessian, E × 1 for a vector by a scalar, m × (m × n) for a tensor."""
-    from ..raise_matrix import target_orientation
+    from ..display_forms import target_orientation
 
     target = target_orientation(d)
     if target is not None:

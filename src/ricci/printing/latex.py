@@ -33,7 +33,7 @@ def name_latex(name: str, bold: bool = False) -> str:
 
 
 #: the names of the dimensions that sizes stand for (len(w) → n), while a derivative's display
-#: is printed (raise_matrix sets them: the language has no names for dimensions, LaTeX has)
+#: is printed (display_forms sets them: the language has no names for dimensions, LaTeX has)
 _SIZE_NAMES: contextvars.ContextVar[dict] = contextvars.ContextVar("size_names", default={})
 
 
