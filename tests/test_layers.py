@@ -26,8 +26,6 @@ KNOWN_CIRCLES = [
     ["ricci.analysis.signs", "ricci.analysis.to_sympy"],
     # Expression.evaluate and the evaluator's own parse of a text
     ["ricci.evaluation", "ricci.language.expression"],
-    # a node's repr is its index-notation text
-    ["ricci.ir.nodes", "ricci.ir.show"],
 ]
 
 
