@@ -178,3 +178,16 @@ def test_a_call_never_waits_behind_another():
         for c in callers:
             c.join(60)
     assert held == ["held"] * hanging
+
+
+def test_the_kind_of_a_long_sum_is_found_without_recursion():
+    # the site the issue names (simplify/matrix.py, kind()): a sum of matrices as long as the
+    # interpreter's default recursion limit, walked in this (ordinary) thread
+    from ricci.language import ast as A
+    from ricci.simplify.matrix import MatrixForms
+
+    forms = MatrixForms(ricci.parse("x'*A*x"))
+    chain = A.Name("A")
+    for _ in range(2 * sys.getrecursionlimit()):
+        chain = A.BinOp("+", chain, A.Name("A"))
+    assert forms.kind(A.BinOp("*", A.Transpose(A.Name("x")), chain)) == "r"

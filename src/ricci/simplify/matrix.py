@@ -213,9 +213,23 @@ class MatrixForms:
         got = self._kinds.get(id(a))
         if got is not None and got[0] is a:
             return got[1]
-        k = self._kind(a)
-        self._kinds[id(a)] = (a, k)
-        return k
+        # Children first, without recursion: an answer's sum of 500 terms is a chain 500 deep
+        # (issue 21: kind() raised a RecursionError there); _kind then finds them memoised.
+        stack = [a]
+        while stack:
+            n = stack[-1]
+            pending = [c for c in A.children(n) if not self._known(c)]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            if not self._known(n):
+                self._kinds[id(n)] = (n, self._kind(n))
+        return self._kinds[id(a)][1]
+
+    def _known(self, a: A.Expr) -> bool:
+        got = self._kinds.get(id(a))
+        return got is not None and got[0] is a
 
     def _kind(self, a: A.Expr) -> str:
         match a:
