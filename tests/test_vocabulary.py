@@ -313,3 +313,53 @@ def test_unicode_errors_point_at_the_character(text, span, message):
 def test_characters_outside_the_language_still_get_their_hint():
     with pytest.raises(ricci.RicciError, match=re.escape("write '*' instead")):
         ricci.parse("A × x")
+
+
+# -- sums along an axis: MATLAB's sum(X, 1) and sum(X, 2) ------------------------------------------
+
+def test_sum_along_an_axis_evaluates_as_matlab():
+    X = np.arange(6.0).reshape(2, 3)
+    assert np.allclose(np.ravel(ricci.evaluate("sum(X, 1)", {"X": X})), X.sum(axis=0))  # NumPy's axis=0
+    assert np.allclose(np.ravel(ricci.evaluate("sum(X, 2)", {"X": X})), X.sum(axis=1))
+    assert ricci.parse("sum(X, 1)") == ricci.parse("vector(1)'*X")
+    assert ricci.parse("sum(X, 2)") == ricci.parse("X*vector(1)")
+    assert ricci.parse("sum(X)") != ricci.parse("sum(X, 1)")
+
+
+@pytest.mark.parametrize("expression, wrt, order", [
+    ("sum(X, 1)*y", "X", 1),
+    ("norm2(sum(X, 2))^2", "X", 2),
+    ("sum(exp(X), 2)'*z", "X", 1),
+    ("sum(exp(X), 2)'*z", "X", 2),
+    ("sum(tanh(X), 1)*y", "X", 3),
+])
+def test_sum_along_an_axis_derivatives_against_finite_differences(expression, wrt, order):
+    X = np.array([[0.3, -0.5, 0.2], [1.2, -0.4, 0.7]])
+    values = {"X": X, "y": np.array([0.4, -0.2, 0.9]), "z": np.array([0.5, -1.0])}
+    kinds = {"X": "matrix", "y": "vector", "z": "vector"}
+    used = ricci.parse(expression, {k: v for k, v in kinds.items() if k in expression}).variables
+    check_derivative(expression, wrt, kinds={k: kinds[k] for k in used}, order=order,
+                     values={k: values[k] for k in used})
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api"])
+def test_sum_along_an_axis_code(backend):
+    X = np.array([[0.3, -0.5, 0.2], [1.2, -0.4, 0.7]])
+    z = np.array([0.5, -1.0])
+    d = ricci.derivative("sum(exp(X), 2)'*z", "X")
+    fn = d.function(backend, with_value=True)
+    value, gradient = fn(X, z) if backend == "numpy" else fn(X, z, xp=np)
+    assert value == pytest.approx(np.exp(X).sum(axis=1) @ z)
+    assert np.allclose(gradient, np.exp(X) * z[:, None])
+
+
+@pytest.mark.parametrize("text, span, message", [
+    ("sum(X, 3)", (7, 8), "k must be the number 1 or 2"),
+    ("sum(X, k)", (7, 8), "k must be the number 1 or 2"),
+    ("sum(X, 1, 2)", (0, 12), "sums along the axis k = 1 (each column) or 2 (each row)"),
+    ("mean(X, 1)", (0, 10), "mean(X, k) along an axis is not part of the language yet"),
+])
+def test_sum_along_an_axis_refusals(text, span, message):
+    with pytest.raises(ricci.RicciError, match=re.escape(message)) as e:
+        ricci.parse(text)
+    assert e.value.span == span

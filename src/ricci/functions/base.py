@@ -109,9 +109,11 @@ class Function:
     #: f(X)·tr(inv(X) dX) when True (det, Cookbook (46)), tr(inv(X) dX) when False (logdet, (57))
     #: (ricci.diff); None for the others
     times_value: bool | None = None
-    #: the "rewritten" family: ``(ast, args) -> Expr``, the call written with other functions
-    #: (ricci.language.parser; ``ast`` is ricci.language.ast); a ValueError ``(message, k)``
-    #: refuses the call, naming its argument k (None: the whole call)
+    #: ``(ast, args) -> Expr | None``: the call written with other functions when parsed
+    #: (ricci.language.parser; ``ast`` is ricci.language.ast): always for the "rewritten"
+    #: family (max(x, c)), for another only a spelling of its own (sum(X, 1) is vector(1)'*X;
+    #: None keeps the call); a ValueError ``(message, k)`` refuses the call, naming its
+    #: argument k (None: the whole call)
     rewrite: Callable[[Any, tuple], Any] | None = None
 
     @property

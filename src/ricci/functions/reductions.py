@@ -29,6 +29,32 @@ def _sum_interval(e, S):
     return S.REALS
 
 
+def _along_axis(which):
+    """MATLAB's sum(X, 1) (the sum of each column: a row) and sum(X, 2) (of each row: a
+    column), written with a vector of ones as linear algebra writes them: vector(1)'*X and
+    X*vector(1).  NumPy's np.sum(X, axis=0) is sum(X, 1)."""
+
+    def rewrite(A, args):
+        if len(args) == 1:
+            return None  # the whole sum stays sum(X)
+        axis = args[1] if len(args) == 2 else None
+        if axis is None or not isinstance(axis, A.Num) or axis.value not in (1.0, 2.0):
+            raise ValueError(
+                f"{which}(X, k) sums along the axis k = 1 (each column) or 2 (each row), as in "
+                f"MATLAB; k must be the number 1 or 2", 1 if len(args) == 2 else None)
+        if which == "mean":
+            raise ValueError(
+                "mean(X, k) along an axis is not part of the language yet; sum(X, 1) and "
+                "sum(X, 2) are", None)
+        x, span = args[0], getattr(args[0], "span", None)
+        ones = A.Call("vector", (A.Num(1.0, span),), span)
+        if axis.value == 1.0:
+            return A.BinOp("*", A.Transpose(ones, span), x, span)
+        return A.BinOp("*", x, ones, span)
+
+    return rewrite
+
+
 def _mean_lower(k):
     # (1/(m n)) Σ_ij X_ij: the count is the product of the argument's sizes (a side of size 1
     # has no index)
@@ -55,7 +81,7 @@ add(
              None, "sum(X) = Σ_ij X_ij",
              xp=lambda xp, x: xp.sum(x).reshape(1, 1), sympy=lambda sp, x: _one(sp, sum(x)),
              interval=_sum_interval, linear=True, plan=lambda p, x: p.sum(x),
-             sympy_entries=lambda sp, u, total: total(u),
+             sympy_entries=lambda sp, u, total: total(u), rewrite=_along_axis("sum"),
              lower=lambda k: k.B.mul([k.arg(k.ar, k.ac)], ())),  # Σ_ij X_ij
     Function("norm1", "reduction", lambda a: np.sum(np.abs(a)).reshape(1, 1), r"\lVert{}\rVert_1",
              None, "norm1(X) = Σ_ij |X_ij|",
@@ -77,5 +103,5 @@ add(
              None, "mean(X) = (1/(m n)) Σ_ij X_ij, the average of all entries",
              xp=lambda xp, x: xp.mean(x).reshape(1, 1),
              sympy=lambda sp, x: _one(sp, sum(x) / len(x)), interval=_mean_interval, linear=True,
-             plan=_mean_plan, lower=_mean_lower),
+             plan=_mean_plan, lower=_mean_lower, rewrite=_along_axis("mean")),
 )

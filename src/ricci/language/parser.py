@@ -245,11 +245,13 @@ def _make_builder():
                 # written with other functions (max(x, c) is c + relu(x - c)): nothing after
                 # the parser needs to know it
                 try:
-                    return entry.rewrite(ast, tuple(args))
+                    rewritten = entry.rewrite(ast, tuple(args))
                 except ValueError as e:
                     message, k = e.args
                     span = args[k].span if k is not None and k < len(args) else self._span(meta)
                     raise RicciSyntaxError(message, span, self.text) from None
+                if rewritten is not None:
+                    return rewritten
             return Call(func, tuple(args), self._span(meta))
 
         def _bin(op):  # noqa: N805 - a factory used in the class body
