@@ -134,8 +134,11 @@ FUNCTIONS: dict[str, Function] = {}
 #: Aliases accepted in input, mapped to their canonical names.
 ALIASES: dict[str, str] = {}
 
+#: family → its one function's name, as named() found it (cleared when the table changes)
+_NAMED: dict[str, str] = {}
+
 # Called with no arguments after the table changes (ricci.diff clears its parsed formulas).
-_LISTENERS: list[Callable[[], None]] = []
+_LISTENERS: list[Callable[[], None]] = [_NAMED.clear]
 
 
 def lookup(name: str) -> Function | None:
@@ -152,10 +155,12 @@ def family_of(name: str) -> str | None:
 def named(family: str) -> str:
     """The name of the one function of ``family`` ("inverse": inv, "diagonal": diag), for the
     parts of ricci that write a call of it (inv(A) for A^-1, diag(diag(G)))."""
-    names = [n for n, f in FUNCTIONS.items() if f.family == family]
-    if len(names) != 1:
-        raise LookupError(f"the table has {len(names)} functions of the family {family!r}, not one")
-    return names[0]
+    if family not in _NAMED:  # asked once per matrix function differentiated: kept until the table changes
+        names = [n for n, f in FUNCTIONS.items() if f.family == family]
+        if len(names) != 1:
+            raise LookupError(f"the table has {len(names)} functions of the family {family!r}, not one")
+        _NAMED[family] = names[0]
+    return _NAMED[family]
 
 
 def on_change(listener: Callable[[], None]) -> None:
