@@ -97,6 +97,7 @@ def hessian(expression, wrt, kinds=None, *, timeout=_DEFAULT_TIMEOUT, max_nodes=
 __all__ += ["derivative", "gradient", "jacobian", "hessian"]
 
 
+@_deep
 def plot(expression, wrt, at=None, range=None, kinds=None, *, timeout=_DEFAULT_TIMEOUT, **options):
     """A matplotlib Figure of slopes, gradients and curvature; see :func:`ricci.plotting.plot`.
     ``timeout`` (seconds) bounds it as it bounds :func:`derivative`."""
@@ -132,6 +133,7 @@ def analyse(expression, wrt, at=None, kinds=None, *, timeout=_DEFAULT_TIMEOUT, *
 __all__ += ["analyse"]
 
 
+@_deep
 def minimize(expression, wrt, data=None, **options):
     """Minimise a scalar function over ``wrt`` given the other variables' values, with SciPy and
     ricci's generated derivatives; see :func:`ricci.solve.minimize`."""

@@ -7,7 +7,8 @@ is a sum of 248 matrices inside a product, and its clean-up nested more than the
 default of 1,000 Python frames (issue 21: a bare ``RecursionError`` from ``d.text``).
 
 Rather than a lower limit on the input, the public entry points (:func:`ricci.derivative`,
-:func:`ricci.parse`, :func:`ricci.evaluate`, :func:`ricci.analyse`, :func:`ricci.compare`, the
+:func:`ricci.parse`, :func:`ricci.evaluate`, :func:`ricci.analyse`, :func:`ricci.compare`,
+:func:`ricci.plot`, :func:`ricci.minimize`, the
 display forms behind ``d.text``/``d.latex``/``d.mathml``, ``d.evaluate``, ``d.code``,
 ``d.check`` …) run their work through :func:`deep`: in a worker thread with a large stack
 (:data:`STACK_BYTES`), with the interpreter's recursion limit raised to
