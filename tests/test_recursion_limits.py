@@ -191,3 +191,24 @@ def test_the_kind_of_a_long_sum_is_found_without_recursion():
     for _ in range(2 * sys.getrecursionlimit()):
         chain = A.BinOp("+", chain, A.Name("A"))
     assert forms.kind(A.BinOp("*", A.Transpose(A.Name("x")), chain)) == "r"
+
+
+def test_when_no_thread_can_start_the_work_runs_in_the_callers_thread(monkeypatch):
+    # a web worker's memory limit (RLIMIT_AS) counts a thread's reserved stack: starting one may
+    # fail, and the call must still be answered (a RecursionError there still a LimitError)
+    import threading
+
+    from ricci import deep
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(deep, "_idle", [])
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert ricci.derivative("x'*B*x", "x").text == "x'*(B + B')"
+
+    def down(k):
+        return down(k + 1) + 1
+
+    with pytest.raises(ricci.LimitError, match="steps deep"):
+        deep.call_deep(down, 0)

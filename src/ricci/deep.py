@@ -70,9 +70,20 @@ def call_deep(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` in a deep thread (a large stack, a raised recursion limit); its
     result, or its exception (a ``RecursionError`` as a :class:`LimitError`)."""
     job = _Job(contextvars.copy_context(), fn, args, kwargs)
+    try:
+        worker = _worker()
+    except RuntimeError:
+        # no thread could be started (a memory limit such as RLIMIT_AS counts the reserved
+        # stack, or the interpreter is shutting down): the work runs here, with the usual room
+        worker = None
+    if worker is None:
+        try:
+            return fn(*args, **kwargs)
+        except RecursionError:
+            raise too_deep(sys.getrecursionlimit()) from None
     _enter()
     try:
-        _worker().jobs.put(job)
+        worker.jobs.put(job)
         return job.result()
     except RecursionError:
         raise too_deep() from None
@@ -147,11 +158,11 @@ def _worker() -> _Worker:
         return worker
 
 
-def too_deep() -> LimitError:
+def too_deep(limit: int = RECURSION_LIMIT) -> LimitError:
     from .language.parser import MAX_DEPTH
 
     return LimitError(
-        f"the expression or its derivative nests more than {RECURSION_LIMIT:,} steps deep, the "
+        f"the expression or its derivative nests more than {limit:,} steps deep, the "
         f"limit of recursion (inputs are limited to {MAX_DEPTH} levels); split it with 'where' bindings")
 
 
