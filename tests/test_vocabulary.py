@@ -357,9 +357,23 @@ def test_sum_along_an_axis_code(backend):
     ("sum(X, 3)", (7, 8), "k must be the number 1 or 2"),
     ("sum(X, k)", (7, 8), "k must be the number 1 or 2"),
     ("sum(X, 1, 2)", (0, 12), "sums along the axis k = 1 (each column) or 2 (each row)"),
-    ("mean(X, 1)", (0, 10), "mean(X, k) along an axis is not part of the language yet"),
+    ("mean(X, 0)", (8, 9), "mean(X, k) averages along the axis k = 1 (each column) or 2 (each row)"),
 ])
 def test_sum_along_an_axis_refusals(text, span, message):
     with pytest.raises(ricci.RicciError, match=re.escape(message)) as e:
         ricci.parse(text)
     assert e.value.span == span
+
+
+def test_mean_along_an_axis():
+    X = np.array([[0.3, -0.5, 0.2], [1.2, -0.4, 0.7]])
+    assert np.allclose(np.ravel(ricci.evaluate("mean(X, 1)", {"X": X})), X.mean(axis=0))
+    assert np.allclose(np.ravel(ricci.evaluate("mean(X, 2)", {"X": X})), X.mean(axis=1))
+    z, y = np.array([0.5, -1.0]), np.array([0.4, -0.2, 0.9])
+    check_derivative("mean(X, 2)'*z", "X", kinds={"X": "matrix", "z": "vector"}, values={"X": X, "z": z})
+    check_derivative("(mean(exp(X), 1)*y)^2", "X", kinds={"X": "matrix", "y": "vector"}, order=2,
+                     values={"X": X, "y": y})
+    fn = ricci.derivative("mean(X, 2)'*z", "X").function("numpy", with_value=True)
+    value, gradient = fn(X, z)
+    assert value == pytest.approx(X.mean(axis=1) @ z)
+    assert np.allclose(gradient, np.outer(z, np.full(3, 1 / 3)))

@@ -32,7 +32,7 @@ def _sum_interval(e, S):
 def _along_axis(which):
     """MATLAB's sum(X, 1) (the sum of each column: a row) and sum(X, 2) (of each row: a
     column), written with a vector of ones as linear algebra writes them: vector(1)'*X and
-    X*vector(1).  NumPy's np.sum(X, axis=0) is sum(X, 1)."""
+    X*vector(1); mean(X, k) divides by the count.  NumPy's np.sum(X, axis=0) is sum(X, 1)."""
 
     def rewrite(A, args):
         if len(args) == 1:
@@ -40,17 +40,22 @@ def _along_axis(which):
         axis = args[1] if len(args) == 2 else None
         if axis is None or not isinstance(axis, A.Num) or axis.value not in (1.0, 2.0):
             raise ValueError(
-                f"{which}(X, k) sums along the axis k = 1 (each column) or 2 (each row), as in "
+                f"{which}(X, k) {'sums' if which == 'sum' else 'averages'} along the axis "
+                f"k = 1 (each column) or 2 (each row), as in "
                 f"MATLAB; k must be the number 1 or 2", 1 if len(args) == 2 else None)
-        if which == "mean":
-            raise ValueError(
-                "mean(X, k) along an axis is not part of the language yet; sum(X, 1) and "
-                "sum(X, 2) are", None)
         x, span = args[0], getattr(args[0], "span", None)
         ones = A.Call("vector", (A.Num(1.0, span),), span)
-        if axis.value == 1.0:
-            return A.BinOp("*", A.Transpose(ones, span), x, span)
-        return A.BinOp("*", x, ones, span)
+
+        def total(e):
+            if axis.value == 1.0:
+                return A.BinOp("*", A.Transpose(ones, span), e, span)
+            return A.BinOp("*", e, ones, span)
+
+        if which == "mean":
+            # divided by the count of each column (row): the sum of X.^0 along the same axis, as
+            # the language counts a size (it has no name for one)
+            return A.BinOp("./", total(x), total(A.BinOp(".^", x, A.Num(0.0, span), span)), span)
+        return total(x)
 
     return rewrite
 
