@@ -400,7 +400,10 @@ def test_the_fast_lane_gives_a_derivation_only_a_share_of_its_budget(monkeypatch
         seen.append(timeout)
         return real(*args, timeout=timeout, **kwargs)
 
+    # warm first (grammar, NumPy, the display): a cold first derivation on a loaded machine can
+    # take more than the fast lane's share, which is what this test is not about
+    want = real("x'*A*x", "x").text
     monkeypatch.setattr(ricci, "derivative", recording)
     status, body = compute.fast("derivative", {"expression": "x'*A*x", "wrt": "x", "include": []}, 1.0)
-    assert status == 200 and body["text"] == real("x'*A*x", "x").text
+    assert status == 200 and body["text"] == want
     assert seen == [compute.FAST_DERIVATION] and compute.FAST_DERIVATION < Settings().fast_budget
