@@ -377,3 +377,163 @@ def test_mean_along_an_axis():
     value, gradient = fn(X, z)
     assert value == pytest.approx(X.mean(axis=1) @ z)
     assert np.allclose(gradient, np.outer(z, np.full(3, 1 / 3)))
+
+
+# --- logsumexp, softmax, log_softmax (over all entries) ---------------------------------------
+
+def _softmax(v):
+    e = np.exp(v - np.max(v))
+    return e / e.sum()
+
+
+SOFTMAX_VALUES = {"x": np.array([0.3, -0.7, 1.2])}
+
+
+def test_logsumexp_softmax_log_softmax_evaluate():
+    x = np.array([0.3, -0.7, 1.2, 2.0])
+    assert ricci.evaluate("logsumexp(x)", {"x": x}) == pytest.approx(np.log(np.exp(x).sum()), rel=1e-14)
+    assert np.allclose(np.ravel(ricci.evaluate("softmax(x)", {"x": x})), np.exp(x) / np.exp(x).sum(),
+                       rtol=1e-14)
+    assert np.allclose(np.ravel(ricci.evaluate("log_softmax(x)", {"x": x})),
+                       x - np.log(np.exp(x).sum()), rtol=1e-14)
+    X = np.array([[0.3, -0.5, 0.2], [1.2, -0.4, 0.7]])
+    assert ricci.evaluate("logsumexp(X)", {"X": X}) == pytest.approx(np.log(np.exp(X).sum()), rel=1e-14)
+
+
+def test_logsumexp_softmax_log_softmax_are_stable_at_large_inputs():
+    x = np.array([1000.0, 1000.0])
+    assert ricci.evaluate("logsumexp(x)", {"x": x}) == pytest.approx(1000 + math.log(2), rel=1e-15)
+    assert np.allclose(np.ravel(ricci.evaluate("softmax(x)", {"x": x})), [0.5, 0.5], rtol=1e-15)
+    assert np.allclose(np.ravel(ricci.evaluate("log_softmax(x)", {"x": x})), [-math.log(2)] * 2,
+                       rtol=1e-15)
+    assert np.allclose(np.ravel(ricci.evaluate("softmax(x)", {"x": np.array([-1000.0, 0.0])})),
+                       [0.0, 1.0])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api"])
+@pytest.mark.parametrize("text, expected", [
+    ("logsumexp(x)", 1000 + math.log(2)),
+    ("softmax(x)", [0.5, 0.5]),
+    ("log_softmax(x)", [-math.log(2), -math.log(2)]),
+])
+def test_generated_values_are_stable_at_large_inputs(backend, text, expected):
+    fn = ricci.derivative(text, "x").function(backend, with_value=True)
+    x = np.array([1000.0, 1000.0])
+    with np.errstate(all="ignore"):  # the derivative's exp(x) overflows: issue 22 (docs/language.md)
+        value, _ = fn(x) if backend == "numpy" else fn(x, xp=np)
+    assert np.allclose(np.ravel(value), expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("expression", ["logsumexp(x)", "y'*softmax(x)", "y'*log_softmax(x)",
+                                        "softmax(x)", "log_softmax(x)"])
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_softmax_family_derivatives_against_finite_differences(expression, order):
+    if order == 3 and expression in ("softmax(x)", "log_softmax(x)"):
+        order = 2  # a vector's third derivative is a 4-axis tensor: orders 1-3 of its y'* forms
+    values = dict(SOFTMAX_VALUES, y=np.array([0.5, -1.0, 0.25]))
+    used = {k: v for k, v in values.items() if k in expression}
+    check_derivative(expression, "x", kinds={k: "vector" for k in used}, order=order, values=used)
+
+
+def test_softmax_family_closed_forms():
+    x = SOFTMAX_VALUES["x"]
+    p = _softmax(x)
+    assert np.allclose(ricci.derivative("logsumexp(x)", "x").evaluate({"x": x}), p, rtol=1e-13)
+    assert np.allclose(ricci.derivative("logsumexp(x)", "x", order=2).evaluate({"x": x}),
+                       np.diag(p) - np.outer(p, p), rtol=1e-13)
+    assert np.allclose(ricci.derivative("softmax(x)", "x").evaluate({"x": x}),
+                       np.diag(p) - np.outer(p, p), rtol=1e-13)
+    assert np.allclose(ricci.derivative("log_softmax(x)", "x").evaluate({"x": x}),
+                       np.eye(3) - np.outer(np.ones(3), p), rtol=1e-13)
+
+
+def test_softmax_family_in_compositions():
+    W = np.array([[0.2, -0.3, 0.1], [0.4, 0.1, -0.2]])
+    A = np.array([[0.5, -0.2], [0.1, 0.3], [-0.4, 0.6]])
+    x, y, z, b = (np.array([0.5, 0.2, 0.4]), np.array([1.0, 0.0]), np.array([0.3, -0.8]),
+                  np.array([0.1, -0.2, 0.3]))
+    for wrt in ("W", "x"):
+        for order in (1, 2):
+            check_derivative("y'*log_softmax(W*x)", wrt, kinds={"W": "matrix"}, order=order,
+                             values={"W": W, "x": x, "y": y})
+    check_derivative("logsumexp(A*z + b)", "z", kinds={"A": "matrix", "b": "vector"},
+                     closed=lambda v: A.T @ _softmax(A @ v["z"] + b), values={"A": A, "z": z, "b": b})
+    check_derivative("logsumexp(A*z + b)", "z", kinds={"A": "matrix", "b": "vector"}, order=3,
+                     values={"A": A, "z": z, "b": b})
+    check_derivative("logsumexp(X)", "X", kinds={"X": "matrix"}, order=2,
+                     values={"X": np.array([[0.3, -0.5], [1.2, -0.4]])})
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api"])
+def test_softmax_family_code(backend):
+    W = np.array([[0.2, -0.3, 0.1], [0.4, 0.1, -0.2]])
+    x, y = np.array([0.5, 0.2, 0.4]), np.array([1.0, 0.0])
+    d = ricci.derivative("y'*log_softmax(W*x)", "W", kinds={"W": "matrix"})
+    fn = d.function(backend, with_value=True)
+    args = {"W": W, "x": x, "y": y}
+    value, gradient = fn(**args) if backend == "numpy" else fn(**args, xp=np)
+    u = W @ x
+    assert value == pytest.approx(y @ (u - np.log(np.exp(u).sum())), rel=1e-13)
+    assert np.allclose(gradient, np.outer(y - y.sum() * _softmax(u), x), rtol=1e-13)
+
+
+def test_softmax_family_code_jax():
+    jnp = pytest.importorskip("jax.numpy")
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    x = np.array([1000.0, 1000.0, 999.0])
+    fn = ricci.derivative("logsumexp(x)", "x").function("jax", with_value=True)
+    value, gradient = fn(jnp.asarray(x))
+    assert float(value) == pytest.approx(1000 + math.log(2 + math.exp(-1)), rel=1e-15)
+    assert np.allclose(np.asarray(gradient), _softmax(x), rtol=1e-13)
+    hessian = ricci.derivative("logsumexp(x)", "x", order=2).function("jax")(jnp.asarray(x))
+    assert np.allclose(np.asarray(hessian), np.diag(_softmax(x)) - np.outer(_softmax(x), _softmax(x)),
+                       rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("text, span, message", [
+    ("softmax(X, 2)", (11, 12), "softmax(x) takes one argument"),
+    ("log_softmax(x, y)", (15, 16), "log_softmax along an axis of a matrix is not part of the language yet"),
+    ("logsumexp(x, 1)", (0, 15), "logsumexp() takes 1 argument, not 2"),
+])
+def test_softmax_family_refusals(text, span, message):
+    with pytest.raises(ricci.RicciError, match=re.escape(message)) as e:
+        ricci.parse(text)
+    if span is not None:
+        assert e.value.span == span
+
+
+@pytest.mark.parametrize("expression, order, expected", [
+    ("logsumexp(x)", 1, lambda p: p),
+    ("logsumexp(x)", 2, lambda p: np.diag(p) - np.outer(p, p)),
+    ("logsumexp(x)", 3, lambda p: (np.einsum("i,ij,ik->ijk", p, np.eye(3), np.eye(3))
+                                   - np.einsum("ij,i,k->ijk", np.eye(3), p, p)
+                                   - np.einsum("ik,i,j->ijk", np.eye(3), p, p)
+                                   - np.einsum("jk,i,j->ijk", np.eye(3), p, p)
+                                   + 2 * np.einsum("i,j,k->ijk", p, p, p))),
+    ("log(sum(exp(x)))", 2, lambda p: np.diag(p) - np.outer(p, p)),
+    ("softmax(x)", 1, lambda p: np.diag(p) - np.outer(p, p)),
+    ("log_softmax(x)", 1, lambda p: np.eye(3) - np.outer(np.ones(3), p)),
+])
+def test_softmax_family_derivatives_are_stable_at_large_inputs(expression, order, expected):
+    # exp(x)/sum(exp(x)) is inf/inf at x = 1000: evaluated and generated shifted by max(x)
+    x = np.array([1000.0, 1000.0, 999.0])
+    p = _softmax(x)
+    d = ricci.derivative(expression, "x", order=order)
+    with np.errstate(over="raise", invalid="raise"):
+        assert np.allclose(d.evaluate({"x": x}), expected(p), rtol=1e-12, atol=1e-13)
+        for backend in ("numpy", "array_api"):
+            fn = d.function(backend)
+            got = fn(x) if backend == "numpy" else fn(x, xp=np)
+            assert np.allclose(got, expected(p), rtol=1e-12, atol=1e-13), backend
+
+
+def test_softmax_of_a_product_is_stable_at_large_inputs():
+    A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]) * 300
+    b, z = np.array([0.0, 0.0, 1.0]), np.array([1.0, 1.0])
+    u = A @ z + b
+    d = ricci.derivative("logsumexp(A*z + b)", "z", kinds={"A": "matrix", "b": "vector"})
+    with np.errstate(over="raise", invalid="raise"):
+        assert np.allclose(d.evaluate({"A": A, "b": b, "z": z}), A.T @ _softmax(u), rtol=1e-13)
+        assert np.allclose(d.function("numpy")(A=A, z=z, b=b), A.T @ _softmax(u), rtol=1e-13)

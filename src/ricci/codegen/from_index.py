@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import string
 
-from ..functions import lookup
+from ..functions import LOGSUMEXP, lookup
 from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from ..ir.softmax import log_sum_exp, softmax_factors
 from .from_matrix import CodegenError
 from .plan import Op, Plan, numel
 
@@ -75,6 +76,8 @@ class IndexToPlan:
                 return self._mul(node)
             case Add():
                 return self._add(node)
+            case Elem() if log_sum_exp(node) is not None:
+                return self._logsumexp(log_sum_exp(node)), ()  # shifted by max(u) in its code
             case Elem(func=f, arg=a):
                 op, axes = self.value(a)
                 return p.func(f, op), axes
@@ -171,8 +174,17 @@ class IndexToPlan:
         coef = 1.0
         deltas = []
         factors = []
+        # exp(u_i)…(Σ_j exp(u_j))^-a (ir/softmax.py): each exp(u_i - logsumexp(u)) and the
+        # power dropped, the same number without inf/inf at u = 1000
+        softmax = softmax_factors(node)
+        power, u, tops = softmax if softmax is not None else (None, None, ())
         for f in node.factors:
-            if isinstance(f, Num):
+            if f is power:
+                continue
+            if any(f is t for t in tops):
+                op, axes = self.value(f.arg)
+                factors.append((self.plan.func(LOGSUMEXP.exp, self.plan.sub(op, self._logsumexp(u))), axes))
+            elif isinstance(f, Num):
                 coef *= f.value
             elif isinstance(f, Delta) and f.i in out and f.j in out:
                 deltas.append(f)
@@ -199,6 +211,10 @@ class IndexToPlan:
         pattern = tuple(groups[find(i)] for i in out)
         letters = tuple(groups[i] for i in axes)
         return self.plan.scatter([(op, (pattern, letters))], self.shape(out)), out
+
+    def _logsumexp(self, u: Node) -> Op:
+        op, _ = self.value(u)
+        return lookup(LOGSUMEXP.logsumexp).plan(self.plan, op)
 
     def contract(self, factors: list, out: tuple, coef: float = 1.0, *, broadcast: bool = True) -> tuple:
         """Σ over the indices not in ``out`` of the product of ``factors`` ((op, axes) pairs).

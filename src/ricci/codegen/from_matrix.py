@@ -10,7 +10,7 @@ the product distributed over the sum, and the cheaper of the two is kept by the 
 
 from __future__ import annotations
 
-from ..functions import lookup
+from ..functions import LOGSUMEXP, lookup
 from ..language import ast as A
 from ..language.errors import RicciError
 from .chain import Factor, product
@@ -100,6 +100,9 @@ class MatrixToPlan:
         squared = fn.plan_squared if fn is not None else None
         if op == "^" and squared is not None and isinstance(right, A.Num) and right.value == 2.0:
             return squared(p, self.convert(left.args[0]))  # ‖u‖² = u·u, without the square root
+        softmax = _softmax_of(left, right) if op in ("/", "./") else None
+        if softmax is not None:
+            return self._softmax(*softmax)
         a, b = self.convert(left), self.convert(right)
         if op == "+":
             return p.add(a, b)
@@ -113,6 +116,14 @@ class MatrixToPlan:
             return p.pow(a, b)
         raise CodegenError(f"operator {op}")  # pragma: no cover
 
+    def _softmax(self, u, transposed: bool) -> Op:
+        # exp(u)/sum(exp(u)) computed as exp(u - logsumexp(u)): the same number, shifted by
+        # max(u) inside logsumexp's code, so that u = 1000 gives 1/n and not inf/inf
+        p = self.plan
+        x = self.convert(u)
+        e = p.func(LOGSUMEXP.exp, p.sub(x, lookup(LOGSUMEXP.logsumexp).plan(p, x)))
+        return p.T(e) if transposed else e
+
     def _call(self, node: A.Call) -> Op:
         p = self.plan
         if node.func == "eye":  # eye(n): the size is in the type
@@ -121,6 +132,9 @@ class MatrixToPlan:
         arg = node.args[0]  # vector(c, n), matrix(c, m, n): the sizes are in the type
         if f.family == "constant":
             return p.full(self.convert(arg), self.shape(node))
+        if node.func == LOGSUMEXP.log and _sum_of_exp(arg) is not None:
+            # log(sum(exp(u))) is logsumexp(u), whose code is shifted by max(u)
+            return lookup(LOGSUMEXP.logsumexp).plan(p, self.convert(_sum_of_exp(arg)))
         x = self.convert(arg)
         if f.family == "elementwise":
             return p.func(f.name, x)
@@ -223,3 +237,21 @@ def _sum_terms(node) -> list | None:
             return out + [(s * sign, t) for s, t in right_terms]
     return None
 
+
+def _sum_of_exp(node) -> A.Expr | None:
+    """u when node is sum(exp(u)), else None."""
+    if isinstance(node, A.Call) and node.func == LOGSUMEXP.sum and len(node.args) == 1:
+        inner = node.args[0]
+        if isinstance(inner, A.Call) and inner.func == LOGSUMEXP.exp:
+            return inner.args[0]
+    return None
+
+
+def _softmax_of(left, right) -> tuple | None:
+    """(u, transposed) when left/right is exp(u)/sum(exp(u)) or exp(u)'/sum(exp(u)), else None."""
+    transposed = isinstance(left, A.Transpose)
+    top = left.arg if transposed else left
+    u = _sum_of_exp(right)
+    if u is None or not (isinstance(top, A.Call) and top.func == LOGSUMEXP.exp and top.args == (u,)):
+        return None
+    return u, transposed

@@ -11,7 +11,7 @@ reads which field.
 * :mod:`.base` – the :class:`Function` dataclass and the registry (:func:`registered` adds a
   function for the length of a ``with`` block, as tests do);
 * :mod:`.elementwise` – exp, log, sin, …, relu, step, sigmoid;
-* :mod:`.reductions` – sum, norm1, norm2;
+* :mod:`.reductions` – sum, norm1, norm2, mean, logsumexp (softmax, log_softmax);
 * :mod:`.matrix` – tr, det, logdet, inv, diag and the constants vector(c), matrix(c).
 
 Adding a function is adding an entry to one of these modules.
@@ -22,9 +22,10 @@ from __future__ import annotations
 from . import elementwise, matrix, reductions  # noqa: F401 - each adds its entries, in this order
 from .base import (ALIASES, FAMILIES, FUNCTIONS, Function, add, family_of, lookup, named, on_change, registered,
                    remove)
+from .reductions import LOGSUMEXP
 
 #: Names that denote the identity matrix (size implied), unless declared as variables.
 IDENTITY_NAMES = ("eye", "I")
 
-__all__ = ["ALIASES", "FAMILIES", "FUNCTIONS", "IDENTITY_NAMES", "Function", "add", "family_of", "lookup",
+__all__ = ["ALIASES", "FAMILIES", "FUNCTIONS", "IDENTITY_NAMES", "LOGSUMEXP", "Function", "add", "family_of", "lookup",
            "named", "on_change", "registered", "remove"]

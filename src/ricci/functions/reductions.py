@@ -6,6 +6,8 @@ ricci.diff; the entries say how to evaluate, print and reason about them.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .base import Function, add
@@ -60,6 +62,69 @@ def _along_axis(which):
     return rewrite
 
 
+class LogSumExp(NamedTuple):
+    """The names in logsumexp(u) = log(sum(exp(u))), for the code that finds exp(u)/sum(exp(u))
+    and log(sum(exp(u))) in answers and computes them shifted by max(u) (ir/softmax.py,
+    codegen/from_matrix.py): they read the names here rather than spell them."""
+
+    logsumexp: str = "logsumexp"
+    log: str = "log"
+    sum: str = "sum"
+    exp: str = "exp"
+
+
+LOGSUMEXP = LogSumExp()
+
+
+def _logsumexp(a):
+    # shifted by the largest entry: exp never overflows, and log(2) is not lost at 1000
+    m = np.max(a)
+    if not np.isfinite(m):
+        return np.log(np.sum(np.exp(a))).reshape(1, 1)
+    return (m + np.log(np.sum(np.exp(a - m)))).reshape(1, 1)
+
+
+def _logsumexp_xp(xp, x):
+    m = xp.max(x)
+    return (m + xp.log(xp.sum(xp.exp(x - m)))).reshape(1, 1)
+
+
+def _logsumexp_code(p, a):
+    # generated code shifts by the largest entry too (one call where the namespace has one)
+    if p.name == "torch":
+        return p.call("torch.logsumexp", f"{a.at(p.ATOM)}.reshape(-1)", "0")
+    if p.name == "jax":
+        p.need_import("import jax")
+        return p.call("jax.nn.logsumexp", a.text)
+    if p.name == "numpy":
+        return p.call(f"{p.m('logaddexp')}.reduce", f"{p.m('ravel')}({a.text})")
+    m = p.call(p.m("max"), a.text).text
+    inner = p.call(p.m("sum"), f"{p.m('exp')}({a.at(p.ADD)} - {m})").text
+    return p.Code(f"{m} + {p.m('log')}({inner})", p.ADD)
+
+
+def _logsumexp_interval(e, S):
+    # max(x) ≤ logsumexp(x) ≤ max(x) + log(n): at least the smallest possible largest entry
+    return S.Interval(e.lo, S.INF, e.lo_open)
+
+
+def _softmax(which):
+    """softmax(x) = exp(x - logsumexp(x)) and log_softmax(x) = x - logsumexp(x), written with
+    logsumexp when parsed: the value is shifted by max(x) as logsumexp's is, and every derivative
+    of every order follows from logsumexp's lowering (its gradient is exp(x)'/sum(exp(x)))."""
+
+    def rewrite(A, args):
+        if len(args) != 1:
+            raise ValueError(
+                f"{which}(x) takes one argument (over all its entries); {which} along an axis "
+                f"of a matrix is not part of the language yet", 1 if len(args) > 1 else None)
+        x, span = args[0], getattr(args[0], "span", None)
+        shifted = A.BinOp("-", x, A.Call("logsumexp", (x,), span), span)
+        return A.Call("exp", (shifted,), span) if which == "softmax" else shifted
+
+    return rewrite
+
+
 def _mean_lower(k):
     # (1/(m n)) Σ_ij X_ij: the count is the product of the argument's sizes (a side of size 1
     # has no index)
@@ -104,9 +169,25 @@ add(
              layout="norm", norm="2", plan=lambda p, x: p.func("sqrt", p.sumsq(x)),
              plan_squared=lambda p, x: p.sumsq(x),  # ‖u‖² = u·u, without the square root
              sympy_entries=lambda sp, u, total: sp.sqrt(total(u ** 2)), lower=_norm2_lower),
+    Function("logsumexp", "reduction", _logsumexp, r"\operatorname{logsumexp}", None,
+             "logsumexp(x) = log(Σ_i exp(x_i)), evaluated shifted by max(x); its gradient is softmax(x)'",
+             xp=_logsumexp_xp, sympy=lambda sp, x: _one(sp, sp.log(sum(sp.exp(v) for v in x))),
+             interval=_logsumexp_interval, needs="any sign", sample="shallow",
+             code={"default": _logsumexp_code},
+             plan=lambda p, x: p.make("func", (x,), ("logsumexp",), ()),
+             sympy_entries=lambda sp, u, total: sp.log(total(sp.exp(u))),
+             lower=lambda k: k.B.elem("log", k.B.mul([k.B.elem("exp", k.arg(k.ar, k.ac))], ()))),
     Function("mean", "reduction", lambda a: np.mean(a).reshape(1, 1), r"\operatorname{mean}",
              None, "mean(X) = (1/(m n)) Σ_ij X_ij, the average of all entries",
              xp=lambda xp, x: xp.mean(x).reshape(1, 1),
              sympy=lambda sp, x: _one(sp, sum(x) / len(x)), interval=_mean_interval, linear=True,
              plan=_mean_plan, lower=_mean_lower, rewrite=_along_axis("mean")),
+    Function("softmax", "rewritten", None, None,
+             doc="softmax(x) = exp(x - logsumexp(x)) = exp(x)/sum(exp(x)), over all entries; "
+                 "d softmax(x) = (diag(p) - p*p') dx with p = softmax(x)",
+             rewrite=_softmax("softmax")),
+    Function("log_softmax", "rewritten", None, None,
+             doc="log_softmax(x) = x - logsumexp(x), over all entries; "
+                 "d log_softmax(x) = (eye - vector(1)*softmax(x)') dx",
+             rewrite=_softmax("log_softmax")),
 )

@@ -15,6 +15,7 @@ import numpy as np
 from .. import limits as _limits
 from ..functions import lookup
 from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from .softmax import log_sum_exp, softmax_factors
 
 _LETTERS = string.ascii_letters
 #: Operands of one call of np.einsum (NumPy 1.x takes at most 32; the ones of a broadcast may be added).
@@ -97,6 +98,9 @@ class IREvaluator:
             case Delta():
                 return np.eye(self.dim(node.i.dim))
             case Mul():
+                shifted = self._softmax_shifted(node)
+                if shifted is not None:
+                    return shifted
                 return self._einsum([(self._value(f), f.free) for f in node.factors], node.out)
             case Add():
                 total = self.value(node.terms[0], node.free).copy()
@@ -104,6 +108,12 @@ class IREvaluator:
                     total += self.value(t, node.free)
                 return total
             case Elem():
+                total = log_sum_exp(node)
+                if total is not None:  # log Σ exp(v) = m + log Σ exp(v - m), m = max v (logsumexp)
+                    v = self._value(total)
+                    m = _finite_max(v)
+                    if m is not None:
+                        return np.asarray(m + np.log(np.sum(np.exp(v - m))))
                 fn = lookup(node.func)
                 return np.asarray(fn.numpy(self._value(node.arg)), dtype=float)
             case Pow():
@@ -126,6 +136,27 @@ class IREvaluator:
                 return self._einsum([(arr, inner + node.axes)], node.free)
         raise TypeError(node)  # pragma: no cover
 
+    def _softmax_shifted(self, node: Mul) -> np.ndarray | None:
+        """exp(u_i)…exp(u_k) (Σ_j exp(u_j))^-a (ir/softmax.py) as exp(u_i - m)…(Σ_j exp(u_j -
+        m))^-a with m = max u: the same number, without inf/inf at u = 1000."""
+        found = softmax_factors(node)
+        if found is None:
+            return None
+        power, u, tops = found
+        m = _finite_max(self._value(u))
+        if m is None:
+            return None
+        below = np.sum(np.exp(self._value(u) - m)) ** power.exp.value
+        operands = []
+        for f in node.factors:
+            if f is power:
+                operands.append((np.asarray(below), ()))
+            elif any(f is t for t in tops):
+                operands.append((np.exp(self._value(f.arg) - m), f.free))
+            else:
+                operands.append((self._value(f), f.free))
+        return self._einsum(operands, node.out)
+
     def _aligned(self, node: Node, free: tuple) -> np.ndarray:
         """node's value broadcast to axes ``free`` (node.free ⊆ free)."""
         arr = self._value(node)
@@ -135,3 +166,8 @@ class IREvaluator:
         arr = np.transpose(arr, [node.free.index(i) for i in order])
         shape = [self.dim(i.dim) if i in node.free else 1 for i in free]
         return arr.reshape(shape)
+
+
+def _finite_max(values: np.ndarray) -> float | None:
+    m = float(np.max(values)) if np.size(values) else None
+    return m if m is not None and math.isfinite(m) else None

@@ -1,0 +1,43 @@
+"""The softmax shape in the IR: exp(u_i)…exp(u_k) (Σ_j exp(u_j))^-a, a product with as many
+exp factors as the power a, and log Σ_j exp(u_j).
+
+Every derivative of logsumexp (and of softmax, log_softmax) has this shape.  Computed as it
+reads, it is inf/inf once u reaches about 710; the evaluator (ir/evaluate.py) and generated
+code (codegen/from_index.py) compute it shifted by max(u) instead, the same number.
+"""
+
+from __future__ import annotations
+
+from ..functions import LOGSUMEXP
+from .nodes import Elem, Mul, Node, Num, Pow
+
+_EXP = LOGSUMEXP.exp
+
+
+def sum_of_exp(node: Node) -> Node | None:
+    """u when node is Σ_j exp(u_j) over all of u's indices (a scalar), else None."""
+    if (isinstance(node, Mul) and not node.free and len(node.factors) == 1
+            and isinstance(node.factors[0], Elem) and node.factors[0].func == _EXP):
+        return node.factors[0].arg
+    return None
+
+
+def log_sum_exp(node: Elem) -> Node | None:
+    """u when node is log Σ_j exp(u_j), else None."""
+    return sum_of_exp(node.arg) if node.func == LOGSUMEXP.log else None
+
+
+def softmax_factors(node: Mul) -> tuple | None:
+    """(power, u, tops) when the product ``node`` holds (Σ_j exp(u_j))^-a (``power``) and
+    exactly a factors exp(u_i) (``tops``, u the same up to the names of its indices)."""
+    for f in node.factors:
+        if not (isinstance(f, Pow) and isinstance(f.exp, Num) and f.exp.value < 0
+                and float(f.exp.value).is_integer()):
+            continue
+        u = sum_of_exp(f.base)
+        if u is None:
+            continue
+        tops = [g for g in node.factors if isinstance(g, Elem) and g.func == _EXP and g.arg.sig == u.sig]
+        if len(tops) == -f.exp.value:
+            return f, u, tops
+    return None
