@@ -163,7 +163,7 @@ def _check_wrt(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .cli_argv import normalise
+    from .cli_tokens import normalise
 
     parser = build_parser()
     args = parser.parse_args(normalise(parser, sys.argv[1:] if argv is None else argv))

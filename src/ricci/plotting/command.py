@@ -3,7 +3,7 @@
 ``ricci plot EXPR --wrt x [--at 1.5] [--range=-2,2] -o out.png`` (also ``.svg``, ``.pdf``);
 ``--wrt x1,x2`` for two scalars; ``--at x1=1 --at x2=0.5`` or ``--at 1,0.5``; ``--range=lo,hi``
 or ``--range=lo1,hi1,lo2,hi2``; ``--set A=[1,0;0,2]`` fixes another variable.  A value that
-starts with a minus sign is the option's value (``--range -2,2``, ``--at -1``: ricci.cli_argv).
+starts with a minus sign is the option's value (``--range -2,2``, ``--at -1``: ricci.cli_tokens).
 """
 
 from __future__ import annotations
