@@ -12,7 +12,6 @@ import sys
 
 from .cli_args import add_limits, assignments, parse_value, wrt_names
 from .language.errors import RicciError
-from .printing.values import format_value
 
 EXAMPLES = {
     "parse": 'ricci parse "x\'*A*x" --kind A="symmetric matrix"',
@@ -37,6 +36,7 @@ def _cmd_parse(args) -> int:
 
 def _cmd_eval(args) -> int:
     from . import evaluate
+    from .printing.values import format_value  # NumPy's printing: only what prints values
 
     values = {n: parse_value(v, n) for n, v in assignments(args.set, "--set").items()}
     print(format_value(evaluate(args.expression, values, assignments(args.kind, "--kind"))))
@@ -92,7 +92,18 @@ def _cmd_minimize(args) -> int:
     return run(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The subcommands, in the order ``ricci --help`` lists them.
+COMMANDS = ("serve", "parse", "eval", "diff", "plot", "compare", "analyse", "minimize")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand; with ``command``, that one's flags only (the others are
+    listed by name and help): each feature's flags live in its package, whose import costs more
+    than the whole of ``ricci diff`` (issue 21: start-up within 2x of ``import numpy``)."""
+
+    def wanted(name: str) -> bool:
+        return command is None or command == name
+
     p = argparse.ArgumentParser(
         prog="ricci",
         description="Vector, matrix and tensor calculus in matrix notation.",
@@ -102,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     from .web.command import register as _register_serve  # `ricci serve` takes no expression
 
-    _register_serve(sub)
+    _register_serve(sub)  # (a light module: its server is imported when it runs)
 
     def add(name, helptext, func):
         sp = sub.add_parser(name, help=helptext, description=helptext,
@@ -122,9 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("--wrt", required=True, help="the variable, or scalars x1,x2 for the row of partials")
     df.add_argument("--order", type=int, default=1, help="derivative order (default 1; 2 is the Hessian)")
     df.add_argument("--format", choices=["text", "latex", "json", "python", "mathml", "markdown"], default="text")
-    from .explain.command import add_arguments as _explain_arguments
+    if wanted("diff"):
+        from .explain.command import add_arguments as _explain_arguments
 
-    _explain_arguments(df)
+        _explain_arguments(df)
     df.add_argument("--backend", choices=["numpy", "jax", "torch", "array_api"], default="numpy",
                     help="for --format python: the array library of the generated function")
     df.add_argument("--with-value", action="store_true",
@@ -133,21 +145,29 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("--check", action="store_true",
                     help="also compare with finite differences at 3 random points (exit status 1 "
                          "on a mismatch)")
-    from .plotting.command import add_arguments as _plot_arguments
+    plot = add("plot", "draw slopes, gradients and curvature into an image file", _cmd_plot)
+    if wanted("plot"):
+        from .plotting.command import add_arguments as _plot_arguments
 
-    _plot_arguments(add("plot", "draw slopes, gradients and curvature into an image file", _cmd_plot))
-    from .comparison.command import add_arguments as _compare_arguments
+        _plot_arguments(plot)
+    compare = add("compare", "check a hand-derived derivative: equal, other layout, which slip, or "
+                             "different", _cmd_compare)
+    if wanted("compare"):
+        from .comparison.command import add_arguments as _compare_arguments
 
-    _compare_arguments(add("compare", "check a hand-derived derivative: equal, other layout, which slip, or "
-                                      "different", _cmd_compare))
-    from .analysis.command import add_arguments as _analyse_arguments
+        _compare_arguments(compare)
+    analyse = add("analyse", "analyse a scalar function: Hessian definiteness, critical points, "
+                             "convexity", _cmd_analyse)
+    if wanted("analyse"):
+        from .analysis.command import add_arguments as _analyse_arguments
 
-    _analyse_arguments(add("analyse", "analyse a scalar function: Hessian definiteness, critical points, "
-                                      "convexity", _cmd_analyse))
-    from .solve.command import add_arguments as _minimize_arguments
+        _analyse_arguments(analyse)
+    minimize = add("minimize", "minimise a scalar function over some of its variables, given the "
+                               "others' values (SciPy with ricci's derivatives)", _cmd_minimize)
+    if wanted("minimize"):
+        from .solve.command import add_arguments as _minimize_arguments
 
-    _minimize_arguments(add("minimize", "minimise a scalar function over some of its variables, given the "
-                                        "others' values (SciPy with ricci's derivatives)", _cmd_minimize))
+        _minimize_arguments(minimize)
     return p
 
 
@@ -165,8 +185,11 @@ def _check_wrt(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     from .cli_tokens import normalise
 
-    parser = build_parser()
-    args = parser.parse_args(normalise(parser, sys.argv[1:] if argv is None else argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the command is the first word (the top level takes no option but --help): only its flags
+    # are registered; anything else (--help, a misspelt command) gets the full parser
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
+    args = parser.parse_args(normalise(parser, argv))
     try:
         _check_wrt(args)
         code = args.func(args)

@@ -7,8 +7,6 @@ contract in pyproject.toml keeps the features below the CLI.  Nothing here evalu
 
 from __future__ import annotations
 
-import numpy as np
-
 from .language.errors import BadValueError
 
 
@@ -18,6 +16,8 @@ def parse_value(text: str, name: str | None = None):
     Inside brackets the entries of a row may be separated by commas or by spaces, as in MATLAB:
     ``[1 2; 3 4]``.  A column ``[1;2;3]`` or a row ``[1,2,3]`` is accepted for a vector.
     """
+    import numpy as np  # here, not at the top: `ricci diff` reads no value and need not load NumPy
+
     t = text.strip()
     what = f"the value {text!r} of {name}" if name else f"the value {text!r}"
     try:

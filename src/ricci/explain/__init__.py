@@ -15,12 +15,40 @@ expression or a sub-expression of it.
 
 from __future__ import annotations
 
-from .derive import explain
-from .formula import Formula
-from .shapes import shape_words
-from .steps import Step, Steps
-from .tensor import KroneckerForm, commutation_matrix, entries_form, index_form, kronecker_form
-from .view import LAYOUTS, SYMMETRIC_NOTE, View, view
+import importlib
+import sys
+import types
+
+# Each name is imported from its module when first asked for (PEP 562), not with the package:
+# `ricci diff` reads its flags from .command, and the rest costs a third of its start-up.
+_HOME = {
+    "explain": "derive", "Formula": "formula", "shape_words": "shapes", "Step": "steps",
+    "Steps": "steps", "KroneckerForm": "tensor", "commutation_matrix": "tensor",
+    "entries_form": "tensor", "index_form": "tensor", "kronecker_form": "tensor",
+    "LAYOUTS": "view", "SYMMETRIC_NOTE": "view", "View": "view", "view": "view",
+}
+
+
+class _Package(types.ModuleType):
+    """The package, whose ``view`` stays the function: importing the submodule ``view`` (which
+    sets the package's attribute of that name) leaves it alone, as the eager imports did."""
+
+    def __setattr__(self, name, value):
+        if name in _HOME and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # `view` the function, not the submodule of that name
+    return value
 
 __all__ = [
     "explain", "Steps", "Step", "Formula", "view", "View", "LAYOUTS", "SYMMETRIC_NOTE",

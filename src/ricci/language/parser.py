@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from pathlib import Path
 
 from . import ast
 from .ast import BinOp, Call, Expr, Literal, Name, Neg, Num, Transpose, Where, depth, walk
@@ -45,10 +44,11 @@ _TOKEN_WORDS = {
 
 @lru_cache(maxsize=1)
 def _lark():
-    from lark import Lark  # imported lazily: `import ricci` stays fast
+    # lark is imported lazily (`import ricci` stays fast), and its tables are loaded prebuilt
+    # when they match the grammar (grammar_cache: building them is most of a CLI start-up)
+    from .grammar_cache import load
 
-    grammar = (Path(__file__).parent / "grammar.lark").read_text()
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return load()
 
 
 def _check_limits(text: str) -> None:
