@@ -7,10 +7,11 @@ variable, then p, q, …); summed indices get a, b, c, ….  Text uses ``δ_ij x
 
 from __future__ import annotations
 
+import weakref
+
 from ..functions import lookup
 from ..ir.build import _bound_of
 from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
-from ..ir.traverse import nodes
 from .text import format_number
 
 _FREE_NAMES = "ijklpqrsuvw"
@@ -53,6 +54,9 @@ class _Printer:
         self.d = d
         self._raiser_ = None
         self._pieces: set = set()  # ids of the subterms shown in matrix notation
+        # id → (node, its matrix form's text or None, the form's indices): a subterm shared by
+        # the answer's DAG is printed once per occurrence, but raised and measured once
+        self._forms: dict = {}
         # Summed indices are named a, b, c, …, skipping the names of variables (Σ_a A_ka a_a
         # would not say which a is the vector), then a1, b1, ….
         taken = set(d.expression.variables) if d is not None else set()
@@ -81,6 +85,18 @@ class _Printer:
         # for, exp(Σ_a x_a W_ia) a sum buried in an argument that reads better as exp(W*x)_i.
         if self.d is None or len(n.free) > 2 or not isinstance(n, Elem) or not _has_sum(n):
             return None
+        got = self._forms.get(id(n))
+        if got is None:
+            got = self._forms[id(n)] = (n,) + self._matrix_form(n)
+        _, text, idx = got
+        if text is None or any(i not in self.names for i in idx):  # an index not named here
+            return None
+        self._pieces.add(id(n))
+        return text + self.ix(idx) if idx else text
+
+    def _matrix_form(self, n: Elem) -> tuple:
+        """The text of ``n``'s matrix form (bracketed where an index follows) and the form's
+        indices; None for the text where it has none or a long one."""
         from ..language import ast as A
         from ..raise_matrix import NoMatrixForm
         from .latex import ast_to_latex
@@ -89,19 +105,14 @@ class _Printer:
         try:
             r = self._raiser().raise_node(n)
         except NoMatrixForm:
-            return None
-        if not self.latex and len(to_text(r.ast)) > 60:  # a long matrix form reads no better
-            return None
+            return None, ()
+        if not self.latex and (_more_nodes_than(r.ast, 60) or len(to_text(r.ast)) > 60):
+            return None, ()  # a long matrix form reads no better
         idx = tuple(i for i in (r.row, r.col) if i is not None)
-        if any(i not in self.names for i in idx):  # an index this printer has not named
-            return None
         text = ast_to_latex(r.ast) if self.latex else to_text(r.ast)
-        self._pieces.add(id(n))
-        if not idx:
-            return text
-        if not isinstance(r.ast, (A.Name, A.Call)):
+        if idx and not isinstance(r.ast, (A.Name, A.Call)):
             text = f"\\left({text}\\right)" if self.latex else f"({text})"
-        return text + self.ix(idx)
+        return text, idx
 
     def _raiser(self):
         if self._raiser_ is None:
@@ -216,9 +227,23 @@ def _display_rank(f: Node) -> tuple:
 _STRUCTURE_RANK = {Num: 0, Size: 1, Var: 2, Delta: 3, Stack: 4, Elem: 5, MatFun: 6, Pow: 7, Mul: 8, Add: 9}
 
 
+#: _structure and _has_sum of the nodes seen, by identity (nodes are immutable, hash-consed):
+#: the printer asks at every level of a nested answer, and recomputing each level's subtree
+#: made printing a depth-L network quadratic in L (issue 21)
+_STRUCTURES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SUMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _structure(n: Node) -> tuple:
     """A key of ``n`` that names no variable and no index: node types, function names,
     numbers, how many indices a variable carries (every entry comparable with its peers)."""
+    got = _STRUCTURES.get(n)
+    if got is None:
+        got = _STRUCTURES[n] = _structure_of(n)
+    return got
+
+
+def _structure_of(n: Node) -> tuple:
     rank = _STRUCTURE_RANK.get(type(n), 10)
     match n:
         case Num(value=v):
@@ -242,7 +267,26 @@ def _structure(n: Node) -> tuple:
 
 def _has_sum(node: Node) -> bool:
     """Whether a product inside ``node`` sums over an index."""
-    return any(isinstance(n, Mul) and _bound_of(n) for n in nodes(node))
+    got = _SUMS.get(node)
+    if got is None:
+        got = _SUMS[node] = (isinstance(node, Mul) and bool(_bound_of(node))) or any(
+            _has_sum(c) for c in node.children())
+    return got
+
+
+def _more_nodes_than(tree, limit: int) -> bool:
+    """Whether a matrix AST has more than ``limit`` nodes, counting no further: each node prints
+    as one character at least, so its text is then longer than ``limit`` too (printing it to
+    find out cost a whole subtree's text at every level of a nested answer)."""
+    from ..language import ast as A
+
+    todo, seen = [tree], 0
+    while todo:
+        seen += 1
+        if seen > limit:
+            return True
+        todo.extend(A.children(todo.pop()))
+    return False
 
 
 def derivative_axes(d, out: tuple) -> tuple[tuple, list]:
