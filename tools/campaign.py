@@ -3,7 +3,7 @@
     python tools/campaign.py --n 20000 --seed 0 --oracle jax --out campaign-0.jsonl
 
 draws ``--n`` problems (random well-typed expression, a wrt of every kind, order 1 or 2) with
-``ricci.testing.campaign`` — deterministic for a seed — and compares ricci's derivative with
+``campaign`` of ``tools/oracle_runs.py`` — deterministic for a seed — and compares ricci's derivative with
 JAX's automatic differentiation of the original expression (``--oracle jax``) or with
 finite differences (``--oracle fd``).  Every outcome that is not "ok" is written to ``--out``
 (one JSON object a line, with the Python lines that reproduce it), then a summary: counts of
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
-    from ricci.testing import RuleCoverage, campaign
+    from oracle_runs import RuleCoverage, campaign  # tools/ (this script's folder)
 
     counts = collections.Counter()
     kinds = collections.Counter()

@@ -2,7 +2,7 @@
 
     nice python tools/fuzz_pipeline.py --n 100000 --seed 0 --out fuzz-0.jsonl
 
-draws ``--n`` texts from ``ricci.testing.fuzz_texts`` (token soups, random edits of well-typed
+draws ``--n`` texts from ``tools/fuzz_texts.py`` (token soups, random edits of well-typed
 expressions, deep nestings, any unicode), deterministically for a seed, and runs each as
 ``ricci diff -- TEXT --wrt W [--order K] [--format F] [--kind …] [--check]`` in this process,
 with a wrt that the text names (or not), an order from 1 to 3, every output format, now and
@@ -48,7 +48,7 @@ def main(argv=None) -> int:
 
     import ricci
     from ricci.cli import main as ricci_main
-    from ricci.testing import fuzz_texts
+    from fuzz_texts import fuzz_texts  # tools/ (this script's folder)
 
     counts = {"inputs": 0, "ok": 0, "ricci error": 0, "usage error": 0, "crash": 0, "status": 0}
     slowest: list = []
