@@ -220,6 +220,10 @@ def dimension_sizes(expression: str, values: Mapping, kinds: Mapping | None = No
     for name, var in expr.variables.items():
         for dim, n in zip(var.dims, np.shape(values[name])):
             out[dim] = n
+    for dim, factors in expr._checked.products.items():  # vec(X) is mn long, kron's sides mp, nq
+        sizes = [f if isinstance(f, int) else out.get(f) for f in factors]
+        if None not in sizes:
+            out.setdefault(dim, sizes[0] * sizes[1])
     return out
 
 

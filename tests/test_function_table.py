@@ -196,6 +196,13 @@ OTHER_MEANING = {
     ("sign", "comparison/verdict.py"): "a kind of slip",
     ("sign", "explain/derive.py"): "the rule of a unary minus",
     ("trace", "explain/identities.py"): "an identity's title",
+    ("norm", "numeric_check.py"): "what a check watches (Function.watch)",
+    ("norm", "printing/latex.py"): "a layout (Function.layout: ‖x‖)",
+    ("norm", "printing/mathml.py"): "a layout (Function.layout: ‖x‖)",
+    ("vec", "explain/tensor.py"): "the Kronecker form's displayed vec(P) vec(Q)'",
+    ("vec", "explain/derive.py"): "the displayed ∂vec F/∂vec X",
+    ("vec", "explain/identify.py"): "a kind of identification (vec dF = J vec dX)",
+    ("vec", "explain/by_differentials.py"): "a kind of identification (vec dF = J vec dX)",
     **{(op, f): "an operation of the code plan (and NumPy's function of that name)"
        for op, files in {"sum": ["codegen/backends.py", "codegen/plan.py"],
                          "trace": ["codegen/backends.py", "codegen/plan.py"],

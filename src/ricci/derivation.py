@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 from functools import cached_property
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from .language.errors import BadValueError, KindError, LimitError, RicciError, U
 from .language.expression import Expression, parse_typed
 from .language.kinds import SCALAR, normalise_kind
 from .language.kinds import check as check_types
-from .language.ast import walk as _walk
+from .language.ast import Expr, walk as _walk
 from .lower import Lowered, lower
 
 #: Highest derivative order accepted.
@@ -54,7 +55,8 @@ def _listing(names) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def refuse_unused_wrt(tree, wrt, declared=(), *, lists_may_pad: bool = True) -> None:
+def refuse_unused_wrt(tree: Expr, wrt: str | Sequence[str], declared: Iterable[str] = (), *,
+                      lists_may_pad: bool = True) -> None:
     """The one check of ``wrt`` against the expression (ARCHITECTURE §2), shared by every surface:
     ``ricci.derivative`` and the features built on it (explain, analyse, plot, compare), the
     command line and the web API.
@@ -108,7 +110,8 @@ def _mentions(tree, name: str) -> bool:
     return any(isinstance(n, A.Name) and n.name == name for n in _walk(tree))
 
 
-def check_wrt(expression, wrt, kinds: dict | None = None, *, lists_may_pad: bool = False) -> None:
+def check_wrt(expression: str | Expression, wrt: str | Sequence[str], kinds: dict | None = None, *,
+              lists_may_pad: bool = False) -> None:
     """:func:`refuse_unused_wrt` for a surface that has the text only (the command line, the web
     API): parses ``expression`` (its syntax errors are the usual ones) and checks ``wrt``,
     lists included unless ``lists_may_pad``."""
@@ -176,8 +179,8 @@ def _feature(door: str):
 class Derivative:
     """The derivative of an expression: symbolic, printable, and evaluable."""
 
-    def __init__(self, expr: Expression, wrt, order: int, lowered: Lowered, node: Node, out: tuple,
-                 wrt_shape: tuple):
+    def __init__(self, expr: Expression, wrt: str | list[str], order: int, lowered: Lowered, node: Node,
+                 out: tuple, wrt_shape: tuple):
         self.expression = expr
         self.wrt = wrt
         self.order = order
@@ -186,6 +189,8 @@ class Derivative:
         self.node = node
         self.out = out
         self._wrt_shape = wrt_shape
+        #: (timeout, max_nodes) the derivation ran under, set by derivative(); its doors reuse them
+        self._limits: tuple = (None, None)
 
     # -- shapes ------------------------------------------------------------------------------------
     @property
@@ -200,17 +205,19 @@ class Derivative:
 
     # -- numbers -----------------------------------------------------------------------------------
     @deep
-    def evaluate(self, values: dict):
+    def evaluate(self, values: dict) -> Any:
         """The derivative's value: a float, or an ndarray of exactly :attr:`shape`.  ``values`` needs
         every variable of the function; values of other names are left out."""
         from .evaluation import bind_sizes
-        from .ir.evaluate import IREvaluator
+        from .ir.evaluate import IREvaluator, not_finite
+        from .ir.stable import stable
 
         if not isinstance(values, dict):
             raise BadValueError("values must be a dict such as {'x': [1, 2], 'A': [[1, 2], [3, 4]]}")
         variables = self.expression.variables
         arrays, sizes = bind_sizes(variables, values, self.expression.source,
-                                   self.expression._checked.reasons, unused="ignore")
+                                   self.expression._checked.reasons, unused="ignore",
+                                   products=self.expression._checked.products)
         natural = {}
         for n, a in arrays.items():
             v = variables[n]
@@ -219,13 +226,15 @@ class Derivative:
             try:
                 ev = IREvaluator(natural, sizes)
                 for name, (ir, br, bc) in self.lowered.bindings.items():
-                    natural[name] = ev.value(ir, tuple(i for i in (br, bc) if i is not None))
-                arr = ev.value(self.node, self.out)
+                    natural[name] = ev.value(stable(ir), tuple(i for i in (br, bc) if i is not None))
+                arr = ev.value(stable(self.node), self.out)
             except KeyError as e:
                 raise BadValueError(f"the size {e.args[0]} is not fixed by any value") from None
             except np.linalg.LinAlgError:
                 raise BadValueError("a matrix to invert is singular at these values") from None
         arr = np.asarray(arr, dtype=float)
+        if not np.isfinite(arr).all():  # never a silent NaN or inf (docs/numerics.md)
+            not_finite(self, ev, values)
         return float(arr) if arr.ndim == 0 else arr
 
     def __repr__(self) -> str:
@@ -250,11 +259,11 @@ class Derivative:
         return self._display.matrix is not None
 
     @property
-    def matrix(self):
+    def matrix(self) -> Expr | None:
         """The answer as a matrix-notation AST (ricci.language.ast), or None for a tensor."""
         return self._display.matrix
 
-    def as_expression(self):
+    def as_expression(self) -> Expression | None:
         """The answer re-parsed as a typed :class:`Expression` with every variable's kind
         declared (None when the answer has no matrix form)."""
         if self.matrix is None:
@@ -301,14 +310,14 @@ class Derivative:
         return deep(_feature("explain"))(self)
 
     @deep
-    def explain(self, name: str = "f", **options):
+    def explain(self, name: str = "f", **options: Any) -> Any:
         """:attr:`steps` with options: the function's ``name`` (``"L"``), ``outer``, ``inner``,
         ``dims`` ({"m": "N"}) and ``bold``."""
         return _feature("explain")(self, name, **options)
 
     @deep
     def display(self, layout: str = "numerator", symmetric: str | None = None, bold_vectors: bool = False,
-                name: str = "f", dims: dict | None = None):
+                name: str = "f", dims: dict | None = None) -> Any:
         """The answer shown with options (:func:`ricci.explain.view`): ``layout="denominator"``
         (gradients as columns), ``symmetric="gradient"`` (Matrix Cookbook §2.8), bold vectors.
         The numbers of :meth:`evaluate` never change."""
@@ -345,7 +354,7 @@ class Derivative:
         return f"$${self.display().equation.latex}$$"
 
     @deep
-    def analyse(self, at=None, **options):
+    def analyse(self, at: dict | None = None, **options: Any) -> Any:
         """:func:`ricci.analyse` of this derivative's function, by the same variable, with the
         kinds the user declared."""
         analyse = _feature("analyse")
@@ -354,43 +363,47 @@ class Derivative:
 
     # -- code (ricci.codegen) --------------------------------------------------------------------------
     @deep
-    def code(self, backend: str = "numpy", name: str | None = None, with_value: bool = False) -> str:
+    def code(self, backend: str = "numpy", name: str | None = None, with_value: bool = False, *,
+             check_finite: bool = False) -> str:
         """Python source of a function of the variables (by their names) returning the derivative
-        (``with_value``: the value and the derivative); backends numpy, jax, torch, array_api."""
-        return _feature("code")(self, backend, name, with_value)
+        (``with_value``: the value and the derivative); backends numpy, jax, torch, array_api.
+        ``check_finite``: it raises FloatingPointError instead of returning a NaN or an inf."""
+        return _feature("code")(self, backend, name, with_value, check_finite)
 
     @deep
-    def function(self, backend: str = "numpy", name: str | None = None, with_value: bool = False):
+    def function(self, backend: str = "numpy", name: str | None = None, with_value: bool = False, *,
+                 check_finite: bool = False):
         """:meth:`code`, compiled to a callable."""
-        return _feature("function")(self, backend, name, with_value)
+        return _feature("function")(self, backend, name, with_value, check_finite)
 
     # -- matrix-free products (ricci.codegen.products) ----------------------------------------------
     @deep
-    def hvp(self):
+    def hvp(self) -> Any:
         """The Hessian-vector product H·v of this Hessian's (or gradient's) scalar function, in
         closed form, never forming H: ``.evaluate(values, v)``, ``.code(backend)``, ``.function``."""
         return _feature("hvp")(self)
 
     @deep
-    def jvp(self):
+    def jvp(self) -> Any:
         """The Jacobian-vector product J·v of this first derivative, in closed form (f's shape)."""
         return _feature("jvp")(self)
 
     @deep
-    def vjp(self):
+    def vjp(self) -> Any:
         """The vector-Jacobian product u'·J of this first derivative, in closed form (wrt's shape)."""
         return _feature("vjp")(self)
 
     @deep
-    def linear_operator(self, values: dict):
+    def linear_operator(self, values: dict) -> Any:
         """A ``scipy.sparse.linalg.LinearOperator`` of this Hessian (order 2) or Jacobian (order 1)
         at ``values``, applied matrix-free (needs SciPy: ``pip install "ricci[solve]"``)."""
         return _feature("linear_operator")(self, values)
 
     # -- trust (ricci.numeric_check) -------------------------------------------------------------------
     @deep
-    def check(self, values=None, trials: int = 3, seed=None, rtol: float = 1e-6, *,
-              timeout: float | None = _limits.DEFAULT_TIMEOUT, max_elements: int | None = _limits.MAX_ELEMENTS):
+    def check(self, values: dict | None = None, trials: int = 3, seed: int | None = None, rtol: float = 1e-6, *,
+              timeout: float | None = _limits.DEFAULT_TIMEOUT,
+              max_elements: int | None = _limits.MAX_ELEMENTS) -> Any:
         """Compare with finite differences (Richardson-extrapolated) at ``trials`` random points
         that honour every kind and domain (or at ``values``); returns a report whose ``str`` is
         "checked numerically: max relative error 3e-10 over 3 random points".  ``timeout``
@@ -412,7 +425,7 @@ def _show(d: Derivative):
 
 
 @deep
-def derivative(expression, wrt, order: int = 1, kinds: dict | None = None, *,
+def derivative(expression: str | Expression, wrt: str | Sequence[str], order: int = 1, kinds: dict | None = None, *,
                timeout: float | None = _limits.DEFAULT_TIMEOUT,
                max_nodes: int | None = _limits.MAX_NODES) -> Derivative:
     """∂^order f / ∂wrt^order, symbolically (ARCHITECTURE §3).

@@ -17,8 +17,9 @@ from functools import lru_cache
 from typing import Callable
 
 from .functions import FUNCTIONS, named, on_change
+from .language.errors import RicciError
 from .ir import build as B
-from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 
 
 class _Diff:
@@ -47,7 +48,7 @@ class _Diff:
 # -- the rules -----------------------------------------------------------------------------------
 
 def d_constant(D: _Diff, node: Node) -> Node:
-    """∂c = 0 for numbers, δ and sizes."""
+    """∂c = 0 for numbers, δ, pairings (vec, kron) and sizes."""
     return D.zero(node)
 
 
@@ -70,7 +71,7 @@ def d_mul(D: _Diff, node: Mul) -> Node:
     terms = []
     fs = node.factors
     for k, f in enumerate(fs):
-        df = D(f)
+        df = _trace_rule(D, f, node) or D(f)
         if B.is_zero(df):
             continue
         terms.append(B.mul(list(fs[:k]) + [df] + list(fs[k + 1 :]), out))
@@ -115,6 +116,14 @@ def d_matfun(D: _Diff, node: MatFun) -> Node:
     dA = B.rename(dA, {node.r: a, node.c: b})
     arg, r, c = node.arg, node.r, node.c
     fn = FUNCTIONS[node.func]
+    if fn.family == "analytic":
+        return _d_analytic(D, node, fn, dA, a, b)
+    if fn.family == "frechet":  # the Fréchet tensor itself depends on the variable
+        raise RicciError(f"the derivative of {fn.name} (the Fréchet derivative of {fn.frechet}) by a "
+                         f"variable it depends on is not available: ricci gives derivatives of {fn.frechet} "
+                         "of order 2 only through the trace rule (tr(expm(X)))")
+    if fn.family == "spectral":
+        return B.mul([_spectral(fn, node, a, b), dA], D.out(node))
     inv = named("inverse")
     if fn.family == "inverse":
         p, q = node.out
@@ -126,6 +135,66 @@ def d_matfun(D: _Diff, node: MatFun) -> Node:
     return B.mul(factors, D.out(node))
 
 
+def _spectral(fn, node: MatFun, a: Index, b: Index) -> Node:
+    """A spectral function's rule, from its entry: ∂lambda_max(S)/∂S_ab = u_a u_b with
+    u = eigvec_max(S) (Hellmann–Feynman), ∂eig(S)_i/∂S_ab = Q_ai Q_bi, ∂‖X‖_2 = u1 v1', …"""
+    if fn.spectral_derivative is None:  # an eigen- or singular vector: its own derivative is not given
+        raise RicciError(f"the derivative of {fn.name} (an eigen- or singular vector) is not available: "
+                         "ricci gives the first derivative of the spectral functions (eig, lambda_max, "
+                         "lambda_min, svd, spectral_norm, nuclear_norm), not their second")
+    return fn.spectral_derivative(B, node, a, b)
+
+
+def _trace_rule(D: _Diff, f: Node, node: Mul) -> Node | None:
+    """The trace rule: Σ_p ∂f(X)_pp = f′(X)_ba ∂X_ab, i.e. ∂tr(f(X))/∂X = f′(X)' (the table's
+    ``prime``), for a matrix function whose diagonal this product sums and nothing else reads.
+    None where it does not apply (the product rule then differentiates f(X) as it stands)."""
+    if not (isinstance(f, MatFun) and len(f.out) == 2 and f.out[0] == f.out[1]):
+        return None
+    fn = FUNCTIONS[f.func]
+    p = f.out[0]
+    if fn.family != "analytic" or p in node.out or any(p in g.free for g in node.factors if g is not f):
+        return None
+    dA = D(f.arg)
+    if B.is_zero(dA):
+        return D.zero(f)
+    a, b = B.fresh(f.r.dim), B.fresh(f.c.dim)
+    dA = B.rename(dA, {f.r: a, f.c: b})
+    # the diagonal's index p is summed here: the result no longer carries it
+    return B.mul([fn.prime(B, f.arg, f.r, f.c, (b, a)), dA], D.K)
+
+
+def _d_analytic(D: _Diff, node: MatFun, fn, dA: Node, a: Index, b: Index) -> Node:
+    """∂f(X)_pq = L_f(X, ∂X)_pq: the Fréchet derivative, a four-index tensor T_pq,ab (the
+    table's Fréchet entry) contracted with ∂X_ab; where ∂X commutes with X (expm(t*A) by a
+    scalar t: ∂X = A) the scalar chain rule, (∂X f′(X))_pq."""
+    p, q = node.out
+    arg, r, c = node.arg, node.r, node.c
+    if not D.K and _commutes(arg, B.rename(dA, {a: r, b: c})):
+        s = B.fresh(r.dim)
+        return B.mul([B.rename(dA, {a: p, b: s}), fn.prime(B, arg, r, c, (s, q))], D.out(node))
+    tensor = B.matfun(fn.frechet, arg, r, c, (p, q, a, b))
+    return B.mul([tensor, dA], D.out(node))
+
+
+def _matrix_part(node: Node) -> tuple:
+    """The factors of ``node`` that carry indices (a product's scalars left out)."""
+    if isinstance(node, Mul):
+        return tuple(f for f in node.factors if f.free)
+    return (node,) if node.free else ()
+
+
+def _commutes(arg: Node, d_arg: Node) -> bool:
+    """∂X commutes with X: both are scalars times the same matrix (t*A and A), or ∂X is a
+    multiple of the identity."""
+    dm = _matrix_part(d_arg)
+    if len(dm) == 1 and isinstance(dm[0], Delta):
+        return True
+    am = _matrix_part(arg)
+    return bool(dm) and dm == am and (not isinstance(arg, Mul) or not isinstance(d_arg, Mul)
+                                      or arg.out == d_arg.out)
+
+
 def d_stack(D: _Diff, node: Stack) -> Node:
     """A literal is differentiated entry by entry."""
     return B.stack([D(e) for e in node.entries], node.axes)
@@ -135,6 +204,7 @@ RULES: dict[type, Callable] = {
     Num: d_constant,
     Size: d_constant,
     Delta: d_constant,
+    Pair: d_constant,
     Var: d_var,
     Mul: d_mul,
     Add: d_add,

@@ -9,14 +9,18 @@ This evaluator is independent of the tensor IR: the test suite compares the two.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from .functions import lookup
+from .functions import LOGSUMEXP, lookup
+from .functions.spectral import SpectrumError
 from .language import ast as A
 from .hints import say
 from .language.errors import BadValueError, RicciError, ShapeError, UnknownNameError
 from .language.expression import Expression, parse
 from .language.kinds import SCALAR, SYMMETRIC, VECTOR, Type
+from .stable import match
 
 
 def _snippet(source: str | None, span, default: str) -> str:
@@ -55,7 +59,8 @@ def _forced_hint(name: str, var, arr: np.ndarray, source: str | None):
 
 
 def bind_sizes(variables: dict, values: dict, source: str | None = None,
-               reasons: dict | None = None, unused: str = "error") -> tuple[dict, dict]:
+               reasons: dict | None = None, unused: str = "error",
+               products: dict | None = None) -> tuple[dict, dict]:
     """Check each variable's value against its kind; bind dimension names to sizes.
 
     Returns (arrays, sizes): arrays in the 2-D working form, sizes {dim name: int}.  A value for
@@ -124,7 +129,23 @@ def bind_sizes(variables: dict, values: dict, source: str | None = None,
             raise BadValueError(f"{name} is declared a symmetric matrix, but its value is not symmetric",
                                 None, source)
         arrays[name] = arr.reshape(-1, 1) if kind == VECTOR else arr
+    _product_sizes(sizes, products or {}, origin, source)
     return arrays, sizes
+
+
+def _product_sizes(sizes: dict, products: dict, origin: dict, source) -> None:
+    """The sizes of the product dimensions (vec(X) of an m×n X is mn long), from their factors;
+    a variable of that length must agree (y'*vec(X) needs y of length m·n)."""
+    for name, (fast, slow) in products.items():
+        f = fast if isinstance(fast, int) else sizes.get(fast)
+        s = slow if isinstance(slow, int) else sizes.get(slow)
+        if f is None or s is None:
+            continue
+        if name in sizes and sizes[name] != f * s:
+            raise ShapeError(f"{origin[name]}, but the expression needs length {fast}·{slow} = {f * s} "
+                             f"(the entries of a {fast}×{slow} matrix, or a Kronecker product's side)",
+                             None, source)
+        sizes[name] = f * s
 
 
 def _size(d, sizes, node, source) -> int:
@@ -148,17 +169,18 @@ def _sized_example(node) -> str:
     return "eye(len(x)) for x's length or eye(size(A, 1)) for A's rows"
 
 
-def evaluate_expression(expr: Expression, values: dict, unused: str = "ignore"):
+def evaluate_expression(expr: Expression, values: dict, unused: str = "ignore") -> Any:
     # A size that no variable of the expression fixes is not taken from other values: the size
     # of eye in tr(A)*eye is not the length of whichever vector was given (an earlier guess took
     # x's length for A's rows); the text says it, eye(len(x)) (language/sizes.py).
-    arrays, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons, unused)
+    arrays, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons, unused,
+                               expr._checked.products)
     with np.errstate(all="ignore"):
         out = _Eval(expr, arrays, sizes).run(expr.tree, {})
     return to_public(out, expr.type)
 
 
-def to_public(arr: np.ndarray, t: Type):
+def to_public(arr: np.ndarray, t: Type) -> float | np.ndarray:
     """2-D working form → the public form: float, 1-D vector, or 2-D matrix."""
     if t.is_scalar:
         return float(arr.reshape(()))
@@ -198,7 +220,22 @@ class _Eval:
             f"{text} is {why} at these values{': ' + hint if hint else ''}", node.span, self.source)
 
     def run(self, node, env):
+        form = match(node, self.expr.type_of)
+        if form is not None:  # log(1 + exp(u)) as softplus(u), … (ricci.stable, docs/numerics.md)
+            return self.finite(node, self._stable(form, env))
         return self.finite(node, self._run(node, env))
+
+    def _stable(self, form, env):
+        x = self.run(form.arg, env)
+        if form.shifted:  # softmax: exp(u - logsumexp(u)), shifted by max(u) inside logsumexp
+            out = lookup(form.func).numpy(x - lookup(LOGSUMEXP.logsumexp).numpy(x))
+            return out.T if form.transposed else out
+        if form.rule == "sigmoid_variance":  # σ(u)·σ(-u): no 1 - σ(u) to cancel
+            return lookup(form.func).numpy(x) * lookup(form.func).numpy(-x)
+        out = np.asarray(lookup(form.func).numpy(-x if form.neg_arg else x), dtype=float)
+        if form.power != 1.0:
+            out = out ** form.power
+        return -out if form.neg else out
 
     def _run(self, node, env):
         match node:
@@ -240,6 +277,8 @@ class _Eval:
                     if not self.expr.type_of(a).is_matrix:
                         return np.diag(x.reshape(-1))
                     return np.diag(x).reshape(-1, 1).copy()
+                if fn.family in ("frechet", "kronecker"):  # expm_frechet(X, E), kron(A, B): two arguments
+                    return np.asarray(fn.numpy(x, self.run(node.args[1], env)), dtype=float)
                 if fn.family == "inverse":
                     try:
                         return np.linalg.inv(x)
@@ -248,7 +287,10 @@ class _Eval:
                             f"{_snippet(self.source, node.span, 'inv()')}: "
                             "the matrix is singular (not invertible) at these values",
                             node.span, self.source) from None
-                return np.asarray(fn.numpy(x), dtype=float)
+                try:
+                    return np.asarray(fn.numpy(x), dtype=float)
+                except SpectrumError as e:  # an eigenvector where its eigenvalue is repeated
+                    raise BadValueError(str(e), node.span, self.source) from None
             case A.Literal(rows=rows):
                 return np.array([[float(self.run(e, env).reshape(())) for e in row] for row in rows])
             case A.Where(body=body, bindings=bindings):
@@ -286,7 +328,7 @@ def _hint(node, nan: bool) -> str | None:
     return None
 
 
-def evaluate(expression, values: dict, kinds: dict | None = None):
+def evaluate(expression: str | Expression, values: dict, kinds: dict | None = None) -> Any:
     """The value of ``expression`` at ``values`` (floats, 1-D arrays for vectors, 2-D for matrices).
 
     ``values`` and ``kinds`` may hold names the expression does not use (they are left out), so

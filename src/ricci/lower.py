@@ -124,7 +124,9 @@ class _Lowerer:
             return B.mul([self.lower(arg, None, None, env)], out)
         ar, ac = self.idx(at.rows, "i"), self.idx(at.cols, "j")
         if f.lower is not None:  # the function table's index form (Function.lower)
-            return f.lower(_Kit(B, lambda rows, cols: self.lower(arg, rows, cols, env), ar, ac, r, c, at))
+            return f.lower(_Kit(B, lambda rows, cols: self.lower(arg, rows, cols, env), ar, ac, r, c, at,
+                                lambda k, rows, cols: self.lower(node.args[k], rows, cols, env),
+                                ats=tuple(self.expr.type_of(a) for a in node.args), fresh=self.idx))
         raise TypeError(f.name)  # pragma: no cover
 
 
@@ -139,6 +141,12 @@ class _Kit:
     r: object
     c: object
     at: object
+    #: (k, rows, cols) -> the call's argument k lowered (expm_frechet(X, E): E is argument 1)
+    more: Callable | None = None
+    #: every argument's type (kron(A, B)) and ``fresh(dim, stem)``: a new index of that
+    #: dimension (None for a side of size 1)
+    ats: tuple = ()
+    fresh: Callable | None = None
 
 
 def lower(expr: Expression) -> Lowered:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .functions import family_of, lookup, named
 from .ir import build as B
-from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 from .language import ast as A
 from .printing.text import to_text
 from .limits import tick
@@ -196,7 +197,18 @@ class Raiser:
         arg = self.orient(ra, node.r, node.c)
         if node.func in ("det", "logdet"):
             return R(A.Call(node.func, (arg,)), None, None)
+        if family_of(node.func) == "spectral":  # eig(S), eigvec_max(S), svd_u(X), …: its own shape
+            call = A.Call(node.func, (arg,))
+            if len(node.out) < 2:
+                return R(call, node.out[0] if node.out else None, None)
+            p, q = node.out
+            return R(A.Call("diag", (call,)), p, None) if p == q else R(call, p, q)
+        if len(node.out) != 2:  # a Fréchet derivative's four indices: raised in a product (_frechet)
+            raise NoMatrixForm("a Fréchet derivative not applied to a matrix")
         p, q = node.out
+        if family_of(node.func) == "analytic":  # expm(X), logm(X), sqrtm(X)
+            call = A.Call(node.func, (arg,))
+            return R(A.Call("diag", (call,)), p, None) if p == q else R(call, p, q)
         if isinstance(arg, A.Call) and arg.func == "inv":
             inv = arg.args[0]  # inv(inv(X)) = X
         else:
@@ -285,6 +297,15 @@ class Raiser:
         coef = 1.0
         items: list[R] = []
         factors = self._factors(node)
+        adjoint = self._frechet(factors, out)
+        if adjoint is not None:  # a'*expm(X)*b by X: expm_frechet(X', a*b')
+            item, factors = adjoint
+            items.append(item)
+        paired = self._paired(factors, out)
+        while paired is not None:  # Σ_ab δ_(r,(a,b)) T_ab: vec(T); two blocks apart: kron(P, Q)
+            item, factors = paired
+            items.append(item)
+            paired = self._paired(factors, out)
         for k, f in enumerate(factors):
             if isinstance(f, Num):
                 coef *= f.value
@@ -325,6 +346,103 @@ class Raiser:
             t = tensors[0]
             return R(self.m.product(coef, scalars, t.ast), t.row, t.col)
         return R(self.m.product(coef, scalars, None), None, None)
+
+    def _frechet(self, factors: list, out: set) -> tuple[R, list] | None:
+        """A Fréchet tensor T_pq,ab = ∂f(X)_pq/∂X_ab contracted on p, q with the factors M_pq
+        that carry them: Σ_pq M_pq T_pq,ab = L_f(X', M)_ab, the adjoint of the Fréchet
+        derivative at X being the Fréchet derivative at X' (a power series with real
+        coefficients).  Returns that matrix (rows a, columns b) and the factors left, or None."""
+        k = next((k for k, f in enumerate(factors) if isinstance(f, MatFun) and len(f.out) == 4), None)
+        if k is None:
+            return None
+        t = factors[k]
+        p, q, a, b = t.out
+        if p == q or a == b or {p, q} & out:
+            return None
+        rest = [f for j, f in enumerate(factors) if j != k]
+        # the factors joined to p or q through summed indices form M_pq
+        group, reach = set(), {p, q}
+        changed = True
+        while changed:
+            changed = False
+            for j, f in enumerate(rest):
+                if j not in group and set(f.free) & reach:
+                    group.add(j)
+                    reach |= {i for i in f.free if i not in out and i not in (a, b)}
+                    changed = True
+        inner = [rest[j] for j in sorted(group)]
+        others = [f for j, f in enumerate(rest) if j not in group]
+        extra = {i for f in inner for i in f.free} - {p, q}
+        if not inner or extra & (out | {a, b}) or any(set(f.free) & extra for f in others):
+            return None
+        m = self.orient(self.raise_node(B.mul(inner, (p, q))), p, q)
+        x = self.orient(self.raise_node(t.arg), t.r, t.c)
+        return R(A.Call(lookup(t.func).name, (self.m.T(x), m)), a, b), others
+
+    def _paired(self, factors: list, out: set) -> tuple[R, list] | None:
+        """A pairing Pair_rab (r = a + size(a)·b) whose a and b are summed, with the factors that
+        carry them: vec(T) where one block T_ab carries both, kron(P, Q) where a and b lie in two
+        blocks, P with b (and the columns' slow index) and Q with a (a second pairing of the
+        columns, or a column index of one of them).  Returns the raised item (rows r) and the
+        factors left, or None."""
+        for k, t in enumerate(factors):
+            if not isinstance(t, Pair) or (t.a in out and t.b in out) or t.a == t.b:
+                continue
+            rest = [f for j, f in enumerate(factors) if j != k]
+            if t.a in out or t.b in out:
+                # a free index of the pair is an identity's column: δ_(r,(j,a)) y_a is kron(y, I)
+                free = t.a if t.a in out else t.b
+                inner = B.fresh(free.dim)
+                rest.append(B.delta(inner, free))
+                t = B.pair(t.r, inner, t.b) if free == t.a else B.pair(t.r, t.a, inner)
+            cols = next((f for f in rest if isinstance(f, Pair) and f.r in out and f.a not in out
+                         and f.b not in out), None)
+            rest_np = [f for f in rest if f is not cols]
+
+            def block(start: set, stop: set):
+                # the factors joined to ``start`` through summed indices (not through ``stop``)
+                group, reach, changed = [], set(start), True
+                while changed:
+                    changed = False
+                    for f in rest_np:
+                        if f not in group and not isinstance(f, Pair) and set(f.free) & reach:
+                            group.append(f)
+                            reach |= {i for i in f.free if i not in out and i not in stop}
+                            changed = True
+                return group
+
+            joint = block({t.a, t.b}, set())
+            fast, slow = block({t.a}, {t.b}), block({t.b}, {t.a})
+            if not joint:
+                continue
+            others = [f for f in rest if f not in joint and f is not cols]
+            overlap = {id(f) for f in fast} & {id(f) for f in slow}
+            if cols is None and overlap:  # one block carries a and b: vec(T)
+                outer = {i for f in joint for i in f.free if i in out}
+                if outer:
+                    continue
+                m = self.orient(self.raise_node(B.mul(joint, (t.a, t.b))), t.a, t.b)
+                return R(A.Call(named("vectorise"), (m,)), t.r, None), others
+            if not fast or not slow or overlap:
+                continue
+            if cols is not None:
+                p_col, q_col, col = cols.b, cols.a, cols.r
+            else:
+                p_out = [i for f in slow for i in f.free if i in out]
+                q_out = [i for f in fast for i in f.free if i in out]
+                p_out, q_out = list(dict.fromkeys(p_out)), list(dict.fromkeys(q_out))
+                if len(p_out) + len(q_out) > 1 or len(p_out) > 1 or len(q_out) > 1:
+                    continue
+                p_col = p_out[0] if p_out else None
+                q_col = q_out[0] if q_out else None
+                col = p_col or q_col
+            try:
+                pm = self.orient(self.raise_node(B.mul(slow, tuple(i for i in (t.b, p_col) if i is not None))), t.b, p_col)
+                qm = self.orient(self.raise_node(B.mul(fast, tuple(i for i in (t.a, q_col) if i is not None))), t.a, q_col)
+            except NoMatrixForm:
+                continue
+            return R(A.Call(named("kronecker"), (pm, qm)), t.r, col), others
+        return None
 
     def _constant(self, r: R) -> R:
         """The scalar ``r.ast`` in every entry of ``r``'s shape."""

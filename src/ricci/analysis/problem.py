@@ -122,7 +122,8 @@ class Problem:
             raise UnknownNameError(f"at gives a value for {', '.join(sorted(unknown))}, "
                                    "which the expression does not use")
         subset = {n: self.variables[n] for n in at}
-        arrays, sizes = bind_sizes(subset, dict(at), self.expression.source, self.expression._checked.reasons)
+        arrays, sizes = bind_sizes(subset, dict(at), self.expression.source, self.expression._checked.reasons,
+                                   products=self.expression._checked.products)
         fixed = {n: _public(a, self.variables[n].kind) for n, a in arrays.items()}
         for name, value in fixed.items():
             self._check_assumption(name, value)

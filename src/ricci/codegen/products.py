@@ -432,7 +432,8 @@ def linear_operator(d, values: dict):
     from ..evaluation import bind_sizes
 
     expr = d.expression
-    _, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons, unused="ignore")
+    _, sizes = bind_sizes(expr.variables, values, expr.source, expr._checked.reasons, unused="ignore",
+                          products=expr._checked.products)
 
     def numel(dims) -> tuple:
         return tuple(int(sizes[dd]) if not isinstance(dd, int) else dd for dd in dims)

@@ -137,8 +137,9 @@ class _IndexPrinter:
                 if fn.layout == "inverse":
                     base = F.sup(inner if isinstance(a, Var) else F.paren(inner), F.Formula("-1", "-1", M.row(M.mo(M.MINUS), M.mn("1"))))
                     return self.indexed(F.paren(base) if o else base, o)
-                head = F.Formula(f, fn.latex, M.mi(fn.mathml or f))  # the table's spellings
-                return head + F.paren(inner)
+                head = F.Formula(f, fn.latex or r"\operatorname{" + f.replace("_", r"\_") + "}",
+                                 M.mi(fn.mathml or f))  # the table's spellings
+                return self.indexed(head + F.paren(inner), o) if o else head + F.paren(inner)  # expm(X)_pq
             case Stack(entries=es, axes=ax):
                 body = F.join([self.show(e) for e in es], F.COMMA)
                 return self.indexed(F.paren(body, "[", "]"), ax)
@@ -299,7 +300,8 @@ def _natural(d, values: dict):
     from ..ir.evaluate import IREvaluator
 
     variables = d.expression.variables
-    arrays, sizes = bind_sizes(variables, values, d.expression.source, d.expression._checked.reasons)
+    arrays, sizes = bind_sizes(variables, values, d.expression.source, d.expression._checked.reasons,
+                               products=d.expression._checked.products)
     natural = {}
     for n, a in arrays.items():
         kind = variables[n].kind

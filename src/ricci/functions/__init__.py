@@ -12,20 +12,27 @@ reads which field.
   function for the length of a ``with`` block, as tests do);
 * :mod:`.elementwise` – exp, log, sin, …, relu, step, sigmoid;
 * :mod:`.reductions` – sum, norm1, norm2, mean, logsumexp (softmax, log_softmax);
-* :mod:`.matrix` – tr, det, logdet, inv, diag and the constants vector(c), matrix(c).
+* :mod:`.matrix` – tr, det, logdet, inv, diag and the constants vector(c), matrix(c);
+* :mod:`.spectral` – eig, lambda_max, lambda_min, svd, spectral_norm, nuclear_norm and the eigen- and
+  singular vectors their derivatives are written with;
+* :mod:`.matrix_functions` – expm, logm, sqrtm and their Fréchet derivatives (expm_frechet, …);
+* :mod:`.kron` – vec (columns stacked) and kron (the Kronecker product).
 
 Adding a function is adding an entry to one of these modules.
 """
 
 from __future__ import annotations
 
-from . import elementwise, matrix, reductions  # noqa: F401 - each adds its entries, in this order
+from . import elementwise, matrix, reductions, spectral  # noqa: F401 - each adds its entries, in this order
+from . import matrix_functions  # noqa: F401 - expm, logm, sqrtm and their Fréchet derivatives
+from . import kron  # noqa: F401 - vec and kron
 from .base import (ALIASES, FAMILIES, FUNCTIONS, Function, add, family_of, lookup, named, on_change, registered,
                    remove)
 from .reductions import LOGSUMEXP
+from .stable import STABLE
 
 #: Names that denote the identity matrix (size implied), unless declared as variables.
 IDENTITY_NAMES = ("eye", "I")
 
-__all__ = ["ALIASES", "FAMILIES", "FUNCTIONS", "IDENTITY_NAMES", "LOGSUMEXP", "Function", "add", "family_of", "lookup",
+__all__ = ["ALIASES", "FAMILIES", "FUNCTIONS", "IDENTITY_NAMES", "LOGSUMEXP", "STABLE", "Function", "add", "family_of", "lookup",
            "named", "on_change", "registered", "remove"]

@@ -14,13 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
 #: The families of functions (what a function accepts and returns).
-FAMILIES = ("elementwise", "reduction", "square", "inverse", "diagonal", "constant", "rewritten")
+FAMILIES = ("elementwise", "reduction", "square", "inverse", "diagonal", "constant", "rewritten", "spectral",
+            "analytic", "frechet", "vectorise", "kronecker")
+
+#: What a "spectral" function returns, in its argument's sizes (``Function.result``): a scalar,
+#: a column as long as the argument's rows or columns, a cols×cols or a rows×cols matrix.
+RESULTS = ("scalar", "rows", "cols", "cols×cols", "rows×cols")
 
 #: What a check of the derivative watches in a function's argument (``Function.watch``).
 WATCHES = ("positive", "unit", "pole", "kink", "norm", "invertible", "positive determinant")
 
 #: How the printers lay a call out (``Function.layout``).
-LAYOUTS = ("head", "radical", "norm", "inverse")
+LAYOUTS = ("head", "radical", "norm", "inverse", "infix")
 
 #: What drawing random values asks of a function's argument (``Function.needs``).
 NEEDS = ("positive", "small", "conditioned", "any sign", "pass")
@@ -38,7 +43,16 @@ class Function:
       * ``"diagonal"`` – vector → diagonal matrix, square matrix → vector of its diagonal;
       * ``"constant"`` – ``vector(c)``, ``matrix(c)``: all entries c, size from the context;
       * ``"rewritten"`` – written with other functions when parsed (``rewrite``): ``max(x, c)``
-        is ``c + relu(x - c)``; nothing after the parser sees it.
+        is ``c + relu(x - c)``; nothing after the parser sees it;
+      * ``"spectral"`` – a function of a matrix through its eigen- or singular value
+        decomposition (``eig``, ``lambda_max``, ``svd``, …): ``result`` says its shape,
+        ``square`` whether the argument must be square, ``spectral_derivative`` its rule;
+      * ``"analytic"`` – square matrix → square matrix, a matrix function f(X) (``expm``, ``logm``,
+        ``sqrtm``): differentiated by the trace rule, the commuting case or its Fréchet entry;
+      * ``"frechet"`` – ``(X, E)`` → a matrix of X's size: the Fréchet derivative L_f(X, E) of an
+        analytic function (``expm_frechet``), linear in E;
+      * ``"vectorise"`` – any argument → the column of its entries, columns stacked (``vec``);
+      * ``"kronecker"`` – ``(A, B)``, m×n and p×q → (mp)×(nq), the Kronecker product (``kron``).
 
     The fields after ``doc`` are keywords; each names the part of ricci that reads it.
     """
@@ -88,7 +102,8 @@ class Function:
     #: a comparison or a selection, not a transcendental: cheap per entry (codegen.plan's costs)
     cheap: bool = False
     #: how the printers lay ``f(x)`` out (printing.latex, printing.mathml): "head" (``\exp(x)``),
-    #: "radical" (√x), "norm" (‖x‖ with the subscript ``norm``), "inverse" (a superscript −1)
+    #: "radical" (√x), "norm" (‖x‖ with the subscript ``norm``), "inverse" (a superscript −1),
+    #: "infix" (two arguments either side of the head: A ⊗ B)
     layout: str = "head"
     #: the norm's subscript, for the "norm" layout
     norm: str | None = None
@@ -115,6 +130,22 @@ class Function:
     #: None keeps the call); a ValueError ``(message, k)`` refuses the call, naming its
     #: argument k (None: the whole call)
     rewrite: Callable[[Any, tuple], Any] | None = None
+    #: "analytic": the name of its Fréchet entry; "frechet": the analytic function it is the
+    #: derivative of (ricci.diff, ricci.raise_matrix)
+    frechet: str | None = None
+    #: "analytic": ``(B, arg, r, c, out) -> IR``, f′(X) as a matrix with indices ``out`` (arg a
+    #: matrix r × c): the trace rule ∂tr(f(X)) = tr(f′(X) dX) and the commuting case (ricci.diff)
+    prime: Callable[..., Any] | None = None
+    #: "spectral" family: the result's shape in the argument's sizes, one of RESULTS
+    #: (ricci.language.kinds), and whether the argument must be square
+    result: str | None = None
+    square: bool = False
+    #: "spectral" family: ``(B, node, a, b) -> G`` with free indices ``node.out + (a, b)``,
+    #: ∂f(A)_out/∂A_ab in closed form (ricci.diff; ``B`` is ricci.ir.build, ``node`` the MatFun);
+    #: None: f has no derivative rule (the refusal names it)
+    spectral_derivative: Callable[[Any, Any, Any, Any], Any] | None = None
+    #: ``"convex"`` or ``"concave"`` on its whole domain (lambda_max, the norms; analysis.convexity)
+    curvature: str | None = None
 
     @property
     def cookbook(self) -> str | None:
@@ -179,6 +210,8 @@ def add(*entries: Function, aliases: Mapping[str, str] | None = None) -> None:
             raise ValueError(f"{f.name}: layout {f.layout!r} is not one of {', '.join(LAYOUTS)}")
         if f.needs not in NEEDS:
             raise ValueError(f"{f.name}: needs {f.needs!r} is not one of {', '.join(NEEDS)}")
+        if f.family == "spectral" and f.result not in RESULTS:
+            raise ValueError(f"{f.name}: result {f.result!r} is not one of {', '.join(RESULTS)}")
         if f.family == "elementwise" and f.derivative is None:
             raise ValueError(f"{f.name}: an elementwise function needs its derivative formula")
         FUNCTIONS[f.name] = f

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import weakref
 from collections import Counter
 import numpy as np
 
-from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var, _intern, unique
+from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var, _intern, unique
 
 _fresh = itertools.count()
 
@@ -89,6 +90,42 @@ def delta(i: Index, j: Index) -> Node:
     return _intern(Delta, (i, j), init)
 
 
+def pair(r: Index, a: Index, b: Index) -> Node:
+    """The pairing of a (fastest) and b into r (nodes.Pair): vec and kron are written with it."""
+
+    def init(n):
+        n.r, n.a, n.b, n.free = r, a, b, unique((r, a, b))
+
+    return _intern(Pair, (r, a, b), init)
+
+
+def _contract_pairs(fs: list, outset: set) -> list | None:
+    """Σ_r Pair_rab Pair_rcd = δ_ac δ_bd, Σ_ab Pair_rab Pair_sab = δ_rs, and a pairing summed
+    alone over r (or over a and b) is 1: vec(X)'*vec(Y) is Σ_ab X_ab Y_ab.  None: no change."""
+    pairs = [k for k, f in enumerate(fs) if isinstance(f, Pair)]
+    if not pairs:
+        return None
+
+    def alone(ixs, keep):
+        return all(i not in outset for i in ixs) and not any(
+            i in g.free for k, g in enumerate(fs) if k not in keep for i in ixs)
+
+    for x in pairs:
+        p = fs[x]
+        if alone((p.r,), (x,)) or alone((p.a, p.b), (x,)):
+            return fs[:x] + fs[x + 1:]
+        for y in pairs:
+            q = fs[y]
+            if y <= x:
+                continue
+            rest = [g for k, g in enumerate(fs) if k not in (x, y)]
+            if p.r == q.r and alone((p.r,), (x, y)):
+                return rest + [delta(p.a, q.a), delta(p.b, q.b)]
+            if (p.a, p.b) == (q.a, q.b) and alone((p.a, p.b), (x, y)):
+                return rest + [delta(p.r, q.r)]
+    return None
+
+
 def Mul_ones(out) -> Node:
     """The all-ones tensor over ``out`` (a number 1 when out is empty)."""
     return const(1.0, out)
@@ -145,6 +182,8 @@ def _rename(node: Node, m: dict) -> Node:
             return var(node.name, tuple(r(i) for i in node.idx), node.sym)
         case Delta():
             return delta(r(node.i), r(node.j))
+        case Pair():
+            return pair(r(node.r), r(node.a), r(node.b))
         case Mul():
             out = node.out
             inner = {k: v for k, v in m.items() if k in out}
@@ -225,6 +264,9 @@ def mul(factors, out=()) -> Node:
             needed.add(new)
             changed = True
             break
+    paired = _contract_pairs(fs, outset)
+    if paired is not None:
+        return mul([num(coef)] + paired + [Mul_ones(tuple(needed & outset))], out)
     expanded = _contract_stacks(coef, fs, out, outset, needed)
     if expanded is not None:
         return expanded
@@ -345,7 +387,7 @@ def _merge_powers(fs: list, outset: set) -> list:
     order = []
     rest = []
     for f in fs:
-        if not set(f.free) <= outset or isinstance(f, (Delta, Size)):
+        if not set(f.free) <= outset or isinstance(f, (Delta, Pair, Size)):
             rest.append(f)
             continue
         if isinstance(f, Pow) and isinstance(f.exp, Num):
@@ -428,8 +470,17 @@ def _split_coef(t: Node) -> tuple[float, Node]:
     if isinstance(t, Num):
         return t.value, ONE
     if isinstance(t, Mul) and t.factors and isinstance(t.factors[0], Num):
-        return t.factors[0].value, mul(list(t.factors[1:]), t.out)
+        # kept per node (weakly; nodes are immutable and hash-consed): a sum asks for each
+        # term's rest several times, and each rebuild renamed the whole product anew, at every
+        # level of a nested answer (issue 21: logdet(X + inv(X + inv(…))) doubled per level)
+        got = _RESTS.get(t)
+        if got is None:
+            got = _RESTS[t] = mul(list(t.factors[1:]), t.out)
+        return t.factors[0].value, got
     return 1.0, t
+
+
+_RESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def add(terms) -> Node:
@@ -490,11 +541,24 @@ def _open_scaled_sums(flat: list) -> list:
 
 
 def _scale(c: float, t: Node) -> Node:
+    if isinstance(t, Mul) and _flattenable(t):
+        # c times a product in normal form is the product with its number multiplied: mul()
+        # would flatten it, rename its summed indices apart and back, and descend into every
+        # factor that carries them, at every level of a nested answer (issue 21: the nested
+        # logdet/inv doubled per level); the same node either way
+        fs = t.factors
+        if fs and isinstance(fs[0], Num):
+            c, fs = c * fs[0].value, fs[1:]
+        if c == 0.0:
+            return zero(t.out)
+        if c == 1.0 and len(fs) == 1 and set(fs[0].free) == set(t.out):
+            return fs[0]
+        return _make_mul(((num(c),) if c != 1.0 else ()) + fs, t.out)
     return mul([num(c), t], t.free)
 
 
 def neg(t: Node) -> Node:
-    return mul([num(-1.0), t], t.free)
+    return _scale(-1.0, t)
 
 
 def sub(a: Node, b: Node) -> Node:
@@ -546,9 +610,28 @@ def nonnegative(node: Node) -> bool:
 AS_POWER = {"sqrt": 0.5}
 
 
+def _unpaired(arg: Node):
+    """arg = Σ_ab Pair_rab G_ab (a vec, a kron) as (pairing, G), or None: a function of its
+    entries is the pairing of the function of G's, f(vec(X)) = vec(f(X)), so that an entry
+    read back through the pairing meets the function of X itself (sum(exp(vec(X))) by X)."""
+    if not isinstance(arg, Mul):
+        return None
+    for p in arg.factors:
+        if isinstance(p, Pair) and p.r in arg.out and p.a not in arg.out and p.b not in arg.out \
+                and p.a != p.b:
+            others = [f for f in arg.factors if f is not p]
+            if any(p.r in f.free for f in others):
+                continue
+            return p, mul(others, tuple(i for i in arg.out if i != p.r) + (p.a, p.b))
+    return None
+
+
 def elem(func: str, arg: Node) -> Node:
     if func in AS_POWER:
         return power(arg, num(AS_POWER[func]))
+    paired = _unpaired(arg)
+    if paired is not None:
+        return mul([paired[0], elem(func, paired[1])], arg.out)
     if func == "log" and isinstance(arg, Elem) and arg.func == "exp":
         return arg.arg  # log(exp(z)) = z
     if func == "exp" and isinstance(arg, Elem) and arg.func == "log" and positive(arg.arg):
@@ -598,6 +681,9 @@ def power(base: Node, exp: Node) -> Node:
             # (a·b)^k = a^k·b^k entry by entry (no summation inside): lets p^-1·p cancel.
             return mul([power(f, num(e)) for f in base.factors], base.out)
         exp = num(e)
+        paired = _unpaired(base)
+        if paired is not None:  # vec(X).^k = vec(X.^k), as for a function of the entries
+            return mul([paired[0], power(paired[1], exp)], base.out)
     free = unique(base.free + exp.free)
 
     def init(n):

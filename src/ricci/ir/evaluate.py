@@ -14,7 +14,9 @@ import numpy as np
 
 from .. import limits as _limits
 from ..functions import lookup
-from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from ..functions.spectral import SpectrumError
+from ..language.errors import BadValueError
+from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 from .softmax import log_sum_exp, softmax_factors
 
 _LETTERS = string.ascii_letters
@@ -97,6 +99,14 @@ class IREvaluator:
                 return arr
             case Delta():
                 return np.eye(self.dim(node.i.dim))
+            case Pair():
+                # 1 where r = a + size(a)·b: the identity of size(a)·size(b), its columns read as
+                # (b, a) in row-major order, then put in the order (r, a, b)
+                na, nb = self.dim(node.a.dim), self.dim(node.b.dim)
+                full = np.eye(na * nb).reshape(na * nb, nb, na).transpose(0, 2, 1)
+                if len(node.free) < 3:  # a repeated index: its diagonal
+                    return self._einsum([(full, (node.r, node.a, node.b))], node.free)
+                return full
             case Mul():
                 shifted = self._softmax_shifted(node)
                 if shifted is not None:
@@ -124,8 +134,13 @@ class IREvaluator:
             case MatFun():
                 a = self.value(node.arg, (node.r, node.c))
                 fn = lookup(node.func)  # the table's NumPy form: inv, det, logdet (NaN for det ≤ 0)
-                m = fn.numpy(a)
-                if fn.family == "inverse":
+                try:
+                    m = fn.numpy(a)  # a Fréchet entry of one argument: its four-index tensor
+                except SpectrumError as e:  # an eigenvector where the eigenvalue is repeated
+                    raise BadValueError(str(e)) from None
+                if len(node.out) == 1:  # eig(S), eigvec_max(S), …: a column
+                    m = np.asarray(m).reshape(-1)
+                if node.out:  # inv, expm, …: a matrix; a Fréchet derivative: a tensor
                     return self._einsum([(m, node.out)], node.free)
                 return np.asarray(m).reshape(())
             case Stack():
@@ -171,3 +186,48 @@ class IREvaluator:
 def _finite_max(values: np.ndarray) -> float | None:
     m = float(np.max(values)) if np.size(values) else None
     return m if m is not None and math.isfinite(m) else None
+
+
+def not_finite(d, ev: IREvaluator, values: dict):
+    """Raise the clear error for a derivative ``d`` whose value at ``values`` has a NaN or an
+    infinity (the evaluator ``ev`` holds its terms' values): never a silent NaN (docs/numerics.md).
+
+    Where the function itself is undefined or overflows there, the error is ricci.evaluate's,
+    naming the subexpression in the source; otherwise it names the derivative's first term
+    (in the order of computing) that is not finite, and the variables in it.
+    """
+    from ..evaluation import evaluate_expression
+    from ..language.errors import BadValueError
+
+    try:
+        evaluate_expression(d.expression, values)
+    except BadValueError as e:
+        raise e.with_source(d.expression.source) from None
+    for node in ev._keep:
+        arr = ev.memo[id(node)]
+        if np.isfinite(arr).all():
+            continue
+        nan = bool(np.isnan(arr).any())
+        why = "undefined" if nan else "infinite"
+        fn = lookup(node.func) if isinstance(node, (Elem, MatFun)) else None
+        hint = (fn.nan_hint if nan else fn.inf_hint) if fn is not None else None
+        if hint is None and not nan:
+            hint = "the value is too large for a float (overflow)"
+        text = repr(node)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        names = sorted({n.name for n in _walk(node) if isinstance(n, Var)})
+        raise BadValueError(
+            f"the derivative of {d.expression.text} by {d.wrt} is {why} at these values, although the "
+            f"function is not: its term {text} is {why}" + (f" ({hint})" if hint else "")
+            + (f"; it depends on {', '.join(names)}" if names else ""))
+    raise BadValueError(f"the derivative of {d.expression.text} by {d.wrt} is not finite at these values")
+
+
+def _walk(node: Node):
+    todo, seen = [node], set()
+    while todo:
+        n = todo.pop()
+        if id(n) not in seen:
+            seen.add(id(n))
+            yield n
+            todo.extend(n.children())

@@ -133,6 +133,17 @@ class Delta(Node):
         return (str(self.i.dim),)
 
 
+class Pair(Node):
+    """The pairing of two indices into one, 1 where r = a + size(a)·b (from 0) and 0 elsewhere:
+    ``a`` runs fastest.  vec(X)_r = Σ_ab Pair_rab X_ab stacks X's columns (column-major), and
+    kron(A, B)_rc = Σ Pair_rki Pair_clj A_ij B_kl; a constant, like δ."""
+
+    __slots__ = ("r", "a", "b")
+
+    def _params_enc(self):
+        return (str(self.r.dim), str(self.a.dim), str(self.b.dim))
+
+
 class Size(Node):
     """The size of a dimension as a scalar (what Σ_i 1 or tr(I) leaves)."""
 
@@ -239,6 +250,8 @@ def show(node: Node) -> str:
             return f"{node.name}[{_ix(node.idx)}]" if node.idx else node.name
         case Delta():
             return f"δ[{node.i.name},{node.j.name}]"
+        case Pair():
+            return f"δ[{node.r.name},({node.a.name},{node.b.name})]"
         case Mul():
             inner = " ".join(_paren(f) for f in node.factors) or "1"
             summed = sorted({i.name for f in node.factors for i in f.free if i not in node.out})

@@ -18,10 +18,12 @@ import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import ast as A
 from .errors import KindError, RicciError, ShapeError, UnknownNameError
 from ..functions import IDENTITY_NAMES, lookup, named
+from ..functions.matrix_functions import REAL_POWER
 from .sizes import SIZE_FUNCTIONS, SIZED_CONSTANTS, SIZED_SPELLINGS, SIZED_USAGE
 
 SCALAR, VECTOR, MATRIX, SYMMETRIC = "scalar", "vector", "matrix", "symmetric matrix"
@@ -88,6 +90,10 @@ class Dims:
         self.count = 0
         #: root → span of the first operation that tied this dimension to another
         self.why: dict[DimVar, tuple] = {}
+        #: root → (fast, slow, slow_first): a product of two dimensions, the length of vec(X)
+        #: (X's rows run fastest) or a side of kron(A, B) (B's run fastest); slow_first says
+        #: which factor the name writes first (vec(X) of an m×n X is mn long, kron's rows mp)
+        self.products: dict[DimVar, tuple] = {}
 
     def new(self) -> DimVar:
         d = DimVar(self.count)
@@ -104,6 +110,19 @@ class Dims:
         while self.parent[d] is not root:  # path compression
             self.parent[d], d = root, self.parent[d]
         return self.size.get(root, root)
+
+    def product(self, fast, slow, slow_first: bool = False):
+        """The dimension of a pair of indices (vec, kron): a side of size 1 leaves the other."""
+        fast, slow = self.find(fast), self.find(slow)
+        if fast == 1:
+            return slow
+        if slow == 1:
+            return fast
+        if isinstance(fast, int) and isinstance(slow, int):
+            return fast * slow
+        d = self.new()
+        self.products[d] = (fast, slow, slow_first)
+        return d
 
     def _root(self, d: DimVar) -> DimVar:
         while self.parent[d] is not d:
@@ -134,6 +153,13 @@ class Dims:
         self.parent[old] = new
         if old in self.why:
             self.why.setdefault(new, self.why[old])
+        po, pn = self.products.pop(old, None), self.products.get(new)
+        if po is not None and pn is None:
+            self.products[new] = po
+        elif po is not None:
+            # two pairs of one length are taken as the same pair: vec(X) + vec(Y) has X and Y of
+            # one shape, kron(A, B)*vec(X) has X of B's columns by A's (vec(B*X*A'))
+            return self._unify(po[0], pn[0]) and self._unify(po[1], pn[1])
         return True
 
 
@@ -204,8 +230,10 @@ class Checked:
     #: dimension name → span of the operation that forces it (for "A*x needs length n")
     reasons: dict = field(default_factory=dict)
     #: the tree the types belong to: the input, or (matrix powers written out as products) a
-    #: rewritten one
-    tree: object = None
+    #: rewritten one (an ast.Expr; None only while the checker builds it)
+    tree: Any = None
+    #: a product dimension's name → (fast, slow), its factors (vec, kron): "mn" → ("m", "n")
+    products: dict = field(default_factory=dict)
 
 
 def free_names(tree: A.Expr, declared: set[str]) -> list[str]:
@@ -404,11 +432,11 @@ class _Checker:
             raise ShapeError(
                 f"a matrix power needs a square matrix, but {self.text(l)} is {self.show(lt)}",
                 l.span, self.source)
-        if integer_exponent(r) is None:
+        if integer_exponent(r) is None and real_exponent(r) is None:
             raise KindError(
-                f"a matrix power needs an integer exponent from {-MAX_MATRIX_POWER} to "
-                f"{MAX_MATRIX_POWER}, but {self.text(r)} is not one (use .^ for an elementwise "
-                f"power of {self.text(l)})", r.span, self.source)
+                f"a matrix power needs a number as its exponent (an integer from {-MAX_MATRIX_POWER} to "
+                f"{MAX_MATRIX_POWER}, or a real p for expm(p*logm(X))), but {self.text(r)} is not one "
+                f"(use .^ for an elementwise power of {self.text(l)})", r.span, self.source)
         return lt
 
     def show_dim(self, d) -> str:
@@ -436,6 +464,10 @@ class _Checker:
                 name_span, self.source)
         if len(node.args) != 1 and f.family == "constant":
             return self._sized_constant(node, env)
+        if f.family == "frechet":
+            return self._frechet(node, f, env)
+        if f.family == "kronecker":
+            return self._kron(node, env)
         if len(node.args) != 1:
             raise KindError(
                 f"{node.func}() takes 1 argument, not {len(node.args)}", node.span, self.source)
@@ -444,6 +476,8 @@ class _Checker:
         fam = f.family
         if fam == "elementwise":
             return t
+        if fam == "vectorise":  # vec(X): the columns stacked, X's rows running fastest
+            return Type(self.dims.product(t.rows, t.cols), 1)
         if fam == "reduction":
             return SCALAR_T
         if fam == "constant":
@@ -454,7 +488,7 @@ class _Checker:
             if f.name == "vector":
                 return Type(self.dims.new(), 1)
             return Type(self.dims.new(), self.dims.new())
-        if fam in ("square", "inverse"):
+        if fam in ("square", "inverse", "analytic"):
             if not t.is_matrix:
                 raise KindError(
                     f"{f.name}() needs a square matrix, but {self.text(arg)} is "
@@ -477,10 +511,50 @@ class _Checker:
                     f"diag() of a matrix needs a square matrix, but {self.text(arg)} is {self.show(t)}",
                     node.span, self.source)
             return Type(t.rows, 1)
+        if fam == "spectral":  # eig, lambda_max, svd, …: the entry says its result's shape
+            what = "a square matrix" if f.square else "a matrix"
+            if f.result == "scalar" and not f.square and not t.is_scalar:
+                return SCALAR_T  # a norm of a vector: its Euclidean norm
+            if not t.is_matrix:
+                raise KindError(
+                    f"{f.name}() needs {what}, but {self.text(arg)} is "
+                    f"{'a scalar' if t.is_scalar else 'a vector (' + self.show(t) + ')'}", node.span, self.source)
+            if f.square and not self.dims.unify(t.rows, t.cols):
+                raise ShapeError(
+                    f"{f.name}() needs a square matrix, but {self.text(arg)} is {self.show(t)}",
+                    node.span, self.source)
+            return {"scalar": SCALAR_T, "rows": Type(t.rows, 1), "cols": Type(t.cols, 1),
+                    "cols×cols": Type(t.cols, t.cols), "rows×cols": Type(t.rows, t.cols)}[f.result]
         raise TypeError(fam)  # pragma: no cover
 
 
+    def _kron(self, node: A.Call, env) -> Type:
+        """kron(A, B) of A (m×n) and B (p×q) is (mp)×(nq): B's indices run fastest."""
+        if len(node.args) != 2:
+            raise KindError(f"{node.func}(A, B) takes 2 arguments, not {len(node.args)}",
+                            node.span, self.source)
+        a, b = (self.check(x, env) for x in node.args)
+        return Type(self.dims.product(b.rows, a.rows, True), self.dims.product(b.cols, a.cols, True))
+
     # -- constants with their sizes: eye(n), vector(c, n), matrix(c, m, n) ------------------------
+    def _frechet(self, node: A.Call, f, env) -> Type:
+        """expm_frechet(X, E): X square, E of X's size; the result too (a Fréchet derivative)."""
+        if len(node.args) != 2:
+            raise KindError(f"{f.name}() takes 2 arguments, the matrix X and the direction E, not "
+                            f"{len(node.args)}", node.span, self.source)
+        x, e = node.args
+        tx, te = self.check(x, env), self.check(e, env)
+        for arg, t in ((x, tx), (e, te)):
+            if not t.is_matrix:
+                raise KindError(f"{f.name}() needs square matrices, but {self.text(arg)} is "
+                                f"{'a scalar' if t.is_scalar else self.show(t)}", arg.span, self.source)
+        if not (self.dims.unify(tx.rows, tx.cols) and self.dims.unify(te.rows, tx.rows)
+                and self.dims.unify(te.cols, tx.cols)):
+            raise ShapeError(f"{f.name}() needs a square X and a direction E of its size, but "
+                             f"{self.text(x)} is {self.show(tx)} and {self.text(e)} is {self.show(te)}",
+                             node.span, self.source)
+        return Type(tx.rows, tx.rows)
+
     def _sized_constant(self, node: A.Call, env) -> Type:
         """The type of a constant whose size is written out (language/sizes.py): each size
         is a dimension of its own, so eye(len(w)) is n×n where w has length n."""
@@ -578,6 +652,16 @@ def _name_dims(checker: _Checker, order: list[str], taken: set[str]) -> dict:
         r = checker.dims.find(d)
         if isinstance(r, int) or r in names:
             return
+        if r in checker.dims.products:  # named after its factors: mn, the length of vec(X)
+            fast, slow, slow_first = checker.dims.products[r]
+            for f in (fast, slow):
+                give(f, pool)
+            parts = [_dim_text(checker, names, f) for f in ((slow, fast) if slow_first else (fast, slow))]
+            label = "".join(parts) if all(p.isidentifier() for p in parts) else "_".join(parts)
+            while label in taken or label in names.values():
+                label += "_"
+            names[r] = label if label.isidentifier() else f"d{label}"
+            return
         nm = next(pool, None)
         while nm is not None and nm in taken:
             nm = next(pool, None)
@@ -599,6 +683,22 @@ def _name_dims(checker: _Checker, order: list[str], taken: set[str]) -> dict:
         give(t.rows, rows) if t.rows != 1 else None
         give(t.cols, cols) if t.cols != 1 else None
     return names
+
+
+def _dim_text(checker: _Checker, names: dict, d) -> str:
+    d = checker.dims.find(d)
+    return str(d) if isinstance(d, int) else names[d]
+
+
+def _products(checker: _Checker, names: dict) -> dict:
+    """name of a product dimension → (fast, slow): its factors' names or sizes."""
+    out = {}
+    for root, (fast, slow, _) in checker.dims.products.items():
+        r = checker.dims.find(root)
+        if not isinstance(r, int) and r in names:
+            out[names[r]] = tuple(checker.dims.find(f) if isinstance(checker.dims.find(f), int)
+                                  else names[checker.dims.find(f)] for f in (fast, slow))
+    return out
 
 
 def _resolve(checker: _Checker, names: dict, t: Type) -> Type:
@@ -687,7 +787,7 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
         if not isinstance(r, int) and r in dim_names:
             reasons.setdefault(dim_names[r], span)
     return Checked(types, variables, _resolve(checker, dim_names, result), checker.nodes, reasons,
-                   tree)
+                   tree, _products(checker, dim_names))
 
 
 def integer_exponent(node) -> int | None:
@@ -699,6 +799,17 @@ def integer_exponent(node) -> int | None:
         return None
     k = sign * int(node.value)
     return k if abs(k) <= MAX_MATRIX_POWER else None
+
+
+def real_exponent(node) -> float | None:
+    """A real, non-integer exponent written as a number (X^0.5, X^-1.5): the power of a matrix
+    with no eigenvalue on the closed negative real axis, expm(p*logm(X))."""
+    sign = 1.0
+    if isinstance(node, A.Neg):
+        sign, node = -1.0, node.arg
+    if not isinstance(node, A.Num) or not math.isfinite(node.value) or node.value == int(node.value):
+        return None
+    return sign * node.value
 
 
 def _has_power(tree) -> bool:
@@ -734,6 +845,12 @@ def expand_matrix_powers(tree, types: dict, ties: dict, copies: list):
     id → A) so that a check gives it A's size."""
     def walk(node):
         match node:
+            case A.BinOp(op="^", left=l, right=r) if not types[id(l)].is_scalar and real_exponent(r) is not None:
+                # X^p, p real: expm(p*logm(X)), the principal power (docs/matrix_functions.md)
+                exp_, log_ = REAL_POWER
+                inner = A.BinOp("*", A.Num(real_exponent(r), span=r.span), A.Call(log_, (walk(l),), span=node.span),
+                                span=node.span)
+                return A.Call(exp_, (inner,), span=node.span)
             case A.BinOp(op="^", left=l, right=r) if not types[id(l)].is_scalar:
                 k = integer_exponent(r)
                 if k == 0:

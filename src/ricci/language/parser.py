@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 from . import ast
 from .ast import BinOp, Call, Expr, Literal, Name, Neg, Num, Transpose, Where, depth, walk
 from .errors import LimitError, RicciSyntaxError
-from ..functions import ALIASES, lookup
+from ..functions import ALIASES, lookup, named
 
 #: Longest accepted input, in characters.
 MAX_LENGTH = 10_000
@@ -39,6 +40,7 @@ _TOKEN_WORDS = {
     "CIRCUMFLEX": "'^'", "QUOTE": "a transpose (')", "$END": "the end of the input",
     "AT": "'@'", "_NORMBAR": "'‖'", "NORMSUB": "a norm's subscript (₂, _2, _F, ₁, _1)",
     "_DOT": "'·'", "_ODOT": "'⊙'", "_OSLASH": "'⊘'", "_SUPERT": "a transpose (ᵀ)",
+    "STRING": "a word in quotes ('nuc')",
 }
 
 
@@ -167,7 +169,7 @@ def parse_text(text: str, *, trusted: bool = False) -> Expr:
     try:
         tree = _lark().parse(text)
     except UnexpectedCharacters as e:
-        pos = e.pos_in_stream
+        pos = e.pos_in_stream or 0  # lark types it Optional; a character error always has it
         ch = text[pos]
         shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
         raise RicciSyntaxError(
@@ -235,6 +237,9 @@ def _make_builder():
             self._keyword(tok)
             return Name(str(tok), self._span(meta))
 
+        def string(self, meta, tok):
+            return ast.Word(str(tok)[1:-1], self._span(meta))
+
         def call(self, meta, name, *args):
             # Aliases (trace, asin, ...) become the canonical name, so that `trace(A)` and
             # `tr(A)` are the same expression and print the same way.
@@ -252,6 +257,11 @@ def _make_builder():
                     raise RicciSyntaxError(message, span, self.text) from None
                 if rewritten is not None:
                     return rewritten
+            for a in args:  # a word no rewrite took
+                if isinstance(a, ast.Word):
+                    raise RicciSyntaxError(
+                        f"'{a.word}' in quotes is not an argument of {func}(): a word in quotes is "
+                        "only the kind of a norm, norm(X, 'nuc')", a.span, self.text)
             return Call(func, tuple(args), self._span(meta))
 
         def _bin(op):  # noqa: N805 - a factory used in the class body
@@ -270,6 +280,10 @@ def _make_builder():
         pow = _bin("^")
         pypow = _bin("^")
         epow = _bin(".^")
+
+        def otimes(self, meta, left, right):
+            # A ⊗ B as papers print it: the Kronecker product, the table's function of that family
+            return Call(named("kronecker"), (left, right), self._span(meta))
 
         def neg(self, meta, arg):
             return Neg(arg, self._span(meta))
@@ -336,7 +350,7 @@ class _Build:
 
     _cls = None
 
-    def __new__(cls, text: str):
+    def __new__(cls, text: str) -> Any:  # an instance of the class lark's Transformer makes
         if cls._cls is None:
             cls._cls = _make_builder()
         return cls._cls(text)

@@ -11,7 +11,7 @@ import weakref
 
 from ..functions import lookup
 from ..ir.build import _bound_of
-from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 from .text import format_number
 
 _FREE_NAMES = "ijklpqrsuvw"
@@ -136,6 +136,12 @@ class _Printer:
                 return name + self.ix(idx)
             case Delta(i=i, j=j):
                 return ("\\delta" if self.latex else "δ") + self.ix((i, j))
+            case Pair(r=r, a=a, b=b):
+                # 1 where r is the pair (a, b), a fastest: vec's and kron's index, δ_(r,(a,b))
+                first, pair = self.names.get(r, r.name), ",".join(self.names.get(i, i.name) for i in (a, b))
+                if self.latex:
+                    return f"\\delta_{{{first},({pair})}}"
+                return f"δ_({first},({pair}))"
             case Mul(factors=fs, out=out):
                 # Every index of a factor that is not in the product's `out` is summed by this
                 # product, whatever it was called elsewhere: canonical naming gives the bound
@@ -197,7 +203,8 @@ class _Printer:
                     return (f"\\left({inner}\\right)^{{-1}}" if self.latex else f"{f}({inner})") + self.ix(o)
                 # the table's LaTeX head where it is the command of the function's name (\det);
                 # logdet keeps its name here
-                return fn.latex + f"({inner})" if self.latex and fn.latex == "\\" + f else f"{f}({inner})"
+                head = fn.latex + f"({inner})" if self.latex and fn.latex == "\\" + f else f"{f}({inner})"
+                return head + self.ix(o) if o else head  # expm(X)_pq, a Fréchet tensor's four indices
             case Stack(entries=es, axes=ax):
                 shown = [self.show(e) for e in es]
                 if len(ax) == 2 and isinstance(ax[1].dim, int) and ax[1].dim > 0:
@@ -219,7 +226,7 @@ def _display_rank(f: Node) -> tuple:
     canonical order between them."""
     if isinstance(f, Num):
         return (0,)
-    if isinstance(f, Delta):
+    if isinstance(f, (Delta, Pair)):
         return (1,)
     return (3 if isinstance(f, Add) else 2, _structure(f))
 

@@ -109,6 +109,10 @@ def ast_to_latex(node: A.Expr, bold: frozenset = frozenset()) -> str:
             if isinstance(a, A.Num) and a.value in (0.0, 1.0):
                 return rf"\mathbf{{{format_number(a.value)}}}_{{{shape}}}"
             return ast_to_latex(a, bold) + r"\,\mathbf{1}_{" + shape + "}"
+        case A.Call(func=f, args=(a, b)) if layout(f) == "infix":
+            # A ⊗ B, bracketed: as a call, it is one operand wherever it stands (kron(A, B)')
+            return (r"\left(" + _wrap(a, level(a) > PRODUCT, bold) + " " + lookup(f).latex + " "
+                    + _wrap(b, level(b) > PRODUCT, bold) + r"\right)")
         case A.Call(func=f, args=(a,)):
             inner = ast_to_latex(a, bold)
             how = layout(f)
@@ -125,6 +129,10 @@ def ast_to_latex(node: A.Expr, bold: frozenset = frozenset()) -> str:
             fn = lookup(f)  # the function table's LaTeX head (\exp, \log\det, \sigma)
             head = (fn.latex if fn is not None else None) or r"\operatorname{" + f + "}"
             return head + r"\left(" + inner + r"\right)"
+        case A.Call(func=f, args=args):  # expm_frechet(X, E): a function of two arguments
+            fn = lookup(f)
+            head = (fn.latex if fn is not None else None) or r"\operatorname{" + f.replace("_", r"\_") + "}"
+            return head + r"\left(" + ", ".join(ast_to_latex(x, bold) for x in args) + r"\right)"
         case A.Literal(rows=rows):
             body = r" \\ ".join(" & ".join(ast_to_latex(e, bold) for e in row) for row in rows)
             return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"

@@ -166,6 +166,9 @@ def ast_to_mathml(node: A.Expr, bold: frozenset = frozenset()) -> str:
             if isinstance(a, A.Num) and a.value in (0.0, 1.0):
                 return sub(f'<mn mathvariant="bold">{format_number(a.value)}</mn>', script)
             return row(show(a), sub('<mn mathvariant="bold">1</mn>', script))
+        case A.Call(func=f, args=(a, b)) if layout(f) == "infix":
+            # A ⊗ B, bracketed: as a call, it is one operand wherever it stands (kron(A, B)')
+            return fenced(row(wrap(a, level(a) > PRODUCT), mo(lookup(f).mathml or f), wrap(b, level(b) > PRODUCT)))
         case A.Call(func=f, args=(a,)):
             inner = show(a)
             how = layout(f)
