@@ -167,6 +167,7 @@ _DOORS = {
     "vjp": ("ricci.codegen.products", "vjp"),
     "linear_operator": ("ricci.codegen.products", "linear_operator"),
     "check": ("ricci.numeric_check", "check"),
+    "kronecker": ("ricci.explain", "kronecker_form"),
 }
 
 
@@ -304,6 +305,14 @@ class Derivative:
 
     # -- explanation and display options (ricci.explain) -----------------------------------------------
     @cached_property
+    def kronecker(self):
+        """The Jacobian ∂vec F/∂vec X of a matrix (or vec) by a matrix as Kronecker products,
+        beside the index notation of :attr:`text`: ``d.kronecker.expression`` is ``kron(B', A)``
+        for A*X*B by X, ``.text``/``.latex`` its display, ``.evaluate(values)`` its matrix
+        (:func:`ricci.explain.kronecker_form`); None where the tensor has no such form."""
+        return deep(_feature("kronecker"))(self)
+
+    @cached_property
     def steps(self):
         """The derivation step by step, as the lecture does it: shape, chain rule, rules with
         their identities, simplification, result (:func:`ricci.explain.explain`)."""
@@ -372,7 +381,7 @@ class Derivative:
 
     @deep
     def function(self, backend: str = "numpy", name: str | None = None, with_value: bool = False, *,
-                 check_finite: bool = False):
+                 check_finite: bool = False) -> Any:
         """:meth:`code`, compiled to a callable."""
         return _feature("function")(self, backend, name, with_value, check_finite)
 

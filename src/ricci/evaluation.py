@@ -289,8 +289,8 @@ class _Eval:
                             node.span, self.source) from None
                 try:
                     return np.asarray(fn.numpy(x), dtype=float)
-                except SpectrumError as e:  # an eigenvector where its eigenvalue is repeated
-                    raise BadValueError(str(e), node.span, self.source) from None
+                except SpectrumError as err:  # an eigenvector where its eigenvalue is repeated
+                    raise BadValueError(str(err), node.span, self.source) from None
             case A.Literal(rows=rows):
                 return np.array([[float(self.run(e, env).reshape(())) for e in row] for row in rows])
             case A.Where(body=body, bindings=bindings):

@@ -7,6 +7,8 @@ back to an equal expression.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..deep import deep
 from . import ast as A
 from .errors import KindError, RicciError
@@ -61,7 +63,7 @@ class Expression:
         lines += ["  " + v.describe() for v in self._checked.variables.values()]
         return "\n".join(lines)
 
-    def evaluate(self, values: dict):
+    def evaluate(self, values: dict) -> Any:
         from ..evaluation import evaluate_expression
 
         return evaluate_expression(self, values)
@@ -118,7 +120,7 @@ def _shape_words(t: Type) -> str:
     return "matrix"
 
 
-def parse(expression, kinds: dict[str, str] | None = None) -> Expression:
+def parse(expression: str | Expression, kinds: dict[str, str] | None = None) -> Expression:
     """Parse and type-check ``expression`` (a string, or an :class:`Expression` to re-check).
 
     ``kinds`` may name variables the expression does not use: they are left out, so that the
@@ -128,8 +130,8 @@ def parse(expression, kinds: dict[str, str] | None = None) -> Expression:
 
 
 @deep
-def parse_typed(expression, kinds: dict[str, str] | None = None, *, forced: dict[str, str] | None = None,
-                unused: str = "ignore", trusted: bool = False) -> Expression:
+def parse_typed(expression: str | Expression, kinds: dict[str, str] | None = None, *,
+                forced: dict[str, str] | None = None, unused: str = "ignore", trusted: bool = False) -> Expression:
     """:func:`parse` with the pipeline's own options (not ricci.parse's): ``forced`` kinds, which
     count as forced by the expression, not declared; ``unused``, what a declared kind of an
     unused name is; ``trusted``, a text ricci made itself (a derivative's, not held to the
