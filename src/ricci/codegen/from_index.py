@@ -17,7 +17,7 @@ from __future__ import annotations
 import string
 
 from ..functions import LOGSUMEXP, lookup
-from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 from ..ir.softmax import log_sum_exp, softmax_factors
 from .from_matrix import CodegenError
 from .plan import Op, Plan, numel
@@ -72,6 +72,9 @@ class IndexToPlan:
                 return self._var(node)
             case Delta(i=i, j=j):
                 return p.eye(i.dim), (i, j)
+            case Pair(r=r, a=a, b=b):  # 1 where r = a + size(a)·b: the identity's columns as (b, a)
+                full = p.reshape(p.eye(r.dim), (r.dim, b.dim, a.dim))
+                return p.permute(full, (0, 2, 1)), (r, a, b)
             case Mul():
                 return self._mul(node)
             case Add():
@@ -115,6 +118,19 @@ class IndexToPlan:
         op, axes = self.value(node.arg)
         m = self.ordered(op, axes, (node.r, node.c))
         fn = lookup(node.func)
+        if fn.family == "spectral":  # eig(S), eigvec_max(S), svd_u(X), …: the table's plan, its own shape
+            op = fn.plan(p, m)
+            if len(node.out) == 2 and node.out[0] == node.out[1]:
+                return p.diagonal(op), node.out[:1]
+            return op, node.out
+        if fn.family == "frechet":  # a four-index tensor: no backend has it as one array
+            raise CodegenError(f"the Fréchet derivative of {fn.frechet} as a tensor of four indices has no "
+                               f"generated code: contract it with a matrix (u'*{fn.frechet}(X)*v, "
+                               f"tr(A*{fn.frechet}(X))) or evaluate it with d.evaluate")
+        if fn.family == "analytic":  # expm(X), …: a matrix, as inv below
+            op = fn.plan(p, m)
+            a, b = node.out
+            return (p.diagonal(op), (a,)) if a == b else (op, (a, b))
         if fn.family != "inverse":  # det, logdet: the table's plan
             return fn.plan(p, m), ()
         inv = p.inv(m)

@@ -34,6 +34,15 @@ class Name:
 
 
 @dataclass(frozen=True)
+class Word:
+    """A word in quotes, ``'nuc'`` of NumPy's ``norm(X, 'nuc')``: only an argument that a
+    function's rewrite takes (the parser refuses it anywhere else); never part of an Expr."""
+
+    word: str
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Call:
     """A function applied to arguments: ``exp(x)``, ``tr(A)``, ``vector(1)``."""
 
