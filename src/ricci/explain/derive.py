@@ -35,6 +35,7 @@ from ..printing.text import to_text
 from . import formula as F
 from .identities import find as find_identity
 from .shapes import derivative_dims, dim_name, reason, shape_words
+from .methods import MethodSteps
 from .steps import Step, Steps
 from .tensor import entries_form, index_form, kronecker_form
 
@@ -234,7 +235,7 @@ def explain(d, name: str = "f", inner: str | None = None, dims: dict | None = No
     heading = F.words("The derivative of ") + shown + F.words(" by ") + x
     if d.order > 1:
         heading = heading + F.words(f", order {d.order}")
-    return Steps(tuple(steps[:MAX_STEPS]), heading)
+    return MethodSteps(tuple(steps[:MAX_STEPS]), heading, derivative=d)
 
 
 def _result_steps(d, ctx: Ctx, f: F.Formula, dims) -> list[Step]:

@@ -62,6 +62,8 @@ class Steps:
     steps: tuple = field(default_factory=tuple)
     #: a one-line heading: "∂/∂θ of norm2(y - Phi*theta)^2"
     heading: Formula | None = None
+    #: the Derivative explained (``d.steps(method=…)`` asks it for the other method: .methods)
+    derivative: object = field(default=None, compare=False, repr=False)
 
     # -- a sequence ---------------------------------------------------------------------------------
     def __iter__(self):

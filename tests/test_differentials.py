@@ -1,0 +1,111 @@
+"""The differential method (issue 20): dF rule by rule, the standard form, the identification.
+
+The references are independent of the method: ricci's derivative ``d.evaluate`` (itself checked
+against finite differences by test_lecture.py and test_cookbook.py, whose every derivative is
+replayed here) and finite differences of ``ricci.evaluate`` for the linear map.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+import ricci
+from ricci.explain.by_differentials import Derivation, LinearMap
+from ricci.explain.differentials import NoRule
+
+
+# -- every derivative of the lecture and Cookbook tests ---------------------------------------------
+def _collect() -> list:
+    """(test, expression, wrt, kinds, order, values) of every check_derivative call the lecture's
+    and the Cookbook's tests make, gathered by running them with a recording referee."""
+    import helpers
+
+    cases = []
+    for module_name in ("test_lecture", "test_cookbook"):
+        module = importlib.import_module(module_name)
+        original = helpers.check_derivative
+
+        def recording(expression, wrt, *, kinds=None, order=1, values=None, _name=[None], **kw):
+            r = original(expression, wrt, kinds=kinds, order=order, values=values, **kw)
+            cases.append((_name[0], expression, wrt, kinds, order, dict(r.values)))
+            return r
+
+        module.check_derivative = recording
+        try:
+            for name in sorted(n for n in dir(module) if n.startswith("test_")):
+                fn = getattr(module, name)
+                if not callable(fn) or fn.__code__.co_argcount:
+                    continue
+                recording.__kwdefaults__["_name"][0] = f"{module_name}::{name}"
+                fn()
+        finally:
+            module.check_derivative = original
+    return cases
+
+
+CASES = _collect()
+
+
+def test_the_cases_are_collected():
+    # the lecture's 16 rows and well over a hundred Cookbook derivatives
+    assert sum(1 for c in CASES if c[0].startswith("test_lecture")) >= 14
+    assert sum(1 for c in CASES if c[0].startswith("test_cookbook")) >= 100
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0].split('::')[1]}-{c[4]}" for c in CASES])
+def test_every_lecture_and_cookbook_derivative(case):
+    """The differential derivation exists, and what it identifies is ricci's answer in numbers."""
+    _, expression, wrt, kinds, order, values = case
+    d = ricci.derivative(expression, wrt, order, kinds)
+    if order > 2 and ricci.derivative(expression, wrt, order - 1, kinds).matrix is None:
+        # the method differentiates the derivative of order k - 1, which is a tensor here:
+        # refused by name, never a wrong answer
+        with pytest.raises(NoRule, match="no matrix form"):
+            Derivation(d)
+        return
+    method = Derivation(d)
+    steps = d.steps(method="differentials")
+    assert [s.rule for s in steps][-1] == "result" and steps.find("identification")
+    want = np.asarray(d.evaluate(values), dtype=float)
+    got = np.asarray(method.evaluate(values), dtype=float)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-9 * (1 + np.abs(want).max()))
+
+
+FIRST_ORDER = sorted({(c[1], str(c[2]), repr(c[3])): c for c in CASES}.values(), key=lambda c: (c[1], str(c[2])))
+
+
+@pytest.mark.parametrize("case", FIRST_ORDER, ids=[f"{c[0].split('::')[1]}" for c in FIRST_ORDER])
+def test_the_linear_map_is_the_jacobian_times_the_direction(case):
+    """f'(X)[dX] at random directions V equals the Jacobian (ricci's, laid out as §1) times V, and
+    equals the finite difference (f(X + hV) - f(X - hV))/2h."""
+    _, expression, wrt, kinds, _, values = case
+    d = ricci.derivative(expression, wrt, 1, kinds)
+    lm = LinearMap(d)
+    assert lm.text.startswith("f'(")
+    rng = np.random.default_rng(7)
+    J = np.asarray(d.evaluate(values), dtype=float)
+    names = wrt if isinstance(wrt, list) else [wrt]
+    for _ in range(2):
+        V = {n: rng.standard_normal(np.shape(np.asarray(values[n], dtype=float))) for n in names}
+        for n in names:  # a symmetric variable moves in symmetric directions (its values stay symmetric)
+            if d.expression.variables[n].kind == "symmetric matrix":
+                V[n] = V[n] + V[n].T
+        if isinstance(wrt, list):
+            want = J @ np.array([float(V[n]) for n in names])
+            got = lm.evaluate(values, V)
+        else:
+            v = V[wrt]
+            want = np.tensordot(J, v, axes=np.ndim(v)) if np.ndim(v) else J * float(v)
+            got = lm.evaluate(values, v)
+        np.testing.assert_allclose(np.asarray(got, dtype=float), want, rtol=1e-8, atol=1e-10 * (1 + np.abs(want).max()))
+        # and against the function itself, in the same direction
+        h = 1e-6
+        plus = {**values, **{n: np.asarray(values[n], dtype=float) + h * V[n] for n in names}}
+        minus = {**values, **{n: np.asarray(values[n], dtype=float) - h * V[n] for n in names}}
+        fd = (np.asarray(ricci.evaluate(expression, plus, kinds), dtype=float)
+              - np.asarray(ricci.evaluate(expression, minus, kinds), dtype=float)) / (2 * h)
+        np.testing.assert_allclose(np.asarray(got, dtype=float), fd, rtol=1e-5, atol=1e-6 * (1 + np.abs(fd).max()))
