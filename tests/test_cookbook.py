@@ -782,7 +782,7 @@ def _softmax(x):
 
 def test_log_sum_exp_gradient():
     # ∂log(Σ exp(xᵢ))/∂x = p, p = softmax(x); as a row
-    check("log(sum(exp(x)))", "x", closed=lambda v: _softmax(v["x"]), book="exp(x)'/sum(exp(x))")
+    check("log(sum(exp(x)))", "x", closed=lambda v: _softmax(v["x"]), book="softmax(x)'")
 
 
 @higher
@@ -793,7 +793,7 @@ def test_log_sum_exp_hessian():
         return np.diag(p) - np.outer(p, p)
 
     check("log(sum(exp(x)))", "x", order=2, closed=closed,
-          book="diag(p) - p*p' where p = exp(x)/sum(exp(x))")
+          book="diag(p) - p*p' where p = softmax(x)")
 
 
 @higher
@@ -815,7 +815,7 @@ def test_softmax_jacobian():
         p = _softmax(v["x"])
         return np.diag(p) - np.outer(p, p)
 
-    check("exp(x)/sum(exp(x))", "x", closed=closed, book="diag(p) - p*p' where p = exp(x)/sum(exp(x))")
+    check("exp(x)/sum(exp(x))", "x", closed=closed, book="diag(p) - p*p' where p = softmax(x)")
 
 
 def test_softmax_cross_entropy_gradient():

@@ -48,8 +48,8 @@ def pinned(expression, wrt, text, *, order=1, kinds=None, values=None):
     # a matrix: an upper-case letter
     ("sum(tanh(X*W).^2)", "X", 1, None, "2*(T.*(1 - T.^2))*W' where T = tanh(X*W)"),
     # a distribution v/sum(v): p, its v counted once
-    ("log(sum(exp(x)))", "x", 2, None, "diag(p) - p*p' where p = exp(x)/sum(exp(x))"),
-    ("log(sum(exp(W*x)))", "x", 2, None, "W'*(diag(p) - p*p')*W where p = exp(W*x)/sum(exp(W*x))"),
+    ("log(sum(exp(x)))", "x", 2, None, "diag(p) - p*p' where p = softmax(x)"),
+    ("log(sum(exp(W*x)))", "x", 2, None, "W'*(diag(p) - p*p')*W where p = softmax(W*x)"),
 ])
 def test_repeated_function_application_is_named(expression, wrt, order, kinds, text):
     pinned(expression, wrt, text, order=order, kinds=kinds)
@@ -61,8 +61,8 @@ def test_repeated_function_application_is_named(expression, wrt, order, kinds, t
     # twice, as a factor of separate entries, not in a sum (the lecture's outer gradient)
     ("exp(x1*x2^2)", ["x1", "x2"], {"x1": "scalar", "x2": "scalar"},
      "[x2^2*exp(x1*x2^2), 2*x1*x2*exp(x1*x2^2)]"),
-    # the two exp(W*x) of exp(W*x)/sum(exp(W*x)) are one distribution
-    ("log(sum(exp(W*x)))", "x", None, "(exp(W*x)/sum(exp(W*x)))'*W"),
+    # the two exp(W*x) of exp(W*x)/sum(exp(W*x)) are one distribution, softmax(W*x)
+    ("log(sum(exp(W*x)))", "x", None, "softmax(W*x)'*W"),
 ])
 def test_function_application_left_in_place(expression, wrt, kinds, text):
     pinned(expression, wrt, text, kinds=kinds)
@@ -133,7 +133,7 @@ def test_inner_product_keeps_the_input_order(expression, wrt, order, kinds, text
 # -- inverses of products of square matrices -----------------------------------------------------------
 @pytest.mark.parametrize("expression, text", [
     ("det(X*X)", "2*det(X*X)*inv(X)'"),
-    ("det(X*X*X)", "3*det(X*X*X)*inv(X)'"),
+    ("det(X*X*X)", "3*det(X^3)*inv(X)'"),  # three equal factors in a row: a power
     ("logdet(X*Y*X) + tr(Y)", "2*inv(X)'"),
     # X square (tr(X)), A then too: inv(X'*A*X) = inv(X)*inv(A)*inv(X)'
     ("det(X'*A*X) + tr(X)", "2*det(X'*A*X)*inv(X)' + eye"),

@@ -55,12 +55,18 @@ def display(d) -> Display:
     from .simplify.symmetry import use_symmetry
 
     from .simplify.rules import display_rules
+    from .simplify.textbook import fold_if_shorter
+    from .simplify.vocabulary import uses_logsumexp, vocabulary
 
     expr = d.expression
-    node = display_rules(use_symmetry(d.node, expr))
-    forms = MatrixForms(expr)
     bindings = {n: b for n, b in d.lowered.bindings.items()}
     target = target_orientation(d)
+
+    def rules(n):
+        return display_rules(n, tensor=target is None)
+
+    node = fold_if_shorter(rules(use_symmetry(d.node, expr)), bindings, rules)
+    forms = MatrixForms(expr)
     matrix = None
     if target is not None:
         try:
@@ -98,6 +104,8 @@ def display(d) -> Display:
         # where nothing in the answer fixes a constant's size, the size is written out
         dims = tuple(1 if i is None else i.dim for i in target)
         matrix, names = size_constants(matrix, expr, dims)
+        # last: the type checker of size_constants reads softmax(u) only as the parser writes it
+        matrix = vocabulary(matrix, uses_logsumexp(expr.tree))
         with size_names(names):
             latex = ast_to_latex(matrix)
         return Display(to_text(matrix), latex, matrix, idx_text, words, names)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from ..ir import build as B
 from ..ir.nodes import Add, Elem, Mul, Node, Num, Pow
 from ..ir.traverse import rewrite
+from .textbook import (broadcast_rule, cancel_rule, common_denominator_rule, exp_log_rule, expand_rule,
+                       lone_sigmoid_rule, sign_rule)
 
 
 def _one_plus_exp(node: Node):
@@ -145,13 +147,22 @@ def common_factor_rule(node: Node) -> Node:
 
 #: Applied bottom-up in this order.  There is no rule for a lone 1/(1 + exp(z)): applied to a
 #: factor before its product is seen it would hide the exp(z) that sigmoid_rule pairs it with.
-RULES = (sigmoid_rule, exp_sigmoid_rule, common_factor_rule)
+#: The textbook rules (simplify/textbook.py) come before the factoring: a sum multiplied out
+#: or put over one denominator is factored afterwards.
+RULES = (exp_log_rule, cancel_rule, sign_rule, broadcast_rule, sigmoid_rule, exp_sigmoid_rule, expand_rule, common_denominator_rule, common_factor_rule)
+#: A second pass, once every product has been seen whole (the lone 1/(1 + exp(z)) above).
+LATE_RULES = (lone_sigmoid_rule,)
 
 
-def display_rules(node: Node) -> Node:
-    def apply(n: Node) -> Node:
-        for rule in RULES:
-            n = rule(n)
-        return n
+def display_rules(node: Node, tensor: bool = False) -> Node:
+    """The rules applied bottom-up; for a ``tensor`` (shown in index notation, where a
+    broadcast costs nothing) without the one that multiplies a broadcast out."""
+    early = tuple(r for r in RULES if r is not broadcast_rule) if tensor else RULES
+    for rules in (early, LATE_RULES):
+        def apply(n: Node, rules=rules) -> Node:
+            for rule in rules:
+                n = rule(n)
+            return n
 
-    return rewrite(node, apply)
+        node = rewrite(node, apply)
+    return node

@@ -1,0 +1,317 @@
+"""Rules that write a derivative as a textbook does (issue 17), applied before it is displayed.
+
+Each rule is general, not a pattern of one Cookbook answer, and each either holds everywhere
+(the value is the same at every point, 0 included) or is kept only where it shortens:
+
+* **quotients of equal factors** cancel over summed indices too (s./s.*(1 − s) is 1 − s);
+* **sign**: sign(u)^(2k+1) = sign(u); u·sign(u) = abs(u); an even power of sign(u) beside a
+  factor that is 0 wherever u is (abs(u)^a, u^a, a > 0) is 1 there and 0·… = 0 where u = 0, so
+  abs(u)·sign(u)^2 = abs(u) everywhere (sign(u)^2 alone is not 1 at 0, and stays);
+* **expansion**: a sum whose terms are products of sums, multiplied out, where the monomials
+  cancel so far that the sum gets shorter: s(1 − y) − y(1 − s) is s − y;
+* **exp of a log**: exp(u + c·log(P)) is exp(u)·P^c (P > 0);
+* **a broadcast multiplied out**: diag(p)*(eye - vector(1)*p') is diag(p) - p*p';
+* **common denominator**: terms sharing a base D to negative powers, written over the highest
+  power of D with the numerator multiplied out, where that is shorter: 1/(a + x) − x/(a + x)^2
+  is a/(a + x)^2;
+* **a lone 1/(1 + exp(z))** is sigmoid(−z), after :func:`ricci.simplify.rules.sigmoid_rule` has
+  paired every exp(z) of a product with it;
+* **bindings folded** (:func:`fold_bindings`): a ``where``-bound expression inside the answer is
+  its name in the IR too, so that cos(t)/x1 with x1 = cos(t) cancels to 1 (the raiser showed
+  it as x1/x1).
+
+"Shorter" is the number of nodes of the tree (shared subterms counted each time they occur, as
+the text writes them).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from ..functions import textbook_names
+from ..ir import build as B
+from ..ir.nodes import Add, Elem, MatFun, Mul, Node, Num, Pow
+from ..ir.traverse import rewrite
+
+N = textbook_names.TEXTBOOK
+
+#: At most this many monomials when a sum is multiplied out (beyond, the rule leaves it).
+MAX_MONOMIALS = 32
+#: Sums raised to a power up to this are multiplied out ((a + x)^2 in a numerator).
+MAX_EXPANDED_POWER = 3
+
+
+# -- sign ------------------------------------------------------------------------------------------
+def _power_of(f: Node) -> tuple[Node, float]:
+    if isinstance(f, Pow) and isinstance(f.exp, Num):
+        return f.base, f.exp.value
+    return f, 1.0
+
+
+def _vanishes_with(f: Node, u: Node) -> bool:
+    """Whether the factor f is 0 wherever u is: abs(u)^a or u^a with a > 0."""
+    base, e = _power_of(f)
+    return e > 0 and (base is u or isinstance(base, Elem) and base.func == N.abs and base.arg is u)
+
+
+def sign_rule(node: Node) -> Node:
+    """sign(u)^(2k+1) → sign(u); u·sign(u) → abs(u); sign(u)^(2k) beside abs(u)^a or u^a → 1."""
+    if isinstance(node, Pow) and isinstance(node.exp, Num) and isinstance(node.base, Elem) \
+            and node.base.func == N.sign and float(node.exp.value).is_integer() and node.exp.value > 1 \
+            and int(node.exp.value) % 2 == 1:
+        return node.base
+    if not isinstance(node, Mul):
+        return node
+    fs = list(node.factors)
+    for k, f in enumerate(fs):
+        base, e = _power_of(f)
+        if not (isinstance(base, Elem) and base.func == N.sign and float(e).is_integer() and e > 0):
+            continue
+        u = base.arg
+        others = [g for j, g in enumerate(fs) if j != k]
+        if int(e) % 2 == 0 and any(_vanishes_with(g, u) for g in others):
+            return sign_rule(B.mul(others, node.out))
+        if int(e) % 2 == 1 and u in others:
+            others.remove(u)
+            return sign_rule(B.mul(others + [B.elem(N.abs, u)], node.out))
+    return node
+
+
+# -- quotients of equal factors ---------------------------------------------------------------------
+def cancel_rule(node: Node) -> Node:
+    """b^p·b^q with p < 0 < q → b^(p+q), over summed indices too: Σ_a X_ak s_a^-1 s_a (1 − s_a)
+    is Σ_a X_ak (1 − s_a).  (The normal form merges powers only over free indices, so that
+    Σ_i x_i x_i stays an inner product; a quotient is never one.)"""
+    if not isinstance(node, Mul):
+        return node
+    exps: dict = {}
+    for f in node.factors:
+        base, e = _power_of(f)
+        if not isinstance(base, Num):
+            exps.setdefault(base, []).append(e)
+    merge = [b for b, es in exps.items() if min(es) < 0 < max(es)]
+    if not merge:
+        return node
+    rest = [f for f in node.factors if _power_of(f)[0] not in merge]
+    return B.mul(rest + [B.power(b, B.num(sum(exps[b]))) for b in merge], node.out)
+
+
+# -- multiplying out -------------------------------------------------------------------------------
+def monomials(node: Node, limit: int = MAX_MONOMIALS) -> list[Node] | None:
+    """``node`` multiplied out as a list of terms (sums inside products distributed, small
+    integer powers of sums expanded), or None past ``limit`` terms."""
+    if isinstance(node, Add):
+        out: list[Node] = []
+        for t in node.terms:
+            got = monomials(t, limit)
+            if got is None or len(out) + len(got) > limit:
+                return None
+            out.extend(got)
+        return out
+    if isinstance(node, Pow) and isinstance(node.base, Add) and isinstance(node.exp, Num) \
+            and float(node.exp.value).is_integer() and 1 < node.exp.value <= MAX_EXPANDED_POWER:
+        # each copy of the base multiplied out, then their products (not B.mul of the copies:
+        # that is the power again)
+        base = monomials(node.base, limit)
+        n = int(node.exp.value)
+        if base is None or len(base) ** n > limit:
+            return None
+        return [B.mul(list(c), node.free) for c in itertools.product(base, repeat=n)]
+    if not isinstance(node, Mul):
+        return [node]
+    choices = []
+    count = 1
+    for f in node.factors:
+        got = monomials(f, limit) if isinstance(f, (Add, Pow)) else [f]
+        if got is None:
+            return None
+        count *= len(got)
+        if count > limit:
+            return None
+        choices.append(got)
+    if count == 1:
+        return [node]
+    return [B.mul(list(c), node.out) for c in itertools.product(*choices)]
+
+
+def _has_sum_factor(term: Node) -> bool:
+    return isinstance(term, Mul) and any(isinstance(f, Add) or isinstance(f, Pow) and isinstance(f.base, Add)
+                                         for f in term.factors)
+
+
+def expand_rule(node: Node) -> Node:
+    """A sum of products of sums, multiplied out where its terms cancel to something shorter."""
+    if not isinstance(node, Add) or not any(_has_sum_factor(t) for t in node.terms):
+        return node
+    terms = monomials(node)
+    if terms is None:
+        return node
+    new = B.add(terms)
+    return new if _cancelled(new, terms) and new.size < node.size else node
+
+
+def _cancelled(total: Node, terms: list) -> bool:
+    """Whether some of ``terms`` cancel to nothing in their sum (s·y − y·s): multiplying out that
+    cancels nothing only moves the text around (s(1 − s)^2 − (1 − s)s^2 collected to
+    s − 3s^2 + 2s^3 is no shorter than the factored s(1 − s)(1 − 2s) that follows)."""
+    if B.is_zero(total):
+        return True
+    kept = total.terms if isinstance(total, Add) else (total,)
+    return len({B._split_coef(t)[1] for t in terms}) > len(kept)
+
+
+def _broadcast(term: Node, free: tuple, others: set) -> bool:
+    """Whether ``term`` of a sum over ``free`` is constant along one of those indices (a product
+    whose out index no factor carries, or a term without it): the raiser writes it with
+    vector(1) (eye - vector(1)*p').  A constant is none: 1 - t.^2 needs no vector(1)."""
+    if B.const_value(term) is not None:
+        return False
+    # (a vector along one index of a matrix; a scalar beside a vector, x - b, reads as it is)
+    carried = {i for f in term.factors for i in f.free} if isinstance(term, Mul) else set(term.free)
+    return any(i in carried for i in free) and any(i not in carried and i in others for i in free)
+
+
+def broadcast_rule(node: Node) -> Node:
+    """a·(δ − b), where a term of the sum is constant along an index that another factor
+    carries, multiplied out: diag(p)*(eye - vector(1)*p') is diag(p) - p*p'."""
+    if not isinstance(node, Mul):
+        return node
+    for k, f in enumerate(node.factors):
+        if not isinstance(f, Add):
+            continue
+        others = [g for j, g in enumerate(node.factors) if j != k]
+        carried = {i for g in others for i in g.free}
+        if any(_broadcast(t, f.free, carried) for t in f.terms):
+            return B.add([B.mul(others + [t], node.out) for t in f.terms])
+    return node
+
+
+def exp_log_rule(node: Node) -> Node:
+    """exp(u + c·log(P)) → exp(u)·P^c for P > 0: exp(x - log(sum(exp(x)))) is
+    exp(x)/sum(exp(x)), which the display names softmax(x)."""
+    if not (isinstance(node, Elem) and node.func == N.exp and isinstance(node.arg, Add)):
+        return node
+    rest, powers = [], []
+    for t in node.arg.terms:
+        # (c·log(P), broadcast over u's indices: the factors c and log(P) of a product)
+        c, g = 1.0, t
+        if isinstance(t, Mul) and (len(t.factors) == 1 or len(t.factors) == 2 and isinstance(t.factors[0], Num)):
+            c = t.factors[0].value if len(t.factors) == 2 else 1.0
+            g = t.factors[-1]
+        if isinstance(g, Elem) and g.func == N.log and B.positive(g.arg):
+            powers.append(B.power(g.arg, B.num(c)))
+        else:
+            rest.append(t)
+    if not powers or not rest:
+        return node
+    return B.mul([B.elem(N.exp, B.add(rest))] + powers, node.free)
+
+
+# -- a common denominator ----------------------------------------------------------------------------
+def _denominators(term: Node) -> dict:
+    """{base: k} for the factors base^-k (k > 0 an integer) of a term."""
+    fs = term.factors if isinstance(term, Mul) else (term,)
+    out = {}
+    for f in fs:
+        base, e = _power_of(f)
+        if e < 0 and float(e).is_integer() and not isinstance(base, Num):
+            out[base] = out.get(base, 0) - int(e)
+    return out
+
+
+def common_denominator_rule(node: Node) -> Node:
+    """Σ_t n_t / D^k_t → (Σ_t n_t D^(k − k_t)) / D^k, k the largest k_t, the numerator multiplied
+    out: kept where that is shorter (the numerator's terms cancel)."""
+    if not isinstance(node, Add):
+        return node
+    dens = [_denominators(t) for t in node.terms]
+    counts: dict = {}
+    for d in dens:
+        for base in d:
+            counts[base] = counts.get(base, 0) + 1
+    best = node
+    for base in sorted((b for b, n in counts.items() if n > 1), key=lambda b: b.sig):
+        if not set(base.free) <= set(node.free):
+            continue  # a denominator inside a summation is not one of the whole sum
+        k = max(d.get(base, 0) for d in dens)
+        numer = []
+        for t in node.terms:
+            got = monomials(B.mul([t, B.power(base, B.num(float(k)))], node.free))
+            if got is None:
+                break
+            numer.extend(got)
+        else:
+            top = B.add(numer)
+            new = B.mul([top, B.power(base, B.num(-float(k)))], node.free)
+            if _cancelled(top, numer) and new.size < best.size:
+                best = new
+    return best
+
+
+# -- a lone 1/(1 + exp(z)) ----------------------------------------------------------------------------
+def _one_plus_exp(node: Node):
+    if isinstance(node, Add) and len(node.terms) == 2:
+        a, b = node.terms
+        for c, e in ((a, b), (b, a)):
+            if B.const_value(c) == 1.0 and isinstance(e, Elem) and e.func == N.exp:
+                return e
+    return None
+
+
+def lone_sigmoid_rule(node: Node) -> Node:
+    """(1 + exp(z))^-m → sigmoid(−z)^m (1/(1 + exp(−u)) reads sigmoid(u)); applied after the
+    rules that pair exp(z) with it in a product, so that none is hidden."""
+    if isinstance(node, Pow) and isinstance(node.exp, Num) and node.exp.value < 0:
+        e = _one_plus_exp(node.base)
+        if e is not None:
+            return B.power(B.elem(N.sigmoid, B.neg(e.arg)), B.num(-node.exp.value))
+    return node
+
+
+# -- bindings ---------------------------------------------------------------------------------------
+def _binding_var(bindings: dict, node: Node) -> Node | None:
+    """The bound name's variable where ``node`` is a ``where``-bound expression (as
+    :meth:`ricci.raise_matrix.Raiser._binding` finds it: not a product), else None."""
+    if not isinstance(node, (Elem, MatFun, Pow, Add)):
+        return None
+    for name, (ir, br, bc) in bindings.items():
+        if ir is node:
+            mapping = {}
+        elif ir.sig == node.sig and len(ir.free) == len(node.free) and ir.free:
+            mapping = dict(zip(ir.free, node.free))
+            if B.rename(ir, mapping) is not node:
+                continue
+        else:
+            continue
+        return B.var(name, tuple(mapping.get(i, i) for i in (br, bc) if i is not None))
+    return None
+
+
+def shown_size(node: Node, bindings: dict) -> int:
+    """The tree's size with each ``where``-bound expression counted as its name (1)."""
+    memo: dict = {}
+
+    def size(n: Node) -> int:
+        got = memo.get(id(n))
+        if got is None:
+            got = 1 if _binding_var(bindings, n) is not None else 1 + sum(size(c) for c in n.children())
+            memo[id(n)] = got
+        return got
+
+    return size(node)
+
+
+def fold_bindings(node: Node, bindings: dict) -> Node:
+    """``node`` with every ``where``-bound expression replaced by its name's variable."""
+    if not bindings:
+        return node
+    return rewrite(node, lambda n: _binding_var(bindings, n) or n)
+
+
+def fold_if_shorter(node: Node, bindings: dict, rules) -> Node:
+    """``node`` with its bound expressions folded into their names and ``rules`` applied again,
+    where that is shorter as shown (x1/x1 cancelled); else ``node`` as it was."""
+    if not bindings:
+        return node
+    folded = rules(fold_bindings(node, bindings))
+    return folded if shown_size(folded, bindings) < shown_size(node, bindings) else node

@@ -1,0 +1,171 @@
+"""An answer written with the vocabulary people use (issue 17): the last pass over its matrix form.
+
+* **softmax**: exp(u)/sum(exp(u)) and exp(u - logsumexp(u)) read softmax(u) (both are its
+  value over all entries), so the Hessian of log(sum(exp(x))) is diag(p) - p*p' where
+  p = softmax(x); log(sum(exp(u))) reads logsumexp(u) where the question used logsumexp (or
+  softmax, log_softmax: they are written with it);
+* **powers of a repeated factor**: k equal factors in a row of a matrix product are F^k, k equal
+  transposed ones (F^k)', where that is shorter: inv(X)'*inv(X)'*inv(X)' is (inv(X)^3)'
+  (F*F of a variable stays: X*X is no longer than X^2);
+* **one transpose for a run of them**: A'*B'*C'*D' is (D*C*B*A)' where that is shorter
+  (-inv(X)'*A'*B'*inv(X)' is -(inv(X)*B*A*inv(X))', the Cookbook's form).
+
+Each is the same value entry by entry; the answer's text still parses to an expression that
+evaluates (softmax(u) is read as exp(u - logsumexp(u)), F^k as F*…*F).
+"""
+
+from __future__ import annotations
+
+from ..functions import LOGSUMEXP, textbook_names
+from ..language import ast as A
+from ..printing.text import to_text
+
+SOFTMAX = textbook_names.TEXTBOOK.softmax
+
+
+def _call(node, func: str, n: int = 1):
+    return isinstance(node, A.Call) and node.func == func and len(node.args) == n
+
+
+def _sum_exp(node):
+    """u when node is sum(exp(u)), else None."""
+    if _call(node, LOGSUMEXP.sum) and _call(node.args[0], LOGSUMEXP.exp):
+        return node.args[0].args[0]
+    return None
+
+
+def _lse(node):
+    """u when node is logsumexp(u) or log(sum(exp(u))), else None."""
+    if _call(node, LOGSUMEXP.logsumexp):
+        return node.args[0]
+    if _call(node, LOGSUMEXP.log):
+        return _sum_exp(node.args[0])
+    return None
+
+
+def _softmax(node):
+    """softmax(u) for exp(u)/sum(exp(u)) (and its transpose), exp(u - logsumexp(u)) and
+    exp(u - log(sum(exp(u)))); else None."""
+    if isinstance(node, A.BinOp) and node.op == "/":
+        top, flip = (node.left.arg, True) if isinstance(node.left, A.Transpose) else (node.left, False)
+        u = _sum_exp(node.right)
+        if u is not None and _call(top, LOGSUMEXP.exp) and top.args[0] == u:
+            s = A.Call(SOFTMAX, (u,))
+            return A.Transpose(s) if flip else s
+    if _call(node, LOGSUMEXP.exp) and isinstance(node.args[0], A.BinOp) and node.args[0].op == "-":
+        u, rest = node.args[0].left, node.args[0].right
+        if _lse(rest) == u:
+            return A.Call(SOFTMAX, (u,))
+    return None
+
+
+def _product(node) -> list:
+    """The factors of a chain of matrix products, in order."""
+    if isinstance(node, A.BinOp) and node.op == "*":
+        return _product(node.left) + _product(node.right)
+    return [node]
+
+
+def _power(f, k: int):
+    if isinstance(f, A.Transpose):
+        return A.Transpose(A.BinOp("^", f.arg, A.Num(float(k))))
+    return A.BinOp("^", f, A.Num(float(k)))
+
+
+def _powers(factors: list):
+    """``factors`` with runs of equal factors written as powers where each is shorter, or None
+    when none is."""
+    out, changed, k = [], False, 0
+    while k < len(factors):
+        j = k
+        while j + 1 < len(factors) and factors[j + 1] == factors[k]:
+            j += 1
+        run = j - k + 1
+        f = factors[k]
+        if run > 1 and not isinstance(f, A.Num):
+            p = _power(f, run)
+            if len(to_text(p)) < len(to_text(_chain([f] * run))):
+                out.append(p)
+                changed = True
+                k = j + 1
+                continue
+        out.extend(factors[k:j + 1])
+        k = j + 1
+    return out if changed else None
+
+
+def _transposes(factors: list):
+    """``factors`` with each run of transposed factors written as the transpose of the reversed
+    product where that is shorter (A'*B'*C'*D' is (D*C*B*A)', one transpose for four), or None
+    when none is."""
+    out, changed, k = [], False, 0
+    while k < len(factors):
+        j = k
+        while isinstance(factors[k], A.Transpose) and j + 1 < len(factors) \
+                and isinstance(factors[j + 1], A.Transpose):
+            j += 1
+        run = factors[k:j + 1]
+        if len(run) > 1:
+            t = A.Transpose(_chain([f.arg for f in reversed(run)]))
+            if len(to_text(t)) < len(to_text(_chain(run))):
+                out.append(t)
+                changed = True
+                k = j + 1
+                continue
+        out.extend(run)
+        k = j + 1
+    return out if changed else None
+
+
+def _chain_forms(factors: list):
+    """The product of ``factors`` with the rules of a chain applied, or None when none applies."""
+    changed = False
+    for rule in (_powers, _transposes):
+        got = rule(factors)
+        if got is not None:
+            factors, changed = got, True
+    return _chain(factors) if changed else None
+
+
+def _chain(factors):
+    node = factors[0]
+    for f in factors[1:]:
+        node = A.BinOp("*", node, f)
+    return node
+
+
+def vocabulary(tree: A.Expr, uses_logsumexp: bool) -> A.Expr:
+    """``tree`` (an answer, a ``where`` included) with the rules above applied bottom-up."""
+    memo: dict = {}
+
+    def go(node):
+        got = memo.get(id(node))
+        if got is not None:
+            return got[0]
+        if isinstance(node, A.Where):
+            new = A.Where(go(node.body), tuple((n, go(e)) for n, e in node.bindings))
+        elif isinstance(node, A.BinOp) and node.op == "*":
+            # the whole chain at once: a run is seen whatever the nesting of the products
+            factors = [go(f) for f in _product(node)]
+            # -F*F is -(F*F): the sign of the first factor is the chain's
+            p, neg = _chain_forms(factors), False
+            if p is None and isinstance(factors[0], A.Neg):
+                neg = True
+                p = _chain_forms([factors[0].arg] + factors[1:])
+            new = A.map_children(node, go) if p is None else A.Neg(p) if neg else p
+        else:
+            new = A.map_children(node, go)
+        new = _softmax(new) or new
+        if uses_logsumexp and _call(new, LOGSUMEXP.log):
+            u = _sum_exp(new.args[0])
+            if u is not None:
+                new = A.Call(LOGSUMEXP.logsumexp, (u,))
+        memo[id(node)] = (new, node)
+        return new
+
+    return go(tree)
+
+
+def uses_logsumexp(tree: A.Expr) -> bool:
+    """Whether a question's tree calls logsumexp (softmax and log_softmax are written with it)."""
+    return any(_call(n, LOGSUMEXP.logsumexp) for n in A.walk(tree))
