@@ -184,6 +184,7 @@ class MatrixForms:
         self.expr = expr
         #: every form's kind and dimensions, typed once (ricci.simplify.mtypes)
         self.types = Typing(expr)
+        self._transposed: dict = {}  # id(form) → (form, its transpose): T()
         self.kind = self.types.kind  # 's', 'c', 'r' or 'm': the hot path, bound once
         self.sym: set[str] = self.types.symmetric
         #: each name's place in the input, first occurrence first, and the first names of the
@@ -227,6 +228,14 @@ class MatrixForms:
 
     # -- transpose -----------------------------------------------------------------------------------
     def T(self, a: A.Expr) -> A.Expr:
+        # kept per object (the raiser shares subtrees): a nested answer transposed level by
+        # level pushed each transpose through every inner level again (issue 21)
+        got = self._transposed.get(id(a))
+        if got is None:
+            got = self._transposed[id(a)] = (a, self._T(a))  # a kept: its id stays its own
+        return got[1]
+
+    def _T(self, a: A.Expr) -> A.Expr:
         if self.kind(a) == S:
             return a
         match a:
@@ -776,6 +785,8 @@ class MatrixForms:
     def _plain_sum(self, terms: list[Prod]) -> A.Expr:
         terms = self._unbroadcast(terms)
         shaped = len(terms) > 1 and any(self.kind(self.build(t)) != S for t in terms)
+        # once, not once per term inside order() (a sum of k names built k² terms: issue 21)
+        all_leaves = all(_is_leaf(self.build(u)) for u in terms)
 
         def order(t: Prod):
             # Positive terms first; among them, in a sum with a shape, a scalar that broadcasts
@@ -789,7 +800,7 @@ class MatrixForms:
             broadcast = shaped and bool(t.scalars) and self.kind(self.build(t)) == S
             identity = len(terms) > 1 and len(t.chain) == 1 and self.is_identity(t.chain[0])
             return (t.coef < 0, broadcast or identity,
-                    bare and len(terms) > 1 and not all(_is_leaf(self.build(u)) for u in terms),
+                    bare and len(terms) > 1 and not all_leaves,
                     txt.count("'"), len(txt), txt)
 
         terms = sorted(terms, key=order)
