@@ -73,7 +73,7 @@ def test_the_cookbook_identity_holds_as_numbers():
 
 
 def test_a_vector_of_the_wrong_length_is_named():
-    with pytest.raises(ricci.RicciError, match="y"):
+    with pytest.raises(ricci.RicciError, match="y has length 5, but the expression needs length m·n = 12"):
         ricci.evaluate("y'*vec(X)", {"y": np.ones(5), "X": X34})
 
 
@@ -210,19 +210,26 @@ CODE = ["sum(kron(A, B).^2)", "y'*vec(X)", "vec(A*X)'*vec(A*X)"]
 @pytest.mark.parametrize("backend", ["numpy", "array_api", "jax", "torch"])
 @pytest.mark.parametrize("expression", CODE)
 def test_generated_code_equals_the_evaluation(expression, backend):
+    convert = np.asarray
     if backend == "jax":
-        pytest.importorskip("jax")
+        jnp = pytest.importorskip("jax.numpy")
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        convert = jnp.asarray
     if backend == "torch":
-        pytest.importorskip("torch")
+        torch = pytest.importorskip("torch")
+        convert = torch.tensor
     if backend == "array_api":
-        pytest.importorskip("array_api_strict")
+        xp = pytest.importorskip("array_api_strict")
+        convert = xp.asarray
     values = {"A": A23, "B": B22, "X": X34, "y": RNG.normal(size=12)}
     e = ricci.parse(expression)
     values = {n: values[n] for n in e.variables}
     wrt = next(iter(e.variables)) if "y" not in e.variables else "X"
     d = ricci.derivative(expression, wrt)
     f = d.function(backend)
-    got = f(**values)
+    got = f(**{n: convert(v) for n, v in values.items()})
     got = got[-1] if isinstance(got, tuple) else got
     np.testing.assert_allclose(np.asarray(got, dtype=float), d.evaluate(values), rtol=1e-10, atol=1e-12)
 
@@ -232,3 +239,70 @@ def test_the_value_of_kron_in_generated_code():
     value, grad = d.function("numpy", with_value=True)(A=A23, B=B22)
     assert value == pytest.approx(np.sum(np.kron(A23, B22) ** 2))
     np.testing.assert_allclose(grad, 2 * A23 * np.sum(B22 ** 2))
+
+
+# -- along an axis: softmax(X, k), log_softmax(X, k), logsumexp(X, k) --------------------------------------
+
+def _scipy():
+    return pytest.importorskip("scipy.special")
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_axis_values_are_scipys(k):
+    sp = _scipy()
+    X = RNG.normal(size=(3, 4))
+    axis = k - 1  # MATLAB's axis k is NumPy's k - 1
+    np.testing.assert_allclose(ricci.evaluate(f"softmax(X, {k})", {"X": X}), sp.softmax(X, axis=axis))
+    np.testing.assert_allclose(ricci.evaluate(f"log_softmax(X, {k})", {"X": X}), sp.log_softmax(X, axis=axis))
+    got = ricci.evaluate(f"logsumexp(X, {k})", {"X": X})
+    np.testing.assert_allclose(got.reshape(-1), sp.logsumexp(X, axis=axis))
+
+
+def test_softmax_along_rows_sums_to_one_in_each_row():
+    got = ricci.evaluate("softmax(X, 2)", {"X": X34})
+    np.testing.assert_allclose(got.sum(axis=1), np.ones(3))
+
+
+@pytest.mark.parametrize("text", ["softmax(X, 3)", "softmax(X, a)", "logsumexp(X, 0)", "log_softmax(X, 1, 2)"])
+def test_an_axis_that_is_not_1_or_2_is_refused_by_position(text):
+    with pytest.raises(ricci.RicciError, match="1 .each column. or 2 .each row."):
+        ricci.parse(text)
+
+
+AXIS = [
+    ("sum(softmax(X, 2)*v)", "X", {"X": 0.5 * X34, "v": RNG.normal(size=4)}),
+    ("sum(softmax(X, 1).*W)", "X", {"X": 0.5 * X34, "W": RNG.normal(size=(3, 4))}),
+    ("sum(log_softmax(X, 2).*W)", "X", {"X": 0.5 * X34, "W": RNG.normal(size=(3, 4))}),
+    ("y'*logsumexp(X, 2)", "X", {"X": 0.5 * X34, "y": RNG.normal(size=3)}),
+    ("logsumexp(X, 1)*z", "X", {"X": 0.5 * X34, "z": RNG.normal(size=4)}),
+    ("softmax(A*x, 1)", "x", {"A": A23, "x": RNG.normal(size=3)}),
+]
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("expression, wrt, values", AXIS, ids=[e for e, _, _ in AXIS])
+def test_axis_derivatives_against_finite_differences(expression, wrt, values, order):
+    check_derivative(expression, wrt, order=order, values=values)
+
+
+ATTENTION = "sum(softmax(Q*K'/c, 2)*V)"
+ATT_VALUES = {"Q": 0.5 * RNG.normal(size=(3, 4)), "K": 0.5 * RNG.normal(size=(5, 4)), "c": 2.0,
+              "V": RNG.normal(size=(5, 2))}
+ATT_KINDS = {"c": "scalar"}
+
+
+@pytest.mark.parametrize("wrt", ["Q", "K", "V"])
+def test_attention_differentiates_by_q_k_and_v(wrt):
+    # acceptance 2: the attention score, each row of Q*K'/c normalised
+    check_derivative(ATTENTION, wrt, kinds=ATT_KINDS, values=ATT_VALUES)
+
+
+def test_attention_value_is_numpys():
+    sp = _scipy()
+    Q, K, c, V = (ATT_VALUES[n] for n in "QKcV")
+    expected = np.sum(sp.softmax(Q @ K.T / c, axis=1) @ V)
+    assert ricci.evaluate(ATTENTION, ATT_VALUES, kinds=ATT_KINDS) == pytest.approx(expected)
+
+
+def test_attention_second_derivative_by_q():
+    check_derivative(ATTENTION, "Q", order=2, kinds=ATT_KINDS, values=ATT_VALUES)

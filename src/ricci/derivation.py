@@ -168,6 +168,7 @@ _DOORS = {
     "linear_operator": ("ricci.codegen.products", "linear_operator"),
     "check": ("ricci.numeric_check", "check"),
     "kronecker": ("ricci.explain", "kronecker_form"),
+    "linear_map": ("ricci.explain.by_differentials", "linear_map"),
 }
 
 
@@ -317,6 +318,13 @@ class Derivative:
         """The derivation step by step, as the lecture does it: shape, chain rule, rules with
         their identities, simplification, result (:func:`ricci.explain.explain`)."""
         return deep(_feature("explain"))(self)
+
+    @cached_property
+    def linear_map(self) -> Any:
+        """The first derivative as a linear map, ``f'(X)[dX] = …`` in the input language (the
+        differential method, :mod:`ricci.explain.by_differentials`): ``.text``, ``.latex``, and
+        ``.evaluate(values, direction)``, the JVP."""
+        return deep(_feature("linear_map"))(self)
 
     @deep
     def explain(self, name: str = "f", **options: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keyword
 
+from ..ir.stable import stable
 from ..language.kinds import SCALAR, SYMMETRIC
 from .backends import ATOM, BACKENDS, Code, Printer
 from .from_index import to_plan
@@ -93,6 +94,12 @@ def _dimmap(d, ans) -> dict:
                 out.setdefault(a, b)
     for a, b in zip(ans.type.shape, d.shape):
         out.setdefault(a, b)
+    # a product of dimensions (kron's sides, vec's length) is the original's of the same factors
+    theirs = {tuple(f): n for n, f in d.expression._checked.products.items()}
+    for a, factors in ans._checked.products.items():
+        mapped = tuple(f if isinstance(f, int) else out.get(f) for f in factors)
+        if mapped in theirs:
+            out.setdefault(a, theirs[mapped])
     return out
 
 
@@ -100,10 +107,14 @@ def build_plan(d, printer: Printer, with_value: bool) -> tuple[Plan, Op | None, 
     variables = d.expression.variables
     sym = frozenset(n for n, v in variables.items() if v.kind == SYMMETRIC)
     plan = Plan(symmetric=sym, scale_results=printer.name != "jax")
+    # softplus and sigmoid of one argument share exp(-|x|) where the backend has no exact
+    # functions of its own for them (MatrixToPlan._elementwise)
+    plan.shared_exp = {} if printer.name in ("numpy", "array_api") else None
     names = set(variables)
     value = None
     if with_value:
         identity = {dim: dim for v in variables.values() for dim in v.dims}
+        identity.update({dim: dim for dim in d.expression._checked.products})
         for dim in d.expression.shape:
             identity.setdefault(dim, dim)
         value = MatrixToPlan(plan, d.expression, identity, names).convert(d.expression.tree)
@@ -116,7 +127,9 @@ def build_plan(d, printer: Printer, with_value: bool) -> tuple[Plan, Op | None, 
         if deriv is None:
             raise CodegenError("the answer's matrix form does not have the derivative's shape")
     else:
-        deriv = to_plan(plan, d.node, tuple(d.out), d.lowered.bindings, names, einsum=printer.einsum)
+        # the stable forms of ricci.ir.stable, as d.evaluate computes them (docs/numerics.md)
+        bindings = {k: (stable(ir), br, bc) for k, (ir, br, bc) in d.lowered.bindings.items()}
+        deriv = to_plan(plan, stable(d.node), tuple(d.out), bindings, names, einsum=printer.einsum)
     return plan, value, deriv
 
 
@@ -256,8 +269,11 @@ def _docstring(d, with_value: bool, params: list[str], printer: Printer) -> list
     return [f'"""{text}', '"""']
 
 
-def generate(d, backend: str = "numpy", name: str | None = None, with_value: bool = False) -> str:
-    """The Python source of a function computing ``d`` (and the function's value first)."""
+def generate(d, backend: str = "numpy", name: str | None = None, with_value: bool = False,
+             check_finite: bool = False) -> str:
+    """The Python source of a function computing ``d`` (and the function's value first);
+    ``check_finite``: the function raises FloatingPointError rather than return a NaN or an
+    infinity (off by default: the check reads every entry once more)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if name is None:
@@ -280,6 +296,9 @@ def generate(d, backend: str = "numpy", name: str | None = None, with_value: boo
         for dim in v.dims:
             if not isinstance(dim, int) and dim not in dims:
                 dims[dim] = names.own(str(dim))
+    products = {k: v for k, v in d.expression._checked.products.items() if k not in dims}
+    for dim in products:  # vec(X)'s length mn, from m and n (written after the variables' sizes)
+        dims[dim] = names.own(str(dim))
     for dim in d.shape:
         if not isinstance(dim, int) and dim not in dims:  # pragma: no cover - every dim is a variable's
             raise CodegenError(f"the size {dim} is not fixed by any variable")
@@ -319,10 +338,31 @@ def generate(d, backend: str = "numpy", name: str | None = None, with_value: boo
             body.append(f"if {alias} is None:")
             body.append(f"    {alias} = {first}.__array_namespace__()")
     body += _shape_lines(variables, dims)
+    body += [f"{dims[k]} = {' * '.join(str(f) if isinstance(f, int) else dims[f] for f in v)}"
+             for k, v in products.items() if all(isinstance(f, int) or f in dims for f in v)]
     body += em.lines
+    if check_finite:
+        body += _finite_lines(d, printer, names, results)
+        results = [ln.split(" = ", 1)[0] for ln in body[-3 * len(results)::3]]
     body.append("return " + ", ".join(results))
     lines += [("    " + ln) if ln else "" for ln in body]
     return "\n".join(lines) + "\n"
+
+
+def _finite_lines(d, printer: Printer, names: Names, results: list[str]) -> list[str]:
+    """Each result named, and checked finite: never a silent NaN (docs/numerics.md).  Three
+    lines per result, the first the assignment."""
+    whats = ["value", default_name(d, False)][-len(results):]
+    lines = []
+    for text, what in zip(results, whats):
+        message = (f"the {what} of {d.expression.text} is not finite (NaN or inf) at these values; "
+                   + ("ricci.evaluate(expression, values)" if what == "value" else "d.evaluate(values)")
+                   + " names the term that is not")
+        target = names.fresh("result")
+        finite = f"{printer.m('isfinite')}({target})"
+        test = f"{finite}.all()" if printer.name == "torch" else f"{printer.m('all')}({finite})"
+        lines += [f"{target} = {text}", f"if not {test}:", f"    raise FloatingPointError({message!r})"]
+    return lines
 
 
 def _bound_names(d) -> list[str]:

@@ -10,9 +10,10 @@ the product distributed over the sum, and the cheaper of the two is kept by the 
 
 from __future__ import annotations
 
-from ..functions import LOGSUMEXP, lookup
+from ..functions import LOGSUMEXP, STABLE, lookup
 from ..language import ast as A
 from ..language.errors import RicciError
+from ..stable import match as match_stable
 from .chain import Factor, product
 from .plan import Op, Plan, cost
 
@@ -39,6 +40,8 @@ class MatrixToPlan:
         self.variables = variables
         #: names bound by ``where`` → their plan nodes
         self.env: dict = dict(bound or {})
+        #: names bound by ``where`` → their expressions (ricci.stable.match reads through names)
+        self.bound_ast: dict = {}
 
     # -- types ------------------------------------------------------------------------------------
     def dim(self, d):
@@ -61,6 +64,9 @@ class MatrixToPlan:
     # -- conversion -------------------------------------------------------------------------------
     def convert(self, node) -> Op:
         p = self.plan
+        form = match_stable(node, self.expr.type_of, self.bound_ast)
+        if form is not None:  # log(1 + exp(u)) as softplus(u), … (ricci.stable, docs/numerics.md)
+            return self._stable(form)
         match node:
             case A.Num(value=v):
                 return p.num(v)
@@ -91,6 +97,7 @@ class MatrixToPlan:
             case A.Where(body=body, bindings=bindings):
                 for name, e in bindings:
                     self.env[name] = p.let(name, self.convert(e))
+                    self.bound_ast[name] = e  # for the stable forms: 1 - s where s = sigmoid(u)
                 return self.convert(body)
         raise CodegenError(f"cannot generate code for {type(node).__name__}")
 
@@ -116,12 +123,58 @@ class MatrixToPlan:
             return p.pow(a, b)
         raise CodegenError(f"operator {op}")  # pragma: no cover
 
+    def _stable(self, form) -> Op:
+        p = self.plan
+        if form.shifted:
+            return self._softmax(form.arg, form.transposed)
+        if form.rule == "sigmoid_variance":
+            return self._sigmoid_variance(self.convert(form.arg))
+        x = self.convert(form.arg)
+        x = p.neg(x) if form.neg_arg else x
+        f = lookup(form.func)
+        out = self._elementwise(f.name, x) if f.family == "elementwise" else f.plan(p, x)
+        if form.power != 1.0:
+            out = p.pow(out, p.num(form.power))
+        return p.neg(out) if form.neg else out
+
+    def _elementwise(self, name: str, x) -> Op:
+        """f(x), entry by entry.  Where the plan shares exponentials (NumPy-like backends:
+        ``plan.shared_exp``), softplus(x) is relu(x) + log1p(e) with e = exp(-|x|), and a
+        sigmoid(x) beside it is (step(x) + (1 - step(x))·e)/(1 + e) with the same e: a logistic
+        loss and its gradient cost one exp and one log1p, as the naive log(1 + exp(x)) and
+        exp(x)/(1 + exp(x)) do, and both are exact everywhere (docs/numerics.md)."""
+        p = self.plan
+        shared = getattr(p, "shared_exp", None)
+        if shared is None or name not in (STABLE.softplus, STABLE.sigmoid):
+            return p.func(name, x)
+        base = x.args[0] if x.kind == "neg" else x  # |-v| is |v|: sigmoid(v) and softplus(-v) share
+        if name == STABLE.sigmoid and id(base) not in shared:
+            return p.func(name, x)  # alone, the table's sigmoid is cheaper
+        e = p.func(STABLE.exp, p.neg(p.func(STABLE.abs, base)))
+        shared[id(base)] = (base, e)  # base kept alive: its id stays unique
+        if name == STABLE.softplus:
+            return p.add(p.func(STABLE.relu, x), p.func(STABLE.log1p, e))
+        step = p.func(STABLE.step, x)
+        one = p.num(1.0)
+        return p.div(p.add(step, p.mul(p.sub(one, step), e)), p.add(one, e))
+
+    def _sigmoid_variance(self, x) -> Op:
+        # σ(x)·σ(-x), which is e/(1 + e)^2 with e = exp(-|x|): one exp, as the naive
+        # σ(x)·(1 - σ(x)), where the plan shares exponentials; else each the backend's own
+        p = self.plan
+        if getattr(p, "shared_exp", None) is None:
+            return p.mul(p.func(STABLE.sigmoid, x), p.func(STABLE.sigmoid, p.neg(x)))
+        e = p.func(STABLE.exp, p.neg(p.func(STABLE.abs, x)))
+        below = p.add(p.num(1.0), e)
+        return p.div(e, p.mul(below, below))
+
     def _softmax(self, u, transposed: bool) -> Op:
         # exp(u)/sum(exp(u)) computed as exp(u - logsumexp(u)): the same number, shifted by
         # max(u) inside logsumexp's code, so that u = 1000 gives 1/n and not inf/inf
         p = self.plan
         x = self.convert(u)
-        e = p.func(LOGSUMEXP.exp, p.sub(x, lookup(LOGSUMEXP.logsumexp).plan(p, x)))
+        e = p.func(LOGSUMEXP.exp, p.sub(x, p.make("func", (x,), (STABLE.max,), ())))
+        e = p.div(e, p.sum(e))  # exp(x - max)/sum: one exp per entry, shared with logsumexp's plan
         return p.T(e) if transposed else e
 
     def _call(self, node: A.Call) -> Op:
@@ -137,7 +190,16 @@ class MatrixToPlan:
             return lookup(LOGSUMEXP.logsumexp).plan(p, self.convert(_sum_of_exp(arg)))
         x = self.convert(arg)
         if f.family == "elementwise":
-            return p.func(f.name, x)
+            return self._elementwise(f.name, x)
+        if f.family == "frechet":  # expm_frechet(X, E): the direction is the second argument
+            return f.plan(p, x, self.convert(node.args[1]))
+        if f.family == "vectorise":  # the columns stacked; a vector's entries already are
+            return x if x.ndim < 2 else p.make("func", (x,), (f.name,), self.shape(node))
+        if f.family == "kronecker":  # of two matrices (a vector as its column), then the typed shape
+            y = self.convert(node.args[1])
+            ab = [v if v.ndim == 2 else p.reshape(v, (v.shape[0] if v.ndim else 1, 1)) for v in (x, y)]
+            out = p.make("func", tuple(ab), (f.name,), self.rc(node))
+            return out if len(self.shape(node)) == 2 else p.reshape(out, self.shape(node))
         if f.plan is not None:  # the function table's operations for it
             return f.plan(p, x)
         raise CodegenError(f"function {node.func}")  # pragma: no cover

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..functions import lookup
+from ..functions import IDENTITY_NAMES, lookup, named
 from ..ir import build as B
-from ..ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pow, Size, Stack, Var
+from ..ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 from ..language import ast as A
 from ..printing import mathml as M
 from ..printing.latex import ast_to_latex
@@ -278,11 +278,52 @@ class KroneckerForm(F.ShowsFormula):
             total = v if total is None else total + v
         return total
 
+    @property
+    def expression(self) -> str | None:
+        """The form in the input language, ``kron(B', A)`` for A*X*B (or vec(A*X*B)) by X: it
+        parses, and evaluates to :meth:`evaluate`'s matrix.  None where a term needs the
+        commutation matrix K, which the language has no name for."""
+        text = ""
+        for t in self.terms:
+            if t.kind == "kron_K":
+                return None
+            p, q = _language(self.derivative, t.P), _language(self.derivative, t.Q)
+            if p is None or q is None:
+                return None
+            if t.kind == "kron":
+                body = f"{named('kronecker')}({p}, {q})"
+            else:
+                body = f"{named('vectorise')}({p})*{named('vectorise')}({q})'"
+            c = abs(t.coef)
+            body = body if c == 1.0 else f"{format_number(c)}*{body}"
+            text += (" - " if text else "-") + body if t.coef < 0 else (" + " if text else "") + body
+        return text
+
     def _repr_latex_(self) -> str:
         return f"$${self.latex}$$"
 
     def _repr_html_(self) -> str:
         return self.mathml
+
+
+def _language(d, part) -> str | None:
+    """One Kronecker factor in the input language (an identity with its size: eye(len(x)))."""
+    node, r, c = part
+    ident = isinstance(node, Delta) or (isinstance(node, Mul) and len(node.factors) == 1
+                                        and isinstance(node.factors[0], Delta))
+    if not ident:
+        ast = _raise(d, part)
+        if ast is None:
+            return None
+        if not (isinstance(ast, A.Name) and ast.name in IDENTITY_NAMES and ast.name not in d.expression.variables):
+            return to_text(ast)
+    dim = (r or c).dim
+    if isinstance(dim, int):
+        return f"eye({dim})"
+    for name, v in d.expression.variables.items():  # a size the language can write: len(x), size(A, 1)
+        if dim in v.dims:
+            return f"eye(len({name}))" if len(v.dims) == 1 else f"eye(size({name}, {v.dims.index(dim) + 1}))"
+    return None
 
 
 def commutation_matrix(m: int, n: int) -> np.ndarray:
@@ -338,14 +379,20 @@ def kronecker_form(d, dims: dict | None = None, bold: frozenset = frozenset()) -
     node = _display_node(d)
     if B.is_zero(node):
         return None
-    free = set(d.out)
-    options = [
-        ("kron", (f2, x2), (f1, x1)),
-        ("kron_K", (f2, x1), (f1, x2)),
-        ("outer", (f1, f2), (x1, x2)),
-    ]
     terms = []
     for coef, factors in _terms(node):
+        f1, f2 = (f_ix + (None, None))[:2]
+        pair = next((g for g in factors if isinstance(g, Pair) and f2 is None and g.r == f1
+                     and g.a not in d.out and g.b not in d.out and g.a != g.b), None)
+        if pair is not None:  # F = vec(G): ∂vec F/∂vec X is ∂vec G/∂vec X, G's rows and columns a, b
+            factors = [g for g in factors if g is not pair]
+            f1, f2 = pair.a, pair.b
+        free = set(x_ix) | {i for i in (f1, f2) if i is not None}
+        options = [
+            ("kron", (f2, x2), (f1, x1)),
+            ("kron_K", (f2, x1), (f1, x2)),
+            ("outer", (f1, f2), (x1, x2)),
+        ]
         comps = [[factors[k] for k in c] for c in B.summed_components(factors, free)]
         chosen = None
         for kind, p_ix, q_ix in options:

@@ -103,6 +103,14 @@ def _logsumexp_code(p, a):
     return p.Code(f"{m} + {p.m('log')}({inner})", p.ADD)
 
 
+def _logsumexp_plan(p, x):
+    # max(x) + log(sum(exp(x - max(x)))) as operations of the plan (docs/numerics.md): the
+    # shifted exponentials are one operation, which softmax's code exp(x - max)/sum shares, and
+    # NumPy's logaddexp.reduce (a log1p and an exp per entry) is five times slower
+    m = p.make("func", (x,), ("max",), ())
+    return p.add(m, p.func("log", p.sum(p.func("exp", p.sub(x, m)))))
+
+
 def _logsumexp_interval(e, S):
     # max(x) ≤ logsumexp(x) ≤ max(x) + log(n): at least the smallest possible largest entry
     return S.Interval(e.lo, S.INF, e.lo_open)
@@ -114,15 +122,39 @@ def _softmax(which):
     of every order follows from logsumexp's lowering (its gradient is exp(x)'/sum(exp(x)))."""
 
     def rewrite(A, args):
-        if len(args) != 1:
-            raise ValueError(
-                f"{which}(x) takes one argument (over all its entries); {which} along an axis "
-                f"of a matrix is not part of the language yet", 1 if len(args) > 1 else None)
         x, span = args[0], getattr(args[0], "span", None)
-        shifted = A.BinOp("-", x, A.Call("logsumexp", (x,), span), span)
+        if len(args) == 1:
+            total = A.Call("logsumexp", (x,), span)
+        else:
+            # along an axis, MATLAB's spelling as sum(X, k): softmax(X, 2) normalises each row
+            # (the attention pattern), each row's logsumexp spread over its columns
+            total = _axis_logsumexp(A, args, which, spread=True)
+        shifted = A.BinOp("-", x, total, span)
         return A.Call("exp", (shifted,), span) if which == "softmax" else shifted
 
     return rewrite
+
+
+def _axis_logsumexp(A, args, which, spread=False):
+    """logsumexp(X, 1) = log(vector(1)'*exp(X)) (a row: each column's), logsumexp(X, 2) =
+    log(exp(X)*vector(1)) (a column: each row's); ``spread``: times a row (column) of ones, the
+    matrix of X's shape that softmax(X, k) subtracts from X."""
+    axis = args[1] if len(args) == 2 else None
+    if axis is None or not isinstance(axis, A.Num) or axis.value not in (1.0, 2.0):
+        raise ValueError(f"{which}(X, k) works along the axis k = 1 (each column) or 2 (each row), "
+                         f"as sum(X, k) does; k must be the number 1 or 2", 1 if len(args) == 2 else None)
+    x, span = args[0], getattr(args[0], "span", None)
+    ones = A.Call("vector", (A.Num(1.0, span),), span)
+    e = A.Call("exp", (x,), span)
+    if axis.value == 1.0:
+        total = A.Call("log", (A.BinOp("*", A.Transpose(ones, span), e, span),), span)
+        return A.BinOp("*", ones, total, span) if spread else total
+    total = A.Call("log", (A.BinOp("*", e, ones, span),), span)
+    return A.BinOp("*", total, A.Transpose(ones, span), span) if spread else total
+
+
+def _logsumexp_rewrite(A, args):
+    return None if len(args) == 1 else _axis_logsumexp(A, args, "logsumexp")
 
 
 def _mean_lower(k):
@@ -174,7 +206,7 @@ add(
              xp=_logsumexp_xp, sympy=lambda sp, x: _one(sp, sp.log(sum(sp.exp(v) for v in x))),
              interval=_logsumexp_interval, needs="any sign", sample="shallow",
              code={"default": _logsumexp_code},
-             plan=lambda p, x: p.make("func", (x,), ("logsumexp",), ()),
+             plan=_logsumexp_plan, rewrite=_logsumexp_rewrite,
              sympy_entries=lambda sp, u, total: sp.log(total(sp.exp(u))),
              lower=lambda k: k.B.elem("log", k.B.mul([k.B.elem("exp", k.arg(k.ar, k.ac))], ()))),
     Function("mean", "reduction", lambda a: np.mean(a).reshape(1, 1), r"\operatorname{mean}",
