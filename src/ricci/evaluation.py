@@ -148,6 +148,32 @@ def _product_sizes(sizes: dict, products: dict, origin: dict, source) -> None:
         sizes[name] = f * s
 
 
+def _logsumexp_along(node) -> tuple | None:
+    """(u, axis) when ``node`` is log(exp(u)*vector(1)) (axis 1: each row's) or
+    log(vector(1)'*exp(u)) (axis 0: each column's), as logsumexp(X, k) and softmax(X, k) are
+    parsed (functions/reductions.py); else None."""
+    if not (isinstance(node, A.Call) and node.func == LOGSUMEXP.log and len(node.args) == 1):
+        return None
+    inner = node.args[0]
+    if not (isinstance(inner, A.BinOp) and inner.op == "*"):
+        return None
+
+    def ones(e):  # vector(1), with or without its size
+        fn = lookup(e.func) if isinstance(e, A.Call) else None
+        return (fn is not None and fn.family == "constant" and isinstance(e.args[0], A.Num)
+                and e.args[0].value == 1.0)
+
+    def exp_of(e):
+        return e.args[0] if isinstance(e, A.Call) and e.func == LOGSUMEXP.exp and len(e.args) == 1 else None
+
+    left, right = inner.left, inner.right
+    if exp_of(left) is not None and ones(right):
+        return exp_of(left), 1
+    if isinstance(left, A.Transpose) and ones(left.arg) and exp_of(right) is not None:
+        return exp_of(right), 0
+    return None
+
+
 def _size(d, sizes, node, source) -> int:
     if isinstance(d, int):
         return d
@@ -195,6 +221,8 @@ class _Eval:
         self.arrays = arrays
         self.sizes = sizes
         self.source = expr.source
+        #: name → the expression a where binds it to (ricci.stable.match reads through names)
+        self.bound: dict = {}
 
     def shape(self, node):
         t = self.expr.type_of(node)
@@ -220,7 +248,15 @@ class _Eval:
             f"{text} is {why} at these values{': ' + hint if hint else ''}", node.span, self.source)
 
     def run(self, node, env):
-        form = match(node, self.expr.type_of)
+        along = _logsumexp_along(node)
+        if along is not None:  # logsumexp(X, k) as parsed: each row's (column's), shifted by its max
+            u, axis = along
+            x = self.run(u, env)
+            with np.errstate(invalid="ignore"):
+                m = np.max(x, axis=axis, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0.0)
+            return self.finite(node, m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)))
+        form = match(node, self.expr.type_of, self.bound)
         if form is not None:  # log(1 + exp(u)) as softplus(u), … (ricci.stable, docs/numerics.md)
             return self.finite(node, self._stable(form, env))
         return self.finite(node, self._run(node, env))
@@ -297,6 +333,7 @@ class _Eval:
                 inner = dict(env)
                 for name, e in bindings:
                     inner[name] = self.run(e, inner)
+                    self.bound[name] = e  # for the stable forms: 1 - s where s = sigmoid(u)
                 return self.run(body, inner)
         raise TypeError(node)  # pragma: no cover
 

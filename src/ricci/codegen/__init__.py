@@ -14,10 +14,11 @@ from .emit import compile_function, default_name, generate, python_name
 from .from_matrix import CodegenError
 
 
-def function(d, backend: str = "numpy", name: str | None = None, with_value: bool = False):
+def function(d, backend: str = "numpy", name: str | None = None, with_value: bool = False,
+             check_finite: bool = False):
     """The compiled function of :func:`generate` (its source is in ``__ricci_source__``)."""
     name = name or default_name(d, with_value)
-    source = generate(d, backend, name, with_value)
+    source = generate(d, backend, name, with_value, check_finite)
     fn = compile_function(source, name)
     fn.__ricci_source__ = source
     return fn

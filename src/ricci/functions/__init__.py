@@ -16,7 +16,8 @@ reads which field.
 * :mod:`.spectral` – eig, lambda_max, lambda_min, svd, spectral_norm, nuclear_norm and the eigen- and
   singular vectors their derivatives are written with;
 * :mod:`.matrix_functions` – expm, logm, sqrtm and their Fréchet derivatives (expm_frechet, …);
-* :mod:`.kron` – vec (columns stacked) and kron (the Kronecker product).
+* :mod:`.kron` – vec (columns stacked) and kron (the Kronecker product);
+* :mod:`.stable` – the names the stable forms are written with (docs/numerics.md).
 
 Adding a function is adding an entry to one of these modules.
 """

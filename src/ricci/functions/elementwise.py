@@ -15,9 +15,15 @@ from .base import Function, add
 INF = math.inf
 
 
+#: log of the largest float: exp of more overflows
+_LOG_MAX = 709.78
+
+
 def _sigmoid(a):
-    # 0.5*(1 + tanh(a/2)) is exact and never overflows, unlike 1/(1 + exp(-a)).
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
+    # 1/(1 + exp(-a)) keeps its relative precision everywhere (0.5*(1 + tanh(a/2)) loses every
+    # digit by a = -37) and costs one exp; the exponent is capped where exp would overflow,
+    # which changes only values below 6e-309 (docs/numerics.md)
+    return 1.0 / (1.0 + np.exp(np.minimum(-a, _LOG_MAX)))
 
 
 def _step(a):
@@ -54,9 +60,15 @@ def _relu_interval(a, S):
 # -- code that is not one call of the namespace's function ---------------------------------------
 
 def _sigmoid_code(p, a):
-    # as ricci evaluates it: exact, and never overflows
-    inner = p.call(p.m("tanh"), f"0.5 * {a.at(p.MUL + 1)}")
-    return p.Code(f"0.5 * (1 + {inner.text})", p.MUL)
+    # as ricci evaluates it: exact to the last digits, one exp, never overflows (JAX's own
+    # sigmoid is exact too)
+    if p.name == "jax":
+        p.need_import("import jax")
+        return p.call("jax.nn.sigmoid", a.text)
+    # -a: a negation's operand itself (not --x)
+    minus = a.text[1:] if a.prec == p.UNARY and a.text.startswith("-") else f"-{a.at(p.UNARY)}"
+    capped = p.call(p.m("minimum"), minus, repr(_LOG_MAX))
+    return p.Code(f"1 / (1 + {p.call(p.m('exp'), capped.text).text})", p.MUL)
 
 
 add(
@@ -133,7 +145,7 @@ add(
              cheap=True),
     Function("sigmoid", "elementwise", _sigmoid, r"\sigma", "sigmoid(u)*(1 - sigmoid(u))",
              "d sigmoid(u) = sigmoid(u) (1 - sigmoid(u)) du",
-             xp=lambda xp, u: 0.5 * (1.0 + xp.tanh(0.5 * u)), mathml="σ",
+             xp=lambda xp, u: 1.0 / (1.0 + xp.exp(xp.minimum(-u, _LOG_MAX + 0.0 * u))), mathml="σ",
              sympy=lambda sp, u: 1 / (1 + sp.exp(-u)),
              code={"default": _sigmoid_code, "torch": lambda p, a: p.call("torch.sigmoid", a.text)},
              interval=lambda a, S: S.monotone(a, _sigmoid_inf), needs="any sign"),

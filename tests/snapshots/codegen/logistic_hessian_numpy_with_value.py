@@ -14,6 +14,11 @@ def value_and_hessian(y, X, w):
     n = X.shape[1]
     assert X.shape == (m, n), "X must have shape (m, n)"
     assert w.shape == (n,), "w must have shape (n,)"
-    t_0 = -(y * (X @ w))
-    s = 0.5 * (1 + np.tanh(0.5 * t_0))
-    return float(np.sum(np.log(1 + np.exp(t_0)))), X.T @ ((y ** 2 * s * (1 - s))[:, None] * X)
+    t_0 = y * (X @ w)
+    t_1 = -t_0
+    t_2 = np.exp(-np.abs(t_0))
+    t_3 = np.heaviside(t_1, 0)
+    t_4 = 1 + t_2
+    s = (t_3 + (1 - t_3) * t_2) / t_4
+    t_5 = np.heaviside(t_0, 0)
+    return float(np.sum(np.maximum(t_1, 0) + np.log1p(t_2))), X.T @ ((y ** 2 * s * ((t_5 + (1 - t_5) * t_2) / t_4))[:, None] * X)

@@ -1,0 +1,113 @@
+"""What the stable forms cost (issue 22, acceptance point 3): ricci's generated NumPy code, with
+its stable forms (softplus, sigmoid, logsumexp, cosh^-2, …; docs/numerics.md), against the same
+computation written naively (log(1 + exp(u)), 1/(1 + exp(-u)), exp(u)/sum(exp(u)), 1 - tanh(u)^2),
+both timed in this process, interleaved, as medians; the ratio stable/naive is the figure.
+
+The sizes are those of benchmarks/codegen_vs_autodiff.py (logistic regression 10000×100, a
+log-sum-exp over 2000 entries, a tanh layer 200×300), on one thread as there.
+
+    python benchmarks/stable_forms.py [--repeats 200] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+import ricci  # noqa: E402
+
+
+def _naive_cases(m: int, n: int, k: int, rng):
+    X = rng.standard_normal((m, n)) / np.sqrt(n)
+    y = np.sign(rng.standard_normal(m))
+    w = rng.standard_normal(n)
+    x = rng.standard_normal(k)
+    A = rng.standard_normal((200, 300)) / np.sqrt(300)
+    v = rng.standard_normal(300)
+
+    def logistic_value_and_gradient(y, X, w):
+        t = -(y * (X @ w))
+        e = np.exp(t)
+        return float(np.sum(np.log(1 + e))), -((y * (e / (1 + e))) @ X)
+
+    def logistic_hessian(y, X, w):
+        s = 1 / (1 + np.exp(y * (X @ w)))
+        return X.T @ ((y ** 2 * s * (1 - s))[:, None] * X)
+
+    def softplus_hessian(x):
+        s = 1 / (1 + np.exp(-x))
+        return np.diag(s * (1 - s))
+
+    def logsumexp_gradient(x):
+        e = np.exp(x)
+        return e / np.sum(e)
+
+    def tanh_jacobian(A, v):
+        return (1 - np.tanh(A @ v) ** 2)[:, None] * A
+
+    return [
+        ("logistic gradient", "sum(log(1 + exp(-y.*(X*w))))", "w", 1, False,
+         lambda y, X, w: -((y * (1 / (1 + np.exp(y * (X @ w))))) @ X), {"y": y, "X": X, "w": w}),
+        ("logistic value and gradient", "sum(log(1 + exp(-y.*(X*w))))", "w", 1, True,
+         logistic_value_and_gradient, {"y": y, "X": X, "w": w}),
+        ("logistic Hessian", "sum(log(1 + exp(-y.*(X*w))))", "w", 2, False, logistic_hessian,
+         {"y": y, "X": X, "w": w}),
+        ("softplus Hessian", "sum(log(1 + exp(x)))", "x", 2, False, softplus_hessian, {"x": x}),
+        ("logsumexp gradient", "log(sum(exp(x)))", "x", 1, False, logsumexp_gradient, {"x": x}),
+        ("tanh layer Jacobian", "tanh(A*v)", "v", 1, False, tanh_jacobian, {"A": A, "v": v}),
+    ]
+
+
+def _medians(naive, stable, args: dict, repeats: int) -> tuple[float, float]:
+    """Medians of ``repeats`` calls of each, alternating call by call, so that both see the same
+    load of a shared machine."""
+    a, b = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        naive(**args)
+        t1 = time.perf_counter()
+        stable(**args)
+        t2 = time.perf_counter()
+        a.append(t1 - t0)
+        b.append(t2 - t1)
+    return statistics.median(a), statistics.median(b)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    args = parser.parse_args(argv)
+    m, n, k = (1000, 20, 200) if args.quick else (10000, 100, 2000)
+    repeats = 20 if args.quick else args.repeats
+    rng = np.random.default_rng(0)
+    print(f"logistic {m}×{n}, softplus and log-sum-exp over {k}; medians of {repeats} calls, "
+          "alternating call by call")
+    print(f"{'case':<30} {'naive':>11} {'stable':>11} {'ratio':>7}")
+    worst = 0.0
+    for title, text, wrt, order, with_value, naive, values in _naive_cases(m, n, k, rng):
+        stable = ricci.derivative(text, wrt, order=order).function(with_value=with_value)
+        with np.errstate(all="ignore"):
+            ref = naive(**values)
+            got = stable(**values)
+        for a, b in zip(ref if with_value else [ref], got if with_value else [got]):
+            assert np.allclose(a, b, rtol=1e-9, atol=1e-12), title  # the same numbers at ordinary values
+        with np.errstate(all="ignore"):
+            naive(**values), stable(**values)  # warm
+            a, b = _medians(naive, stable, values, repeats)
+        worst = max(worst, b / a)
+        print(f"{title:<30} {a * 1e6:>9.1f}µs {b * 1e6:>9.1f}µs {b / a:>7.2f}")
+    print(f"worst ratio {worst:.2f} (acceptance: at most 1.10)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
