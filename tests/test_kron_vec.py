@@ -306,3 +306,32 @@ def test_attention_value_is_numpys():
 
 def test_attention_second_derivative_by_q():
     check_derivative(ATTENTION, "Q", order=2, kinds=ATT_KINDS, values=ATT_VALUES)
+
+
+def test_axis_values_are_stable_at_large_inputs():
+    # each row shifted by its own maximum: exp(1000) would overflow
+    got = ricci.evaluate("logsumexp([1000, 1000; 0, 0], 2)", {})
+    np.testing.assert_allclose(got.reshape(-1), [1000 + np.log(2), np.log(2)], rtol=1e-15)
+    got = ricci.evaluate("softmax([1000, 1000; 0, 1], 2)", {})
+    e = np.e
+    # (X - 1000.69… rounds at 1000's scale: ulp(1000)/1000 is about 1e-16 of 1000, 1e-13 of 1)
+    np.testing.assert_allclose(got, [[0.5, 0.5], [1 / (1 + e), e / (1 + e)]], rtol=1e-12)
+    got = ricci.evaluate("log_softmax([1000, 1000, 1000], 2)", {})
+    np.testing.assert_allclose(got, -np.log(3) * np.ones(3), rtol=1e-12)  # a row: a 1-D array
+
+
+@pytest.mark.parametrize("expression", ["sum(softmax(X, 2)*v)", "y'*logsumexp(X, 2)", "sum(log_softmax(X, 1).*W)"])
+@pytest.mark.parametrize("order", [1, 2])
+def test_axis_derivatives_are_stable_at_large_inputs(expression, order):
+    # softmax is unchanged by adding a constant to every entry, and so are its derivatives (of
+    # logsumexp too, past the value): X + 1000 must give the numbers of X, not inf/inf
+    values = {"X": 0.5 * X34, "v": RNG.normal(size=4), "y": RNG.normal(size=3), "W": RNG.normal(size=(3, 4))}
+    d = ricci.derivative(expression, "X", order=order)
+    values = {n: values[n] for n in d.expression.variables}
+    shifted = dict(values, X=values["X"] + 1000.0)
+    near = d.evaluate(values)
+    far = d.evaluate(shifted)
+    assert np.all(np.isfinite(far))
+    np.testing.assert_allclose(far, near, rtol=1e-9, atol=1e-12)
+    fd = numeric_derivative(expression, "X", values, order=order)  # the reference, at X
+    np.testing.assert_allclose(near, fd, rtol=1e-4, atol=1e-6)

@@ -17,7 +17,7 @@ from ..functions import lookup
 from ..functions.spectral import SpectrumError
 from ..language.errors import BadValueError
 from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
-from .softmax import log_sum_exp, softmax_factors
+from .softmax import log_sum_exp, log_sum_exp_along, softmax_factors, softmax_factors_along
 
 _LETTERS = string.ascii_letters
 #: Operands of one call of np.einsum (NumPy 1.x takes at most 32; the ones of a broadcast may be added).
@@ -124,6 +124,12 @@ class IREvaluator:
                     m = _finite_max(v)
                     if m is not None:
                         return np.asarray(m + np.log(np.sum(np.exp(v - m))))
+                along = log_sum_exp_along(node)
+                if along is not None:  # each row's logsumexp (logsumexp(X, 2)), shifted by its max
+                    shifted = self._shifted_rows(*along)
+                    if shifted is not None:
+                        v, m, rest = shifted
+                        return np.squeeze(m, axis=rest) + np.log(np.sum(np.exp(v - m), axis=rest))
                 fn = lookup(node.func)
                 return np.asarray(fn.numpy(self._value(node.arg)), dtype=float)
             case Pow():
@@ -151,12 +157,51 @@ class IREvaluator:
                 return self._einsum([(arr, inner + node.axes)], node.free)
         raise TypeError(node)  # pragma: no cover
 
+    def _shifted_rows(self, u: Node, batch: tuple):
+        """u's values with the batch axes first, each batch's finite maximum over the rest
+        (keeping those axes, 0 where a batch has none) and the axes summed; None: u has no
+        entries."""
+        rest = tuple(i for i in u.free if i not in batch)
+        v = self.value(u, tuple(batch) + rest)
+        if not np.size(v):
+            return None
+        axes = tuple(range(len(batch), v.ndim))
+        with np.errstate(invalid="ignore"):
+            m = np.max(v, axis=axes)
+        m = np.where(np.isfinite(m), m, 0.0)
+        return v, m.reshape(m.shape + (1,) * len(axes)), axes
+
+    def _softmax_shifted_rows(self, node: Mul) -> np.ndarray | None:
+        """exp(u_bi)…exp(u_bk) (Σ_j exp(u_bj))^-a along an axis (softmax(X, 2)'s derivatives),
+        each row b shifted by its own maximum: the same number, without inf/inf at 1000."""
+        found = softmax_factors_along(node)
+        if found is None:
+            return None
+        power, u, batch, tops = found
+        shifted = self._shifted_rows(u, batch)
+        if shifted is None:
+            return None
+        v, m, axes = shifted
+        below = np.sum(np.exp(v - m), axis=axes) ** power.exp.value
+        row = m.reshape(m.shape[:len(batch)])
+        operands = []
+        for f in node.factors:
+            if f is power:
+                operands.append((below, tuple(batch)))
+            elif any(f is t for t in tops):
+                rest = tuple(i for i in f.free if i not in batch)
+                top = self.value(f.arg, tuple(batch) + rest)
+                operands.append((np.exp(top - row.reshape(row.shape + (1,) * len(rest))), tuple(batch) + rest))
+            else:
+                operands.append((self._value(f), f.free))
+        return self._einsum(operands, node.out)
+
     def _softmax_shifted(self, node: Mul) -> np.ndarray | None:
         """exp(u_i)…exp(u_k) (Σ_j exp(u_j))^-a (ir/softmax.py) as exp(u_i - m)…(Σ_j exp(u_j -
         m))^-a with m = max u: the same number, without inf/inf at u = 1000."""
         found = softmax_factors(node)
         if found is None:
-            return None
+            return self._softmax_shifted_rows(node)
         power, u, tops = found
         m = _finite_max(self._value(u))
         if m is None:

@@ -41,3 +41,37 @@ def softmax_factors(node: Mul) -> tuple | None:
         if len(tops) == -f.exp.value:
             return f, u, tops
     return None
+
+
+def sum_of_exp_along(node: Node) -> tuple | None:
+    """(u, batch) when node is Σ_j exp(u_bj) over some of u's indices, the others (``batch``,
+    node's free indices) kept: each row's Σ exp of softmax(X, 2) and logsumexp(X, 2)."""
+    if (isinstance(node, Mul) and node.free and len(node.factors) == 1
+            and isinstance(node.factors[0], Elem) and node.factors[0].func == _EXP
+            and set(node.free) < set(node.factors[0].arg.free)):
+        return node.factors[0].arg, node.free
+    return None
+
+
+def log_sum_exp_along(node: Elem) -> tuple | None:
+    """(u, batch) when node is log Σ_j exp(u_bj) along some of u's indices, else None."""
+    return sum_of_exp_along(node.arg) if node.func == LOGSUMEXP.log else None
+
+
+def softmax_factors_along(node: Mul) -> tuple | None:
+    """(power, u, batch, tops): the product holds (Σ_j exp(u_bj))^-a and exactly a factors
+    exp(u_bk) of the same rows b (softmax along an axis and its derivatives), else None."""
+    for f in node.factors:
+        if not (isinstance(f, Pow) and isinstance(f.exp, Num) and f.exp.value < 0
+                and float(f.exp.value).is_integer()):
+            continue
+        found = sum_of_exp_along(f.base)
+        if found is None:
+            continue
+        u, batch = found
+        at = [u.free.index(b) for b in batch]
+        tops = [g for g in node.factors if isinstance(g, Elem) and g.func == _EXP and g.arg.sig == u.sig
+                and len(g.arg.free) == len(u.free) and all(g.arg.free[k] == b for k, b in zip(at, batch))]
+        if len(tops) == -f.exp.value:
+            return f, u, batch, tops
+    return None
