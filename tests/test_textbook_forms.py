@@ -142,3 +142,20 @@ def test_softmax_text_is_stable_at_large_inputs():
     d = ricci.derivative("logsumexp(x)", "x")
     got = ricci.evaluate(d.text, {"x": np.array([1000.0, 1000.0])})
     np.testing.assert_allclose(np.ravel(got), [0.5, 0.5])
+
+
+# -- a question keeps the words it was written with ------------------------------------------------
+@pytest.mark.parametrize("text", ["softmax(x)", "log_softmax(W*x)", "y'*log_softmax(x) + sum(softmax(x + 1))",
+                                  "exp(x - logsumexp(x))", "x - logsumexp(x)"])
+def test_a_parsed_question_prints_as_written(text):
+    e = ricci.parse(text)
+    assert e.text == text
+    assert ricci.parse(e.text) == e  # the text parses back to the same expression
+    values = random_values(text, seed=4)
+    np.testing.assert_allclose(ricci.evaluate(e.text, values), e.evaluate(values), rtol=1e-12)
+
+
+def test_softmax_means_its_rewritten_form():
+    # the words are kept for display; the expression is the one the rewrite makes
+    assert ricci.parse("softmax(x)") == ricci.parse("exp(x - logsumexp(x))")
+    assert r"\operatorname{softmax}" in ricci.parse("softmax(x)").latex

@@ -7,6 +7,7 @@ back to an equal expression.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..deep import deep
@@ -147,4 +148,49 @@ def parse_typed(expression: str | Expression, kinds: dict[str, str] | None = Non
         checked = check(tree, expression, kinds, forced, unused)
     except RicciError as e:
         raise e.with_source(expression)
-    return Expression(expression, checked.tree, checked, tree)
+    return Expression(expression, checked.tree, checked, as_written(tree))
+
+
+def _written(node: A.Expr, rewrites: list) -> A.Call | None:
+    """The one-argument call the user wrote where ``node`` is what the parser rewrote it to,
+    else None.  The parser gives a rewrite's nodes the span of its argument (softmax(x) is
+    exp(x - logsumexp(x)), every node spanning x), which a call the user wrote never has: its
+    span covers its name and brackets too."""
+    span = node.span
+    if span is None or not any(c.span == span for c in A.children(node)):
+        return None
+    todo, inside = [node], []
+    while todo:  # the nodes that share the span: the rewrite's and its argument
+        for c in A.children(todo.pop()):
+            if c.span == span:
+                inside.append(c)
+                todo.append(c)
+    for u in inside:
+        for f in rewrites:
+            try:
+                if f.rewrite(A, (u,)) == node:
+                    return A.Call(f.name, (u,), span)
+            except (ValueError, TypeError, IndexError):  # another number of arguments
+                continue
+    return None
+
+
+def as_written(tree: A.Expr) -> A.Expr:
+    """``tree`` with each one-argument rewrite of the parser shown as the call the user wrote,
+    for display: ``ricci.parse("softmax(x)")`` prints softmax(x), while the expression (its
+    ``tree``, equality, evaluation) is exp(x - logsumexp(x))."""
+    from ..functions import FUNCTIONS
+
+    rewrites = [f for f in FUNCTIONS.values() if f.rewrite is not None]
+    if not rewrites or not any(_written(n, rewrites) for n in A.walk(tree)):
+        return tree
+
+    def go(node: A.Expr) -> A.Expr:
+        w = _written(node, rewrites)
+        if w is not None:
+            return A.Call(w.func, (go(w.args[0]),), w.span)
+        if isinstance(node, A.Where):
+            return replace(node, body=go(node.body), bindings=tuple((n, go(e)) for n, e in node.bindings))
+        return A.map_children(node, go)
+
+    return go(tree)
