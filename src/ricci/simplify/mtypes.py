@@ -85,26 +85,32 @@ class Typing:
             return got[1]
         # Children first, without recursion: an answer's sum of 500 terms is a chain 500 deep
         # (issue 21: the typing raised a RecursionError there); _compose finds them memoised.
+        # (The memo is read inline: this loop runs for every form the display builds.)
         memo = self._memo
         stack = [a]
         while stack:
             n = stack[-1]
-            pending = [c for c in A.children(n) if not self._known(c)]
+            pending = []
+            for c in A.children(n):
+                got = memo.get(id(c))
+                if got is None or got[0] is not c:
+                    pending.append(c)
             if pending:
                 stack.extend(pending)
                 continue
             stack.pop()
-            if not self._known(n):
+            got = memo.get(id(n))
+            if got is None or got[0] is not n:
                 memo[id(n)] = (n, self._compose(n))
         return memo[id(a)][1]
 
-    def _known(self, a: A.Expr) -> bool:
-        got = self._memo.get(id(a))
-        return got is not None and got[0] is a
-
     def _compose(self, a: A.Expr) -> MType:
-        """The type of ``a`` from its children's (already known)."""
-        of = self.of
+        """The type of ``a`` from its children's (already in the memo: :meth:`of` made them first)."""
+        memo = self._memo
+
+        def of(x):
+            return memo[id(x)][1]
+
         match a:
             case A.Num():
                 return SCALAR
