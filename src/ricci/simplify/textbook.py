@@ -313,5 +313,8 @@ def fold_if_shorter(node: Node, bindings: dict, rules) -> Node:
     where that is shorter as shown (x1/x1 cancelled); else ``node`` as it was."""
     if not bindings:
         return node
-    folded = rules(fold_bindings(node, bindings))
+    folded = fold_bindings(node, bindings)
+    if folded is node:
+        return node  # no bound expression inside: nothing to apply the rules to again
+    folded = rules(folded)
     return folded if shown_size(folded, bindings) < shown_size(node, bindings) else node
