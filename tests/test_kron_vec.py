@@ -335,3 +335,18 @@ def test_axis_derivatives_are_stable_at_large_inputs(expression, order):
     np.testing.assert_allclose(far, near, rtol=1e-9, atol=1e-12)
     fd = numeric_derivative(expression, "X", values, order=order)  # the reference, at X
     np.testing.assert_allclose(near, fd, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("expression, wrt, values", CASES, ids=[f"{e} by {w}" for e, w, _ in CASES])
+def test_the_steps_explain_every_case(expression, wrt, values):
+    # the explanation runs to the same answer (index notation and δ_(r,(a,b)) included)
+    d = ricci.derivative(expression, wrt)
+    steps = str(d.steps)
+    assert "Result" in steps
+    if "vec(" in expression and "kron" not in expression and d.matrix is not None:
+        assert "vec" in steps
+
+
+def test_the_steps_name_the_rule_of_vec():
+    steps = str(ricci.derivative("vec(x*y')", "x").steps)
+    assert "Linearity of vec" in steps and "kron(y, eye(len(x)))" in steps

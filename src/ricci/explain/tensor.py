@@ -118,6 +118,9 @@ class _IndexPrinter:
                     a, b = sorted([a, b])
                 s = a + b if len(a) == len(b) == 1 else f"{a},{b}"
                 return F.sub(F.Formula("δ", r"\delta", M.mi("δ")), F.Formula(s, s, M.mi(s)))
+            case Pair(r=r, a=a, b=b):  # vec's and kron's pairing: 1 where r is the pair (a, b)
+                s = f"{self.ix_name(r)},({self.ix_name(a)},{self.ix_name(b)})"
+                return F.sub(F.Formula("δ", r"\delta", M.mi("δ")), F.Formula(s, s, M.mi(s)))
             case Mul():
                 return self.product(n)
             case Add(terms=ts):
