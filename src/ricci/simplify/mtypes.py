@@ -157,6 +157,10 @@ class Typing:
                     return of(x)
                 if fn.family in ("reduction", "square"):
                     return SCALAR
+                if fn.family == "rewritten":
+                    # softmax(u), log_softmax(u) in an answer (simplify/vocabulary.py): the one-
+                    # argument rewrites keep their argument's shape
+                    return of(x)
                 tx = of(x)
                 if fn.family == "spectral":  # eig(S), eigvec_max(S), svd_u(X), …: the entry's shape
                     return {"scalar": SCALAR, "rows": MType(C, tx.rows, 1), "cols": MType(C, tx.cols, 1),
