@@ -192,3 +192,89 @@ def test_the_explanation_and_the_displays_at_the_limits():
     assert steps.text() and steps.latex()
     assert np.allclose(d.evaluate(values), want, rtol=1e-10)
     assert json.loads(json.dumps(d.to_json()))["text"] == d.text
+
+
+# -- linear growth, counted (never timed: speed is for benchmarks/depth_scaling.py) -------------
+
+def _nested_logdet_inv(levels: int, name: str) -> str:
+    inner = name
+    for _ in range(levels):
+        inner = f"{name} + inv({inner})"
+    return f"logdet({inner})"
+
+
+def _count_calls(monkeypatch, owner, attribute: str) -> list:
+    """Count the calls of ``owner.attribute`` from now on (a list of one number)."""
+    calls = [0]
+    real = getattr(owner, attribute)
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, attribute, counting)
+    return calls
+
+
+def _ir_nodes_made(monkeypatch, expression: str, wrt: str, values: dict, want) -> int:
+    """IR nodes created while deriving and showing ``expression``; its value checked."""
+    import gc
+
+    import ricci.ir.nodes as N
+
+    gc.collect()
+    made = _count_calls(monkeypatch, N, "charge_node")
+    d = ricci.derivative(expression, wrt, timeout=600)
+    assert d.text
+    monkeypatch.undo()
+    assert np.allclose(d.evaluate(values), want(values), rtol=1e-7)
+    return made[0]
+
+
+def _nested_value(levels: int, name: str):
+    def want(v):
+        # by finite differences of the value (central, h = 1e-6 relative)
+        X = v[name]
+        f = lambda M: np.linalg.slogdet(_nested_matrix(M, levels))[1]  # noqa: E731
+        G = np.zeros_like(X)
+        for i in range(X.shape[0]):
+            for j in range(X.shape[1]):
+                E = np.zeros_like(X)
+                E[i, j] = 1e-6
+                G[i, j] = (f(X + E) - f(X - E)) / 2e-6
+        return G  # entry (i, j): ∂f/∂X_ij (ARCHITECTURE §1: f's shape, then X's)
+    return want
+
+
+def _nested_matrix(X, levels: int):
+    M = X
+    for _ in range(levels):
+        M = X + np.linalg.inv(M)
+    return M
+
+
+def test_nested_logdet_inv_makes_nodes_linear_in_depth(monkeypatch):
+    # logdet(X + inv(X + inv(… X))): each level doubled the work (23,375 IR nodes at 8 levels,
+    # 1,272 at 4: the sum's coefficient split off and put back renamed the whole product anew)
+    rng = np.random.default_rng(5)
+    made = {}
+    for levels in (4, 8):
+        name = f"Xq{levels}"  # a name of its own: no node of the other size is reused
+        X = rng.normal(size=(N, N)) / 4 + 2 * np.eye(N)
+        made[levels] = _ir_nodes_made(monkeypatch, _nested_logdet_inv(levels, name), name,
+                                      {name: X}, _nested_value(levels, name))
+    assert made[8] < 3 * made[4], made
+
+
+def test_a_sum_of_quadratic_forms_builds_linearly(monkeypatch):
+    # x'*A1*x + … + x'*Ak*x: ordering the display's sum built every term once per term (k²)
+    from ricci.simplify.matrix import MatrixForms
+
+    built = {}
+    for k in (32, 64):
+        calls = _count_calls(monkeypatch, MatrixForms, "build")
+        e = " + ".join(f"x'*Q{k}_{i}*x" for i in range(1, k + 1))
+        assert ricci.derivative(e, "x", timeout=600).text.startswith("x'*(Q")
+        monkeypatch.undo()
+        built[k] = calls[0]
+    assert built[64] < 2.5 * built[32], built
