@@ -25,6 +25,7 @@ class StableNames(NamedTuple):
     abs: str = "abs"
     relu: str = "relu"
     step: str = "step"
+    sign: str = "sign"
     #: the largest entry (the plan's shift of softmax and logsumexp; the table's max(x, c))
     max: str = "max"
 
