@@ -6,6 +6,7 @@ once (memo by node).  This is the reference evaluator of every derivative.
 
 from __future__ import annotations
 
+import re
 import string
 
 import math
@@ -256,9 +257,12 @@ def not_finite(d, ev: IREvaluator, values: dict):
         why = "undefined" if nan else "infinite"
         fn = lookup(node.func) if isinstance(node, (Elem, MatFun)) else None
         hint = (fn.nan_hint if nan else fn.inf_hint) if fn is not None else None
+        if hint is None and isinstance(node, Pow):
+            hint = "a negative base needs an integer exponent" if nan else "zero to a negative power, or an overflow"
         if hint is None and not nan:
             hint = "the value is too large for a float (overflow)"
-        text = repr(node)
+        # index notation without its index names (x[k000000001]^-0.5 reads x^-0.5)
+        text = re.sub(r"\[[^\[\]]*\]", "", repr(node))
         text = text if len(text) <= 60 else text[:57] + "..."
         names = sorted({n.name for n in _walk(node) if isinstance(n, Var)})
         raise BadValueError(
