@@ -109,7 +109,6 @@ def test_a_non_square_declared_matrix_becomes_square():
 
 
 @pytest.mark.parametrize("text, kinds, error, words", [
-    ("tr(X^2.5)", None, KindError, "integer exponent"),
     ("tr(X^100)", None, KindError, "from -64 to 64"),
     ("tr(B^x)", None, KindError, "integer exponent"),
     ("x^2", {"x": "vector"}, KindError, "base of ^ must be a scalar"),

@@ -129,12 +129,13 @@ class Printer:
         return lines
 
     # -- elementwise functions --------------------------------------------------------------------
-    def func(self, name: str, a: Code) -> Code:
-        """``name`` applied to ``a``, as the function table spells it in this backend
-        (``Function.code``: a function of the namespace, or a recipe given this printer)."""
+    def func(self, name: str, a: Code, *more: Code) -> Code:
+        """``name`` applied to ``a`` (and ``more``: a Fréchet derivative's direction), as the
+        function table spells it in this backend (``Function.code``: a function of the
+        namespace, or a recipe given this printer)."""
         spelling = lookup(name).code_for(self.name)
         if callable(spelling):
-            return spelling(self, a)
+            return spelling(self, a, *more)
         return self.call(self.m(spelling), a.text)
 
     # -- one operation as an expression -----------------------------------------------------------
@@ -156,7 +157,7 @@ class Printer:
         if k == "neg":
             return Code(f"-{args[0].at(UNARY)}", UNARY)
         if k == "func":
-            return self.func(op.attrs[0], args[0])
+            return self.func(op.attrs[0], *args)  # expm_frechet(X, E) has two
         if k == "T":
             return Code(f"{args[0].at(ATOM)}.T")
         if k == "expand":

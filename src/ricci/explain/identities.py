@@ -19,10 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from ..functions import FUNCTIONS
 from ..language import ast as A
 from ..language.parser import parse_text
 
 COOKBOOK = "Matrix Cookbook"
+HIGHAM = "Higham, Functions of Matrices (SIAM 2008), §3.1-3.2"
+#: the matrix functions of the table (expm, logm, sqrtm): the Fréchet identities name each
+_ANALYTIC = tuple(n for n, f in FUNCTIONS.items() if f.family == "analytic")
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,19 @@ IDENTITIES: tuple[Identity, ...] = (
        wrt="X", wrt_kind=Mx, tensor=True),
     _I("X'*B*X", "δ_lj (X'B)_ki + δ_kj (BX)_il", "quadratic form by a matrix", f"{COOKBOOK} (79)",
        wrt="X", wrt_kind=Mx, tensor=True, B=Mx),
+    # -- matrix functions (issue 18; docs/matrix_functions.md) ---------------------------------------
+    _I("tr(expm(X))", "expm(X)'", "the trace rule, ∂tr(f(X))/∂X = f′(X)'", HIGHAM, wrt="X", wrt_kind=Mx),
+    _I("tr(logm(X))", "inv(X)'", "the trace rule, ∂tr(f(X))/∂X = f′(X)' (tr(logm(X)) = logdet(X))", HIGHAM,
+       wrt="X", wrt_kind=Mx),
+    _I("tr(sqrtm(X))", "0.5*inv(sqrtm(X))'", "the trace rule, ∂tr(f(X))/∂X = f′(X)'", HIGHAM, wrt="X", wrt_kind=Mx),
+    *(_I(f"a'*{f}(X)*b", f"{FUNCTIONS[f].frechet}(X', a*b')", "the Fréchet derivative, its adjoint L(X', ·)",
+         HIGHAM, wrt="X", wrt_kind=Mx, a=V, b=V) for f in _ANALYTIC),
+    *(_I(f"tr(A*{f}(X))", f"{FUNCTIONS[f].frechet}(X', A')", "the Fréchet derivative, its adjoint L(X', ·)",
+         HIGHAM, wrt="X", wrt_kind=Mx, A=Mx) for f in _ANALYTIC),
+    *(_I(f"{f}(X)", f"L_{f}(X)_ijkl", "the Fréchet derivative", HIGHAM, wrt="X", wrt_kind=Mx, tensor=True)
+      for f in _ANALYTIC),
+    _I("expm(x*A)", "A*expm(x*A)", "the commuting case, d/dt expm(t*A) = A*expm(t*A)", HIGHAM,
+       wrt="x", wrt_kind=S, A=Mx),
 )
 
 

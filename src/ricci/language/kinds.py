@@ -434,8 +434,8 @@ class _Checker:
                 l.span, self.source)
         if integer_exponent(r) is None and real_exponent(r) is None:
             raise KindError(
-                f"a matrix power needs a number as its exponent (an integer from {-MAX_MATRIX_POWER} to "
-                f"{MAX_MATRIX_POWER}, or a real p for expm(p*logm(X))), but {self.text(r)} is not one "
+                f"a matrix power needs an integer exponent from {-MAX_MATRIX_POWER} to {MAX_MATRIX_POWER} "
+                f"or a real number p (X^p is expm(p*logm(X))), but {self.text(r)} is not one "
                 f"(use .^ for an elementwise power of {self.text(l)})", r.span, self.source)
         return lt
 

@@ -1,0 +1,430 @@
+"""Matrix functions of a square matrix: ``expm``, ``logm``, ``sqrtm`` (the "analytic" family),
+and their Fréchet derivatives ``expm_frechet(X, E)``, … (the "frechet" family).
+
+A matrix function f(X) is the power series (or principal branch) of f applied to the matrix,
+not entry by entry: ``expm(X) = Σ X^k/k!``.  Its derivative is the Fréchet derivative
+L_f(X, E) = d/dh f(X + h E) at h = 0, a linear map of the direction E.  In index notation it
+is a tensor of four indices, ∂f(X)_pq/∂X_ab (an IR MatFun node of the Fréchet entry with four
+``out`` indices); contracted with a matrix M on its first two indices it is the adjoint
+L_f(X', M) (the adjoint of the Fréchet derivative at X is the Fréchet derivative at X', for a
+power series with real coefficients), which is how an answer shows it (ricci.raise_matrix).
+
+Two readings need no Fréchet operator (ricci.diff reads ``prime``, f′(X) as a matrix):
+  * the trace rule ∂tr(f(X))/∂X = f′(X)' (tr(logm(X)) has logdet's derivative inv(X)');
+  * the commuting case: where the direction commutes with X (expm(t*A) by t) the scalar
+    chain rule holds, ∂f(t A)/∂t = A f′(t A).
+
+Evaluation (NumPy: SciPy's expm, logm, sqrtm, expm_frechet, imported when first used, so
+that ``import ricci`` stays light and the core needs no SciPy); the Fréchet derivative of
+logm and sqrtm by Daleckii–Krein for a symmetric X (U (L ∘ U'EU) U', L the Loewner matrix of
+f at the eigenvalues) and otherwise by the block-triangular identity
+f([X E; 0 X]) = [f(X) L(X,E); 0 f(X)].  In another array namespace: torch.linalg.matrix_exp,
+jax.scipy.linalg.expm, and for logm and sqrtm (and expm where nothing else exists) the
+eigendecomposition of a symmetric argument (linalg.eigh), the one route the array API standard
+has: it has no matrix exponential, logarithm or square root (docs/matrix_functions.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Function, add
+
+#: the extra that installs SciPy, named in the error where it is missing
+EXTRA = "matrix-functions"
+
+#: X^p for a real, non-integer p is written expm(p*logm(X)) when parsed (ricci.language.kinds)
+REAL_POWER = ("expm", "logm")
+
+
+def _scipy_linalg():
+    """scipy.linalg, imported when a matrix function is first evaluated (the core has no SciPy)."""
+    try:
+        import scipy.linalg
+    except ImportError:
+        raise ModuleNotFoundError(
+            "matrix functions (expm, logm, sqrtm) are evaluated with SciPy, which is not installed: "
+            f"pip install 'ricci[{EXTRA}]'") from None
+    return scipy.linalg
+
+
+# -- the principal branches --------------------------------------------------------------------------
+
+def _on_negative_axis(x: np.ndarray) -> bool:
+    """An eigenvalue on the closed negative real axis (where logm and sqrtm have no principal
+    branch; for sqrtm 0 itself is allowed but its derivative is not, so it is refused too)."""
+    w = np.linalg.eigvals(x)
+    scale = max(1.0, float(np.max(np.abs(w)))) if w.size else 1.0
+    return bool(np.any((np.abs(w.imag) <= 1e-12 * scale) & (w.real <= 1e-12 * scale)))
+
+
+def _real(m, x: np.ndarray) -> np.ndarray:
+    m = np.asarray(m)
+    if np.iscomplexobj(m):
+        m = m.real  # the principal branch of a real matrix is real; SciPy may return 0j parts
+    return np.asarray(m, dtype=float).reshape(x.shape)
+
+
+def _symmetric(x: np.ndarray) -> bool:
+    return x.shape[0] == x.shape[1] and np.allclose(x, x.T, rtol=1e-12, atol=1e-14 * max(1.0, np.abs(x).max(initial=0)))
+
+
+def _diagonalised(x: np.ndarray):
+    """(w, V, V⁻¹) of a diagonalizable x with well-conditioned eigenvectors, else None: then
+    f(X) = V diag(f(w)) V⁻¹ is exact to rounding and far cheaper than SciPy's logm (90 ms for a
+    4×4 here, against 50 µs), which stays the route of a nearly defective matrix."""
+    w, v = np.linalg.eig(x)
+    if np.linalg.cond(v) > 1e6:
+        return None
+    return w, v, np.linalg.inv(v)
+
+
+def _by_eigenvalues(x: np.ndarray, scalar) -> np.ndarray | None:
+    got = _diagonalised(x)
+    if got is None:
+        return None
+    w, v, vi = got
+    return _real((v * scalar(w.astype(complex))) @ vi, x)
+
+
+def _expm(x):
+    x = np.asarray(x, dtype=float)
+    return _real(_scipy_linalg().expm(x), x)
+
+
+def _logm(x):
+    x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)) or _on_negative_axis(x):
+        return np.full(x.shape, np.nan)
+    if _symmetric(x):  # exact and cheap: U diag(log w) U'
+        w, u = np.linalg.eigh(x)
+        return (u * np.log(w)) @ u.T
+    got = _by_eigenvalues(x, np.log)
+    return got if got is not None else _real(_scipy_linalg().logm(x), x)
+
+
+def _sqrtm(x):
+    x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)) or _on_negative_axis(x):
+        return np.full(x.shape, np.nan)
+    if _symmetric(x):
+        w, u = np.linalg.eigh(x)
+        return (u * np.sqrt(w)) @ u.T
+    got = _by_eigenvalues(x, np.sqrt)
+    return got if got is not None else _real(_scipy_linalg().sqrtm(x), x)
+
+
+# -- the Fréchet derivatives ---------------------------------------------------------------------------
+
+#: the scalar f and f′ of each function, for the Loewner matrix
+_SCALAR = {
+    "expm": (np.exp, np.exp),
+    "logm": (np.log, lambda w: 1.0 / w),
+    "sqrtm": (np.sqrt, lambda w: 0.5 / np.sqrt(w)),
+}
+
+
+def _loewner(name: str, w: np.ndarray) -> np.ndarray:
+    """L_ij = (f(w_i) − f(w_j))/(w_i − w_j), and f′(w_i) where w_i = w_j (Daleckii–Krein)."""
+    f, fp = _SCALAR[name]
+    fw = f(w)
+    dw = w[:, None] - w[None, :]
+    close = np.abs(dw) <= 1e-9 * np.maximum(1.0, np.abs(w)[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (fw[:, None] - fw[None, :]) / np.where(close, 1.0, dw)
+    mean = fp((w[:, None] + w[None, :]) / 2)  # f′ at the (nearly) common value
+    return np.where(close, mean, out)
+
+
+def _block(name: str, x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """L_f(X, E) as the upper right block of f([X E; 0 X])."""
+    n = x.shape[0]
+    big = np.block([[x, e], [np.zeros_like(x), x]])
+    f = {"expm": _expm, "logm": _logm, "sqrtm": _sqrtm}[name]
+    return f(big)[:n, n:]
+
+
+def frechet(name: str, x, e) -> np.ndarray:
+    """L_f(X, E) for f = ``name`` (expm, logm, sqrtm): NaN outside f's domain."""
+    x = np.asarray(x, dtype=float)
+    e = np.asarray(e, dtype=float).reshape(x.shape)
+    if name != "expm" and (not np.all(np.isfinite(x)) or _on_negative_axis(x)):
+        return np.full(x.shape, np.nan)
+    if _symmetric(x):
+        w, u = np.linalg.eigh(x)
+        return u @ (_loewner(name, w) * (u.T @ e @ u)) @ u.T
+    if name == "expm":
+        return np.asarray(_scipy_linalg().expm_frechet(x, e, compute_expm=False), dtype=float)
+    got = _diagonalised(x)
+    if got is not None:  # Daleckii–Krein in the eigenbasis: V (L ∘ V⁻¹EV) V⁻¹
+        w, v, vi = got
+        return _real(v @ (_loewner(name, w.astype(complex)) * (vi @ e @ v)) @ vi, x)
+    if name == "sqrtm":  # S L + L S = E with S = sqrtm(X): one Sylvester equation
+        s = _sqrtm(x)
+        return np.asarray(_scipy_linalg().solve_sylvester(s, s, e), dtype=float)
+    return _block(name, x, e)
+
+
+def frechet_tensor(name: str, x) -> np.ndarray:
+    """T[p, q, a, b] = ∂f(X)_pq/∂X_ab = L_f(X, e_a e_b')_pq (the IR's four-index node)."""
+    x = np.asarray(x, dtype=float)
+    n = x.shape[0]
+    if name != "expm" and (not np.all(np.isfinite(x)) or _on_negative_axis(x)):
+        return np.full((n, n, n, n), np.nan)
+    if _symmetric(x):  # Daleckii–Krein for every direction at once
+        w, u = np.linalg.eigh(x)
+        return np.einsum("pi,qj,ij,ai,bj->pqab", u, u, _loewner(name, w), u, u)
+    got = _diagonalised(x)
+    if got is not None:  # the same in the eigenbasis: (V⁻¹ e_a e_b' V)_ij = V⁻¹_ia V_bj
+        w, v, vi = got
+        t = np.einsum("pi,ij,ia,bj,jq->pqab", v, _loewner(name, w.astype(complex)), vi, v, vi)
+        return np.ascontiguousarray(t.real)
+    out = np.empty((n, n, n, n))
+    for a in range(n):
+        for b in range(n):
+            e = np.zeros((n, n))
+            e[a, b] = 1.0
+            out[:, :, a, b] = frechet(name, x, e)
+    return out
+
+
+# -- other array namespaces -----------------------------------------------------------------------------
+
+def _namespace(xp) -> str:
+    name = getattr(xp, "__name__", "")
+    return name.split(".")[0]
+
+
+def _eigh_route(xp, x, scalar):
+    """U diag(f(w)) U' from linalg.eigh: the route of a symmetric argument, in any namespace
+    whose linalg has eigh (the array API standard's extension has it)."""
+    w, u = xp.linalg.eigh(x)
+    return (u * scalar(xp, w)[None, :]) @ u.T
+
+
+def _check_symmetric(xp, x, name: str):
+    # concrete values only (a JAX tracer has none to compare); documented: the eigh route is
+    # for a symmetric argument
+    try:
+        dense = np.asarray(x)
+    except Exception:  # noqa: BLE001 - a traced value: nothing to check
+        return
+    if dense.ndim == 2 and not _symmetric(dense):
+        raise ValueError(f"{name} of a non-symmetric matrix needs NumPy/SciPy, torch or JAX here; "
+                         "this array namespace has only the eigendecomposition of a symmetric matrix")
+
+
+def _expm_xp(xp, x):
+    ns = _namespace(xp)
+    if ns == "numpy":
+        return xp.asarray(_expm(np.asarray(x)))
+    if ns == "torch":
+        import torch
+
+        return torch.linalg.matrix_exp(x)
+    if ns == "jax":
+        import jax.scipy.linalg
+
+        return jax.scipy.linalg.expm(x)
+    _check_symmetric(xp, x, "expm")
+    return _eigh_route(xp, x, lambda xp, w: xp.exp(w))
+
+
+def _spectral_xp(name, numpy_f, scalar):
+    def f(xp, x):
+        if _namespace(xp) == "numpy":
+            return xp.asarray(numpy_f(np.asarray(x)))
+        _check_symmetric(xp, x, name)
+        return _eigh_route(xp, x, scalar)
+    return f
+
+
+def _frechet_numpy(name):
+    def f(x, e=None):
+        # one argument: the four-index tensor the IR evaluates; two: L_f(X, E)
+        return frechet_tensor(name, x) if e is None else frechet(name, x, e)
+    return f
+
+
+def _frechet_xp(name):
+    def f(xp, x, e):
+        if _namespace(xp) == "numpy":
+            return xp.asarray(frechet(name, np.asarray(x), np.asarray(e)))
+        if name == "expm" and _namespace(xp) == "jax":
+            import jax.scipy.linalg
+
+            return jax.scipy.linalg.expm_frechet(x, e, compute_expm=False)
+        # Daleckii–Krein: U (L ∘ U'EU) U', L the Loewner matrix of f at the eigenvalues
+        _check_symmetric(xp, x, name + "_frechet")
+        fs, fps = _XP_SCALAR[name]
+        w, u = xp.linalg.eigh(x)
+        fw = fs(xp, w)
+        dw = w[:, None] - w[None, :]
+        close = xp.abs(dw) <= 1e-9 * (1.0 + xp.abs(w)[:, None])
+        loewner = xp.where(close, fps(xp, (w[:, None] + w[None, :]) / 2),
+                           (fw[:, None] - fw[None, :]) / xp.where(close, xp.ones_like(dw), dw))
+        return u @ (loewner * (u.T @ e @ u)) @ u.T
+    return f
+
+
+_XP_SCALAR = {
+    "expm": (lambda xp, w: xp.exp(w), lambda xp, w: xp.exp(w)),
+    "logm": (lambda xp, w: xp.log(w), lambda xp, w: 1.0 / w),
+    "sqrtm": (lambda xp, w: xp.sqrt(w), lambda xp, w: 0.5 / xp.sqrt(w)),
+}
+
+
+# -- generated code -------------------------------------------------------------------------------------
+
+def _code(numpy_name, torch_code, jax_name):
+    """The spelling per backend: SciPy for NumPy, torch's and JAX's own, and in the array API
+    the eigendecomposition of a symmetric argument (the standard has no matrix exponential)."""
+    def numpy(p, a):
+        p.need_import("import scipy.linalg")
+        return p.call(f"scipy.linalg.{numpy_name}", a.text)
+
+    def jax(p, a):
+        p.need_import("import jax.scipy.linalg")
+        return p.call(f"jax.scipy.linalg.{jax_name}", a.text) if jax_name else _eigh_code(p, a, numpy_name)
+
+    def torch(p, a):
+        return p.call(torch_code, a.text) if torch_code else _eigh_code(p, a, numpy_name)
+
+    def array_api(p, a):
+        return _eigh_code(p, a, numpy_name)
+
+    return {"numpy": numpy, "jax": jax, "torch": torch, "array_api": array_api}
+
+
+_EIGH_SCALAR = {"expm": "exp", "logm": "log", "sqrtm": "sqrt"}
+
+
+def _eigh_code(p, a, name):
+    # (lambda w, U: (U * f(w)) @ U.T)(*linalg.eigh(A)): valid for a symmetric argument, which is
+    # what the docs promise for this backend; evaluated once, whatever the argument's text
+    f = p.m(_EIGH_SCALAR[name])
+    return p.Code(f"(lambda w, U: (U * {f}(w)) @ U.T)(*{p.m('linalg.eigh')}({a.text}))", p.ATOM)
+
+
+def _frechet_code(name):
+    def numpy(p, a, e):
+        p.need_import("import scipy.linalg")
+        if name == "expm":
+            return p.call("scipy.linalg.expm_frechet", a.text, e.text, "compute_expm=False")
+        fn = {"logm": "logm", "sqrtm": "sqrtm"}[name]
+        return _block_code(p, a, e, f"scipy.linalg.{fn}", p.m("block"))
+
+    def jax(p, a, e):
+        p.need_import("import jax.scipy.linalg")
+        if name == "expm":
+            return p.call("jax.scipy.linalg.expm_frechet", a.text, e.text, "compute_expm=False")
+        return _block_eigh_refused(p, name)
+
+    def torch(p, a, e):
+        if name == "expm":
+            return _block_code(p, a, e, "torch.linalg.matrix_exp", None)
+        return _block_eigh_refused(p, name)
+
+    def array_api(p, a, e):
+        return _block_eigh_refused(p, name)
+
+    return {"numpy": numpy, "jax": jax, "torch": torch, "array_api": array_api}
+
+
+def _block_code(p, a, e, fn, block):
+    # f([A E; 0 A])[:n, n:] (the block-triangular identity), A and E evaluated once
+    if block is None:  # torch has no block(): cat the rows
+        big = "torch.cat([torch.cat([A, E], 1), torch.cat([torch.zeros_like(A), A], 1)], 0)"
+    else:
+        big = f"{block}([[A, E], [{p.m('zeros_like')}(A), A]])"
+    return p.Code(f"(lambda A, E: {fn}({big})[:A.shape[0], A.shape[0]:])({a.text}, {e.text})", p.ATOM)
+
+
+def _block_eigh_refused(p, name):
+    p.refuse(f"the Fréchet derivative of {name} is generated for NumPy (SciPy) only: this backend has no "
+             f"{name} of a general matrix; use backend='numpy'")
+
+
+# -- the entries --------------------------------------------------------------------------------------------
+
+def _prime_expm(B, arg, r, c, out):
+    return B.matfun("expm", arg, r, c, out)
+
+
+def _prime_logm(B, arg, r, c, out):
+    return B.matfun("inv", arg, r, c, out)  # d tr(logm(X)) = tr(inv(X) dX), as logdet (57)
+
+
+def _prime_sqrtm(B, arg, r, c, out):
+    i, j = B.fresh(r.dim), B.fresh(c.dim)
+    root = B.matfun("sqrtm", arg, r, c, (i, j))
+    return B.mul([B.num(0.5), B.matfun("inv", root, i, j, out)], out)
+
+
+def _lower(name):
+    return lambda k: k.B.matfun(name, k.arg(k.ar, k.ac), k.ar, k.ac, (k.r, k.c))
+
+
+def _lower_frechet(name):
+    # L_f(X, E)_rc = Σ_ab T_rc,ab E_ab, T the four-index Fréchet tensor (MatFun with four out)
+    def lower(k):
+        a, b = k.B.fresh(k.ar.dim), k.B.fresh(k.ac.dim)
+        tensor = k.B.matfun(name, k.arg(k.ar, k.ac), k.ar, k.ac, (k.r, k.c, a, b))
+        return k.B.mul([tensor, k.more(1, a, b)], (k.r, k.c))
+    return lower
+
+
+def _sympy_refused(what):
+    def f(sp, x):
+        raise NotImplementedError(f"{what} has no SymPy form here")
+    return f
+
+
+FUNCTION_XP = {
+    "expm": _expm_xp,
+    "logm": _spectral_xp("logm", _logm, lambda xp, w: xp.log(w)),
+    "sqrtm": _spectral_xp("sqrtm", _sqrtm, lambda xp, w: xp.sqrt(w)),
+}
+
+_DOMAIN = "no eigenvalue on the closed negative real axis (principal branch)"
+
+add(
+    Function("expm", "analytic", _expm, None, None,
+             "expm(X) = Σ_k X^k/k!; ∂tr(expm(X))/∂X = expm(X)' (the trace rule); "
+             "∂expm(X)[E] = expm_frechet(X, E) (the Fréchet derivative)",
+             xp=FUNCTION_XP["expm"], code=_code("expm", "torch.linalg.matrix_exp", "expm"),
+             lower=_lower("expm"), frechet="expm_frechet", prime=_prime_expm,
+             plan=lambda p, x: p.func("expm", x),
+             inf_hint="expm overflows: the matrix's eigenvalues are too large"),
+    Function("logm", "analytic", _logm, None, None,
+             "logm(X): the principal logarithm, expm(logm(X)) = X; ∂tr(logm(X))/∂X = inv(X)' "
+             "(the trace rule, as logdet); needs " + _DOMAIN,
+             xp=FUNCTION_XP["logm"], code=_code("logm", None, None), watch="invertible", needs="conditioned",
+             lower=_lower("logm"), frechet="logm_frechet", prime=_prime_logm,
+             plan=lambda p, x: p.func("logm", x),
+             nan_hint="logm needs a matrix with " + _DOMAIN),
+    Function("sqrtm", "analytic", _sqrtm, None, None,
+             "sqrtm(X): the principal square root, sqrtm(X)*sqrtm(X) = X; "
+             "∂tr(sqrtm(X))/∂X = 0.5*inv(sqrtm(X))' (the trace rule); needs " + _DOMAIN,
+             xp=FUNCTION_XP["sqrtm"], code=_code("sqrtm", None, None), watch="invertible", needs="conditioned",
+             lower=_lower("sqrtm"), frechet="sqrtm_frechet", prime=_prime_sqrtm,
+             plan=lambda p, x: p.func("sqrtm", x),
+             nan_hint="sqrtm needs a matrix with " + _DOMAIN),
+    Function("expm_frechet", "frechet", _frechet_numpy("expm"), None, None,
+             "expm_frechet(X, E) = d/dh expm(X + h*E) at h = 0 (the Fréchet derivative); "
+             "its adjoint in E is expm_frechet(X', ·)",
+             xp=_frechet_xp("expm"), code=_frechet_code("expm"), lower=_lower_frechet("expm_frechet"),
+             frechet="expm", plan=lambda p, x, e: p.make("func", (x, e), ("expm_frechet",), x.shape)),
+    Function("logm_frechet", "frechet", _frechet_numpy("logm"), None, None,
+             "logm_frechet(X, E) = d/dh logm(X + h*E) at h = 0 (the Fréchet derivative)",
+             xp=_frechet_xp("logm"), code=_frechet_code("logm"), lower=_lower_frechet("logm_frechet"),
+             frechet="logm", watch="invertible", needs="conditioned",
+             plan=lambda p, x, e: p.make("func", (x, e), ("logm_frechet",), x.shape),
+             nan_hint="logm needs a matrix with " + _DOMAIN),
+    Function("sqrtm_frechet", "frechet", _frechet_numpy("sqrtm"), None, None,
+             "sqrtm_frechet(X, E) = d/dh sqrtm(X + h*E) at h = 0: the L with sqrtm(X)*L + L*sqrtm(X) = E",
+             xp=_frechet_xp("sqrtm"), code=_frechet_code("sqrtm"), lower=_lower_frechet("sqrtm_frechet"),
+             frechet="sqrtm", watch="invertible", needs="conditioned",
+             plan=lambda p, x, e: p.make("func", (x, e), ("sqrtm_frechet",), x.shape),
+             nan_hint="sqrtm needs a matrix with " + _DOMAIN),
+)
