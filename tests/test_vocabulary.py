@@ -493,9 +493,11 @@ def test_softmax_family_code_jax():
 
 
 @pytest.mark.parametrize("text, span, message", [
-    ("softmax(X, 2)", (11, 12), "softmax(x) takes one argument"),
-    ("log_softmax(x, y)", (15, 16), "log_softmax along an axis of a matrix is not part of the language yet"),
-    ("logsumexp(x, 1)", (0, 15), "logsumexp() takes 1 argument, not 2"),
+    # along an axis these are part of the language now (tests/test_kron_vec.py): only an axis
+    # that is not the number 1 or 2 is refused, by its position
+    ("softmax(X, 3)", (11, 12), "softmax(X, k) works along the axis k = 1 (each column) or 2 (each row)"),
+    ("log_softmax(x, y)", (15, 16), "log_softmax(X, k) works along the axis k = 1"),
+    ("logsumexp(X, 0)", (13, 14), "logsumexp(X, k) works along the axis k = 1"),
 ])
 def test_softmax_family_refusals(text, span, message):
     with pytest.raises(ricci.RicciError, match=re.escape(message)) as e:

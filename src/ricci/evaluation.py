@@ -148,7 +148,7 @@ def _product_sizes(sizes: dict, products: dict, origin: dict, source) -> None:
         sizes[name] = f * s
 
 
-def _logsumexp_along(node) -> tuple | None:
+def logsumexp_along(node) -> tuple | None:
     """(u, axis) when ``node`` is log(exp(u)*vector(1)) (axis 1: each row's) or
     log(vector(1)'*exp(u)) (axis 0: each column's), as logsumexp(X, k) and softmax(X, k) are
     parsed (functions/reductions.py); else None."""
@@ -248,7 +248,7 @@ class _Eval:
             f"{text} is {why} at these values{': ' + hint if hint else ''}", node.span, self.source)
 
     def run(self, node, env):
-        along = _logsumexp_along(node)
+        along = logsumexp_along(node)
         if along is not None:  # logsumexp(X, k) as parsed: each row's (column's), shifted by its max
             u, axis = along
             x = self.run(u, env)

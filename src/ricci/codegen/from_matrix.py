@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..functions import LOGSUMEXP, STABLE, lookup
 from ..language import ast as A
 from ..language.errors import RicciError
+from ..evaluation import logsumexp_along
 from ..stable import match as match_stable
 from .chain import Factor, product
 from .plan import Op, Plan, cost
@@ -187,6 +188,12 @@ class MatrixToPlan:
         arg = node.args[0]  # vector(c, n), matrix(c, m, n): the sizes are in the type
         if f.family == "constant":
             return p.full(self.convert(arg), self.shape(node))
+        along = logsumexp_along(node)
+        if along is not None and self.shape(along[0]) and len(self.shape(along[0])) == 2:
+            # log(exp(X)*vector(1)): each row's logsumexp (softmax(X, 2) as parsed), shifted by
+            # the row's maximum in its code, as ricci.evaluate computes it
+            return p.make("func", (self.convert(along[0]), p.num(float(along[1]))), (LOGSUMEXP.logsumexp,),
+                          self.shape(node))
         if node.func == LOGSUMEXP.log and _sum_of_exp(arg) is not None:
             # log(sum(exp(u))) is logsumexp(u), whose code is shifted by max(u)
             return lookup(LOGSUMEXP.logsumexp).plan(p, self.convert(_sum_of_exp(arg)))

@@ -89,8 +89,10 @@ def _logsumexp_xp(xp, x):
     return (m + xp.log(xp.sum(xp.exp(x - m)))).reshape(1, 1)
 
 
-def _logsumexp_code(p, a):
+def _logsumexp_code(p, a, axis=None):
     # generated code shifts by the largest entry too (one call where the namespace has one)
+    if axis is not None:  # along an axis (logsumexp(X, k) as parsed): each row's or column's
+        return _logsumexp_axis_code(p, a, int(float(axis.text)))
     if p.name == "torch":
         return p.call("torch.logsumexp", f"{a.at(p.ATOM)}.reshape(-1)", "0")
     if p.name == "jax":
@@ -109,6 +111,20 @@ def _logsumexp_plan(p, x):
     # NumPy's logaddexp.reduce (a log1p and an exp per entry) is five times slower
     m = p.make("func", (x,), ("max",), ())
     return p.add(m, p.func("log", p.sum(p.func("exp", p.sub(x, m)))))
+
+
+def _logsumexp_axis_code(p, a, k):
+    if p.name == "torch":
+        return p.call("torch.logsumexp", a.text, str(k))
+    if p.name == "jax":
+        p.need_import("import jax")
+        return p.call("jax.nn.logsumexp", a.text, f"axis={k}")
+    if p.name == "numpy":
+        return p.call(f"{p.m('logaddexp')}.reduce", a.text, f"axis={k}")
+    # the array API: each row's (column's) maximum, kept as an axis to shift by
+    m = p.call(p.m("max"), a.text, f"axis={k}", "keepdims=True").text
+    inner = p.call(p.m("sum"), f"{p.m('exp')}({a.at(p.ADD)} - {m})", f"axis={k}").text
+    return p.Code(f"{p.call(p.m('max'), a.text, f'axis={k}').text} + {p.m('log')}({inner})", p.ADD)
 
 
 def _logsumexp_interval(e, S):
