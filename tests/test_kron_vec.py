@@ -103,6 +103,8 @@ CASES = [
     ("vec(x*y')", "x", {"x": RNG.normal(size=3), "y": RNG.normal(size=2)}),
     ("kron(A, A)", "A", {"A": B22}),
     ("a*vec(X)", "a", {"a": 0.7, "X": X34}),
+    ("kron(A, B)*x", "x", {"A": A23, "B": B22, "x": RNG.normal(size=6)}),
+    ("x'*kron(A, B)*x", "x", {"A": B22, "B": RNG.normal(size=(3, 3)), "x": RNG.normal(size=6)}),
 ]
 
 
@@ -155,6 +157,16 @@ def test_the_jacobian_of_a_matrix_product_in_kronecker_form():
     m, q, n, kk = fd.shape
     as_vec = fd.transpose(1, 0, 3, 2).reshape(m * q, n * kk)  # rows: vec F; columns: vec X
     np.testing.assert_allclose(k.evaluate(values), as_vec, rtol=1e-6)
+
+
+@pytest.mark.parametrize("expression, wrt, book", [
+    ("vec(x*y')", "x", "kron(y, eye(len(x)))"),  # Magnus–Neudecker: d vec(x y') = (y ⊗ I) dx
+    ("vec(x*y')", "y", "kron(eye(len(y)), x)"),  # d vec(x y') = (I ⊗ x) dy
+    ("kron(A, B)*x", "x", "kron(A, B)"),  # a linear map is its own Jacobian
+    ("x'*kron(A, B)", "x", "kron(A', B')"),  # the row x'*K by x is K', and kron(A, B)' = kron(A', B')
+])
+def test_jacobians_read_as_the_book_writes_them(expression, wrt, book):
+    assert ricci.derivative(expression, wrt).text == book
 
 
 def test_gradients_through_vec_read_in_matrix_notation():

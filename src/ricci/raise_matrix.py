@@ -1,3 +1,4 @@
+# Over 600 lines: raising is one recursion over the IR's nodes, the Raiser's methods calling one another.
 """Index IR → matrix notation ("raising"); the display forms of a derivative are assembled
 from it in :mod:`ricci.display_forms`.
 
@@ -74,6 +75,9 @@ class Raiser:
         if (r.row, r.col) == (row, col):
             return r.ast
         if (r.col, r.row) == (row, col):
+            if isinstance(r.ast, A.Call) and family_of(r.ast.func) == "kronecker":
+                # kron(P, Q)' = kron(P', Q'): the transpose goes to the factors, as for a product
+                return A.Call(r.ast.func, tuple(self.m.T(a) for a in r.ast.args))
             t = self.m.T(r.ast)
             # a zero with a shape, vector(0)', must not fold into the scalar 0
             return self._constant(R(t, row, col)).ast if self.m.kind(t) == SCALAR_KIND else t
@@ -395,8 +399,12 @@ class Raiser:
                 inner = B.fresh(free.dim)
                 rest.append(B.delta(inner, free))
                 t = B.pair(t.r, inner, t.b) if free == t.a else B.pair(t.r, t.a, inner)
-            cols = next((f for f in rest if isinstance(f, Pair) and f.r in out and f.a not in out
+            cols = next((f for f in rest if isinstance(f, Pair) and f.a not in out
                          and f.b not in out), None)
+            if cols is not None and t.r not in out and cols.r in out:
+                # the free side is the rows: kron(A, B) by x, not kron(A', B')'
+                rest = [cols if f is cols else f for f in rest]
+                rest[rest.index(cols)], t, cols = t, cols, t
             rest_np = [f for f in rest if f is not cols]
 
             def block(start: set, stop: set):
