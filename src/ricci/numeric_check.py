@@ -1,3 +1,4 @@
+# Over 600 lines: sampler, evaluator, differences, comparison; issue 16's one evaluator/sampler takes two out.
 """Numbers as the referee: a symbolic derivative checked against finite differences.
 
 ``d.check()`` (:func:`check`) draws random points that honour every kind and every domain the

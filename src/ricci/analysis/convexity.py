@@ -1,3 +1,4 @@
+# Over 600 lines: the structural proof and the numerical witness search read one Hessian for one question.
 """Convexity: a structural proof read off the Hessian, and a numerical search for a witness.
 
 f is convex on a convex domain exactly when its Hessian is PSD everywhere (concave: NSD).  The

@@ -1,3 +1,4 @@
+# Over 600 lines: the symbolic and numerical searches find the same points and share their classification.
 """Critical points (∇f = 0) of a function of a few scalars, and their classification.
 
 Finding them:

@@ -1,3 +1,4 @@
+# Over 600 lines: the detectors are one Judge's methods, tried in order on shared numerical state.
 """The family of slips: transformed answers tested against ricci's values, and their sentences.
 
 Each detector is one method of :class:`Judge` that returns a :class:`Finding` or None.  ``equal``

@@ -1,3 +1,4 @@
+# Over 600 lines: the lecture's steps are built in one walk over the derivation, each reading those before.
 """The derivation, step by step, the way the lecture does it.
 
 The lecture derives every result in the same order, and so does :func:`explain`:

@@ -1,3 +1,4 @@
+# Over 600 lines: the smart constructors are the IR's normal form, and mul, add and power call one another.
 """Smart constructors: the only way to make IR nodes, and the first layer of simplification.
 
 Every constructor returns a node in normal form, so that equal tensors built different ways are

@@ -1,3 +1,4 @@
+# Over 600 lines: the checker, its union-find of dimensions and the forced-kind search are one algorithm.
 """Kinds, symbolic dimensions, and type checking of the matrix AST.
 
 Every value is a matrix type ``(rows, cols)``: a scalar is 1×1, a (column) vector n×1, a row

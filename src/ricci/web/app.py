@@ -1,3 +1,4 @@
+# Over 600 lines: its layers (guard, triage, lanes, routes) wrap one FastAPI app; read outside in.
 """The FastAPI application: the page, its two static files, and the JSON API.
 
 Layers, outside in:

@@ -1,3 +1,4 @@
+# Over 600 lines: every job a worker runs, one function per request kind, sharing this module's helpers.
 """The jobs of the web server: what runs inside a worker process, and nothing else.
 
 Each job takes a request as a plain dict (already validated by :mod:`.schemas`) and returns
