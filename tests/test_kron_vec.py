@@ -383,3 +383,17 @@ def test_the_value_along_an_axis_in_generated_code_is_stable(backend):
     with np.errstate(all="ignore"):  # the gradient's code is not shifted yet (docs/language.md)
         value, _ = f(X=convert(X), v=convert(v))
     assert float(value) == pytest.approx(np.sum(sp.softmax(X, axis=1) @ v), rel=1e-12)
+
+
+@pytest.mark.parametrize("expression, wrt, kinds, values", [
+    ("sum(kron(a, B))", "a", {"a": "scalar"}, {"a": 0.7, "B": B22}),
+    ("sum(kron(a, B).^2)", "B", {"a": "scalar"}, {"a": 0.7, "B": B22}),
+    ("vec(a)*b", "a", {"a": "scalar", "b": "scalar"}, {"a": 0.7, "b": -1.3}),
+    ("sum(kron(W, W).^2)", "W", {"W": "symmetric matrix"}, {"W": B22 + B22.T}),
+    ("u'*vec(W*W)", "W", {"W": "symmetric matrix"}, {"W": B22 + B22.T, "u": RNG.normal(size=4)}),
+])
+@pytest.mark.parametrize("order", [1, 2])
+def test_every_kind_against_finite_differences(expression, wrt, kinds, values, order):
+    # scalars (kron(a, B) is a*B, vec(a) is a) and declared symmetric matrices
+    check_derivative(expression, wrt, kinds=kinds, values=values, order=order,
+                     text_has_matrix_form=False if expression.startswith("u'") else None)
