@@ -37,42 +37,56 @@ def level(node: A.Expr) -> int:
     raise TypeError(node)
 
 
-def _wrap(node: A.Expr, ok: bool) -> str:
-    s = to_text(node)
+def _wrap(node: A.Expr, ok: bool, memo: dict | None = None) -> str:
+    s = to_text(node, memo)
     return s if ok else f"({s})"
 
 
-def to_text(node: A.Expr) -> str:
-    """The canonical text of an AST."""
+def to_text(node: A.Expr, memo: dict | None = None) -> str:
+    """The canonical text of an AST.  ``memo`` (id → (node, text), kept by the caller across
+    calls) lets a caller that prints many trees sharing subtrees print each subtree once: the
+    display's sums printed every term whole, and a nested answer's terms share their levels
+    (issue 21).  The node is kept with its text, so an id is never another node's."""
+    if memo is not None:
+        got = memo.get(id(node))
+        if got is not None and got[0] is node:
+            return got[1]
+        text = _text(node, memo)
+        memo[id(node)] = (node, text)
+        return text
+    return _text(node, None)
+
+
+def _text(node: A.Expr, memo: dict | None) -> str:
     match node:
         case A.Num(value=v):
             return "-" + format_number(-v) if v < 0 else format_number(v)
         case A.Name(name=n):
             return n
         case A.Call(func=f, args=args):
-            return f"{f}({', '.join(to_text(a) for a in args)})"
+            return f"{f}({', '.join(to_text(a, memo) for a in args)})"
         case A.Literal(rows=rows):
-            return "[" + "; ".join(", ".join(to_text(e) for e in row) for row in rows) + "]"
+            return "[" + "; ".join(", ".join(to_text(e, memo) for e in row) for row in rows) + "]"
         case A.Transpose(arg=a):
-            return _wrap(a, level(a) >= POSTFIX) + "'"
+            return _wrap(a, level(a) >= POSTFIX, memo) + "'"
         case A.Neg(arg=a):
-            return "-" + _wrap(a, level(a) > UNARY)
+            return "-" + _wrap(a, level(a) > UNARY, memo)
         case A.BinOp(op=op, left=l, right=r):
             p = _LEVEL[op]
             if p == POWER:
-                left = _wrap(l, level(l) >= POWER)
-                right = _wrap(r, level(r) >= POSTFIX)
+                left = _wrap(l, level(l) >= POWER, memo)
+                right = _wrap(r, level(r) >= POSTFIX, memo)
                 return f"{left}{op}{right}"
             # A product mixing * with .* or ./ is unreadable unparenthesised (a.*v*x' is
             # (a.*v)*x'): the elementwise side gets parentheses, which change nothing.
             mixed = lambda x: isinstance(x, A.BinOp) and _LEVEL[x.op] == PRODUCT and (  # noqa: E731
                 (x.op in (".*", "./")) != (op in (".*", "./")))
-            left = _wrap(l, level(l) >= p and not (p == PRODUCT and mixed(l)))
-            right = _wrap(r, level(r) > p and level(r) != UNARY)
+            left = _wrap(l, level(l) >= p and not (p == PRODUCT and mixed(l)), memo)
+            right = _wrap(r, level(r) > p and level(r) != UNARY, memo)
             if p == SUM:
                 return f"{left} {op} {right}"
             return f"{left}{op}{right}"
         case A.Where(body=b, bindings=bs):
-            binds = ", ".join(f"{n} = {_wrap(e, level(e) > WHERE)}" for n, e in bs)
-            return f"{_wrap(b, level(b) > WHERE)} where {binds}"
+            binds = ", ".join(f"{n} = {_wrap(e, level(e) > WHERE, memo)}" for n, e in bs)
+            return f"{_wrap(b, level(b) > WHERE, memo)} where {binds}"
     raise TypeError(node)

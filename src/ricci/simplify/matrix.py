@@ -38,6 +38,7 @@ class MatrixForms(SumForms):
         #: every form's kind and dimensions, typed once (ricci.simplify.mtypes)
         self.types = Typing(expr)
         self._transposed: dict = {}  # id(form) → (form, its transpose): T()
+        self._texts: dict = {}  # id(form) → (form, its text): the sums' ordering (to_text's memo)
         self.kind = self.types.kind  # 's', 'c', 'r' or 'm': the hot path, bound once
         self.sym: set[str] = self.types.symmetric
         #: each name's place in the input, first occurrence first, and the first names of the
