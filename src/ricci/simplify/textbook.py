@@ -7,13 +7,14 @@ Each rule is general, not a pattern of one Cookbook answer, and each either hold
 * **sign**: sign(u)^(2k+1) = sign(u); u·sign(u) = abs(u); an even power of sign(u) beside a
   factor that is 0 wherever u is (abs(u)^a, u^a, a > 0) is 1 there and 0·… = 0 where u = 0, so
   abs(u)·sign(u)^2 = abs(u) everywhere (sign(u)^2 alone is not 1 at 0, and stays);
-* **expansion**: a sum whose terms are products of sums, multiplied out, where the monomials
-  cancel so far that the sum gets shorter: s(1 − y) − y(1 − s) is s − y;
+* **expansion**: a sum whose terms are products of sums, multiplied out, where some monomials
+  cancel to nothing and the sum gets shorter: s(1 − y) − y(1 − s) is s − y (monomials that
+  only collect, s(1 − s)^2 − (1 − s)s^2 into s − 3s^2 + 2s^3, leave the factored form);
 * **exp of a log**: exp(u + c·log(P)) is exp(u)·P^c (P > 0);
 * **a broadcast multiplied out**: diag(p)*(eye - vector(1)*p') is diag(p) - p*p';
 * **common denominator**: terms sharing a base D to negative powers, written over the highest
-  power of D with the numerator multiplied out, where that is shorter: 1/(a + x) − x/(a + x)^2
-  is a/(a + x)^2;
+  power of D with the numerator multiplied out, where its terms cancel likewise and that is
+  shorter: 1/(a + x) − x/(a + x)^2 is a/(a + x)^2;
 * **a lone 1/(1 + exp(z))** is sigmoid(−z), after :func:`ricci.simplify.rules.sigmoid_rule` has
   paired every exp(z) of a product with it;
 * **bindings folded** (:func:`fold_bindings`): a ``where``-bound expression inside the answer is

@@ -19,6 +19,7 @@ from __future__ import annotations
 from ..functions import LOGSUMEXP, textbook_names
 from ..language import ast as A
 from ..printing.text import to_text
+from .mtypes import M, S
 
 SOFTMAX = textbook_names.TEXTBOOK.softmax
 
@@ -72,9 +73,10 @@ def _power(f, k: int):
     return A.BinOp("^", f, A.Num(float(k)))
 
 
-def _powers(factors: list):
+def _powers(factors: list, kind_of):
     """``factors`` with runs of equal factors written as powers where each is shorter, or None
-    when none is."""
+    when none is.  Only of a scalar or a matrix: in u'*(x - a)*(x - a) the two x - a are
+    vectors, the first contracted with u', and (x - a)^2 means nothing."""
     out, changed, k = [], False, 0
     while k < len(factors):
         j = k
@@ -82,7 +84,7 @@ def _powers(factors: list):
             j += 1
         run = j - k + 1
         f = factors[k]
-        if run > 1 and not isinstance(f, A.Num):
+        if run > 1 and not isinstance(f, A.Num) and kind_of(f) in (S, M):
             p = _power(f, run)
             if len(to_text(p)) < len(to_text(_chain([f] * run))):
                 out.append(p)
@@ -94,15 +96,14 @@ def _powers(factors: list):
     return out if changed else None
 
 
-def _transposes(factors: list):
-    """``factors`` with each run of transposed factors written as the transpose of the reversed
+def _transposes(factors: list, kind_of):
+    """``factors`` with each run of transposed matrices written as the transpose of the reversed
     product where that is shorter (A'*B'*C'*D' is (D*C*B*A)', one transpose for four), or None
-    when none is."""
+    when none is.  (Not of vectors: a chain that contracts to a scalar midway is no one product.)"""
     out, changed, k = [], False, 0
     while k < len(factors):
         j = k
-        while isinstance(factors[k], A.Transpose) and j + 1 < len(factors) \
-                and isinstance(factors[j + 1], A.Transpose):
+        while _matrix_t(factors[k], kind_of) and j + 1 < len(factors) and _matrix_t(factors[j + 1], kind_of):
             j += 1
         run = factors[k:j + 1]
         if len(run) > 1:
@@ -117,11 +118,15 @@ def _transposes(factors: list):
     return out if changed else None
 
 
-def _chain_forms(factors: list):
+def _matrix_t(f, kind_of) -> bool:
+    return isinstance(f, A.Transpose) and kind_of(f.arg) == M
+
+
+def _chain_forms(factors: list, kind_of):
     """The product of ``factors`` with the rules of a chain applied, or None when none applies."""
     changed = False
     for rule in (_powers, _transposes):
-        got = rule(factors)
+        got = rule(factors, kind_of)
         if got is not None:
             factors, changed = got, True
     return _chain(factors) if changed else None
@@ -134,8 +139,14 @@ def _chain(factors):
     return node
 
 
-def vocabulary(tree: A.Expr, uses_logsumexp: bool) -> A.Expr:
-    """``tree`` (an answer, a ``where`` included) with the rules above applied bottom-up."""
+def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of=None) -> A.Expr:
+    """``tree`` (an answer, a ``where`` included) with the rules above applied bottom-up;
+    ``kind_of`` gives a subterm's kind (simplify.mtypes: S, C, Rw, M), without which the rules
+    of a product chain are not applied."""
+    if kind_of is None:
+        def kind_of(_):
+            return None
+
     memo: dict = {}
 
     def go(node):
@@ -148,10 +159,10 @@ def vocabulary(tree: A.Expr, uses_logsumexp: bool) -> A.Expr:
             # the whole chain at once: a run is seen whatever the nesting of the products
             factors = [go(f) for f in _product(node)]
             # -F*F is -(F*F): the sign of the first factor is the chain's
-            p, neg = _chain_forms(factors), False
+            p, neg = _chain_forms(factors, kind_of), False
             if p is None and isinstance(factors[0], A.Neg):
                 neg = True
-                p = _chain_forms([factors[0].arg] + factors[1:])
+                p = _chain_forms([factors[0].arg] + factors[1:], kind_of)
             new = A.map_children(node, go) if p is None else A.Neg(p) if neg else p
         else:
             new = A.map_children(node, go)
