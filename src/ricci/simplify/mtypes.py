@@ -106,11 +106,7 @@ class Typing:
 
     def _compose(self, a: A.Expr) -> MType:
         """The type of ``a`` from its children's (already in the memo: :meth:`of` made them first)."""
-        memo = self._memo
-
-        def of(x):
-            return memo[id(x)][1]
-
+        memo = self._memo  # the children's types: memo[id(child)][1]
         match a:
             case A.Num():
                 return SCALAR
@@ -120,12 +116,12 @@ class Typing:
                     return t
                 return _IDENTITY if n in IDENTITY_NAMES else _UNKNOWN
             case A.Transpose(arg=x):
-                t = of(x)
+                t = memo[id(x)][1]
                 return MType(_FLIP.get(t.kind, t.kind), t.cols, t.rows, t.square)
             case A.Neg(arg=x):
-                return of(x)
+                return memo[id(x)][1]
             case A.BinOp(op=op, left=l, right=r):
-                tl, tr = of(l), of(r)
+                tl, tr = memo[id(l)][1], memo[id(r)][1]
                 if op == "^":
                     return SCALAR
                 if op == "/":
@@ -154,14 +150,14 @@ class Typing:
             case A.Call(func=f, args=(x,)):
                 fn = lookup(f)
                 if fn.family == "elementwise":
-                    return of(x)
+                    return memo[id(x)][1]
                 if fn.family in ("reduction", "square"):
                     return SCALAR
                 if fn.family == "rewritten":
                     # softmax(u), log_softmax(u) in an answer (simplify/vocabulary.py): the one-
                     # argument rewrites keep their argument's shape
-                    return of(x)
-                tx = of(x)
+                    return memo[id(x)][1]
+                tx = memo[id(x)][1]
                 if fn.family == "spectral":  # eig(S), eigvec_max(S), svd_u(X), …: the entry's shape
                     return {"scalar": SCALAR, "rows": MType(C, tx.rows, 1), "cols": MType(C, tx.cols, 1),
                             "cols×cols": MType(M, tx.cols, tx.cols, True),
@@ -181,7 +177,7 @@ class Typing:
                 kind = S if nr == nc == 1 else C if nc == 1 else Rw if nr == 1 else M
                 return MType(kind, nr, nc)
             case A.Where(body=b):
-                return of(b)
+                return memo[id(b)][1]
         return _UNKNOWN
 
     def sized_alone(self, node: A.Expr) -> bool:
