@@ -159,3 +159,11 @@ def test_softmax_means_its_rewritten_form():
     # the words are kept for display; the expression is the one the rewrite makes
     assert ricci.parse("softmax(x)") == ricci.parse("exp(x - logsumexp(x))")
     assert r"\operatorname{softmax}" in ricci.parse("softmax(x)").latex
+
+
+def test_equal_vectors_in_a_chain_are_no_power():
+    # u'*(x - a)*(x - a): the first x - a is contracted with u', so (x - a)^2 would mean nothing
+    d = ricci.derivative("(x - a)/norm2(x - a)", "x", kinds={"a": "vector"})
+    text = d.vjp().text
+    assert "(x - a)^2" not in text
+    ricci.parse(text, {"x": "vector", "a": "vector", "u": "vector"})  # type-checks
