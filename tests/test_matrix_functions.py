@@ -315,6 +315,15 @@ def test_a_real_power_of_a_positive_definite_matrix(p):
     np.testing.assert_allclose(want, p * scipy_linalg.fractional_matrix_power(x, p - 1).T, rtol=1e-6)
 
 
+def test_the_trace_rule_of_a_real_power_is_a_power():
+    # tr(X^p) by X is p*X^(p-1)' (f(x) = x^p), not a Fréchet operator of logm
+    d = ricci.derivative("tr(X^1.5)", wrt="X")
+    assert d.text == "1.5*expm(0.5*logm(X))'"
+    x = _spd(_rng(31))
+    np.testing.assert_allclose(d.evaluate({"X": x}), 1.5 * scipy_linalg.fractional_matrix_power(x, 0.5).T,
+                               rtol=1e-9)
+
+
 def test_integer_powers_stay_products():
     assert ricci.derivative("tr(X^2)", wrt="X").text == "2*X'"
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Callable
 
 from .functions import FUNCTIONS, named, on_change
+from .functions.matrix_functions import REAL_POWER
 from .language.errors import RicciError
 from .ir import build as B
 from .ir.nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
@@ -155,6 +156,9 @@ def _trace_rule(D: _Diff, f: Node, node: Mul) -> Node | None:
     p = f.out[0]
     if fn.family != "analytic" or p in node.out or any(p in g.free for g in node.factors if g is not f):
         return None
+    power = _real_power(f)
+    if power is not None:  # tr(Y^q), Y^q = expm(q*logm(Y)) as parsed: the trace rule of y^q
+        return _trace_rule_of_power(D, *power)
     dA = D(f.arg)
     if B.is_zero(dA):
         return D.zero(f)
@@ -162,6 +166,32 @@ def _trace_rule(D: _Diff, f: Node, node: Mul) -> Node | None:
     dA = B.rename(dA, {f.r: a, f.c: b})
     # the diagonal's index p is summed here: the result no longer carries it
     return B.mul([fn.prime(B, f.arg, f.r, f.c, (b, a)), dA], D.K)
+
+
+def _real_power(f: MatFun) -> tuple | None:
+    """(q, the logm node) when ``f`` is expm(q*logm(Y)), Y^q for a real q as parsed, else None."""
+    exp_, log_ = REAL_POWER
+    arg = f.arg
+    if f.func != exp_ or not isinstance(arg, Mul) or len(arg.factors) != 2:
+        return None
+    q, g = arg.factors
+    if isinstance(q, Num) and isinstance(g, MatFun) and g.func == log_ and g.out == (f.r, f.c):
+        return q.value, g
+    return None
+
+
+def _trace_rule_of_power(D: _Diff, q: float, g: MatFun) -> Node:
+    """∂tr(Y^q) = q tr(Y^(q−1) dY): Y^q is the matrix function y ↦ y^q of Y, so the trace rule
+    holds with f′(Y) = q Y^(q−1) = q expm((q−1)*logm(Y)), not a Fréchet operator of logm."""
+    dY = D(g.arg)
+    if B.is_zero(dY):
+        return B.zero(D.K)
+    exp_, log_ = REAL_POWER
+    a, b = B.fresh(g.r.dim), B.fresh(g.c.dim)
+    i, j = B.fresh(g.r.dim), B.fresh(g.c.dim)
+    dY = B.rename(dY, {g.r: a, g.c: b})
+    inner = B.mul([B.num(q - 1.0), B.matfun(log_, g.arg, g.r, g.c, (i, j))], (i, j))
+    return B.mul([B.num(q), B.matfun(exp_, inner, i, j, (b, a)), dY], D.K)
 
 
 def _d_analytic(D: _Diff, node: MatFun, fn, dA: Node, a: Index, b: Index) -> Node:
