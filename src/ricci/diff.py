@@ -140,9 +140,9 @@ def _spectral(fn, node: MatFun, a: Index, b: Index) -> Node:
     """A spectral function's rule, from its entry: ∂lambda_max(S)/∂S_ab = u_a u_b with
     u = eigvec_max(S) (Hellmann–Feynman), ∂eig(S)_i/∂S_ab = Q_ai Q_bi, ∂‖X‖_2 = u1 v1', …"""
     if fn.spectral_derivative is None:  # an eigen- or singular vector: its own derivative is not given
-        raise RicciError(f"the derivative of {fn.name} (an eigen- or singular vector) is not available: "
-                         "ricci gives the first derivative of the spectral functions (eig, lambda_max, "
-                         "lambda_min, svd, spectral_norm, nuclear_norm), not their second")
+        raise RicciError(f"the derivative of {fn.name} (an eigen- or singular vector, or a resolvent) is not "
+                         "available: ricci gives the first derivative of the spectral functions (eig, svd, "
+                         "spectral_norm, nuclear_norm) and the first two of lambda_max and lambda_min")
     return fn.spectral_derivative(B, node, a, b)
 
 

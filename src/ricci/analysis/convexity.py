@@ -653,9 +653,23 @@ def _nonsmooth(problem) -> list[str]:
                    if isinstance(n, A.Call) and (fn := lookup(n.func)) is not None and fn.nonsmooth})
 
 
+def _curvature(problem):
+    """The table's curvature facts (analysis/curvature.py), or None where they prove nothing or
+    the reading stops on an internal error (reported by the numbers, as _attempt's)."""
+    from .curvature import curvature_proof
+
+    try:
+        return curvature_proof(problem)
+    except Exception:  # noqa: BLE001 - a proof is an extra (see _attempt)
+        return None
+
+
 def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:
     kinks = _nonsmooth(problem)
-    if kinks:
+    facts = _curvature(problem) if kinks and all(lookup(k).curvature for k in kinks) else None
+    if facts is not None:  # lambda_max, the norms: convex by the table's facts, not by a Hessian
+        proof = Proof(facts[0], facts[1], "curvature")
+    elif kinks:
         proof = Proof(None, (), hint=f"f uses {', '.join(kinks)}, which is not twice differentiable everywhere: "
                                      "the Hessian (almost everywhere) cannot show convexity, only refute it")
     else:

@@ -35,6 +35,10 @@ from .reductions import _norm2_lower
 GAP = float(np.sqrt(np.finfo(float).eps))
 
 
+#: The unit vectors an answer names as a book does (u*u' where u = eigvec_max(S): simplify.naming).
+EIGENVECTORS = frozenset({"eigvec_max", "eigvec_min", "sv_u1", "sv_v1"})
+
+
 class SpectrumError(ValueError):
     """An eigen- or singular vector asked for where it is not unique (a repeated eigenvalue);
     the evaluators turn it into a BadValueError with this message."""
@@ -81,6 +85,19 @@ def _eigvec(which):
                         f"eigenspace is a {'sub' if which == 'max' else 'super'}gradient "
                         f"(lambda_{which} is {'convex' if which == 'max' else 'concave'})")
         return _sign_fix(v[:, [k]])[0]
+
+    return f
+
+
+def _gap_pinv(which):
+    """(λ I − P)^+ for λ the largest (smallest) eigenvalue of P = (S + S')/2: Σ_k q_k q_k'/(λ − λ_k)
+    over the other eigenvalues; du = (λ I − P)^+ dP u is the eigenvector's derivative."""
+    def f(a):
+        _eigvec(which)(a)  # the same refusal where λ is repeated
+        w, v = _eigh(a)
+        k = w.size - 1 if which == "max" else 0
+        others = [j for j in range(w.size) if j != k]
+        return (v[:, others] / (w[k] - w[others])) @ v[:, others].T
 
     return f
 
@@ -198,6 +215,17 @@ def _ricci_eigvec(S, top, m={m}):
     u = v[:, k]
     return m.where(m.sum(u ** 3) < 0, -u, u)
 ''',
+    "pinv": '''
+def _ricci_gap_pinv(S, top, m={m}):
+    w, v = m.linalg.eigh((S + S.T) / 2)
+    n = w.shape[0]
+    k = n - 1 if top else 0
+    _ricci_gap([w[n - 2], w[n - 1]] if top else [w[0], w[1]],
+               "gap_pinv_max(S), of the largest eigenvalue," if top else "gap_pinv_min(S), of the smallest eigenvalue,")
+    q = v[:, :n - 1] if top else v[:, 1:]
+    lam = w[:n - 1] if top else w[1:]
+    return (q / (w[k] - lam)[None, :]) @ q.T
+''',
     "eigvecs": '''
 def _ricci_eigvecs(S, m={m}):
     w, v = m.linalg.eigh((S + S.T) / 2)
@@ -297,6 +325,19 @@ def _mf(B, name, node, out):
 def _d_top(vec):
     """∂λ(S)/∂S_ab = u_a u_b, u the unit eigenvector (Hellmann–Feynman)."""
     return lambda B, n, a, b: B.mul([_mf(B, vec, n, (a,)), _mf(B, vec, n, (b,))], (a, b))
+
+
+def _d_eigvec(pinv):
+    """∂u_p/∂S_ab = (G_pa u_b + G_pb u_a)/2 with G = (λ I − P)^+ (gap_pinv_max(S)): du = G dP u,
+    dP = (dS + dS')/2 (first-order perturbation of a simple eigenvalue's unit eigenvector)."""
+    def d(B, n, a, b):
+        (p,) = n.out
+        out = (p, a, b)
+        terms = [B.mul([_mf(B, pinv, n, (p, i)), _mf(B, n.func, n, (j,))], out)
+                 for i, j in ((a, b), (b, a))]
+        return B.mul([B.num(0.5), B.add(terms)], out)
+
+    return d
 
 
 def _d_eig(B, n, a, b):
@@ -404,12 +445,21 @@ add(
            curvature="concave", code=_value_code("min"), xp=_xp_eig("min"), latex=r"\lambda_{\min}"),
     _entry("eigvec_max", "cols", _eigvec("max"),
            "eigvec_max(S): the unit eigenvector of the largest eigenvalue of (S + S')/2 (sum of "
-           "cubes ≥ 0)", square=True, code=_helper("eigvec", "_ricci_eigvec({a}, True{ns})"),
+           "cubes ≥ 0); du = gap_pinv_max(S) dS u", square=True,
+           code=_helper("eigvec", "_ricci_eigvec({a}, True{ns})"), derivative=_d_eigvec("gap_pinv_max"),
            xp=_xp_via_numpy(_eigvec("max"))),
     _entry("eigvec_min", "cols", _eigvec("min"),
            "eigvec_min(S): the unit eigenvector of the smallest eigenvalue of (S + S')/2",
            square=True, code=_helper("eigvec", "_ricci_eigvec({a}, False{ns})"),
-           xp=_xp_via_numpy(_eigvec("min"))),
+           derivative=_d_eigvec("gap_pinv_min"), xp=_xp_via_numpy(_eigvec("min"))),
+    _entry("gap_pinv_max", "cols×cols", _gap_pinv("max"),
+           "gap_pinv_max(S) = (lambda_max(S)*I - (S + S')/2)^+, Σ q_k*q_k'/(λ_max − λ_k) over the other "
+           "eigenvalues", square=True, code=_helper("pinv", "_ricci_gap_pinv({a}, True{ns})"),
+           xp=_xp_via_numpy(_gap_pinv("max"))),
+    _entry("gap_pinv_min", "cols×cols", _gap_pinv("min"),
+           "gap_pinv_min(S) = (lambda_min(S)*I - (S + S')/2)^+, Σ q_k*q_k'/(λ_min − λ_k) over the other "
+           "eigenvalues", square=True, code=_helper("pinv", "_ricci_gap_pinv({a}, False{ns})"),
+           xp=_xp_via_numpy(_gap_pinv("min"))),
     _entry("eigvecs", "cols×cols", _eigvecs,
            "eigvecs(S): the unit eigenvectors of (S + S')/2 as columns, in eig(S)'s order",
            square=True, code=_helper("eigvecs", "_ricci_eigvecs({a}{ns})"), xp=_xp_via_numpy(_eigvecs)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..functions import lookup
+from ..functions.spectral import EIGENVECTORS
 from ..language import ast as A
 from ..limits import tick
 from ..printing.text import to_text
@@ -37,9 +38,7 @@ def _eigenvector(node: A.Expr) -> bool:
     """An eigen- or singular vector of a spectral function's derivative (eigvec_max(S))."""
     if not (isinstance(node, A.Call) and len(node.args) == 1):
         return False
-    fn = lookup(node.func)
-    return fn is not None and fn.family == "spectral" and fn.result in ("rows", "cols") \
-        and fn.spectral_derivative is None
+    return node.func in EIGENVECTORS
 
 
 def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
