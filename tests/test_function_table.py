@@ -203,6 +203,7 @@ OTHER_MEANING = {
     ("vec", "explain/derive.py"): "the displayed ∂vec F/∂vec X",
     ("vec", "explain/identify.py"): "a kind of identification (vec dF = J vec dX)",
     ("vec", "explain/by_differentials.py"): "a kind of identification (vec dF = J vec dX)",
+    ("vec", "explain/dforms.py"): "the differential method's displayed vec",
     **{(op, f): "an operation of the code plan (and NumPy's function of that name)"
        for op, files in {"sum": ["codegen/backends.py", "codegen/plan.py"],
                          "trace": ["codegen/backends.py", "codegen/plan.py"],
