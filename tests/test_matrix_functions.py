@@ -217,7 +217,7 @@ def test_jax_code(text, wrt):
     try:
         got = _run(d, "jax", p, lambda v: jnp.asarray(v))
     except RicciError as e:  # a Fréchet derivative of logm/sqrtm: NumPy only, and it says so
-        assert "backend='numpy'" in str(e)
+        assert "for the NumPy backend" in str(e)
         return
     np.testing.assert_allclose(got, _want(text, wrt, p), rtol=1e-6, atol=1e-8)
 
@@ -230,7 +230,7 @@ def test_torch_code(text, wrt):
     try:
         got = _run(d, "torch", p, lambda v: torch.as_tensor(v, dtype=torch.float64))
     except RicciError as e:
-        assert "backend='numpy'" in str(e)
+        assert "for the NumPy backend" in str(e)
         return
     np.testing.assert_allclose(got, _want(text, wrt, p), rtol=1e-6, atol=1e-8)
 
@@ -243,14 +243,14 @@ def test_array_api_code(text, wrt):
     try:
         got = _run(d, "array_api", p, lambda v: xp.asarray(np.asarray(v, dtype=float)))
     except RicciError as e:
-        assert "backend='numpy'" in str(e)
+        assert "for the NumPy backend" in str(e)
         return
     np.testing.assert_allclose(got, _want(text, wrt, p), rtol=1e-6, atol=1e-8)
 
 
 def test_the_frechet_code_is_refused_where_the_backend_lacks_it():
     d = ricci.derivative("u'*logm(X)*v", wrt="X")
-    with pytest.raises(RicciError, match="backend='numpy'"):
+    with pytest.raises(RicciError, match="for the NumPy backend"):
         d.code(backend="array_api")
 
 

@@ -126,7 +126,7 @@ class IndexToPlan:
         if fn.family == "frechet":  # a four-index tensor: no backend has it as one array
             raise CodegenError(f"the Fréchet derivative of {fn.frechet} as a tensor of four indices has no "
                                f"generated code: contract it with a matrix (u'*{fn.frechet}(X)*v, "
-                               f"tr(A*{fn.frechet}(X))) or evaluate it with d.evaluate")
+                               f"tr(A*{fn.frechet}(X))); ricci still evaluates the tensor itself")
         if fn.family == "analytic":  # expm(X), …: a matrix, as inv below
             op = fn.plan(p, m)
             a, b = node.out

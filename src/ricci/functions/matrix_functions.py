@@ -341,8 +341,9 @@ def _block_code(p, a, e, fn, block):
 
 
 def _block_eigh_refused(p, name):
+    # the NumPy backend, in words every surface shares (backend= in Python, --backend on the CLI)
     p.refuse(f"the Fréchet derivative of {name} is generated for NumPy (SciPy) only: this backend has no "
-             f"{name} of a general matrix; use backend='numpy'")
+             f"{name} of a general matrix; generate the code for the NumPy backend")
 
 
 # -- the entries --------------------------------------------------------------------------------------------
