@@ -334,3 +334,18 @@ def test_analysis_knows_the_curvature_facts():
         assert c.proof.method == "curvature"
     # not a composition the rules read: left to the Hessian, which cannot prove it
     assert ricci.analyse("lambda_max(S)^2", "S").convexity.convex is None
+
+
+@pytest.mark.parametrize("expression, order", [(e, 1) for e in sorted(NUMPY)] + [("lambda_max(S)", 2),
+                                                                              ("lambda_min(S)", 2)])
+def test_the_jax_oracle_agrees(expression, order):
+    # JAX differentiates its own eigh/svd through the language read directly (ricci.oracle),
+    # sharing nothing with ricci's rules
+    pytest.importorskip("jax")
+    from ricci.oracle import jax_derivative
+
+    wrt = "S" if "S" in expression else "X"
+    d = ricci.derivative(expression, wrt, order=order)
+    name, z = _point(expression, 9)
+    np.testing.assert_allclose(d.evaluate({name: z}), jax_derivative(d.expression, wrt, {name: z}, order),
+                               atol=1e-8)
