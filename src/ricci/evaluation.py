@@ -148,7 +148,7 @@ def _product_sizes(sizes: dict, products: dict, origin: dict, source) -> None:
         sizes[name] = f * s
 
 
-def logsumexp_along(node) -> tuple | None:
+def logsumexp_along(node: A.Expr) -> tuple | None:
     """(u, axis) when ``node`` is log(exp(u)*vector(1)) (axis 1: each row's) or
     log(vector(1)'*exp(u)) (axis 0: each column's), as logsumexp(X, k) and softmax(X, k) are
     parsed (functions/reductions.py); else None."""
