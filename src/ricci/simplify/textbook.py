@@ -40,6 +40,8 @@ N = textbook_names.TEXTBOOK
 MAX_MONOMIALS = 32
 #: Sums raised to a power up to this are multiplied out ((a + x)^2 in a numerator).
 MAX_EXPANDED_POWER = 3
+#: How many levels of products inside products ``monomials`` distributes (see there).
+MAX_DISTRIBUTED = 2
 
 
 # -- sign ------------------------------------------------------------------------------------------
@@ -98,13 +100,16 @@ def cancel_rule(node: Node) -> Node:
 
 
 # -- multiplying out -------------------------------------------------------------------------------
-def monomials(node: Node, limit: int = MAX_MONOMIALS) -> list[Node] | None:
+def monomials(node: Node, limit: int = MAX_MONOMIALS, depth: int = MAX_DISTRIBUTED) -> list[Node] | None:
     """``node`` multiplied out as a list of terms (sums inside products distributed, small
-    integer powers of sums expanded), or None past ``limit`` terms."""
+    integer powers of sums expanded), or None past ``limit`` terms.  Products are distributed
+    ``depth`` levels deep only: the rule runs on every sum of the answer, so distributing all the
+    way down re-expanded each nested level from every level above it (quadratic in the nesting,
+    tests/test_scaling.py); a deeper sum is reached when the rule runs on it."""
     if isinstance(node, Add):
         out: list[Node] = []
         for t in node.terms:
-            got = monomials(t, limit)
+            got = monomials(t, limit, depth)
             if got is None or len(out) + len(got) > limit:
                 return None
             out.extend(got)
@@ -113,17 +118,17 @@ def monomials(node: Node, limit: int = MAX_MONOMIALS) -> list[Node] | None:
             and float(node.exp.value).is_integer() and 1 < node.exp.value <= MAX_EXPANDED_POWER:
         # each copy of the base multiplied out, then their products (not B.mul of the copies:
         # that is the power again)
-        base = monomials(node.base, limit)
+        base = monomials(node.base, limit, depth)
         n = int(node.exp.value)
         if base is None or len(base) ** n > limit:
             return None
         return [B.mul(list(c), node.free) for c in itertools.product(base, repeat=n)]
-    if not isinstance(node, Mul):
+    if not isinstance(node, Mul) or depth == 0:
         return [node]
     choices = []
     count = 1
     for f in node.factors:
-        got = monomials(f, limit) if isinstance(f, (Add, Pow)) else [f]
+        got = monomials(f, limit, depth - 1) if isinstance(f, (Add, Pow)) else [f]
         if got is None:
             return None
         count *= len(got)
