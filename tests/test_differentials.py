@@ -11,6 +11,7 @@ import importlib
 
 import numpy as np
 import pytest
+from helpers import random_values
 
 import ricci
 from ricci.explain.by_differentials import Derivation, LinearMap
@@ -109,3 +110,96 @@ def test_the_linear_map_is_the_jacobian_times_the_direction(case):
         fd = (np.asarray(ricci.evaluate(expression, plus, kinds), dtype=float)
               - np.asarray(ricci.evaluate(expression, minus, kinds), dtype=float)) / (2 * h)
         np.testing.assert_allclose(np.asarray(got, dtype=float), fd, rtol=1e-5, atol=1e-6 * (1 + np.abs(fd).max()))
+
+
+# -- acceptance 1: the lecture's three examples, on the command line ---------------------------------
+def _cli(capsys, *argv):
+    from ricci.cli import main
+
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_quadratic_form_by_differentials_on_the_command_line(capsys):
+    # d(x'Bx) = dx'Bx + x'B dx = x'(B + B')dx → the gradient x'(B + B'), a row
+    code, out, _ = _cli(capsys, "diff", "x'*B*x", "--wrt", "x", "--steps", "differentials")
+    assert code == 0
+    assert "df = dx'*B*x + x'*B*dx = x'*(B + B')*dx" in out
+    assert "∂f/∂x = x'*B' + x'*B = x'*(B + B')" in out
+    assert "cyclic property of the trace" in out and "gradient a' (a row" in out
+
+
+def test_log_det_by_differentials(capsys):
+    # d log det X = tr(inv(X) dX) = tr(G' dX) with G = inv(X)'
+    code, out, _ = _cli(capsys, "diff", "log(det(X))", "--wrt", "X", "--steps", "differentials")
+    assert code == 0
+    assert "df = tr(inv(X)*dX)" in out and "∂f/∂X = inv(X)'" in out
+    assert "Log-determinant" in out and "df = tr(G' dX) gives ∂f/∂X = G" in out
+
+
+def test_AXB_by_differentials_is_a_kronecker_product(capsys):
+    code, out, _ = _cli(capsys, "diff", "A*X*B", "--wrt", "X", "--steps", "differentials")
+    assert code == 0
+    assert "vec dF = kron(B', A) vec dX" in out and "vec(AXB) = (B' ⊗ A) vec X" in out
+    d = ricci.derivative("A*X*B", "X")
+    values = random_values("A*X*B")
+    # the identified J against NumPy's kron of the values, and against ricci's tensor reshaped
+    J = np.kron(values["B"].T, values["A"])
+    T = np.asarray(d.evaluate(values))
+    np.testing.assert_allclose(T.reshape(J.shape, order="F"), J, rtol=1e-12)
+    np.testing.assert_allclose(Derivation(d).evaluate(values), T, rtol=1e-12)
+
+
+def test_steps_flag_alone_is_still_the_lectures_method(capsys):
+    _, plain, _ = _cli(capsys, "diff", "x'*B*x", "--wrt", "x", "--steps")
+    _, named, _ = _cli(capsys, "diff", "x'*B*x", "--wrt", "x", "--steps", "jacobians")
+    assert plain == named and "Chain rule" not in plain and "Shape of the result" in plain
+    with pytest.raises(SystemExit) as stop:
+        _cli(capsys, "diff", "x'*B*x", "--wrt", "x", "--steps=taylor")
+    assert stop.value.code == 2 and "differentials" in capsys.readouterr().err
+
+
+def test_a_commutation_matrix_is_named(capsys):
+    # d(X') = (dX)': vec dF = K vec dX, K the commutation matrix
+    code, out, _ = _cli(capsys, "diff", "X'*A", "--wrt", "X", "--steps", "differentials")
+    assert code == 0 and "K_(m,n)" in out and "commutation matrix" in out
+    values = random_values("X'*A")
+    d = ricci.derivative("X'*A", "X")
+    np.testing.assert_allclose(Derivation(d).evaluate(values), d.evaluate(values), rtol=1e-12)
+
+
+# -- the linear map, the method's other outputs ----------------------------------------------------------
+def test_linear_map_in_the_input_language():
+    # MIT's f'(X)[dX] = dX*A + A*dX for f(X) = X*A + A*X
+    d = ricci.derivative("X*A + A*X", "X")
+    assert d.linear_map.text == "f'(X)[dX] = dX*A + A*dX"
+    rng = np.random.default_rng(3)
+    X, A, V = rng.standard_normal((3, 3, 3))
+    np.testing.assert_allclose(d.linear_map.evaluate({"X": X, "A": A}, V), V @ A + A @ V, rtol=1e-12)
+
+
+def test_steps_of_both_methods_from_the_same_object():
+    d = ricci.derivative("x'*B*x", "x")
+    assert d.steps(method="jacobians") is d.steps
+    assert d.steps(method="differentials").find("identification")
+    with pytest.raises(ricci.RicciError, match="jacobians"):
+        d.steps(method="taylor")
+
+
+@pytest.mark.parametrize("expression, wrt", [("x'*B*x", "x"), ("log(det(X))", "X"), ("A*X*B", "X"),
+                                             ("R'*R", "R"), ("norm2(y - Phi*theta)^2", "theta")])
+def test_latex_and_mathml_read_like_a_textbook(expression, wrt):
+    import xml.etree.ElementTree as ET
+
+    latex2mathml = pytest.importorskip("latex2mathml.converter")
+    steps = ricci.derivative(expression, wrt).steps(method="differentials")
+    tex = steps.latex()
+    assert r"\mathrm{d}" in tex and "dX}" not in tex and r"\mathrm{dx}" not in tex
+    if wrt == "X":
+        assert r"\operatorname{tr}" in tex or r"\otimes" in tex
+    if expression == "A*X*B":
+        assert r"\operatorname{vec}" in tex and r"\otimes" in tex
+    ET.fromstring(latex2mathml.convert(tex))
+    ET.fromstring(f"<div>{steps.html()}</div>")
+    assert '<mi mathvariant="normal">d</mi>' in steps.html()

@@ -81,6 +81,10 @@ def normalise(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
         if action is not None:
             out.append(token)
             value = argv[i] if i < len(argv) else None
+            if action.nargs == "?" and not carried and action.choices and value in action.choices:
+                out.append(value)  # --steps differentials: an optional value, one of its choices
+                i += 1
+                continue
             if not _takes_value(action) or carried or value is None:
                 continue
             if not value.startswith("-") or value == "-":
@@ -95,6 +99,8 @@ def normalise(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
             out.append(token)  # --colour: argparse reports it as unrecognised
         else:
             expression.append(token)
-    if any(t.startswith("-") for t in expression):
+    last = _option(sp, out[-1])[0] if len(out) > 1 and out[-1].startswith("-") else None
+    if any(t.startswith("-") for t in expression) or (last is not None and last.nargs == "?"):
+        # (after an option whose value is optional, --steps, the expression is not its value)
         return out + ["--"] + expression  # several: argparse reports the extra ones as unrecognised
     return out + expression

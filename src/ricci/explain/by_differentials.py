@@ -27,6 +27,7 @@ from . import formula as F
 from .differentials import RULES, ZERO, Differentials, NoRule, _trace_name, add, mul, simplify_zero, substitute
 from .differentials import EYE
 from .identify import REARRANGEMENTS, TABLE, Comm, Diag, Kron, Outer, Pull, Vec, merge, terms, tp
+from .dforms import d_node, d_of, dformula, dname, textbook, vec_word
 from .steps import Step, Steps
 from .tensor import commutation_matrix
 
@@ -203,13 +204,13 @@ class Derivation:
         vector = ftype.cols == 1 and p.form_kinds[p.names[0]] == "vector"
         jf = F.join([self._jterm(j) for j in js], F.PLUS) if js else F.number(0)
         if vector:
-            std = self._lhs() + F.EQ + (F.paren(jf) if len(js) > 1 else jf) + F.TIMES + _dname(dn)
+            std = self._lhs() + F.EQ + (F.paren(jf) if len(js) > 1 else jf) + F.TIMES + dname(dn)
             kind = "jacobian"
         else:
-            std = (F.words("vec ") + self._lhs() + F.EQ + (F.paren(jf) if len(js) > 1 else jf) + F.words(" vec ")
-                   + _dname(dn))
+            std = (vec_word() + self._lhs() + F.EQ + (F.paren(jf) if len(js) > 1 else jf) + F.words(" ") + vec_word()
+                   + dname(dn))
             kind = "vec"
-        result = F.words("J = ") + jf
+        result = F.name("J") + F.EQ + jf
 
         def value(values):
             return self._jvalue(js, values)
@@ -281,15 +282,16 @@ class Derivation:
     def _lhs(self) -> F.Formula:
         p = self.problem
         if p.order > 1:
-            return _d_of(_prev_name(p), 1)
-        return _d_of("f" if p.expr.type.is_scalar else "F", 1)
+            return d_of(_prev_name(p))
+        return d_of("f" if p.expr.type.is_scalar else "F")
 
     def _ddt(self) -> F.Formula:
         p = self.problem
         wrt = ", ".join(p.names)
         if p.order == 1:
-            return F.words(f"∂f/∂{wrt}")
-        return F.words(f"∂{_prev_name(p)}/∂{wrt}")
+            return F.partial(F.name("f" if p.expr.type.is_scalar else "F"), F.name(wrt) if len(p.names) == 1
+                             else F.words(f"({wrt})"))
+        return F.partial(F.name(_prev_name(p)), F.name(wrt) if len(p.names) == 1 else F.words(f"({wrt})"))
 
     def _jterm(self, j) -> F.Formula:
         parts = []
@@ -348,11 +350,11 @@ class Derivation:
                 continue
             rule = RULES[r.rule]
             out.append(Step(rule.name, rule.name[:1].upper() + rule.name[1:],
-                            _d_node(r.node) + F.EQ + self._expr(r.result), F.words(rule.formula),
+                            d_node(r.node) + F.EQ + self._expr(r.result), textbook(rule.formula),
                             source=rule.source, depth=1))
         for n, e in p.bindings:
             if n in p.diff.bound:
-                out.append(Step("chain rule", f"Differential of {n}", _d_of(n, 1) + F.EQ + self._expr(p.diff.bound[n]),
+                out.append(Step("chain rule", f"Differential of {n}", d_of(n) + F.EQ + self._expr(p.diff.bound[n]),
                                 F.words(f"{n} = {to_text(e)} depends on {', '.join(p.names)}: d{n} is put in"),
                                 depth=1))
         right = self._answer()
@@ -369,29 +371,30 @@ class Derivation:
             std = lhs + F.EQ + differential + F.EQ + F.Formula(*_rhs(std))
         form, gives = TABLE["hessian" if self.hessian else idf.kind]
         if self.hessian:
-            std = F.words("d²f = ") + _d_of(_prev_name(p), 1) + F.TIMES + _dname(p.dnames[p.names[0]]) + F.EQ \
+            std = F.words("d²f = ") + d_of(_prev_name(p)) + F.TIMES + dname(p.dnames[p.names[0]]) + F.EQ \
                 + self._expr(mul(p.diff.result or ZERO, A.Name(p.dnames[p.names[0]]))) + F.words(" = dx'*J'*dx with ") \
                 + idf.result
-        rules = "; ".join(REARRANGEMENTS[r] for r in idf.rules)
-        out.append(Step("standard form", "Standard form", std,
-                        F.words(f"the form {form}" + (f"; rearranged with: {rules}" if rules else ""))))
+        note = F.words("the form ") + textbook(form)
+        if idf.rules:
+            note = note + F.words("; rearranged with ") + _rules(idf.rules)
+        out.append(Step("standard form", "Standard form", std, note))
         for t, g, used in getattr(self, "rearranged", ()):
             g = tp(g, False, p.direction_kinds())
             dn = A.Name(p.dnames[p.names[0]])
             term = mul(g, dn) if idf.kind == "vector" else A.Call(_trace_name(), (mul(g, dn),))
             if to_text(term) != to_text(t):
-                note = "; ".join(REARRANGEMENTS[r] for r in used) or "already in the standard form"
-                out.append(Step("rearrange", "Rearrange", self._expr(t) + F.EQ + self._expr(term), F.words(note),
+                out.append(Step("rearrange", "Rearrange", self._expr(t) + F.EQ + self._expr(term), _rules(used),
                                 depth=1))
         result = idf.result
         if self.hessian:
-            result = F.words(f"∂²f/∂{p.names[0]}² = (J + J')/2")
+            result = F.partial(F.name("f"), F.name(p.names[0]), 2) + F.EQ + textbook("(J + J')/2")
         if right is not None and (idf.kind != "vec" or self.hessian):
             shown = self._expr(right)
             if shown.text != _rhs(result)[0]:
                 result = result + F.EQ + shown
-        out.append(Step("identification", "Identify", result, F.words(f"{form} gives {gives}")))
-        out.append(Step("result", "Result", F.words(p.d.text), F.words("ricci's answer, with the same numbers")))
+        out.append(Step("identification", "Identify", result, textbook(form) + F.words(f" gives {gives}")))
+        answer = self._expr(right) if right is not None else F.words(p.d.text)
+        out.append(Step("result", "Result", answer, F.words("ricci's answer, with the same numbers")))
         return Steps(tuple(out), heading, derivative=self.d)
 
     def _answer(self):
@@ -481,32 +484,9 @@ def linear_map(d) -> LinearMap:
     return LinearMap(d)
 
 
-# -- formulas with differentials written as a textbook does ----------------------------------------
-def dformula(e: A.Expr, dnames: dict) -> F.Formula:
-    """``e`` in the three notations, each differential dX set as \\mathrm{d}X."""
-    f = F.expr(e)
-    latex, mathml = f.latex, f.mathml
-    for var, dn in sorted(dnames.items(), key=lambda kv: -len(kv[1])):
-        latex = latex.replace(name_latex(dn), r"\mathrm{d}" + name_latex(var))
-        mathml = mathml.replace(M.name_mathml(dn), M.row(M.mi("d", "normal"), M.name_mathml(var)))
-    return F.Formula(f.text, latex, mathml)
-
-
-def _dname(dn: str) -> F.Formula:
-    var = dn[1:].lstrip("_")
-    return F.Formula(dn, r"\mathrm{d}" + name_latex(var), M.row(M.mi("d", "normal"), M.name_mathml(var)))
-
-
-def _d_of(name: str, order: int) -> F.Formula:
-    return F.Formula("d" + name, r"\mathrm{d}" + name_latex(name), M.row(M.mi("d", "normal"), M.name_mathml(name)))
-
-
-def _d_node(node: A.Expr) -> F.Formula:
-    inner = F.expr(node)
-    if isinstance(node, A.Name):
-        return F.Formula("d" + inner.text, r"\mathrm{d}" + inner.latex, M.row(M.mi("d", "normal"), inner.mathml))
-    return F.Formula(f"d({inner.text})", r"\mathrm{d}\left(" + inner.latex + r"\right)",
-                     M.row(M.mi("d", "normal"), M.fenced(inner.mathml)))
+def _rules(keys) -> F.Formula:
+    """The rearrangement rules used, named and stated."""
+    return F.join([textbook(REARRANGEMENTS[k]) for k in keys], F.words("; "))
 
 
 def _dx(p: Problem, coef: A.Expr, name: str) -> F.Formula:

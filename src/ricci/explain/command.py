@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 
+from .methods import METHODS
+
 FORMATS = ("mathml", "markdown")
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--steps", action="store_true",
-                   help="show the derivation step by step (shape, chain rule, rules, result); "
-                        "with --format latex, markdown, mathml (HTML) or json")
+    p.add_argument("--steps", nargs="?", const="jacobians", default=None, choices=METHODS,
+                   help="show the derivation step by step: --steps (or --steps jacobians) as the lecture "
+                        "does it (shape, chain rule as a product of Jacobians, rules, result), --steps "
+                        "differentials by the differential method (dF rule by rule, the standard form, "
+                        "the identification); with --format latex, markdown, mathml (HTML) or json")
     p.add_argument("--layout", choices=["numerator", "denominator"], default="numerator",
                    help="numerator (the lecture's: gradients are rows) or denominator (gradients are "
                         "columns); the numbers do not change")
@@ -29,8 +33,11 @@ def wanted(args) -> bool:
 
 def show(d, args) -> str:
     fmt = args.format
-    if args.steps:
+    if args.steps == "differentials":
+        steps = d.steps(method="differentials")
+    elif args.steps:
         steps = d.explain(args.name, bold=args.bold)
+    if args.steps:
         if fmt == "latex":
             return steps.latex()
         if fmt == "markdown":

@@ -48,8 +48,8 @@ REARRANGEMENTS = {
     "trace": "tr(A) = tr(I'A)",
     "sum of entries": "sum(A) = tr(1'A), 1 the matrix of ones",
     "scalar factor": "a scalar factor moves out: tr(A' s B) = s tr(A'B)",
-    "diag": "tr(A' diag(v)) = diag(A)'v",
-    "vec": "vec(AXB) = (B' ⊗ A) vec X",
+    "diagonal": "tr(A' diag(v)) = diag(A)'v",
+    "vectorise": "vec(AXB) = (B' ⊗ A) vec X",
     "commutation": "vec(X') = K vec X, K the commutation matrix",
     "vec hadamard": "vec(B ⊙ X) = diag(vec B) vec X",
     "vec outer": "vec(C s) = vec(C) s, s = vec(G)'vec dX",
@@ -233,7 +233,7 @@ class Pull:
             self.used("sum of entries")
             return self.pull(a, mul(w, ones(ta)) if not ta.is_scalar else w)
         if fn is not None and fn.family == "diagonal":
-            self.used("diag")
+            self.used("diagonal")
             return self.pull(a, A.Call(f, (w,)))
         raise NoRule(f"the rearrangement has no rule for {f}(…)")
 
@@ -391,7 +391,7 @@ class Vec:
         if e.op == ".*":
             self.used("vec hadamard")
             return self._pre(Diag(const), self.jac(lin))
-        self.used("vec")
+        self.used("vectorise")
         tlin = self.type(lin)
         if ll:  # vec(E R) = (R' ⊗ I) vec E
             return self._pre(Kron(tp(const, False, self.kinds), None, (tc.cols, tc.rows), (tlin.rows, tlin.rows)),
