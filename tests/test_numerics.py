@@ -319,3 +319,16 @@ def test_d_evaluate_and_generated_code_agree_on_the_corpus(name, scale):
     # that is nearly one-hot) is rounding in both
     assert np.allclose(got, want, rtol=1e-9, atol=1e-9 * np.max(np.abs(want), initial=0.0) + 1e-13), \
         f"{d.text} at ×{scale}: max difference {np.max(np.abs(got - want))}"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(st.lists(_magnitudes("any"), min_size=1, max_size=4))
+def test_the_norm_scaled_against_mpmath(entries):
+    # sqrt(x'*x) at entries of 1e-300 (or 1e3): x'*x alone underflows to 0
+    x = np.array(entries)
+    with mp.workdps(_digits(x)):
+        norm = mp.sqrt(mp.fsum(mp.mpf(float(t)) ** 2 for t in x))
+        grad = np.array([float(mp.mpf(float(t)) / norm) for t in x])
+    for text in ("sqrt(x'*x)", "norm2(x)"):
+        _expect(lambda: ricci.evaluate(text, {"x": x}), float(norm), f"{text} (ricci.evaluate)")
+        _expect(lambda: ricci.derivative(text, "x").evaluate({"x": x}), grad, f"{text} gradient (d.evaluate)")

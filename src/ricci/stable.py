@@ -40,6 +40,9 @@ RULES: dict[str, tuple[str, str, str]] = {
     "log1p": ("log(1 + u)", "log1p(u)", "1 + u rounds away u's digits when |u| is small"),
     "expm1": ("exp(u) - 1", "expm1(u)", "cancellation for small u"),
     "sech2": ("1 - tanh(u)^2", "cosh(u)^-2", "tanh(u) rounds to ±1 for |u| > 19: the derivative of tanh was 0"),
+    "norm": ("sqrt(x'*x)", "norm2(x), scaled by max |x| (and (x'*x)^p in index form)",
+             "x'*x under- or overflows at entries of 1e-160 or 1e160; the norm does not (d.evaluate and "
+             "ricci.evaluate; generated code still sums the squares)"),
     "logdet": ("log(det(X))", "logdet(X)", "det overflows or underflows for large matrices; slogdet does not"),
     "logsumexp": ("log(sum(exp(u)))", "logsumexp(u)", "shifted by max(u): exp(1000) is inf (ricci.ir.softmax)"),
     "softmax": ("exp(u)/sum(exp(u)), exp(u - logsumexp(u))", "exp(u - max(u))/sum(exp(u - max(u)))",
@@ -108,6 +111,10 @@ def match(node, type_of, bound=None) -> Form | None:
     if isinstance(node, A.Name):  # a bound name is its binding's value, computed once
         return None
     if isinstance(node, A.Call):
+        arg = _call_arg(node, S.sqrt)
+        if (isinstance(arg, A.BinOp) and arg.op == "*" and isinstance(arg.left, A.Transpose)
+                and arg.left.arg == arg.right and type_of(arg.right).is_col):
+            return Form("norm", S.norm2, arg.right)  # sqrt(x'*x): scaled by max |x|
         arg = _call_arg(node, S.exp)
         if isinstance(arg, A.BinOp) and arg.op == "-" and _call_arg(arg.right, LOGSUMEXP.logsumexp) == arg.left:
             # softmax(u), as the parser writes it: exp(u - max(u))/sum(…), one exp per entry

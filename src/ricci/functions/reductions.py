@@ -105,6 +105,15 @@ def _logsumexp_code(p, a, axis=None):
     return p.Code(f"{m} + {p.m('log')}({inner})", p.ADD)
 
 
+def _norm2(a):
+    # scaled by the largest entry, as hypot is: the sum of squares of entries of 1e-200 (or
+    # 1e200) under- (over-)flows although the norm does not (docs/numerics.md)
+    m = np.max(np.abs(a))
+    if not 0.0 < m < np.inf:
+        return np.sqrt(np.sum(a * a)).reshape(1, 1)
+    return (m * np.sqrt(np.sum((a / m) ** 2))).reshape(1, 1)
+
+
 def _logsumexp_plan(p, x):
     # max(x) + log(sum(exp(x - max(x)))) as operations of the plan (docs/numerics.md): the
     # shifted exponentials are one operation, which softmax's code exp(x - max)/sum shares, and
@@ -209,7 +218,7 @@ add(
              layout="norm", norm="1", plan=lambda p, x: p.sum(p.func("abs", x)),
              sympy_entries=lambda sp, u, total: total(sp.Abs(u)),
              lower=lambda k: k.B.mul([k.B.elem("abs", k.arg(k.ar, k.ac))], ())),  # Σ_ij |X_ij|
-    Function("norm2", "reduction", lambda a: np.sqrt(np.sum(a * a)).reshape(1, 1),
+    Function("norm2", "reduction", _norm2,
              r"\lVert{}\rVert_2", None, "norm2(X) = sqrt(Σ_ij X_ij^2) (Euclidean / Frobenius)",
              xp=lambda xp, x: xp.sqrt(xp.sum(x * x)).reshape(1, 1),
              sympy=lambda sp, x: _one(sp, sp.sqrt(sum(v ** 2 for v in x))),

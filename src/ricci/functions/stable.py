@@ -26,6 +26,8 @@ class StableNames(NamedTuple):
     relu: str = "relu"
     step: str = "step"
     sign: str = "sign"
+    sqrt: str = "sqrt"
+    norm2: str = "norm2"
     #: the largest entry (the plan's shift of softmax and logsumexp; the table's max(x, c))
     max: str = "max"
 

@@ -134,6 +134,9 @@ class IREvaluator:
                 fn = lookup(node.func)
                 return np.asarray(fn.numpy(self._value(node.arg)), dtype=float)
             case Pow():
+                scaled = self._scaled_power(node)
+                if scaled is not None:
+                    return scaled
                 free = node.free
                 b = self._aligned(node.base, free)
                 e = self._aligned(node.exp, free)
@@ -217,6 +220,29 @@ class IREvaluator:
             else:
                 operands.append((self._value(f), f.free))
         return self._einsum(operands, node.out)
+
+    def _scaled_power(self, node: Pow) -> np.ndarray | None:
+        """(Σ v²)^p, a power of a sum of squares (norm2 and its derivatives: x (x'x)^-0.5), as
+        s^2p (Σ (v/s)²)^p with s = max |v|: the sum under- or overflows at entries of 1e-160 or
+        1e160 although the power need not (the 'norm' rule, ricci.stable)."""
+        base = node.base
+        if base.free or not isinstance(base, Mul) or not isinstance(node.exp, Num):
+            return None
+        fs = [f for f in base.factors if not isinstance(f, Num)]
+        if len(fs) == 2 and fs[0] is fs[1]:
+            f = fs[0]
+        elif len(fs) == 1 and isinstance(fs[0], Pow) and isinstance(fs[0].exp, Num) and fs[0].exp.value == 2.0:
+            f = fs[0].base
+        else:
+            return None
+        if f.free != fs[-1].free or len(fs) != len(base.factors):
+            return None  # a coefficient, or the two factors on different indices: not a plain sum of squares
+        v = self._value(f)
+        s = float(np.max(np.abs(v))) if np.size(v) else 0.0
+        if not 0.0 < s < math.inf:
+            return None
+        p = node.exp.value
+        return np.asarray(np.power(np.float64(s), 2 * p) * np.sum((v / s) ** 2) ** p)  # inf, not OverflowError
 
     def _aligned(self, node: Node, free: tuple) -> np.ndarray:
         """node's value broadcast to axes ``free`` (node.free ⊆ free)."""
