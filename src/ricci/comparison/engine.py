@@ -21,6 +21,7 @@ from ..language.errors import KindError, RicciError, ShapeError
 from ..language.kinds import SCALAR
 from ..printing.text import to_text
 from . import rewrite as R
+from .differential_form import differential_form
 from .lab import POINTS, SAME, TRANSPOSED, Candidate, Lab, Question, assemble, bindings_text, typed
 from .points import needs_of
 from .shapes import shape_words, transposed, unify
@@ -53,6 +54,11 @@ def _compare(expression, wrt, answer, order, kinds, points, seed) -> Verdict:
     from ..derivation import derivative
 
     d = derivative(expression, wrt, order, kinds)
+    form = differential_form(answer) if isinstance(answer, str) else None
+    if form is not None:  # dF = …, df = tr(G'*dX), vec dF = …, f'(X)[dX] = …: judged as a linear map
+        from .differentials import judge
+
+        return judge(d, form, answer, points, seed, compare, invalid_words)
     q = Question(d)
     base = dict(right_answer=q.right_text, answer=answer if isinstance(answer, str) else repr(answer),
                 expression=q.expr.text, wrt=d.wrt, order=order, expected_shape=_expected_words(q),

@@ -29,7 +29,11 @@ MISSING_TERM = "missing term"
 ASSUMED_SYMMETRIC = "assumed symmetric"
 SYMMETRIC_CONVENTION = "symmetric-matrix convention"
 WRONG_SHAPE = "wrong shape"
-SLIPS = (FACTOR, SIGN, TRANSPOSE, MISSING_TERM, ASSUMED_SYMMETRIC, SYMMETRIC_CONVENTION, WRONG_SHAPE)
+#: the differential method's own (comparison/differentials.py): tr(G dX) for tr(G'dX), and a K left out
+LOST_TRANSPOSE = "lost transpose"
+MISSING_COMMUTATION = "missing commutation matrix"
+SLIPS = (FACTOR, SIGN, TRANSPOSE, MISSING_TERM, ASSUMED_SYMMETRIC, SYMMETRIC_CONVENTION, WRONG_SHAPE,
+         LOST_TRANSPOSE, MISSING_COMMUTATION)
 
 
 def _plain(v):

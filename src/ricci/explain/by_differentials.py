@@ -227,7 +227,7 @@ class Derivation:
                     out[dim] = size
         return out
 
-    def _jvalue(self, js, values) -> np.ndarray:
+    def _jvalue(self, js, values, commutation: bool = True) -> np.ndarray:
         p = self.problem
         sizes = self._sizes(values)
         xname = p.names[0]
@@ -251,8 +251,8 @@ class Derivation:
                     P = np.eye(sizes[f.pdim]) if f.p is None else mat(f.p)
                     Q = np.eye(sizes[f.qdim]) if f.q is None else mat(f.q)
                     m = np.kron(P, Q)
-                elif isinstance(f, Comm):
-                    m = commutation_matrix(sizes[f.m], sizes[f.n])
+                elif isinstance(f, Comm):  # without it (commutation=False): the slip of a K left out
+                    m = commutation_matrix(sizes[f.m], sizes[f.n]) if commutation else np.eye(sizes[f.m] * sizes[f.n])
                 elif isinstance(f, Diag):
                     m = np.diag(np.broadcast_to(mat(f.b), mat(f.b).shape).reshape(-1, order="F"))
                 elif isinstance(f, Outer):
@@ -404,6 +404,14 @@ class Derivation:
             return None
 
     # -- numbers --------------------------------------------------------------------------------------
+    def jacobian_without_commutation(self, values: dict):
+        """∂vec F/∂vec X with every commutation matrix left out (a student's slip), or None
+        when the Jacobian has none."""
+        js = getattr(self, "J", None)
+        if not js or not any(isinstance(f, Comm) for j in js for f in j.factors):
+            return None
+        return self._jvalue(js, values, commutation=False)
+
     def evaluate(self, values: dict) -> np.ndarray:
         """The identified derivative's numbers, laid out as ricci's answer (``d.evaluate``); a
         Jacobian J of matrices is reshaped from vec (column-major) to the tensor's axes."""
