@@ -33,7 +33,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from ..language.errors import caret_lines
+from ..language.errors import RicciError, caret_lines
 
 #: The kinds a user can choose in the page's table (ricci also accepts their aliases).
 KINDS = ("scalar", "vector", "matrix", "symmetric matrix")
@@ -287,12 +287,22 @@ def _formula(f, part: str):
 
 
 def _steps(d) -> dict | None:
-    """The steps as a numbered list (each with its title, formula and note), and as text."""
+    """The steps as a numbered list (each with its title, formula and note), and as text; under
+    ``"differentials"`` the same for the differential method (the page's Method choice), or
+    ``{"error": …}`` where that method has no derivation."""
     if not hasattr(type(d), "steps"):
         return None
     steps = d.steps
+    out = _steps_of(steps() if callable(steps) else steps)
     if callable(steps):
-        steps = steps()
+        try:
+            out["differentials"] = _steps_of(steps(method="differentials"))
+        except RicciError as e:
+            out["differentials"] = ricci_error(e, {})  # {"error": {...}}, as a failed part
+    return out
+
+
+def _steps_of(steps) -> dict:
     shown = steps.shown() if callable(getattr(steps, "shown", None)) else list(steps)
     items, counters, prev = [], [], -1
     for s in shown:

@@ -165,7 +165,14 @@ server (nothing is loaded from elsewhere). Enable JavaScript, or use the JSON AP
     <pre><code id="latex"></code></pre>
     <button type="button" class="copy" data-copy="#latex">Copy LaTeX</button>
   </details>
-  <details id="steps" hidden><summary>Steps</summary><div id="steps-body"></div></details>
+  <details id="steps" hidden><summary>Steps</summary>
+    <fieldset class="tabs" id="steps-method" hidden><legend>Method</legend>
+      <label for="method-jacobians"><input type="radio" name="steps-method" id="method-jacobians" value="jacobians"
+        checked> Chain rule (Jacobians)</label>
+      <label for="method-differentials"><input type="radio" name="steps-method" id="method-differentials"
+        value="differentials"> Differentials (dF, then identify)</label>
+    </fieldset>
+    <div id="steps-body"></div></details>
   <section id="code" aria-labelledby="code-title" hidden>
     <h3 id="code-title">Code</h3>
     <fieldset class="tabs" id="backends"><legend>Backend</legend></fieldset>
@@ -184,7 +191,8 @@ server (nothing is loaded from elsewhere). Enable JavaScript, or use the JSON AP
   <section id="compare" aria-labelledby="compare-title">
     <h3 id="compare-title">Your answer</h3>
     <form id="compare-form" novalidate>
-      <label for="answer">Your derivative, in the same notation</label>
+      <label for="answer">Your derivative, in the same notation — or its differential (df = tr(G'*dX),
+        dF = A*dX*B, f'(X)[dX] = …)</label>
       <div class="row">
         <input id="answer" name="answer" type="text" value="{answer}" autocomplete="off" autocapitalize="off"
                spellcheck="false" placeholder="2*x'*A">

@@ -308,12 +308,26 @@
     badge.title = check.text || "";
   }
 
-  function renderSteps(steps) {
+  // The Method choice above the steps: the lecture's chain rule (Jacobians) or the differential
+  // method (dF rule by rule, the standard form, the identification); both come with the answer.
+  function renderSteps(all) {
     const box = $("#steps");
+    const methods = $("#steps-method");
+    if (!all) { box.hidden = true; return; }
+    box.hidden = false;
+    const chosen = (methods.querySelector("input:checked") || {}).value || "jacobians";
+    methods.hidden = !all.differentials;
+    const show = (method) => renderStepsOf(method === "differentials" && all.differentials ? all.differentials : all);
+    methods.querySelectorAll("input").forEach((input) => {
+      input.checked = input.value === chosen;
+      input.onchange = () => show(input.value);
+    });
+    show(chosen);
+  }
+
+  function renderStepsOf(steps) {
     const body = $("#steps-body");
     body.replaceChildren();
-    if (!steps) { box.hidden = true; return; }
-    box.hidden = false;
     if (steps.error) { body.append(el("p", { text: pageMessage(steps.error) })); return; }
     const formula = (markup, text) => (markup && mathml(markup)) || el("code", { text: text || "" });
     if (steps.heading) body.append(el("p", { class: "steps-heading" }, formula(steps.heading_mathml, steps.heading)));
