@@ -3,6 +3,8 @@ t = tanh(W*x)`` (the display's last pass; :meth:`ricci.simplify.matrix.MatrixFor
 
 Apart from the matrix clean-up because it is a concern of its own: it counts structural classes
 of subtrees and weighs text lengths, and reads the forms only for kinds, sizes and mnemonics.
+The answer is walked once (:class:`_ClassDag`); each name then updates the classes' counts
+where they change (:class:`_View`) and the named answer is built once at the end.
 """
 
 from __future__ import annotations
@@ -67,8 +69,8 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
     result's names are added to it.  Returns the new tree and the bindings in an order where
     each uses only earlier ones."""
     external = set(taken)
-    long = len(to_text(tree)) >= min_length
-    bindings: dict = {}
+    texts: dict = {}  # to_text's memo: the answer shares its levels as objects (a DAG)
+    long = len(to_text(tree, texts)) >= min_length
     stem_of: dict = {}
     kind_stems = {S: "c", C: "u", Rw: "u", M: "G"}
 
@@ -85,52 +87,68 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
     def nameable(node):
         return not _sizeless(node) or forms.types.sized_alone(node)
 
+    # One walk over the answer's objects: its structural classes.  The greedy below then works
+    # on the classes, each name updating only the counts it changes, and builds the named tree
+    # once at the end; before, each name rebuilt and re-classified the whole answer (quadratic
+    # in a network's depth: one name per layer).
+    dag = _ClassDag(tree)
+    view = _View(dag)
+    occ = view.occ
+    is_p: dict = {}  # quotient class → whether it is a distribution v/sum(v) (its kind decides)
     for _ in range(max_bindings):
-        roots = [tree] + list(bindings.values())
-        cls, info = _classes(roots)
+        tick()  # the derivation's time budget (ricci.limits)
         # v/sum(v) reads as one thing: its two v count once (exp(x)/sum(exp(x)) keeps exp(x)).
         in_dists: Counter = Counter()
-        for node, count, _ in info.values():
-            if isinstance(node, A.BinOp) and node.op == "/" and mnemonic(forms, node) == "p":
-                in_dists[cls[id(node.left)]] += count
+        for k in view.quotients:
+            if view.is_dist_shape(k):
+                if k not in is_p:
+                    is_p[k] = mnemonic(forms, view.node(k)) == "p"
+                if is_p[k]:
+                    in_dists[view.kids(k)[0]] += occ[k]
+        candidates = sorted(view.multi)
         best = None
         if long:
-            # The most saved first; of equal savings, the larger subterm (fewer names).
-            ranked = sorted(((count - in_dists[cid] - 1) * size, size, cid)
-                            for cid, (node, count, size) in info.items()
-                            if count - in_dists[cid] >= 2 and size >= 4 and not _trivial(node))
-            best = next((cid for _, _, cid in reversed(ranked) if nameable(info[cid][0])), None)
+            # The most saved first; of equal savings, the larger subterm (fewer names); then
+            # the one met last in a children-first walk of the answer as it reads now.
+            ranked = []
+            for k in candidates:
+                count = occ[k] - in_dists[k]
+                if count >= 2 and not view.trivial(k) and view.size(k) >= 4:
+                    ranked.append(((count - 1) * view.size(k), view.size(k), k))
+            best = _first(view, sorted(ranked, reverse=True), lambda k: nameable(view.node(k)))
         if best is None:
             gains = []
             in_sums = None
-            for cid, (node, count, _) in info.items():
-                count -= in_dists[cid]
-                if count < 2 or mnemonic(forms, node) is None:
+            for k in candidates:
+                count = occ[k] - in_dists[k]
+                if count < 2 or not dag.may_have_mnemonic(k):
+                    continue
+                node = view.node(k)
+                if mnemonic(forms, node) is None:
                     continue
                 if count == 2 and not _eigenvector(node):  # u*u' names its u even of a leaf S
                     if _of_a_leaf(node):
                         continue
-                    in_sums = _in_sums(roots, cls) if in_sums is None else in_sums
-                    if cid not in in_sums:
+                    in_sums = view.in_sums() if in_sums is None else in_sums
+                    if k not in in_sums:
                         continue
-                n, l_ = len(to_text(node)), len(fresh(stem(node)))
+                n, l_ = len(to_text(node, texts)), len(fresh(stem(node)))
                 gain = count * (n - l_) - (l_ + 3 + n)
                 if gain > 0 and nameable(node):
-                    gains.append((gain, cid))
-            best = max(gains)[1] if gains else None
+                    gains.append((gain, k))
+            if gains:
+                top = max(g for g, _ in gains)
+                best = _first(view, [(g, k) for g, k in gains if g == top], lambda k: True)
         if best is None:
             break
-        node = info[best][0]
+        node = view.node(best)
         s = stem(node)
         name = fresh(s)
         taken.add(name)
         stem_of[name] = s
         forms.types.bind(name, forms.types.of(node))
-        new = A.Name(name)
-        memo: dict = {}
-        tree = _replace_class(tree, best, cls, new, memo)
-        bindings = {n: _replace_class(e, best, cls, new, memo) for n, e in bindings.items()}
-        bindings[name] = node
+        view.name(best, name)
+    tree, bindings = dag.build(view.named)
     ordered = _topological(bindings)
     # Number the names in the order they are bound (t, t2, t3 … innermost first).
     renamed: dict = {}
@@ -153,25 +171,250 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
     return tree, ordered
 
 
-def _in_sums(roots: list, cls: dict) -> set:
-    """Classes of the subterms that are operands of a sum's arithmetic: reached from a + or −
-    through products, quotients, powers and signs only (the t of 1 - t.^2, the s of 1 - 2*s;
-    not the e of [x2^2*e, 2*x1*x2*e] or of diag(e))."""
-    through = (A.BinOp, A.Neg)
-    found: set = set()
-    seen: set = set()
-    stack = [(r, False) for r in roots]
-    while stack:
-        n, inside = stack.pop()
-        if (id(n), inside) in seen:
-            continue
-        seen.add((id(n), inside))
-        if inside:
-            found.add(cls[id(n)])
-        is_sum = isinstance(n, A.BinOp) and n.op in ("+", "-")
-        keep = is_sum or (inside and isinstance(n, through))
-        stack.extend((c, keep) for c in A.children(n))
-    return found
+def _first(view, ranked: list, ok) -> int | None:
+    """The first class of ``ranked`` (best first, its last item the class) that is ``ok``;
+    of equal scores, the one placed last in the view's children-first walk."""
+    i = 0
+    while i < len(ranked):
+        j = i + 1
+        while j < len(ranked) and ranked[j][:-1] == ranked[i][:-1]:
+            j += 1
+        group = [r[-1] for r in ranked[i:j]]
+        if len(group) > 1:
+            pos = view.pos()
+            group.sort(key=pos.__getitem__, reverse=True)
+        for k in group:
+            if ok(k):
+                return k
+        i = j
+    return None
+
+
+class _ClassDag:
+    """The structural classes of an answer's subtrees, found in one walk over its objects, and
+    :meth:`view` of them with some classes named: what the answer would be were those classes
+    replaced by their names, read off the classes without rebuilding the answer.
+
+    A view's keys are classes (the named ones only as the roots of their bindings) and ``~c``
+    for the name of a named class c.  Naming cannot merge two classes (the name is fresh), so
+    every class of the rebuilt answer is one key.  Answers share subtrees as Python objects (the
+    raiser memoises), so the trees are DAGs whose unfolded size can be quadratic in their real
+    size: occurrences flow from the classes' parents to their children, linear in the classes."""
+
+    def __init__(self, tree: A.Expr):
+        self.tree = tree
+        self.cls: dict = {}  # id(object) → class (the tree keeps its objects alive)
+        self.rep: list = []  # class → its first object, children before parents
+        self.kids: list = []  # class → its children's classes
+        table: dict = {}
+
+        def visit(n) -> int:
+            c = self.cls.get(id(n))
+            if c is not None:
+                return c
+            ks = tuple(visit(x) for x in A.children(n))
+            key = (type(n).__name__, _params(n), ks)
+            c = table.get(key)
+            if c is None:
+                c = table[key] = len(self.rep)
+                self.rep.append(n)
+                self.kids.append(ks)
+            self.cls[id(n)] = c
+            return c
+
+        tick()  # the derivation's time budget (ricci.limits)
+        self.root = visit(tree)
+        self.names: dict = {}  # name → its one Name object
+
+    def may_have_mnemonic(self, k: int) -> bool:
+        """Cheap test before :func:`mnemonic`: a call of one argument or a quotient."""
+        if k < 0:
+            return False
+        n = self.rep[k]
+        return (isinstance(n, A.Call) and len(n.args) == 1) or (isinstance(n, A.BinOp) and n.op == "/")
+
+    def build(self, named: dict) -> tuple[A.Expr, dict]:
+        """The answer and the bindings, each named class replaced by its name (once)."""
+        mat = self._materialiser(named)
+        return mat(self.tree, True), {name: mat(self.rep[c], True) for c, name in named.items()}
+
+    def _materialiser(self, named: dict):
+        memo: dict = {}
+        cls, names = self.cls, self.names
+
+        def mat(n, top=False):
+            c = cls[id(n)]
+            if not top and c in named:
+                name = named[c]
+                return names.setdefault(name, A.Name(name))
+            got = memo.get(id(n))
+            if got is not None:
+                return got
+            out = A.map_children(n, mat) if A.children(n) else n
+            memo[id(n)] = out
+            return out
+
+        return mat
+
+
+class _View:
+    """The classes of the answer with the classes named so far replaced by their names: each
+    key's occurrences, size and place in a children-first walk (the order of ties: the one
+    met last wins, as the class ids of the former full re-walk had it), kept up to date name by name.
+
+    Naming a class changes the occurrences only inside it (its interior is now written once,
+    in its binding) and the sizes only of the classes around it; the sizes are recomputed when
+    asked (an invalid size's parents are invalid too, so invalidating stops at the first one
+    already invalid), the places only when a tie asks for them."""
+
+    def __init__(self, dag: _ClassDag):
+        self.dag = dag
+        self.named: dict = {}
+        n = len(dag.kids)
+        self._kids: dict = dict(enumerate(dag.kids))
+        parents: list = [[] for _ in range(n)]
+        for c, ks in enumerate(dag.kids):
+            for j in dict.fromkeys(ks):
+                parents[j].append(c)
+        self._parents = parents
+        occ = dict.fromkeys(range(n), 0)
+        occ[dag.root] = 1
+        for c in range(n - 1, -1, -1):  # a class's id is above its children's: parents first
+            for j in dag.kids[c]:
+                occ[j] += occ[c]
+        self.occ = occ
+        #: the classes that occur twice or more (the names ~c never count: a name is trivial)
+        self.multi = {c for c in range(n) if occ[c] >= 2}
+        self.quotients = [c for c in range(n) if isinstance(dag.rep[c], A.BinOp) and dag.rep[c].op == "/"]
+        self._size: dict = {}
+        self._pos: dict | None = None
+        self._mat = None
+
+    @property
+    def roots(self) -> list:
+        return [self.dag.root] + list(self.named)
+
+    def kids(self, k: int) -> tuple:
+        return () if k < 0 else self._kids[k]
+
+    def size(self, k: int) -> int:
+        if k < 0:
+            return 1
+        got = self._size.get(k)
+        if got is None:
+            got = self._size[k] = 1 + sum(self.size(j) for j in self._kids[k])
+        return got
+
+    def pos(self) -> dict:
+        """Each key's place in a children-first walk from the roots (computed for ties only)."""
+        if self._pos is None:
+            order: list = []
+            seen: set = set()
+
+            def visit(k):
+                seen.add(k)
+                for j in self.kids(k):
+                    if j not in seen:
+                        visit(j)
+                order.append(k)
+
+            for r in self.roots:
+                if r not in seen:
+                    visit(r)
+            self._pos = {k: i for i, k in enumerate(order)}
+        return self._pos
+
+    def name(self, b: int, name: str) -> None:
+        """Replace class ``b`` by ``name`` wherever it stands; ``b`` becomes a binding's root."""
+        kids, occ = self._kids, self.occ
+        # b's interior, parents before children, and each key's occurrences in one b
+        order: list = []
+        seen: set = set()
+
+        def visit(k):
+            seen.add(k)
+            for j in self.kids(k):
+                if j not in seen:
+                    visit(j)
+            order.append(k)
+
+        visit(b)
+        within = dict.fromkeys(order, 0)
+        within[b] = 1
+        for k in reversed(order):
+            for j in self.kids(k):
+                within[j] += within[k]
+        times = occ[b] - 1  # the copies of b that become its name
+        for k in order[:-1]:
+            occ[k] -= times * within[k]
+            if occ[k] < 2:
+                self.multi.discard(k)
+        occ[~b] = occ[b]
+        occ[b] = 1
+        self.multi.discard(b)
+        for p in self._parents[b]:
+            kids[p] = tuple(~b if j == b else j for j in kids[p])
+        self.named[b] = name
+        stack = list(self._parents[b])
+        while stack:
+            p = stack.pop()
+            if self._size.pop(p, None) is not None and p not in self.named:
+                stack.extend(self._parents[p])
+        self._pos = None
+        self._mat = None
+
+    def node(self, k: int) -> A.Expr:
+        """The key's subterm as it reads now (with the names)."""
+        if k < 0:
+            name = self.named[~k]
+            return self.dag.names.setdefault(name, A.Name(name))
+        if self._mat is None:
+            self._mat = self.dag._materialiser(self.named)
+        return self._mat(self.dag.rep[k], True)
+
+    def is_dist_shape(self, k: int) -> bool:
+        """v/sum(v) as it reads now (the kind is :func:`mnemonic`'s to check)."""
+        if k < 0:
+            return False
+        n = self.dag.rep[k]
+        if not (isinstance(n, A.BinOp) and n.op == "/"):
+            return False
+        left, right = self._kids[k]
+        r = self.dag.rep[right] if right >= 0 else None
+        return isinstance(r, A.Call) and r.func == "sum" and self._kids[right] == (left,)
+
+    def trivial(self, k: int) -> bool:
+        """:func:`_trivial` of the key's subterm as it reads now."""
+        if k < 0:
+            return True
+        n = self.dag.rep[k]
+        if isinstance(n, (A.Name, A.Num)):
+            return True
+        if isinstance(n, (A.Transpose, A.Neg)):
+            j = self._kids[k][0]
+            return j < 0 or isinstance(self.dag.rep[j], (A.Name, A.Num))
+        return False
+
+    def in_sums(self) -> set:
+        """The keys that are operands of a sum's arithmetic: reached from a + or − through
+        products, quotients, powers and signs only (the t of 1 - t.^2, the s of 1 - 2*s; not
+        the e of [x2^2*e, 2*x1*x2*e] or of diag(e))."""
+        rep = self.dag.rep
+        found: set = set()
+        seen: set = set()
+        stack = [(r, False) for r in self.roots]
+        while stack:
+            k, inside = stack.pop()
+            if (k, inside) in seen:
+                continue
+            seen.add((k, inside))
+            if inside:
+                found.add(k)
+            n = rep[k] if k >= 0 else None
+            is_sum = isinstance(n, A.BinOp) and n.op in ("+", "-")
+            keep = is_sum or (inside and isinstance(n, (A.BinOp, A.Neg)))
+            stack.extend((j, keep) for j in self.kids(k))
+        return found
 
 
 def _of_a_leaf(node: A.Expr) -> bool:
@@ -204,68 +447,6 @@ def _params(node: A.Expr):
         case A.Literal(rows=rows):
             return (len(rows), len(rows[0]))
     return None
-
-
-def _classes(roots: list) -> tuple[dict, dict]:
-    """Structural classes of all subtrees: id(node) → class id, and class id → (a node, how
-    many times it occurs in the trees, its size as a tree).
-
-    Answers share subtrees as Python objects (the raiser memoises), so the trees are DAGs whose
-    unfolded size can be quadratic in their real size: counting works on the DAG (occurrences
-    flow from parents to children in topological order), linear in the distinct objects."""
-    tick()  # the derivation's time budget (ricci.limits)
-    table: dict = {}
-    cls: dict = {}
-    order: list = []  # distinct objects, children before parents
-    kids: dict = {}
-
-    def visit(n) -> int:
-        cid = cls.get(id(n))
-        if cid is not None:
-            return cid
-        children = A.children(n)
-        kids[id(n)] = children
-        key = (type(n).__name__, _params(n), tuple(visit(c) for c in children))
-        cid = table.setdefault(key, len(table))
-        cls[id(n)] = cid
-        order.append(n)
-        return cid
-
-    for r in roots:
-        visit(r)
-    size: dict = {}
-    for n in order:
-        size[id(n)] = 1 + sum(size[id(c)] for c in kids[id(n)])
-    occ: dict = {id(n): 0 for n in order}
-    for r in roots:
-        occ[id(r)] += 1
-    for n in reversed(order):  # parents before children
-        for c in kids[id(n)]:
-            occ[id(c)] += occ[id(n)]
-    info: dict = {}
-    for n in order:
-        cid = cls[id(n)]
-        if cid in info:
-            info[cid][1] += occ[id(n)]
-        else:
-            info[cid] = [n, occ[id(n)], size[id(n)]]
-    return cls, {k: tuple(v) for k, v in info.items()}
-
-
-def _replace_class(tree: A.Expr, target: int, cls: dict, new: A.Expr, memo: dict | None = None) -> A.Expr:
-    """Every subtree of structural class ``target`` replaced by ``new`` (memoised on shared objects)."""
-    memo = {} if memo is None else memo
-    got = memo.get(id(tree))
-    if got is not None:
-        return got[1]
-    if cls.get(id(tree)) == target:
-        out = new
-    elif not A.children(tree):
-        out = tree
-    else:
-        out = A.map_children(tree, lambda x: _replace_class(x, target, cls, new, memo))
-    memo[id(tree)] = (tree, out)
-    return out
 
 
 def _rename_names(tree: A.Expr, mapping: dict) -> A.Expr:
