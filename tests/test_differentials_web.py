@@ -83,3 +83,23 @@ def test_the_page_switches_methods():
         expect(page.locator("#verdict .verdict")).to_have_text("equal")
         watch.check()
         browser.close()
+
+
+def test_the_notebook_shows_both_methods():
+    """examples/differentials.ipynb: valid nbformat, runs top to bottom, both methods shown."""
+    import os
+    from pathlib import Path
+
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    path = Path(__file__).parent.parent / "examples" / "differentials.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors
+    html = "".join(o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                   if o.output_type == "execute_result" and "text/html" in o.get("data", {}))
+    assert "Chain rule" in html and "Standard form" in html and "Identify" in html
