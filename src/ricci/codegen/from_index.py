@@ -18,7 +18,7 @@ import string
 
 from ..functions import LOGSUMEXP, lookup
 from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
-from ..ir.softmax import log_sum_exp, softmax_factors
+from ..ir.softmax import log_sum_exp, log_sum_exp_along, softmax_factors, softmax_factors_along
 from .from_matrix import CodegenError
 from .plan import Op, Plan, numel
 
@@ -81,6 +81,8 @@ class IndexToPlan:
                 return self._add(node)
             case Elem() if log_sum_exp(node) is not None:
                 return self._logsumexp(log_sum_exp(node)), ()  # shifted by max(u) in its code
+            case Elem() if self._lse_along(node) is not None:
+                return self._lse_along(node)  # each row's, shifted by its max in its code
             case Elem(func=f, arg=a):
                 op, axes = self.value(a)
                 return p.func(f, op), axes
@@ -194,10 +196,17 @@ class IndexToPlan:
         # power dropped, the same number without inf/inf at u = 1000
         softmax = softmax_factors(node)
         power, u, tops = softmax if softmax is not None else (None, None, ())
+        along = self._softmax_along(node) if softmax is None else None
+        if along is not None:  # the same along an axis: each row b's own logsumexp
+            power, tops, lse, batch = along
         for f in node.factors:
             if f is power:
                 continue
-            if any(f is t for t in tops):
+            if along is not None and any(f is t for t in tops):
+                op, axes = self.value(f.arg)
+                shift = self.align(lse, batch, axes)
+                factors.append((self.plan.func(LOGSUMEXP.exp, self.plan.sub(op, shift)), axes))
+            elif any(f is t for t in tops):
                 op, axes = self.value(f.arg)
                 factors.append((self.plan.func(LOGSUMEXP.exp, self.plan.sub(op, self._logsumexp(u))), axes))
             elif isinstance(f, Num):
@@ -227,6 +236,30 @@ class IndexToPlan:
         pattern = tuple(groups[find(i)] for i in out)
         letters = tuple(groups[i] for i in axes)
         return self.plan.scatter([(op, (pattern, letters))], self.shape(out)), out
+
+    def _lse_along(self, node: Elem) -> tuple | None:
+        """(l, (b,)): log Σ_j exp(u_bj) of a matrix u as each row b's logsumexp, else None."""
+        found = log_sum_exp_along(node)
+        if found is None or len(found[1]) != 1 or len(found[0].free) != 2:
+            return None
+        u, (b,) = found
+        return self._rows_lse(u, b), (b,)
+
+    def _rows_lse(self, u: Node, b) -> Op:
+        j = next(i for i in u.free if i != b)
+        op, axes = self.value(u)
+        rows = self.ordered(op, axes, (b, j))
+        return self.plan.make("func", (rows, self.plan.num(1.0)), (LOGSUMEXP.logsumexp,), self.shape((b,)))
+
+    def _softmax_along(self, node: Mul) -> tuple | None:
+        """(power, tops, l, (b,)) for exp(u_bi)…(Σ_j exp(u_bj))^-a of a matrix u (softmax(X, 2)'s
+        derivatives, ir/softmax.py), l = each row b's logsumexp over j; else None."""
+        found = softmax_factors_along(node)
+        if found is None or len(found[2]) != 1 or len(found[1].free) != 2:
+            return None
+        power, u, batch, tops = found
+        (b,) = batch
+        return power, tops, self._rows_lse(u, b), (b,)
 
     def _logsumexp(self, u: Node) -> Op:
         op, _ = self.value(u)

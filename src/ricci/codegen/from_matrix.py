@@ -17,6 +17,7 @@ from ..evaluation import logsumexp_along
 from ..stable import match as match_stable
 from .chain import Factor, product
 from .plan import Op, Plan, cost
+from .shift import shifted_exps
 
 #: At most this many terms in a sum are distributed over, and chains at most this long.
 MAX_DISTRIBUTE_TERMS = 4
@@ -43,6 +44,8 @@ class MatrixToPlan:
         self.env: dict = dict(bound or {})
         #: names bound by ``where`` → their expressions (ricci.stable.match reads through names)
         self.bound_ast: dict = {}
+        #: exp(U) computed shifted along an axis (codegen/shift.py), found when first asked
+        self.shifts: dict | None = None
 
     # -- types ------------------------------------------------------------------------------------
     def dim(self, d):
@@ -197,6 +200,8 @@ class MatrixToPlan:
         if node.func == LOGSUMEXP.log and _sum_of_exp(arg) is not None:
             # log(sum(exp(u))) is logsumexp(u), whose code is shifted by max(u)
             return lookup(LOGSUMEXP.logsumexp).plan(p, self.convert(_sum_of_exp(arg)))
+        if node.func == LOGSUMEXP.exp and self._shift(arg) is not None:
+            return self._shifted_exp(arg, self._shift(arg))
         x = self.convert(arg)
         if f.family == "elementwise":
             return self._elementwise(f.name, x)
@@ -212,6 +217,20 @@ class MatrixToPlan:
         if f.plan is not None:  # the function table's operations for it
             return f.plan(p, x)
         raise CodegenError(f"function {node.func}")  # pragma: no cover
+
+    def _shift(self, u) -> int | None:
+        if self.shifts is None:
+            self.shifts = shifted_exps(self.expr, self.expr.tree)
+        return self.shifts.get(u)
+
+    def _shifted_exp(self, u, axis: int) -> Op:
+        # exp(U) as exp(U - l) with l each row's (axis 1) or column's (axis 0) logsumexp: the
+        # answer is unchanged (codegen/shift.py proves it), and no entry overflows at U = 1000
+        p = self.plan
+        x = self.convert(u)
+        rows, cols = self.shape(u)
+        lse = p.make("func", (x, p.num(float(axis))), (LOGSUMEXP.logsumexp,), (rows,) if axis else (cols,))
+        return p.func(LOGSUMEXP.exp, p.sub(x, p.expand(lse, (True, False) if axis else (False, True))))
 
     # -- products ---------------------------------------------------------------------------------
     def flatten(self, node, transposed: bool, scalars: list, factors: list) -> None:
