@@ -181,6 +181,8 @@ class Printer:
             return self.call(m("trace"), args[0].text)
         if k == "inv":
             return self.call(m("linalg.inv"), args[0].text)
+        if k == "solve":  # inv(A) @ b as a solve (Plan.solve)
+            return self.call(m("linalg.solve"), args[0].text, args[1].text)
         if k == "det":
             return self.call(m("linalg.det"), args[0].text)
         if k == "einsum":

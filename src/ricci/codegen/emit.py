@@ -17,6 +17,7 @@ from .backends import ATOM, BACKENDS, Code, Printer
 from .from_index import to_plan
 from .from_matrix import CodegenError, MatrixToPlan
 from .plan import Op, Plan
+from .solves import factor_solves
 
 #: A single-use expression longer than this gets its own line.
 MAX_INLINE = 72
@@ -26,7 +27,7 @@ TRIVIAL = {"var", "num", "dim"}
 VIEWS = {"var", "T", "expand", "permute", "diagonal", "reshape"}
 #: Operations that produce a new array of their own (safe to write into).
 FRESH = {"add", "sub", "mul", "div", "pow", "neg", "func", "matmul", "outer", "full", "diag",
-         "inv", "stack", "stackn", "add_diag", "scatter"}
+         "inv", "solve", "stack", "stackn", "add_diag", "scatter"}
 
 
 class Names:
@@ -309,6 +310,7 @@ def generate(d, backend: str = "numpy", name: str | None = None, with_value: boo
         printer.dtype_ref = None
 
     plan, value, deriv = build_plan(d, printer, with_value)
+    value, deriv = factor_solves(plan, [value, deriv])  # one factorisation per matrix (solves.py)
     em = Emitter(printer, names, dims)
     em.preferred = {k: name for k, (name, _) in plan.labels.items()}
     roots = [value, deriv] if value is not None else [deriv]

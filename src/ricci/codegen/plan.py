@@ -33,6 +33,8 @@ TYPICAL_SIZE = 1000
 FLOP = 1.0 / 16
 #: Cost of an elementwise transcendental function, per entry (passes included).
 TRANSCENDENTAL = 8.0
+#: The kind of the inverse's node (Plan.inv), which codegen/solves.py looks for.
+INVERSE = "inv"
 
 
 class Op:
@@ -365,6 +367,9 @@ class Plan:
             return self.mul(b.args[0], self.sum(a, a.ndim - 1))
         if a.ndim == 1 and b.kind == "T":  # v @ A.T is A @ v, which reads A in its own order
             return self.matmul(b.args[0], a)
+        solved = self._solve_product(a, b)
+        if solved is not None:
+            return solved
         if a.ndim == 1 and b.ndim == 1:
             shape = ()
         elif a.ndim == 1:
@@ -447,6 +452,25 @@ class Plan:
     def det(self, m: Op) -> Op:
         return self.make("det", (m,), (), ())
 
+    def solve(self, m: Op, b: Op) -> Op:
+        """inv(m) @ b without the inverse: one LU factorisation, backward stable (docs/numerics.md)."""
+        return self.make("solve", (m, b), (), b.shape)
+
+    def _solve_product(self, a: Op, b: Op) -> Op | None:
+        """A product with an inverse as a solve, which is cheaper (one factorisation, 2n³/3 flops,
+        against the inverse's 2n³) and more accurate (its residual is eps |A| |x|, the inverse's
+        eps cond(A) |A| |x|): inv(A) @ b, inv(A).T @ b, v @ inv(A) = solve(A.T, v), M @ inv(A)
+        = solve(A.T, M.T).T; None where neither side is an inverse."""
+        if b.ndim >= 1 and a.kind == "inv":
+            return self.solve(a.args[0], b)
+        if b.ndim >= 1 and a.kind == "T" and a.args[0].kind == "inv":
+            return self.solve(self.T(a.args[0].args[0]), b)
+        if a.ndim >= 1 and b.kind in ("inv", "T") and (b.kind == "inv" or b.args[0].kind == "inv"):
+            m = b.args[0] if b.kind == "inv" else b.args[0].args[0]
+            m = self.T(m) if b.kind == "inv" else m
+            return self.T(self.solve(m, self.T(a))) if a.ndim == 2 else self.solve(m, a)
+        return None
+
     def logdet(self, m: Op) -> Op:
         return self.make("logdet", (m,), (), ())
 
@@ -496,6 +520,9 @@ def local_cost(op: Op) -> float:
     if k in ("inv", "det", "logdet"):
         n = size_of(op.args[0].shape[0])
         return FLOP * n ** 3 + n * n
+    if k == "solve":  # an LU factorisation (a third of an inverse) and the triangular solves
+        n = size_of(op.args[0].shape[0])
+        return FLOP * n ** 3 / 3 + n * n + 2 * FLOP * numel(op.shape) * n
     if k == "einsum":
         return float(out) + sum(numel(a.shape) for a in op.args) * 2
     if k == "scatter":

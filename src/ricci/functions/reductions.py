@@ -114,6 +114,22 @@ def _norm2(a):
     return (m * np.sqrt(np.sum((a / m) ** 2))).reshape(1, 1)
 
 
+def _norm2_xp(xp, x):
+    # as _norm2, in any namespace: where every entry is 0 the scale is 1 (the norm 0, not 0/0)
+    m = xp.max(xp.abs(x))
+    s = xp.where(m > 0, m, xp.ones_like(m))
+    y = x / s
+    return (m * xp.sqrt(xp.sum(y * y))).reshape(1, 1)
+
+
+def _norm2_plan(p, x):
+    # generated code scales as _norm2 does, so that it computes the numbers d.evaluate does
+    # (docs/numerics.md): s = max |x|, 1 in its place where it is 0 (1 - step(s) is 1 only there)
+    m = p.make("func", (p.func("abs", x),), ("max",), ())
+    s = p.add(m, p.sub(p.num(1.0), p.func("step", m)))
+    return p.mul(m, p.func("sqrt", p.sumsq(p.div(x, s))))
+
+
 def _logsumexp_plan(p, x):
     # max(x) + log(sum(exp(x - max(x)))) as operations of the plan (docs/numerics.md): the
     # shifted exponentials are one operation, which softmax's code exp(x - max)/sum shares, and
@@ -220,10 +236,10 @@ add(
              lower=lambda k: k.B.mul([k.B.elem("abs", k.arg(k.ar, k.ac))], ())),  # Σ_ij |X_ij|
     Function("norm2", "reduction", _norm2,
              r"\lVert{}\rVert_2", None, "norm2(X) = sqrt(Σ_ij X_ij^2) (Euclidean / Frobenius)",
-             xp=lambda xp, x: xp.sqrt(xp.sum(x * x)).reshape(1, 1),
+             xp=_norm2_xp,
              sympy=lambda sp, x: _one(sp, sp.sqrt(sum(v ** 2 for v in x))),
              interval=lambda e, S: S.NONNEG, watch="norm", needs="any sign",
-             layout="norm", norm="2", plan=lambda p, x: p.func("sqrt", p.sumsq(x)),
+             layout="norm", norm="2", plan=_norm2_plan,
              plan_squared=lambda p, x: p.sumsq(x),  # ‖u‖² = u·u, without the square root
              sympy_entries=lambda sp, u, total: sp.sqrt(total(u ** 2)), lower=_norm2_lower),
     Function("logsumexp", "reduction", _logsumexp, r"\operatorname{logsumexp}", None,
