@@ -4,7 +4,9 @@ computation written naively (log(1 + exp(u)), 1/(1 + exp(-u)), exp(u)/sum(exp(u)
 both timed in this process, interleaved, as medians; the ratio stable/naive is the figure.
 
 The sizes are those of benchmarks/codegen_vs_autodiff.py (logistic regression 10000×100, a
-log-sum-exp over 2000 entries, a tanh layer 200×300), on one thread as there.
+log-sum-exp over 2000 entries, a tanh layer 200×300), on one thread as there; and the solves that
+replace an inverse (x'*inv(A)*y, n = 500: np.linalg.inv(A) @ y is the naive form) and the scaled
+norm (x/sqrt(x'*x) naively).
 
     python benchmarks/stable_forms.py [--repeats 200] [--quick]
 """
@@ -53,6 +55,20 @@ def _naive_cases(m: int, n: int, k: int, rng):
     def tanh_jacobian(A, v):
         return (1 - np.tanh(A @ v) ** 2)[:, None] * A
 
+    # the inverse route (docs/numerics.md): the inverse formed, then multiplied
+    S = rng.standard_normal((500, 500)) / np.sqrt(500) + 2 * np.eye(500)
+    s1, s2 = rng.standard_normal(500), rng.standard_normal(500)
+
+    def inverse_gradient(x, A, y):
+        return np.linalg.inv(A) @ y
+
+    def inverse_gradient_by_matrix(x, A, y):
+        Ai = np.linalg.inv(A)
+        return -np.outer(Ai.T @ x, Ai @ y)
+
+    def norm_gradient(x):
+        return x / np.sqrt(x @ x)
+
     return [
         ("logistic gradient", "sum(log(1 + exp(-y.*(X*w))))", "w", 1, False,
          lambda y, X, w: -((y * (1 / (1 + np.exp(y * (X @ w))))) @ X), {"y": y, "X": X, "w": w}),
@@ -63,6 +79,11 @@ def _naive_cases(m: int, n: int, k: int, rng):
         ("softplus Hessian", "sum(log(1 + exp(x)))", "x", 2, False, softplus_hessian, {"x": x}),
         ("logsumexp gradient", "log(sum(exp(x)))", "x", 1, False, logsumexp_gradient, {"x": x}),
         ("tanh layer Jacobian", "tanh(A*v)", "v", 1, False, tanh_jacobian, {"A": A, "v": v}),
+        ("x'*inv(A)*y by x, n = 500", "x'*inv(A)*y", "x", 1, False, inverse_gradient,
+         {"x": s1, "A": S, "y": s2}),
+        ("x'*inv(A)*y by A, n = 500", "x'*inv(A)*y", "A", 1, False, inverse_gradient_by_matrix,
+         {"x": s1, "A": S, "y": s2}),
+        ("norm2(x) gradient, n = 2000", "norm2(x)", "x", 1, False, norm_gradient, {"x": x}),
     ]
 
 
