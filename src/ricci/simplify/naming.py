@@ -308,26 +308,11 @@ class _View:
     def pos(self) -> dict:
         """Each key's place in a children-first walk from the roots (computed for ties only)."""
         if self._pos is None:
-            order: list = []
-            seen: set = set()
-
-            def visit(k):
-                seen.add(k)
-                for j in self.kids(k):
-                    if j not in seen:
-                        visit(j)
-                order.append(k)
-
-            for r in self.roots:
-                if r not in seen:
-                    visit(r)
-            self._pos = {k: i for i, k in enumerate(order)}
+            self._pos = {k: i for i, k in enumerate(self.postorder(self.roots))}
         return self._pos
 
-    def name(self, b: int, name: str) -> None:
-        """Replace class ``b`` by ``name`` wherever it stands; ``b`` becomes a binding's root."""
-        kids, occ = self._kids, self.occ
-        # b's interior, parents before children, and each key's occurrences in one b
+    def postorder(self, starts) -> list:
+        """The keys reachable from ``starts``, each once, children before parents."""
         order: list = []
         seen: set = set()
 
@@ -338,7 +323,16 @@ class _View:
                     visit(j)
             order.append(k)
 
-        visit(b)
+        for r in starts:
+            if r not in seen:
+                visit(r)
+        return order
+
+    def name(self, b: int, name: str) -> None:
+        """Replace class ``b`` by ``name`` wherever it stands; ``b`` becomes a binding's root."""
+        kids, occ = self._kids, self.occ
+        # b's interior, parents before children, and each key's occurrences in one b
+        order = self.postorder((b,))
         within = dict.fromkeys(order, 0)
         within[b] = 1
         for k in reversed(order):
