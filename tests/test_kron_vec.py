@@ -397,3 +397,22 @@ def test_every_kind_against_finite_differences(expression, wrt, kinds, values, o
     # scalars (kron(a, B) is a*B, vec(a) is a) and declared symmetric matrices
     check_derivative(expression, wrt, kinds=kinds, values=values, order=order,
                      text_has_matrix_form=False if expression.startswith("u'") else None)
+
+
+def test_the_command_line_shows_the_kronecker_form_beside_the_index_notation(capsys):
+    # issue 17, acceptance 3: the Jacobian of A*X*B by X in Kronecker form as well as in indices;
+    # the printed form is checked as numbers: kron(B', A) @ vec(X) is vec(A X B), column-major
+    from ricci.cli import main
+
+    assert main(["diff", "A*X*B", "--wrt", "X"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "∂f_pq/∂X_ij = B_jq A_pi"
+    assert out[-1] == "Kronecker form: ∂vec F/∂vec X = B' ⊗ A"
+    rng = np.random.default_rng(3)
+    A, X, B = rng.normal(size=(2, 3)), rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    vec = lambda M: M.reshape(-1, order="F")  # noqa: E731
+    assert np.allclose(np.kron(B.T, A) @ vec(X), vec(A @ X @ B))
+    # no such line where the tensor has no Kronecker form (a Hadamard square) or for a gradient
+    for expression, wrt in (("X.*X", "X"), ("x'*A*x", "x")):
+        assert main(["diff", expression, "--wrt", wrt]) == 0
+        assert "Kronecker form" not in capsys.readouterr().out

@@ -61,6 +61,10 @@ def _cmd_diff(args) -> int:
         print(d.code(args.backend, with_value=args.with_value), end="")
     else:
         print(d.describe())
+        if d.order == 1 and len(d.shape) > 2:  # a Jacobian between matrices: also as the Cookbook writes it
+            k = d.kronecker
+            if k is not None:
+                print(f"Kronecker form: ∂vec F/∂vec {d.wrt} = {k.text}")
     if args.check:
         report = d.check(timeout=args.timeout, max_elements=args.max_elements)
         print(report)
