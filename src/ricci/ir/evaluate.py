@@ -289,6 +289,7 @@ def not_finite(d, ev: IREvaluator, values: dict):
             hint = "the value is too large for a float (overflow)"
         # index notation without its index names (x[k000000001]^-0.5 reads x^-0.5)
         text = re.sub(r"\[[^\[\]]*\]", "", repr(node))
+        text = re.sub(r"Σ_\S+ ", "Σ ", text)  # and its sums without theirs: (Σ x x)^-0.5
         text = text if len(text) <= 60 else text[:57] + "..."
         names = sorted({n.name for n in _walk(node) if isinstance(n, Var)})
         raise BadValueError(
