@@ -119,6 +119,8 @@ TRIGGERS = {
     # SciPy (the solver's engine) is in the test extra
     "SolveError": lambda mp: ricci.minimize("log(w'*w)", "w", {}, sizes={"n": 3}),
     "UnboundedError": lambda mp: ricci.minimize("-w'*w", "w", {}, sizes={"n": 3}),
+    # the differential method differentiates the order below, here a tensor (∂²tr(X³)/∂X²)
+    "NoRule": lambda mp: ricci.derivative("tr(X*X*X)", "X", 3).steps(method="differentials"),
 }
 
 

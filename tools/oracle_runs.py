@@ -140,7 +140,10 @@ class RuleCoverage:
     def expected(self) -> list[str]:
         from ricci import diff
 
-        names = [f"rule {t.__name__}" for t in diff.RULES]
+        # Pair (the index pairing of vec and kron) only arises from vec/kron, which the random
+        # generator does not draw yet (nor expm, eig, …); tests/test_kron_vec.py runs its rule
+        # against finite differences at orders 1-3.
+        names = [f"rule {t.__name__}" for t in diff.RULES if t.__name__ != "Pair"]
         names += [f"matrix function {f}" for f in ("inv", "det", "logdet")]
         from ricci.ir.build import AS_POWER
 
