@@ -92,47 +92,50 @@ def _expm(x):
     return _real(_scipy_linalg().expm(x), x)
 
 
-def _logm(x):
-    x = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(x)) or _on_negative_axis(x):
-        return np.full(x.shape, np.nan)
-    if _symmetric(x):  # exact and cheap: U diag(log w) U'
-        w, u = np.linalg.eigh(x)
-        return (u * np.log(w)) @ u.T
-    got = _by_eigenvalues(x, np.log)
-    return got if got is not None else _real(_scipy_linalg().logm(x), x)
+def _outside_domain(x: np.ndarray) -> bool:
+    """Not finite, or an eigenvalue on the closed negative real axis: logm and sqrtm are NaN there."""
+    return not np.all(np.isfinite(x)) or _on_negative_axis(x)
 
 
-def _sqrtm(x):
-    x = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(x)) or _on_negative_axis(x):
-        return np.full(x.shape, np.nan)
-    if _symmetric(x):
-        w, u = np.linalg.eigh(x)
-        return (u * np.sqrt(w)) @ u.T
-    got = _by_eigenvalues(x, np.sqrt)
-    return got if got is not None else _real(_scipy_linalg().sqrtm(x), x)
+def _principal(scalar, scipy_name: str):
+    """The principal branch of ``scalar`` (np.log, np.sqrt) as a matrix function: NaN outside its
+    domain, U diag(f(w)) U' for a symmetric x (exact and cheap), V diag(f(w)) V⁻¹ where the
+    eigenvectors are well conditioned, else SciPy's ``scipy_name``."""
+    def f(x):
+        x = np.asarray(x, dtype=float)
+        if _outside_domain(x):
+            return np.full(x.shape, np.nan)
+        if _symmetric(x):
+            w, u = np.linalg.eigh(x)
+            return (u * scalar(w)) @ u.T
+        got = _by_eigenvalues(x, scalar)
+        return got if got is not None else _real(getattr(_scipy_linalg(), scipy_name)(x), x)
+    return f
+
+
+_logm = _principal(np.log, "logm")
+_sqrtm = _principal(np.sqrt, "sqrtm")
 
 
 # -- the Fréchet derivatives ---------------------------------------------------------------------------
 
-#: the scalar f and f′ of each function, for the Loewner matrix
+#: the scalar f and f′ of each function in an array namespace ``xp``, for the Loewner matrix
 _SCALAR = {
-    "expm": (np.exp, np.exp),
-    "logm": (np.log, lambda w: 1.0 / w),
-    "sqrtm": (np.sqrt, lambda w: 0.5 / np.sqrt(w)),
+    "expm": (lambda xp, w: xp.exp(w), lambda xp, w: xp.exp(w)),
+    "logm": (lambda xp, w: xp.log(w), lambda xp, w: 1.0 / w),
+    "sqrtm": (lambda xp, w: xp.sqrt(w), lambda xp, w: 0.5 / xp.sqrt(w)),
 }
 
 
 def _loewner(name: str, w: np.ndarray) -> np.ndarray:
     """L_ij = (f(w_i) − f(w_j))/(w_i − w_j), and f′(w_i) where w_i = w_j (Daleckii–Krein)."""
     f, fp = _SCALAR[name]
-    fw = f(w)
+    fw = f(np, w)
     dw = w[:, None] - w[None, :]
     close = np.abs(dw) <= 1e-9 * np.maximum(1.0, np.abs(w)[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         out = (fw[:, None] - fw[None, :]) / np.where(close, 1.0, dw)
-    mean = fp((w[:, None] + w[None, :]) / 2)  # f′ at the (nearly) common value
+    mean = fp(np, (w[:, None] + w[None, :]) / 2)  # f′ at the (nearly) common value
     return np.where(close, mean, out)
 
 
@@ -148,7 +151,7 @@ def frechet(name: str, x, e) -> np.ndarray:
     """L_f(X, E) for f = ``name`` (expm, logm, sqrtm): NaN outside f's domain."""
     x = np.asarray(x, dtype=float)
     e = np.asarray(e, dtype=float).reshape(x.shape)
-    if name != "expm" and (not np.all(np.isfinite(x)) or _on_negative_axis(x)):
+    if name != "expm" and _outside_domain(x):
         return np.full(x.shape, np.nan)
     if _symmetric(x):
         w, u = np.linalg.eigh(x)
@@ -169,7 +172,7 @@ def frechet_tensor(name: str, x) -> np.ndarray:
     """T[p, q, a, b] = ∂f(X)_pq/∂X_ab = L_f(X, e_a e_b')_pq (the IR's four-index node)."""
     x = np.asarray(x, dtype=float)
     n = x.shape[0]
-    if name != "expm" and (not np.all(np.isfinite(x)) or _on_negative_axis(x)):
+    if name != "expm" and _outside_domain(x):
         return np.full((n, n, n, n), np.nan)
     if _symmetric(x):  # Daleckii–Krein for every direction at once
         w, u = np.linalg.eigh(x)
@@ -227,7 +230,7 @@ def _expm_xp(xp, x):
 
         return jax.scipy.linalg.expm(x)
     _check_symmetric(xp, x, "expm")
-    return _eigh_route(xp, x, lambda xp, w: xp.exp(w))
+    return _eigh_route(xp, x, _SCALAR["expm"][0])
 
 
 def _spectral_xp(name, numpy_f, scalar):
@@ -256,7 +259,7 @@ def _frechet_xp(name):
             return jax.scipy.linalg.expm_frechet(x, e, compute_expm=False)
         # Daleckii–Krein: U (L ∘ U'EU) U', L the Loewner matrix of f at the eigenvalues
         _check_symmetric(xp, x, name + "_frechet")
-        fs, fps = _XP_SCALAR[name]
+        fs, fps = _SCALAR[name]
         w, u = xp.linalg.eigh(x)
         fw = fs(xp, w)
         dw = w[:, None] - w[None, :]
@@ -265,13 +268,6 @@ def _frechet_xp(name):
                            (fw[:, None] - fw[None, :]) / xp.where(close, xp.ones_like(dw), dw))
         return u @ (loewner * (u.T @ e @ u)) @ u.T
     return f
-
-
-_XP_SCALAR = {
-    "expm": (lambda xp, w: xp.exp(w), lambda xp, w: xp.exp(w)),
-    "logm": (lambda xp, w: xp.log(w), lambda xp, w: 1.0 / w),
-    "sqrtm": (lambda xp, w: xp.sqrt(w), lambda xp, w: 0.5 / xp.sqrt(w)),
-}
 
 
 # -- generated code -------------------------------------------------------------------------------------
@@ -311,8 +307,7 @@ def _frechet_code(name):
         p.need_import("import scipy.linalg")
         if name == "expm":
             return p.call("scipy.linalg.expm_frechet", a.text, e.text, "compute_expm=False")
-        fn = {"logm": "logm", "sqrtm": "sqrtm"}[name]
-        return _block_code(p, a, e, f"scipy.linalg.{fn}", p.m("block"))
+        return _block_code(p, a, e, f"scipy.linalg.{name}", p.m("block"))
 
     def jax(p, a, e):
         p.need_import("import jax.scipy.linalg")
@@ -383,8 +378,8 @@ def _sympy_refused(what):
 
 FUNCTION_XP = {
     "expm": _expm_xp,
-    "logm": _spectral_xp("logm", _logm, lambda xp, w: xp.log(w)),
-    "sqrtm": _spectral_xp("sqrtm", _sqrtm, lambda xp, w: xp.sqrt(w)),
+    "logm": _spectral_xp("logm", _logm, _SCALAR["logm"][0]),
+    "sqrtm": _spectral_xp("sqrtm", _sqrtm, _SCALAR["sqrtm"][0]),
 }
 
 _DOMAIN = "no eigenvalue on the closed negative real axis (principal branch)"
