@@ -9,6 +9,8 @@
   finite differences, a closed form written in NumPy, and the book's form in the input language
   are checked against each other *first* (so these references are trusted on their own), then
   ``ricci.derivative`` must agree with all of them, in shape, numbers and parseable text.
+* :func:`pinned` – the referee with an exact text: the answer must read ``text``, and ``text``
+  itself is checked as the book's form (``test_readability.py``, ``test_textbook_forms.py``).
 
 The helpers are tested on their own in ``tests/test_helpers.py``.
 """
@@ -398,6 +400,15 @@ def check_derivative(expression: str, wrt: str | Sequence[str], *, kinds: Mappin
         except ricci.RicciError:
             book_matches = False
     return Checked(d, values, fd, got, sizes_bound, text_value, book_matches)
+
+
+def pinned(expression: str, wrt, text: str, *, order: int = 1, kinds: Mapping | None = None,
+           values: Mapping | None = None) -> Checked:
+    """The derivative's text is exactly ``text``, and ``text`` has the derivative's numbers
+    (:func:`check_derivative` with ``book=text``)."""
+    r = check_derivative(expression, wrt, order=order, kinds=kinds, values=values, book=text)
+    assert r.d.text == text
+    return r
 
 
 def compact_length(text: str) -> int:

@@ -23,16 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_derivative, random_values
+from helpers import pinned, random_values
 
 import ricci
-
-
-def pinned(expression, wrt, text, *, order=1, kinds=None, values=None):
-    """The derivative's text is exactly ``text``, and ``text`` has the derivative's numbers."""
-    r = check_derivative(expression, wrt, order=order, kinds=kinds, values=values, book=text)
-    assert r.d.text == text
-    return r
 
 
 # -- names for repeated function applications ----------------------------------------------------

@@ -20,15 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_derivative, numeric_derivative, random_values
+from helpers import numeric_derivative, pinned, random_values
 
 import ricci
-
-
-def pinned(expression, wrt, text, *, order=1, kinds=None, values=None):
-    r = check_derivative(expression, wrt, order=order, kinds=kinds, values=values, book=text)
-    assert r.d.text == text
-    return r
 
 
 # -- the six, each beside another case of its rule -----------------------------------------
