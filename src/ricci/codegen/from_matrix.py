@@ -111,9 +111,6 @@ class MatrixToPlan:
         squared = fn.plan_squared if fn is not None else None
         if op == "^" and squared is not None and isinstance(right, A.Num) and right.value == 2.0:
             return squared(p, self.convert(left.args[0]))  # ‖u‖² = u·u, without the square root
-        softmax = _softmax_of(left, right) if op in ("/", "./") else None
-        if softmax is not None:
-            return self._softmax(*softmax)
         a, b = self.convert(left), self.convert(right)
         if op == "+":
             return p.add(a, b)
@@ -197,9 +194,6 @@ class MatrixToPlan:
             # the row's maximum in its code, as ricci.evaluate computes it
             return p.make("func", (self.convert(along[0]), p.num(float(along[1]))), (LOGSUMEXP.logsumexp,),
                           self.shape(node))
-        if node.func == LOGSUMEXP.log and _sum_of_exp(arg) is not None:
-            # log(sum(exp(u))) is logsumexp(u), whose code is shifted by max(u)
-            return lookup(LOGSUMEXP.logsumexp).plan(p, self.convert(_sum_of_exp(arg)))
         if node.func == LOGSUMEXP.exp and self._shift(arg) is not None:
             return self._shifted_exp(arg, self._shift(arg))
         x = self.convert(arg)
@@ -327,21 +321,3 @@ def _sum_terms(node) -> list | None:
             return out + [(s * sign, t) for s, t in right_terms]
     return None
 
-
-def _sum_of_exp(node) -> A.Expr | None:
-    """u when node is sum(exp(u)), else None."""
-    if isinstance(node, A.Call) and node.func == LOGSUMEXP.sum and len(node.args) == 1:
-        inner = node.args[0]
-        if isinstance(inner, A.Call) and inner.func == LOGSUMEXP.exp:
-            return inner.args[0]
-    return None
-
-
-def _softmax_of(left, right) -> tuple | None:
-    """(u, transposed) when left/right is exp(u)/sum(exp(u)) or exp(u)'/sum(exp(u)), else None."""
-    transposed = isinstance(left, A.Transpose)
-    top = left.arg if transposed else left
-    u = _sum_of_exp(right)
-    if u is None or not (isinstance(top, A.Call) and top.func == LOGSUMEXP.exp and top.args == (u,)):
-        return None
-    return u, transposed
