@@ -145,7 +145,7 @@ class MatrixToPlan:
         loss and its gradient cost one exp and one log1p, as the naive log(1 + exp(x)) and
         exp(x)/(1 + exp(x)) do, and both are exact everywhere (docs/numerics.md)."""
         p = self.plan
-        shared = getattr(p, "shared_exp", None)
+        shared = p.shared_exp
         if shared is None or name not in (STABLE.softplus, STABLE.sigmoid):
             return p.func(name, x)
         base = x.args[0] if x.kind == "neg" else x  # |-v| is |v|: sigmoid(v) and softplus(-v) share
@@ -165,7 +165,7 @@ class MatrixToPlan:
         # σ(x)·σ(-x), which is e/(1 + e)^2 with e = exp(-|x|): one exp, as the naive
         # σ(x)·(1 - σ(x)), where the plan shares exponentials; else each the backend's own
         p = self.plan
-        if getattr(p, "shared_exp", None) is None:
+        if p.shared_exp is None:
             return p.mul(p.func(STABLE.sigmoid, x), p.func(STABLE.sigmoid, p.neg(x)))
         e = p.func(STABLE.exp, p.neg(p.func(STABLE.abs, x)))
         below = p.add(p.num(1.0), e)

@@ -89,6 +89,9 @@ class Plan:
         self.symmetric = symmetric
         #: id(node) → (name, node): the names of where bindings
         self.labels: dict = {}
+        #: id(v) → (v, exp(-|v|)) where softplus and sigmoid of one argument share that exp
+        #: (set by codegen/emit.py for the NumPy-like backends; None: each is the backend's own)
+        self.shared_exp: dict | None = None
 
     def make(self, kind: str, args=(), attrs=(), shape=(), *, commutative: bool = False) -> Op:
         """The node, made once: a commutative node found again with its arguments swapped is
