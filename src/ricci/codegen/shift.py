@@ -47,10 +47,8 @@ def _split(d, row: float | None = None, col: float | None = None) -> tuple:
 def shifted_exps(expr, root) -> dict:
     """{U: axis} for each exp(U) of a matrix U in ``root`` (an answer of the typed expression
     ``expr``) that may be computed shifted along ``axis`` (1: each row, 0: each column)."""
-    found: list = []
-    _exps(root, found)
     out: dict = {}
-    for u in found:
+    for u in _exps(root):
         if u in out:
             continue
         t = expr.type_of(u)
@@ -66,27 +64,10 @@ def shifted_exps(expr, root) -> dict:
     return out
 
 
-def _exps(node, found: list) -> None:
-    """The arguments U of every exp(U) with U a matrix (rows and columns both more than one)."""
-    if isinstance(node, A.Call) and node.func == LOGSUMEXP.exp and len(node.args) == 1:
-        found.append(node.args[0])
-    for child in _children(node):
-        _exps(child, found)
-
-
-def _children(node) -> list:
-    match node:
-        case A.Call(args=args):
-            return list(args)
-        case A.Neg(arg=a) | A.Transpose(arg=a):
-            return [a]
-        case A.BinOp(left=left, right=right):
-            return [left, right]
-        case A.Literal(rows=rows):
-            return [e for row in rows for e in row]
-        case A.Where(body=body, bindings=bindings):
-            return [e for _, e in bindings] + [body]
-    return []
+def _exps(root) -> list:
+    """The argument U of every exp(U) in ``root``, in source order."""
+    return [n.args[0] for n in A.walk(root)
+            if isinstance(n, A.Call) and n.func == LOGSUMEXP.exp and len(n.args) == 1]
 
 
 class _Degrees:
@@ -96,7 +77,6 @@ class _Degrees:
         self.unit = unit
         #: the dimension a nonzero degree may sit on (U's rows for each row's shift)
         self.batch = batch
-        self.used = False
 
     def of(self, node, env: dict):
         d = self._of(node, env)
@@ -129,7 +109,7 @@ class _Degrees:
         raise _Refused
 
     def _const(self, node, env: dict) -> tuple:
-        if any(_split(self.of(c, env), row=0) != (0, 0) for c in _children(node)):
+        if any(_split(self.of(c, env), row=0) != (0, 0) for c in A.children(node)):
             raise _Refused
         return 0, 0
 
@@ -185,7 +165,6 @@ class _Degrees:
 
     def _call(self, node: A.Call, env: dict) -> tuple:
         if node.func == LOGSUMEXP.exp and node.args == (self.u,):
-            self.used = True
             return self.unit
         fn = lookup(node.func)
         if fn is not None and fn.family == "constant":  # vector(1), matrix(c, m, n)
