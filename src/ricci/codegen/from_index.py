@@ -79,13 +79,8 @@ class IndexToPlan:
                 return self._mul(node)
             case Add():
                 return self._add(node)
-            case Elem() if log_sum_exp(node) is not None:
-                return self._logsumexp(log_sum_exp(node)), ()  # shifted by max(u) in its code
-            case Elem() if self._lse_along(node) is not None:
-                return self._lse_along(node)  # each row's, shifted by its max in its code
-            case Elem(func=f, arg=a):
-                op, axes = self.value(a)
-                return p.func(f, op), axes
+            case Elem():
+                return self._elem(node)
             case Pow(base=b, exp=e):
                 free = node.free
                 bo, ba = self.value(b)
@@ -236,6 +231,16 @@ class IndexToPlan:
         pattern = tuple(groups[find(i)] for i in out)
         letters = tuple(groups[i] for i in axes)
         return self.plan.scatter([(op, (pattern, letters))], self.shape(out)), out
+
+    def _elem(self, node: Elem) -> tuple:
+        u = log_sum_exp(node)
+        if u is not None:
+            return self._logsumexp(u), ()  # shifted by max(u) in its code
+        along = self._lse_along(node)
+        if along is not None:
+            return along  # each row's, shifted by its max in its code
+        op, axes = self.value(node.arg)
+        return self.plan.func(node.func, op), axes
 
     def _lse_along(self, node: Elem) -> tuple | None:
         """(l, (b,)): log Σ_j exp(u_bj) of a matrix u as each row b's logsumexp, else None."""
