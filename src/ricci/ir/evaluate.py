@@ -19,6 +19,7 @@ from ..functions.spectral import SpectrumError
 from ..language.errors import BadValueError
 from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 from .softmax import log_sum_exp, log_sum_exp_along, softmax_factors, softmax_factors_along
+from .traverse import nodes
 
 _LETTERS = string.ascii_letters
 #: Operands of one call of np.einsum (NumPy 1.x takes at most 32; the ones of a broadcast may be added).
@@ -269,7 +270,6 @@ def not_finite(d, ev: IREvaluator, values: dict):
     (in the order of computing) that is not finite, and the variables in it.
     """
     from ..evaluation import evaluate_expression
-    from ..language.errors import BadValueError
 
     try:
         evaluate_expression(d.expression, values)
@@ -291,19 +291,9 @@ def not_finite(d, ev: IREvaluator, values: dict):
         text = re.sub(r"\[[^\[\]]*\]", "", repr(node))
         text = re.sub(r"Σ_\S+ ", "Σ ", text)  # and its sums without theirs: (Σ x x)^-0.5
         text = text if len(text) <= 60 else text[:57] + "..."
-        names = sorted({n.name for n in _walk(node) if isinstance(n, Var)})
+        names = sorted({n.name for n in nodes(node) if isinstance(n, Var)})
         raise BadValueError(
             f"the derivative of {d.expression.text} by {d.wrt} is {why} at these values, although the "
             f"function is not: its term {text} is {why}" + (f" ({hint})" if hint else "")
             + (f"; it depends on {', '.join(names)}" if names else ""))
     raise BadValueError(f"the derivative of {d.expression.text} by {d.wrt} is not finite at these values")
-
-
-def _walk(node: Node):
-    todo, seen = [node], set()
-    while todo:
-        n = todo.pop()
-        if id(n) not in seen:
-            seen.add(id(n))
-            yield n
-            todo.extend(n.children())
