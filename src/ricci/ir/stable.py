@@ -25,10 +25,7 @@ _DONE: "weakref.WeakKeyDictionary[Node, Node | None]" = weakref.WeakKeyDictionar
 
 def stable(node: Node) -> Node:
     """``node`` with every stable form of :data:`ricci.stable.RULES` put in."""
-    try:
-        got = _DONE.get(node, False)
-    except TypeError:  # pragma: no cover - every node is weakly referable
-        got = False
+    got = _DONE.get(node, False)
     if got is False:
         new = rewrite(node, _rule)
         got = None if new is node else new
