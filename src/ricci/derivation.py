@@ -436,7 +436,7 @@ def _show(d: Derivative):
     from .limits import budget
     from .display_forms import display
 
-    timeout, max_nodes = getattr(d, "_limits", (None, None))
+    timeout, max_nodes = d._limits
     with budget(timeout, max_nodes, "showing the derivative"):
         return display(d)
 
