@@ -27,13 +27,17 @@ def log_sum_exp(node: Elem) -> Node | None:
     return sum_of_exp(node.arg) if node.func == LOGSUMEXP.log else None
 
 
+def _negative_integer_powers(node: Mul):
+    """Each factor b^-a of the product ``node``, a a positive integer: a softmax's denominator."""
+    for f in node.factors:
+        if isinstance(f, Pow) and isinstance(f.exp, Num) and f.exp.value < 0 and float(f.exp.value).is_integer():
+            yield f
+
+
 def softmax_factors(node: Mul) -> tuple | None:
     """(power, u, tops) when the product ``node`` holds (Σ_j exp(u_j))^-a (``power``) and
     exactly a factors exp(u_i) (``tops``, u the same up to the names of its indices)."""
-    for f in node.factors:
-        if not (isinstance(f, Pow) and isinstance(f.exp, Num) and f.exp.value < 0
-                and float(f.exp.value).is_integer()):
-            continue
+    for f in _negative_integer_powers(node):
         u = sum_of_exp(f.base)
         if u is None:
             continue
@@ -61,10 +65,7 @@ def log_sum_exp_along(node: Elem) -> tuple | None:
 def softmax_factors_along(node: Mul) -> tuple | None:
     """(power, u, batch, tops): the product holds (Σ_j exp(u_bj))^-a and exactly a factors
     exp(u_bk) of the same rows b (softmax along an axis and its derivatives), else None."""
-    for f in node.factors:
-        if not (isinstance(f, Pow) and isinstance(f.exp, Num) and f.exp.value < 0
-                and float(f.exp.value).is_integer()):
-            continue
+    for f in _negative_integer_powers(node):
         found = sum_of_exp_along(f.base)
         if found is None:
             continue
