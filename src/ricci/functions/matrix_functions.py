@@ -384,43 +384,45 @@ FUNCTION_XP = {
 
 _DOMAIN = "no eigenvalue on the closed negative real axis (principal branch)"
 
+
+def _branch(name):
+    """What the entries of a principal branch (logm, sqrtm) and of its Fréchet derivative watch."""
+    return {"watch": "invertible", "needs": "conditioned", "nan_hint": f"{name} needs a matrix with " + _DOMAIN}
+
+
+def _analytic(name, evaluate, doc, prime, code=None, **more):
+    """The "analytic" entry ``name``; its Fréchet entry is ``name``_frechet."""
+    return Function(name, "analytic", evaluate, None, None, doc, xp=FUNCTION_XP[name],
+                    code=code or _code(name, None, None), lower=_lower(name), frechet=name + "_frechet",
+                    prime=prime, plan=lambda p, x: p.func(name, x), **more)
+
+
+def _frechet_entry(name, of, doc, **more):
+    """The "frechet" entry ``name``(X, E) of the analytic function ``of``."""
+    return Function(name, "frechet", _frechet_numpy(of), None, None, doc, xp=_frechet_xp(of),
+                    code=_frechet_code(of), lower=_lower_frechet(name), frechet=of,
+                    plan=lambda p, x, e: p.make("func", (x, e), (name,), x.shape), **more)
+
+
 add(
-    Function("expm", "analytic", _expm, None, None,
-             "expm(X) = Σ_k X^k/k!; ∂tr(expm(X))/∂X = expm(X)' (the trace rule); "
-             "∂expm(X)[E] = expm_frechet(X, E) (the Fréchet derivative)",
-             xp=FUNCTION_XP["expm"], code=_code("expm", "torch.linalg.matrix_exp", "expm"),
-             lower=_lower("expm"), frechet="expm_frechet", prime=_prime_expm,
-             plan=lambda p, x: p.func("expm", x),
-             inf_hint="expm overflows: the matrix's eigenvalues are too large"),
-    Function("logm", "analytic", _logm, None, None,
-             "logm(X): the principal logarithm, expm(logm(X)) = X; ∂tr(logm(X))/∂X = inv(X)' "
-             "(the trace rule, as logdet); needs " + _DOMAIN,
-             xp=FUNCTION_XP["logm"], code=_code("logm", None, None), watch="invertible", needs="conditioned",
-             lower=_lower("logm"), frechet="logm_frechet", prime=_prime_logm,
-             plan=lambda p, x: p.func("logm", x),
-             nan_hint="logm needs a matrix with " + _DOMAIN),
-    Function("sqrtm", "analytic", _sqrtm, None, None,
-             "sqrtm(X): the principal square root, sqrtm(X)*sqrtm(X) = X; "
-             "∂tr(sqrtm(X))/∂X = 0.5*inv(sqrtm(X))' (the trace rule); needs " + _DOMAIN,
-             xp=FUNCTION_XP["sqrtm"], code=_code("sqrtm", None, None), watch="invertible", needs="conditioned",
-             lower=_lower("sqrtm"), frechet="sqrtm_frechet", prime=_prime_sqrtm,
-             plan=lambda p, x: p.func("sqrtm", x),
-             nan_hint="sqrtm needs a matrix with " + _DOMAIN),
-    Function("expm_frechet", "frechet", _frechet_numpy("expm"), None, None,
-             "expm_frechet(X, E) = d/dh expm(X + h*E) at h = 0 (the Fréchet derivative); "
-             "its adjoint in E is expm_frechet(X', ·)",
-             xp=_frechet_xp("expm"), code=_frechet_code("expm"), lower=_lower_frechet("expm_frechet"),
-             frechet="expm", plan=lambda p, x, e: p.make("func", (x, e), ("expm_frechet",), x.shape)),
-    Function("logm_frechet", "frechet", _frechet_numpy("logm"), None, None,
-             "logm_frechet(X, E) = d/dh logm(X + h*E) at h = 0 (the Fréchet derivative)",
-             xp=_frechet_xp("logm"), code=_frechet_code("logm"), lower=_lower_frechet("logm_frechet"),
-             frechet="logm", watch="invertible", needs="conditioned",
-             plan=lambda p, x, e: p.make("func", (x, e), ("logm_frechet",), x.shape),
-             nan_hint="logm needs a matrix with " + _DOMAIN),
-    Function("sqrtm_frechet", "frechet", _frechet_numpy("sqrtm"), None, None,
-             "sqrtm_frechet(X, E) = d/dh sqrtm(X + h*E) at h = 0: the L with sqrtm(X)*L + L*sqrtm(X) = E",
-             xp=_frechet_xp("sqrtm"), code=_frechet_code("sqrtm"), lower=_lower_frechet("sqrtm_frechet"),
-             frechet="sqrtm", watch="invertible", needs="conditioned",
-             plan=lambda p, x, e: p.make("func", (x, e), ("sqrtm_frechet",), x.shape),
-             nan_hint="sqrtm needs a matrix with " + _DOMAIN),
+    _analytic("expm", _expm,
+              "expm(X) = Σ_k X^k/k!; ∂tr(expm(X))/∂X = expm(X)' (the trace rule); "
+              "∂expm(X)[E] = expm_frechet(X, E) (the Fréchet derivative)", _prime_expm,
+              code=_code("expm", "torch.linalg.matrix_exp", "expm"),
+              inf_hint="expm overflows: the matrix's eigenvalues are too large"),
+    _analytic("logm", _logm,
+              "logm(X): the principal logarithm, expm(logm(X)) = X; ∂tr(logm(X))/∂X = inv(X)' "
+              "(the trace rule, as logdet); needs " + _DOMAIN, _prime_logm, **_branch("logm")),
+    _analytic("sqrtm", _sqrtm,
+              "sqrtm(X): the principal square root, sqrtm(X)*sqrtm(X) = X; "
+              "∂tr(sqrtm(X))/∂X = 0.5*inv(sqrtm(X))' (the trace rule); needs " + _DOMAIN, _prime_sqrtm,
+              **_branch("sqrtm")),
+    _frechet_entry("expm_frechet", "expm",
+                   "expm_frechet(X, E) = d/dh expm(X + h*E) at h = 0 (the Fréchet derivative); "
+                   "its adjoint in E is expm_frechet(X', ·)"),
+    _frechet_entry("logm_frechet", "logm", "logm_frechet(X, E) = d/dh logm(X + h*E) at h = 0 (the Fréchet derivative)",
+                   **_branch("logm")),
+    _frechet_entry("sqrtm_frechet", "sqrtm",
+                   "sqrtm_frechet(X, E) = d/dh sqrtm(X + h*E) at h = 0: the L with sqrtm(X)*L + L*sqrtm(X) = E",
+                   **_branch("sqrtm")),
 )
