@@ -69,6 +69,7 @@ def test_a_stale_or_broken_parser_file_is_not_used(tmp_path):
 #: Modules `ricci diff "x'*A*x" --wrt x` does not use: the other commands' features, and the
 #: parts of the explain package its flags do not ask for.
 NOT_FOR_DIFF = ("ricci.explain.derive", "ricci.explain.view", "ricci.explain.tensor",
+                "ricci.explain.methods", "ricci.explain.steps", "ricci.printing.mathml",
                 "ricci.plotting", "ricci.analysis", "ricci.comparison", "ricci.solve",
                 "ricci.codegen", "ricci.printing.values", "scipy", "sympy", "matplotlib")
 

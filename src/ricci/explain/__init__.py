@@ -19,6 +19,10 @@ import importlib
 import sys
 import types
 
+#: The methods of ``d.steps(method=…)``, the lecture's first (:mod:`.methods`).  Here, with the
+#: package, so that `ricci diff`'s flags (.command) name them without loading the steps' modules.
+METHODS = ("jacobians", "differentials")
+
 # Each name is imported from its module when first asked for (PEP 562), not with the package:
 # `ricci diff` reads its flags from .command, and the rest costs a third of its start-up.
 _HOME = {

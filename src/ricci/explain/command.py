@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .methods import METHODS
+from . import METHODS  # not from .methods: it loads the steps and their MathML printer, which `ricci diff` need not
 
 FORMATS = ("mathml", "markdown")
 

@@ -9,10 +9,8 @@ derivation module is imported when asked for, so the lecture's steps do not load
 from __future__ import annotations
 
 from ..language.errors import BadValueError
+from . import METHODS  # the methods of ``d.steps(method=…)``, the lecture's first
 from .steps import Steps
-
-#: The methods of ``d.steps(method=…)``, the lecture's first.
-METHODS = ("jacobians", "differentials")
 
 
 class MethodSteps(Steps):
