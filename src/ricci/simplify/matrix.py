@@ -24,7 +24,7 @@ from __future__ import annotations
 from ..language import ast as A
 from .mtypes import C, M, Rw, S, Typing, of_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
 from .naming import name_repeats
-from .prods import (Prod, _chain_parts, _count_T, _hadamard_key, _hadamard_parts, _inv_pair, _is_diag_of_vector,
+from .prods import (Prod, _chain_of, _chain_parts, _count_T, _hadamard_key, _hadamard_parts, _inv_pair, _is_diag_of_vector,
                     _is_ones, _is_recip, _merge_roots, _neg_power, _negate, _number, _scalar_key, _scaled_ones,
                     _unnegate)
 from .sums import SumForms
@@ -207,11 +207,9 @@ class MatrixForms(SumForms):
             return s.left
         return A.BinOp("^", s, A.Num(-1.0))
 
-    def build_chain(self, chain: list) -> A.Expr:
-        out = chain[0]
-        for c in chain[1:]:
-            out = A.BinOp("*", out, c)
-        return out
+    @staticmethod
+    def build_chain(chain: list) -> A.Expr:
+        return _chain_of(chain)
 
     def build(self, p: Prod) -> A.Expr:
         """coef · scalars · chain as an AST (a negative coefficient as a leading minus)."""

@@ -62,6 +62,15 @@ def _chain_parts(a: A.Expr) -> list:
     return [a]
 
 
+def _chain_of(factors: list) -> A.Expr:
+    """The matrix product of ``factors`` as written, left to right (the inverse of
+    :func:`_chain_parts`)."""
+    out = factors[0]
+    for f in factors[1:]:
+        out = A.BinOp("*", out, f)
+    return out
+
+
 def _hadamard_parts(a: A.Expr) -> list:
     if isinstance(a, A.BinOp) and a.op == ".*":
         return _hadamard_parts(a.left) + _hadamard_parts(a.right)

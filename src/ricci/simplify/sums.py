@@ -11,7 +11,7 @@ from collections import Counter
 from ..language import ast as A
 from ..printing.text import to_text
 from .mtypes import C, M, Rw, S
-from .prods import Prod, _count_T, _is_leaf, _is_ones, _is_ones_matrix, _scaled_ones
+from .prods import Prod, _chain_parts, _count_T, _is_leaf, _is_ones, _is_ones_matrix, _scaled_ones
 
 
 class SumForms:
@@ -105,15 +105,10 @@ class SumForms:
     def _gram_half(self, a: A.Expr) -> A.Expr | None:
         """P when ``a`` is tr(P*P') (any rotation of the chain) or u'*u written out; else None.
         Of several, the one with the fewest transposes (norm2(A*X*B), not norm2(B'*X'*A'))."""
-        def raw(x):
-            if isinstance(x, A.BinOp) and x.op == "*":
-                return raw(x.left) + raw(x.right)
-            return [x]
-
         if isinstance(a, A.Call) and a.func == "tr":
-            chain, rotations = raw(a.args[0]), None
+            chain, rotations = _chain_parts(a.args[0]), None
         else:
-            chain, rotations = raw(a), 1
+            chain, rotations = _chain_parts(a), 1
         if len(chain) < 2 or len(chain) % 2 or any(self.kind(c) == S for c in chain):
             return None
         k = len(chain) // 2

@@ -20,6 +20,7 @@ from ..functions import LOGSUMEXP, textbook_names
 from ..language import ast as A
 from ..printing.text import to_text
 from .mtypes import M, S
+from .prods import _chain_of, _chain_parts
 
 SOFTMAX = textbook_names.TEXTBOOK.softmax
 
@@ -60,13 +61,6 @@ def _softmax(node):
     return None
 
 
-def _product(node) -> list:
-    """The factors of a chain of matrix products, in order."""
-    if isinstance(node, A.BinOp) and node.op == "*":
-        return _product(node.left) + _product(node.right)
-    return [node]
-
-
 def _power(f, k: int):
     if isinstance(f, A.Transpose):
         return A.Transpose(A.BinOp("^", f.arg, A.Num(float(k))))
@@ -86,7 +80,7 @@ def _powers(factors: list, kind_of):
         f = factors[k]
         if run > 1 and not isinstance(f, A.Num) and kind_of(f) in (S, M):
             p = _power(f, run)
-            if len(to_text(p)) < len(to_text(_chain([f] * run))):
+            if len(to_text(p)) < len(to_text(_chain_of([f] * run))):
                 out.append(p)
                 changed = True
                 k = j + 1
@@ -107,8 +101,8 @@ def _transposes(factors: list, kind_of):
             j += 1
         run = factors[k:j + 1]
         if len(run) > 1:
-            t = A.Transpose(_chain([f.arg for f in reversed(run)]))
-            if len(to_text(t)) < len(to_text(_chain(run))):
+            t = A.Transpose(_chain_of([f.arg for f in reversed(run)]))
+            if len(to_text(t)) < len(to_text(_chain_of(run))):
                 out.append(t)
                 changed = True
                 k = j + 1
@@ -129,14 +123,7 @@ def _chain_forms(factors: list, kind_of):
         got = rule(factors, kind_of)
         if got is not None:
             factors, changed = got, True
-    return _chain(factors) if changed else None
-
-
-def _chain(factors):
-    node = factors[0]
-    for f in factors[1:]:
-        node = A.BinOp("*", node, f)
-    return node
+    return _chain_of(factors) if changed else None
 
 
 def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of=None) -> A.Expr:
@@ -157,7 +144,7 @@ def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of=None) -> A.Expr:
             new = A.Where(go(node.body), tuple((n, go(e)) for n, e in node.bindings))
         elif isinstance(node, A.BinOp) and node.op == "*":
             # the whole chain at once: a run is seen whatever the nesting of the products
-            factors = [go(f) for f in _product(node)]
+            factors = [go(f) for f in _chain_parts(node)]
             # -F*F is -(F*F): the sign of the first factor is the chain's
             p, neg = _chain_forms(factors, kind_of), False
             if p is None and isinstance(factors[0], A.Neg):
