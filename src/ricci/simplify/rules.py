@@ -16,19 +16,8 @@ from __future__ import annotations
 from ..ir import build as B
 from ..ir.nodes import Add, Elem, Mul, Node, Num, Pow
 from ..ir.traverse import rewrite
-from .textbook import (broadcast_rule, cancel_rule, common_denominator_rule, exp_log_rule, expand_rule,
-                       lone_sigmoid_rule, sign_rule)
-
-
-def _one_plus_exp(node: Node):
-    """node = 1 + exp(z) (the 1 possibly broadcast) → exp(z), else None."""
-    if not isinstance(node, Add) or len(node.terms) != 2:
-        return None
-    a, b = node.terms
-    for c, e in ((a, b), (b, a)):
-        if B.const_value(c) == 1.0 and isinstance(e, Elem) and e.func == "exp":
-            return e
-    return None
+from .textbook import (_one_plus_exp, broadcast_rule, cancel_rule, common_denominator_rule, exp_log_rule,
+                       expand_rule, lone_sigmoid_rule, sign_rule)
 
 
 def sigmoid_rule(node: Node) -> Node:

@@ -32,6 +32,7 @@ import itertools
 from ..functions import textbook_names
 from ..ir import build as B
 from ..ir.nodes import Add, Elem, MatFun, Mul, Node, Num, Pow
+from ..ir.stable import _power_of
 from ..ir.traverse import rewrite
 
 N = textbook_names.TEXTBOOK
@@ -45,12 +46,6 @@ MAX_DISTRIBUTED = 2
 
 
 # -- sign ------------------------------------------------------------------------------------------
-def _power_of(f: Node) -> tuple[Node, float]:
-    if isinstance(f, Pow) and isinstance(f.exp, Num):
-        return f.base, f.exp.value
-    return f, 1.0
-
-
 def _vanishes_with(f: Node, u: Node) -> bool:
     """Whether the factor f is 0 wherever u is: abs(u)^a or u^a with a > 0."""
     base, e = _power_of(f)
@@ -256,6 +251,8 @@ def common_denominator_rule(node: Node) -> Node:
 
 # -- a lone 1/(1 + exp(z)) ----------------------------------------------------------------------------
 def _one_plus_exp(node: Node):
+    """node = 1 + exp(z) (the 1 possibly broadcast) → exp(z), else None (also
+    :func:`ricci.simplify.rules.sigmoid_rule`'s)."""
     if isinstance(node, Add) and len(node.terms) == 2:
         a, b = node.terms
         for c, e in ((a, b), (b, a)):
