@@ -105,7 +105,7 @@ def display(d) -> Display:
         dims = tuple(1 if i is None else i.dim for i in target)
         matrix, names = size_constants(matrix, expr, dims)
         # last: the type checker of size_constants reads softmax(u) only as the parser writes it
-        matrix = vocabulary(matrix, uses_logsumexp(expr.tree), lambda a: forms.types.of(a).kind)
+        matrix = vocabulary(matrix, uses_logsumexp(expr.tree), forms.kind)
         with size_names(names):
             latex = ast_to_latex(matrix)
         return Display(to_text(matrix), latex, matrix, idx_text, words, names)

@@ -126,14 +126,9 @@ def _chain_forms(factors: list, kind_of):
     return _chain_of(factors) if changed else None
 
 
-def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of=None) -> A.Expr:
+def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of) -> A.Expr:
     """``tree`` (an answer, a ``where`` included) with the rules above applied bottom-up;
-    ``kind_of`` gives a subterm's kind (simplify.mtypes: S, C, Rw, M), without which the rules
-    of a product chain are not applied."""
-    if kind_of is None:
-        def kind_of(_):
-            return None
-
+    ``kind_of`` gives a subterm's kind (simplify.mtypes: S, C, Rw, M)."""
     memo: dict = {}
 
     def go(node):
