@@ -21,6 +21,7 @@ to repeated subterms :mod:`ricci.simplify.naming`.
 
 from __future__ import annotations
 
+from ..functions import IDENTITY_NAMES
 from ..language import ast as A
 from .mtypes import C, M, Rw, S, Typing, of_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
 from .naming import name_repeats
@@ -68,7 +69,7 @@ class MatrixForms(SumForms):
     def is_identity(self, a: A.Expr) -> bool:
         """eye or I where that name is not a variable; eye(n) with its size; diag(vector(1))."""
         if isinstance(a, A.Name):
-            return a.name in ("eye", "I") and a.name not in self.expr.variables
+            return a.name in IDENTITY_NAMES and a.name not in self.expr.variables
         if isinstance(a, A.Call) and a.func == "eye":
             return True
         return (isinstance(a, A.Call) and a.func == "diag" and len(a.args) == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..functions import lookup
+from ..functions import IDENTITY_NAMES, lookup
 from ..functions.spectral import EIGENVECTORS
 from ..language import ast as A
 from ..limits import tick
@@ -420,7 +420,7 @@ def _sizeless(node: A.Expr) -> bool:
     """Whether a subterm holds a constant whose size comes from where it stands (vector(1),
     matrix(c), eye): one name for it could not have two shapes (a*matrix(1) beside C and C')."""
     return any((isinstance(n, A.Call) and n.func in ("vector", "matrix"))
-               or (isinstance(n, A.Name) and n.name in ("eye", "I")) for n in A.walk(node))
+               or (isinstance(n, A.Name) and n.name in IDENTITY_NAMES) for n in A.walk(node))
 
 
 def _trivial(node: A.Expr) -> bool:
@@ -458,7 +458,7 @@ def _topological(bindings: dict) -> list:
     done: set = set()
     while len(order) < len(bindings):
         progressed = False
-        for n in sorted(bindings, key=lambda k: list(bindings).index(k)):
+        for n in bindings:  # in the order bound
             if n not in done and uses[n] <= done:
                 order.append((n, bindings[n]))
                 done.add(n)

@@ -254,7 +254,7 @@ class SumForms:
             # scalar does (X'*X + lambda*eye, the textbook's A + λI).
             body = self.build(Prod(abs(t.coef), t.scalars, t.chain))
             txt = to_text(body, self._texts)
-            bare = isinstance(body, A.Name) or (isinstance(body, A.Transpose) and isinstance(body.arg, A.Name))
+            bare = _is_leaf(body)
             broadcast = shaped and bool(t.scalars) and self.kind(self.build(t)) == S
             identity = len(terms) > 1 and len(t.chain) == 1 and self.is_identity(t.chain[0])
             return (t.coef < 0, broadcast or identity,
