@@ -242,9 +242,14 @@ class SumForms:
 
     def _plain_sum(self, terms: list[Prod]) -> A.Expr:
         terms = self._unbroadcast(terms)
-        shaped = len(terms) > 1 and any(self.kind(self.build(t)) != S for t in terms)
+        # each term built once, with its sign (whole) and without it (body): the shape, the
+        # order and the sum written out all read them
+        whole = {id(t): self.build(t) for t in terms}
+        body = {id(t): self.build(Prod(-t.coef, t.scalars, t.chain)) if t.coef < 0 else whole[id(t)]
+                for t in terms}
+        shaped = len(terms) > 1 and any(self.kind(whole[id(t)]) != S for t in terms)
         # once, not once per term inside order() (a sum of k names built k² terms: issue 21)
-        all_leaves = all(_is_leaf(self.build(u)) for u in terms)
+        all_leaves = all(_is_leaf(whole[id(u)]) for u in terms)
 
         def order(t: Prod):
             # Positive terms first; among them, in a sum with a shape, a scalar that broadcasts
@@ -252,20 +257,16 @@ class SumForms:
             # or number last (B*x + b, x - a); fewer transposes first (B + B'); then shorter
             # first (sin(t) + t*cos(t)).  A multiple of the identity goes last, as a broadcast
             # scalar does (X'*X + lambda*eye, the textbook's A + λI).
-            body = self.build(Prod(abs(t.coef), t.scalars, t.chain))
-            txt = to_text(body, self._texts)
-            bare = _is_leaf(body)
-            broadcast = shaped and bool(t.scalars) and self.kind(self.build(t)) == S
+            txt = to_text(body[id(t)], self._texts)
+            bare = _is_leaf(body[id(t)])
+            broadcast = shaped and bool(t.scalars) and self.kind(whole[id(t)]) == S
             identity = len(terms) > 1 and len(t.chain) == 1 and self.is_identity(t.chain[0])
             return (t.coef < 0, broadcast or identity,
                     bare and len(terms) > 1 and not all_leaves,
                     txt.count("'"), len(txt), txt)
 
         terms = sorted(terms, key=order)
-        out = self.build(terms[0])
+        out = whole[id(terms[0])]
         for t in terms[1:]:
-            if t.coef < 0:
-                out = A.BinOp("-", out, self.build(Prod(-t.coef, t.scalars, t.chain)))
-            else:
-                out = A.BinOp("+", out, self.build(t))
+            out = A.BinOp("-" if t.coef < 0 else "+", out, body[id(t)])
         return out
