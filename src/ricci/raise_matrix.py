@@ -403,7 +403,6 @@ class Raiser:
                          and f.b not in out), None)
             if cols is not None and t.r not in out and cols.r in out:
                 # the free side is the rows: kron(A, B) by x, not kron(A', B')'
-                rest = [cols if f is cols else f for f in rest]
                 rest[rest.index(cols)], t, cols = t, cols, t
             rest_np = [f for f in rest if f is not cols]
 
@@ -439,7 +438,7 @@ class Raiser:
                 p_out = [i for f in slow for i in f.free if i in out]
                 q_out = [i for f in fast for i in f.free if i in out]
                 p_out, q_out = list(dict.fromkeys(p_out)), list(dict.fromkeys(q_out))
-                if len(p_out) + len(q_out) > 1 or len(p_out) > 1 or len(q_out) > 1:
+                if len(p_out) + len(q_out) > 1:
                     continue
                 p_col = p_out[0] if p_out else None
                 q_col = q_out[0] if q_out else None
