@@ -160,10 +160,10 @@ def _without_commutation(d, points) -> list | None:
 def _parse(form: Form, q: Question, directions: dict, transposed: bool = False):
     """The right side typed (the directions declared); ``transposed``: with each direction
     transposed, or None when that does not type-check either."""
+    from ..explain.differentials import _sum_name, substitute
     from ..language.expression import parse_typed
 
     if transposed:
-        from ..explain.differentials import substitute
 
         tree = substitute(_parse_plain(form.rhs), {dn: A.Transpose(A.Name(dn)) for dn in directions.values()})
         try:
@@ -181,9 +181,9 @@ def _parse(form: Form, q: Question, directions: dict, transposed: bool = False):
     # each direction has its variable's sizes, and every name the sizes it has in the question:
     # + 0*sum(f) + 0*sum(dX - X) makes the type checker say so
     body, _ = _split(q.expr.tree)
-    tree = A.BinOp("+", tree, A.BinOp("*", A.Num(0.0), A.Call(_sum(), (body,))))
+    tree = A.BinOp("+", tree, A.BinOp("*", A.Num(0.0), A.Call(_sum_name(), (body,))))
     for w, dn in directions.items():
-        pin = A.BinOp("*", A.Num(0.0), A.Call(_sum(), (A.BinOp("-", A.Name(dn), A.Name(w)),)))
+        pin = A.BinOp("*", A.Num(0.0), A.Call(_sum_name(), (A.BinOp("-", A.Name(dn), A.Name(w)),)))
         tree = A.BinOp("+", tree, pin)
     if q.bindings:
         tree = A.Where(tree, tuple(q.bindings))
@@ -198,12 +198,6 @@ def _split(tree):
     from .rewrite import split_where
 
     return split_where(tree)
-
-
-def _sum() -> str:
-    from ..functions import FUNCTIONS
-
-    return next(n for n, f in FUNCTIONS.items() if f.family == "reduction" and f.linear and f.rewrite is not None)
 
 
 def _parse_plain(text: str):

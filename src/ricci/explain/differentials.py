@@ -371,6 +371,14 @@ def _trace_name() -> str:
     return next(n for n, f in FUNCTIONS.items() if f.family == "square" and f.linear)
 
 
+def _sum_name() -> str:
+    from ..functions import FUNCTIONS
+
+    # the linear reduction with a lowering and a rewrite: sum (read off the table, not spelled here)
+    return next(n for n, f in FUNCTIONS.items() if f.family == "reduction" and f.linear
+                and f.lower is not None and f.rewrite is not None)
+
+
 def _inverse_name() -> str:
     from ..functions import named
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from ..language import ast as A
 from ..printing.text import to_text
-from .differentials import EYE, ONE, NoRule, add, is_num, mmul, mul, neg
+from .differentials import EYE, ONE, NoRule, _sum_name, _trace_name, add, is_num, mmul, mul, neg
 
 #: The identification table: standard form → the derivative it gives, and why.
 TABLE = {
@@ -175,7 +175,7 @@ class Pull:
                     ws = neg(w) if sign else w
                     if self.type(side).is_scalar and not s:  # a scalar added to every entry
                         self.used("broadcast")
-                        ws = A.Call(_sum(), (ws,))
+                        ws = A.Call(_sum_name(), (ws,))
                     self.pull(side, ws)
                 return
             case A.Transpose(arg=a):
@@ -219,7 +219,7 @@ class Pull:
             return mul(tp(w, False, self.kinds), m)
         if t.is_row:
             return mul(w, tp(m, False, self.kinds))
-        return A.Call(_trace(), (mul(tp(w, False, self.kinds), m),))
+        return A.Call(_trace_name(), (mul(tp(w, False, self.kinds), m),))
 
     def _call(self, f, a, w):
         from ..functions import lookup
@@ -229,26 +229,13 @@ class Pull:
         if fn is not None and fn.linear and fn.family == "square":
             self.used("trace")
             return self.pull(a, mul(w, EYE))
-        if fn is not None and fn.linear and fn.family == "reduction" and f == _sum():
+        if fn is not None and fn.linear and fn.family == "reduction" and f == _sum_name():
             self.used("sum of entries")
             return self.pull(a, mul(w, ones(ta)) if not ta.is_scalar else w)
         if fn is not None and fn.family == "diagonal":
             self.used("diagonal")
             return self.pull(a, A.Call(f, (w,)))
         raise NoRule(f"the rearrangement has no rule for {f}(…)")
-
-
-def _trace() -> str:
-    from .differentials import _trace_name
-
-    return _trace_name()
-
-
-def _sum() -> str:
-    from ..functions import FUNCTIONS
-
-    return next(n for n, f in FUNCTIONS.items() if f.family == "reduction" and f.linear
-                and f.lower is not None and f.rewrite is not None)
 
 
 # =================================================================================================
