@@ -73,18 +73,23 @@ def _eigh(a):
     return w, v
 
 
+def _check_end(w, which: str) -> None:
+    """SpectrumError where the largest (smallest) of the ascending eigenvalues ``w`` is repeated:
+    its unit eigenvector is not unique there."""
+    if w.size > 1:
+        top = w[[-1, -2]] if which == "max" else w[[0, 1]]
+        _check_gaps(np.sort(top), f"eigvec_{which}(S), the unit eigenvector of the "
+                    f"{'largest' if which == 'max' else 'smallest'} eigenvalue,",
+                    f"lambda_{which}(S) has no derivative at this S: u*u' for any unit u of that "
+                    f"eigenspace is a {'sub' if which == 'max' else 'super'}gradient "
+                    f"(lambda_{which} is {'convex' if which == 'max' else 'concave'})")
+
+
 def _eigvec(which):
     def f(a):
         w, v = _eigh(a)
-        k = -1 if which == "max" else 0
-        if w.size > 1:
-            top = w[[k, k - 1]] if which == "max" else w[[0, 1]]
-            _check_gaps(np.sort(top), f"eigvec_{which}(S), the unit eigenvector of the "
-                        f"{'largest' if which == 'max' else 'smallest'} eigenvalue,",
-                        f"lambda_{which}(S) has no derivative at this S: u*u' for any unit u of that "
-                        f"eigenspace is a {'sub' if which == 'max' else 'super'}gradient "
-                        f"(lambda_{which} is {'convex' if which == 'max' else 'concave'})")
-        return _sign_fix(v[:, [k]])[0]
+        _check_end(w, which)
+        return _sign_fix(v[:, [-1 if which == "max" else 0]])[0]
 
     return f
 
@@ -93,8 +98,8 @@ def _gap_pinv(which):
     """(λ I − P)^+ for λ the largest (smallest) eigenvalue of P = (S + S')/2: Σ_k q_k q_k'/(λ − λ_k)
     over the other eigenvalues; du = (λ I − P)^+ dP u is the eigenvector's derivative."""
     def f(a):
-        _eigvec(which)(a)  # the same refusal where λ is repeated
         w, v = _eigh(a)
+        _check_end(w, which)  # the same refusal as eigvec's where λ is repeated
         k = w.size - 1 if which == "max" else 0
         others = [j for j in range(w.size) if j != k]
         return (v[:, others] / (w[k] - w[others])) @ v[:, others].T
