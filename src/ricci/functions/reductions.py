@@ -39,19 +39,13 @@ def _along_axis(which):
     def rewrite(A, args):
         if len(args) == 1:
             return None  # the whole sum stays sum(X)
-        axis = args[1] if len(args) == 2 else None
-        if axis is None or not isinstance(axis, A.Num) or axis.value not in (1.0, 2.0):
-            raise ValueError(
-                f"{which}(X, k) {'sums' if which == 'sum' else 'averages'} along the axis "
-                f"k = 1 (each column) or 2 (each row), as in "
-                f"MATLAB; k must be the number 1 or 2", 1 if len(args) == 2 else None)
+        axis = _axis(A, args, f"{which}(X, k) {'sums' if which == 'sum' else 'averages'} along the axis "
+                              f"k = 1 (each column) or 2 (each row), as in MATLAB; k must be the number 1 or 2")
         x, span = args[0], getattr(args[0], "span", None)
         ones = A.Call("vector", (A.Num(1.0, span),), span)
 
         def total(e):
-            if axis.value == 1.0:
-                return A.BinOp("*", A.Transpose(ones, span), e, span)
-            return A.BinOp("*", e, ones, span)
+            return _along(A, e, axis, ones, span)
 
         if which == "mean":
             # divided by the count of each column (row): the sum of X.^0 along the same axis, as
@@ -60,6 +54,21 @@ def _along_axis(which):
         return total(x)
 
     return rewrite
+
+
+def _axis(A, args, message: str) -> float:
+    """The axis k of f(X, k), 1.0 or 2.0; else the refusal ``message``, naming k where it is given."""
+    axis = args[1] if len(args) == 2 else None
+    if axis is None or not isinstance(axis, A.Num) or axis.value not in (1.0, 2.0):
+        raise ValueError(message, 1 if len(args) == 2 else None)
+    return axis.value
+
+
+def _along(A, e, axis: float, ones, span):
+    """The sums of ``e`` along ``axis``: ones'*e (each column's, a row) or e*ones (each row's), ones vector(1)."""
+    if axis == 1.0:
+        return A.BinOp("*", A.Transpose(ones, span), e, span)
+    return A.BinOp("*", e, ones, span)
 
 
 class LogSumExp(NamedTuple):
@@ -180,18 +189,14 @@ def _axis_logsumexp(A, args, which, spread=False):
     """logsumexp(X, 1) = log(vector(1)'*exp(X)) (a row: each column's), logsumexp(X, 2) =
     log(exp(X)*vector(1)) (a column: each row's); ``spread``: times a row (column) of ones, the
     matrix of X's shape that softmax(X, k) subtracts from X."""
-    axis = args[1] if len(args) == 2 else None
-    if axis is None or not isinstance(axis, A.Num) or axis.value not in (1.0, 2.0):
-        raise ValueError(f"{which}(X, k) works along the axis k = 1 (each column) or 2 (each row), "
-                         f"as sum(X, k) does; k must be the number 1 or 2", 1 if len(args) == 2 else None)
+    axis = _axis(A, args, f"{which}(X, k) works along the axis k = 1 (each column) or 2 (each row), "
+                          f"as sum(X, k) does; k must be the number 1 or 2")
     x, span = args[0], getattr(args[0], "span", None)
     ones = A.Call("vector", (A.Num(1.0, span),), span)
-    e = A.Call("exp", (x,), span)
-    if axis.value == 1.0:
-        total = A.Call("log", (A.BinOp("*", A.Transpose(ones, span), e, span),), span)
-        return A.BinOp("*", ones, total, span) if spread else total
-    total = A.Call("log", (A.BinOp("*", e, ones, span),), span)
-    return A.BinOp("*", total, A.Transpose(ones, span), span) if spread else total
+    total = A.Call("log", (_along(A, A.Call("exp", (x,), span), axis, ones, span),), span)
+    if not spread:
+        return total
+    return A.BinOp("*", ones, total, span) if axis == 1.0 else A.BinOp("*", total, A.Transpose(ones, span), span)
 
 
 def _logsumexp_rewrite(A, args):
