@@ -3,6 +3,8 @@
 * :func:`numeric_derivative` – derivatives of any order by central finite differences of
   ``ricci.evaluate`` (the NumPy evaluator of the language, independent of the tensor IR), laid
   out as ARCHITECTURE §1 says: f's shape, then wrt's shape once per order.
+* :func:`central_differences` – the same for a NumPy function of an array (a reference from
+  NumPy's or SciPy's own functions).
 * :func:`random_values` – random inputs with a different size for every dimension, SPD matrices
   where ``det``/``logdet``/``inv`` need them, positive entries where ``log``/``sqrt`` need them.
 * :func:`check_derivative` – the referee used by ``test_lecture.py`` and ``test_cookbook.py``:
@@ -123,6 +125,22 @@ def numeric_derivative(expression: str, wrt: str | Sequence[str], values: Mappin
         for perm in set(itertools.permutations(combo)):
             out[(Ellipsis,) + perm] = value
     return out.reshape(f0.shape + tuple(wrt_shape) * order)
+
+
+def central_differences(f: Callable, x, h: float = 1e-6) -> np.ndarray:
+    """∂f/∂x of a NumPy function ``f`` at the array ``x``, by central differences with step ``h``:
+    f's shape followed by x's (ricci's layout).  A reference from NumPy's or SciPy's own functions,
+    independent of ``ricci.evaluate`` (which :func:`numeric_derivative` differentiates)."""
+    x = np.asarray(x, dtype=float)
+    out = None
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        d = (np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h)
+        if out is None:
+            out = np.zeros(d.shape + x.shape)
+        out[(...,) + idx] = d
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import central_differences as _fd
 
 import ricci
 from ricci.language.errors import RicciError
@@ -30,21 +31,6 @@ def _general(rng, n=4):
 def _spd(rng, n=4):
     g = rng.uniform(-1.0, 1.0, size=(n, n))
     return g @ g.T / n + np.eye(n)
-
-
-def _fd(f, x, h=1e-6):
-    """Central differences of the scalar or matrix f at the matrix x: ∂f/∂x_ab on the last axes."""
-    x = np.asarray(x, dtype=float)
-    out = None
-    for a in range(x.shape[0]):
-        for b in range(x.shape[1]):
-            e = np.zeros_like(x)
-            e[a, b] = h
-            d = (np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h)
-            if out is None:
-                out = np.zeros(d.shape + x.shape)
-            out[(...,) + (a, b)] = d
-    return out
 
 
 SCIPY = {"expm": scipy_linalg.expm, "logm": lambda x: np.real(scipy_linalg.logm(x)),

@@ -8,6 +8,7 @@ for every dimension so that a transpose cannot hide."""
 
 import numpy as np
 import pytest
+from helpers import central_differences as _fd
 
 import ricci
 from ricci.language.errors import BadValueError, RicciError, RicciSyntaxError
@@ -26,17 +27,6 @@ def _rng(seed):
 def _symmetric(seed, n=N):
     a = _rng(seed).standard_normal((n, n))
     return a + a.T
-
-
-def _fd(f, z, h=1e-6):
-    """Central differences of f at z: f's shape followed by z's (ricci's layout)."""
-    z = np.asarray(z, dtype=float)
-    out = np.zeros(np.shape(f(z)) + z.shape)
-    for idx in np.ndindex(z.shape):
-        e = np.zeros_like(z)
-        e[idx] = h
-        out[(...,) + idx] = (np.asarray(f(z + e)) - np.asarray(f(z - e))) / (2 * h)
-    return out
 
 
 # NumPy's meaning of each function (eigvalsh of the symmetric part: eig(S) is of (S + S')/2)
