@@ -7,6 +7,8 @@
   NumPy's or SciPy's own functions).
 * :func:`random_values` – random inputs with a different size for every dimension, SPD matrices
   where ``det``/``logdet``/``inv`` need them, positive entries where ``log``/``sqrt`` need them.
+* :func:`backend_array` – values as the arrays of a generated function's backend (NumPy, JAX,
+  PyTorch, array_api_strict), skipping where the backend is missing.
 * :func:`check_derivative` – the referee used by ``test_lecture.py`` and ``test_cookbook.py``:
   finite differences, a closed form written in NumPy, and the book's form in the input language
   are checked against each other *first* (so these references are trusted on their own), then
@@ -25,6 +27,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 
 import ricci
 
@@ -427,6 +430,27 @@ def pinned(expression: str, wrt, text: str, *, order: int = 1, kinds: Mapping | 
     r = check_derivative(expression, wrt, order=order, kinds=kinds, values=values, book=text)
     assert r.d.text == text
     return r
+
+
+def backend_array(backend: str) -> Callable:
+    """NumPy value → an array of the generated code's ``backend`` (``"numpy"``, ``"jax"`` with
+    64-bit floats, ``"torch"``, ``"array_api"``: array_api_strict), float64 throughout; the test
+    is skipped where the backend's package is not installed."""
+    if backend == "jax":
+        jnp = pytest.importorskip("jax.numpy")
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        return jnp.asarray
+    if backend == "torch":
+        torch = pytest.importorskip("torch")
+
+        def convert(v):  # float64 also for a scalar (torch.tensor(1.5) is float32)
+            return torch.tensor(np.asarray(v, dtype=float))
+        return convert
+    if backend == "array_api":
+        return pytest.importorskip("array_api_strict").asarray
+    return np.asarray
 
 
 def compact_length(text: str) -> int:

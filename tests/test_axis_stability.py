@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import ricci
-from helpers import numeric_derivative
+from helpers import backend_array, numeric_derivative
 
 RNG = np.random.default_rng(17)
 X34 = RNG.normal(size=(3, 4))
@@ -43,29 +43,11 @@ CASES = [
 IDS = [f"{e} by {w}" for e, w, _, _ in CASES]
 
 
-def _backend(name):
-    convert = np.asarray
-    if name == "jax":
-        jnp = pytest.importorskip("jax.numpy")
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
-        convert = jnp.asarray
-    if name == "torch":
-        torch = pytest.importorskip("torch")
-
-        def convert(v):  # float64 also for the scalar c (torch.tensor(1.5) is float32)
-            return torch.tensor(np.asarray(v, dtype=float))
-    if name == "array_api":
-        convert = pytest.importorskip("array_api_strict").asarray
-    return convert
-
-
 @pytest.mark.parametrize("backend", ["numpy", "jax", "torch", "array_api"])
 @pytest.mark.parametrize("order", [1, 2])
 @pytest.mark.parametrize("expression, wrt, near, far", CASES, ids=IDS)
 def test_generated_derivative_along_an_axis_is_stable(expression, wrt, near, far, order, backend):
-    convert = _backend(backend)
+    convert = backend_array(backend)
     d = ricci.derivative(expression, wrt, order=order)
     near = {n: near[n] for n in d.expression.variables}
     far = {n: far[n] for n in d.expression.variables}

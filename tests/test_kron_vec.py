@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ricci
-from helpers import check_derivative, numeric_derivative
+from helpers import backend_array, check_derivative, numeric_derivative
 
 RNG = np.random.default_rng(17)
 A23 = RNG.normal(size=(2, 3))
@@ -222,19 +222,7 @@ CODE = ["sum(kron(A, B).^2)", "y'*vec(X)", "vec(A*X)'*vec(A*X)"]
 @pytest.mark.parametrize("backend", ["numpy", "array_api", "jax", "torch"])
 @pytest.mark.parametrize("expression", CODE)
 def test_generated_code_equals_the_evaluation(expression, backend):
-    convert = np.asarray
-    if backend == "jax":
-        jnp = pytest.importorskip("jax.numpy")
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
-        convert = jnp.asarray
-    if backend == "torch":
-        torch = pytest.importorskip("torch")
-        convert = torch.tensor
-    if backend == "array_api":
-        xp = pytest.importorskip("array_api_strict")
-        convert = xp.asarray
+    convert = backend_array(backend)
     values = {"A": A23, "B": B22, "X": X34, "y": RNG.normal(size=12)}
     e = ricci.parse(expression)
     values = {n: values[n] for n in e.variables}
@@ -367,17 +355,7 @@ def test_the_steps_name_the_rule_of_vec():
 @pytest.mark.parametrize("backend", ["numpy", "array_api", "jax", "torch"])
 def test_the_value_along_an_axis_in_generated_code_is_stable(backend):
     sp = _scipy()
-    convert = np.asarray
-    if backend == "jax":
-        jnp = pytest.importorskip("jax.numpy")
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
-        convert = jnp.asarray
-    if backend == "torch":
-        convert = pytest.importorskip("torch").tensor
-    if backend == "array_api":
-        convert = pytest.importorskip("array_api_strict").asarray
+    convert = backend_array(backend)
     X, v = X34 + 1000.0, RNG.normal(size=4)
     f = ricci.derivative("sum(softmax(X, 2)*v)", "X").function(backend, with_value=True)
     with np.errstate(all="ignore"):  # the gradient's code is not shifted yet (docs/language.md)
