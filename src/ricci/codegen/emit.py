@@ -344,18 +344,18 @@ def generate(d, backend: str = "numpy", name: str | None = None, with_value: boo
              for k, v in products.items() if all(isinstance(f, int) or f in dims for f in v)]
     body += em.lines
     if check_finite:
-        body += _finite_lines(d, printer, names, results)
-        results = [ln.split(" = ", 1)[0] for ln in body[-3 * len(results)::3]]
+        checks, results = _finite_lines(d, printer, names, results)
+        body += checks
     body.append("return " + ", ".join(results))
     lines += [("    " + ln) if ln else "" for ln in body]
     return "\n".join(lines) + "\n"
 
 
-def _finite_lines(d, printer: Printer, names: Names, results: list[str]) -> list[str]:
-    """Each result named, and checked finite: never a silent NaN (docs/numerics.md).  Three
-    lines per result, the first the assignment."""
+def _finite_lines(d, printer: Printer, names: Names, results: list[str]) -> tuple[list[str], list[str]]:
+    """Each result named, and checked finite: never a silent NaN (docs/numerics.md).  The lines
+    (three per result, the first the assignment) and the results' names."""
     whats = ["value", default_name(d, False)][-len(results):]
-    lines = []
+    lines, targets = [], []
     for text, what in zip(results, whats):
         message = (f"the {what} of {d.expression.text} is not finite (NaN or inf) at these values; "
                    + ("ricci.evaluate(expression, values)" if what == "value" else "d.evaluate(values)")
@@ -364,7 +364,8 @@ def _finite_lines(d, printer: Printer, names: Names, results: list[str]) -> list
         finite = f"{printer.m('isfinite')}({target})"
         test = f"{finite}.all()" if printer.name == "torch" else f"{printer.m('all')}({finite})"
         lines += [f"{target} = {text}", f"if not {test}:", f"    raise FloatingPointError({message!r})"]
-    return lines
+        targets.append(target)
+    return lines, targets
 
 
 def _bound_names(d) -> list[str]:
