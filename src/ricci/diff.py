@@ -110,11 +110,10 @@ def d_pow(D: _Diff, node: Pow) -> Node:
 def d_matfun(D: _Diff, node: MatFun) -> Node:
     """inv: ∂inv(A)_pq = −inv(A)_pa ∂A_ab inv(A)_bq  (Matrix Cookbook (59));
     det: ∂det(A) = det(A) inv(A)_ba ∂A_ab  (46);  logdet: ∂logdet(A) = inv(A)_ba ∂A_ab  (57)."""
-    dA = D(node.arg)
-    if B.is_zero(dA):
+    got = _d_argument(D, node)
+    if got is None:
         return D.zero(node)
-    a, b = B.fresh(node.r.dim), B.fresh(node.c.dim)
-    dA = B.rename(dA, {node.r: a, node.c: b})
+    dA, a, b = got
     arg, r, c = node.arg, node.r, node.c
     fn = FUNCTIONS[node.func]
     if fn.family == "analytic":
@@ -134,6 +133,16 @@ def d_matfun(D: _Diff, node: MatFun) -> Node:
     inv_ba = B.matfun(inv, arg, r, c, (b, a))
     factors = [inv_ba, dA] + ([node] if fn.times_value else [])  # the table's: det (46), logdet (57)
     return B.mul(factors, D.out(node))
+
+
+def _d_argument(D: _Diff, node: MatFun) -> tuple | None:
+    """(∂A_ab, a, b): the derivative of a matrix function's argument A with its row and column
+    renamed to fresh indices a, b; None where it is zero."""
+    dA = D(node.arg)
+    if B.is_zero(dA):
+        return None
+    a, b = B.fresh(node.r.dim), B.fresh(node.c.dim)
+    return B.rename(dA, {node.r: a, node.c: b}), a, b
 
 
 def _spectral(fn, node: MatFun, a: Index, b: Index) -> Node:
@@ -159,11 +168,10 @@ def _trace_rule(D: _Diff, f: Node, node: Mul) -> Node | None:
     power = _real_power(f)
     if power is not None:  # tr(Y^q), Y^q = expm(q*logm(Y)) as parsed: the trace rule of y^q
         return _trace_rule_of_power(D, *power)
-    dA = D(f.arg)
-    if B.is_zero(dA):
+    got = _d_argument(D, f)
+    if got is None:
         return D.zero(f)
-    a, b = B.fresh(f.r.dim), B.fresh(f.c.dim)
-    dA = B.rename(dA, {f.r: a, f.c: b})
+    dA, a, b = got
     # the diagonal's index p is summed here: the result no longer carries it
     return B.mul([fn.prime(B, f.arg, f.r, f.c, (b, a)), dA], D.K)
 
@@ -183,13 +191,12 @@ def _real_power(f: MatFun) -> tuple | None:
 def _trace_rule_of_power(D: _Diff, q: float, g: MatFun) -> Node:
     """∂tr(Y^q) = q tr(Y^(q−1) dY): Y^q is the matrix function y ↦ y^q of Y, so the trace rule
     holds with f′(Y) = q Y^(q−1) = q expm((q−1)*logm(Y)), not a Fréchet operator of logm."""
-    dY = D(g.arg)
-    if B.is_zero(dY):
+    got = _d_argument(D, g)
+    if got is None:
         return B.zero(D.K)
+    dY, a, b = got
     exp_, log_ = REAL_POWER
-    a, b = B.fresh(g.r.dim), B.fresh(g.c.dim)
     i, j = B.fresh(g.r.dim), B.fresh(g.c.dim)
-    dY = B.rename(dY, {g.r: a, g.c: b})
     inner = B.mul([B.num(q - 1.0), B.matfun(log_, g.arg, g.r, g.c, (i, j))], (i, j))
     return B.mul([B.num(q), B.matfun(exp_, inner, i, j, (b, a)), dY], D.K)
 
