@@ -15,9 +15,7 @@ order, and now and then another simplification.  That is pinned by a strict xfai
 from __future__ import annotations
 
 import os
-import pathlib
 import re
-import sys
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -27,10 +25,7 @@ import pytest
 import ricci
 from ricci.numeric_check import find_point, relative_error
 from ricci.testing import derivative_problems
-
-# renaming and reordering are ricci's own testing machinery, in tools/ (issue 16)
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
-from rewritten_inputs import rename, rename_back, reorder  # noqa: E402
+from rewritten_inputs import rename, rename_back, reorder  # tools/: ricci's own testing machinery (issue 16)
 
 EXAMPLES = int(os.environ.get("RICCI_CONFLUENCE_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import collections
 import os
-import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -31,10 +29,7 @@ import pytest
 import ricci
 from ricci import oracle
 from ricci.testing import DerivativeProblem
-
-# the campaign machinery is ricci's own, in tools/ (not ricci.testing: issue 16)
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
-from oracle_runs import RuleCoverage, campaign, run_problem  # noqa: E402
+from oracle_runs import RuleCoverage, campaign, run_problem  # tools/, not ricci.testing (issue 16)
 
 SEED = int(os.environ.get("RICCI_SEED", "0"))
 N = int(os.environ.get("RICCI_CAMPAIGN", "2000"))

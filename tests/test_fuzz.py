@@ -16,18 +16,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import pathlib
 import re
-import sys
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ricci.cli import main
-
-# the fuzz texts are ricci's own testing machinery, in tools/ (issue 16)
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tools"))
-from fuzz_texts import TOKENS, fuzz_texts  # noqa: E402
+from fuzz_texts import TOKENS, fuzz_texts  # tools/: ricci's own testing machinery (issue 16)
 
 EXAMPLES = int(os.environ.get("RICCI_FUZZ_EXAMPLES", "400"))
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

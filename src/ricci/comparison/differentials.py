@@ -116,12 +116,13 @@ def judge(d, form: Form, answer: str, points: int, seed: int, compare, invalid_w
     found = _as_derivative(d, form, rhs, directions, points, seed, compare)
     if found is not None:
         return replace(found, **base)
-    worst = max(range(len(trials)), key=lambda k: errors(lambda t: t[3])[k])
+    errs = errors(lambda t: t[3])
+    worst = max(range(len(trials)), key=errs.__getitem__)
     witness = {"point": trials[worst][0], "direction": trials[worst][1], "yours": trials[worst][2],
                "right": trials[worst][3]}
     return Verdict(DIFFERENT, None, "Your differential is not f'(X)[dX]: in the direction shown in the evidence "
                    f"it gives another value. The right one identifies {_identified(d)}.",
-                   Evidence(tuple(lab.points), errors(lambda t: t[3]), None, witness, tuple(tried)), **base)
+                   Evidence(tuple(lab.points), errs, None, witness, tuple(tried)), **base)
 
 
 # -- reading the answer ---------------------------------------------------------------------------------

@@ -235,9 +235,10 @@ class Derivation:
         nx = int(np.prod(xshape)) if xshape else 1
 
         def mat(e):
-            v = p.evaluate(e, values)
+            typed = p.typed(e)  # parsed once: its value, and its type for a vector
+            v = np.asarray(typed.evaluate(values), dtype=float)
             if v.ndim == 1:  # a vector: a row or a column, as its type says
-                return v.reshape(1, -1) if p.typed(e).type.is_row else v.reshape(-1, 1)
+                return v.reshape(1, -1) if typed.type.is_row else v.reshape(-1, 1)
             return v.reshape(1, 1) if v.ndim == 0 else v
 
         def vec(e, pin=None):
@@ -254,10 +255,11 @@ class Derivation:
                 elif isinstance(f, Comm):  # without it (commutation=False): the slip of a K left out
                     m = commutation_matrix(sizes[f.m], sizes[f.n]) if commutation else np.eye(sizes[f.m] * sizes[f.n])
                 elif isinstance(f, Diag):
-                    m = np.diag(np.broadcast_to(mat(f.b), mat(f.b).shape).reshape(-1, order="F"))
+                    m = np.diag(mat(f.b).reshape(-1, order="F"))
                 elif isinstance(f, Outer):
                     rows, cols = sizes[f.shape[0]], sizes[f.shape[1]]
-                    c = (np.eye(rows) if f.c == EYE else np.full((rows, cols), _constant(f.c)) if _constant(f.c) is not None
+                    entry = _constant(f.c)
+                    c = (np.eye(rows) if f.c == EYE else np.full((rows, cols), entry) if entry is not None
                          else np.broadcast_to(mat(f.c), (rows, cols)))
                     m = np.outer(c.reshape(-1, order="F"), vec(f.g, xname))
                 else:  # Embed

@@ -127,18 +127,13 @@ def terms(e: A.Expr) -> list:
     return [e]
 
 
-# =================================================================================================
-# The trace form: a scalar df as Σ tr(G' dX) (the reverse pass, by hand)
-# =================================================================================================
-@dataclass
-class Pull:
-    """Rearranges a scalar differential of a typed expression (``form``) into tr(G'dX) per
-    differential name; ``rules`` collects the names of the rules used, in order."""
+class _Rearrangement:
+    """What the two rearrangements share: the typed expression (``form``), the differentials'
+    names (``dnames``), and ``rules``, the names of the rules used, in order."""
 
     form: object
     dnames: tuple
-    out: dict = field(default_factory=dict)
-    rules: list = field(default_factory=list)
+    rules: list
 
     def type(self, e):
         return self.form.type_of(e)
@@ -153,6 +148,20 @@ class Pull:
     def used(self, rule: str):
         if rule not in self.rules:
             self.rules.append(rule)
+
+
+# =================================================================================================
+# The trace form: a scalar df as Σ tr(G' dX) (the reverse pass, by hand)
+# =================================================================================================
+@dataclass
+class Pull(_Rearrangement):
+    """Rearranges a scalar differential of a typed expression (``form``) into tr(G'dX) per
+    differential name; ``rules`` collects the names of the rules used, in order."""
+
+    form: object
+    dnames: tuple
+    out: dict = field(default_factory=dict)
+    rules: list = field(default_factory=list)
 
     def run(self, e, w) -> dict:
         self.pull(e, w)
@@ -298,28 +307,15 @@ class JTerm:
     factors: tuple
 
 
-class Vec:
+class Vec(_Rearrangement):
     """vec(E) = J vec(dX) for a typed linear expression E of one differential ``dname``."""
 
     def __init__(self, form, dname: str, pull_form):
         self.form = form
         self.dname = dname
-        self.rules: list = []
+        self.dnames = (dname,)
+        self.rules = []
         self._pull = pull_form
-
-    def type(self, e):
-        return self.form.type_of(e)
-
-    @property
-    def kinds(self) -> dict:
-        return self.form.kinds
-
-    def lin(self, e) -> bool:
-        return any(isinstance(n, A.Name) and n.name == self.dname for n in A.walk(e))
-
-    def used(self, rule):
-        if rule not in self.rules:
-            self.rules.append(rule)
 
     def jac(self, e) -> list:
         t = self.type(e)
