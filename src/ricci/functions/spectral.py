@@ -7,9 +7,10 @@ eigvalsh's lower triangle) makes every derivative below the plain partial deriva
 (ARCHITECTURE §1, the unconstrained convention): ∂λ/∂S = u*u' for a simple eigenvalue λ with
 unit eigenvector u (Hellmann–Feynman: dλ = u' dS u).
 
-``svd(X)`` of an m×n X with m ≥ n are its n singular values, descending (NumPy's order); the
-language cannot name the size min(m, n), so a wide X is written svd(X').  ``spectral_norm(X)``
-(NumPy's ``norm(X, 2)``) and ``nuclear_norm(X)`` (``norm(X, 'nuc')``) take any matrix.
+``svd(X)`` of an m×n X are its n singular values, descending (NumPy's order): the language
+cannot name the size min(m, n), so a wide X's are NumPy's m, then n − m zeros (zero at every X
+of that shape: their derivative is zero).  ``spectral_norm(X)`` (NumPy's ``norm(X, 2)``) and
+``nuclear_norm(X)`` (``norm(X, 'nuc')``) take any matrix.
 
 Derivatives (``Function.spectral_derivative``, applied by ricci.diff):
   ∂λ_max(S)/∂S_ab = u_a u_b,  u = eigvec_max(S)          (λ_max simple)
@@ -122,15 +123,15 @@ def _svd_values(a):
 
 
 def _svd_vectors(a, what):
+    """U (m×n) and V (n×n) of the thin SVD, in svd(X)'s order.  A wide X's last n − m singular
+    values are zero at every X of its shape, so their derivative is zero: U and V get zero
+    columns there, and ∂σ_i/∂X = u_i*v_i' is 0 for them."""
     a = np.asarray(a, dtype=float)
-    if a.shape[0] < a.shape[1]:
-        raise SpectrumError(
-            f"{what} are not unique here: X is {a.shape[0]}×{a.shape[1]}, wide, so its last "
-            f"{a.shape[1] - a.shape[0]} singular values are zero, and svd(X) has no derivative at this X")
     u, s, vt = np.linalg.svd(a, full_matrices=False)
     _check_gaps(np.append(s, 0.0), what, "svd(X) has no derivative at this X")
     v, sign = _sign_fix(vt.T)
-    return u * sign, v
+    pad = np.eye(s.size, a.shape[1])
+    return (u * sign) @ pad, v @ pad
 
 
 def _top_pair(a):
@@ -239,13 +240,13 @@ def _ricci_eigvecs(S, m={m}):
 ''',
     "svd": '''
 def _ricci_svd(X, which, m={m}):
-    if X.shape[0] < X.shape[1]:
-        raise ValueError("svd_u(X), svd_v(X), the singular vectors, are not unique here: X is wide, so its "
-                         "last singular values are zero and the derivative does not exist at this point")
     u, s, vt = m.linalg.svd(X, full_matrices=False)
     _ricci_gap([s[i] for i in range(s.shape[0])] + [0.0], "svd_u(X), svd_v(X), the singular vectors,")
     flip = m.sum(vt ** 3, axis=1)[None, :] < 0
-    return m.where(flip, -u, u) if which == "u" else m.where(flip, -vt.T, vt.T)
+    out = m.where(flip, -u, u) if which == "u" else m.where(flip, -vt.T, vt.T)
+    if s.shape[0] < X.shape[1]:  # a wide X: zero columns for its last singular values, zero everywhere
+        out = out @ m.eye(s.shape[0], X.shape[1], dtype=X.dtype)
+    return out
 ''',
     "top": '''
 def _ricci_top_pair(X, which, m={m}):
