@@ -24,10 +24,13 @@ from ..printing import mathml as M
 from ..printing.latex import name_latex
 from ..printing.text import to_text
 from . import formula as F
-from .differentials import RULES, ZERO, Differentials, NoRule, _trace_name, add, mul, simplify_zero, substitute
+from .differentials import RULES, ZERO, Differentials, _trace_name, add, mul, simplify_zero, substitute
 from .differentials import EYE
 from .identify import REARRANGEMENTS, TABLE, Comm, Diag, Kron, Outer, Pull, Vec, merge, terms, tp
 from .dforms import d_node, d_of, dformula, dname, textbook, vec_word
+from .higher import identification, stacked, through_vec
+from .higher import steps as higher_steps
+from .higher import what as higher_what
 from .steps import Step, Steps
 from .tensor import commutation_matrix
 
@@ -48,14 +51,17 @@ class Problem:
         #: the kinds of the forms: a symmetric matrix's differential is any matrix (the
         #: unconstrained derivative, ARCHITECTURE §1), so the form of its derivative is a matrix's
         self.form_kinds = {n: "matrix" if k == "symmetric matrix" else k for n, k in self.kinds.items()}
+        #: the route through vec where the order k − 1 is a tensor (:mod:`.higher`)
+        self.higher = None
         if d.order == 1:
             self.expr = d.expression
             self.source = d.expression.source
+        elif (prev := derivative(d.expression.source, d.wrt, d.order - 1, self.kinds)).matrix is None:
+            self.higher = through_vec(self)
+            self.kinds = self.higher.kinds  # with the fixed directions
+            self.expr = self.higher.expr
+            self.source = to_text(self.expr.tree)
         else:
-            prev = derivative(d.expression.source, d.wrt, d.order - 1, self.kinds)
-            if prev.matrix is None:
-                raise NoRule(f"the differential method differentiates the derivative of order {d.order - 1}, "
-                             "which has no matrix form here (a tensor)")
             self.source = prev.text
             used = {n: k for n, k in self.kinds.items()}
             self.expr = parse_typed(prev.text, used, trusted=True)
@@ -69,11 +75,7 @@ class Problem:
 
     def total(self) -> A.Expr:
         """dF in terms of the variables' differentials only (bound ones put in)."""
-        sub: dict = {}
-        for n, _ in self.bindings:
-            if n in self.diff.bound:
-                sub[self.diff.dnames[n]] = substitute(self.diff.bound[n], sub)
-        return substitute(self.diff.result, sub) if self.diff.result is not None else ZERO
+        return self.diff.total()
 
     def direction_kinds(self) -> dict:
         kinds = dict(self.kinds)
@@ -127,6 +129,8 @@ class Derivation:
             self.identified = self._trace_form(wrt_kind)
         else:
             self.identified = self._vec_form()
+        if p.higher is not None:
+            self.identified = stacked(self.identified, p.higher, p)
 
     # -- the three identifications ------------------------------------------------------------------
     def _coefficients(self) -> Identified:
@@ -336,8 +340,12 @@ class Derivation:
         idf = self.identified
         out: list[Step] = []
         what = p.d.expression.text if p.order == 1 else f"{p.source}, ricci's derivative of order {p.order - 1}"
+        if p.higher is not None:
+            what = higher_what(p.higher, p)
         heading = F.words(f"The derivative of {p.d.expression.text} by {', '.join(p.names)}, by differentials")
-        if p.order > 1:
+        if p.higher is not None:
+            out += higher_steps(p.higher, p)
+        elif p.order > 1:
             out.append(Step("differentiate again", f"Differentiate the derivative of order {p.order - 1}",
                             F.words(f"{_prev_name(p)} = ") + F.expr(p.expr.shown),
                             F.words("a derivative of order k is the derivative of the one of order k − 1"
@@ -394,7 +402,10 @@ class Derivation:
             shown = self._expr(right)
             if shown.text != _rhs(result)[0]:
                 result = result + F.EQ + shown
-        out.append(Step("identification", "Identify", result, textbook(form) + F.words(f" gives {gives}")))
+        why = textbook(form) + F.words(f" gives {gives}")
+        if p.higher is not None:
+            why = why + identification(p.higher, p)
+        out.append(Step("identification", "Identify", result, why))
         answer = self._expr(right) if right is not None else F.words(p.d.text)
         out.append(Step("result", "Result", answer, F.words("ricci's answer, with the same numbers")))
         return Steps(tuple(out), heading, derivative=self.d)

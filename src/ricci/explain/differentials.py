@@ -195,6 +195,14 @@ class Differentials:
                 self.bound[n] = self.d(e, 1) or A.Num(0.0)
         self.result = self.d(self.body, 0)
 
+    def total(self) -> A.Expr:
+        """dF in terms of the variables' differentials only (each bound name's put in)."""
+        sub: dict = {}
+        for n, _ in self.bindings:
+            if n in self.bound:
+                sub[self.dnames[n]] = substitute(self.bound[n], sub)
+        return substitute(self.result, sub) if self.result is not None else ZERO
+
     # -- what depends on the variables ----------------------------------------------------------------
     def _uses(self, node) -> set:
         return {n for n in names_in(node) if n in self.wrt or self._depends.get(n)}
