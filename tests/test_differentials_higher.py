@@ -90,3 +90,29 @@ def test_the_direction_step_is_the_third_derivative_applied_to_h():
     got = np.asarray(ricci.evaluate(text, {**values, "h": h}, {"h": "vector"}), dtype=float)
     T = np.asarray(ricci.derivative("log(sum(exp(x)))", "x", 3).evaluate(values), dtype=float)
     np.testing.assert_allclose(got, np.tensordot(T, h, axes=1), rtol=1e-10, atol=1e-12)
+
+
+# -- the command line: a misspelt method names the flag and its choices ------------------------------
+@pytest.mark.parametrize("argv", [
+    ["diff", "x'*B*x", "--wrt", "x", "--steps", "diff"],
+    ["diff", "--steps", "diff", "x'*B*x", "--wrt", "x"],
+])
+def test_a_misspelt_method_names_the_flag_and_its_choices(argv, capsys):
+    from ricci.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --steps: invalid choice: 'diff' (choose from 'jacobians', 'differentials')" in err
+    assert "did you mean --steps differentials?" in err
+    assert "unrecognized arguments" not in err
+
+
+def test_the_expression_may_still_follow_steps(capsys):
+    from ricci.cli import main
+
+    assert main(["diff", "--steps", "x'*B*x", "--wrt", "x"]) == 0  # the lecture's method: the expression
+    assert "Shape of the result" in capsys.readouterr().out
+    assert main(["diff", "--steps", "differentials", "x'*B*x", "--wrt", "x"]) == 0
+    assert "df = dx'*B*x + x'*B*dx" in capsys.readouterr().out

@@ -68,6 +68,9 @@ def normalise(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
         return argv
     out = [argv[0]]
     expression: list[str] = []
+    #: (option, token) where the token after an option with an optional value, not one of its
+    #: choices, was read as the expression: a misspelt choice if a second expression turns up
+    optional: list[tuple[str, str, argparse.Action]] = []
     i = 1
     while i < len(argv):
         token = argv[i]
@@ -85,6 +88,8 @@ def normalise(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
                 out.append(value)  # --steps differentials: an optional value, one of its choices
                 i += 1
                 continue
+            if action.nargs == "?" and not carried and action.choices and value is not None:
+                optional.append((token, value, action))
             if not _takes_value(action) or carried or value is None:
                 continue
             if not value.startswith("-") or value == "-":
@@ -99,8 +104,23 @@ def normalise(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
             out.append(token)  # --colour: argparse reports it as unrecognised
         else:
             expression.append(token)
+    for token, value, action in optional:
+        if len(expression) > 1 and value in expression:  # --steps diff: argparse would say "unrecognized"
+            sp.error(_invalid_choice(token, value, action))
     last = _option(sp, out[-1])[0] if len(out) > 1 and out[-1].startswith("-") else None
     if any(t.startswith("-") for t in expression) or (last is not None and last.nargs == "?"):
         # (after an option whose value is optional, --steps, the expression is not its value)
         return out + ["--"] + expression  # several: argparse reports the extra ones as unrecognised
     return out + expression
+
+
+def _invalid_choice(token: str, value: str, action: argparse.Action) -> str:
+    """argparse's own words for a value that is not a choice, with the nearest choice."""
+    import difflib
+
+    choices = [str(c) for c in action.choices]
+    flag = max(action.option_strings, key=len) if token.startswith("--") else token
+    near = [c for c in choices if c.startswith(value)] or difflib.get_close_matches(value, choices, n=1, cutoff=0.4)
+    listed = ", ".join(repr(c) for c in choices)
+    hint = f"; did you mean {flag} {near[0]}?" if near else ""
+    return f"argument {flag}: invalid choice: {value!r} (choose from {listed}){hint}"
