@@ -32,11 +32,20 @@ def test_the_api_gives_both_methods(client):
 
 
 def test_where_the_method_has_no_derivation_the_page_says_why(client):
-    # order 4: the third derivative is a tensor, which the method does not differentiate
+    # expm has no differential rule in the function table: the page names the function
+    r = client.post("/api/derivative", json={"expression": "expm(X)", "wrt": "X", "include": ["steps"]})
+    assert r.status_code == 200, r.text
+    assert "no rule for expm" in r.json()["steps"]["differentials"]["error"]["message"]
+
+
+def test_an_order_whose_order_below_is_a_tensor_goes_through_vec_on_the_page(client):
+    # order 4 of sum(exp(x)): D³f is a tensor; the steps differentiate the Hessian in a direction h
     r = client.post("/api/derivative", json={"expression": "sum(exp(x))", "wrt": "x", "order": 4,
                                              "include": ["steps"]})
     assert r.status_code == 200, r.text
-    assert "no matrix form" in r.json()["steps"]["differentials"]["error"]["message"]
+    diff = r.json()["steps"]["differentials"]
+    assert diff["text"] == ricci.derivative("sum(exp(x))", "x", 4).steps(method="differentials").text()
+    assert "direction" in [s["rule"] for s in diff["items"]] and "(h' ⊗ I) D⁴f = J" in diff["text"]
 
 
 def test_the_page_has_the_method_choice(client):
@@ -100,6 +109,12 @@ def test_the_notebook_shows_both_methods():
                             resources={"metadata": {"path": str(path.parent)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
-    html = "".join(o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                   if o.output_type == "execute_result" and "text/html" in o.get("data", {}))
+    shown = [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             if o.output_type == "execute_result" and "text/html" in o.get("data", {})]
+    html = "".join(shown)
     assert "Chain rule" in html and "Standard form" in html and "Identify" in html
+    # every lecture example the notebook takes is shown by both: the lecture's steps, then the differentials
+    lecture = [i for i, h in enumerate(shown) if "Shape of the result" in h]
+    assert len(lecture) >= 9
+    assert all("by differentials" in shown[i + 1] for i in lecture)
+    assert "D⁴f" in html  # and an order beyond the Hessian, through vec
