@@ -68,3 +68,56 @@ def test_svd_still_refuses_where_a_singular_value_is_repeated_or_zero():
         x = u @ np.diag(spectrum) @ v[:3]
         with pytest.raises(BadValueError, match="svd.X. has no derivative at this X"):
             d.evaluate({"X": x})
+
+
+# -- gap 2: the norms and the extreme eigenvalues in ricci.analyse ---------------------------------
+
+CURVATURE = [  # (expression, wrt, convex, concave): the function table's facts, composed
+    ("norm(X, 2)", "X", True, False),
+    ("norm(X, 'nuc')", "X", True, False),
+    ("-norm(X, 'nuc') + tr(X)", "X", False, True),
+    ("norm(A + t*B, 2)", "t", True, False),
+    ("lambda_max(S)", "S", True, False),
+    ("lambda_min(S)", "S", False, True),
+]
+
+
+@pytest.mark.parametrize("expression, wrt, convex, concave", CURVATURE, ids=[c[0] for c in CURVATURE])
+def test_analyse_states_the_curvature_facts(expression, wrt, convex, concave):
+    r = ricci.analyse(expression, wrt)
+    c = r.convexity
+    assert (c.convex, c.concave) == (convex, concave), c.verdict
+    assert c.proof.method == "curvature"
+    assert ("convex" if convex else "concave") in str(r)
+
+
+@pytest.mark.parametrize("expression", ["norm(X, 2)", "norm(X, 'nuc')"])
+def test_a_norms_hessian_is_said_to_be_not_provided(expression):
+    r = ricci.analyse(expression, "X")
+    assert r.hessian_text.startswith("not provided")
+    assert "Hessian:  not provided" in str(r)
+    assert r.to_json()["hessian"].startswith("not provided")
+
+
+def test_a_norm_analysed_at_a_point_gives_f_and_the_gradient():
+    x = _rng(8).standard_normal((4, 3))
+    r = ricci.analyse("norm(X, 2)", "X", at={"X": x})
+    p = r.point
+    assert abs(p.f - np.linalg.norm(x, 2)) < 1e-12
+    np.testing.assert_allclose(p.gradient, _fd(lambda z: np.linalg.norm(z, 2), x), atol=1e-6)
+    assert p.hessian is None and p.definiteness is None
+    assert "the Hessian is not provided" in str(r)
+
+
+def test_without_a_hessian_a_segment_refutes_convexity():
+    # -‖X‖₂² is concave, not convex; no rule reads a square, and no Hessian is given: a random
+    # segment where f((a + b)/2) > (f(a) + f(b))/2 is the witness, recomputed here with NumPy
+    c = ricci.analyse("-norm(X, 2)^2", "X").convexity
+    assert c.convex is False
+    a, b = c.segment["a"]["X"], c.segment["b"]["X"]
+    np.testing.assert_allclose(c.witness["X"], (a + b) / 2)
+
+    def f(z):
+        return -np.linalg.norm(z, 2) ** 2
+
+    assert f((a + b) / 2) > (f(a) + f(b)) / 2

@@ -70,6 +70,13 @@ def _analyse(expression, wrt, at, kinds, assume, box, method, convexity, samples
         if box is not None:
             raise BadValueError("box is for the critical-point search; at already gives the point")
         point = analyse_point(problem, rtol, atol)
+    elif problem.hessian_d is None:  # the search solves ∇f = 0 with the Hessian and classifies by it
+        from .critical import CriticalSearch, eligible
+
+        why = eligible(problem) or f"the Hessian, which the search needs, is {problem.no_hessian}"
+        if box is not None:
+            raise BadValueError(f"box is given, but {why}")
+        critical = CriticalSearch("not attempted", False, notes=[why])
     else:
         critical = find_critical_points(problem, box, method, starts, seed, rtol, atol)
     conv = analyse_convexity(problem, samples, seed) if convexity else None

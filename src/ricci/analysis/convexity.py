@@ -606,14 +606,20 @@ class Convexity:
     witness: dict | None = None  # a point where the Hessian has a negative eigenvalue
     witness_eigenvalue: float | None = None
     notes: list[str] = field(default_factory=list)
+    #: where ricci gives no Hessian: the random segment that refutes convexity, {"a": values,
+    #: "b": values, "midpoint": f((a + b)/2), "chord": (f(a) + f(b))/2}; ``witness`` its midpoint
+    segment: dict | None = None
 
     def to_json(self) -> dict:
+        seg = self.segment
         return {"verdict": self.verdict, "convex": self.convex, "concave": self.concave,
                 "strict": self.strict, "reason": self.reason, "proof_label": self.proof.label,
                 "method": self.proof.method,
                 "witness": None if self.witness is None else _json_values(self.witness),
                 "witness_eigenvalue": self.witness_eigenvalue,
-                "sampling": self.sampling.to_json(), "notes": self.notes}
+                "sampling": self.sampling.to_json(), "notes": self.notes,
+                "segment": None if seg is None else {"a": _json_values(seg["a"]), "b": _json_values(seg["b"]),
+                                                     "midpoint": seg["midpoint"], "chord": seg["chord"]}}
 
 
 def _values_text(values: dict) -> str:
@@ -667,6 +673,8 @@ def _curvature(problem):
 def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:
     kinks = _nonsmooth(problem)
     facts = _curvature(problem) if kinks and all(lookup(k).curvature for k in kinks) else None
+    if problem.hessian_d is None:
+        return _without_hessian(problem, facts, samples, seed)
     if facts is not None:  # lambda_max, the norms: convex by the table's facts, not by a Hessian
         proof = Proof(facts[0], facts[1], "curvature")
     elif kinks:
@@ -749,3 +757,64 @@ def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:
     if proof.hint and not (convex or concave):
         notes.append(proof.hint)
     return Convexity(verdict, convex, concave, label in (D.PD, D.ND), reason, proof, s, witness, lam, notes)
+
+
+def _without_hessian(problem, facts, samples: int, seed: int) -> Convexity:
+    """The verdict where ricci does not give the Hessian (the spectral and nuclear norms): the
+    function table's facts prove (analysis/curvature.py), random segments refute
+    (analysis/segments.py); nothing else is claimed."""
+    from .segments import segments
+
+    proof = Proof(facts[0], facts[1], "curvature") if facts is not None else Proof(None, (), "segments")
+    seg = segments(problem, samples, seed)
+    convex = concave = None
+    if proof.label is not None:
+        convex = proof.label in PSD_LIKE or None
+        concave = proof.label in NSD_LIKE or None
+    notes = ["without the Hessian, f is tried along random segments: f((a + b)/2) against the chord's "
+             "midpoint (f(a) + f(b))/2"]
+    for holds, broken, word in ((convex, seg.above, "above"), (concave, seg.below, "below")):
+        if holds and broken is not None:
+            notes.append(f"inconsistent: the proof says {proof.label}, but a random segment has its midpoint "
+                         f"{word} the chord by {broken[0]:.3g}; the proof is withdrawn")
+            convex = concave = None
+    if convex is None and seg.above is not None:
+        convex = False
+    if concave is None and seg.below is not None:
+        concave = False
+    wrt = problem.wrt_names
+
+    def ends(broken):
+        _, a, b, fm, chord = broken
+        return (f"from {_values_text({n: a[n] for n in wrt})} to {_values_text({n: b[n] for n in wrt})} "
+                f"f((a + b)/2) = {fm:.6g}"), fm, chord
+
+    reason = list(proof.steps) if (convex or concave) else []
+    witness = segment = None
+    if convex and concave:
+        verdict = "affine (convex and concave)"
+    elif convex:
+        verdict = "convex everywhere"
+    elif concave:
+        verdict = "concave everywhere"
+    elif convex is False:
+        _, a, b, fm, chord = seg.above
+        verdict = "not convex" + (" and not concave" if concave is False else "")
+        text, _, _ = ends(seg.above)
+        reason = [f"on the segment {text} > {chord:.6g} = (f(a) + f(b))/2: the midpoint lies above the chord"]
+        if concave is False:
+            text, fm2, chord2 = ends(seg.below)
+            reason.append(f"on the segment {text} < {chord2:.6g}: below the chord")
+        witness = {n: (a[n] + b[n]) / 2 for n in wrt}
+        segment = {"a": {n: a[n] for n in wrt}, "b": {n: b[n] for n in wrt}, "midpoint": fm, "chord": chord}
+    elif concave is False:
+        verdict = "unknown (not concave)"
+        text, _, chord = ends(seg.below)
+        reason = [f"no rule of the function table decides; on the segment {text} < {chord:.6g} = "
+                  "(f(a) + f(b))/2, so f is not concave"]
+    else:
+        verdict = "unknown"
+        reason = [f"no rule of the function table decides, and no random segment gave a witness "
+                  f"({seg.defined} of {seg.tried} in the domain)"]
+    sampling = Sampling(tried=seg.tried, defined=seg.defined, sizes=seg.sizes)
+    return Convexity(verdict, convex, concave, False, reason, proof, sampling, witness, None, notes, segment)

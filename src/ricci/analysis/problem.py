@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..language.errors import BadValueError, KindError, RicciError, UnknownNameError
+from ..language.errors import BadValueError, KindError, LimitError, RicciError, UnknownNameError
 from ..language.kinds import MATRIX, SCALAR, SYMMETRIC, VECTOR
 from . import definiteness as D
 
@@ -64,6 +64,18 @@ def _public(arr: np.ndarray, kind: str):
     return arr
 
 
+def _second_derivative(derivative, source, wrt, kinds):
+    """(the Hessian's Derivative, None), or (None, why) where ricci refuses to give it (a
+    derivative of sv_u1 or polar: the norms' second derivatives are not given).  A limit of
+    time or size is not a refusal: it is raised."""
+    try:
+        return derivative(source, wrt, 2, kinds or None), None
+    except LimitError:
+        raise
+    except RicciError as e:  # its first clause names what is missing; the rest lists what ricci gives
+        return None, f"not provided: {str(e).split(': ', 1)[0]}"
+
+
 class Problem:
     """f, ∇f and the Hessian of one analysis, evaluated on flat coordinates."""
 
@@ -92,7 +104,9 @@ class Problem:
         # nothing to analyse (its Hessian row and column would be zero)
         check_wrt(source, wrt, kinds, lists_may_pad=False)
         self.gradient_d = derivative(source, wrt, 1, kinds or None)
-        self.hessian_d = derivative(source, wrt, 2, kinds or None)
+        #: None where ricci does not give the second derivative (the spectral and nuclear norms):
+        #: the analysis then says so (``no_hessian``) and rests on the function table's facts
+        self.hessian_d, self.no_hessian = _second_derivative(derivative, source, wrt, kinds)
         self.expression = self.gradient_d.expression
         self.wrt = self.gradient_d.wrt
         if self.expression.shape != ():
@@ -174,7 +188,7 @@ class Problem:
             for d in v.dims:
                 if not isinstance(d, int) and d not in sizes:
                     sizes[d] = spare.pop(0)
-        for d in self.hessian_d.shape:
+        for d in self.hessian_d.shape if self.hessian_d is not None else ():
             if not isinstance(d, int) and d not in sizes:
                 sizes[d] = spare.pop(0)
         return sizes
@@ -231,6 +245,8 @@ class Problem:
 
     def hessian(self, values, sizes) -> np.ndarray:
         """The Hessian at ``values`` as the square matrix of its quadratic form in the coordinates."""
+        if self.hessian_d is None:
+            raise RicciError(f"the Hessian is {self.no_hessian}")
         return self.square_hessian(self.hessian_d.evaluate(values), sizes)
 
     def flat_gradient(self, gradient, sizes) -> np.ndarray:

@@ -33,9 +33,9 @@ class PointAnalysis:
     values: dict
     f: float
     gradient: object  # §1 shape, as Derivative.evaluate gives it
-    hessian: object  # §1 shape
-    square: np.ndarray  # the Hessian as the square matrix of its quadratic form
-    definiteness: D.Definiteness
+    hessian: object  # §1 shape; None where ricci does not give it (problem.no_hessian)
+    square: np.ndarray | None  # the Hessian as the square matrix of its quadratic form
+    definiteness: D.Definiteness | None
     gradient_norm: float
     gradient_tolerance: float
     critical: bool
@@ -46,6 +46,8 @@ class PointAnalysis:
     @property
     def locally(self) -> str:
         """The lecture's reading of the curvature at the point."""
+        if self.definiteness is None:
+            return "the Hessian is not provided: the second-order test cannot be run"
         lb = self.definiteness.label
         if lb == D.PD:
             return "locally convex (the Hessian is PD)"
@@ -57,8 +59,10 @@ class PointAnalysis:
 
     def to_json(self) -> dict:
         return {"values": {n: _json(v) for n, v in self.values.items()}, "f": self.f,
-                "gradient": _json(self.gradient), "hessian": _json(self.hessian),
-                "hessian_square": _json(self.square), "definiteness": self.definiteness.to_json(),
+                "gradient": _json(self.gradient),
+                "hessian": None if self.hessian is None else _json(self.hessian),
+                "hessian_square": None if self.square is None else _json(self.square),
+                "definiteness": None if self.definiteness is None else self.definiteness.to_json(),
                 "gradient_norm": self.gradient_norm, "gradient_tolerance": self.gradient_tolerance,
                 "critical": self.critical, "classification": self.classification, "reason": self.reason,
                 "higher_order": None if self.higher_order is None else self.higher_order.to_json()}
@@ -73,6 +77,8 @@ def analyse_point(problem, rtol=D.RTOL, atol=D.ATOL) -> PointAnalysis:
     values = dict(problem.fixed)
     f = problem.f(values)
     g = problem.gradient_d.evaluate(values)
+    if problem.hessian_d is None:
+        return _without_hessian(problem, values, f, g)
     h = problem.hessian_d.evaluate(values)
     flat, H = problem.flat_gradient(g, sizes), problem.square_hessian(h, sizes)
     if not (np.all(np.isfinite(flat)) and np.all(np.isfinite(H))):
@@ -98,6 +104,21 @@ def analyse_point(problem, rtol=D.RTOL, atol=D.ATOL) -> PointAnalysis:
     return PointAnalysis(values, f, g, h, H, d, norm, tol, True, cls, reason, higher)
 
 
+def _without_hessian(problem, values, f, g) -> PointAnalysis:
+    """f and ∇f at the point, where ricci does not give the Hessian: whether ∇f vanishes, and
+    no second-order verdict."""
+    sizes = problem.sizes
+    flat = problem.flat_gradient(g, sizes)
+    norm = float(np.linalg.norm(flat))
+    tol = gradient_tolerance(problem, values, sizes, np.zeros((0, 0)))
+    why = f"the Hessian is {problem.no_hessian}"
+    if norm > tol:
+        return PointAnalysis(values, f, g, None, None, None, norm, tol, False, None,
+                             f"the gradient does not vanish (‖∇f‖ = {norm:.6g}): not a critical point")
+    return PointAnalysis(values, f, g, None, None, None, norm, tol, True, "unclassified",
+                         f"{why}, so the second-order test cannot classify the point")
+
+
 class Analysis:
     """What ``ricci.analyse`` finds: ``point``, ``critical``, ``convexity`` (each may be None)."""
 
@@ -109,7 +130,7 @@ class Analysis:
         self.kinds = {n: v.describe() for n, v in problem.variables.items()}
         self.assume = dict(problem.assume)
         self.gradient_text = problem.gradient_d.text
-        self.hessian_text = problem.hessian_d.text
+        self.hessian_text = problem.hessian_d.text if problem.hessian_d is not None else problem.no_hessian
         self.point = point
         self.critical = critical
         self.convexity = convexity
@@ -130,9 +151,12 @@ class Analysis:
         if self.point is not None:
             p = self.point
             out += ["", "at " + ", ".join(f"{n} = {_fmt(v)}" for n, v in p.values.items()) + ":",
-                    f"  f = {_fmt(p.f)}", f"  gradient = {_fmt(p.gradient)}", f"  Hessian = {_fmt(p.square)}",
-                    f"  eigenvalues: {', '.join(f'{v:.6g}' for v in p.definiteness.eigenvalues)}",
-                    f"  definiteness: {p.definiteness.describe()}", f"  {p.locally}"]
+                    f"  f = {_fmt(p.f)}", f"  gradient = {_fmt(p.gradient)}"]
+            if p.definiteness is not None:
+                out += [f"  Hessian = {_fmt(p.square)}",
+                        f"  eigenvalues: {', '.join(f'{v:.6g}' for v in p.definiteness.eigenvalues)}",
+                        f"  definiteness: {p.definiteness.describe()}"]
+            out.append(f"  {p.locally}")
             if p.critical:
                 out.append(f"  the gradient vanishes (‖∇f‖ = {p.gradient_norm:.3g} ≤ {p.gradient_tolerance:.3g}): "
                            f"{p.classification}")
@@ -162,7 +186,8 @@ class Analysis:
             out += ["", f"convexity: {v.verdict}"]
             out += [f"  {r(x)}" for x in v.reason]
             s = v.sampling
-            out.append(f"  checked at {s.defined} random points (of {s.tried} tried; seeded)")
+            where = "points" if self.problem.hessian_d is not None else "segments"
+            out.append(f"  checked at {s.defined} random {where} (of {s.tried} tried; seeded)")
             out += [f"  note: {r(n)}" for n in v.notes]
         out += [f"note: {r(n)}" for n in self.notes]
         return out
