@@ -78,6 +78,7 @@ def test_the_steps_name_the_route_through_vec():
     assert "D⁴f = ∂vec D³f/∂x'" in text and "(h' ⊗ I) D⁴f = J" in text
     # the LaTeX reads as a textbook's
     assert r"\operatorname{vec}" in steps.latex() and r"\otimes" in steps.latex()
+    assert "⁴" not in steps.latex() and r"D}^4 \text{f" in steps.latex()  # D⁴f as LaTeX writes a power
 
 
 def test_the_direction_step_is_the_third_derivative_applied_to_h():

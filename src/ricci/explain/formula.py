@@ -119,6 +119,7 @@ COMMA = Formula(", ", ",\\ ", M.mo(","))
 
 #: Symbols that may appear in words, and their LaTeX outside ``\text{…}``.
 _WORD_SYMBOLS = {"×": r"\times", "∂": r"\partial", "‖": r"\lVert", "²": "^2", "⊤": r"^\top", "Σ": r"\Sigma",
+                 "³": "^3", "⁴": "^4", "⁵": "^5", "⁶": "^6",  # D⁴f, the differential method's orders
                  "δ": r"\delta", "∘": r"\circ", "⊙": r"\odot", "⊗": r"\otimes", "≠": r"\neq", "→": r"\to",
                  "ℝ": r"\mathbb{R}", "θ": r"\theta", "Φ": r"\Phi", "−": "-", "…": r"\ldots", "·": r"\cdot",
                  "ᵢ": "_i", "ⱼ": "_j", "ₖ": "_k", "ₚ": "_p", "∈": r"\in",
