@@ -1,4 +1,4 @@
-# Over 600 lines: sampler, evaluator, differences, comparison; issue 16's one evaluator/sampler takes two out.
+# Over 600 lines: sampler, evaluator, comparison (the differences are finite_differences.py); issue 16's one evaluator/sampler takes two out.
 """Numbers as the referee: a symbolic derivative checked against finite differences.
 
 ``d.check()`` (:func:`check`) draws random points that honour every kind and every domain the
@@ -18,19 +18,26 @@ derivative.  The pieces, usable on their own:
 * :func:`sample_point` — random values: a different size for every dimension, symmetric
   matrices symmetric, the requirements honoured; :func:`find_point` draws until the watcher
   finds every argument safely inside its domain, away from kinks and singular matrices.
-* :func:`finite_difference` — central differences at three steps, Richardson-extrapolated
-  (error O(h⁴)), with an estimate of their own error.
+* :func:`finite_difference` and :func:`mixed_difference` (:mod:`ricci.finite_differences`) —
+  central differences at three steps, Richardson-extrapolated, with an estimate of their own
+  error; the second at any order, from f's values.
 
-How a derivative of order k is checked: level 1 compares ∂f with finite differences of f
-(evaluated by :class:`ArrayEvaluator`); level j ≥ 2 compares the order-j derivative with finite
-differences of ricci's order-(j − 1) derivative, so that every level is checked against the one
-below it.  A point where the finite differences cannot be trusted (their error estimate is
-above a tenth of the tolerance, or a step crosses a kink or leaves a domain) is replaced by
-another.  For a symmetric ``wrt`` level 1 compares the plain partial derivative (the
-unconstrained convention, ARCHITECTURE §1: each entry perturbed alone); higher levels compare
-along symmetric perturbations (E_ij + E_ji), the part that does not depend on how f is
-extended off the symmetric matrices.  Where the answer has a matrix form, its text is parsed
-back and evaluated too: the answer a person reads must give the same numbers.
+How a derivative of order k is checked: level j (1 … k) compares ricci's order-j derivative
+with j-th differences of f itself (evaluated by :class:`ArrayEvaluator`), never with
+differences of ricci's order-(j − 1) derivative: the orders are computed by one evaluator,
+and a flaw they share would cancel between two of them (issue 22).  A flaw of one order is
+reported at that level alone.  At order j ≥ 2 the differences cost 3·2^j evaluations of f per
+combination of j entries of wrt, so drawn points are smaller (:data:`SPARE`) and at most
+:data:`MAX_COMBINATIONS` combinations are compared at a point (a random sample beyond); a
+derivative below ten times the differences' own rounding (f's, amplified by 1/step^j) is
+measured against that rounding.  A point where the finite differences cannot be trusted
+(their error estimate is above a tenth of the tolerance at three ever smaller steps, or a step
+crosses a kink or leaves a domain) is replaced by another.  For a symmetric ``wrt`` level 1
+compares the plain partial derivative (the unconstrained convention, ARCHITECTURE §1: each
+entry perturbed alone); at higher levels slot 1 is plain and the others move along symmetric
+perturbations (E_ij + E_ji), the part that does not depend on how f is extended off the
+symmetric matrices.  Where the answer has a matrix form, its text is parsed back and evaluated
+too: the answer a person reads must give the same numbers.
 """
 
 from __future__ import annotations
@@ -41,6 +48,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import limits as _limits
+# finite_difference and symmetrise_last keep their names here too (tests and tools/ use them so)
+from .finite_differences import STEPS, finite_difference as finite_difference, mixed_difference, \
+    symmetrise_last as symmetrise_last, symmetrise_slots
 from .functions import lookup
 from .hints import Choice, Hint, option, say
 from .language import ast as A
@@ -48,8 +58,6 @@ from .language.errors import BadValueError, LimitError
 
 #: Default tolerance of :func:`check` (relative to the derivative's largest entry).
 RTOL = 1e-6
-#: Relative step of the finite differences (then h/2 and h/4).
-STEP = 4e-3
 #: A derivative is compared relative to its largest entry, or to this fraction of the largest
 #: value of the function it is the derivative of, whichever is larger.
 FLOOR = 1e-5
@@ -57,13 +65,23 @@ FLOOR = 1e-5
 #: against the derivative's own numbers (see :func:`check_at`).
 TEXT_FLOOR = 1e-8
 
+#: At order k ≥ 2, at most this many combinations of k entries of wrt (the derivative is
+#: symmetric in them) are compared at a point, drawn at random when there are more: each costs
+#: 3·2^k evaluations of f (order 3 in a vector of 10 entries has 220).
+MAX_COMBINATIONS = 220
+#: How many sizes beyond the fewest that keep the dimensions apart a drawn point may use, by
+#: the order checked (0 beyond those listed): every order is differenced from f, entry by entry
+#: (see :data:`MAX_COMBINATIONS`), so the higher ones draw smaller arrays.
+SPARE = {1: 3, 2: 1}
+#: At order k ≥ 2 the step is made this many times smaller in turn while the extrapolation's
+#: error is above a tenth of the tolerance (near a singularity, as sqrt's at a small entry).
+SHRINK = (1, 4, 16)
+
 #: How many points :func:`find_point` draws before it gives up.
 MAX_DRAWS = 80
 #: How many draws of the smallest sizes a check tries, when the usual sizes make the derivative
 #: too large (:data:`ricci.limits.MAX_ELEMENTS`), before it refuses.
 SMALL_DRAWS = 8
-
-_EPS = np.finfo(float).eps
 
 # ------------------------------------------------------------------------------------------------
 # the evaluator
@@ -407,6 +425,7 @@ class Probe:
     def __init__(self):
         self.problem: str | None = None
         self.kinks: list = []
+        self.value = None  #: the expression's value, which :func:`probe` computed anyway
 
     def __call__(self, what, node, value, varying=True):
         if self.problem is not None:
@@ -451,7 +470,7 @@ def probe(expr, values: dict) -> Probe:
     p = Probe()
     try:
         with np.errstate(all="ignore"):
-            ArrayEvaluator(expr, np, p)(values)
+            p.value = ArrayEvaluator(expr, np, p)(values)
     except (np.linalg.LinAlgError, BadValueError, ValueError) as e:
         p.problem = p.problem or f"cannot evaluate: {e}"
     return p
@@ -474,119 +493,6 @@ def find_point(expr, rng, sizes: dict | None = None, max_draws: int = MAX_DRAWS,
         f"found no point where the expression is safely defined and smooth in {max_draws} random "
         f"draws ({last}); ", option("check at a point of your choice", Hint("values"),
                                     "the check needs a point where it is")))
-
-
-# ------------------------------------------------------------------------------------------------
-# finite differences
-# ------------------------------------------------------------------------------------------------
-
-@dataclass
-class Differences:
-    """Finite-difference derivative: ``value`` (shape g + wrt axes) and ``uncertainty`` (the
-    largest difference between two Richardson extrapolations), ``magnitude`` (max |g|)."""
-
-    value: np.ndarray
-    uncertainty: float
-    magnitude: float
-    ok: bool = True
-    why: str = ""
-
-
-def _directions(wrt, point: dict, symmetric: bool):
-    """(axis index, {name: (entry index, weight)}) for every coordinate of wrt."""
-    if isinstance(wrt, list):
-        return [((k,), [(name, (), 1.0)]) for k, name in enumerate(wrt)]
-    x = np.asarray(point[wrt], dtype=float)
-    if x.ndim == 0:
-        return [((), [(wrt, (), 1.0)])]
-    if x.ndim == 1:
-        return [((i,), [(wrt, (i,), 1.0)]) for i in range(x.shape[0])]
-    out = []
-    for i, j in np.ndindex(*x.shape):
-        if symmetric and i != j:
-            out.append(((i, j), [(wrt, (i, j), 1.0), (wrt, (j, i), 1.0)]))
-        else:
-            out.append(((i, j), [(wrt, (i, j), 1.0)]))
-    return out
-
-
-def _wrt_shape(wrt, point: dict) -> tuple:
-    if isinstance(wrt, list):
-        return (len(wrt),)
-    return np.shape(point[wrt])
-
-
-def _moved(point: dict, moves, t: float) -> dict:
-    out = dict(point)
-    for name, idx, w in moves:
-        if idx == ():
-            out[name] = float(out[name]) + w * t
-        else:
-            a = np.array(out[name], dtype=float)
-            a[idx] += w * t
-            out[name] = a
-    return out
-
-
-def finite_difference(g, wrt, point: dict, *, symmetric: bool = False, step: float = STEP,
-                      accept=None) -> Differences:
-    """∂g/∂wrt at ``point`` by central differences at steps h, h/2, h/4, Richardson-extrapolated.
-
-    ``g(values) → array``; the result has g's shape followed by wrt's (for a list of scalars,
-    one axis of their number).  ``symmetric``: a matrix wrt is moved along E_ij + E_ji, so that
-    it stays symmetric (entry (i, j) then holds the derivative in that direction).  ``accept``
-    (values → bool) may refuse a moved point (one that crosses a kink or leaves a domain);
-    the step is then made ten times smaller, twice, before the point is given up (``ok``)."""
-    g0 = np.asarray(g(point), dtype=float)
-    shape = _wrt_shape(wrt, point)
-    out = np.zeros(g0.shape + tuple(shape))
-    uncertainty = 0.0
-    magnitude = float(np.max(np.abs(g0))) if g0.size else 0.0
-    for axes, moves in _directions(wrt, point, symmetric):
-        _limits.tick()
-        x0 = max(abs(float(np.asarray(point[name])[idx])) for name, idx, _ in moves)
-        h = step * max(1.0, x0)
-        for _attempt in range(3):
-            values = {}
-            good = True
-            for t in (h, h / 2, h / 4):
-                for s in (t, -t):
-                    moved = _moved(point, moves, s)
-                    if accept is not None and not accept(moved):
-                        good = False
-                        break
-                    values[s] = np.asarray(g(moved), dtype=float)
-                if not good:
-                    break
-            if good:
-                break
-            h /= 10
-        else:
-            return Differences(out, math.inf, magnitude, False, "a step crosses a kink or leaves a domain")
-        d = [(values[t] - values[-t]) / (2 * t) for t in (h, h / 2, h / 4)]
-        r1 = (4 * d[1] - d[0]) / 3
-        r2 = (4 * d[2] - d[1]) / 3
-        out[(Ellipsis,) + axes] = r2
-        if r2.size:
-            uncertainty = max(uncertainty, float(np.max(np.abs(r1 - r2))))
-            magnitude = max(magnitude, *(float(np.max(np.abs(v))) for v in values.values()))
-            noise = 4 * _EPS * magnitude / (h / 4)
-            uncertainty = max(uncertainty, noise)
-    if not np.all(np.isfinite(out)):
-        return Differences(out, math.inf, magnitude, False, "a finite difference is not finite")
-    return Differences(out, uncertainty, magnitude)
-
-
-def symmetrise_last(G: np.ndarray, n_axes: int = 2) -> np.ndarray:
-    """The derivative along symmetric directions: entry (i, j) of the last two axes becomes
-    G_ij + G_ji for i ≠ j, and stays G_ii on the diagonal (what :func:`finite_difference` with
-    ``symmetric=True`` measures)."""
-    T = np.swapaxes(G, -1, -2)
-    out = G + T
-    n = G.shape[-1]
-    idx = np.arange(n)
-    out[..., idx, idx] = G[..., idx, idx]
-    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -737,9 +643,12 @@ def _text_value(d, values):
 
 
 def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
-             text: bool = True) -> tuple[PointResult | None, str]:
+             text: bool = True, rng=None) -> tuple[PointResult | None, str]:
     """Compare ``d`` with finite differences at one point.  Returns (result, "") or (None, why)
-    when the finite differences cannot be trusted there."""
+    when the finite differences cannot be trusted there.  ``rng`` draws the entries compared
+    at an order with more than :data:`MAX_COMBINATIONS` of them (default: seed 0)."""
+    if rng is None:
+        rng = np.random.default_rng(0)
     expr = d.expression
     wrt = d.wrt
     symmetric = isinstance(wrt, str) and expr.variables[wrt].kind == "symmetric matrix"
@@ -750,10 +659,12 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
     if base.problem is not None:
         return None, base.problem
 
-    def accept(moved):
+    def look(moved):
+        """f at a moved point, or None where the step crossed a kink or left a domain."""
         p = probe(expr, moved)
-        return p.problem is None and len(p.kinks) == len(base.kinks) and all(
+        same = p.problem is None and len(p.kinks) == len(base.kinks) and all(
             np.array_equal(a, b) for a, b in zip(p.kinks, base.kinks))
+        return np.asarray(p.value, dtype=float) if same else None
 
     evaluator = ArrayEvaluator(expr, np)
 
@@ -763,21 +674,33 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
 
     errors = []
     for j, dj in enumerate(levels, start=1):
-        g = f if j == 1 else (lambda v, dd=levels[j - 2]: np.asarray(dd.evaluate(v), dtype=float))
-        fd = finite_difference(g, wrt, values, symmetric=symmetric and j > 1, accept=accept)
-        if not fd.ok:
-            return None, fd.why
+        # Every order from differences of f itself: never of a lower order's evaluation, which
+        # could share a flaw with the order it checks.
         got = np.asarray(dj.evaluate(values), dtype=float)
         if symmetric and j > 1:
-            got = symmetrise_last(got)
-        # A derivative far smaller than the function is measured against the function:
-        # finite differences cannot resolve it any better.
-        floor = FLOOR * max(1.0, fd.magnitude)
-        scale = max(float(np.max(np.abs(fd.value))) if fd.value.size else 0.0,
-                    float(np.max(np.abs(got))) if got.size else 0.0, floor)
-        if fd.uncertainty > 0.1 * rtol * scale:
+            got = symmetrise_slots(got, j)
+        for shrink in ((1,) if j == 1 else SHRINK):
+            if j == 1:
+                fd = finite_difference(f, wrt, values, accept=lambda moved: look(moved) is not None)
+            else:
+                fd = mixed_difference(f, wrt, values, j, symmetric=symmetric, look=look, limit=MAX_COMBINATIONS,
+                                      rng=rng, step=STEPS.get(j, STEPS[max(STEPS)]) / shrink)
+            if not fd.ok:
+                return None, fd.why
+            ref, mine = fd.value, got
+            if fd.measured is not None:  # a sample of the entries (MAX_COMBINATIONS)
+                ref, mine = ref[..., fd.measured], mine[..., fd.measured]
+            # A derivative far smaller than the function is measured against the function:
+            # finite differences cannot resolve it any better; nor, at order k ≥ 2, below ten
+            # times their rounding (f's, amplified by 1/step^k): an honest tolerance, not a refusal.
+            floor = max(FLOOR * max(1.0, fd.magnitude), fd.noise / (0.1 * rtol))
+            scale = max(float(np.max(np.abs(ref))) if ref.size else 0.0,
+                        float(np.max(np.abs(mine))) if mine.size else 0.0, floor)
+            if fd.uncertainty <= 0.1 * rtol * scale:
+                break
+        else:
             return None, "the finite differences are not precise enough at this point"
-        errors.append(relative_error(got, fd.value, floor))
+        errors.append(relative_error(mine, ref, floor))
     text_error = None
     text_problem = ""
     if text:
@@ -833,13 +756,13 @@ def _check(d, values, trials: int, seed, rtol: float) -> CheckReport:
             if not _bounded(d, v):
                 _refuse_size(d, v, drawn=False)
             d.evaluate(v)  # a clear error for a value that does not fit
-            r, why = check_at(d, v, lower, rtol)
+            r, why = check_at(d, v, lower, rtol, rng=np.random.default_rng(len(results)))
             if r is None:
                 raise BadValueError(f"cannot check the derivative at the given values: {why}")
             results.append(r)
     else:
         rng = np.random.default_rng(seed)
-        spare, too_large = 3, 0
+        spare, too_large = SPARE.get(d.order, 0), 0
         while len(results) < trials:
             v = find_point(d.expression, rng, spare=spare)
             if not _bounded(d, v):
@@ -850,7 +773,7 @@ def _check(d, values, trials: int, seed, rtol: float) -> CheckReport:
                     _refuse_size(d, v, drawn=True)
                 spare = 0
                 continue
-            r, why = check_at(d, v, lower, rtol)
+            r, why = check_at(d, v, lower, rtol, rng=rng)
             if r is None:
                 rejected += 1
                 if rejected > MAX_DRAWS:
