@@ -2,7 +2,8 @@
 
 For a derivative ``d`` of order k, :func:`derivation` writes the differential of the function
 (order 1) or of ricci's derivative of order k − 1 (the Hessian is the derivative of the
-gradient, as the lecture says), rule by rule (:mod:`.differentials`), brings it to a standard
+gradient, as the lecture says; where that is a tensor, :mod:`.higher`'s route through vec), rule
+by rule (:mod:`.differentials`), brings it to a standard
 form with the rearrangements named (:mod:`.identify`), and identifies the derivative with the
 table that licenses it.  The identified derivative is the rearrangement's own expression; the
 final "=" shows ricci's simplified answer beside it, and tests/test_differentials.py checks
