@@ -121,3 +121,37 @@ def test_without_a_hessian_a_segment_refutes_convexity():
         return -np.linalg.norm(z, 2) ** 2
 
     assert f((a + b) / 2) > (f(a) + f(b)) / 2
+
+
+# -- explain names the rules -----------------------------------------------------------------------
+
+RULES = [  # (expression, wrt, the rule its steps name)
+    ("tr(expm(X))", "X", "trace rule"),
+    ("tr(logm(X))", "X", "trace rule"),
+    ("tr(sqrtm(X))", "X", "trace rule"),
+    ("expm(t*A)", "t", "commuting"),
+    ("u'*expm(X)*v", "X", "Fréchet"),
+    ("lambda_max(S)", "S", "Hellmann–Feynman"),
+    ("eig(S)", "S", "Hellmann–Feynman"),
+    ("svd(X)", "X", "Hellmann–Feynman"),
+    ("norm(X, 2)", "X", "Hellmann–Feynman"),
+    ("norm(X, 'nuc')", "X", "Hellmann–Feynman"),
+]
+
+
+@pytest.mark.parametrize("expression, wrt, rule", RULES, ids=[r[0] for r in RULES])
+def test_the_steps_name_the_rule(expression, wrt, rule):
+    assert rule in str(ricci.derivative(expression, wrt).steps)
+
+
+@pytest.mark.parametrize("expression", ["lambda_max(S)", "lambda_min(S)"])
+def test_the_differential_method_reads_an_answer_with_a_where(expression):
+    # d lambda_max(S) = tr(G' dS) with G = u*u' written in (the gradient's where binding inside dF
+    # could not be re-read: a syntax error before)
+    steps = str(ricci.derivative(expression, "S").steps(method="differentials"))
+    vec = expression.replace("lambda", "eigvec")
+    assert f"∂f/∂S = {vec}*{vec}'" in steps
+    s = _rng(9).standard_normal((4, 4))
+    s = s + s.T
+    q = np.linalg.eigh(s)[1][:, -1 if "max" in expression else 0]
+    np.testing.assert_allclose(ricci.evaluate(f"{vec}*{vec}'", {"S": s}), np.outer(q, q), atol=1e-12)

@@ -316,6 +316,11 @@ class Differentials:
         if kind is None:
             raise NoRule(f"the differential method has no rule for {node.func} of a row")
         g = _parsed(derivative(f"{node.func}(u)", "u", 1, {"u": kind}).text)
+        if isinstance(g, A.Where):  # u2*u2' where u2 = eigvec_max(u): written in, for one term of dF
+            bound: dict = {}
+            for n, e in g.bindings:
+                bound[n] = substitute(e, bound)
+            g = substitute(g.body, bound)
         g = substitute(g, {"u": u})
         if kind == "matrix":
             return A.Call(_trace_name(), (mul(A.Transpose(g), du),))

@@ -434,7 +434,8 @@ def _norm_rewrite(A, args):
 
 
 _EIG = "Hellmann–Feynman: dλ = u' dS u for a simple eigenvalue λ with unit eigenvector u"
-_SV = "dσ = u' dX v for a simple singular value σ with unit singular vectors u, v"
+_SV = ("Hellmann–Feynman for singular values (σ is an eigenvalue of [0 X; X' 0]): dσ = u' dX v for a simple "
+       "singular value σ with unit singular vectors u, v")
 
 add(
     _entry("eig", "cols", lambda a: _eigh(a)[0],
