@@ -245,7 +245,7 @@ def _ricci_svd(X, which, m={m}):
     flip = m.sum(vt ** 3, axis=1)[None, :] < 0
     out = m.where(flip, -u, u) if which == "u" else m.where(flip, -vt.T, vt.T)
     if s.shape[0] < X.shape[1]:  # a wide X: zero columns for its last singular values, zero everywhere
-        out = out @ m.eye(s.shape[0], X.shape[1], dtype=X.dtype)
+        out = out @ m.eye(s.shape[0], X.shape[1], dtype=X.dtype{dev})
     return out
 ''',
     "top": '''
@@ -278,7 +278,8 @@ def _helper(kind: str, call: str):
         ns = f", m={p.module}" if p.name == "array_api" else ""
         p.need_import("\n\n" + _CHECK.strip("\n"))
         p.need_import("\n\n" + _HELPERS[kind].strip("\n").replace(
-            "m={m}", "m=" + ("None" if p.name == "array_api" else p.module)))
+            "m={m}", "m=" + ("None" if p.name == "array_api" else p.module)).replace(
+            "{dev}", ", device=X.device" if p.name in ("torch", "array_api") else ""))  # X on a GPU
         return p.Code(call.format(a=a.text, ns=ns))
 
     return recipe
