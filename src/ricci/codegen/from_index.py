@@ -10,6 +10,13 @@ A Kronecker δ between two free indices is never materialised: the product is co
 diagonal (the δ's two indices merged into one), and the result is a *scatter*: a tensor of
 zeros with that value added onto its diagonal, ``H[r, :, r, :] += 2 * (V.T @ V)``.  A sum of
 such terms adds each onto one buffer.
+
+The numerics are the matrix path's (docs/numerics.md): a power of a sum of squares (Σ v²)^p is
+``norm2(v)^2p``, the scaled norm of the printers' ``norm2_lines`` (as d.evaluate scales it);
+an inverse contracted with a factor that it alone shares an index with is that matrix product
+first, which :meth:`Plan.matmul` makes a solve, before the rest is one contraction (an einsum
+would be handed the explicit inverse); codegen/solves.py then decides, for both paths, where
+the inverse computed once serves better.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import string
 
 from ..functions import LOGSUMEXP, lookup
+from ..ir.evaluate import squared
 from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 from ..ir.softmax import log_sum_exp, log_sum_exp_along, softmax_factors, softmax_factors_along
 from .from_matrix import CodegenError
@@ -81,6 +89,9 @@ class IndexToPlan:
                 return self._add(node)
             case Elem():
                 return self._elem(node)
+            case Pow(base=b, exp=e) if squared(node) is not None:  # (Σ v²)^p: the scaled norm
+                n = p.norm2(self.value(squared(node))[0])
+                return (n if e.value == 0.5 else p.pow(n, p.num(2 * e.value))), ()
             case Pow(base=b, exp=e):
                 free = node.free
                 bo, ba = self.value(b)
@@ -303,6 +314,8 @@ class IndexToPlan:
 
     def _contract(self, tensors: list, out: tuple) -> tuple:
         p = self.plan
+        if len(tensors) > 2:
+            tensors = self._solves_first(tensors, out)
         if len(tensors) == 1:
             op, axes = tensors[0]
             if len(set(axes)) != len(axes):
@@ -320,6 +333,31 @@ class IndexToPlan:
         if self.einsum_ok:
             return self._einsum(tensors, out)
         return self._pairwise(tensors, out)
+
+    def _solves_first(self, tensors: list, out: tuple) -> list:
+        """``tensors`` with each inverse's product with a factor that it alone shares a summed
+        index with made first: :meth:`_pair` makes it a matrix product, which Plan.matmul turns
+        into a solve (as on the matrix path), where one contraction of all would be handed
+        the explicit inverse."""
+        done = False
+        while not done and len(tensors) > 2:
+            done = True
+            for x, (fo, fa) in enumerate(tensors):
+                if not _inverse(fo) or len(fa) != 2 or fa[0] == fa[1]:
+                    continue
+                for y, other in enumerate(tensors):
+                    rest = [t for k, t in enumerate(tensors) if k not in (x, y)]
+                    needed = out + tuple(i for _, axes in rest for i in axes)
+                    shared = [i for i in fa if i in other[1]]
+                    if y == x or len(shared) != 1 or shared[0] in needed:
+                        continue
+                    got = self._pair((fo, fa), other, needed)
+                    if got is not None:
+                        tensors, done = rest + [got], False
+                        break
+                if not done:
+                    break
+        return tensors
 
     def _pair(self, a: tuple, b: tuple, out: tuple):
         """Two factors as a matrix product, an outer product or a broadcast scaling."""
@@ -423,6 +461,11 @@ class IndexToPlan:
                 axes = axes[:k] + axes[k + 1:]
         keep = tuple(i for i in out if i in axes)
         return self.ordered(op, axes, keep), keep
+
+
+def _inverse(op: Op) -> bool:
+    """Whether ``op`` is an inverse or its transpose (a product with it can be a solve)."""
+    return op.kind == "inv" or (op.kind == "T" and op.args[0].kind == "inv")
 
 
 def to_plan(plan: Plan, node: Node, out: tuple, bindings: dict, variables: set, *, einsum: bool = True) -> Op:

@@ -226,18 +226,9 @@ class IREvaluator:
         """(Σ v²)^p, a power of a sum of squares (norm2 and its derivatives: x (x'x)^-0.5), as
         s^2p (Σ (v/s)²)^p with s = max |v|: the sum under- or overflows at entries of 1e-160 or
         1e160 although the power need not (the 'norm' rule, ricci.stable)."""
-        base = node.base
-        if base.free or not isinstance(base, Mul) or not isinstance(node.exp, Num):
+        f = squared(node)
+        if f is None:
             return None
-        fs = [f for f in base.factors if not isinstance(f, Num)]
-        if len(fs) == 2 and fs[0] is fs[1]:
-            f = fs[0]
-        elif len(fs) == 1 and isinstance(fs[0], Pow) and isinstance(fs[0].exp, Num) and fs[0].exp.value == 2.0:
-            f = fs[0].base
-        else:
-            return None
-        if f.free != fs[-1].free or len(fs) != len(base.factors):
-            return None  # a coefficient, or the two factors on different indices: not a plain sum of squares
         v = self._value(f)
         s = float(np.max(np.abs(v))) if np.size(v) else 0.0
         if not 0.0 < s < math.inf:
@@ -254,6 +245,24 @@ class IREvaluator:
         arr = np.transpose(arr, [node.free.index(i) for i in order])
         shape = [self.dim(i.dim) if i in node.free else 1 for i in free]
         return arr.reshape(shape)
+
+
+def squared(node: Pow) -> Node | None:
+    """v when ``node`` is (Σ v²)^p, a power of a plain sum of squares (the 'norm' rule of
+    ricci.stable), else None; d.evaluate and the index path's code (codegen/from_index) scale it."""
+    base = node.base
+    if base.free or not isinstance(base, Mul) or not isinstance(node.exp, Num):
+        return None
+    fs = [f for f in base.factors if not isinstance(f, Num)]
+    if len(fs) == 2 and fs[0] is fs[1]:
+        f = fs[0]
+    elif len(fs) == 1 and isinstance(fs[0], Pow) and isinstance(fs[0].exp, Num) and fs[0].exp.value == 2.0:
+        f = fs[0].base
+    else:
+        return None
+    if f.free != fs[-1].free or len(fs) != len(base.factors):
+        return None  # a coefficient, or the two factors on different indices: not a plain sum of squares
+    return f
 
 
 def _finite_max(values: np.ndarray) -> float | None:
