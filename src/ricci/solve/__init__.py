@@ -82,10 +82,23 @@ def _method(method, problem, constrained: bool = False) -> str:
     return chosen
 
 
+def _backend(backend, problem) -> None:
+    from .problem import is_lazy, say
+
+    if backend not in ("numpy", "jax"):
+        raise BadValueError(f"unknown backend {backend!r}; choose numpy or jax (Dask data runs ricci's array-API "
+                            "code by itself)")
+    lazy = [n for n, v in problem.data.items() if is_lazy(v)]
+    if backend == "jax" and lazy:
+        raise BadValueError(f"{say(problem.surface, 'backend', b='jax')} takes NumPy data; {', '.join(lazy)} "
+                            f"{'is a Dask array' if len(lazy) == 1 else 'are Dask arrays'} (Dask data runs "
+                            f"ricci's array-API code: use {say(problem.surface, 'backend', b='numpy')})")
+
+
 def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=None, method: str = "auto",
              kinds=None, sizes=None,
              tol: float = 1e-8, maxiter: int = 10_000, certify: bool = True, seed: int = 0,
-             callback=None, _surface: str = "python") -> MinimizeResult:
+             callback=None, backend: str = "numpy", _surface: str = "python") -> MinimizeResult:
     """Minimise the scalar ``expression`` over the variables ``wrt`` (``"w"``, ``"U,V"`` or a list).
 
     data      values of every other variable: {"X": ndarray, "y": ndarray, "lambda": 0.1}
@@ -100,7 +113,10 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
               closed-form Hessian-vector product), "trust-exact" or "newton" (the dense Hessian)
     tol       the gradient-norm tolerance (the projected gradient's with bounds), ∞-norm
     certify   run ricci's convexity analysis for the certificate (one variable; the data fixed)
-    callback  called as callback(iteration, f, grad_norm) after each iteration
+    callback  called as callback(iteration, f, grad_norm) after each iteration (the result's
+              ``history`` holds the same numbers, from the start on)
+    backend   "numpy" (default) or "jax": the generated jax.numpy code under jax.jit, in float64
+              (on a GPU where JAX has one); Dask data runs the array-API code by itself
 
     Returns a :class:`MinimizeResult`; raises a :class:`ricci.RicciError` for a problem posed
     wrongly (unknown variable, data of the wrong shape, non-finite values, infeasible start) or
@@ -122,6 +138,7 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     general, bounds, other_names = _split_constraints(constraints, bounds)
     problem, start = build(expression, wrt, data, x0, bounds, kinds, _surface, sizes, other_names)
     chosen = _method(method, problem, bool(general))
+    _backend(backend, problem)
     cons = []
     if general:
         from . import constraints as C
@@ -140,7 +157,7 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
                              else ("not certified (certify=False)", None, []))
     notes: list[str] = []
     t_setup = time.perf_counter()
-    obj = Objective(problem, start)
+    obj = Objective(problem, start, backend)
     t0 = time.perf_counter()
     if x0 is None and not convex:
         # zero may be a critical point of a non-convex f (U*V' at U = V = 0): SciPy would stop there
@@ -152,12 +169,17 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
                 start = np.clip(start, problem.lower, problem.upper)
             notes.append(f"the gradient vanishes at zero, a critical point; started at a random point (seed {seed})")
     history = {"nit": 0}
+    f_start, g_start = obj.at(start)
+    trace = {"fun": [f_start], "grad_norm": [g_start]}  # the convergence, per iteration
 
     def step(xk, *_):
         history["nit"] += 1
         obj.iterations = history["nit"]
-        if callback is not None:  # the last evaluation's numbers: no extra call
-            callback(history["nit"], *obj.last)
+        f_k, g_k = obj.at(np.asarray(xk, dtype=float))  # an evaluation already made, as a rule
+        trace["fun"].append(f_k)
+        trace["grad_norm"].append(g_k)
+        if callback is not None:
+            callback(history["nit"], f_k, g_k)
 
     kwargs: dict = {"jac": True, "callback": step}
     options: dict = {"maxiter": maxiter}
@@ -211,7 +233,8 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
         kkt_residual=kkt, nit=nit, nfev=obj.nfev, njev=obj.njev, nhev=obj.nhev, time=elapsed,
         setup_time=t0 - t_setup,
         message=message, success=success, status=status, method=chosen, certificate=cert, convex=convex,
-        reasons=reasons, bounds=list(problem.bound_texts), notes=notes, **extra)
+        reasons=reasons, bounds=list(problem.bound_texts), notes=notes, history=trace,
+        backend=obj.backend if obj._jax is None else "jax", **extra)
 
 
 __all__ = ["MinimizeResult", "SolveError", "UnboundedError", "minimize"]

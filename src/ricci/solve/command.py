@@ -41,6 +41,8 @@ def add_arguments(sp) -> None:
     sp.add_argument("--method", default="auto",
                     help="auto (L-BFGS-B), newton-cg, trust-krylov (Hessian-vector products), newton "
                          "(trust-exact, the dense Hessian)")
+    sp.add_argument("--backend", default="numpy",
+                    help="numpy (default) or jax: the generated code under jax.jit, float64 (a GPU where JAX has one)")
     sp.add_argument("--tol", type=float, default=1e-8, help="gradient-norm tolerance (default 1e-8)")
     sp.add_argument("--maxiter", type=int, default=10_000, help="most iterations (default 10000)")
     sp.add_argument("--seed", type=int, default=0, help="seed of a random start (only where zero is critical)")
@@ -124,7 +126,8 @@ def run(args) -> int:
     result = minimize(args.expression, args.wrt, data, x0=x0, bounds=args.bound, constraints=args.subject_to,
                       method=args.method,
                       kinds=assignments(args.kind, "--kind") or None, tol=args.tol, maxiter=args.maxiter,
-                      sizes=sizes or None, certify=not args.no_certificate, seed=args.seed, callback=progress, _surface="cli")
+                      sizes=sizes or None, certify=not args.no_certificate, seed=args.seed, callback=progress, backend=args.backend,
+                      _surface="cli")
     if args.output:
         _write(args.output, result)
     if args.format == "json":

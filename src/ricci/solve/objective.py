@@ -68,7 +68,7 @@ def _materialise(out):
 class Objective:
     """f, ∇f, H·v and H on flat vectors, with counters and checks."""
 
-    def __init__(self, problem, start):
+    def __init__(self, problem, start, backend: str = "numpy"):
         self.problem = problem
         expr = problem.expression
         names = problem.names
@@ -81,9 +81,18 @@ class Objective:
         # Dask data: the array-API code runs chunk-parallel on the cluster (any Dask scheduler)
         self.xp = _namespace(problem.data)
         self.backend = "numpy" if self.xp is None else "array_api"
-        self._grads = [compiled(expr.source, n, 1, self._kinds, k == 0, self.backend) for k, n in enumerate(names)]
+        # JAX: the generated jax.numpy code under jax.jit, float64 (.jax_backend)
+        self._jax = None
+        if backend == "jax":
+            from .jax_backend import JaxFunctions
+
+            self._jax = JaxFunctions(problem, self._kinds, self.data, compiled, compiled_hvp)
+        else:
+            self._grads = [compiled(expr.source, n, 1, self._kinds, k == 0, self.backend)
+                           for k, n in enumerate(names)]
         self._hvp = None
         self._hess = None
+        self._recent: list = []  # the last few (z, f, ‖∇f‖) evaluated: see at()
         self.nfev = self.njev = self.nhev = 0
         self.best = np.inf
         self.f0 = None
@@ -130,6 +139,9 @@ class Objective:
         return ", ".join(parts)
 
     def value_and_grad(self, z):
+        if self._jax is not None:
+            f, g = self._jax.value_and_grad(z)
+            return self._checked(f, g, z)
         args = self._args(z)
         with np.errstate(all="ignore"):
             if self.xp is not None and len(self._grads) > 1:
@@ -143,16 +155,31 @@ class Objective:
             else:
                 f, g0 = self._call(self._grads[0], args)
                 parts = [g0] + [self._call(g, args) for g in self._grads[1:]]
+        return self._checked(float(f), self.problem.fold(dict(zip(self.problem.names, parts))), z)
+
+    def _checked(self, f: float, g: np.ndarray, z):
         self.nfev += 1
         self.njev += 1
-        g = np.concatenate([np.asarray(p, dtype=float).reshape(-1) for p in parts])
-        f = float(f)
         self._check(f, g, z, "f")
         self.best = min(self.best, f)
         self.last = (f, float(np.linalg.norm(g)))
+        self._recent = [(np.array(z, dtype=float), *self.last)] + self._recent[:3]
         return f, g
 
+    def at(self, z) -> tuple[float, float]:
+        """(f, ‖∇f‖) at z: from the last few evaluations when z is one of them (the iterate a
+        line search or a trust region accepted usually is), else evaluated.  The last evaluation
+        alone may be a rejected trial point of a trust-region method."""
+        for zk, f, gnorm in self._recent:
+            if np.array_equal(zk, z):
+                return f, gnorm
+        f, g = self.value_and_grad(z)
+        return f, float(np.linalg.norm(g))
+
     def hessp(self, z, v):
+        if self._jax is not None:
+            self.nhev += 1
+            return self._jax.hessp(z, v)
         if self._hvp is None:
             self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds,
                                      self.backend)
@@ -166,14 +193,17 @@ class Objective:
             out = self._call(fn, args)
         self.nhev += 1
         parts = out if len(self.problem.names) > 1 else (out,)
-        return np.concatenate([np.asarray(q, dtype=float).reshape(-1) for q in parts])
+        return self.problem.fold(dict(zip(self.problem.names, parts)))
 
     def hess(self, z):
         n = self.problem.size
         if n > DENSE_MAX:
             raise SolveError(f"the dense Hessian of {n} coordinates is too large (at most {DENSE_MAX}); "
                              "use a Hessian-vector method (Newton-CG, trust-krylov) or L-BFGS-B")
-        if len(self.problem.names) == 1:
+        if len(self.problem.names) == 1 and not self.problem.symmetric:
+            if self._jax is not None:
+                self.nhev += 1
+                return self._jax.hess(z)
             if self._hess is None:
                 self._hess = compiled(self.problem.expression.source, self.problem.names[0], 2, self._kinds, False,
                                       self.backend)
@@ -181,5 +211,5 @@ class Objective:
                 H = np.asarray(self._call(self._hess, self._args(z)), dtype=float).reshape(n, n)
             self.nhev += 1
             return H
-        # several variables: the columns H·e_i (cross terms included)
+        # several variables, or a symmetric one (its triangle's coordinates): the columns H·e_i
         return np.column_stack([self.hessp(z, e) for e in np.eye(n)])

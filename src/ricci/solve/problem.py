@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,9 +27,11 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 #: How each surface spells a value, a start, a bound and a method.
 SURFACES = {
     "python": {"data": "data={{'{n}': ...}}", "x0": "x0={{'{n}': ...}}", "method": "method='{m}'",
-               "bound": "bounds=['{b}']", "kind": "kinds={{'{n}': '{k}'}}", "size": "sizes={{'{d}': ...}}"},
+               "bound": "bounds=['{b}']", "kind": "kinds={{'{n}': '{k}'}}", "size": "sizes={{'{d}': ...}}",
+               "backend": "backend='{b}'"},
     "cli": {"data": "--set {n}=... or --data {n}=FILE", "x0": "--x0 {n}=...", "method": "--method {m}",
-            "bound": "--bound '{b}'", "kind": "--kind {n}={k}", "size": "--size {d}=..."},
+            "bound": "--bound '{b}'", "kind": "--kind {n}={k}", "size": "--size {d}=...",
+            "backend": "--backend {b}"},
 }
 
 
@@ -111,6 +114,20 @@ def as_kind(name: str, kind: str, value, surface: str) -> np.ndarray | float:
     return arr
 
 
+@lru_cache(maxsize=32)
+def triangle(n: int):
+    """The packing of a symmetric n×n matrix by its lower triangle (row by row): the rows and
+    columns of the coordinates, the coordinate of every entry (S = p[index]: both S_ij and S_ji
+    read p_k), and the weights that fold a gradient G back, (G + G')[rows, cols]·weight (G_ij
+    + G_ji off the diagonal, G_ii on it): the chain rule through S = S(p)."""
+    rows, cols = np.tril_indices(n)
+    index = np.empty((n, n), dtype=np.intp)
+    index[rows, cols] = np.arange(rows.size)
+    index[cols, rows] = np.arange(rows.size)
+    weight = np.where(rows == cols, 0.5, 1.0)
+    return rows, cols, index, weight
+
+
 @dataclass
 class Problem:
     expression: object  # ricci Expression
@@ -122,25 +139,56 @@ class Problem:
     lower: np.ndarray | None = None  # flat bounds, or None without bounds
     upper: np.ndarray | None = None
     bound_texts: list = field(default_factory=list)
+    # symmetric matrices solved for: a point of the problem is a symmetric S, so S is packed by
+    # its lower triangle (n(n+1)/2 coordinates), never n² free entries
+    symmetric: tuple = ()
+
+    def flat_size(self, name: str) -> int:
+        shape = self.shapes[name]
+        if name in self.symmetric:
+            return shape[0] * (shape[0] + 1) // 2
+        return int(np.prod(shape))
 
     @property
     def size(self) -> int:
-        return int(sum(int(np.prod(s)) for s in self.shapes.values()))
+        return int(sum(self.flat_size(n) for n in self.names))
 
     @property
     def bounded(self) -> bool:
         return self.lower is not None
 
     def pack(self, values: dict) -> np.ndarray:
-        return np.concatenate([np.asarray(values[n], dtype=float).reshape(-1) for n in self.names])
+        parts = []
+        for n in self.names:
+            v = np.asarray(values[n], dtype=float)
+            if n in self.symmetric:
+                rows, cols, _, _ = triangle(self.shapes[n][0])
+                v = v[rows, cols]
+            parts.append(v.reshape(-1))
+        return np.concatenate(parts)
+
+    def fold(self, parts: dict) -> np.ndarray:
+        """The flat gradient from each variable's gradient (a symmetric variable's through its
+        triangle, :func:`triangle`); for the other variables the same as :meth:`pack`."""
+        out = []
+        for n in self.names:
+            g = np.asarray(parts[n], dtype=float)
+            if n in self.symmetric:
+                rows, cols, _, weight = triangle(self.shapes[n][0])
+                g = (g + g.T)[rows, cols] * weight
+            out.append(g.reshape(-1))
+        return np.concatenate(out)
 
     def unpack(self, z: np.ndarray) -> dict:
         out, k = {}, 0
         for n in self.names:
             shape = self.shapes[n]
-            size = int(np.prod(shape))
+            size = self.flat_size(n)
             part = z[k:k + size]
-            out[n] = float(part[0]) if shape == () else part.reshape(shape).copy()
+            if n in self.symmetric:
+                out[n] = part[triangle(shape[0])[2]]  # a new array: symmetric by construction
+            else:
+                out[n] = float(part[0]) if shape == () else part.reshape(shape).copy()
             k += size
         return out
 
@@ -149,11 +197,15 @@ class Problem:
         k = 0
         for n in self.names:
             shape = self.shapes[n]
-            size = int(np.prod(shape))
+            size = self.flat_size(n)
             if index < k + size:
                 if shape == ():
                     return n
-                pos = np.unravel_index(index - k, shape)
+                if n in self.symmetric:
+                    rows, cols, _, _ = triangle(shape[0])
+                    pos = (rows[index - k], cols[index - k])
+                else:
+                    pos = np.unravel_index(index - k, shape)
                 return f"{n}[{', '.join(str(int(p)) for p in pos)}]"
             k += size
         return f"coordinate {index}"  # pragma: no cover
@@ -244,9 +296,6 @@ def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", giv
     for n in names:
         if n not in variables:
             raise UnknownNameError(f"{n} does not appear in {expr.text}; its variables are {listed}")
-        if variables[n].kind == SYMMETRIC:
-            raise KindError(f"{n} is a symmetric matrix; minimizing over one is not supported yet: "
-                            f"declare it a matrix ({say(surface, 'kind', n=n, k='matrix')})")
     data = dict(data or {})
     x0 = dict(x0 or {})
     for n in data:
@@ -296,7 +345,13 @@ def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", giv
                                 f"give a start, {say(surface, 'x0', n=n)}, or the size, "
                                 f"{say(surface, 'size', d=open_dims[0])}")
         shapes[n] = tuple(d if isinstance(d, int) else sizes[d] for d in v.dims)
-    problem = Problem(expr, names, values, sizes, shapes, surface)
+    symmetric = tuple(n for n in names if variables[n].kind == SYMMETRIC)
+    for n in symmetric:
+        if n in starts and not np.allclose(starts[n], starts[n].T, rtol=1e-12, atol=0):
+            i, j = np.unravel_index(int(np.argmax(np.abs(starts[n] - starts[n].T))), shapes[n])
+            raise BadValueError(f"the start of {n} is not symmetric: {n}[{i}, {j}] = {starts[n][i, j]:g} but "
+                                f"{n}[{j}, {i}] = {starts[n][j, i]:g}; {n} is a symmetric matrix")
+    problem = Problem(expr, names, values, sizes, shapes, surface, symmetric=symmetric)
     _set_bounds(problem, bounds)
     start = problem.pack({n: starts.get(n, np.zeros(shapes[n])) for n in names})
     if problem.bounded:
@@ -332,7 +387,7 @@ def _set_bounds(problem: Problem, bounds) -> None:
     upper = np.full(problem.size, np.inf)
     offsets, k = {}, 0
     for n in problem.names:
-        size = int(np.prod(problem.shapes[n]))
+        size = problem.flat_size(n)
         offsets[n] = (k, size)
         k += size
     for name, lohi, text in items:
@@ -351,6 +406,9 @@ def _set_bounds(problem: Problem, bounds) -> None:
             if v.ndim and v.shape != problem.shapes[name] and v.size != size:
                 raise BadValueError(f"a bound of {name} has shape {v.shape}, but {name} has shape "
                                     f"{problem.shapes[name]}")
+            if name in problem.symmetric and v.shape == problem.shapes[name]:  # its triangle
+                rows, cols, _, _ = triangle(v.shape[0])
+                v = v[rows, cols]
             v = np.broadcast_to(v.reshape(-1) if v.ndim else v, (size,))
             if np.isnan(v).any():
                 raise BadValueError(f"a bound of {name} is nan")

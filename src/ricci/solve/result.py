@@ -18,7 +18,8 @@ LOCAL = "local: not proved convex"
 
 class MinimizeResult(dict):
     """x (per variable), fun, grad_norm, kkt_residual (with bounds), nit, nfev, njev, nhev,
-    time, message, success, status, method, certificate, convex, notes."""
+    time, message, success, status, method, certificate, convex, notes, backend, and history:
+    {"fun": [...], "grad_norm": [...]}, f and ‖∇f‖ at the start and after each iteration."""
 
     def __getattr__(self, name):
         try:
@@ -50,6 +51,8 @@ class MinimizeResult(dict):
         stat += f"; {self['nit']} iterations of {self['method']}, {self['nfev']} evaluations"
         if self.get("rounds"):
             stat += f", {self['rounds']} rounds of the augmented Lagrangian"
+        if self.get("backend", "numpy") != "numpy":
+            stat += f"; backend {self['backend']}"
         lines.append(stat)
         lines.append(f"  {'converged' if self['success'] else 'NOT converged'}: {self['message']}")
         lines += [f"  note: {n}" for n in self["notes"]]
