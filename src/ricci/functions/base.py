@@ -22,7 +22,7 @@ FAMILIES = ("elementwise", "reduction", "square", "inverse", "diagonal", "consta
 RESULTS = ("scalar", "rows", "cols", "cols×cols", "rows×cols")
 
 #: What a check of the derivative watches in a function's argument (``Function.watch``).
-WATCHES = ("positive", "unit", "pole", "kink", "norm", "invertible", "positive determinant")
+WATCHES = ("positive", "unit", "pole", "kink", "norm", "invertible", "positive determinant", "spectrum")
 
 #: How the printers lay a call out (``Function.layout``).
 LAYOUTS = ("head", "radical", "norm", "inverse", "infix")

@@ -158,6 +158,27 @@ def _polar(a):
     return u @ vt
 
 
+#: The vectors each function's derivative is written with (Function.watch "spectrum").
+_VECTORS = {"eig": _eigvecs, "lambda_max": _eigvec("max"), "lambda_min": _eigvec("min"),
+            "svd": lambda a: _svd_vectors(a, "svd_u(X), svd_v(X), the singular vectors,"),
+            "spectral_norm": _top_pair, "nuclear_norm": _polar}
+
+
+def no_derivative(name: str, a) -> str | None:
+    """Why the spectral function ``name`` has no derivative at the argument ``a`` (2-D): an
+    eigenvalue or singular value repeated, X rank deficient; None where it has one.  The check's
+    sampler asks it (watch "spectrum"), so that d.check draws again, other sizes too: svd(A*B)
+    with A*B's inner size below its outer ones is rank deficient at every A, B of those sizes."""
+    vectors = _VECTORS.get(name)
+    if vectors is None or np.ndim(a) != 2:
+        return None
+    try:
+        vectors(a)
+    except SpectrumError as e:
+        return str(e)
+    return None
+
+
 # -- any array namespace (NumPy, JAX, torch, the array API), for the checks ----------------------
 
 def _xp_sym(xp, a):
@@ -391,6 +412,7 @@ def _entry(name, result, numpy, doc, *, square=False, derivative=None, curvature
         spectral_derivative=derivative, curvature=curvature, needs="conditioned",
         code={"default": code}, plan=_plan(name, result), lower=_lowered(name),
         interval=(lambda e, S: S.NONNEG) if nonneg else None, nonsmooth=curvature is not None,
+        watch="spectrum" if derivative is not None else None,
         layout="norm" if norm else "head", norm=norm)
 
 
