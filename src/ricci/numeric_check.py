@@ -138,8 +138,9 @@ class ArrayEvaluator:
                     self.sizes.setdefault(dim, int(n))
             arrays[name] = v
         self.arrays = arrays
-        self._bound = _bound_names(self.expr.tree)
-        self._varying = {}
+        if not hasattr(self, "_bound"):  # the tree's and the variables' own: kept between calls
+            self._bound = _bound_names(self.expr.tree)
+            self._varying = {}
         out = self.run(self.expr.tree, {})
         t = self.expr.type
         if t.is_scalar:
@@ -422,13 +423,17 @@ class Probe:
     COND = 1e7
     HUGE = 1e10
 
-    def __init__(self):
+    def __init__(self, values: bool = True):
         self.problem: str | None = None
         self.kinks: list = []
         self.value = None  #: the expression's value, which :func:`probe` computed anyway
+        #: whether every node's value is watched too (finite, not huge); without, only domains
+        #: and kinks: half the cost, for a point a step from one watched whole (its differences
+        #: are checked finite, and their error estimate sees a value out of scale)
+        self.values = values
 
     def __call__(self, what, node, value, varying=True):
-        if self.problem is not None:
+        if self.problem is not None or (what == "value" and not self.values):
             return
         v = np.asarray(value, dtype=float)
         if not np.all(np.isfinite(v)):
@@ -464,13 +469,16 @@ class Probe:
                 self.problem = "the argument of logdet has a determinant ≤ 0"
 
 
-def probe(expr, values: dict) -> Probe:
+def probe(expr, values: dict, every_value: bool = True, evaluator: ArrayEvaluator | None = None) -> Probe:
     """Evaluate ``expr`` at ``values`` with a :class:`Probe` watching; ``probe.problem`` is
-    None when the point is safely inside every domain."""
-    p = Probe()
+    None when the point is safely inside every domain.  ``every_value``: see ``Probe.values``;
+    ``evaluator``: one of ``expr`` to reuse (its watcher is replaced)."""
+    p = Probe(every_value)
+    evaluator = evaluator or ArrayEvaluator(expr, np)
+    evaluator.watch = p
     try:
         with np.errstate(all="ignore"):
-            p.value = ArrayEvaluator(expr, np, p)(values)
+            p.value = evaluator(values)
     except (np.linalg.LinAlgError, BadValueError, ValueError) as e:
         p.problem = p.problem or f"cannot evaluate: {e}"
     return p
@@ -659,9 +667,11 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
     if base.problem is not None:
         return None, base.problem
 
-    def look(moved):
+    watched = ArrayEvaluator(expr, np)
+
+    def look(moved, every_value=True):
         """f at a moved point, or None where the step crossed a kink or left a domain."""
-        p = probe(expr, moved)
+        p = probe(expr, moved, every_value, watched)
         same = p.problem is None and len(p.kinks) == len(base.kinks) and all(
             np.array_equal(a, b) for a, b in zip(p.kinks, base.kinks))
         return np.asarray(p.value, dtype=float) if same else None
@@ -683,7 +693,8 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
             if j == 1:
                 fd = finite_difference(f, wrt, values, accept=lambda moved: look(moved) is not None)
             else:
-                fd = mixed_difference(f, wrt, values, j, symmetric=symmetric, look=look, limit=MAX_COMBINATIONS,
+                fd = mixed_difference(f, wrt, values, j, symmetric=symmetric, look=lambda m: look(m, False),
+                                      limit=MAX_COMBINATIONS,
                                       rng=rng, step=STEPS.get(j, STEPS[max(STEPS)]) / shrink)
             if not fd.ok:
                 return None, fd.why
