@@ -41,8 +41,8 @@ RULES: dict[str, tuple[str, str, str]] = {
     "expm1": ("exp(u) - 1", "expm1(u)", "cancellation for small u"),
     "sech2": ("1 - tanh(u)^2", "cosh(u)^-2", "tanh(u) rounds to ±1 for |u| > 19: the derivative of tanh was 0"),
     "norm": ("sqrt(x'*x)", "norm2(x), scaled by max |x| (and (x'*x)^p in index form)",
-             "x'*x under- or overflows at entries of 1e-160 or 1e160; the norm does not (d.evaluate and "
-             "ricci.evaluate; generated code still sums the squares)"),
+             "x'*x under- or overflows at entries of 1e-160 or 1e160; the norm does not (d.evaluate, "
+             "ricci.evaluate and generated code, matrix and index forms alike)"),
     "logdet": ("log(det(X))", "logdet(X)", "det overflows or underflows for large matrices; slogdet does not"),
     "logsumexp": ("log(sum(exp(u)))", "logsumexp(u)", "shifted by max(u): exp(1000) is inf (ricci.ir.softmax)"),
     "softmax": ("exp(u)/sum(exp(u)), exp(u - logsumexp(u))", "exp(u - max(u))/sum(exp(u - max(u)))",
