@@ -52,6 +52,7 @@ from . import limits as _limits
 from .finite_differences import STEPS, finite_difference as finite_difference, mixed_difference, \
     symmetrise_last as symmetrise_last, symmetrise_slots
 from .functions import lookup
+from .functions.spectral import no_derivative
 from .hints import Choice, Hint, option, say
 from .language import ast as A
 from .language.errors import BadValueError, LimitError
@@ -467,6 +468,10 @@ class Probe:
                 self.problem = "a matrix to invert is badly conditioned"
             elif what == "positive determinant" and np.linalg.slogdet(v)[0] <= 0:
                 self.problem = "the argument of logdet has a determinant ≤ 0"
+        elif what == "spectrum":  # a repeated eigenvalue (singular value): no derivative there
+            why = no_derivative(lookup(node.func).name, v)
+            if why is not None:
+                self.problem = f"the derivative does not exist here: {why}"
 
 
 def probe(expr, values: dict, every_value: bool = True, evaluator: ArrayEvaluator | None = None) -> Probe:
