@@ -277,7 +277,7 @@ class Derivative:
 
     @property
     def index_notation(self) -> str:
-        return self._display.index
+        return _index_notation(self)
 
     def describe(self) -> str:
         dims = [str(s) for s in self.shape]
@@ -439,6 +439,18 @@ def _show(d: Derivative):
     timeout, max_nodes = d._limits
     with budget(timeout, max_nodes, "showing the derivative"):
         return display(d)
+
+
+@deep
+def _index_notation(d: Derivative) -> str:
+    """The index notation of ``d``, written on first use under the display's budget (an answer
+    with a matrix form leaves it out of ``d.text``: ricci.display_forms)."""
+    shown = d._display
+    if shown.index is None:
+        timeout, max_nodes = d._limits
+        with _limits.budget(timeout, max_nodes, "showing the derivative"):
+            shown.index = shown.index_of()
+    return shown.index
 
 
 @deep

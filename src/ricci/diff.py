@@ -68,6 +68,9 @@ def d_var(D: _Diff, node: Var) -> Node:
 
 def d_mul(D: _Diff, node: Mul) -> Node:
     """Product rule for the generalised product: ∂(a ·_out b) = ∂a ·_(out+K) b + a ·_(out+K) ∂b."""
+    cyclic = _trace_of_power(D, node)
+    if cyclic is not None:
+        return cyclic
     out = D.out(node)
     terms = []
     fs = node.factors
@@ -77,6 +80,66 @@ def d_mul(D: _Diff, node: Mul) -> Node:
             continue
         terms.append(B.mul(list(fs[:k]) + [df] + list(fs[k + 1 :]), out))
     return B.add(terms) if terms else D.zero(node)
+
+
+#: The shortest trace of a power the cyclic rule takes (tr(X^2) and tr(X^3) keep the product rule).
+CYCLIC_MIN = 4
+
+
+def _trace_of_power(D: _Diff, node: Mul) -> Node | None:
+    """∂tr(Y^k) = k tr(Y^(k−1) ∂Y): a product that is one closed chain Σ Y_ab Y_bc … Y_za of k
+    copies of one matrix Y (tr(X^k) and tr(X^-k) as parsed: X and inv(X)) is unchanged by
+    turning the chain, so the product rule's k terms are one term k times.  Built once, not k
+    times over a chain of k (issue 21: tr(X^64) by X took seconds, quadratic in k).  None where
+    the product is not such a chain (then the product rule applies)."""
+    if node.out:
+        return None
+    coef, links = _chain_links(node)
+    if links is None or len(links) < CYCLIC_MIN:
+        return None
+    first = links[0]
+    after = {f.free[0]: f for f in links}  # Y_ab is followed by the link that starts with b
+    if len(after) != len(links) or any(f.free[1] not in after for f in links):
+        return None
+    chain, f = [first], after[first.free[1]]
+    while f is not first and len(chain) <= len(links):
+        chain.append(f)
+        f = after[f.free[1]]
+    if len(chain) != len(links):  # two or more closed chains: tr(X^2)*tr(X^3) is no power
+        return None
+    df = D(first)
+    if B.is_zero(df):
+        return D.zero(node)
+    return B.mul([B.num(coef * len(links)), df] + chain[1:], D.out(node))
+
+
+def _chain_links(node: Mul) -> tuple:
+    """(the number, the factors) of a product opened up: the products nested in it (the IR
+    keeps a long product's links nested, ir/build.py's FLATTEN_LIMIT) spliced in, with their
+    summed indices renamed apart.  The factors are (number, None) unless each carries two
+    indices (a matrix's entries) and all have one signature (one matrix).  Linear in the
+    number of factors: the names are mapped on the way down and each factor renamed once."""
+    coef, links, sig = 1.0, [], None
+    stack = [(node, {})]
+    while stack:
+        m, names = stack.pop()
+        if not set(m.out) <= {i for f in m.factors for i in f.free}:
+            return coef, None  # a broadcast (a product with ones)
+        inner = dict(names)
+        for b in B._bound_of(m):
+            inner[b] = B.fresh(b.dim)
+        for f in m.factors:
+            if isinstance(f, Num):
+                coef *= f.value
+            elif isinstance(f, Mul):
+                # its own indices are the ones it shows its parent, renamed as the parent's are
+                stack.append((f, {o: inner.get(o, o) for o in f.out}))
+            elif len(f.free) == 2 and f.free[0] != f.free[1] and sig in (None, f.sig):
+                sig = f.sig
+                links.append(B.rename(f, {i: inner[i] for i in f.free if i in inner}))
+            else:
+                return coef, None
+    return coef, links
 
 
 def d_add(D: _Diff, node: Add) -> Node:

@@ -27,6 +27,10 @@ class Display:
     orientation_words: str
     #: size arguments of the answer (len(w)) → the dimension they stand for (n), for LaTeX/MathML
     sizes: dict = None
+    #: where ``index`` is None (an answer with a matrix form): what writes its index notation,
+    #: on first use (``d.index_notation``), not with every ``d.text`` (issue 21: a third of the
+    #: display of a deep answer went to an index notation nobody read)
+    index_of: object = None
 
 
 def target_orientation(d) -> tuple:
@@ -98,7 +102,6 @@ def display(d) -> Display:
             matrix = None
         except _Zero:
             matrix = _zero_ast(expr, target)
-    idx_text = index_text(node, d.out, d)
     words = _orientation_words(d, target, matrix)
     if matrix is not None:
         # where nothing in the answer fixes a constant's size, the size is written out
@@ -108,7 +111,9 @@ def display(d) -> Display:
         matrix = vocabulary(matrix, uses_logsumexp(expr.tree), forms.kind)
         with size_names(names):
             latex = ast_to_latex(matrix)
-        return Display(to_text(matrix), latex, matrix, idx_text, words, names)
+        return Display(to_text(matrix), latex, matrix, None, words, names,
+                       lambda: index_text(node, d.out, d))
+    idx_text = index_text(node, d.out, d)
     return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
 
 

@@ -68,6 +68,10 @@ class Raiser:
         #: free indices, so that a row's one index reads like a column's.
         self.rows = {n for n, (_, br, bc) in self.bindings.items() if br is None and bc is not None}
         self.memo: dict = {}
+        #: printed texts of the forms compared by length (to_text's memo): a nested answer's
+        #: forms share their inner levels, which were printed again at every level (issue 21:
+        #: a third of the display of logdet(X + inv(X + inv(…))) at 12 levels)
+        self.texts: dict = {}
 
     # -- orientation -------------------------------------------------------------------------------
     def orient(self, r: R, row: Index | None, col: Index | None) -> A.Expr:
@@ -292,7 +296,7 @@ class Raiser:
         except NoMatrixForm:
             return factored
         if (spread.indices == factored.indices
-                and len(to_text(spread.ast)) < len(to_text(factored.ast))):
+                and len(to_text(spread.ast, self.texts)) < len(to_text(factored.ast, self.texts))):
             return spread
         return factored
 
@@ -548,22 +552,25 @@ class Raiser:
     def _product(self, ra: R, rb: R, ix: Index, out: set, uses: dict) -> R:
         # Put the index on the left's columns and the right's rows; prefer keeping the order
         # (ra left) unless only the other order needs no transposes.
+        # whether each side must be transposed: counted first, and only the chosen option's
+        # transposes built (building both options' transposed the whole chain so far at every
+        # link: quadratic in a product of k factors, issue 21)
         def as_left(r):
-            return r if r.col == ix else (self.flip(r) if r.row == ix else None)
+            return 0 if r.col == ix else (1 if r.row == ix else None)
 
         def as_right(r):
-            return r if r.row == ix else (self.flip(r) if r.col == ix else None)
+            return 0 if r.row == ix else (1 if r.col == ix else None)
 
         options = []
         for left, right in ((ra, rb), (rb, ra)):
-            l, r = as_left(left), as_right(right)
-            if l is None or r is None:
+            fl, fr = as_left(left), as_right(right)
+            if fl is None or fr is None:
                 continue
-            flips = (l is not left) + (r is not right)
             # A row vector on the left (x'*A) reads best; a lone column on the right (A*x) too.
-            options.append((flips, left is rb, l, r))
+            options.append((fl + fr, left is rb, left, right, fl, fr))
         options.sort(key=lambda o: (o[0], o[1]))
-        _, _, l, r = options[0]
+        _, _, l, r, fl, fr = options[0]
+        l, r = (self.flip(l) if fl else l), (self.flip(r) if fr else r)
         ast = self.m.matmul(l.ast, r.ast)
         row, col = l.row, r.col
         if row is not None and row == col:

@@ -39,11 +39,9 @@ class Index:
 
 def unique(indices) -> tuple:
     """Indices without repeats, first occurrence first."""
-    out = []
-    for i in indices:
-        if i not in out:
-            out.append(i)
-    return tuple(out)
+    # a dict keeps the first occurrence's place; a list's `in` compared each index with every
+    # one kept (quadratic, and most of the time of long products: issue 21)
+    return tuple(dict.fromkeys(indices))
 
 
 _TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()

@@ -63,13 +63,19 @@ class SumForms:
 
     @staticmethod
     def _like_terms(prods: list[Prod]) -> list[Prod]:
-        coefs: dict = {}
-        first: dict = {}
+        # each term's key looked up once: a key is a tuple of trees, whose hash is computed
+        # anew at every lookup, and a nested answer's trees share their levels (issue 21: the
+        # nested logdet/inv spent much of its display hashing the same trees four times over)
+        place: dict = {}
+        coefs: list = []
+        first: list = []
         for p in prods:
-            k = p.key()
-            coefs[k] = coefs.get(k, 0.0) + p.coef
-            first.setdefault(k, p)
-        return [Prod(coefs[k], first[k].scalars, first[k].chain) for k in coefs if coefs[k] != 0.0]
+            j = place.setdefault(p.key(), len(coefs))
+            if j == len(coefs):
+                coefs.append(0.0)
+                first.append(p)
+            coefs[j] += p.coef
+        return [Prod(c, f.scalars, f.chain) for c, f in zip(coefs, first) if c != 0.0]
 
     def _open_sums(self, prods: list[Prod]) -> list[Prod] | None:
         """The terms with each c·s·(u + v) (one sum as the whole chain) opened into c·s·u + c·s·v;
