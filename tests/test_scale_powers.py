@@ -71,6 +71,16 @@ def test_products_that_are_not_one_power_keep_the_product_rule(expression):
     check_derivative(expression, "X", kinds=kinds(expression), values=values)
 
 
+@pytest.mark.parametrize("expression, wrt, kinds_", [
+    ("tr(S^5)", "S", {"S": "symmetric matrix"}),
+    ("tr(Y^5) where Y = X + A", "X", {"X": "matrix", "A": "matrix"}),  # the chain rule through Y
+    ("tr((X.^2)^4)", "X", {"X": "matrix"}),  # a chain of a matrix that is not a variable
+    ("tr([a, b; c, d]^4)", "a", None),  # of a literal
+])
+def test_the_cyclic_rule_holds_for_any_matrix_in_the_chain(expression, wrt, kinds_):
+    check_derivative(expression, wrt, kinds=kinds_, seed=3)
+
+
 def _hessian_closed(k: int):
     # ∂²tr(X^k)/∂X_ij∂X_kl = k Σ_{r=0}^{k−2} (X^r)_jk (X^(k−2−r))_li
     def closed(v):
