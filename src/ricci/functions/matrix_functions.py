@@ -19,15 +19,17 @@ that ``import ricci`` stays light and the core needs no SciPy); the Fréchet der
 logm and sqrtm by Daleckii–Krein for a symmetric X (U (L ∘ U'EU) U', L the Loewner matrix of
 f at the eigenvalues) and otherwise by the block-triangular identity
 f([X E; 0 X]) = [f(X) L(X,E); 0 f(X)].  In another array namespace: torch.linalg.matrix_exp,
-jax.scipy.linalg.expm, and for logm and sqrtm (and expm where nothing else exists) the
-eigendecomposition of a symmetric argument (linalg.eigh), the one route the array API standard
-has: it has no matrix exponential, logarithm or square root (docs/matrix_functions.md).
+jax.scipy.linalg.expm (and expm_frechet), and for logm and sqrtm (and expm where nothing else
+exists: the array API standard has no matrix exponential, logarithm or square root) iterations
+built from matmul, inv and solve, for a general square argument, with their Fréchet derivatives
+(.matrix_iterations; docs/matrix_functions.md).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import matrix_iterations as iterations
 from .base import Function, add
 
 #: the extra that installs SciPy, named in the error where it is missing
@@ -198,23 +200,11 @@ def _namespace(xp) -> str:
     return name.split(".")[0]
 
 
-def _eigh_route(xp, x, scalar):
-    """U diag(f(w)) U' from linalg.eigh: the route of a symmetric argument, in any namespace
-    whose linalg has eigh (the array API standard's extension has it)."""
-    w, u = xp.linalg.eigh(x)
-    return (u * scalar(xp, w)[None, :]) @ u.T
-
-
-def _check_symmetric(xp, x, name: str):
-    # concrete values only (a JAX tracer has none to compare); documented: the eigh route is
-    # for a symmetric argument
-    try:
-        dense = np.asarray(x)
-    except Exception:  # noqa: BLE001 - a traced value: nothing to check
-        return
-    if dense.ndim == 2 and not _symmetric(dense):
-        raise ValueError(f"{name} of a non-symmetric matrix needs NumPy/SciPy, torch or JAX here; "
-                         "this array namespace has only the eigendecomposition of a symmetric matrix")
+def _iterated(name, xp, x, e=None):
+    """f(X), or L_f(X, E) where E is given, by the iteration of .matrix_iterations: any square X
+    in any namespace with matmul, linalg.inv, solve and slogdet (NaN outside the domain)."""
+    value, derivative = getattr(iterations, iterations.HELPER[name])(x, e, xp)
+    return value if e is None else derivative
 
 
 def _expm_xp(xp, x):
@@ -229,16 +219,14 @@ def _expm_xp(xp, x):
         import jax.scipy.linalg
 
         return jax.scipy.linalg.expm(x)
-    _check_symmetric(xp, x, "expm")
-    return _eigh_route(xp, x, _SCALAR["expm"][0])
+    return _iterated("expm", xp, x)
 
 
-def _spectral_xp(name, numpy_f, scalar):
+def _principal_xp(name, numpy_f):
     def f(xp, x):
         if _namespace(xp) == "numpy":
             return xp.asarray(numpy_f(np.asarray(x)))
-        _check_symmetric(xp, x, name)
-        return _eigh_route(xp, x, scalar)
+        return _iterated(name, xp, x)
     return f
 
 
@@ -257,49 +245,51 @@ def _frechet_xp(name):
             import jax.scipy.linalg
 
             return jax.scipy.linalg.expm_frechet(x, e, compute_expm=False)
-        # Daleckii–Krein: U (L ∘ U'EU) U', L the Loewner matrix of f at the eigenvalues
-        _check_symmetric(xp, x, name + "_frechet")
-        fs, fps = _SCALAR[name]
-        w, u = xp.linalg.eigh(x)
-        fw = fs(xp, w)
-        dw = w[:, None] - w[None, :]
-        close = xp.abs(dw) <= 1e-9 * (1.0 + xp.abs(w)[:, None])
-        loewner = xp.where(close, fps(xp, (w[:, None] + w[None, :]) / 2),
-                           (fw[:, None] - fw[None, :]) / xp.where(close, xp.ones_like(dw), dw))
-        return u @ (loewner * (u.T @ e @ u)) @ u.T
+        if name == "expm" and _namespace(xp) == "torch":  # the block identity with matrix_exp
+            import torch
+
+            n = x.shape[0]
+            return torch.linalg.matrix_exp(torch.cat([torch.cat([x, e], 1),
+                                                      torch.cat([torch.zeros_like(x), x], 1)], 0))[:n, n:]
+        return _iterated(name, xp, x, e)
     return f
 
 
 # -- generated code -------------------------------------------------------------------------------------
 
 def _code(numpy_name, torch_code, jax_name):
-    """The spelling per backend: SciPy for NumPy, torch's and JAX's own, and in the array API
-    the eigendecomposition of a symmetric argument (the standard has no matrix exponential)."""
+    """The spelling per backend: SciPy for NumPy, torch's and JAX's own, and elsewhere (logm and
+    sqrtm in JAX and PyTorch, all three in the array API) the iteration of .matrix_iterations,
+    whose source the generated module carries."""
     def numpy(p, a):
         p.need_import("import scipy.linalg")
         return p.call(f"scipy.linalg.{numpy_name}", a.text)
 
     def jax(p, a):
+        if not jax_name:
+            return _helper_code(p, numpy_name, a, None)
         p.need_import("import jax.scipy.linalg")
-        return p.call(f"jax.scipy.linalg.{jax_name}", a.text) if jax_name else _eigh_code(p, a, numpy_name)
+        return p.call(f"jax.scipy.linalg.{jax_name}", a.text)
 
     def torch(p, a):
-        return p.call(torch_code, a.text) if torch_code else _eigh_code(p, a, numpy_name)
+        return p.call(torch_code, a.text) if torch_code else _helper_code(p, numpy_name, a, None)
 
     def array_api(p, a):
-        return _eigh_code(p, a, numpy_name)
+        return _helper_code(p, numpy_name, a, None)
 
     return {"numpy": numpy, "jax": jax, "torch": torch, "array_api": array_api}
 
 
-_EIGH_SCALAR = {"expm": "exp", "logm": "log", "sqrtm": "sqrt"}
-
-
-def _eigh_code(p, a, name):
-    # (lambda w, U: (U * f(w)) @ U.T)(*linalg.eigh(A)): valid for a symmetric argument, which is
-    # what the docs promise for this backend; evaluated once, whatever the argument's text
-    f = p.m(_EIGH_SCALAR[name])
-    return p.Code(f"(lambda w, U: (U * {f}(w)) @ U.T)(*{p.m('linalg.eigh')}({a.text}))", p.ATOM)
+def _helper_code(p, name, a, e):
+    """A call of ``name``'s iteration (its value, or with ``e`` its Fréchet derivative), the
+    helper's source written once at the top of the module; the namespace is passed to it (in
+    the array API, the generated function's parameter)."""
+    for source in iterations.helper_source(iterations.HELPER[name]):
+        p.need_import("\n\n" + source.strip("\n"))
+    helper = iterations.HELPER[name]
+    if e is None:
+        return p.Code(f"{helper}({a.text}, None, {p.module})[0]")
+    return p.Code(f"{helper}({a.text}, {e.text}, {p.module})[1]")
 
 
 def _frechet_code(name):
@@ -310,18 +300,18 @@ def _frechet_code(name):
         return _block_code(p, a, e, f"scipy.linalg.{name}", p.m("block"))
 
     def jax(p, a, e):
-        p.need_import("import jax.scipy.linalg")
         if name == "expm":
+            p.need_import("import jax.scipy.linalg")
             return p.call("jax.scipy.linalg.expm_frechet", a.text, e.text, "compute_expm=False")
-        return _block_eigh_refused(p, name)
+        return _helper_code(p, name, a, e)
 
     def torch(p, a, e):
         if name == "expm":
             return _block_code(p, a, e, "torch.linalg.matrix_exp", None)
-        return _block_eigh_refused(p, name)
+        return _helper_code(p, name, a, e)
 
     def array_api(p, a, e):
-        return _block_eigh_refused(p, name)
+        return _helper_code(p, name, a, e)
 
     return {"numpy": numpy, "jax": jax, "torch": torch, "array_api": array_api}
 
@@ -333,12 +323,6 @@ def _block_code(p, a, e, fn, block):
     else:
         big = f"{block}([[A, E], [{p.m('zeros_like')}(A), A]])"
     return p.Code(f"(lambda A, E: {fn}({big})[:A.shape[0], A.shape[0]:])({a.text}, {e.text})", p.ATOM)
-
-
-def _block_eigh_refused(p, name):
-    # the NumPy backend, in words every surface shares (backend= in Python, --backend on the CLI)
-    p.refuse(f"the Fréchet derivative of {name} is generated for NumPy (SciPy) only: this backend has no "
-             f"{name} of a general matrix; generate the code for the NumPy backend")
 
 
 # -- the entries --------------------------------------------------------------------------------------------
@@ -378,8 +362,8 @@ def _sympy_refused(what):
 
 FUNCTION_XP = {
     "expm": _expm_xp,
-    "logm": _spectral_xp("logm", _logm, _SCALAR["logm"][0]),
-    "sqrtm": _spectral_xp("sqrtm", _sqrtm, _SCALAR["sqrtm"][0]),
+    "logm": _principal_xp("logm", _logm),
+    "sqrtm": _principal_xp("sqrtm", _sqrtm),
 }
 
 _DOMAIN = "no eigenvalue on the closed negative real axis (principal branch)"
