@@ -18,6 +18,8 @@ from ..functions import lookup
 
 # Python operator precedence, for printing with the fewest parentheses.
 ATOM, POW, UNARY, MUL, ADD, CMP = 100, 90, 80, 70, 60, 50
+#: a conditional expression (a if c else b), below every operator
+COND = 10
 
 
 class Code:
@@ -156,6 +158,10 @@ class Printer:
             return Code(f"{args[0].at(ATOM)} ** {args[1].at(UNARY)}", POW)
         if k == "neg":
             return Code(f"-{args[0].at(UNARY)}", UNARY)
+        if k == "one_or":  # Plan.one_or: e in [0, 1], so that max(e, 1) is 1 and max(e, 0) is e
+            return self.one_or(args[0], op.attrs[0], args[1])
+        if k == "exp_minus":  # exp(x - c), c = Plan.shift(x): a name (shift_lines)
+            return self.exp_minus(args[0], args[1])
         if k == "func":
             return self.func(op.attrs[0], *args)  # expm_frechet(X, E) has two
         if k == "T":
@@ -200,7 +206,31 @@ class Printer:
             return self.stackn(op, args, dims)
         raise KeyError(k)
 
+    def one_or(self, x: Code, cmp: str, e: Code) -> Code:
+        return self.call(self.m("maximum"), e.text, f"{x.at(ADD)} {cmp} 0")
+
+    def shift_lines(self, target: str, x: Code) -> list[str]:
+        """c = max(x) into ``target``, and 0 in its place where 0 ≤ c ≤ 60 (NumPy: a branch on
+        a scalar costs nothing beside the subtraction it saves; the other backends always
+        shift: XLA fuses x - c into the exp, and a branch on a device's scalar waits for it).
+        There exp(x) cannot overflow (the sum of n entries is below n·1.2e26: float32 holds
+        3.4e38), and an entry whose exp underflows has a softmax below its exp (the sum is at
+        least exp(c) ≥ 1), which the shifted exp could not hold either: as exact as the shift."""
+        if self.name != "numpy":
+            return [f"{target} = {self.func('max', x).text}"]
+        return [f"{target} = {x.at(ATOM)}.max()", f"if 0 <= {target} <= 60:", f"    {target} = 0.0"]
+
+    def exp_minus(self, x: Code, c: Code) -> Code:
+        shifted = self.call(self.m("exp"), f"{x.at(ADD)} - {c.at(MUL)}")
+        if self.name != "numpy":
+            return shifted
+        return Code(f"{shifted.text} if {c.text} else {self.m('exp')}({x.text})", COND)
+
     def sum(self, a: Code, axis) -> Code:
+        # NumPy: the array's own method, a microsecond of Python cheaper than np.sum's dispatch
+        # (a fifth of a softmax over 2000 entries: benchmarks/RESULTS.md)
+        if self.name == "numpy":
+            return Code(f"{a.at(ATOM)}.sum()" if axis is None else f"{a.at(ATOM)}.sum(axis={axis})")
         if axis is None:
             return self.call(self.m("sum"), a.text)
         return self.call(self.m("sum"), a.text, f"axis={axis}")
@@ -332,6 +362,31 @@ class Printer:
         return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
                 f"{target} = {target} if {sign} > 0 else {self.m('nan')}"]
 
+    def sumsq_quiet(self, op, a: Code) -> Code:
+        """Σ a² that says nothing where it overflows: NumPy's vdot (its ``@`` and dot warn
+        'overflow encountered', which norm2_lines answers by scaling)."""
+        if self.name == "numpy":
+            return self.call(self.m("vdot"), a.text, a.text)
+        return self.sumsq(op, a)
+
+    def norm2_lines(self, target: str, op, x: Code, names) -> list[str]:
+        """sqrt(Σ x²) into ``target``: one sum of squares s and its square root where s is
+        finite and s*s does not underflow (s ≥ 1 is tested first, so that s*s never
+        overflows); elsewhere x scaled by m = max |x| first, as hypot does.  Where s*s > 0 the
+        squares that underflowed each add less than the smallest normal float to s (2.2e-308;
+        1.2e-38 in float32) and s is at least sqrt of the smallest subnormal (2.2e-162;
+        3.7e-23): n·1e-146 (n·3e-16) relatively, so that the fast side is as exact as the
+        scaled one.  A Python branch on a scalar (NumPy, PyTorch eager) costs nothing beside
+        the pass for max |x| that it saves."""
+        m, y = names.fresh(), names.fresh()
+        return [f"{target} = {self.sumsq_quiet(op, x).text}",
+                f"if {target} < {self.m('inf')} and ({target} >= 1 or {target} * {target} > 0):",
+                f"    {target} = {self.m('sqrt')}({target})",
+                "else:",
+                f"    {m} = {self.m('max')}({self.m('abs')}({x.text}))",
+                f"    {y} = {x.at(MUL)} / {m} if {m} > 0 else {x.text}",
+                f"    {target} = {m} * {self.m('sqrt')}({self.sumsq_quiet(op, Code(y)).text})"]
+
     # -- results ------------------------------------------------------------------------------------
     def scalar_result(self, code: Code) -> Code:
         return Code(f"float({code.text})")
@@ -364,6 +419,21 @@ class JaxPrinter(Printer):
     def logdet_lines(self, target, sign, a):
         return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
                 f"{target} = {self.m('where')}({sign} > 0, {target}, {self.m('nan')})"]
+
+    def norm2_lines(self, target, op, x, names):
+        # as NumPy's (Printer.norm2_lines), with lax.cond for the branch: under jax.jit a Python
+        # if cannot read s, and jnp.where would compute the scaled side as well; JAX never
+        # warns, so s*s may overflow to inf (s < inf has said no then)
+        self.need_import("import jax")
+        scaled, m, y = names.fresh("scaled"), names.fresh(), names.fresh()
+        j = self.module
+        return [f"{target} = {self.sumsq(op, x).text}",
+                f"def {scaled}():",
+                f"    {m} = {j}.max({j}.abs({x.text}))",
+                f"    {y} = {x.at(MUL)} / {j}.where({m} > 0, {m}, 1)",
+                f"    return {m} * {j}.sqrt({self.sumsq(op, Code(y)).text})",
+                f"{target} = jax.lax.cond(({target} < {j}.inf) & ({target} * {target} > 0), "
+                f"lambda: {j}.sqrt({target}), {scaled})"]
 
     def scalar_result(self, code):
         return code
@@ -459,6 +529,10 @@ class ArrayAPIPrinter(Printer):
             return Code(f"{a.at(MUL)} @ {a.at(UNARY)}", MUL)
         return self.call(self.m("sum"), f"{a.at(MUL)} * {a.at(UNARY)}")
 
+    def one_or(self, x, cmp, e):
+        # the standard's maximum takes two real arrays: the comparison in e's dtype
+        return self.call(self.m("maximum"), e.text, f"{self.m('astype')}({x.at(ADD)} {cmp} 0, {e.at(ATOM)}.dtype)")
+
     def expr(self, op, args, dims):
         if op.kind == "outer":
             return Code(f"{args[0].at(ATOM)}[:, None] * {args[1].at(UNARY)}", MUL)
@@ -540,6 +614,15 @@ class ArrayAPIPrinter(Printer):
     def logdet_lines(self, target, sign, a):
         return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
                 f"{target} = {self.m('where')}({sign} > 0, {target}, {self.m('nan')})"]
+
+    def norm2_lines(self, target, op, x, names):
+        # always scaled by m = max |x|, without a branch: the standard lets a lazy array refuse
+        # bool(), and a namespace such as NumPy's warns where x·x overflows (m ≥ 0, so that
+        # 1 - sign(m) is 1 only where m = 0: the norm 0, not 0/0)
+        m, y = names.fresh(), names.fresh()
+        return [f"{m} = {self.m('max')}({self.m('abs')}({x.text}))",
+                f"{y} = {x.at(MUL)} / ({m} + (1 - {self.m('sign')}({m})))",
+                f"{target} = {m} * {self.m('sqrt')}({self.sumsq(op, Code(y)).text})"]
 
     def scalar_result(self, code):
         return code

@@ -216,6 +216,15 @@ class Emitter:
             sign = self.names.fresh("sign")
             self.lines += self.p.logdet_lines(target, sign, args[0])
             return Code(target)
+        if k == "shift":  # softmax's and logsumexp's: max(x), or 0 where no shift is needed
+            target = self.names.fresh()
+            self.lines += self.p.shift_lines(target, args[0])
+            return Code(target)
+        if k == "hypot":  # Plan.norm2, a branch: its argument named first, as both sides read it
+            x = self._to_line(op.args[0], args[0]) if op.args[0].kind not in TRIVIAL else args[0]
+            target = self.names.fresh()
+            self.lines += self.p.norm2_lines(target, op.args[0], x, self.names)
+            return Code(target)
         text = self.p.expr(op, args, self.dims)
         if self.needs_line(op, text):
             return self._to_line(op, text)

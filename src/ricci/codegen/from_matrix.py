@@ -140,10 +140,11 @@ class MatrixToPlan:
 
     def _elementwise(self, name: str, x) -> Op:
         """f(x), entry by entry.  Where the plan shares exponentials (NumPy-like backends:
-        ``plan.shared_exp``), softplus(x) is relu(x) + log1p(e) with e = exp(-|x|), and a
-        sigmoid(x) beside it is (step(x) + (1 - step(x))·e)/(1 + e) with the same e: a logistic
-        loss and its gradient cost one exp and one log1p, as the naive log(1 + exp(x)) and
-        exp(x)/(1 + exp(x)) do, and both are exact everywhere (docs/numerics.md)."""
+        ``plan.shared_exp``), e = exp(-|x|) and v = 1 + e serve softplus and a sigmoid beside
+        it: softplus(x) = relu(x) + log1p(e), with log1p(e) as log(v) + (e - (v - 1)), and
+        sigmoid(x) = (1 where x ≥ 0, else e)/v.  A logistic loss and its gradient cost one exp
+        and one log, as the naive log(1 + exp(x)) and exp(x)/(1 + exp(x)) do, and both are
+        exact everywhere (docs/numerics.md)."""
         p = self.plan
         shared = p.shared_exp
         if shared is None or name not in (STABLE.softplus, STABLE.sigmoid):
@@ -153,13 +154,16 @@ class MatrixToPlan:
             return p.func(name, x)  # alone, the table's sigmoid is cheaper
         e = p.func(STABLE.exp, p.neg(p.func(STABLE.abs, base)))
         shared[id(base)] = (base, e)  # base kept alive: its id stays unique
-        if name == STABLE.softplus:
-            return p.add(p.func(STABLE.relu, x), p.func(STABLE.log1p, e))
-        # step(x) as sign(relu(x)): the relu softplus computes anyway, and NumPy's heaviside is
-        # ten times slower than a sign
-        step = p.func(STABLE.sign, p.func(STABLE.relu, x))
         one = p.num(1.0)
-        return p.div(p.add(step, p.mul(p.sub(one, step), e)), p.add(one, e))
+        v = p.add(one, e)
+        if name == STABLE.softplus:
+            # v - 1 is exact (v is in [1, 2]) and r = e - (v - 1) is the rounding error of 1 + e,
+            # exactly: log1p(e) = log(v) + log1p(r/v), and log(v) + r is that within |r|·e ≤
+            # 1.2e-16·e, below 2e-16 of log1p(e) ≥ e·log(2) (log1p(ε) = ε where v = 1); NumPy's
+            # log1p costs as much as log and these two passes again (benchmarks/RESULTS.md).
+            # The plan never simplifies (1 + e) - 1 to e, which would lose r.
+            return p.add(p.add(p.func(STABLE.relu, x), p.func(STABLE.log, v)), p.sub(e, p.sub(v, one)))
+        return p.div(p.one_or(x, e), v)
 
     def _sigmoid_variance(self, x) -> Op:
         # σ(x)·σ(-x), which is e/(1 + e)^2 with e = exp(-|x|): one exp, as the naive
@@ -176,7 +180,7 @@ class MatrixToPlan:
         # max(u) inside logsumexp's code, so that u = 1000 gives 1/n and not inf/inf
         p = self.plan
         x = self.convert(u)
-        e = p.func(LOGSUMEXP.exp, p.sub(x, p.make("func", (x,), (STABLE.max,), ())))
+        e = p.exp_minus(x, p.shift(x))
         e = p.div(e, p.sum(e))  # exp(x - max)/sum: one exp per entry, shared with logsumexp's plan
         return p.T(e) if transposed else e
 

@@ -296,6 +296,13 @@ class Plan:
     def func(self, name: str, a: Op) -> Op:
         return self.make("func", (a,), (name,), a.shape)
 
+    def one_or(self, x: Op, e: Op) -> Op:
+        """1 where x ≥ 0, else e, for e in [0, 1] (exp(-|x|)): max(e, x ≥ 0), one comparison
+        and one maximum.  Of -v, read as v ≤ 0 (no negation)."""
+        if x.kind == "neg":
+            return self.make("one_or", (x.args[0], e), ("<=",), broadcast_shapes(x.shape, e.shape))
+        return self.make("one_or", (x, e), (">=",), broadcast_shapes(x.shape, e.shape))
+
     def expand(self, a: Op, pattern: tuple) -> Op:
         """Insert broadcast axes: ``pattern`` has one entry per result axis, True for an axis of
         ``a`` (in order) and False for a new axis of length 1 (``v[:, None]`` is (True, False))."""
@@ -357,6 +364,23 @@ class Plan:
     def sumsq(self, a: Op) -> Op:
         """Σ a², the squared Euclidean / Frobenius norm."""
         return self.make("sumsq", (a,), (), ())
+
+    def shift(self, x: Op) -> Op:
+        """What softmax and logsumexp shift x by before exp: max(x), or 0 where exp(x) can
+        neither overflow nor lose an entry that the shift would keep (the printer's
+        ``shift_lines``; docs/numerics.md)."""
+        return self.make("shift", (x,), (), ())
+
+    def exp_minus(self, x: Op, c: Op) -> Op:
+        """exp(x - c) for c = shift(x): without the subtraction where c is 0."""
+        return self.make("exp_minus", (x, c), (), x.shape)
+
+    def norm2(self, a: Op) -> Op:
+        """sqrt(Σ a²), exact where Σ a² under- or overflows: the printer's ``norm2_lines`` take
+        the square root of one sum of squares where that is a normal float, and scale by
+        max |a| only where it is not (docs/numerics.md).  Its kind is "hypot", which scales as
+        this does (the table's name is the table's to spell)."""
+        return self.make("hypot", (a,), (), ())
 
     def matmul(self, a: Op, b: Op) -> Op:
         """NumPy's ``@`` on 1-D and 2-D operands (one product; chains: :mod:`.chain`)."""
@@ -500,7 +524,7 @@ def local_cost(op: Op) -> float:
     out = numel(op.shape)
     if k in ("var", "num", "dim", "T", "let", "expand", "permute"):
         return 0.0
-    if k in ("add", "sub", "mul", "div", "pow"):
+    if k in ("add", "sub", "mul", "div", "pow", "one_or"):
         reads = sum(numel(a.shape) for a in op.args if a.ndim)
         strided = sum(numel(a.shape) for a in op.args if a.kind == "T")
         return reads + out + strided + (4 * out if k == "pow" else 0)
@@ -512,7 +536,9 @@ def local_cost(op: Op) -> float:
         a, b = op.args
         inner = size_of(a.shape[-1])
         return numel(a.shape) + numel(b.shape) + out + 2 * FLOP * out * inner
-    if k in ("sum", "sumsq", "diagonal", "trace"):
+    if k == "exp_minus":
+        return out * TRANSCENDENTAL
+    if k in ("sum", "sumsq", "hypot", "shift", "diagonal", "trace"):
         return float(numel(op.args[0].shape)) + out
     if k in ("outer", "full", "stack", "reshape"):
         return float(out)

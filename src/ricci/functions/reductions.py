@@ -132,19 +132,18 @@ def _norm2_xp(xp, x):
 
 
 def _norm2_plan(p, x):
-    # generated code scales as _norm2 does, so that it computes the numbers d.evaluate does
-    # (docs/numerics.md): s = max |x|, 1 in its place where it is 0 (1 - step(s) is 1 only there)
-    m = p.make("func", (p.func("abs", x),), ("max",), ())
-    s = p.add(m, p.sub(p.num(1.0), p.func("step", m)))
-    return p.mul(m, p.func("sqrt", p.sumsq(p.div(x, s))))
+    # generated code is as exact as _norm2 (docs/numerics.md), and scales by max |x| only where
+    # the sum of squares is not a normal float: the printers' norm2_lines
+    return p.norm2(x)
 
 
 def _logsumexp_plan(p, x):
-    # max(x) + log(sum(exp(x - max(x)))) as operations of the plan (docs/numerics.md): the
-    # shifted exponentials are one operation, which softmax's code exp(x - max)/sum shares, and
-    # NumPy's logaddexp.reduce (a log1p and an exp per entry) is five times slower
-    m = p.make("func", (x,), ("max",), ())
-    return p.add(m, p.func("log", p.sum(p.func("exp", p.sub(x, m)))))
+    # c + log(sum(exp(x - c))) as operations of the plan (docs/numerics.md), c = max(x) or 0
+    # where exp(x) needs no shift (the plan's shift): the shifted exponentials are one
+    # operation, which softmax's code exp(x - c)/sum shares, and NumPy's logaddexp.reduce (a
+    # log1p and an exp per entry) is five times slower
+    c = p.shift(x)
+    return p.add(c, p.func("log", p.sum(p.exp_minus(x, c))))
 
 
 def _logsumexp_axis_code(p, a, k):

@@ -15,10 +15,7 @@ def value_and_hessian(y, X, w):
     assert X.shape == (m, n), "X must have shape (m, n)"
     assert w.shape == (n,), "w must have shape (n,)"
     t_0 = y * (X @ w)
-    t_1 = np.maximum(-t_0, 0)
-    t_2 = np.exp(-np.abs(t_0))
-    t_3 = np.sign(t_1)
-    t_4 = 1 + t_2
-    s = (t_3 + (1 - t_3) * t_2) / t_4
-    t_5 = np.sign(np.maximum(t_0, 0))
-    return float(np.sum(t_1 + np.log1p(t_2))), X.T @ ((y ** 2 * s * ((t_5 + (1 - t_5) * t_2) / t_4))[:, None] * X)
+    t_1 = np.exp(-np.abs(t_0))
+    t_2 = 1 + t_1
+    s = np.maximum(t_1, t_0 <= 0) / t_2
+    return float((np.maximum(-t_0, 0) + np.log(t_2) + (t_1 - (t_2 - 1))).sum()), X.T @ ((y ** 2 * s * (np.maximum(t_1, t_0 >= 0) / t_2))[:, None] * X)
