@@ -8,14 +8,17 @@ ricci's parser, never evaluated as Python.  A constraint that is only a bound on
 (``w >= 0``, ``0 <= p <= 1``) is handed to the bounds, which L-BFGS-B keeps exactly.
 
 What the augmented Lagrangian needs of a constraint — its value and u'·J for a multiplier u —
-comes from ricci: the value from its evaluator, u'·J from :func:`ricci.codegen.products.vjp`
+comes from ricci: the value from generated code (the gradient of u'·c by u; the evaluator
+where that fails or c is not finite, for its message), u'·J from :func:`ricci.codegen.products.vjp`
 (the gradient of ``u'*c``, generated code, never the Jacobian).
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,12 +36,27 @@ class Constraint:
     source: str  # c(x) in the language: c = 0 or c <= 0
     expression: object  # the parsed c
     vjps: dict  # variable minimised over → (Product, compiled function)
+    #: c as generated code, (function, {parameter: variable}, u's parameter or None), or None:
+    #: see _value_code
+    code: tuple | None = None
 
     def value(self, values: dict) -> np.ndarray:
         from ..evaluation import evaluate_expression
 
+        if self.code is not None and hasattr(self, "_cshape"):
+            fn, params, u = self.code
+            call = {p: values[n] for p, n in params.items()}
+            if u is not None:  # the generated code reads c's size from u's shape
+                call[u] = np.zeros(self._cshape)
+            with np.errstate(all="ignore"):
+                out = np.asarray(fn(**call), dtype=float).reshape(-1)
+            if np.isfinite(out).all():
+                return out
+            # not finite: the evaluator below names the subexpression where it happens
         with np.errstate(all="ignore"):
-            return np.atleast_1d(np.asarray(evaluate_expression(self.expression, values), dtype=float)).reshape(-1)
+            out = evaluate_expression(self.expression, values)
+        self._cshape = np.shape(out)
+        return np.atleast_1d(np.asarray(out, dtype=float)).reshape(-1)
 
     def vjp(self, name: str, args: dict, u: np.ndarray):
         """u'·∂c/∂name, of name's shape (zero when c does not use it)."""
@@ -58,6 +76,32 @@ class Constraint:
             values = {n: args[python_name(n)] for n in self.expression.variables}
             self._cshape = np.shape(evaluate_expression(self.expression, values))
         return self._cshape
+
+
+def _value_code(source: str, expr, declared: dict):
+    """c as generated NumPy code, or None.  ricci generates code for derivatives, and the
+    gradient of u'·c by a fresh u is c itself; the augmented Lagrangian evaluates c at every
+    step, where the evaluator's walk over the tree costs more than c (``sum(p) - 1``)."""
+    from ..codegen.products import fresh_name
+    from ..derivation import derivative
+
+    t = expr.type
+    u = fresh_name("u", set(expr.variables) | set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", source)))
+    if t.is_scalar:
+        kind, wrapped = "scalar", f"{u}*({source})"
+    elif t.is_col:
+        kind, wrapped = "vector", f"{u}'*({source})"
+    elif t.is_row:
+        kind, wrapped = "vector", f"({source})*{u}"
+    else:
+        kind, wrapped = "matrix", f"tr({u}'*({source}))"
+    try:
+        fn = derivative(wrapped, u, 1, {**declared, u: kind}).function("numpy")
+    except RicciError:  # c stays with the evaluator
+        return None
+    wanted = inspect.signature(fn).parameters
+    params = {python_name(n): n for n in expr.variables if python_name(n) in wanted}
+    return fn, params, python_name(u) if python_name(u) in wanted else None
 
 
 def split(text: str) -> tuple[str, str, str]:
@@ -90,7 +134,6 @@ def is_bound(text: str) -> bool:
 def build(texts, problem, kinds: dict, surface: str) -> list[Constraint]:
     """Each constraint parsed with the kinds of f's variables (and the data's), checked against
     the data's shapes, with its VJPs generated."""
-    from ..derivation import derivative
     from ..language.expression import parse
     from .problem import check_values
 
@@ -112,14 +155,25 @@ def build(texts, problem, kinds: dict, surface: str) -> list[Constraint]:
             raise BadValueError(f"the constraint {text!r} uses {', '.join(missing)}, which has no value: give "
                                 + "; ".join(say(surface, "data", n=n) for n in missing))
         check_values(expr, problem, f"the constraint {text!r}")
-        declared = {n: v.kind for n, v in expr.variables.items()}
-        vjps = {}
-        for n in problem.names:
-            if n in used:
-                p = derivative(source, n, 1, declared).vjp()
-                vjps[n] = (p, p.function("numpy"))
-        out.append(Constraint(text, op == "==", source, expr, vjps))
+        declared = tuple(sorted((n, v.kind) for n, v in expr.variables.items()))
+        vjps, code = _generated(source, tuple(n for n in problem.names if n in used), declared)
+        out.append(Constraint(text, op == "==", source, expr, vjps, code))
     return out
+
+
+@lru_cache(maxsize=64)
+def _generated(source: str, names: tuple, declared: tuple):
+    """The VJPs and the value's code of c: they depend on c and the kinds only, never the data,
+    so a second solve with the same constraint reuses them (as the objective's, objective.py)."""
+    from ..derivation import derivative
+    from ..language.expression import parse
+
+    kinds = dict(declared)
+    vjps = {}
+    for n in names:
+        p = derivative(source, n, 1, kinds).vjp()
+        vjps[n] = (p, p.function("numpy"))
+    return vjps, _value_code(source, parse(source, kinds), kinds)
 
 
 def _parse(parse, source: str, text: str, kinds: dict):

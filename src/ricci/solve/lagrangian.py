@@ -8,7 +8,8 @@ minimises over the box (L-BFGS-B keeps the bounds exactly)
 
 (Nocedal & Wright, *Numerical Optimization*, §17.4; Birgin & Martínez's ALGENCAN form for the
 inequalities), then updates λ ← λ + ρc (equalities), λ ← max(0, λ + ρc) (inequalities), and
-multiplies ρ by 10 when the violation did not fall to a quarter.  J'·u is ricci's closed-form
+multiplies ρ by 10 when the violation did not fall to a quarter.  The rounds are solved
+inexactly, loosely at first and to ``tol`` at the end (see the loop).  J'·u is ricci's closed-form
 vector-Jacobian product of each constraint: the Jacobian is never formed.
 
 The KKT residual reported is the largest of the stationarity of the Lagrangian (projected on
@@ -20,10 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..codegen import python_name
+
 #: most rounds of multiplier updates
 MAX_ROUNDS = 60
 #: the penalty starts here and grows tenfold up to RHO_MAX
 RHO0, RHO_MAX = 10.0, 1e10
+#: the first round's gradient tolerance, relative to the scale of ∇L at the start
+OMEGA0 = 1e-2
 
 
 def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
@@ -36,10 +41,8 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
     lam = [np.zeros_like(c.value(values_at(start))) for c in constraints]
     rho = RHO0
 
-    def vjp_sum(z, cots) -> np.ndarray:
-        from ..codegen import python_name
-
-        args = {python_name(n): v for n, v in values_at(z).items()}
+    def vjp_sum(z, cots, vals=None) -> np.ndarray:
+        args = {python_name(n): v for n, v in (vals or values_at(z)).items()}
         parts = {n: np.zeros(problem.shapes[n]) for n in names}
         for c, t in zip(constraints, cots):
             if not np.any(t):
@@ -48,7 +51,7 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
                 add = c.vjp(n, args, t)
                 if add is not None:
                     parts[n] = parts[n] + np.asarray(add, dtype=float)
-        return problem.pack(parts)
+        return problem.fold(parts)  # a symmetric variable: through its triangle
 
     def lagrangian(z):
         f, g = obj.value_and_grad(z)
@@ -64,7 +67,7 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
                 t = np.maximum(0.0, lk + rho * cv)
                 total += float(t @ t - lk @ lk) / (2 * rho)
             cots.append(t)
-        return total, g + vjp_sum(z, cots)
+        return total, g + vjp_sum(z, cots, vals)
 
     kwargs = {"jac": True, "callback": step}
     if problem.bounded:
@@ -74,10 +77,16 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
     rounds = nit = 0
     res = None
     violation = np.inf
+    # inexact inner solves (Conn, Gould & Toint's LANCELOT; GENO's schedule): the first rounds,
+    # whose multipliers are still far off, are solved loosely, to OMEGA0 of the gradient's
+    # scale; each round after tightens the tolerance tenfold (never below the violation just
+    # reached), down to tol, and only a round solved to tol may end the solve
+    scale = max(1.0, float(np.abs(lagrangian(start)[1]).max()))
+    omega = max(tol, OMEGA0 * scale)
     for rounds in range(1, MAX_ROUNDS + 1):
         res = so.minimize(lagrangian, z, method="L-BFGS-B",
-                          options={"maxiter": maxiter, "gtol": tol, "ftol": 1e-15, "maxcor": 20,
-                                   "maxfun": 20 * maxiter}, **kwargs)
+                          options={"maxiter": maxiter, "gtol": omega, "ftol": 1e-15 if omega <= tol else 0.0,
+                                   "maxcor": 20, "maxfun": 20 * maxiter}, **kwargs)
         nit += int(res.nit)
         z = np.asarray(res.x, dtype=float)
         vals = values_at(z)
@@ -90,8 +99,9 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
             else:
                 violation = max(violation, float(np.abs(np.minimum(-cv, lam[k] / rho)).max()))
                 lam[k] = np.maximum(0.0, lam[k] + rho * cv)
-        if violation <= tol:
+        if violation <= tol and omega <= tol:
             break
+        omega = max(tol, min(0.1 * omega, violation))
         if violation > 0.25 * previous:
             if rho >= RHO_MAX:  # no progress at the largest penalty: more rounds will not help
                 break

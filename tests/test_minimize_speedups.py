@@ -1,0 +1,131 @@
+"""The solver's speed-ups (issue 19) keep its answers: the augmented Lagrangian's inexact inner
+solves, a constraint's value from generated code, the generated code of a constraint kept for the
+next solve.  No timings here (those are in benchmarks/minimize.py); each answer is checked against
+an independent reference (an exact KKT solution, NumPy arithmetic).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy")  # the solve extra; before anything imports it
+
+import scipy.optimize as so  # noqa: E402
+
+import ricci  # noqa: E402
+from ricci.solve import constraints as C  # noqa: E402
+from ricci.solve import lagrangian  # noqa: E402
+from ricci.solve.problem import build  # noqa: E402
+
+QP = "p'*Q*p + q'*p"
+
+
+def _simplex_data(n, seed):
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((n, n))
+    return B @ B.T / n + 0.01 * np.eye(n), rng.standard_normal(n)
+
+
+def _kkt_reference(Q, q, p):
+    """The exact minimiser of p'Qp + q'p over the simplex on the support of ``p``: the KKT
+    system of the equality-constrained QP on that support, solved exactly, and checked to be
+    the global minimum (p ≥ 0, and every multiplier of p ≥ 0 non-negative)."""
+    S = np.flatnonzero(p > 1e-8)
+    k = S.size
+    K = np.block([[2 * Q[np.ix_(S, S)], np.ones((k, 1))], [np.ones((1, k)), np.zeros((1, 1))]])
+    sol = np.linalg.solve(K, np.concatenate([-q[S], [1.0]]))
+    ref = np.zeros_like(p)
+    ref[S] = sol[:k]
+    nu = sol[k]
+    reduced = 2 * Q @ ref + q + nu  # the multipliers of p >= 0
+    assert (ref >= 0).all() and (reduced >= -1e-8).all(), "not the KKT point: the support is wrong"
+    return ref
+
+
+@pytest.mark.parametrize("n, seed", [(8, 0), (60, 1), (200, 3)])
+def test_simplex_quadratic_with_inexact_rounds_is_the_exact_kkt_point(n, seed):
+    Q, q = _simplex_data(n, seed)
+    r = ricci.minimize(QP, "p", {"Q": Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], tol=1e-10,
+                       certify=False)
+    ref = _kkt_reference(Q, q, r.x["p"])
+    f_ref = ref @ Q @ ref + q @ ref
+    assert r.success
+    assert abs(r.fun - f_ref) <= 1e-9 * max(1.0, abs(f_ref))
+    np.testing.assert_allclose(r.x["p"], ref, atol=1e-6)
+    assert abs(r.x["p"].sum() - 1) <= 1e-9 and (r.x["p"] >= 0).all()
+
+
+def test_the_first_rounds_are_solved_loosely_and_the_last_to_tol():
+    """GENO's (and LANCELOT's) schedule: the inner tolerance starts loose and tightens each
+    round down to tol; the solve may end only after a round solved to tol."""
+    Q, q = _simplex_data(40, 2)
+    problem, start = build(QP, "p", {"Q": Q, "q": q}, None, ["p >= 0"], None)
+    cons = C.build(["sum(p) == 1"], problem, {"p": "vector", "Q": "matrix", "q": "vector"}, "python")
+    from ricci.solve.objective import Objective
+
+    gtols = []
+
+    class Recording:
+        Bounds = so.Bounds
+
+        @staticmethod
+        def minimize(*args, **kwargs):
+            gtols.append(kwargs["options"]["gtol"])
+            return so.minimize(*args, **kwargs)
+
+    tol = 1e-10
+    z, info = lagrangian.solve(problem, Objective(problem, start), cons, start, tol, 10_000, None, Recording)
+    assert info["success"]
+    assert gtols[0] > 1e3 * tol  # loose at first
+    assert all(b <= a for a, b in zip(gtols, gtols[1:]))  # never loosened
+    assert gtols[-1] == tol
+    ref = _kkt_reference(Q, q, z)
+    np.testing.assert_allclose(z, ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("text, kinds, reference", [
+    ("sum(p) == 1", {"p": "vector"}, lambda v: np.array([v["p"].sum() - 1])),
+    ("A*p <= b", {"p": "vector"}, lambda v: v["A"] @ v["p"] - v["b"]),
+    ("p' >= b'", {"p": "vector"}, lambda v: v["b"] - v["p"]),
+    ("norm2(p)^2 <= 1", {"p": "vector"}, lambda v: np.array([v["p"] @ v["p"] - 1])),
+    ("P*P' == M", {"P": "matrix"}, lambda v: (v["P"] @ v["P"].T - v["M"]).reshape(-1)),
+])
+def test_a_constraints_value_comes_from_generated_code_and_equals_numpy(text, kinds, reference):
+    rng = np.random.default_rng(7)
+    name = next(iter(kinds))
+    values = {"p": rng.standard_normal(3), "A": rng.standard_normal((2, 3)), "b": rng.standard_normal(3),
+              "P": rng.standard_normal((3, 3)), "M": rng.standard_normal((3, 3))}
+    if text.startswith("A*p"):
+        values["b"] = rng.standard_normal(2)
+    f = "norm2(p)^2" if name == "p" else "norm2(P)^2"
+    used = {n: v for n, v in values.items() if n != name and n in text}
+    problem, _ = build(f, name, used, {name: values[name]}, None, kinds, other_names=tuple(used))
+    all_kinds = {**kinds, **{n: ("matrix" if np.ndim(v) == 2 else "vector") for n, v in used.items()}}
+    (c,) = C.build([text], problem, all_kinds, "python")
+    assert c.code is not None
+    at = {**used, name: values[name]}
+    first = c.value(at)  # the evaluator's, which fixes c's shape
+    np.testing.assert_allclose(first, reference(at), rtol=1e-12, atol=1e-12)
+    for _ in range(3):  # then the generated code's
+        point = {**at, name: rng.standard_normal(np.shape(values[name]))}
+        np.testing.assert_allclose(c.value(point), reference(point), rtol=1e-12, atol=1e-12)
+
+
+def test_a_constraint_not_finite_still_names_the_subexpression():
+    problem, _ = build("norm2(p)^2", "p", {}, {"p": np.ones(3)}, None, {"p": "vector"})
+    (c,) = C.build(["sum(log(p)) <= 1"], problem, {"p": "vector"}, "python")
+    assert c.code is not None
+    c.value({"p": np.ones(3)})
+    with pytest.raises(ricci.BadValueError, match="log"):
+        c.value({"p": np.array([1.0, -1.0, 2.0])})
+
+
+def test_a_constraints_generated_code_is_kept_for_the_next_solve():
+    Q, q = _simplex_data(5, 4)
+    ricci.minimize(QP, "p", {"Q": Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], certify=False)
+    before = C._generated.cache_info().hits
+    r = ricci.minimize(QP, "p", {"Q": 2 * Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], certify=False)
+    assert C._generated.cache_info().hits == before + 1
+    ref = _kkt_reference(2 * Q, q, r.x["p"])  # and the answer is the new data's
+    np.testing.assert_allclose(r.x["p"], ref, atol=1e-6)
