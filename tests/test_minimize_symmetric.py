@@ -121,3 +121,14 @@ def test_cli_symmetric_variable(tmp_path, capsys):
                  f"A={tmp_path / 'A.npy'}", "--x0", "S=[1,2;3,4]"]) == 2
     err = capsys.readouterr().err
     assert "the start of S is not symmetric" in err and "Traceback" not in err
+
+
+def test_a_constraint_on_a_symmetric_variable():
+    # ‖S − A‖² over symmetric S with sum(S) = 1: the constraint's gradient is the matrix of ones,
+    # so every entry of (A + A')/2 moves by the same (sum(A) − 1)/n²; an off-diagonal coordinate
+    # of the triangle counts twice in sum(S)
+    A = np.array([[1.0, -2.0, 4.0], [3.0, -1.0, 0.5], [-6.0, 2.5, 2.0]])
+    r = ricci.minimize("norm2(S - A)^2", "S", {"A": A}, kinds=SYM, constraints=["sum(S) == 1"])
+    want = (A + A.T) / 2 - (A.sum() - 1) / 9
+    np.testing.assert_allclose(r.x["S"], want, atol=1e-7)
+    assert r.constraint_violation < 1e-8
