@@ -129,3 +129,39 @@ def test_a_constraints_generated_code_is_kept_for_the_next_solve():
     assert C._generated.cache_info().hits == before + 1
     ref = _kkt_reference(2 * Q, q, r.x["p"])  # and the answer is the new data's
     np.testing.assert_allclose(r.x["p"], ref, atol=1e-6)
+
+
+def test_no_point_is_evaluated_twice_in_a_row(monkeypatch):
+    """The start (f0, then SciPy's first call) and the solution (the last point L-BFGS-B
+    evaluated, then the result's f and ∇f) cost one pass over the data each, not two."""
+    from ricci.solve import objective
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((200, 5))
+    y = np.where(X @ rng.standard_normal(5) + 0.5 * rng.standard_normal(200) > 0, 1.0, -1.0)
+    points = []
+    original = objective.compiled
+
+    def counting(*args, **kwargs):
+        fn = original(*args, **kwargs)
+
+        def call(**values):
+            points.append(np.array(values["w"], dtype=float))
+            return fn(**values)
+        return call
+
+    monkeypatch.setattr(objective, "compiled", counting)
+    lam = 0.5
+    r = ricci.minimize("sum(log(1 + exp(-y .* (X*w)))) + lambda*w'*w", "w", {"X": X, "y": y, "lambda": lam},
+                       tol=1e-10, certify=False)
+    assert not any(np.array_equal(a, b) for a, b in zip(points, points[1:]))
+    assert len(points) == r.nfev
+
+    def f(w):  # the reference: SciPy's L-BFGS-B on the same function written in NumPy here
+        z = -y * (X @ w)
+        s = 1 / (1 + np.exp(-z))
+        return np.sum(np.logaddexp(0, z)) + lam * w @ w, -(y * s) @ X + 2 * lam * w
+
+    ref = so.minimize(f, np.zeros(5), jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-16})
+    np.testing.assert_allclose(r.x["w"], ref.x, rtol=1e-6, atol=1e-8)
+    assert abs(r.fun - ref.fun) <= 1e-12 * abs(ref.fun)

@@ -93,6 +93,7 @@ class Objective:
         self._hvp = None
         self._hess = None
         self._recent: list = []  # the last few (z, f, ‖∇f‖) evaluated: see at()
+        self._same = None  # the last (z, f, ∇f) evaluated: see value_and_grad()
         self.nfev = self.njev = self.nhev = 0
         self.best = np.inf
         self.f0 = None
@@ -139,6 +140,11 @@ class Objective:
         return ", ".join(parts)
 
     def value_and_grad(self, z):
+        # the same point again (the start, evaluated here for f0 and then by SciPy; the solution,
+        # usually the last point L-BFGS-B evaluated): the numbers already computed, not a pass
+        # over the data
+        if self._same is not None and np.array_equal(self._same[0], z):
+            return self._same[1], self._same[2].copy()
         if self._jax is not None:
             f, g = self._jax.value_and_grad(z)
             return self._checked(f, g, z)
@@ -164,6 +170,7 @@ class Objective:
         self.best = min(self.best, f)
         self.last = (f, float(np.linalg.norm(g)))
         self._recent = [(np.array(z, dtype=float), *self.last)] + self._recent[:3]
+        self._same = (self._recent[0][0], f, g.copy())
         return f, g
 
     def at(self, z) -> tuple[float, float]:
