@@ -165,3 +165,24 @@ def test_no_point_is_evaluated_twice_in_a_row(monkeypatch):
     ref = so.minimize(f, np.zeros(5), jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-16})
     np.testing.assert_allclose(r.x["w"], ref.x, rtol=1e-6, atol=1e-8)
     assert abs(r.fun - ref.fun) <= 1e-12 * abs(ref.fun)
+
+
+def test_a_stalled_l_bfgs_b_is_restarted_to_a_stationary_point():
+    """NMF from this random start: L-BFGS-B stopped after 15 iterations on "relative reduction
+    of f" with a projected gradient of 300 (and called it converged); restarted from there it
+    reaches a KKT point, checked here with the gradient written in NumPy."""
+    rng = np.random.default_rng(6)
+    m, n, k = 300, 200, 10
+    X = np.abs(rng.standard_normal((m, k))) @ np.abs(rng.standard_normal((k, n))) + 0.1 * np.abs(
+        rng.standard_normal((m, n)))
+    U0, V0 = 0.5 * np.abs(rng.standard_normal((m, k))), 0.5 * np.abs(rng.standard_normal((n, k)))
+    r = ricci.minimize("norm2(X - U*V')^2", "U,V", {"X": X}, x0={"U": U0, "V": V0}, bounds=["U >= 0", "V >= 0"],
+                       tol=1e-7, certify=False)
+    U, V = r.x["U"], r.x["V"]
+    R = X - U @ V.T
+    gU, gV = -2 * R @ V, -2 * R.T @ U
+    projected = max(np.abs(U - np.clip(U - gU, 0, None)).max(), np.abs(V - np.clip(V - gV, 0, None)).max())
+    f = np.sum(R ** 2)
+    assert projected <= 1e-3 * f
+    assert abs(r.fun - f) <= 1e-12 * f
+    assert r.success and any("restarted" in note for note in r.notes)

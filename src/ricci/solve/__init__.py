@@ -95,6 +95,32 @@ def _backend(backend, problem) -> None:
                             f"ricci's array-API code: use {say(problem.surface, 'backend', b='numpy')})")
 
 
+#: most restarts of a stalled L-BFGS-B, and how far from stationary a stop counts as stalled
+RESTARTS, STALLED = 5, 1e3
+
+
+def _restarts(res, chosen, obj, problem, tol, options, kwargs, so):
+    """L-BFGS-B may stop on "relative reduction of f" far from a stationary point when its
+    memory holds a poor model (NMF from a random start stops after 15 iterations with a projected
+    gradient of 300); started again from there, with a fresh memory, it goes on.  Restarts while
+    the projected gradient exceeds STALLED·tol·max(1, |f|) and the last restart lowered f."""
+    out: list = []
+    last = res
+    while chosen == "L-BFGS-B" and len(out) < RESTARTS:
+        z = np.asarray(last.x, dtype=float)
+        f, g = obj.value_and_grad(z)  # L-BFGS-B's last point, as a rule: no new evaluation
+        if problem.bounded:
+            g = z - np.clip(z - g, problem.lower, problem.upper)
+        if np.abs(g).max() <= STALLED * tol * max(1.0, abs(f)):
+            break
+        again = so.minimize(obj.value_and_grad, z, method=chosen, options=options, **kwargs)
+        out.append(again)
+        if not again.fun < f - 1e-12 * max(1.0, abs(f)):
+            break
+        last = again
+    return out
+
+
 def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=None, method: str = "auto",
              kinds=None, sizes=None,
              tol: float = 1e-8, maxiter: int = 10_000, certify: bool = True, seed: int = 0,
@@ -208,9 +234,14 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
         chosen = "augmented Lagrangian + L-BFGS-B"
     else:
         res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
+        restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
+        nit = int(getattr(res, "nit", history["nit"])) + sum(int(r.nit) for r in restarts)
+        res = restarts[-1] if restarts else res
         z = np.asarray(res.x, dtype=float)
-        nit, message, success, status = int(getattr(res, "nit", history["nit"])), str(res.message), \
-            bool(res.success), int(res.status)
+        message, success, status = str(res.message), bool(res.success), int(res.status)
+        if restarts:
+            notes.append(f"L-BFGS-B stalled far from a stationary point and was restarted {len(restarts)} time(s) "
+                         "from where it stopped, with a fresh memory")
         kkt = None
         if not success:
             # SciPy's trust-region methods may stop at the optimum on rounding ("a bad approximation
