@@ -131,10 +131,11 @@ class IndexToPlan:
             if len(node.out) == 2 and node.out[0] == node.out[1]:
                 return p.diagonal(op), node.out[:1]
             return op, node.out
-        if fn.family == "frechet":  # a four-index tensor: no backend has it as one array
-            raise CodegenError(f"the Fréchet derivative of {fn.frechet} as a tensor of four indices has no "
-                               f"generated code: contract it with a matrix (u'*{fn.frechet}(X)*v, "
-                               f"tr(A*{fn.frechet}(X))); ricci still evaluates the tensor itself")
+        if fn.family == "frechet":  # T[p,q,a,b] = L_f(X, e_a e_b')_pq: the table's recipe with no direction
+            op = p.make("func", (m,), (fn.name,), self.shape(node.out))
+            if len(set(node.out)) != len(node.out):  # a diagonal of the tensor (diag(expm(X)) by X)
+                return self._contract([(op, node.out)], node.free)
+            return op, node.out
         if fn.family == "analytic":  # expm(X), …: a matrix, as inv below
             op = fn.plan(p, m)
             a, b = node.out

@@ -293,27 +293,72 @@ def _helper_code(p, name, a, e):
 
 
 def _frechet_code(name):
-    def numpy(p, a, e):
+    """L_f(X, E) per backend; with no direction E (``e`` None), the four-index tensor
+    T[p, q, a, b] = L_f(X, e_a e_b')_pq of a second derivative (``_tensor_code``)."""
+    def numpy(p, a, e=None):
         p.need_import("import scipy.linalg")
+        if e is None:
+            return _tensor_code(p, a, numpy, "map")
         if name == "expm":
             return p.call("scipy.linalg.expm_frechet", a.text, e.text, "compute_expm=False")
         return _block_code(p, a, e, f"scipy.linalg.{name}", p.m("block"))
 
-    def jax(p, a, e):
+    def jax(p, a, e=None):
+        if e is None:
+            return _tensor_code(p, a, jax, "vmap" if name == "expm" else "batch")
         if name == "expm":
             p.need_import("import jax.scipy.linalg")
             return p.call("jax.scipy.linalg.expm_frechet", a.text, e.text, "compute_expm=False")
         return _helper_code(p, name, a, e)
 
-    def torch(p, a, e):
+    def torch(p, a, e=None):
+        if e is None:
+            return _tensor_code(p, a, torch, "map" if name == "expm" else "batch")
         if name == "expm":
             return _block_code(p, a, e, "torch.linalg.matrix_exp", None)
         return _helper_code(p, name, a, e)
 
-    def array_api(p, a, e):
+    def array_api(p, a, e=None):
+        if e is None:
+            return _tensor_code(p, a, array_api, "batch")
         return _helper_code(p, name, a, e)
 
     return {"numpy": numpy, "jax": jax, "torch": torch, "array_api": array_api}
+
+
+def _tensor_code(p, a, directional, how):
+    """T[p, q, a, b] = L_f(X, e_a e_b')_pq: ``directional`` (the recipe of L_f(X, E)) applied to
+    the n² basis directions, stacked as S[a*n + b, p, q] and permuted to (p, q, a, b).
+
+    The cost is n² Fréchet derivatives, O(n⁵) in all, as the tensor's n⁴ entries ask: ``"batch"``
+    passes the n² directions at once as one (n², n, n) stack to the iterations of
+    .matrix_iterations, whose dual part broadcasts over it (X's iteration runs once); ``"vmap"``
+    (JAX's expm_frechet) maps the recipe with jax.vmap; ``"map"`` (SciPy's expm_frechet and the
+    block identity, PyTorch's matrix_exp of the block matrix) calls it once a direction.  A
+    Kronecker or Daleckii–Krein form would need eigenvectors, which the array API lacks for a
+    general X and which lose accuracy where they are ill conditioned (see .matrix_iterations)."""
+    m = p.module
+    A, E = p.Code("A", p.ATOM), p.Code("E", p.ATOM)
+    if p.name == "torch":
+        basis = "torch.eye(A.numel(), dtype=A.dtype, device=A.device).reshape(-1, *A.shape)"
+    elif p.name == "array_api":
+        basis = f"{m}.reshape({m}.eye(A.shape[0] * A.shape[1], dtype=A.dtype, device=A.device), (-1, *A.shape))"
+    else:
+        basis = f"{m}.eye(A.size, dtype=A.dtype).reshape(-1, *A.shape)"
+    one = directional(p, A, E).text
+    if how == "batch":
+        stack = directional(p, A, p.Code(basis, p.ATOM)).text
+    elif how == "vmap":
+        p.need_import("import jax")
+        stack = f"jax.vmap(lambda E: {one})({basis})"
+    else:
+        stack = f"{m}.stack([{one} for E in {basis}])"
+    if p.name == "torch":
+        full = f"{stack}.reshape(A.shape + A.shape).permute(2, 3, 0, 1)"
+    else:
+        full = f"{m}.permute_dims({m}.reshape({stack}, A.shape + A.shape), (2, 3, 0, 1))" \
+            if p.name == "array_api" else f"{m}.transpose({stack}.reshape(A.shape + A.shape), (2, 3, 0, 1))"
+    return p.Code(f"(lambda A: {full})({a.text})", p.ATOM)
 
 
 def _block_code(p, a, e, fn, block):
