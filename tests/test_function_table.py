@@ -205,11 +205,11 @@ OTHER_MEANING = {
     ("vec", "explain/by_differentials.py"): "a kind of identification (vec dF = J vec dX)",
     ("vec", "explain/dforms.py"): "the differential method's displayed vec",
     **{(op, f): "an operation of the code plan (and NumPy's function of that name)"
-       for op, files in {"sum": ["codegen/backends.py", "codegen/plan.py"],
-                         "trace": ["codegen/backends.py", "codegen/plan.py"],
+       for op, files in {"sum": ["codegen/backends.py", "codegen/printers.py", "codegen/plan.py"],
+                         "trace": ["codegen/backends.py", "codegen/printers.py", "codegen/plan.py"],
                          "diag": ["codegen/backends.py", "codegen/plan.py", "codegen/emit.py", "codegen/chain.py"],
-                         "inv": ["codegen/backends.py", "codegen/plan.py", "codegen/emit.py"],
-                         "det": ["codegen/backends.py", "codegen/plan.py"],
+                         "inv": ["codegen/backends.py", "codegen/printers.py", "codegen/plan.py", "codegen/emit.py"],
+                         "det": ["codegen/backends.py", "codegen/printers.py", "codegen/plan.py"],
                          "logdet": ["codegen/plan.py", "codegen/emit.py"]}.items() for f in files},
 }
 

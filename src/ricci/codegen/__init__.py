@@ -9,7 +9,7 @@ separately from the form that is displayed; the plan is printed for one backend
 
 from __future__ import annotations
 
-from .backends import BACKENDS
+from .printers import BACKENDS
 from .emit import compile_function, default_name, generate, python_name
 from .from_matrix import CodegenError
 

@@ -13,7 +13,8 @@ import keyword
 
 from ..ir.stable import stable
 from ..language.kinds import SCALAR, SYMMETRIC
-from .backends import ATOM, BACKENDS, Code, Printer
+from .backends import ATOM, Code, Printer
+from .printers import BACKENDS
 from .from_index import to_plan
 from .from_matrix import CodegenError, MatrixToPlan
 from .plan import Op, Plan

@@ -197,7 +197,7 @@ class Product:
         """Python source: one generated function per term, and ``name`` summing them."""
         import keyword
 
-        from .backends import BACKENDS
+        from .printers import BACKENDS
 
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
