@@ -33,6 +33,9 @@ class IREvaluator:
         self.sizes = sizes
         self.memo: dict[int, np.ndarray] = {}
         self._keep: list = []
+        #: powers whose value left the float range (0 or inf) although the base is finite and
+        #: nonzero: node id -> (m, k), the value exactly m * 2**k; only products read it
+        self.scaled: dict[int, tuple[np.ndarray, int]] = {}
 
     def dim(self, d) -> int:
         return d if isinstance(d, int) else self.sizes[d]
@@ -113,7 +116,7 @@ class IREvaluator:
                 shifted = self._softmax_shifted(node)
                 if shifted is not None:
                     return shifted
-                return self._einsum([(self._value(f), f.free) for f in node.factors], node.out)
+                return self._product(node)
             case Add():
                 total = self.value(node.terms[0], node.free).copy()
                 for t in node.terms[1:]:
@@ -141,7 +144,9 @@ class IREvaluator:
                 free = node.free
                 b = self._aligned(node.base, free)
                 e = self._aligned(node.exp, free)
-                return np.power(b, e)
+                r = np.power(b, e)
+                self._note_out_of_range(node, b, e, r)
+                return r
             case MatFun():
                 a = self.value(node.arg, (node.r, node.c))
                 fn = lookup(node.func)  # the table's NumPy form: inv, det, logdet (NaN for det ≤ 0)
@@ -234,7 +239,55 @@ class IREvaluator:
         if not 0.0 < s < math.inf:
             return None
         p = node.exp.value
-        return np.asarray(np.power(np.float64(s), 2 * p) * np.sum((v / s) ** 2) ** p)  # inf, not OverflowError
+        total = np.sum((v / s) ** 2)
+        r = np.asarray(np.power(np.float64(s), 2 * p) * total ** p)  # inf, not OverflowError
+        if r == 0.0 or not np.isfinite(r):  # ‖x‖^-3 at 1e155: kept as m * 2**k for the products
+            self._keep_scaled(node, 2 * p * math.log2(s) + p * math.log2(float(total)), 1.0)
+        return r
+
+    # -- values beyond the float range inside a product whose value is not --------------------------
+    def _keep_scaled(self, node: Node, log2: float, sign) -> None:
+        k = math.floor(log2)
+        self.scaled[id(node)] = (np.asarray(sign * np.exp2(log2 - k)), k)
+
+    def _note_out_of_range(self, node: Pow, b: np.ndarray, e: np.ndarray, r: np.ndarray) -> None:
+        """A power of a finite nonzero base that came out 0 or inf (x^-3 or x^3 at 1e155): its
+        value as m * 2**k for the products that read it, where the exponent is one number."""
+        lost = ((r == 0.0) | np.isinf(r)) & (b != 0.0) & np.isfinite(b)
+        if not lost.any() or np.size(e) != 1 or not np.isfinite(e).all():
+            return
+        p = float(np.reshape(e, -1)[0])
+        top = float(np.max(np.abs(b), where=np.isfinite(b), initial=0.0))
+        kb = math.frexp(top)[1]  # b = bs * 2**kb exactly, |bs| < 1
+        pk = p * kb
+        k = math.floor(pk)
+        self.scaled[id(node)] = (np.power(np.ldexp(b, -kb), p) * np.exp2(pk - k), k)
+
+    def _product(self, node: Mul) -> np.ndarray:
+        """The einsum of the factors; where a factor is beyond about 1e±75 or kept as m * 2**k,
+        each factor is brought to a maximum near 1 by a power of two first and the product scaled
+        back once (exact), so that x x x ‖x‖^-3 at 1e155 is of order one, not 0·inf."""
+        arrays, shift, wide = [], 0, False
+        for f in node.factors:
+            a = self._value(f)  # first: computing a power is what keeps it scaled
+            got = self.scaled.get(id(f))
+            if got is not None:
+                arrays.append(got[0])
+                shift += got[1]
+                continue
+            top = float(max(a.max(), -a.min())) if a.size else 0.0
+            wide = wide or (math.isfinite(top) and top != 0.0 and abs(math.frexp(top)[1]) > 250)
+            arrays.append(a)
+        operands = list(zip(arrays, (f.free for f in node.factors)))
+        if not shift and not wide:
+            return self._einsum(operands, node.out)
+        scaled = []
+        for a, idx in operands:
+            top = float(max(a.max(), -a.min())) if a.size else 0.0
+            k = math.frexp(top)[1] if math.isfinite(top) and top != 0.0 else 0
+            scaled.append((np.ldexp(a, -k), idx))
+            shift += k
+        return np.ldexp(self._einsum(scaled, node.out), shift)
 
     def _aligned(self, node: Node, free: tuple) -> np.ndarray:
         """node's value broadcast to axes ``free`` (node.free ⊆ free)."""
