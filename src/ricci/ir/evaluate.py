@@ -267,27 +267,21 @@ class IREvaluator:
         """The einsum of the factors; where a factor is beyond about 1e±75 or kept as m * 2**k,
         each factor is brought to a maximum near 1 by a power of two first and the product scaled
         back once (exact), so that x x x ‖x‖^-3 at 1e155 is of order one, not 0·inf."""
-        arrays, shift, wide = [], 0, False
+        arrays, exps, shift = [], [], 0
         for f in node.factors:
             a = self._value(f)  # first: computing a power is what keeps it scaled
             got = self.scaled.get(id(f))
             if got is not None:
-                arrays.append(got[0])
-                shift += got[1]
-                continue
-            top = float(max(a.max(), -a.min())) if a.size else 0.0
-            wide = wide or (math.isfinite(top) and top != 0.0 and abs(math.frexp(top)[1]) > 250)
+                a, k = got
+                shift += k
             arrays.append(a)
-        operands = list(zip(arrays, (f.free for f in node.factors)))
-        if not shift and not wide:
-            return self._einsum(operands, node.out)
-        scaled = []
-        for a, idx in operands:
             top = float(max(a.max(), -a.min())) if a.size else 0.0
-            k = math.frexp(top)[1] if math.isfinite(top) and top != 0.0 else 0
-            scaled.append((np.ldexp(a, -k), idx))
-            shift += k
-        return np.ldexp(self._einsum(scaled, node.out), shift)
+            exps.append(math.frexp(top)[1] if math.isfinite(top) and top != 0.0 else 0)  # top = t·2**e, t in [½, 1)
+        operands = list(zip(arrays, (f.free for f in node.factors)))
+        if not shift and all(abs(e) <= 250 for e in exps):
+            return self._einsum(operands, node.out)
+        scaled = [(np.ldexp(a, -k), idx) for (a, idx), k in zip(operands, exps)]
+        return np.ldexp(self._einsum(scaled, node.out), shift + sum(exps))
 
     def _aligned(self, node: Node, free: tuple) -> np.ndarray:
         """node's value broadcast to axes ``free`` (node.free ⊆ free)."""
