@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from .backends import ADD, ATOM, MUL, UNARY, Code, Printer, axes_index
 
+def scaled_norm_lines(printer: Printer, target: str, op, x: Code, names, divisor) -> list[str]:
+    """sqrt(Σ x²) into ``target`` as m·sqrt(Σ (x/m)²) with m = max |x|, for the backends that
+    always scale (JAX, the array API); ``divisor(m)`` spells m where m > 0 and 1 where m = 0
+    (x = 0: the norm 0, not 0/0), each backend without a branch on the array."""
+    m, y = names.fresh(), names.fresh()
+    return [f"{m} = {printer.m('max')}({printer.m('abs')}({x.text}))",
+            f"{y} = {x.at(MUL)} / {divisor(m)}",
+            f"{target} = {m} * {printer.m('sqrt')}({printer.sumsq(op, Code(y)).text})"]
+
+
 class JaxPrinter(Printer):
     name = "jax"
     module = "jnp"
@@ -40,11 +50,7 @@ class JaxPrinter(Printer):
         # into the sum of squares, and jax.lax.cond was slower there (67 µs against 47 µs over
         # 2000 entries on a CPU) and, called outside jit, traced its branches anew at every
         # call (0.9 s); a Python branch cannot read a traced s at all
-        m, y = names.fresh(), names.fresh()
-        j = self.module
-        return [f"{m} = {j}.max({j}.abs({x.text}))",
-                f"{y} = {x.at(MUL)} / {j}.where({m} > 0, {m}, 1)",
-                f"{target} = {m} * {j}.sqrt({self.sumsq(op, Code(y)).text})"]
+        return scaled_norm_lines(self, target, op, x, names, lambda m: f"{self.m('where')}({m} > 0, {m}, 1)")
 
     def scalar_result(self, code):
         return code
@@ -230,10 +236,7 @@ class ArrayAPIPrinter(Printer):
         # always scaled by m = max |x|, without a branch: the standard lets a lazy array refuse
         # bool(), and a namespace such as NumPy's warns where x·x overflows (m ≥ 0, so that
         # 1 - sign(m) is 1 only where m = 0: the norm 0, not 0/0)
-        m, y = names.fresh(), names.fresh()
-        return [f"{m} = {self.m('max')}({self.m('abs')}({x.text}))",
-                f"{y} = {x.at(MUL)} / ({m} + (1 - {self.m('sign')}({m})))",
-                f"{target} = {m} * {self.m('sqrt')}({self.sumsq(op, Code(y)).text})"]
+        return scaled_norm_lines(self, target, op, x, names, lambda m: f"({m} + (1 - {self.m('sign')}({m})))")
 
     def scalar_result(self, code):
         return code
