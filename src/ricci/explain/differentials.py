@@ -180,7 +180,7 @@ class Differentials:
     def __post_init__(self):
         taken = set(self.expr.variables) | names_in(self.expr.tree)
         for v in self.wrt:
-            self.dnames[v] = _fresh("d" + v, taken)
+            self.dnames[v] = fresh_name("d" + v, taken)
         self._depends: dict = {}
         self._memo: dict = {}
         tree = self.expr.tree
@@ -189,7 +189,7 @@ class Differentials:
         for n, e in self.bindings:
             self._depends[n] = bool(self._uses(e))
             if self._depends[n]:
-                self.dnames[n] = _fresh("d" + n, taken)
+                self.dnames[n] = fresh_name("d" + n, taken)
         for n, e in self.bindings:
             if self._depends[n]:
                 self.bound[n] = self.d(e, 1) or A.Num(0.0)
@@ -398,7 +398,8 @@ def _inverse_name() -> str:
     return named("inverse")
 
 
-def _fresh(name: str, taken: set) -> str:
+def fresh_name(name: str, taken: set) -> str:
+    """``name``, or dX → d_X → d__X … until no name in ``taken`` has it; the result is taken."""
     while name in taken:
         name = name[:1] + "_" + name[1:]
     taken.add(name)

@@ -23,7 +23,7 @@ from ..language import ast as A
 from ..printing.text import to_text
 from . import formula as F
 from .dforms import d_of
-from .differentials import Differentials, NoRule, _fresh, names_in, substitute
+from .differentials import Differentials, NoRule, fresh_name, names_in, substitute
 from .steps import Step
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -85,7 +85,7 @@ def through_vec(p) -> Higher:
         diff = Differentials(expr, (x,))
         taken = set(kinds) | names_in(expr.tree) | set(diff.dnames.values())
         letter_h = "h" if p.form_kinds[x] == "vector" else "H"
-        h = _fresh(letter_h if count == 1 else f"{letter_h}{i + 1}", taken)
+        h = fresh_name(letter_h if count == 1 else f"{letter_h}{i + 1}", taken)
         body = substitute(diff.total(), {diff.dnames[x]: A.Name(h)})
         kinds[h] = p.form_kinds[x]
         tree = A.Where(body, diff.bindings) if diff.bindings else body
