@@ -92,8 +92,7 @@ class Objective:
                            for k, n in enumerate(names)]
         self._hvp = None
         self._hess = None
-        self._recent: list = []  # the last few (z, f, ‖∇f‖) evaluated: see at()
-        self._same = None  # the last (z, f, ∇f) evaluated: see value_and_grad()
+        self._recent: list = []  # the last few (z, f, ∇f, ‖∇f‖) evaluated, newest first: see at()
         self.nfev = self.njev = self.nhev = 0
         self.best = np.inf
         self.f0 = None
@@ -143,8 +142,8 @@ class Objective:
         # the same point again (the start, evaluated here for f0 and then by SciPy; the solution,
         # usually the last point L-BFGS-B evaluated): the numbers already computed, not a pass
         # over the data
-        if self._same is not None and np.array_equal(self._same[0], z):
-            return self._same[1], self._same[2].copy()
+        if self._recent and np.array_equal(self._recent[0][0], z):
+            return self._recent[0][1], self._recent[0][2].copy()
         if self._jax is not None:
             f, g = self._jax.value_and_grad(z)
             return self._checked(f, g, z)
@@ -168,16 +167,14 @@ class Objective:
         self.njev += 1
         self._check(f, g, z, "f")
         self.best = min(self.best, f)
-        self.last = (f, float(np.linalg.norm(g)))
-        self._recent = [(np.array(z, dtype=float), *self.last)] + self._recent[:3]
-        self._same = (self._recent[0][0], f, g.copy())
+        self._recent = [(np.array(z, dtype=float), f, g.copy(), float(np.linalg.norm(g)))] + self._recent[:3]
         return f, g
 
     def at(self, z) -> tuple[float, float]:
         """(f, ‖∇f‖) at z: from the last few evaluations when z is one of them (the iterate a
         line search or a trust region accepted usually is), else evaluated.  The last evaluation
         alone may be a rejected trial point of a trust-region method."""
-        for zk, f, gnorm in self._recent:
+        for zk, f, _, gnorm in self._recent:
             if np.array_equal(zk, z):
                 return f, gnorm
         f, g = self.value_and_grad(z)
