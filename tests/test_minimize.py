@@ -411,7 +411,11 @@ def test_dask_arrays_run_the_array_api_code_and_give_the_numpy_answers():
             r = ricci.minimize(expression, "w", {"X": dX, "y": da.from_array(labels, chunks=500), "lambda": 0.5},
                                method=method)
             ref = ricci.minimize(expression, "w", {"X": X, "y": labels, "lambda": 0.5}, method=method)
-            np.testing.assert_allclose(r.x["w"], ref.x["w"], rtol=1e-9, atol=1e-12)
+            # Dask sums chunk by chunk, NumPy in one pass: the rounding differs in the last bits,
+            # and an iterative solver's path amplifies that a little (1.3e-9 was seen with
+            # Newton-CG); 1e-7 is still far below the solver's own tolerance on w
+            np.testing.assert_allclose(r.x["w"], ref.x["w"], rtol=1e-7, atol=1e-9)
+            assert abs(r.fun - ref.fun) <= 1e-9 * ref.fun
             assert r.certificate == GLOBAL  # the proof treats the Dask arrays as symbols
     bad = dy.copy()
     bad[7] = np.nan
