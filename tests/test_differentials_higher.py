@@ -117,3 +117,17 @@ def test_the_expression_may_still_follow_steps(capsys):
     assert "Shape of the result" in capsys.readouterr().out
     assert main(["diff", "--steps", "differentials", "x'*B*x", "--wrt", "x"]) == 0
     assert "df = dx'*B*x + x'*B*dx" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("expression", ["log(sum(exp(x)))", "(x'*x)^2", "sum(exp(x))"])
+def test_the_vec_standard_form_reads_as_people_write_it(expression):
+    # a coefficient ±1 is a sign (A - B, not A + -1*B, and no 1*B); the vec of a column is the
+    # column (diag(b), not diag(vec(b))); and the form still gives ricci's numbers
+    d = ricci.derivative(expression, "x", 3)
+    derivation = Derivation(d)
+    standard = derivation.steps().find("standard form")[0].formula.text
+    assert "+ -" not in standard and "+ 1*" not in standard and "(1*" not in standard
+    assert "vec(vector(1))" not in standard and "diag(vec(" not in standard
+    values = random_values(expression)
+    np.testing.assert_allclose(np.asarray(derivation.evaluate(values), dtype=float), d.evaluate(values),
+                               rtol=1e-9, atol=1e-12)

@@ -27,7 +27,7 @@ from ..printing.text import to_text
 from . import formula as F
 from .differentials import RULES, ZERO, Differentials, _trace_name, add, mul, simplify_zero, substitute
 from .differentials import EYE
-from .identify import REARRANGEMENTS, TABLE, Comm, Diag, Kron, Outer, Pull, Vec, merge, terms, tp
+from .identify import REARRANGEMENTS, TABLE, Comm, Diag, JTerm, Kron, Outer, Pull, Vec, merge, terms, tp
 from .dforms import d_node, d_of, dformula, dname, textbook, vec_word
 from .higher import identification, stacked, through_vec
 from .higher import steps as higher_steps
@@ -207,7 +207,7 @@ class Derivation:
         self.J = js
         ftype = p.expr.type
         vector = ftype.cols == 1 and p.form_kinds[p.names[0]] == "vector"
-        jf = F.join([self._jterm(j) for j in js], F.PLUS) if js else F.number(0)
+        jf = self._jsum(js)
         if vector:
             std = self._lhs() + F.EQ + (F.paren(jf) if len(js) > 1 else jf) + F.TIMES + dname(dn)
             kind = "jacobian"
@@ -300,6 +300,24 @@ class Derivation:
                              else F.words(f"({wrt})"))
         return F.partial(F.name(_prev_name(p)), F.name(wrt) if len(p.names) == 1 else F.words(f"({wrt})"))
 
+    def _jsum(self, js) -> F.Formula:
+        """The terms of J joined with their signs: A - B, not A + -1*B (a coefficient ±1 is a sign)."""
+        if not js:
+            return F.number(0)
+        out = F.EMPTY
+        for k, j in enumerate(js):
+            coef, negative = j.coef, False
+            while isinstance(coef, A.Neg):
+                coef, negative = coef.arg, not negative
+            if isinstance(coef, A.Num) and coef.value == 1:
+                coef = None
+            term = self._jterm(JTerm(coef, j.factors))
+            if k == 0:
+                out = F.words("-") + term if negative else term
+            else:
+                out = out + (F.MINUS if negative else F.PLUS) + term
+        return out
+
     def _jterm(self, j) -> F.Formula:
         parts = []
         if j.coef is not None:
@@ -324,9 +342,14 @@ class Derivation:
         if isinstance(f, Comm):
             return F.sub(F.name("K"), F.words(f"{f.m},{f.n}"))
         if isinstance(f, Diag):
+            if f.column:  # the vec of a column is the column
+                return F.words("diag(") + self._expr(f.b) + F.words(")")
             return F.words("diag(vec(") + self._expr(f.b) + F.words("))")
         if isinstance(f, Outer):
-            return F.words("vec(") + self._expr(f.c) + F.words(")*vec(") + self._expr(f.g) + F.words(")'")
+            c = self._expr(f.c) if f.shape[1] == 1 else F.words("vec(") + self._expr(f.c) + F.words(")")
+            vector = self.problem.form_kinds[self.problem.names[0]] == "vector"
+            g = self._expr(f.g) + F.words("'") if vector else F.words("vec(") + self._expr(f.g) + F.words(")'")
+            return c + F.TIMES + g
         return F.sub(F.name("D" if f.into else "S"), F.words(str(f.n)))
 
     # -- the steps ------------------------------------------------------------------------------------

@@ -279,9 +279,10 @@ class Comm:
 
 @dataclass(frozen=True)
 class Diag:
-    """diag(vec B)."""
+    """diag(vec B); ``column``: B is a column, whose vec is itself (printed diag(b))."""
 
     b: object
+    column: bool = False
 
 
 @dataclass(frozen=True)
@@ -348,7 +349,7 @@ class Vec(_Rearrangement):
                 if self.type(r).is_scalar:
                     return [JTerm(A.BinOp("/", j.coef or ONE, r), j.factors) for j in self.jac(l)]
                 self.used("vec hadamard")
-                return self._pre(Diag(A.BinOp("./", ONE, r)), self.jac(l))
+                return self._pre(Diag(A.BinOp("./", ONE, r), self.type(r).cols == 1), self.jac(l))
             case A.Call(func=f, args=(a,)):
                 from ..functions import lookup
 
@@ -373,7 +374,7 @@ class Vec(_Rearrangement):
             return [JTerm(None, (Outer(const, g, (tc.rows, tc.cols)),))]
         if e.op == ".*":
             self.used("vec hadamard")
-            return self._pre(Diag(const), self.jac(lin))
+            return self._pre(Diag(const, tc.cols == 1), self.jac(lin))
         self.used("vectorise")
         tlin = self.type(lin)
         if ll:  # vec(E R) = (R' ⊗ I) vec E
