@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import limits as _limits
 from ..functions import family_of, lookup
 from ..hints import Choice, Hint, option, say
 from ..language import ast as A
@@ -539,13 +538,10 @@ WITNESS_ATOL = 1e-9
 
 def sample(problem, samples: int = 60, seed: int = 0) -> Sampling:
     """Evaluate the Hessian at ``samples`` random points (parameters random too, unless fixed)."""
-    rng = np.random.default_rng(seed)
     sizes = problem.complete_sizes()
     out = Sampling(sizes=sizes)
-    scales = (1.0, 0.3, 3.0)
-    for k in range(samples):
-        _limits.tick()  # outside the try: a time limit is never taken for an undefined point
-        values = problem.random_values(rng, sizes, scales[k % len(scales)])
+    for rng, scale in problem.draws(samples, seed):
+        values = problem.random_values(rng, sizes, scale)
         out.tried += 1
         try:
             if not np.isfinite(problem.f(values)):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import limits as _limits
 from ..language.errors import BadValueError, KindError, LimitError, RicciError, UnknownNameError
 from ..language.kinds import MATRIX, SCALAR, SYMMETRIC, VECTOR
 from . import definiteness as D
@@ -179,6 +180,17 @@ class Problem:
             return dim
         sizes = self.sizes if sizes is None else sizes
         return sizes.get(dim)
+
+    def draws(self, samples: int, seed: int):
+        """The seeded draws of the sampled checks (convexity's Hessians, the segments' chords):
+        ``(rng, scale)`` per sample, the scale cycling through 1, 0.3 and 3 so that points near
+        and far from 0 are both tried.  The time limit is charged per draw, before the caller's
+        ``try``, so that it is never taken for an undefined point."""
+        rng = np.random.default_rng(seed)
+        scales = (1.0, 0.3, 3.0)
+        for k in range(samples):
+            _limits.tick()
+            yield rng, scales[k % len(scales)]
 
     def complete_sizes(self) -> dict:
         """The known sizes, and a distinct default for each dimension no value fixes."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import limits as _limits
 from ..language.errors import RicciError
 
 #: A midpoint counts as above (below) the chord by more than this times the values' scale.
@@ -35,13 +34,9 @@ class Segments:
 
 def segments(problem, samples: int = 60, seed: int = 0) -> Segments:
     """Try ``samples`` random segments (parameters random too, unless ``at`` fixes them)."""
-    rng = np.random.default_rng(seed)
     sizes = problem.complete_sizes()
     out = Segments(sizes=sizes)
-    scales = (1.0, 0.3, 3.0)
-    for k in range(samples):
-        _limits.tick()
-        scale = scales[k % len(scales)]
+    for rng, scale in problem.draws(samples, seed):
         a = problem.random_values(rng, sizes, scale)
         b = problem.random_values(rng, sizes, scale, wrt={n: problem.random_value(n, rng, sizes, scale)
                                                           for n in problem.wrt_names})
