@@ -42,7 +42,7 @@ from ..language.errors import RicciError
 from ..printing.text import to_text
 from ..language.sizes import without_sizes
 from . import definiteness as D
-from .signs import Context, _short, divisor_sign, implies, mul_sign, prove_sign
+from .signs import Context, shorten, divisor_sign, implies, mul_sign, prove_sign
 from .structure import Typed, factors, normal_form, readings, retype, split_scalars, terms, transpose_of
 
 PSD_LIKE = (D.PD, D.PSD, D.ZERO)
@@ -105,7 +105,7 @@ def _label_of_sign(sign):
 
 
 def _text(node) -> str:
-    return _short(to_text(node))
+    return shorten(to_text(node))
 
 
 def _coef_text(sign: int, coefs) -> str:
@@ -414,7 +414,7 @@ def structural_proof(problem) -> Proof:
         prover = Prover(reading, problem.assume, _params_fixed(problem), kinds)
         label = prover.definite(reading.tree)
         if label is not None:
-            head = () if how == "as written" else (f"the Hessian {how}: {_short(reading.expr.text, 200)}",)
+            head = () if how == "as written" else (f"the Hessian {how}: {shorten(reading.expr.text, 200)}",)
             return Proof(label, head + tuple(dict.fromkeys(prover.steps)))
     return Proof(None)
 
@@ -717,7 +717,7 @@ def analyse_convexity(problem, samples: int = 60, seed: int = 0) -> Convexity:
     elif convex is False and not depends_on_wrt(problem) and free_params:
         verdict = "unknown"
         p0 = free_params[0]
-        reason = [say(f"the Hessian {_short(hess)} does not depend on {', '.join(problem.wrt_names)}: f is convex "
+        reason = [say(f"the Hessian {shorten(hess)} does not depend on {', '.join(problem.wrt_names)}: f is convex "
                       f"exactly where it is PSD, which depends on {', '.join(free_params)}; ",
                       Choice(((f"declare that {p0} is {_assumption(problem, p0)}",
                                Hint("assume", p0, _assumption(problem, p0))),

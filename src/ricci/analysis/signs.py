@@ -341,13 +341,13 @@ def prove_sign(ctx: Context, node, want: str | None = None) -> SignProof:
 
     iv = interval(ctx, node)
     if iv.sign is not None and (want is None or _implies(iv.sign, want)):
-        return SignProof(iv.sign, f"{_short(to_text(node))} ∈ {iv} by interval rules")
+        return SignProof(iv.sign, f"{shorten(to_text(node))} ∈ {iv} by interval rules")
     from .to_sympy import sympy_sign
 
     found = sympy_sign(ctx, node, want)
     if found is not None:
         return found
-    return SignProof(iv.sign, f"{_short(to_text(node))} ∈ {iv} by interval rules")
+    return SignProof(iv.sign, f"{shorten(to_text(node))} ∈ {iv} by interval rules")
 
 
 def mul_sign(a: str | None, b: str | None) -> str | None:
@@ -378,5 +378,5 @@ def implies(have: str | None, want: str) -> bool:
     return have is not None and _implies(have, want)
 
 
-def _short(text: str, width: int = 70) -> str:
+def shorten(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -161,7 +161,7 @@ def _without_commutation(d, points) -> list | None:
 def _parse(form: Form, q: Question, directions: dict, transposed: bool = False):
     """The right side typed (the directions declared); ``transposed``: with each direction
     transposed, or None when that does not type-check either."""
-    from ..explain.differentials import _sum_name, substitute
+    from ..explain.differentials import sum_name, substitute
     from ..language.expression import parse_typed
 
     if transposed:
@@ -182,9 +182,9 @@ def _parse(form: Form, q: Question, directions: dict, transposed: bool = False):
     # each direction has its variable's sizes, and every name the sizes it has in the question:
     # + 0*sum(f) + 0*sum(dX - X) makes the type checker say so
     body, _ = _split(q.expr.tree)
-    tree = A.BinOp("+", tree, A.BinOp("*", A.Num(0.0), A.Call(_sum_name(), (body,))))
+    tree = A.BinOp("+", tree, A.BinOp("*", A.Num(0.0), A.Call(sum_name(), (body,))))
     for w, dn in directions.items():
-        pin = A.BinOp("*", A.Num(0.0), A.Call(_sum_name(), (A.BinOp("-", A.Name(dn), A.Name(w)),)))
+        pin = A.BinOp("*", A.Num(0.0), A.Call(sum_name(), (A.BinOp("-", A.Name(dn), A.Name(w)),)))
         tree = A.BinOp("+", tree, pin)
     if q.bindings:
         tree = A.Where(tree, tuple(q.bindings))

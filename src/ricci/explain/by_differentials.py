@@ -25,7 +25,7 @@ from ..printing import mathml as M
 from ..printing.latex import name_latex
 from ..printing.text import to_text
 from . import formula as F
-from .differentials import RULES, ZERO, Differentials, _trace_name, add, mul, simplify_zero, substitute
+from .differentials import RULES, ZERO, Differentials, trace_name, add, mul, simplify_zero, substitute
 from .differentials import EYE
 from .identify import REARRANGEMENTS, TABLE, Comm, Diag, JTerm, Kron, Outer, Pull, Vec, merge, terms, tp
 from .dforms import d_node, d_of, dformula, dname, textbook, vec_word
@@ -186,7 +186,7 @@ class Derivation:
             std = self._expr(mul(_paren_sum(row), A.Name(dn)))
             result = self._ddt() + F.EQ + self._expr(row)
         else:
-            std = self._expr(A.Call(_trace_name(), (mul(_paren_sum(tp(total, False, p.direction_kinds())), A.Name(dn)),)))
+            std = self._expr(A.Call(trace_name(), (mul(_paren_sum(tp(total, False, p.direction_kinds())), A.Name(dn)),)))
             result = self._ddt() + F.EQ + self._expr(total)
         return Identified(kind, self._lhs() + F.EQ + std, result,
                           lambda values: p.evaluate(total, values, pin=name), tuple(rules))
@@ -397,7 +397,7 @@ class Derivation:
         if idf.kind in ("vector", "matrix") and right is not None:
             dn = A.Name(p.dnames[p.names[0]])
             ans = right if idf.kind == "vector" else tp(right, False, p.kinds)
-            body = mul(ans, dn) if idf.kind == "vector" else A.Call(_trace_name(), (mul(ans, dn),))
+            body = mul(ans, dn) if idf.kind == "vector" else A.Call(trace_name(), (mul(ans, dn),))
             std = lhs + F.EQ + differential
             if to_text(body) != differential.text:
                 std = std + F.EQ + self._expr(body)
@@ -415,7 +415,7 @@ class Derivation:
         for t, g, used in getattr(self, "rearranged", ()):
             g = tp(g, False, p.direction_kinds())
             dn = A.Name(p.dnames[p.names[0]])
-            term = mul(g, dn) if idf.kind == "vector" else A.Call(_trace_name(), (mul(g, dn),))
+            term = mul(g, dn) if idf.kind == "vector" else A.Call(trace_name(), (mul(g, dn),))
             if to_text(term) != to_text(t):
                 out.append(Step("rearrange", "Rearrange", self._expr(t) + F.EQ + self._expr(term), _rules(used),
                                 depth=1))

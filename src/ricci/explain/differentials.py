@@ -296,7 +296,7 @@ class Differentials:
         if fn.linear:
             return A.Call(node.func, (du,)), "linear"
         if fn.times_value is not None:
-            trace = A.Call(_trace_name(), (mul(A.Call(_inverse_name(), (u,)), du),))
+            trace = A.Call(trace_name(), (mul(A.Call(_inverse_name(), (u,)), du),))
             if fn.times_value:
                 return mul(node, trace), "determinant"
             return trace, "log-determinant"
@@ -323,7 +323,7 @@ class Differentials:
             g = substitute(g.body, bound)
         g = substitute(g, {"u": u})
         if kind == "matrix":
-            return A.Call(_trace_name(), (mul(A.Transpose(g), du),))
+            return A.Call(trace_name(), (mul(A.Transpose(g), du),))
         return mul(g, du)
 
 
@@ -377,14 +377,14 @@ def _is_reciprocal(e) -> bool:
     return isinstance(e, A.BinOp) and e.op in ("/", "./") and is_num(e.left, 1.0) and e.right == A.Name("u")
 
 
-def _trace_name() -> str:
+def trace_name() -> str:
     from ..functions import FUNCTIONS
 
     # the square function that is linear: tr (read off the table, not spelled here)
     return next(n for n, f in FUNCTIONS.items() if f.family == "square" and f.linear)
 
 
-def _sum_name() -> str:
+def sum_name() -> str:
     from ..functions import FUNCTIONS
 
     # the linear reduction with a lowering and a rewrite: sum (read off the table, not spelled here)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from ..language import ast as A
 from ..printing.text import to_text
-from .differentials import EYE, ONE, NoRule, _sum_name, _trace_name, add, is_num, mmul, mul, neg
+from .differentials import EYE, ONE, NoRule, sum_name, trace_name, add, is_num, mmul, mul, neg
 
 #: The identification table: standard form → the derivative it gives, and why.
 TABLE = {
@@ -184,7 +184,7 @@ class Pull(_Rearrangement):
                     ws = neg(w) if sign else w
                     if self.type(side).is_scalar and not s:  # a scalar added to every entry
                         self.used("broadcast")
-                        ws = A.Call(_sum_name(), (ws,))
+                        ws = A.Call(sum_name(), (ws,))
                     self.pull(side, ws)
                 return
             case A.Transpose(arg=a):
@@ -228,7 +228,7 @@ class Pull(_Rearrangement):
             return mul(tp(w, False, self.kinds), m)
         if t.is_row:
             return mul(w, tp(m, False, self.kinds))
-        return A.Call(_trace_name(), (mul(tp(w, False, self.kinds), m),))
+        return A.Call(trace_name(), (mul(tp(w, False, self.kinds), m),))
 
     def _call(self, f, a, w):
         from ..functions import lookup
@@ -238,7 +238,7 @@ class Pull(_Rearrangement):
         if fn is not None and fn.linear and fn.family == "square":
             self.used("trace")
             return self.pull(a, mul(w, EYE))
-        if fn is not None and fn.linear and fn.family == "reduction" and f == _sum_name():
+        if fn is not None and fn.linear and fn.family == "reduction" and f == sum_name():
             self.used("sum of entries")
             return self.pull(a, mul(w, ones(ta)) if not ta.is_scalar else w)
         if fn is not None and fn.family == "diagonal":

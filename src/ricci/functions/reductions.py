@@ -17,7 +17,7 @@ def _one(sp, v):
     return sp.ImmutableMatrix([[v]])
 
 
-def _norm2_lower(k):
+def norm2_lower(k):
     a = k.arg(k.ar, k.ac)
     return k.B.power(k.B.mul([a, a], ()), k.B.num(0.5))  # (Σ_ij X_ij X_ij)^(1/2)
 
@@ -245,7 +245,7 @@ add(
              interval=lambda e, S: S.NONNEG, watch="norm", needs="any sign",
              layout="norm", norm="2", plan=_norm2_plan,
              plan_squared=lambda p, x: p.sumsq(x),  # ‖u‖² = u·u, without the square root
-             sympy_entries=lambda sp, u, total: sp.sqrt(total(u ** 2)), lower=_norm2_lower),
+             sympy_entries=lambda sp, u, total: sp.sqrt(total(u ** 2)), lower=norm2_lower),
     Function("logsumexp", "reduction", _logsumexp, r"\operatorname{logsumexp}", None,
              "logsumexp(x) = log(Σ_i exp(x_i)), evaluated shifted by max(x); its gradient is softmax(x)'",
              xp=_logsumexp_xp, sympy=lambda sp, x: _one(sp, sp.log(sum(sp.exp(v) for v in x))),

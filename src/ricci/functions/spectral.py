@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Function, add
-from .reductions import _norm2_lower
+from .reductions import norm2_lower
 
 #: Relative gap below which two eigenvalues (singular values) count as one: √ε, where the
 #: eigenvectors' error (ε/gap) reaches √ε and a finite difference can no longer see a derivative.
@@ -391,7 +391,7 @@ def _lowered(name):
     vector, the two norms are its Euclidean norm, lowered as norm2)."""
     def lower(k):
         if not k.at.is_matrix:
-            return _norm2_lower(k)
+            return norm2_lower(k)
         out = tuple(i for i in (k.r, k.c) if i is not None)
         return k.B.matfun(name, k.arg(k.ar, k.ac), k.ar, k.ac, out)
 
