@@ -58,6 +58,7 @@ def display(d) -> Display:
     from .simplify.sizes import size_constants
     from .simplify.symmetry import use_symmetry
 
+    from .simplify import index_compact  # powers, families, Sym[…] in index notation (issue 21)
     from .simplify.rules import display_rules
     from .simplify.textbook import fold_if_shorter
     from .simplify.vocabulary import uses_logsumexp, vocabulary
@@ -112,9 +113,9 @@ def display(d) -> Display:
         with size_names(names):
             latex = ast_to_latex(matrix)
         return Display(to_text(matrix), latex, matrix, None, words, names,
-                       lambda: index_text(node, d.out, d))
-    idx_text = index_text(node, d.out, d)
-    return Display(idx_text, index_latex(node, d.out, d), None, idx_text, words)
+                       lambda: index_text(node, d.out, d, index_compact))
+    idx_text = index_text(node, d.out, d, index_compact)
+    return Display(idx_text, index_latex(node, d.out, d, index_compact), None, idx_text, words)
 
 
 class _Zero(Exception):

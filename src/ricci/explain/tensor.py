@@ -159,18 +159,30 @@ class _IndexPrinter:
         return self.show(a)
 
     def product(self, n: Mul) -> F.Formula:
+        from ..simplify.index_compact import chains
+
         factors = list(n.factors)
         coef = 1.0
         if factors and isinstance(factors[0], Num):
             coef = factors.pop(0).value
+        # a chain X_ab X_bc X_cd of one matrix is written (X^3)_ad, as in the text (issue 21)
+        found = chains(tuple(factors), n.out) if self.as_text else []
+        member = {id(factors[m]): c for c in found for m in c.members}  # the factors' own objects
+        hidden = {i for c in found for i in c.inner}
         factors.sort(key=self.factor_key)
         summed = []  # the indices this product sums over (each term names its own)
         for f in factors:
             for i in f.free:
-                if i not in n.out and i not in summed:
+                if i not in n.out and i not in summed and i not in hidden:
                     summed.append(i)
-        parts = []
+        parts, done = [], set()
         for f in factors:
+            c = member.get(id(f))
+            if c is not None:
+                if id(c) not in done:  # identity: which chain is written, never an order
+                    done.add(id(c))
+                    parts.append(self.power(c.base, F.number(c.power), c.first, c.last))
+                continue
             s = self.show(f)
             parts.append(F.paren(s) if isinstance(f, Add) else s)
         body = F.join(parts, _JUX) if parts else F.number(1)
@@ -184,8 +196,51 @@ class _IndexPrinter:
             return sigma + body
         return body
 
+    def power(self, base: Node, exp: F.Formula, first: Index, last: Index) -> F.Formula:
+        """(X^3)_ad: a matrix's power, indexed."""
+        if isinstance(base, Var):
+            head = F.name(base.name, base.name in self.bold)
+        else:  # inv(X): the matrix function without its indices
+            head = self._matrix_head(base)
+        return self.indexed(F.paren(F.sup(head, exp)), (first, last))
+
+    def _matrix_head(self, base: MatFun) -> F.Formula:
+        inner = self.matrix_of(base.arg, base.r, base.c)
+        fn = lookup(base.func)
+        if fn.layout == "inverse":
+            return F.sup(inner if isinstance(base.arg, Var) else F.paren(inner),
+                         F.Formula("-1", "-1", M.row(M.mo(M.MINUS), M.mn("1"))))
+        return F.Formula(base.func, fn.latex or r"\operatorname{" + base.func + "}", M.mi(fn.mathml or base.func)) \
+            + F.paren(inner)
+
+    def entry(self, e) -> F.Formula:
+        """A family Σ_{r=0}^{14} 16 (X^r)_li (X^(14-r))_jk, or a symmetrised Sym[t]
+        (:mod:`ricci.simplify.index_compact`)."""
+        from ..simplify.index_compact import Sym
+
+        if isinstance(e, Sym):
+            body = F.Formula("Sym", r"\operatorname{Sym}", M.mi("Sym")) + F.paren(self.show(e.node), "[", "]")
+        else:
+            r = next(c for c in "rstmgh" if c not in self.names.values())
+            rest = f"{e.total}-{r}" if e.total else f"-{r}"
+            parts = [self.power(e.base, F.Formula(r, r, M.mi(r)), *e.pairs[0]),
+                     self.power(e.base, F.Formula(rest, rest, M.row(M.mn(str(e.total)), M.mo(M.MINUS), M.mi(r))),
+                                *e.pairs[1])]
+            parts += [self.show(f) for f in sorted(e.others, key=self.factor_key)]
+            lo, hi = str(e.lo), str(e.hi)
+            sigma = F.Formula(f"Σ_{{{r}={lo}}}^{{{hi}}} ", rf"\sum_{{{r}={lo}}}^{{{hi}}} ",
+                              M.row(M.sub(M.mo("\u2211"), M.row(M.mi(r), M.mo("="), M.mn(lo))), M.mn(hi)))
+            if e.coef != 1.0:  # the number after the Σ, as the text writes it
+                parts.insert(0, self.show(B.num(e.coef)))
+            return sigma + F.join(parts, _JUX)
+        if e.coef == 1.0:
+            return body
+        if e.coef == -1.0:
+            return F.Formula("-", "-", M.mo(M.MINUS)) + body
+        return F.join([self.show(B.num(e.coef)), body], _JUX)
+
     def sum(self, terms, sort: bool) -> F.Formula:
-        shown = [self.show(t) for t in terms]
+        shown = [self.show(t) if isinstance(t, Node) else self.entry(t) for t in terms]
         if sort:
             shown.sort(key=lambda s: (s.text.startswith("-"), s.text))
         out = shown[0]
@@ -199,10 +254,14 @@ class _IndexPrinter:
 
 def index_form(d, name: str = "f", bold: frozenset = frozenset()) -> F.Formula:
     """``∂f_i/∂A_jk = δ_ij x_k``: the derivative in index notation, as the lecture writes it."""
+    from ..printing.index import derivative_axes
+    from ..simplify.index_compact import compact_terms
+
     node = _display_node(d)
     p = _IndexPrinter(_free_names(d), bold, as_text=True)
     lhs = _lhs(d, p, name, bold)
-    body = p.show(node, top=True)
+    shown = compact_terms(node, derivative_axes(d, d.out)[1])  # families, Sym[…] (issue 21)
+    body = p.show(node, top=True) if shown is None else p.sum(shown, sort=False)
     return lhs + F.EQ + body
 
 

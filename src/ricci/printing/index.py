@@ -47,11 +47,23 @@ def _matrix_form(arg: Node, r, c, d, latex: bool) -> str | None:
 
 
 class _Printer:
-    def __init__(self, names: dict, latex: bool, d=None):
+    def __init__(self, names: dict, latex: bool, d=None, compact=None):
         self.names = dict(names)
         self.latex = latex
         self.sum_count = 0
         self.d = d
+        self.taken = set(d.expression.variables) if d is not None else set()
+        # ricci.simplify.index_compact, handed down by the display (this module is below the
+        # IR's layer): matrix powers, families, Sym[…]; None writes every term out
+        self.compact = compact
+        # Naming repeated subterms (issue 21), as the matrix notation's `where` does: None (off),
+        # or {} while a first pass counts the candidates, then {matrix text: name}
+        self.naming: dict | None = None
+        self.seen: dict = {}  # matrix text → [occurrences, longest text shown, AST, indices]
+        self.counting = False
+        self._named_ids: set = set()  # ids of the subterms written by their names
+        self.uses: dict = {}  # name → times written (in the answer and in the bindings)
+        self.used_ix: set = set()  # index names written
         self._raiser_ = None
         self._pieces: set = set()  # ids of the subterms shown in matrix notation
         # id → (node, its matrix form's text or None, the form's indices): a subterm shared by
@@ -65,6 +77,7 @@ class _Printer:
 
     def ix(self, idx) -> str:
         parts = [self.names.get(i, i.name) for i in idx]
+        self.used_ix.update(parts)
         if not parts:
             return ""
         if self.latex:
@@ -72,6 +85,10 @@ class _Printer:
         return "_" + ("".join(parts) if all(len(p) == 1 for p in parts) else "(" + ",".join(parts) + ")")
 
     def show(self, n: Node) -> str:
+        if self.naming is not None:
+            named = self._named_piece(n)
+            if named is not None:
+                return named
         piece = self._matrix_piece(n)
         if piece is not None:
             return piece
@@ -114,6 +131,49 @@ class _Printer:
             text = f"\\left({text}\\right)" if self.latex else f"({text})"
         return text, idx
 
+    def _named_piece(self, n: Node) -> str | None:
+        """A repeated subterm with a matrix form, by its name (``u_i where u = (B + B')*x``);
+        on the first pass (no names yet), counts it and prints it as it is."""
+        if self.d is None or len(n.free) > 2 or not (
+                isinstance(n, Add) or (isinstance(n, Mul) and _bound_of(n))
+                or (isinstance(n, Elem) and _has_sum(n))):
+            return None
+        got = self._forms.get(("named", id(n)))
+        if got is None:
+            got = self._forms[("named", id(n))] = (n,) + self._raised(n)
+        _, ast, idx = got
+        if ast is None or any(i not in self.names for i in idx):
+            return None
+        from .text import to_text
+
+        key = to_text(ast)
+        name = self.naming.get(key)
+        if name is not None:
+            self.uses[name] = self.uses.get(name, 0) + 1
+            self._pieces.add(id(n))  # no brackets around it: a name, however long its sum
+            self._named_ids.add(id(n))
+            return (_latex_name(name) if self.latex else name) + self.ix(idx)
+        if self.counting:
+            shown = self._show_piece(n)
+            seen = self.seen.setdefault(key, [0, 0, ast, len(idx)])
+            seen[0] += 1
+            seen[1] = max(seen[1], len(shown))
+            return shown
+        return None
+
+    def _show_piece(self, n: Node) -> str:
+        piece = self._matrix_piece(n)
+        return piece if piece is not None else self._show(n)
+
+    def _raised(self, n: Node) -> tuple:
+        from ..raise_matrix import NoMatrixForm
+
+        try:
+            r = self._raiser().raise_node(n)
+        except (NoMatrixForm, ValueError, TypeError, KeyError):
+            return None, ()
+        return r.ast, tuple(i for i in (r.row, r.col) if i is not None)
+
     def _raiser(self):
         if self._raiser_ is None:
             from ..raise_matrix import Raiser
@@ -121,6 +181,44 @@ class _Printer:
 
             self._raiser_ = Raiser(MatrixForms(self.d.expression), self.d.lowered.bindings)
         return self._raiser_
+
+    def terms(self, ts) -> str:
+        """A sum's terms (nodes, or the compact entries of :mod:`ricci.simplify.index_compact`).  Each term
+        names its own summed indices (Σ_a … + Σ_a …), so names are scoped: their letters start
+        again from the same one in every term."""
+        saved, count, top = dict(self.names), self.sum_count, self.sum_count
+        out = ""
+        for k, t in enumerate(ts):
+            self.names = dict(saved)
+            top, self.sum_count = max(top, self.sum_count), count
+            s = self.show(t) if isinstance(t, Node) else self.entry(t)
+            out += s if k == 0 else (" - " + s[1:]) if s.startswith("-") else (" + " + s)
+        self.names = saved
+        self.sum_count = max(top, self.sum_count)
+        return out
+
+    def entry(self, e) -> str:
+        """A family Σ_{r=0}^{14} 16 (X^r)_li (X^(14-r))_jk, or a symmetrised Sym[t]."""
+        if e.kind == "sym":
+            body = self.show(e.node)
+            inner = f"\\operatorname{{Sym}}\\left[{body}\\right]" if self.latex else f"Sym[{body}]"
+            return _times(e.coef, inner)
+        r = next(c for c in "rstmgh" if c not in self.names.values() and c not in self.taken)
+        rest = f"{e.total}-{r}" if e.total else f"-{r}"
+        parts = [self.power(e.base, r, *e.pairs[0]), self.power(e.base, rest, *e.pairs[1])]
+        parts += [self.show(f) for f in sorted(e.others, key=_display_rank)]
+        head = f"\\sum_{{{r}={e.lo}}}^{{{e.hi}}} " if self.latex else f"Σ_{{{r}={e.lo}}}^{{{e.hi}}} "
+        return head + _times(e.coef, " ".join(parts))
+
+    def power(self, base: Node, exp: str, first, last) -> str:
+        """(X^3)_ad: a matrix's power, indexed."""
+        whole = self.show(base)
+        head = whole[:len(whole) - len(self.ix(base.idx if isinstance(base, Var) else base.out))]
+        if self.latex:
+            head = f"{{{head}}}" if "^" in head else head
+            return f"({head}^{{{exp}}})" + self.ix((first, last))
+        exp = exp if exp.isalnum() else f"({exp})"
+        return f"({head}^{exp})" + self.ix((first, last))
 
     def _show(self, n: Node) -> str:
         match n:
@@ -147,17 +245,27 @@ class _Printer:
                 # product, whatever it was called elsewhere: canonical naming gives the bound
                 # indices of equal products equal names, so exp(Σ_a x_a W_ia) and exp(Σ_b x_b W_kb)
                 # are two sums over one IR index name, each with its own Σ and its own scope.
+                # A chain X_ab X_bc X_cd of one matrix is the power (X^3)_ad (issue 21), its
+                # inner indices neither named nor summed in the text.
+                found = self.compact.chains(fs, out) if self.compact is not None else []
+                hidden = {i for c in found for i in c.inner}
+                member = {m: c for c in found for m in c.members}
                 summed = []
                 for f in fs:
                     for i in f.free:
-                        if i not in out and i not in summed:
+                        if i not in out and i not in summed and i not in hidden:
                             summed.append(i)
                 outer = {i: self.names[i] for i in summed if i in self.names}
                 for i in summed:
                     self.names[i] = self.sum_names[self.sum_count % len(self.sum_names)]
                     self.sum_count += 1
                 parts = []
-                for f in sorted(fs, key=_display_rank):
+                for k, f in sorted(enumerate(fs), key=lambda kf: _display_rank(kf[1])):
+                    if k in member:
+                        c = member[k]
+                        if k == c.members[0]:
+                            parts.append(self.power(c.base, str(c.power), c.first, c.last))
+                        continue
                     s = self.show(f)
                     parts.append(f"({s})" if isinstance(f, Add) and id(f) not in self._pieces else s)
                 sub = "".join(self.names[i] for i in summed)
@@ -171,23 +279,13 @@ class _Printer:
                     return (f"\\sum_{{{sub}}} " if self.latex else f"Σ_{sub} ") + body
                 return body
             case Add(terms=ts):
-                # Each term names its own summed indices (Σ_a … + Σ_a …), so names are scoped.
-                # Their letters start again from the same one in every term.
-                saved, count, top = dict(self.names), self.sum_count, self.sum_count
-                out = self.show(ts[0])
-                for t in ts[1:]:
-                    self.names = dict(saved)
-                    top, self.sum_count = max(top, self.sum_count), count
-                    s = self.show(t)
-                    out += (" - " + s[1:]) if s.startswith("-") else (" + " + s)
-                self.sum_count = max(top, self.sum_count)
-                return out
+                return self.terms(ts)
             case Elem(func=f, arg=a):
                 fn = f"\\operatorname{{{f}}}" if self.latex else f
                 return f"{fn}({self.show(a)})"
             case Pow(base=b, exp=e):
                 bs = self.show(b)
-                if not isinstance(b, (Var, Num)):
+                if not isinstance(b, (Var, Num)) and id(b) not in self._named_ids:
                     bs = f"({bs})"
                 es = self.show(e)
                 return f"{bs}^{{{es}}}" if self.latex else f"{bs}^{es if isinstance(e, (Num, Var)) else '(' + es + ')'}"
@@ -337,13 +435,122 @@ def _latex_name(name: str) -> str:
     return name_latex(name)
 
 
-def index_text(node: Node, out: tuple, d=None) -> str:
-    p = _Printer(_names(node, out, d), latex=False, d=d)
-    body = p.show(node)
+def _times(coef: float, body: str) -> str:
+    if coef == 1.0:
+        return body
+    return ("-" if coef == -1.0 else format_number(coef) + " ") + body
+
+
+#: An answer shorter than this is written out: naming its repeats would make it no easier to read
+NAMING_FROM = 240
+
+
+def _body(p: _Printer, node: Node, out: tuple, d) -> str:
+    """The right-hand side: the top sum's terms compact (families, Sym[…]) where they can be,
+    its repeated subterms named (``… where u = (B + B')*x``) in a long answer."""
+    groups = derivative_axes(d, out)[1] if d is not None else []
+    shown = p.compact.compact_terms(node, groups) if p.compact is not None else None
+
+    def once() -> str:
+        p.sum_count = 0
+        return p.show(node) if shown is None else p.terms(shown)
+
+    if d is None:
+        return once()
+    names0 = dict(p.names)
+    p.naming, p.counting = {}, True
+    first = once()
+    p.counting = False
+    if len(first) < NAMING_FROM:
+        return first
+    chosen = _choose_names(p)
+    if not chosen:
+        return first
+    for _ in range(3):  # a name written once (all its uses inside a longer named one) is dropped
+        p.names, p.naming, p.uses = dict(names0), chosen, {}
+        body = once()
+        binds = _bindings(p, chosen)
+        once_used = {n for n in chosen.values() if p.uses.get(n, 0) < 2}
+        if not once_used:
+            break
+        chosen = {k: n for k, n in chosen.items() if n not in once_used}
+        if not chosen:
+            p.names, p.naming = dict(names0), {}
+            return once()
+    sep = r" \quad\text{where } " if p.latex else " where "
+    return body + sep + ", ".join(binds)
+
+
+def _choose_names(p: _Printer) -> dict:
+    """{matrix text: name} for the subterms whose names shorten the text: k occurrences of a
+    text of length n (as written in indices) named by l characters pay when k·(n − l) exceeds
+    the binding ``name = matrix text``."""
+    from ..simplify.matrix import MatrixForms
+
+    avoid = set(p.taken) | p.used_ix
+    avoid |= {str(dm) for v in p.d.expression.variables.values() for dm in v.dims}
+    forms = MatrixForms(p.d.expression)
+    chosen: dict = {}
+    # the shortest first: the inner ones get the first names (s, s2, s3 from the inside out)
+    for key, (k, shown, ast, nidx) in sorted(p.seen.items(), key=lambda kv: (len(kv[0]), kv[0])):
+        if k < 2:
+            continue
+        try:
+            letter = p.compact.mnemonic(forms, ast) if p.compact is not None else None
+        except Exception:  # a form the types cannot read: a letter of our own
+            letter = None
+        name = _fresh_name(letter, avoid)
+        width = len(name) + (nidx * 2 + 1 if nidx else 0)
+        if k * (shown - width) > len(name) + 3 + len(key):
+            chosen[key] = name
+            avoid.add(name)
+    # names in order of their texts' length: the inner ones first, as the bindings read
+    order = sorted(chosen, key=lambda t: (len(t), t))
+    return {t: chosen[t] for t in order}
+
+
+def _fresh_name(letter: str | None, avoid: set) -> str:
+    """The function's initial, numbered from 2 when taken (s, s2, s3: the matrix notation's
+    way), else a letter no index and no variable uses."""
+    stems = [letter] if letter else ["t", "y", "z", "m", "o"]
+    for stem in stems:
+        if stem not in avoid:
+            return stem
+    return next(f"{stems[0]}{k}" for k in range(2, 999) if f"{stems[0]}{k}" not in avoid)
+
+
+def _bindings(p: _Printer, chosen: dict) -> list[str]:
+    """``name = matrix text`` for each name, the names already given used inside later ones."""
+    from ..language import ast as A
+    from .latex import ast_to_latex
+    from .text import to_text
+
+    out = []
+    done: dict = {}
+    for key, name in chosen.items():
+        ast = p.seen[key][2]
+
+        def sub(t):
+            txt = to_text(t)
+            if txt in done:
+                p.uses[done[txt]] = p.uses.get(done[txt], 0) + 1
+                return A.Name(done[txt])
+            return A.map_children(t, sub)
+
+        named = A.map_children(ast, sub)
+        out.append(f"{_latex_name(name)} = {ast_to_latex(named)}" if p.latex else f"{name} = {to_text(named)}")
+        done[key] = name
+    return out
+
+
+def index_text(node: Node, out: tuple, d=None, compact=None) -> str:
+    """``compact``: :mod:`ricci.simplify.index_compact` for the compact forms of higher orders."""
+    p = _Printer(_names(node, out, d), latex=False, d=d, compact=compact)
+    body = _body(p, node, out, d)
     return f"{_lhs(p, out, d, False)} = {body}"
 
 
-def index_latex(node: Node, out: tuple, d=None) -> str:
-    p = _Printer(_names(node, out, d), latex=True, d=d)
-    body = p.show(node)
+def index_latex(node: Node, out: tuple, d=None, compact=None) -> str:
+    p = _Printer(_names(node, out, d), latex=True, d=d, compact=compact)
+    body = _body(p, node, out, d)
     return f"{_lhs(p, out, d, True)} = {body}"
