@@ -38,18 +38,7 @@ def test_the_suite_s_derivatives_are_collected():
     assert {c[4] for c in CASES} >= {1, 2}  # gradients, Jacobians and Hessians
 
 
-#: Generated code that is silently wrong at ×1e150, found when d.evaluate learnt to scale its
-#: products (tests/test_evaluate_scale.py): (x - a)*(x - a)'/norm2(x - a)^3 is computed as
-#: -(v/n**3) ⊗ v, and n**3 = 1e450 is inf, so the term is 0 (no inf or NaN for check_finite to
-#: see).  The fix is to spread the norm's power over the outer product's factors in codegen.
-KNOWN = {"test_hessian_of_two_norm": "codegen: (x - a)*(x - a)'/norm2(x - a)^3 is 0 at ×1e150 (n**3 overflows)",
-         "test_unit_vector_jacobian": "codegen: (x - a)*(x - a)'/norm2(x - a)^3 is 0 at ×1e150 (n**3 overflows)"}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN[c[0].split("::")[1]],
-                                                                       strict=True))
-                                  if c[0].split("::")[1] in KNOWN else c for c in CASES],
-                         ids=[f"{c[0].split('::')[1]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0].split('::')[1]}-{c[1]}" for c in CASES])
 def test_d_evaluate_and_generated_code_agree_at_extreme_points(case):
     _, expression, wrt, kinds, order, values = case
     d = ricci.derivative(expression, wrt, order, kinds)

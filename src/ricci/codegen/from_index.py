@@ -29,6 +29,7 @@ from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pair, Pow, Size
 from ..ir.softmax import log_sum_exp, log_sum_exp_along, softmax_factors, softmax_factors_along
 from .from_matrix import CodegenError
 from .plan import Op, Plan, numel
+from .powers import spread_over
 
 _LETTERS = string.ascii_lowercase + string.ascii_uppercase
 
@@ -291,6 +292,11 @@ class IndexToPlan:
         p = self.plan
         scalars = [op for op, axes in factors if not axes]
         tensors = [(op, axes) for op, axes in factors if axes]
+        # a power among the scalars (‖x‖^-5) spread over the tensors smaller than the product,
+        # never formed where it over- or underflows (codegen/powers.py)
+        size = numel(self.shape(tuple(i for i in out if any(i in a for _, a in tensors))))
+        tensors, scalars = spread_over(p, tensors, scalars, [k for k, (op, _) in enumerate(tensors)
+                                                            if numel(op.shape) < size])
         scalar = p.num(coef)
         for s in scalars:
             scalar = p.mul(scalar, s)

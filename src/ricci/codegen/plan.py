@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 
 from ..functions import lookup
+from .powers import spread_power
 
 #: The size assumed for a symbolic dimension by the cost model.
 TYPICAL_SIZE = 1000
@@ -248,6 +249,9 @@ class Plan:
                 return self.div(b, a.args[1])
             if b.kind == "mul" and b.args[0].ndim == 0 and va is not None and self.value_of(b.args[0]) is not None:
                 return self.mul(self.num(va * b.args[0].attrs[0]), b.args[1])
+            spread = spread_power(self, a, b, 1)
+            if spread is not None:
+                return spread
             pushed = self._push_scalar(b, lambda x: self.mul(a, x))
             if pushed is not None:
                 return pushed
@@ -279,6 +283,9 @@ class Plan:
         if self.value_of(a) is not None and vb is not None and vb != 0:
             return self.num(a.attrs[0] / vb)
         if b.ndim == 0:
+            spread = spread_power(self, b, a, -1)
+            if spread is not None:
+                return spread
             pushed = self._push_scalar(a, lambda x: self.div(x, b))
             if pushed is not None:
                 return pushed
