@@ -97,6 +97,11 @@ def _backend(backend, problem) -> None:
 
 #: most restarts of a stalled L-BFGS-B, and how far from stationary a stop counts as stalled
 RESTARTS, STALLED = 5, 1e3
+#: L-BFGS-B stops when an iteration lowers f by less than this, relatively: 64 rounding units,
+#: scikit-learn's choice.  A tighter one (1e-15 was) sends the line search after reductions
+#: below the rounding of f itself near the optimum: 23 evaluations where 16 reach the same f
+#: (logistic regression 1000×30), none closer; a stop far from stationary is restarted anyway.
+FTOL = 64 * np.finfo(float).eps
 
 
 def _restarts(res, chosen, obj, problem, tol, options, kwargs, so):
@@ -210,7 +215,7 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     kwargs: dict = {"jac": True, "callback": step}
     options: dict = {"maxiter": maxiter}
     if chosen == "L-BFGS-B":
-        options.update(gtol=tol, ftol=1e-15, maxfun=20 * maxiter, maxcor=20)
+        options.update(gtol=tol, ftol=FTOL, maxfun=20 * maxiter, maxcor=20)
         if problem.bounded:
             kwargs["bounds"] = so.Bounds(problem.lower, problem.upper)
     elif chosen == "Newton-CG":
