@@ -39,6 +39,8 @@ class Constraint:
     #: c as generated code, (function, {parameter: variable}, u's parameter or None), or None:
     #: see _value_code
     code: tuple | None = None
+    #: its Jacobian reads none of the variables minimised over: c = A·z + c₀ (see .affine)
+    affine: bool = False
 
     def value(self, values: dict) -> np.ndarray:
         from ..evaluation import evaluate_expression
@@ -156,24 +158,29 @@ def build(texts, problem, kinds: dict, surface: str) -> list[Constraint]:
                                 + "; ".join(say(surface, "data", n=n) for n in missing))
         check_values(expr, problem, f"the constraint {text!r}")
         declared = tuple(sorted((n, v.kind) for n, v in expr.variables.items()))
-        vjps, code = _generated(source, tuple(n for n in problem.names if n in used), declared)
-        out.append(Constraint(text, op == "==", source, expr, vjps, code))
+        vjps, code, affine = _generated(source, tuple(n for n in problem.names if n in used), declared)
+        out.append(Constraint(text, op == "==", source, expr, vjps, code, affine))
     return out
 
 
 @lru_cache(maxsize=64)
 def _generated(source: str, names: tuple, declared: tuple):
-    """The VJPs and the value's code of c: they depend on c and the kinds only, never the data,
-    so a second solve with the same constraint reuses them (as the objective's, objective.py)."""
+    """The VJPs and the value's code of c, and whether c is affine in the variables: they depend
+    on c and the kinds only, never the data, so a second solve with the same constraint reuses
+    them (as the objective's, objective.py)."""
     from ..derivation import derivative
     from ..language.expression import parse
+    from .result import _uses
 
     kinds = dict(declared)
     vjps = {}
+    affine = True
     for n in names:
-        p = derivative(source, n, 1, kinds).vjp()
+        d = derivative(source, n, 1, kinds)
+        affine = affine and not _uses(d, names)  # the Jacobian reads no variable: c = A·z + c₀
+        p = d.vjp()
         vjps[n] = (p, p.function("numpy"))
-    return vjps, _value_code(source, parse(source, kinds), kinds)
+    return vjps, _value_code(source, parse(source, kinds), kinds), affine
 
 
 def _parse(parse, source: str, text: str, kinds: dict):
