@@ -211,8 +211,7 @@ def test_named_subterms_mean_what_they_name():
         got = ricci.parse(source, kinds).evaluate(values)
         # the IR subterm of that text, evaluated by the IR evaluator
         key = chosen[name]
-        ir = next(f[0] for k, f in p._forms.items() if isinstance(k, tuple) and f[1] is not None
-                  and __import__("ricci.printing.text", fromlist=["to_text"]).to_text(f[1]) == key)
+        ir = next(f[0] for k, f in p._forms.items() if isinstance(k, tuple) and f[3] == key)
         r = p._raiser().raise_node(ir)
         idx = tuple(i for i in (r.row, r.col) if i is not None)
         want = ev.value(ir, idx)

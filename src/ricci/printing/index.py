@@ -140,13 +140,13 @@ class _Printer:
             return None
         got = self._forms.get(("named", id(n)))
         if got is None:
-            got = self._forms[("named", id(n))] = (n,) + self._raised(n)
-        _, ast, idx = got
+            from .text import to_text
+
+            ast, idx = self._raised(n)
+            got = self._forms[("named", id(n))] = (n, ast, idx, None if ast is None else to_text(ast))
+        _, ast, idx, key = got
         if ast is None or any(i not in self.names for i in idx):
             return None
-        from .text import to_text
-
-        key = to_text(ast)
         name = self.naming.get(key)
         if name is not None:
             self.uses[name] = self.uses.get(name, 0) + 1
@@ -445,6 +445,11 @@ def _times(coef: float, body: str) -> str:
 NAMING_FROM = 240
 
 
+#: node → (its free indices, the names chosen, the subterms seen), weakly: the LaTeX takes the
+#: names the text chose (one decision, so the two read alike, and one counting pass less)
+_NAMED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _body(p: _Printer, node: Node, out: tuple, d) -> str:
     """The right-hand side: the top sum's terms compact (families, Sym[…]) where they can be,
     its repeated subterms named (``… where u = (B + B')*x``) in a long answer."""
@@ -457,28 +462,41 @@ def _body(p: _Printer, node: Node, out: tuple, d) -> str:
 
     if d is None:
         return once()
+    got = _NAMED.get(node)
+    if got is not None and got[0] == out:
+        chosen, p.seen = got[1], got[2]
+    else:
+        chosen = _names_for(p, once)
+        _NAMED[node] = (out, chosen, p.seen)
+    p.naming = chosen
+    body = once()
+    if not chosen:
+        return body
+    sep = r" \quad\text{where } " if p.latex else " where "
+    return body + sep + ", ".join(_bindings(p, chosen))
+
+
+def _names_for(p: _Printer, once) -> dict:
+    """{matrix text: name} for the repeated subterms of a long answer ({} for a short one)."""
     names0 = dict(p.names)
     p.naming, p.counting = {}, True
     first = once()
     p.counting = False
     if len(first) < NAMING_FROM:
-        return first
+        return {}
     chosen = _choose_names(p)
-    if not chosen:
-        return first
     for _ in range(3):  # a name written once (all its uses inside a longer named one) is dropped
+        if not chosen:
+            break
         p.names, p.naming, p.uses = dict(names0), chosen, {}
-        body = once()
-        binds = _bindings(p, chosen)
+        once()
+        _bindings(p, chosen)
         once_used = {n for n in chosen.values() if p.uses.get(n, 0) < 2}
         if not once_used:
             break
         chosen = {k: n for k, n in chosen.items() if n not in once_used}
-        if not chosen:
-            p.names, p.naming = dict(names0), {}
-            return once()
-    sep = r" \quad\text{where } " if p.latex else " where "
-    return body + sep + ", ".join(binds)
+    p.names, p.uses = names0, {}
+    return chosen
 
 
 def _choose_names(p: _Printer) -> dict:

@@ -23,6 +23,7 @@ indices canonically and ``add`` collects like terms.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 from ..ir.build import _split_coef
@@ -239,9 +240,11 @@ def _moved(key: tuple, m: dict, order: dict) -> tuple:
     return _normal(ties, tuple((sig, tuple(m.get(i, i) for i in free)) for sig, free in fs), order)
 
 
-def _orbit(key: tuple, swaps: list, order: dict) -> list:
+def _orbit(key: tuple, swaps: list, order: dict, present: dict) -> list | None:
     """The distinct images of a term's key under the permutations the ``swaps`` generate, in
-    the order they are found (deterministic: the swaps' order)."""
+    the order they are found (deterministic: the swaps' order); None as soon as one is not
+    ``present`` (a term of the answer): no Sym then, and a factored answer whose terms are not
+    symmetric one by one costs one image per term, not its whole orbit."""
     seen = {key: None}
     todo = [key]
     while todo:
@@ -249,9 +252,15 @@ def _orbit(key: tuple, swaps: list, order: dict) -> list:
         for m in swaps:
             img = _moved(k, m, order)
             if img not in seen:
+                if img not in present:
+                    return None
                 seen[img] = None
                 todo.append(img)
     return list(seen)
+
+
+#: compact_terms of the nodes seen (weakly; nodes are immutable): the text and the LaTeX ask alike
+_DONE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def compact_terms(node: Node, groups: list) -> list | None:
@@ -260,6 +269,14 @@ def compact_terms(node: Node, groups: list) -> list | None:
     ``groups`` are the derivative's groups of indices (one per order)."""
     if not isinstance(node, Add):
         return None
+    key = tuple(tuple(g) for g in groups)
+    got = _DONE.get(node)
+    if got is None or got[0] != key:
+        got = _DONE[node] = (key, _compact_terms(node, groups))
+    return got[1]
+
+
+def _compact_terms(node: Add, groups: list) -> list | None:
     items = [_split_coef(t) for t in node.terms]
     order = {i: k for k, g in enumerate(groups) for i in g}
     fams = _families(items, order)
@@ -277,8 +294,8 @@ def compact_terms(node: Node, groups: list) -> list | None:
     for pos, (c, rest) in enumerate(items):
         if pos in fams or pos in taken or not swaps or where[keys[pos]] != pos:
             continue
-        orbit = _orbit(keys[pos], swaps, order)
-        if len(orbit) < 2:
+        orbit = _orbit(keys[pos], swaps, order, where)
+        if orbit is None or len(orbit) < 2:
             continue
         members = [where.get(img) for img in orbit]
         if any(m is None or m in fams or m in taken or not math.isclose(items[m][0], c, rel_tol=1e-12)
