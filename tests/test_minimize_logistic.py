@@ -110,3 +110,47 @@ def test_data_finite_check_names_the_entry_and_accepts_a_sum_that_overflows():
     with np.errstate(over="ignore"):
         assert np.sum(big) == np.inf and np.isfinite(big).all()
     np.testing.assert_allclose(r.x["w"], np.full(4, 1e8), rtol=1e-9)
+
+
+def _blas_threads(threadpoolctl):
+    """{filepath: threads} of every BLAS loaded, and the filepaths of those in SciPy's own wheel
+    folder (scipy.libs, scipy/.dylibs): SciPy's private copy, which NumPy never calls."""
+    import os
+
+    import scipy
+
+    root = os.path.dirname(os.path.abspath(scipy.__file__))
+    libs = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+    private = {lib.filepath for lib in libs
+               if os.path.abspath(lib.filepath).startswith((root + ".libs", os.path.join(root, ".dylibs")))}
+    return {lib.filepath: lib.num_threads for lib in libs}, private
+
+
+@pytest.mark.parametrize("uses_scipy", [False, True])
+def test_l_bfgs_b_runs_scipys_private_blas_on_one_thread(uses_scipy):
+    """L-BFGS-B's bookkeeping calls SciPy's BLAS on vectors of n entries many times an iteration;
+    a threaded BLAS wakes its threads for each (under load, 0.2 ms an iteration became 1 to 3
+    ms).  During an L-BFGS-B solve SciPy's private BLAS runs one thread, NumPy's (the generated
+    code's X @ w) keeps the user's, and both are as before afterwards; where the generated code
+    calls SciPy itself (expm) nothing is limited."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before, private = _blas_threads(threadpoolctl)
+        if not private or min(before[p] for p in private) < 2:
+            pytest.skip("no private SciPy BLAS with two threads here: nothing to limit")
+        seen = []
+
+        def record(*_):
+            seen.append(_blas_threads(threadpoolctl)[0])
+
+        if uses_scipy:
+            r = ricci.minimize("tr(expm(X)) + norm2(X - A)^2", "X", {"A": np.eye(3)}, certify=False, callback=record)
+        else:
+            X, y = _data(500, 10, 0)
+            r = ricci.minimize(LOGISTIC, "w", {"X": X, "y": y, "lambda": 1.0}, certify=False, callback=record)
+        after = _blas_threads(threadpoolctl)[0]
+    assert r.success and seen
+    for threads in seen:
+        for path, n in threads.items():
+            assert n == (1 if path in private and not uses_scipy else before[path]), (path, n)
+    assert after == before

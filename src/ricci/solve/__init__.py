@@ -15,6 +15,7 @@ first call, ``pip install "ricci[solve]"``).  The modules:
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -238,8 +239,9 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
                  "constraint_violation": info["constraint_violation"], "multipliers": info["multipliers"]}
         chosen = "augmented Lagrangian + L-BFGS-B"
     else:
-        res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
-        restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
+        with obj.lbfgs_blas() if chosen == "L-BFGS-B" else nullcontext():
+            res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
+            restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
         nit = int(getattr(res, "nit", history["nit"])) + sum(int(r.nit) for r in restarts)
         res = restarts[-1] if restarts else res
         z = np.asarray(res.x, dtype=float)
