@@ -260,7 +260,8 @@ def index_form(d, name: str = "f", bold: frozenset = frozenset()) -> F.Formula:
     node = _display_node(d)
     p = _IndexPrinter(_free_names(d), bold, as_text=True)
     lhs = _lhs(d, p, name, bold)
-    shown = compact_terms(node, derivative_axes(d, d.out)[1])  # families, Sym[…] (issue 21)
+    # powers and families, and Sym[…] where the text uses it (a long answer; issue 21)
+    shown = compact_terms(node, derivative_axes(d, d.out)[1], sym="Sym[" in d.index_notation)
     body = p.show(node, top=True) if shown is None else p.sum(shown, sort=False)
     return lhs + F.EQ + body
 

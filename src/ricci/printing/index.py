@@ -203,7 +203,8 @@ class _Printer:
             body = self.show(e.node)
             inner = f"\\operatorname{{Sym}}\\left[{body}\\right]" if self.latex else f"Sym[{body}]"
             return _times(e.coef, inner)
-        r = next(c for c in "rstmgh" if c not in self.names.values() and c not in self.taken)
+        r = next(c for c in "rstmgh" if c not in self.names.values() and c not in self.taken
+                 and c not in (self.naming or {}).values())
         rest = f"{e.total}-{r}" if e.total else f"-{r}"
         parts = [self.power(e.base, r, *e.pairs[0]), self.power(e.base, rest, *e.pairs[1])]
         parts += [self.show(f) for f in sorted(e.others, key=_display_rank)]
@@ -451,52 +452,58 @@ _NAMED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _body(p: _Printer, node: Node, out: tuple, d) -> str:
-    """The right-hand side: the top sum's terms compact (families, Sym[…]) where they can be,
-    its repeated subterms named (``… where u = (B + B')*x``) in a long answer."""
+    """The right-hand side: powers and families always; in a long answer (NAMING_FROM
+    characters written out) also the orbits as Sym[…] and the repeated subterms named (``…
+    where u = (B + B')*x``).  A short answer reads best written out: the Hessian of tr(X*A*X)
+    stays ``δ_il A_jk + δ_jk A_li``."""
     groups = derivative_axes(d, out)[1] if d is not None else []
-    shown = p.compact.compact_terms(node, groups) if p.compact is not None else None
+    full = p.compact.compact_terms(node, groups) if p.compact is not None else None
+    plain = p.compact.compact_terms(node, groups, sym=False) if p.compact is not None else None
 
-    def once() -> str:
+    def once(shown) -> str:
         p.sum_count = 0
         return p.show(node) if shown is None else p.terms(shown)
 
     if d is None:
-        return once()
+        return once(plain)
     got = _NAMED.get(node)
     if got is not None and got[0] == out:
-        chosen, p.seen = got[1], got[2]
+        long, chosen, p.seen = got[1:]
     else:
-        chosen = _names_for(p, once)
-        _NAMED[node] = (out, chosen, p.seen)
+        long, chosen = _names_for(p, lambda: once(plain), lambda: once(full))
+        _NAMED[node] = (out, long, chosen, p.seen)
     p.naming = chosen
-    body = once()
+    body = once(full if long else plain)
     if not chosen:
         return body
     sep = r" \quad\text{where } " if p.latex else " where "
     return body + sep + ", ".join(_bindings(p, chosen))
 
 
-def _names_for(p: _Printer, once) -> dict:
-    """{matrix text: name} for the repeated subterms of a long answer ({} for a short one)."""
+def _names_for(p: _Printer, once_plain, once_full) -> tuple[bool, dict]:
+    """Whether the answer is long, and {matrix text: name} for its repeated subterms."""
     names0 = dict(p.names)
-    p.naming, p.counting = {}, True
-    first = once()
-    p.counting = False
+    p.naming, p.counting = {}, False
+    first = once_plain()
+    p.names = dict(names0)
     if len(first) < NAMING_FROM:
-        return {}
+        return False, {}
+    p.counting, p.seen = True, {}
+    once_full()
+    p.counting = False
     chosen = _choose_names(p)
     for _ in range(3):  # a name written once (all its uses inside a longer named one) is dropped
         if not chosen:
             break
         p.names, p.naming, p.uses = dict(names0), chosen, {}
-        once()
+        once_full()
         _bindings(p, chosen)
         once_used = {n for n in chosen.values() if p.uses.get(n, 0) < 2}
         if not once_used:
             break
         chosen = {k: n for k, n in chosen.items() if n not in once_used}
     p.names, p.uses = names0, {}
-    return chosen
+    return True, chosen
 
 
 def _choose_names(p: _Printer) -> dict:
@@ -505,7 +512,7 @@ def _choose_names(p: _Printer) -> dict:
     the binding ``name = matrix text``."""
     from ..simplify.matrix import MatrixForms
 
-    avoid = set(p.taken) | p.used_ix
+    avoid = set(p.taken) | p.used_ix | {"f", wrt_name(p.d)}  # nor the left-hand side's letters
     avoid |= {str(dm) for v in p.d.expression.variables.values() for dm in v.dims}
     forms = MatrixForms(p.d.expression)
     chosen: dict = {}

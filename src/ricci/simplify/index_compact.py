@@ -263,25 +263,28 @@ def _orbit(key: tuple, swaps: list, order: dict, present: dict) -> list | None:
 _DONE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def compact_terms(node: Node, groups: list) -> list | None:
-    """The terms of ``node`` as the printer shows them: nodes, :class:`Family` and :class:`Sym`
-    entries, each where its first member stood; None where nothing is made shorter.
-    ``groups`` are the derivative's groups of indices (one per order)."""
+def compact_terms(node: Node, groups: list, sym: bool = True) -> list | None:
+    """The terms of ``node`` as the printer shows them: nodes, :class:`Family` and (where
+    ``sym``) :class:`Sym` entries, each where its first member stood; None where nothing is
+    made shorter.  ``groups`` are the derivative's groups of indices (one per order)."""
     if not isinstance(node, Add):
         return None
-    key = tuple(tuple(g) for g in groups)
+    key = (tuple(tuple(g) for g in groups), sym)
     got = _DONE.get(node)
-    if got is None or got[0] != key:
-        got = _DONE[node] = (key, _compact_terms(node, groups))
-    return got[1]
+    if got is None or key not in got:
+        got = _DONE.setdefault(node, {})
+        got[key] = _compact_terms(node, groups, sym)
+    return got[key]
 
 
-def _compact_terms(node: Add, groups: list) -> list | None:
+def _compact_terms(node: Add, groups: list, sym: bool) -> list | None:
     items = [_split_coef(t) for t in node.terms]
     order = {i: k for k, g in enumerate(groups) for i in g}
+    for i in node.free:  # the function's own indices after the derivative's
+        order.setdefault(i, len(order))
     fams = _families(items, order)
     swaps = []
-    if len(groups) >= 2 and all(len(g) == len(groups[0]) and g for g in groups):
+    if sym and len(groups) >= 2 and all(len(g) == len(groups[0]) and g for g in groups):
         for a, b in zip(groups, groups[1:]):
             m = dict(zip(a, b))
             m.update(zip(b, a))
