@@ -210,6 +210,50 @@ class Printer:
     def one_or(self, x: Code, cmp: str, e: Code) -> Code:
         return self.call(self.m("maximum"), e.text, f"{x.at(ADD)} {cmp} 0")
 
+    def softplus_lines(self, out: dict, e: str, v: str, x: Code, base: Code, negated: bool,
+                       scalar: bool) -> list[str]:
+        """softplus(x) ("sp"), its sum ("sp_sum"), sigmoid(x) ("sig") and sigmoid(-x) ("sig_neg")
+        into the names ``out``
+        gives, with one exp and one log (NumPy; from_matrix's _elementwise).  Where x ≤ 88
+        throughout (exp(88) = 1.7e38 is finite in float32 too) the naive e = exp(x), v = 1 + e:
+        sigmoid(x) = e/v is exact, and softplus(x) = log(v) + r/v, r = e - (v - 1) the rounding
+        error of 1 + e (v - 1 is exact for v below 2^53, and r then too: beyond, r/v is below
+        2^-53 of log(v) > 36); the sum of log(v) alone is within m·2^-53 of the sum of softplus
+        (m entries, each |r|/v ≤ 2^-53), 2^-51 of it relatively where it is at least m/4, the
+        rounding of the sum itself: only below that are the corrections added.  Elsewhere the
+        stable e = exp(-|x|): softplus(x) = relu(x) + log(v) + r, sigmoid(x) = max(e, x ≥ 0)/v.
+        The naive side costs what log(1 + exp(x)) and exp(x)/(1 + exp(x)) cost, plus max(x)
+        (benchmarks/RESULTS.md); ``negated``: x is -base, whose min is read (no negation);
+        ``scalar``: x is a scalar, perhaps a Python float (compared as it is)."""
+        m = self.m
+        low, high = (f"{base.at(ADD)}", f"{x.at(ADD)}") if scalar else (f"{base.at(ATOM)}.min()", f"{x.at(ATOM)}.max()")
+        fits = f"{low} >= -88" if negated else f"{high} <= 88"
+        r = f"({e} - ({v} - 1))"
+        lines = [f"if {fits}:", f"    {e} = {m('exp')}({x.text})", f"    {v} = 1 + {e}"]
+        if "sp" in out:
+            lines.append(f"    {out['sp']} = {m('log')}({v}) + {r} / {v}")
+        if "sp_sum" in out:
+            s = out["sp_sum"]
+            lines += [f"    {s} = {m('log')}({v}).sum()", f"    if {s} < {e}.size / 4:",
+                      f"        {s} += ({r} / {v}).sum()"]
+        if "sig" in out:
+            lines.append(f"    {out['sig']} = {e} / {v}")
+        if "sig_neg" in out:  # sigmoid(-x) = 1/(1 + exp(x))
+            lines.append(f"    {out['sig_neg']} = 1 / {v}")
+        lines += ["else:", f"    {e} = {m('exp')}(-{m('abs')}({base.text}))", f"    {v} = 1 + {e}"]
+        stable = f"{m('maximum')}({x.text}, 0) + {m('log')}({v}) + {r}"
+        if "sp" in out:
+            lines.append(f"    {out['sp']} = {stable}")
+        if "sp_sum" in out:
+            lines.append(f"    {out['sp_sum']} = {out['sp']}.sum()" if "sp" in out else f"    {out['sp_sum']} = ({stable}).sum()")
+        if "sig" in out:
+            numerator = self.one_or(base, "<=", Code(e)) if negated else self.one_or(x, ">=", Code(e))
+            lines.append(f"    {out['sig']} = {numerator.text} / {v}")
+        if "sig_neg" in out:
+            numerator = self.one_or(base, ">=", Code(e)) if negated else self.one_or(x, "<=", Code(e))
+            lines.append(f"    {out['sig_neg']} = {numerator.text} / {v}")
+        return lines
+
     def shift_lines(self, target: str, x: Code) -> list[str]:
         """c = max(x) into ``target``, and 0 in its place where 0 ≤ c ≤ 60 (NumPy: a branch on
         a scalar costs nothing beside the subtraction it saves; the other backends always

@@ -112,6 +112,7 @@ def build_plan(d, printer: Printer, with_value: bool) -> tuple[Plan, Op | None, 
     # softplus and sigmoid of one argument share exp(-|x|) where the backend has no exact
     # functions of its own for them (MatrixToPlan._elementwise)
     plan.shared_exp = {} if printer.name in ("numpy", "array_api") else None
+    plan.exp_branch = printer.name == "numpy"
     names = set(variables)
     value = None
     if with_value:
@@ -145,6 +146,10 @@ class Emitter:
         self.uses: dict[int, int] = {}
         #: id(op) → the name its line should have (the argument of a where binding)
         self.preferred: dict[int, str] = {}
+        #: id(softplus block) → {output read from it ("sp", "sp_sum", "sig", "sig_neg"): its
+        #: pick}, and the names the block's lines give them
+        self.picked: dict[int, dict] = {}
+        self.block_names: dict[int, dict] = {}
 
     def count(self, roots) -> None:
         self.roots = {id(r) for r in roots}
@@ -157,6 +162,8 @@ class Emitter:
             if id(op) in seen:
                 continue
             seen.add(id(op))
+            if op.kind == "pick":
+                self.picked.setdefault(id(op.args[0]), {})[op.attrs[0]] = op
             for a in op.args:
                 self.uses[id(a)] = self.uses.get(id(a), 0) + 1
                 todo.append(a)
@@ -221,6 +228,17 @@ class Emitter:
             target = self.names.fresh()
             self.lines += self.p.shift_lines(target, args[0])
             return Code(target)
+        if k == "softplus_block":  # softplus and sigmoid of one x: a branch (softplus_lines)
+            picks = self.picked.get(id(op), {})
+            out = {name: self.names.own(self.preferred[id(picks[name])]) if id(picks[name]) in self.preferred
+                   else self.names.fresh() for name in sorted(picks)}
+            e, v = self.names.fresh(), self.names.fresh()
+            self.lines += self.p.softplus_lines(out, e, v, args[0], args[1], op.args[0] is not op.args[1],
+                                                op.ndim == 0)
+            self.block_names[id(op)] = out
+            return Code(e)
+        if k == "pick":  # an output of a softplus block: the name its lines gave it
+            return Code(self.block_names[id(op.args[0])][op.attrs[0]])
         if k == "hypot":  # Plan.norm2, a branch: its argument named first, as both sides read it
             x = self._to_line(op.args[0], args[0]) if op.args[0].kind not in TRIVIAL else args[0]
             target = self.names.fresh()

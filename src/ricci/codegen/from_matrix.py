@@ -150,6 +150,15 @@ class MatrixToPlan:
         if shared is None or name not in (STABLE.softplus, STABLE.sigmoid):
             return p.func(name, x)
         base = x.args[0] if x.kind == "neg" else x  # |-v| is |v|: sigmoid(v) and softplus(-v) share
+        if p.exp_branch:  # NumPy: one block for softplus(x) and sigmoid(x), a branch on max(x)
+            if name == STABLE.sigmoid and id(x) not in shared:
+                other = shared.get(id(p.neg(x)))  # sigmoid(-x) beside softplus(x): 1/v, or the selection
+                if other is not None:
+                    return p.make("pick", (other[1],), ("sig_neg",), x.shape)
+                return p.func(name, x)  # alone, the table's sigmoid is cheaper
+            block = p.make("softplus_block", (x, base), (), x.shape)
+            shared[id(x)] = (x, block)  # x kept alive: its id stays unique
+            return p.make("pick", (block,), ("sp" if name == STABLE.softplus else "sig",), x.shape)
         if name == STABLE.sigmoid and id(base) not in shared:
             return p.func(name, x)  # alone, the table's sigmoid is cheaper
         e = p.func(STABLE.exp, p.neg(p.func(STABLE.abs, base)))

@@ -93,6 +93,9 @@ class Plan:
         #: id(v) → (v, exp(-|v|)) where softplus and sigmoid of one argument share that exp
         #: (set by codegen/emit.py for the NumPy-like backends; None: each is the backend's own)
         self.shared_exp: dict | None = None
+        #: NumPy: softplus and sigmoid of one argument as one block with a branch on max(x)
+        #: (Plan.softplus_block, the printer's softplus_lines); else the shared exp above
+        self.exp_branch = False
 
     def make(self, kind: str, args=(), attrs=(), shape=(), *, commutative: bool = False) -> Op:
         """The node, made once: a commutative node found again with its arguments swapped is
@@ -352,6 +355,8 @@ class Plan:
         if a.ndim == 0:
             return a
         if axis is None:
+            if a.kind == "pick" and a.attrs[0] == "sp":  # a softplus block's sum: its own line
+                return self.make("pick", a.args, ("sp_sum",), ())
             if a.kind == "sum":  # the sum of column sums is the sum
                 return self.sum(a.args[0])
             if a.kind == "full":

@@ -15,7 +15,18 @@ def value_and_hessian(y, X, w):
     assert X.shape == (m, n), "X must have shape (m, n)"
     assert w.shape == (n,), "w must have shape (n,)"
     t_0 = y * (X @ w)
-    t_1 = np.exp(-np.abs(t_0))
-    t_2 = 1 + t_1
-    s = np.maximum(t_1, t_0 <= 0) / t_2
-    return float((np.maximum(-t_0, 0) + np.log(t_2) + (t_1 - (t_2 - 1))).sum()), X.T @ ((y ** 2 * s * (np.maximum(t_1, t_0 >= 0) / t_2))[:, None] * X)
+    if t_0.min() >= -88:
+        t_3 = np.exp(-t_0)
+        t_4 = 1 + t_3
+        t_2 = np.log(t_4).sum()
+        if t_2 < t_3.size / 4:
+            t_2 += ((t_3 - (t_4 - 1)) / t_4).sum()
+        s = t_3 / t_4
+        t_1 = 1 / t_4
+    else:
+        t_3 = np.exp(-np.abs(t_0))
+        t_4 = 1 + t_3
+        t_2 = (np.maximum(-t_0, 0) + np.log(t_4) + (t_3 - (t_4 - 1))).sum()
+        s = np.maximum(t_3, t_0 <= 0) / t_4
+        t_1 = np.maximum(t_3, t_0 >= 0) / t_4
+    return float(t_2), X.T @ ((y ** 2 * s * t_1)[:, None] * X)
