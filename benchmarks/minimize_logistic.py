@@ -1,0 +1,151 @@
+"""Logistic regression from its expression against scikit-learn (issue 19), interleaved, by hand.
+
+    taskset -c 1 python benchmarks/minimize_logistic.py --threads one [--rounds 7]
+    python benchmarks/minimize_logistic.py --threads default
+
+The logistic rows of benchmarks/minimize.py (the same data, seeds and tolerances), timed in
+rounds: each round runs every solver once, in turn, so a change of the machine's load falls on
+all of them alike (on a shared machine the medians of blocks of runs of one solver, then of the
+next, moved by ±30 % between runs).  Reported: each solver's median, the peer's time over
+ricci's from the medians and the median of the per-round ratios, ricci's iterations and
+evaluations, scikit-learn's iterations, and each objective's relative gap to the best.
+
+``--threads one`` sets every BLAS and OpenMP to one thread before NumPy loads (a quiet
+measurement; pin the process to one core with taskset); ``--threads default`` leaves them as a
+user has them (OpenBLAS and scikit-learn's OpenMP use every core).  ricci is timed whole
+(``ricci.minimize(...)``, without the certificate); its generated code is kept between calls, so
+the first round, which derives it, is left out of the medians, as is JAX's compilation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+if __name__ == "__main__" and "--threads" in sys.argv and "one" in sys.argv:
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = "1"
+    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+import numpy as np  # noqa: E402
+
+import ricci  # noqa: E402
+
+LOGISTIC = "sum(log(1 + exp(-y .* (X*w)))) + lambda*w'*w"
+
+
+def data(m, n, seed=0):
+    """benchmarks/minimize.py's logistic data: labels ±1 drawn from a logistic model."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n))
+    w_true = rng.standard_normal(n) / np.sqrt(n)
+    y = np.where(rng.random(m) < 1 / (1 + np.exp(-3 * X @ w_true)), 1.0, -1.0)
+    return X, y
+
+
+def objective(X, y, lam, w):
+    """f in NumPy (logaddexp), the referee of every solver's answer."""
+    return float(np.sum(np.logaddexp(0, -y * (X @ w))) + lam * w @ w)
+
+
+def solvers(X, y, lam, with_newton: bool):
+    """name → a call returning (w, iterations, evaluations or None)."""
+    import warnings
+
+    def ricci_run(method):
+        def run():
+            r = ricci.minimize(LOGISTIC, "w", {"X": X, "y": y, "lambda": lam}, method=method, tol=1e-9,
+                               certify=False)
+            return r.x["w"], r.nit, r.nfev
+        return run
+
+    runs = {"ricci L-BFGS-B": ricci_run("L-BFGS-B")}
+    try:
+        from sklearn.linear_model import LogisticRegression
+
+        def sk_run(solver):
+            def run():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = LogisticRegression(C=1 / (2 * lam), fit_intercept=False, solver=solver, tol=1e-10,
+                                               max_iter=10_000).fit(X, y)
+                return model.coef_.ravel(), int(model.n_iter_[0]), None
+            return run
+
+        runs["scikit-learn lbfgs"] = sk_run("lbfgs")
+        if with_newton:
+            runs["ricci Newton-CG"] = ricci_run("Newton-CG")
+            runs["scikit-learn newton-cg"] = sk_run("newton-cg")
+    except ImportError:
+        pass
+    return runs
+
+
+def measure(m, n, rounds, with_newton):
+    X, y = data(m, n)
+    lam = 1.0
+    runs = solvers(X, y, lam, with_newton)
+    times: dict = {k: [] for k in runs}
+    last: dict = {}
+    for r in range(rounds + 1):
+        for name, run in runs.items():
+            t = time.perf_counter()
+            out = run()
+            if r:  # round 0 derives ricci's code and warms every library up
+                times[name].append(time.perf_counter() - t)
+            last[name] = out
+    fs = {k: objective(X, y, lam, w) for k, (w, _, _) in last.items()}
+    return times, last, fs
+
+
+def report(title, times, last, fs):
+    best = min(fs.values())
+    lines = [f"### {title}", "",
+             "| solver | median | peer / ricci (medians) | median of per-round ratios | iterations, evaluations | gap |",
+             "|---|---|---|---|---|---|"]
+    pairs = {"scikit-learn lbfgs": "ricci L-BFGS-B", "scikit-learn newton-cg": "ricci Newton-CG"}
+    for k, ts in times.items():
+        med = statistics.median(ts)
+        ratio = per_round = ""
+        if k in pairs and pairs[k] in times:
+            mine = times[pairs[k]]
+            ratio = f"{med / statistics.median(mine):.2f}×"
+            per_round = f"{statistics.median(a / b for a, b in zip(ts, mine)):.2f}×"
+        _, nit, nfev = last[k]
+        lines.append(f"| {k} | {med * 1e3:.1f} ms | {ratio} | {per_round} | {nit}"
+                     f"{'' if nfev is None else f', {nfev}'} | {(fs[k] - best) / abs(best):.1e} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", choices=("one", "default"), required=True)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--newton", action="store_true", help="also ricci's Newton-CG and scikit-learn's newton-cg")
+    ap.add_argument("--only", choices=("20000x200", "100000x50"))
+    a = ap.parse_args(argv)
+    try:
+        import threadpoolctl
+
+        blas = ", ".join(f"{lib['internal_api']} {lib['version']} ({lib['num_threads']} threads)"
+                         for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas")
+    except ImportError:
+        blas = "unknown (no threadpoolctl)"
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the start; "
+          f"Python {platform.python_version()}, NumPy {np.__version__}; threads {a.threads}; BLAS {blas}",
+          file=sys.stderr)
+    for m, n in ((20000, 200), (100000, 50)):
+        if a.only and a.only != f"{m}x{n}":
+            continue
+        times, last, fs = measure(m, n, a.rounds, a.newton)
+        print(report(f"logistic regression {m}×{n}, λ = 1 (threads: {a.threads}, {a.rounds} rounds)",
+                     times, last, fs) + "\n", flush=True)
+    print(f"load {os.getloadavg()[0]:.1f} at the end", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
