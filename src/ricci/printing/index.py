@@ -161,6 +161,29 @@ class _Printer:
             return shown
         return None
 
+    def _named_components(self, fs: tuple, out: tuple) -> dict:
+        """{a part's first position: (its name with indices, its positions, its summed
+        indices)} for the parts of a product, joined by sums of their own and with at most two
+        indices out, that have names; on the counting pass, counts them and names none."""
+        if self.d is None or self.naming is None or not (self.counting or self.naming):
+            return {}
+        from ..ir import build as B
+
+        outset = set(out)
+        comps = [c for c in B.summed_components(list(fs), outset) if len(c) >= 2]
+        if len(comps) == 1 and len(comps[0]) == sum(1 for f in fs if not isinstance(f, Num)):
+            return {}  # the whole product: a subterm already
+        found = {}
+        for comp in comps:
+            free = tuple(dict.fromkeys(i for k in comp for i in fs[k].free if i in outset))
+            if len(free) > 2:
+                continue
+            text = self._named_piece(B.mul([fs[k] for k in comp], free))
+            if text is not None and not self.counting:
+                inner = {i for k in comp for i in fs[k].free if i not in outset}
+                found[min(comp)] = (text, tuple(comp), inner)
+        return found
+
     def _show_piece(self, n: Node) -> str:
         piece = self._matrix_piece(n)
         return piece if piece is not None else self._show(n)
@@ -251,6 +274,12 @@ class _Printer:
                 found = self.compact.chains(fs, out) if self.compact is not None else []
                 hidden = {i for c in found for i in c.inner}
                 member = {m: c for c in found for m in c.members}
+                # In a long answer, a part of the product joined by sums of its own (Σ_ab x_a x_b
+                # A_ab: the scalar x'*A*x) is a subterm too, written by its name where it recurs.
+                parts_named = self._named_components(fs, out) if not found else {}
+                for k, (_, comp, inner) in parts_named.items():
+                    hidden |= inner
+                    member.update({m: k for m in comp})
                 summed = []
                 for f in fs:
                     for i in f.free:
@@ -261,10 +290,15 @@ class _Printer:
                     self.names[i] = self.sum_names[self.sum_count % len(self.sum_names)]
                     self.sum_count += 1
                 parts = []
+                placed = set()
                 for k, f in sorted(enumerate(fs), key=lambda kf: _display_rank(kf[1])):
                     if k in member:
                         c = member[k]
-                        if k == c.members[0]:
+                        if isinstance(c, int):  # a named part, where its first factor stands
+                            if c not in placed:
+                                placed.add(c)
+                                parts.append(parts_named[c][0])
+                        elif k == c.members[0]:
                             parts.append(self.power(c.base, str(c.power), c.first, c.last))
                         continue
                     s = self.show(f)
