@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pathlib
 
+import numpy as np
 import pytest
 
 import ricci
@@ -118,7 +119,138 @@ def test_a_name_for_a_subterm_is_sized_by_its_own_variables():
 
 def test_no_form_is_typed_from_its_text():
     # the display's modules type forms from what they carry: no type check of a printed subterm
-    for rel in ("simplify/matrix.py", "simplify/mtypes.py", "simplify/naming.py", "raise_matrix.py"):
+    for rel in ("simplify/matrix.py", "simplify/mtypes.py", "simplify/naming.py", "raise_matrix.py",
+                "simplify/sizes.py", "analysis/structure.py"):
         src = (SRC / rel).read_text(encoding="utf-8")
-        assert "import check" not in src and "check(" not in src, rel
+        assert "import check" not in src and "check(" not in src and "_Checker" not in src, rel
         assert "parse(" not in src and "parse_typed" not in src, rel
+
+
+# -- the answer as an Expression, and the structural proofs: typed from the tree, never parsed --
+# (issue 16, acceptance 2: Derivative.as_expression printed the answer and parsed the text again,
+# analysis/structure.py did the same with each rewritten Hessian, and simplify/sizes.py ran the
+# type checker on the whole answer to size its constants.)
+
+#: answers with what the parser rewrites or the checker sizes: written sizes (eye(len(w)),
+#: vector(1, size(A, 1))), a softmax (exp(x - logsumexp(x)) when parsed), a matrix power
+#: (inv(A + X)^2, a product when parsed), a constant sized by its neighbours, a where
+TEXT_CASES = CASES + [
+    ("A*x + b", "b", 1, None),
+    ("log(sum(exp(x)))", "x", 1, None),
+    ("tr(inv(X + A))", "X", 1, None),
+    ("sum(A*x)", "A", 1, None),
+    ("(S - u)/(lambda*a) where u = 0*S", "lambda", 1, {"S": "symmetric matrix"}),
+    ("x'*(X'*X + lambda*eye)*x", "lambda", 1, None),
+]
+
+
+def _parsed_answer(d):
+    """What Derivative.as_expression was: the answer's text parsed again with the kinds."""
+    from ricci.language.expression import parse_typed
+
+    used = {n.name for n in A.walk(d.matrix) if isinstance(n, A.Name)}
+    kinds = {n: v.kind for n, v in d.expression.variables.items() if n in used}
+    return parse_typed(d.text, kinds, trusted=True)
+
+
+@pytest.mark.parametrize("text,wrt,order,kinds", TEXT_CASES)
+def test_the_answer_expression_is_what_its_text_parses_to(text, wrt, order, kinds):
+    # the tree the parser makes of d.text, and the type the checker gives each of its nodes
+    # (in the checker's own dimension names, mapped to the function's through the variables)
+    from ricci.codegen.emit import _dimmap
+
+    d = ricci.derivative(text, wrt, order, kinds)
+    old, new = _parsed_answer(d), d.as_expression()
+    assert new.tree == old.tree, (d.text, to_text(new.tree))
+    assert list(new.variables) == list(old.variables)
+    to_ours = _dimmap(d, old)
+    dim = lambda x: x if x == 1 or isinstance(x, int) else to_ours[x]  # noqa: E731
+    for o, n in zip(A.walk(old.tree), A.walk(new.tree)):
+        if id(o) not in old._checked.types:  # the 1 of size(A, 1): a size argument, untyped
+            continue
+        t = old.type_of(o)
+        assert (dim(t.rows), dim(t.cols)) == (new.type_of(n).rows, new.type_of(n).cols), to_text(o)
+    assert new.text == d.text
+
+
+def _no_parsing(monkeypatch):
+    """Every route to the parser and the type checker raises."""
+    import ricci.language.expression as E
+    import ricci.language.kinds as K
+    import ricci.language.parser as P
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the answer was parsed or type-checked again")
+
+    monkeypatch.setattr(P, "parse_text", refuse)
+    monkeypatch.setattr(E, "parse_text", refuse)
+    monkeypatch.setattr(K, "check", refuse)
+    monkeypatch.setattr(E, "check", refuse)
+    monkeypatch.setattr(K._Checker, "check", refuse)
+
+
+@pytest.mark.parametrize("text,wrt,order,kinds", [
+    ("0.5*lambda*w'*w", "w", 2, None),
+    ("A*x + b", "b", 1, None),
+    ("log(sum(exp(x)))", "x", 1, None),
+    ("tr(inv(X + A))", "X", 1, None),
+    ("x'*(X'*X + lambda*eye)*x", "lambda", 1, None),
+    ("sum(sigmoid(W*x))", "x", 2, None),
+])
+def test_the_answer_and_its_code_are_made_without_parsing(monkeypatch, text, wrt, order, kinds):
+    from helpers import numeric_derivative, random_values
+
+    d = ricci.derivative(text, wrt, order, kinds)  # the input is parsed here, once
+    with monkeypatch.context() as m:
+        _no_parsing(m)
+        answer = d.text  # sizes written out without the type checker
+        e = d.as_expression()
+        f = d.function("numpy")
+    assert e is not None and answer == e.text
+    values = random_values(text, kinds, seed=3)
+    if "inv" in text:  # X + A well away from singular
+        n = values["A"].shape[0]
+        values["A"] = values["A"] + values["A"].T + 3 * n * np.eye(n)
+    want = numeric_derivative(text, wrt, values, kinds, order=order)
+    got = f(*(values[n] for n in d.expression.variables))  # the parameters, in this order
+    assert np.allclose(np.asarray(got).reshape(np.shape(want)), want, rtol=1e-4, atol=1e-6), answer
+    # and the answer's Expression evaluates to the same numbers
+    v = e.evaluate({n: values[n] for n in e.variables})
+    assert np.allclose(np.asarray(v).reshape(np.shape(want)), want, rtol=1e-4, atol=1e-6)
+
+
+def test_the_structural_proof_reads_the_hessian_without_parsing(monkeypatch):
+    from ricci.analysis.convexity import structural_proof
+    from ricci.analysis.problem import Problem
+
+    problem = Problem("norm2(A*x - y)^2 + lambda*x'*x", "x", None, {"lambda": "scalar"},
+                      {"lambda": "positive"})
+    with monkeypatch.context() as m:
+        _no_parsing(m)
+        proof = structural_proof(problem)
+    assert proof.label in ("PSD", "PD"), proof
+    # the Hessian 2*A'*A + 2*lambda*eye at a point: no negative eigenvalue
+    rng = np.random.default_rng(0)
+    values = {"A": rng.normal(size=(5, 3)), "y": rng.normal(size=5), "x": rng.normal(size=3), "lambda": 0.3}
+    h = ricci.derivative("norm2(A*x - y)^2 + lambda*x'*x", "x", 2).evaluate(values)
+    assert np.linalg.eigvalsh(h).min() > 0
+
+
+def test_a_tree_that_does_not_fit_is_not_read():
+    # a rewriting that turned a row into a column (vector(1)' into vector(1)) does not type: the
+    # proofs get None, as they did when the parser refused its text
+    from ricci.analysis.structure import retype
+    from ricci.simplify.mtypes import Mistyped, typed_expression
+
+    e = ricci.parse("x'*A*x")
+    ones = A.Call("vector", (A.Num(1.0),))
+    bad = A.BinOp("*", ones, A.BinOp("*", A.Name("A"), A.Name("x")))  # (n×1)*(n×1)
+    assert retype(bad, e) is None
+    with pytest.raises(Mistyped):
+        typed_expression(e, bad, (None, None), to_text(bad))
+    good = A.BinOp("*", A.Transpose(ones), A.BinOp("*", A.Name("A"), A.Name("x")))
+    typed = retype(good, e)
+    assert typed.is_scalar(typed.tree)
+    with pytest.raises(ricci.RicciError):  # the checker agrees: the first is not in the language
+        ricci.parse(to_text(bad), {"A": "matrix", "x": "vector"})
+    ricci.parse(to_text(good), {"A": "matrix", "x": "vector"})

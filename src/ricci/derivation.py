@@ -20,7 +20,7 @@ from .diff import differentiate, differentiate_list
 from .ir import build as B
 from .ir.nodes import Node
 from .language.errors import BadValueError, KindError, LimitError, RicciError, UnknownNameError
-from .language.expression import Expression, parse_typed
+from .language.expression import Expression
 from .language.kinds import SCALAR, normalise_kind
 from .language.kinds import check as check_types
 from .language.ast import Expr, walk as _walk
@@ -265,15 +265,18 @@ class Derivative:
         """The answer as a matrix-notation AST (ricci.language.ast), or None for a tensor."""
         return self._display.matrix
 
+    @deep
     def as_expression(self) -> Expression | None:
-        """The answer re-parsed as a typed :class:`Expression` with every variable's kind
-        declared (None when the answer has no matrix form)."""
+        """The answer as a typed :class:`Expression` (None when it has no matrix form): its
+        tree as the parser reads ``d.text``, each node typed from the variables' kinds and
+        dimensions (:func:`ricci.simplify.mtypes.typed_expression`; the text is not parsed)."""
         if self.matrix is None:
             return None
-        kinds = {n: v.kind for n, v in self.expression.variables.items()}
-        used = {n.name for n in _walk(self.matrix) if type(n).__name__ == "Name"}
-        # trusted: the answer may be longer or deeper than the limits on inputs (ricci.deep)
-        return parse_typed(self.text, {n: k for n, k in kinds.items() if n in used}, trusted=True)
+        from .display_forms import target_orientation
+        from .simplify.mtypes import typed_expression
+
+        target = tuple(1 if i is None else i.dim for i in target_orientation(self))
+        return typed_expression(self.expression, self.matrix, target, self.text)
 
     @property
     def index_notation(self) -> str:

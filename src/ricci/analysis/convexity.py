@@ -292,7 +292,7 @@ class Prover:
                 part = A.BinOp("*" if p > 0 else "/", part, c)
             part = A.Neg(part) if tm.sign < 0 else part
             total = part if total is None else A.BinOp("+", total, part)
-        typed = retype(total, self.kinds)
+        typed = retype(total, self.t.origin)
         if typed is None:
             return rest
         ctx = Context(typed, self.ctx.assume, self.ctx.fixed)
@@ -407,10 +407,10 @@ def structural_proof(problem) -> Proof:
     if matrix is None:
         return tensor_proof(problem)
     kinds = _kinds(problem)
-    typed = normal_form(matrix, kinds)
+    typed = normal_form(matrix, problem.expression)
     if typed is None:
         return Proof(None, ("the Hessian's matrix form could not be re-read for the proof",))
-    for how, reading in readings(typed, kinds):
+    for how, reading in readings(typed):
         prover = Prover(reading, problem.assume, _params_fixed(problem), kinds)
         label = prover.definite(reading.tree)
         if label is not None:

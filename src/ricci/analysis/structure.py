@@ -1,12 +1,12 @@
 """Matrix-AST helpers for the structural proofs: inline ``where``, push transposes to the
-leaves, re-type, and take products and sums apart.
+leaves, type, and take products and sums apart.
 
 The proofs read a Hessian the way a person does: as a sum of terms, each a scalar coefficient
 times a product of matrices.  To compare the factors of ``B'*M*B`` structurally, transposes
 must sit on names only, so ``(A*B)'`` is rewritten ``B'*A'``, ``(A + B)'`` is ``A' + B'``,
 ``S'`` is ``S`` for a symmetric S, and ``diag(v)'`` is ``diag(v)``.  Each rewritten tree is
-printed and parsed again (ricci's own parser: the text is ricci's, and no text is ever
-evaluated) so that every node has a type.
+typed from the function's variables by the rule that types the display's forms
+(:func:`ricci.simplify.mtypes.typed_expression`): no text is printed and parsed again.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from ..functions import IDENTITY_NAMES, family_of, lookup
 from ..language import ast as A
-from ..language.errors import RicciError
 from ..language.kinds import SYMMETRIC
 
-#: Longest rewritten text that is parsed again (inlining ``where`` can grow a tree).
+#: Longest rewritten tree (in characters of its text) that is read (inlining ``where`` can
+#: grow a tree).
 MAX_TEXT = 20_000
 
 
@@ -39,10 +39,12 @@ def inline(node: A.Expr, env: dict | None = None) -> A.Expr:
 
 
 class Typed:
-    """A typed tree: ``expr`` (an :class:`~ricci.language.expression.Expression`) and helpers."""
+    """A typed tree: ``expr`` (an :class:`~ricci.language.expression.Expression`) and helpers;
+    ``origin``, the function whose variables type it (``expr`` itself where not given)."""
 
-    def __init__(self, expr):
+    def __init__(self, expr, origin=None):
         self.expr = expr
+        self.origin = expr if origin is None else origin
         self.tree = expr.tree
         self.variables = expr.variables
 
@@ -63,18 +65,18 @@ class Typed:
         return v is not None and v.kind == SYMMETRIC
 
 
-def retype(tree: A.Expr, kinds: dict) -> Typed | None:
-    """Parse the canonical text of ``tree`` again with ``kinds`` declared (None if it fails)."""
-    from ..language.expression import parse
+def retype(tree: A.Expr, origin) -> Typed | None:
+    """``tree`` (a matrix form over the variables of the Expression ``origin``) typed, as the
+    parser would read its text (None where that text is too long to read, or not well typed)."""
     from ..printing.text import to_text
+    from ..simplify.mtypes import Mistyped, typed_expression
 
     text = to_text(tree)
     if len(text) > MAX_TEXT:
         return None
-    used = {n.name for n in A.walk(tree) if isinstance(n, A.Name)}
     try:
-        return Typed(parse(text, {n: k for n, k in kinds.items() if n in used}))
-    except (RicciError, RecursionError):
+        return Typed(typed_expression(origin, tree, (None, None), text), origin)
+    except Mistyped:  # a rewriting the rules got wrong: not read, rather than read wrongly
         return None
 
 
@@ -127,12 +129,12 @@ def _transpose(t: Typed, a: A.Expr) -> A.Expr:
     return A.Transpose(push_transposes(t, a))
 
 
-def normal_form(tree: A.Expr, kinds: dict) -> Typed | None:
-    """Inline ``where``, push transposes to names, and type the result (None if impossible)."""
-    first = retype(inline(tree), kinds)
+def normal_form(tree: A.Expr, origin) -> Typed | None:
+    """Inline ``where``, push transposes to names, and type the result (None if too long)."""
+    first = retype(inline(tree), origin)
     if first is None:
         return None
-    return retype(push_transposes(first, first.tree), kinds)
+    return retype(push_transposes(first, first.tree), origin)
 
 
 # -- sums and products -----------------------------------------------------------------------
@@ -292,7 +294,7 @@ def _sum_ast(parts: list[tuple[int, A.Expr]]) -> A.Expr:
     return out
 
 
-def readings(t: Typed, kinds: dict) -> list[tuple[str, Typed]]:
+def readings(t: Typed) -> list[tuple[str, Typed]]:
     """The same matrix read three ways, for the proof to try in turn: as written; expanded (every
     product distributed over sums, ``diag(v)*vector(1)`` = v, identities dropped); and expanded
     then collected (monomials B'*M_k*B with the same B gathered into B'*(Σ M_k)*B)."""
@@ -300,7 +302,7 @@ def readings(t: Typed, kinds: dict) -> list[tuple[str, Typed]]:
     monos = _expand(t, t.tree)
     if monos is None or len(monos) < 1:
         return out
-    expanded = retype(_sum_ast([(m.sign, _monomial_ast(m)) for m in monos]), kinds)
+    expanded = retype(_sum_ast([(m.sign, _monomial_ast(m)) for m in monos]), t.origin)
     if expanded is not None and expanded.expr.text != t.expr.text:
         out.append(("expanded", expanded))
     groups: dict = {}
@@ -324,7 +326,7 @@ def readings(t: Typed, kinds: dict) -> list[tuple[str, Typed]]:
         middle = _sum_ast([(m.sign, _monomial_ast(Monomial(1, m.coefs, m.mats[1:-1] or (A.Name("eye"),))))
                            for m in g])
         parts.append((1, A.BinOp("*", A.BinOp("*", first, middle), last)))
-    collected = retype(_sum_ast(parts), kinds)
+    collected = retype(_sum_ast(parts), t.origin)
     if collected is not None:
         out.append(("expanded and collected", collected))
     return out

@@ -7,6 +7,7 @@ back to an equal expression.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -173,6 +174,35 @@ def _written(node: A.Expr, rewrites: list) -> A.Call | None:
             except (ValueError, TypeError, IndexError):  # another number of arguments
                 continue
     return None
+
+
+def as_parsed(tree: A.Expr) -> A.Expr:
+    """``tree`` as the parser reads its text: each call the function table writes with other
+    functions (softmax(u) is exp(u - logsumexp(u)), :func:`as_written`'s inverse) rewritten, and
+    every node its own object, so that a type per node (by id) is one per place.  For a tree
+    ricci made itself (a derivative's answer, to type and compile without printing and parsing
+    its text again)."""
+    from ..functions import lookup
+
+    def go(node: A.Expr) -> A.Expr:
+        match node:
+            case A.Where(body=b, bindings=bs):
+                return replace(node, body=go(b), bindings=tuple((n, go(e)) for n, e in bs))
+            case A.Num(value=v) if math.copysign(1.0, v) < 0:
+                return A.Neg(A.Num(-v), node.span)  # printed -2, read as the sign and 2
+            case A.Num() | A.Name():
+                return replace(node)
+            case A.Call(func=f, args=args):
+                args = tuple(go(a) for a in args)
+                entry = lookup(f)
+                if entry is not None and entry.rewrite is not None:
+                    rewritten = entry.rewrite(A, args)
+                    if rewritten is not None:
+                        return rewritten
+                return A.Call(f, args, node.span)
+        return A.map_children(node, go)
+
+    return go(tree)
 
 
 def as_written(tree: A.Expr) -> A.Expr:

@@ -638,15 +638,15 @@ def _known():
     return [*FUNCTIONS.keys(), *SIZED_CONSTANTS]
 
 
-_ROW_NAMES = ["m", "p", "r", "u", "M", "P", "R"]
-_COL_NAMES = ["n", "k", "q", "l", "s", "v", "N", "K", "Q"]
+ROW_NAMES = ["m", "p", "r", "u", "M", "P", "R"]
+COL_NAMES = ["n", "k", "q", "l", "s", "v", "N", "K", "Q"]
 
 
 def _name_dims(checker: _Checker, order: list[str], taken: set[str]) -> dict:
     """Give every symbolic dimension class a readable name (m×n for matrices, n for vectors)."""
     names: dict = {}
-    rows = (n for n in _ROW_NAMES if n not in taken)
-    cols = (n for n in _COL_NAMES if n not in taken)
+    rows = (n for n in ROW_NAMES if n not in taken)
+    cols = (n for n in COL_NAMES if n not in taken)
     spare = (f"d{i}" for i in itertools.count(1))
 
     def give(d, pool):

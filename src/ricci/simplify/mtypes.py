@@ -6,7 +6,10 @@ it, a compound from its children by the one rule of :meth:`Typing._compose`.  A 
 form's kind, 's' scalar, 'c' column, 'r' row or 'm' matrix, with the dimensions of its rows
 and columns (1 for a side of size 1, None for a constant sized where it stands: vector(1),
 matrix(c), eye).  Nothing re-reads a type from the printed text: whether a subterm fixes its
-own size (:meth:`Typing.sized_alone`) reads the dimensions carried here.
+own size (:meth:`Typing.sized_alone`) reads the dimensions carried here, the sides such a
+constant takes from where it stands are handed down by :meth:`Typing.resolve` (simplify/sizes.py
+writes out the ones nothing fixes), and :func:`typed_expression` makes the answer's typed
+Expression (``Derivative.as_expression``, analysis/structure.py) from its tree, not its text.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from typing import NamedTuple
 
 from ..functions import IDENTITY_NAMES, lookup
 from ..language import ast as A
-from ..language.kinds import SYMMETRIC
-from ..language.sizes import SIZE_FUNCTIONS
+from ..language.errors import KindError
+from ..language.expression import Expression, as_parsed
+from ..language.kinds import COL_NAMES, ROW_NAMES, SYMMETRIC, Checked, Type, expand_matrix_powers, free_names
+from ..language.sizes import SIZE_FUNCTIONS, is_sized
 
 S, C, Rw, M = "s", "c", "r", "m"
 
@@ -35,8 +40,17 @@ SCALAR = MType(S, 1, 1)
 _UNKNOWN = MType(M)
 _IDENTITY = MType(M, None, None, True)
 _FLIP = {C: Rw, Rw: C}
+#: (in :meth:`Typing.resolve`) the one open side of a square form whose size nothing fixes
+_OPEN = "<open>"
+#: (in :meth:`Typing.resolve`) a where binding, typed with the sides its uses give it
+_USES = "<uses>"
 #: the kind of a matrix product by the kinds of its two (non-scalar) factors
 _PRODUCT = {(Rw, C): S, (C, Rw): M, (Rw, M): Rw, (M, C): C}
+
+
+def is_open(t) -> bool:
+    """Whether a resolved type (:meth:`Typing.resolve`) has a side nothing fixes."""
+    return t.rows is None or t.cols is None or t.rows == _OPEN or t.cols == _OPEN
 
 
 def of_variable(kind: str, dims: tuple) -> MType:
@@ -54,6 +68,75 @@ def of_type(t) -> MType:
     return MType(kind, t.rows, t.cols)
 
 
+def typed_expression(expr, matrix: A.Expr, target: tuple, text: str):
+    """The answer ``matrix`` of a derivative of ``expr`` as a typed
+    :class:`~ricci.language.expression.Expression` (``Derivative.as_expression``), for code
+    generation and the checks, built from the tree and the types it carries, not from its
+    ``text`` (printed and parsed again, it was type-checked again).  ``target`` is the
+    answer's (rows, cols): the derivative's dimension names, or 1.  The tree is the one the
+    parser would make of ``text`` (:func:`~ricci.language.expression.as_parsed`), its
+    variables those of ``expr`` it uses (their kinds and dimension names)."""
+    tree = as_parsed(matrix)
+    typing = Typing(expr)
+    for node in A.walk(tree):
+        if isinstance(node, A.Where):
+            for name, e in node.bindings:
+                typing.bind(name, typing.of(e))
+    bases = {id(n.left): typing.of(n.left) for n in A.walk(tree) if isinstance(n, A.BinOp) and n.op == "^"}
+    if any(t.kind != S for t in bases.values()):
+        # inv(A + X)^2: a matrix power, written out as the parser's reading of it does
+        tree = expand_matrix_powers(tree, {k: Type(t.rows, t.cols) if t.kind != S else Type(1, 1)
+                                           for k, t in bases.items()}, {}, [])
+    types = typing.resolve(tree, *target)
+    if typing.mismatch is not None:
+        from ..printing.text import to_text
+
+        raise Mistyped(f"{to_text(typing.mismatch)} does not fit where it stands in {text}")
+    variables = expr.variables
+    used = free_names(tree, {n.name for n in A.walk(tree) if isinstance(n, A.Name) and n.name in variables})
+    if any(t.rows in (None, _OPEN) or t.cols in (None, _OPEN) for t in types.values()):
+        # a side nothing fixes (sum(log(c*vector(1))) of a broken answer): a name of its own,
+        # as the type checker gives one, so that evaluation and code generation say which size
+        # is not fixed (by name) as they did when the text was parsed again
+        taken = set(variables) | {str(d) for n in used for d in variables[n].dims} | {
+            n for w in A.walk(tree) if isinstance(w, A.Where) for n, _ in w.bindings}
+        rows = next(n for n in ROW_NAMES + [f"d{i}" for i in range(1, 99)] if n not in taken)
+        cols = next(n for n in COL_NAMES + [f"d{i}" for i in range(1, 99)] if n not in taken | {rows})
+        name = {None: None, _OPEN: rows}
+        types = {k: Type(name.get(t.rows, t.rows) or rows, name.get(t.cols, t.cols) or cols)
+                 for k, t in types.items()}
+    checked = Checked(types, {n: variables[n] for n in used}, types[id(tree)], [tree], {}, tree,
+                      {k: v for k, v in expr._checked.products.items()})
+    return Expression(text, tree, checked, matrix)
+
+
+def _known(d) -> bool:
+    return d is not None and d != _OPEN
+
+
+def _differ(own, place) -> bool:
+    return _known(own) and _known(place) and own != place
+
+
+def _wrong(node: A.Expr, t: MType, typing: "Typing") -> bool:
+    """Whether ``node`` breaks a rule its children's types alone show: a divisor or an exponent
+    that is not a scalar, a function of square matrices of a side-by-side different argument."""
+    match node:
+        case A.BinOp(op="/" | "^", right=y):
+            return typing.of(y).kind != S
+        case A.Call(func=f, args=(x,)) if f not in SIZE_FUNCTIONS:
+            fn = lookup(f)
+            if fn is not None and (fn.family in ("square", "inverse", "analytic") or (f == "diag" and t.kind == C)):
+                tx = typing.of(x)
+                return _differ(tx.rows, tx.cols) or tx.kind in (C, Rw)
+    return False
+
+
+class Mistyped(KindError):
+    """A tree built outside the raiser (a rewritten Hessian of the structural proofs) that is not
+    well typed: its sides do not fit where they stand."""
+
+
 def _side(a, b):
     return a if a is not None else b
 
@@ -69,6 +152,9 @@ class Typing:
             n: of_variable(v.kind, v.dims) for n, v in expr.variables.items()}
         self.symmetric = {n for n, v in expr.variables.items() if v.kind == SYMMETRIC}
         self._memo: dict = {}
+        #: the first node :meth:`resolve` found whose own side is not the one its place gives
+        #: it (a product's inner sides, the shapes of a sum, a square argument): None in an answer
+        self.mismatch = None
 
     def bind(self, name: str, t: MType) -> None:
         self.names[name] = t
@@ -145,8 +231,8 @@ class Typing:
                 return MType(kind, rows, cols)
             case A.Call(func=f) if f in SIZE_FUNCTIONS:
                 return SCALAR  # len(w), size(A, 1): written out by simplify/sizes.py
-            case A.Call(func=f) if f in IDENTITY_NAMES:
-                return _IDENTITY  # eye(len(w))
+            case A.Call() if is_sized(a):
+                return self._sized(a)  # eye(len(w)), vector(0, len(z)), matrix(1, size(A))
             case A.Call(func=f, args=(x,)):
                 fn = lookup(f)
                 if fn.family == "elementwise":
@@ -169,7 +255,7 @@ class Typing:
                     return MType(C, tx.rows, 1)
                 if f == "vector":
                     return MType(C, None, 1)
-                if fn.family == "inverse":
+                if fn.family in ("inverse", "analytic"):  # inv(X), expm(X): square, as X
                     return MType(M, _side(tx.rows, tx.cols), _side(tx.cols, tx.rows), True)
                 return _UNKNOWN
             case A.Literal(rows=rows):
@@ -179,6 +265,102 @@ class Typing:
             case A.Where(body=b):
                 return memo[id(b)][1]
         return _UNKNOWN
+
+    def _sized(self, a: A.Call) -> MType:
+        """A constant with its size written out: each size names a dimension of a variable
+        (or is a number), as the type checker reads it (language/sizes.py)."""
+        if a.func == "eye":
+            n = self._size(a.args[0])
+            return MType(M, n, n, n is None)
+        sizes = a.args[1:]
+        if a.func == "vector":
+            return MType(C, self._size(sizes[0]), 1)
+        if len(sizes) == 1:  # matrix(c, size(A)): A's shape
+            t = self.of(sizes[0].args[0])
+            return MType(M, t.rows, t.cols)
+        return MType(M, self._size(sizes[0]), self._size(sizes[1]))
+
+    def _size(self, s: A.Expr):
+        """The dimension a size argument names: a number, len(v), size(A, 1|2)."""
+        if isinstance(s, A.Num):
+            return int(s.value)
+        t = self.of(s.args[0])
+        if s.func == "len":
+            return t.rows if t.kind == C else t.cols
+        return t.rows if s.args[1].value == 1 else t.cols
+
+    def resolve(self, tree: A.Expr, rows=None, cols=None) -> dict:
+        """Every node of ``tree`` (by id) → its :class:`~ricci.language.kinds.Type`, each side
+        the node's own or, where it has none (a constant sized where it stands: ``eye`` in
+        ``X'*X + lambda*eye``, ``vector(1)'`` in ``vector(1)'*X``), the side its place in
+        the tree gives it, from the answer's own (``rows``, ``cols``: the derivative's
+        dimensions) down.  The types are the ones made on the way up (:meth:`of`), not a second
+        inference: this only hands each open side the one its parent already holds.  A side
+        nothing fixes stays None.  ``tree`` must not share a node between two places (each
+        place may give it another size): :func:`ricci.language.expression.as_parsed` makes
+        such a tree."""
+        out: dict = {}
+        #: a name's sides where it is used (a where binding's size-less matrix(0) takes them)
+        uses: dict = {}
+        stack = [(tree, rows, cols)]
+        while stack:
+            node, r, c = stack.pop()
+            if r is _USES:  # a binding, after the body and the later bindings that use it
+                r, c = uses.get(c, (None, None))
+            elif isinstance(node, A.Name) and (r is not None or c is not None):
+                was = uses.get(node.name, (None, None))
+                uses[node.name] = (_side(was[0], r), _side(was[1], c))
+            if isinstance(node, A.Where):
+                for name, e in node.bindings:  # bound before the body is typed: it reads them
+                    self.bind(name, self.of(e))
+            t = self.of(node)
+            if self.mismatch is None and (_differ(t.rows, r) or _differ(t.cols, c) or _wrong(node, t, self)):
+                self.mismatch = node  # a tree that is not one of the language's (see Mistyped)
+            r = t.rows if t.rows is not None else None if r is _OPEN else r
+            c = t.cols if t.cols is not None else None if c is _OPEN else c
+            if t.square:  # eye's rows are its columns
+                r = c if r is None else r
+                c = r if c is None else c
+                if r is None:
+                    r = c = _OPEN
+            out[id(node)] = Type(r, c)
+            stack.extend(self._places(node, t, r, c))
+        return out
+
+    def _places(self, node: A.Expr, t: MType, r, c) -> list:
+        """``node``'s children with the sides their place gives them (None: their own)."""
+        own = [(x, None, None) for x in A.children(node)]
+        match node:
+            case A.Transpose(arg=x):
+                return [(x, c, r)]
+            case A.Neg(arg=x):
+                return [(x, r, c)]
+            case A.BinOp(op="^"):
+                return own
+            case A.BinOp(op="/", left=x, right=y):
+                return [(x, r, c), (y, None, None)]
+            case A.BinOp(op="*", left=x, right=y):
+                tx, ty = self.of(x), self.of(y)
+                if tx.kind == S or ty.kind == S:
+                    return [(z, None, None) if tz.kind == S else (z, r, c) for z, tz in ((x, tx), (y, ty))]
+                inner = _side(tx.cols, ty.rows)
+                return [(x, r, inner), (y, inner, c)]
+            case A.BinOp(left=x, right=y):  # entrywise: a scalar broadcasts
+                return [(z, None, None) if self.of(z).kind == S else (z, r, c) for z in (x, y)]
+            case A.Call(func=f, args=(x,)) if f not in SIZE_FUNCTIONS and not is_sized(node):
+                fn = lookup(f)
+                if fn is not None and fn.family in ("elementwise", "rewritten", "inverse", "analytic"):
+                    return [(x, r, c)]
+                tx = self.of(x)
+                if f == "diag" and t.kind == M:  # diag(v): v's length is the side
+                    return [(x, r, 1) if tx.kind != Rw else (x, 1, r)]
+                if (f == "diag" and tx.kind == M) or (fn is not None and fn.family == "square"):
+                    n = _side(tx.rows, tx.cols) if f != "diag" else _side(r, _side(tx.rows, tx.cols))
+                    return [(x, n, n) if n is not None else (x, _OPEN, _OPEN)]  # a square argument
+                return own
+            case A.Where(body=b, bindings=bs):
+                return [(e, _USES, name) for name, e in bs] + [(b, r, c)]
+        return own
 
     def sized_alone(self, node: A.Expr) -> bool:
         """Whether a subterm with a size-less constant (a*matrix(1) + C) gets its whole shape

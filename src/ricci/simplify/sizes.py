@@ -5,15 +5,17 @@ same values (README).  A size-less constant (``eye``, ``vector(c)``, ``matrix(c)
 size from its neighbours (``2*(X'*X + lambda*eye)``: X'*X fixes it); where no neighbour does
 (the Hessian ``lambda*eye`` of ``0.5*lambda*w'*w``, the ones of ``A*x + b`` by a scalar b, a
 zero derivative), the text alone does not say how large it is.  Such a constant gets its size
-written out (language/sizes.py) from the dimension it has in the *typed answer*: the answer is
-type-checked with the function's kinds, its variables' dimensions and its own shape tied to
-the derivative's dimension names, and the constant's dimension is named by a variable of that
-dimension (``len(w)``, ``size(A, 1)``).  Sizes are never guessed from values: an earlier
+written out (language/sizes.py) from the dimension it has in the *typed answer*: the forms'
+types (simplify/mtypes.py: from the variables' kinds and dimensions, never from text), each
+side a constant lacks handed down from its place (``Typing.resolve``), the answer's own sides
+being the derivative's dimension names; the constant's dimension is named by a variable of
+that dimension (``len(w)``, ``size(A, 1)``).  Sizes are never guessed from values: an earlier
 version took an open size from the values of the names used, and took x's length for A's row
 count in the derivative of sum(A*x) by A.
 
 Only constants left open are sized, one at a time (the first in reading order, then the
-answer is checked again), so that one written size that fixes others is the only one.
+answer is resolved again: only the forms on the path to it are new), so that one written size
+that fixes others is the only one.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ import dataclasses
 
 from ..functions import IDENTITY_NAMES
 from ..language import ast as A
-from ..language.errors import RicciError
-from ..language.kinds import DimVar, SCALAR, VECTOR, _Checker, free_names
+from ..language.kinds import VECTOR, Type, free_names
+from .mtypes import Typing, is_open
 
-#: How many constants one answer may have sized (each costs a type check of the answer).
+#: How many constants one answer may have sized (each costs a typing of the answer's path to it).
 MAX_SIZED = 32
 
 
@@ -36,24 +38,19 @@ def size_constants(tree: A.Expr, expr, target: tuple) -> tuple[A.Expr, dict]:
     variables = expr.variables
     names: dict = {}
     tree = _fresh(tree)
+    typing = Typing(expr)
     skipped = 0
     for _ in range(MAX_SIZED):
-        kinds = {n: variables[n].kind for n in free_names(tree, set(variables)) if n in variables}
-        checker = _Checker("", kinds)
-        try:
-            result = checker.check(tree, {})
-        except RicciError:
-            return tree, names  # not an answer in the language (nothing to size)
-        find = checker.dims.find
-        fixed = {find(d) for t in checker.var_types.values() for d in (t.rows, t.cols)}
-        open_ = [n for n in A.walk(tree) if _unsized(n, variables) and any(
-            isinstance(find(d), DimVar) and find(d) not in fixed
-            for d in (checker.types[id(n)].rows, checker.types[id(n)].cols))]
+        # the sides the answer's own variables give each node, then those its place gives it
+        # as well, the answer's shape being the derivative's (simplify/mtypes.py)
+        own = typing.resolve(tree)
+        open_ = [n for n in A.walk(tree) if _unsized(n, variables) and is_open(own[id(n)])]
         if len(open_) <= skipped:
             return tree, names
-        anchors = _anchor(checker, kinds, variables, result, target)
         node = open_[skipped]
-        sized = _sized(node, checker.types[id(node)], checker, anchors, variables, kinds, names)
+        order = free_names(tree, set(variables))  # names the answer uses first
+        order = [n for n in order if n in variables] + [n for n in variables if n not in order]
+        sized = _sized(node, typing.resolve(tree, *target)[id(node)], order, variables, names)
         if sized is None:
             skipped += 1  # no variable has its dimension: it stays as it is
             continue
@@ -67,53 +64,13 @@ def _unsized(node, variables) -> bool:
     return isinstance(node, A.Call) and node.func in ("vector", "matrix") and len(node.args) == 1
 
 
-def _dims_of(t, kind) -> tuple:
-    if kind == SCALAR:
-        return ()
-    if kind == VECTOR:
-        return (t.rows,)
-    return (t.rows, t.cols)
-
-
-def _anchor(checker, kinds, variables, result, target) -> dict:
-    """Tie the checked answer's dimensions to the derivative's names; name → dimension class."""
-    anchors: dict = {}
-    dims = checker.dims
-
-    def tie(name, d):
-        if d == 1 and name == 1:
-            return
-        if isinstance(name, int):
-            dims.unify(d, name)
-        elif name in anchors:
-            dims.unify(anchors[name], d)
-        else:
-            anchors[name] = d
-
-    for n, kind in kinds.items():
-        for name, d in zip(variables[n].dims, _dims_of(checker.var_types[n], kind)):
-            tie(name, d)
-    for name, d in zip(target, (result.rows, result.cols)):
-        if name != 1 and d != 1:
-            tie(name, d)
-    return anchors
-
-
-def _sized(node, t, checker, anchors, variables, kinds, names):
-    """``node`` with its size written out, or None where some dimension has no name."""
-    find = checker.dims.find
-    dims = [t.rows] if isinstance(node, A.Name) else [t.rows] if node.func == "vector" else [t.rows, t.cols]
-    origin = []
-    for d in dims:
-        r = find(d)
-        if isinstance(r, int):
-            origin.append(r)
-            continue
-        name = next((nm for nm, a in anchors.items() if find(a) is r), None)
-        if name is None:
-            return None
-        origin.append(name)
-    order = [n for n in kinds] + [n for n in variables if n not in kinds]  # names the answer uses first
+def _sized(node, t, order, variables, names):
+    """``node`` with its size written out (``t``: its type where it stands), or None where
+    some side has no dimension of a variable."""
+    dims = [t.rows] if isinstance(node, A.Name) or node.func == "vector" else [t.rows, t.cols]
+    if any(is_open(Type(d, 1)) for d in dims):
+        return None
+    origin = list(dims)
     if isinstance(node, A.Call) and node.func == "matrix":
         whole = next((n for n in order if len(variables[n].dims) == 2
                       and tuple(variables[n].dims) == tuple(origin)), None)
