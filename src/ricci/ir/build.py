@@ -162,6 +162,8 @@ def const_value(node: Node):
 def _make_mul(factors: tuple, out: tuple) -> Mul:
     def init(n):
         n.factors, n.out, n.free = factors, out, out
+        outset = set(out)
+        n.bound = unique(i for f in factors for i in f.free if i not in outset)
 
     return _intern(Mul, (factors, out), init)
 
@@ -209,7 +211,14 @@ def _rename(node: Node, m: dict) -> Node:
                 return _canonical_mul(coef, factors, new_out)
             return mul(factors, new_out)
         case Add():
-            return add([rename(t, m) for t in node.terms])
+            terms = [rename(t, m) for t in node.terms]
+            targets = list(m.values())
+            if len(set(targets)) == len(targets) and not any(v in node.free and v not in m for v in targets):
+                # renamed one to one: the terms stay distinct, their coefficients and any
+                # opened sums as they were; only the order is made again (add() split and
+                # rebuilt every term: issue 21, each 1 - tanh(z)^2 of a deep chain rule)
+                return _ordered_sum(terms)
+            return add(terms)
         case Elem():
             return elem(node.func, rename(node.arg, m))
         case Pow():
@@ -231,8 +240,8 @@ def _flattenable(f: Node) -> bool:
 def _bound_of(node: Mul) -> tuple:
     """The summed indices of a product, in order of first occurrence.  A tuple, never a set:
     renaming them apart draws fresh names in this order, and a set's order changes with
-    PYTHONHASHSEED (the canonical order of factors then did too)."""
-    return unique(i for f in node.factors for i in f.free if i not in node.out)
+    PYTHONHASHSEED (the canonical order of factors then did too).  Kept on the node."""
+    return node.bound
 
 
 def mul(factors, out=()) -> Node:
@@ -515,6 +524,11 @@ def _split_coef(t: Node) -> tuple[float, Node]:
     if isinstance(t, Num):
         return t.value, ONE
     if isinstance(t, Mul) and t.factors and isinstance(t.factors[0], Num):
+        if len(t.factors) == 2 and not isinstance(t.factors[1], Mul) and set(t.factors[1].free) == set(t.out):
+            # c·f with f carrying every out index and no product itself (-1·tanh(z)^2): the rest
+            # is f, what mul([f], out) returns after its whole normalisation (issue 21: that ran
+            # for every term of every sum a renaming rebuilt)
+            return t.factors[0].value, t.factors[1]
         # kept per node (weakly; nodes are immutable and hash-consed): a sum asks for each
         # term's rest several times, and each rebuild renamed the whole product anew, at every
         # level of a nested answer (issue 21: logdet(X + inv(X + inv(…))) doubled per level)
@@ -559,6 +573,11 @@ def add(terms) -> Node:
     built = [(r if c == 1.0 else _scale(c, r)) for c, r in parts]
     if len(built) == 1:
         return built[0]
+    return _ordered_sum(built)
+
+
+def _ordered_sum(built: list) -> Node:
+    """The sum of these terms, distinct and in normal form, in the canonical order."""
     built.sort(key=lambda t: (_split_coef(t)[1].sig, tuple(i.name for i in t.free), _split_coef(t)[0]))
 
     def init(n):
@@ -599,6 +618,14 @@ def _scale(c: float, t: Node) -> Node:
         if c == 1.0 and len(fs) == 1 and set(fs[0].free) == set(t.out):
             return fs[0]
         return _make_mul(((num(c),) if c != 1.0 else ()) + fs, t.out)
+    if not isinstance(t, (Mul, Num)):
+        # c times one factor that is no product: what mul([c, t]) makes of it (nothing to flatten,
+        # contract, fold or merge; the canonical order of one factor), without the normalisation
+        if c == 0.0:
+            return zero(t.free)
+        if c == 1.0:
+            return t
+        return _make_mul((num(c), t), tuple(sorted(t.free)))
     return mul([num(c), t], t.free)
 
 

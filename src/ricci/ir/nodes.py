@@ -17,24 +17,38 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from dataclasses import dataclass
+from _weakref import _remove_dead_weakref
+from operator import itemgetter
 
 from ..limits import charge_node
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Index:
-    """An index: a name and the dimension it ranges over (a symbol such as "n", or an int)."""
+class Index(tuple):
+    """An index: a name and the dimension it ranges over (a symbol such as "n", or an int).
 
-    name: str
-    dim: object
+    A pair (name, dim), compared, ordered and hashed as that tuple: the frozen dataclass it was
+    did the same in Python-level ``__eq__``/``__hash__`` calls, about a tenth of the time of a
+    deep derivation (issue 21: every rename, canonical order and index set hashes indices).
+    The same hash and order as before: ``hash((name, dim))``, (name, dim) compared in turn."""
+
+    __slots__ = ()
+    __match_args__ = ("name", "dim")
+
+    def __new__(cls, name: str, dim: object):
+        return tuple.__new__(cls, (name, dim))
+
+    name = property(itemgetter(0), doc="the index's name")
+    dim = property(itemgetter(1), doc="the dimension it ranges over")
+
+    def __getnewargs__(self):
+        return tuple(self)
 
     def __repr__(self) -> str:
-        return f"{self.name}:{self.dim}"
+        return f"{self[0]}:{self[1]}"
 
     @property
     def bound(self) -> bool:
-        return self.name.startswith("_")
+        return self[0].startswith("_")
 
 
 def unique(indices) -> tuple:
@@ -44,7 +58,16 @@ def unique(indices) -> tuple:
     return tuple(dict.fromkeys(indices))
 
 
-_TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+#: (class, key) → a weak reference to the one node of that structure, dropped when the node
+#: dies.  A dict of weak references rather than a WeakValueDictionary: its get and set are
+#: Python-level calls, a few per cent of a deep derivation (issue 21); this never iterates.
+_TABLE: dict = {}
+
+
+def _gone(ref, table=_TABLE) -> None:
+    """A node died: drop its entry, unless another node has already taken the key (atomic, as
+    WeakValueDictionary's own callback is: the collector may call this in any thread)."""
+    _remove_dead_weakref(table, ref.key)
 
 
 class Node:
@@ -69,13 +92,14 @@ class Node:
 
 def _intern(cls, key: tuple, init) -> Node:
     full = (cls,) + key
-    node = _TABLE.get(full)
+    ref = _TABLE.get(full)
+    node = ref() if ref is not None else None
     if node is None:
         charge_node()  # the running derivation's budget of nodes and time (ricci.limits)
         node = object.__new__(cls)
         init(node)
         _finish(node)
-        _TABLE[full] = node
+        _TABLE[full] = weakref.KeyedRef(node, _gone, full)
     return node
 
 
@@ -88,16 +112,36 @@ def _enc(node: Node, ix: Index):
 
 
 def _finish(node: Node) -> None:
-    h = hashlib.blake2b(digest_size=10)
-    h.update(type(node).__name__.encode())
-    h.update(repr(node._params_enc()).encode())
-    for c in node.children():
-        h.update(c.sig)
-        h.update(repr(tuple(_enc(node, i) for i in c.free)).encode())
-    node.sig = h.digest()
-    node.size = 1 + sum(c.size for c in node.children())
-    h = max((c.height for c in node.children()), default=0)
+    kids = node.children()
+    parts = [type(node).__name__.encode(), repr(node._params_enc()).encode()]
+    free = node.free
+    for c in kids:
+        parts.append(c.sig)
+        # how the child's indices sit in the node's: kept per pair of index tuples, the same
+        # few pairs recur for every node of a chain (issue 21: repr of these tuples was a tenth
+        # of the time of a deep derivative); the same bytes as writing it each time
+        key = (free, c.free)
+        enc = _ENCODED.get(key)
+        if enc is None:
+            if len(_ENCODED) >= _ENCODED_MAX:
+                _ENCODED.clear()
+            enc = _ENCODED[key] = repr(tuple(_enc(node, i) for i in c.free)).encode()
+        parts.append(enc)
+    # one digest of the concatenation: what update() piece by piece computed
+    node.sig = hashlib.blake2b(b"".join(parts), digest_size=10).digest()
+    size, h = 1, 0
+    for c in kids:
+        size += c.size
+        if c.height > h:
+            h = c.height
+    node.size = size
     node.height = h + 1 if isinstance(node, Mul) else h
+
+
+#: (a node's free indices, a child's) → the child's index encoding: _finish's memo, emptied
+#: when full (a cache only: what it holds never decides an order)
+_ENCODED: dict = {}
+_ENCODED_MAX = 50_000
 
 
 class Num(Node):
@@ -155,10 +199,11 @@ class Mul(Node):
     """The one generalised product: Σ over the factors' indices not in ``out`` of Π factors.
 
     ``factors[0]`` may be a :class:`Num` coefficient.  An index of ``out`` that no factor carries
-    broadcasts (so ``Mul((Num(c),), (i,))`` is the constant vector c·1).
+    broadcasts (so ``Mul((Num(c),), (i,))`` is the constant vector c·1).  ``bound``: the summed
+    indices, in order of first occurrence (made once: every flattening and renaming asks).
     """
 
-    __slots__ = ("factors", "out")
+    __slots__ = ("factors", "out", "bound")
 
     def children(self):
         return self.factors

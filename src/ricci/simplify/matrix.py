@@ -25,7 +25,7 @@ from ..functions import IDENTITY_NAMES
 from ..language import ast as A
 from .mtypes import C, M, Rw, S, Typing, of_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
 from .naming import name_repeats
-from .prods import (Prod, _chain_of, _chain_parts, _count_T, _hadamard_key, _hadamard_parts, _inv_pair, _is_diag_of_vector,
+from .prods import (Prod, _chain_parts, _count_T, _hadamard_key, _hadamard_parts, _inv_pair, _is_diag_of_vector,
                     _is_ones, _is_recip, _merge_roots, _neg_power, _negate, _number, _scalar_key, _scaled_ones,
                     _unnegate)
 from .sums import SumForms
@@ -40,6 +40,12 @@ class MatrixForms(SumForms):
         self.types = Typing(expr)
         self._transposed: dict = {}  # id(form) → (form, its transpose): T()
         self._texts: dict = {}  # id(form) → (form, its text): the sums' ordering (to_text's memo)
+        self._parts: dict = {}  # id(form) → (form, its Prod): decompose()
+        self._links: dict = {}  # (id(chain so far), id(factor)) → (both, their product): build_chain()
+        self._cancelled: dict = {}  # (id(what was left), id(factor)) → (both, what is left): _cancel_inverses
+        self._plain: dict = {}  # id(form) → (form, one factor of its own?, its kind): _plain_chain
+        self._kept: dict = {}  # ids of a chain _cancel_inverses left as it was → that chain
+        self._kept_heads: set = set()  # ids of their first factors (kept alive there)
         self.kind = self.types.kind  # 's', 'c', 'r' or 'm': the hot path, bound once
         self.sym: set[str] = self.types.symmetric
         #: each name's place in the input, first occurrence first, and the first names of the
@@ -158,6 +164,15 @@ class MatrixForms(SumForms):
 
     # -- products ------------------------------------------------------------------------------------
     def decompose(self, a: A.Expr) -> Prod:
+        # kept per object, as T() is (the Prod is shared: read, never changed): a chain built
+        # link by link was taken apart again from its first factor at every link (issue 21:
+        # tr(X^-64) shown as a chain of 65 factors)
+        got = self._parts.get(id(a))
+        if got is None:
+            got = self._parts[id(a)] = (a, self._decompose(a))
+        return got[1]
+
+    def _decompose(self, a: A.Expr) -> Prod:
         match a:
             case A.Num(value=v):
                 return Prod(v, [], [])
@@ -208,9 +223,18 @@ class MatrixForms(SumForms):
             return s.left
         return A.BinOp("^", s, A.Num(-1.0))
 
-    @staticmethod
-    def build_chain(chain: list) -> A.Expr:
-        return _chain_of(chain)
+    def build_chain(self, chain: list) -> A.Expr:
+        """The product of ``chain`` left to right, as :func:`_chain_of` writes it, each link
+        the object made for the same two objects before: a chain that grows at its right end
+        shares its first links with the one before, which decompose() then finds taken apart."""
+        links = self._links
+        out = chain[0]
+        for f in chain[1:]:
+            got = links.get((id(out), id(f)))
+            if got is None:
+                got = links[(id(out), id(f))] = (out, f, A.BinOp("*", out, f))
+            out = got[2]
+        return out
 
     def build(self, p: Prod) -> A.Expr:
         """coef · scalars · chain as an AST (a negative coefficient as a leading minus)."""
@@ -245,7 +269,29 @@ class MatrixForms(SumForms):
         if denom:
             den = self.build_chain(denom)
             out = A.BinOp("/", out, den)
+        elif p.coef == 1.0 and not numer and len(chain) > 1 and id(out) not in self._parts \
+                and self._plain_chain(chain):
+            # what decompose() would make of the product just built, kept for the next link: a
+            # chain grown at its left end (W64*diag(…)*W63*… of a deep network) was taken apart
+            # again from its first factor at every link (issue 21)
+            self._parts[id(out)] = (out, Prod(1.0, [], list(chain)))
         return out
+
+    def _plain_chain(self, chain: list) -> bool:
+        """Whether decompose() takes the product of ``chain`` (written left to right) apart into
+        exactly these factors: each factor is one factor of its own, and no product of the first
+        ones closes into a scalar (that takes a column after a row: every factor after the first
+        is a row or a matrix)."""
+        plain = self._plain
+        for k, x in enumerate(chain):
+            got = plain.get(id(x))
+            if got is None:
+                d = self.decompose(x)
+                whole = d.coef == 1.0 and not d.scalars and len(d.chain) == 1 and d.chain[0] is x
+                got = plain[id(x)] = (x, whole, self.kind(x))
+            if not got[1] or (k > 0 and got[2] not in (Rw, M)):
+                return False
+        return True
 
     def _normalise(self, chain: list, base: A.Expr, k: float) -> tuple[list, float]:
         """v*v'/sum(v)^2 → (v/sum(v))*(v/sum(v))': a factor of the chain that is the vector
@@ -275,34 +321,72 @@ class MatrixForms(SumForms):
         """inv(M)*M and M*inv(M) are the identity: drop both (keep an eye if nothing is left).
         Also inside the inverse of a product of square matrices of one size, where
         inv(P*Q) = inv(Q)*inv(P): Q*inv(P*Q) = inv(P) and inv(P*Q)*P = inv(Q)."""
-        out: list = []
-        for c in chain:
-            while out:
-                f = self._inv_factors(c)
-                if f is not None and f[-1] == out[-1]:  # Pk*inv(P1*…*Pk) = inv(P1*…*Pk-1)
-                    out.pop()
-                    c = self._inv_of(f[:-1])
-                    continue
-                f = self._inv_factors(out[-1])
-                if f is not None and f[0] == c:  # inv(P1*…*Pk)*P1 = inv(P2*…*Pk)
-                    out.pop()
-                    c = self._inv_of(f[1:])
-                    continue
+        # What is left after each factor depends only on the factors so far: kept per (what was
+        # left, factor), so that a chain built link by link is not cancelled anew from its first
+        # factor at every link (issue 21: quadratic in tr(X^-k)'s chain of k + 1 factors)
+        memo = self._cancelled
+        # A chain grown at its left end (W64*diag(…)*W63*…): its old part is a chain this left as
+        # it was with every two neighbours checked (no factor rewritten in place), where no two
+        # cancel, and each check reads only the last factor kept and the next: only the new
+        # factors and the first old one need looking at.
+        tail = None
+        heads = self._kept_heads
+        for j in range(1, len(chain) - 1):
+            if id(chain[j]) in heads and tuple(map(id, chain[j:])) in self._kept:
+                tail = j
                 break
-            if out and (_inv_pair(out[-1], c) or _inv_pair(c, out[-1])):
-                out.pop()
-                continue
-            # diag(v)*vector(1) = v and vector(1)'*diag(v) = v'
-            if out and _is_ones(c) and _is_diag_of_vector(out[-1], self):
-                out[-1] = self.orient_col(out[-1].args[0])
-                continue
-            if out and _is_ones(out[-1], row=True) and _is_diag_of_vector(c, self):
-                out[-1] = self.T(self.orient_col(c.args[0]))
-                continue
-            out.append(c)
-        if not out and chain:
+        state: tuple = ()
+        checked = True  # every two neighbours of state were checked against each other
+        for c in chain[:tail]:
+            got = memo.get((id(state), id(c)))
+            if got is None:
+                got = memo[(id(state), id(c))] = (state, c) + self._cancel_step(state, c)
+            state, checked = got[2], checked and got[3]
+        if tail is not None:
+            step, ok = self._cancel_step(state, chain[tail])
+            if step == state + (chain[tail],):
+                state = state + tuple(chain[tail:])
+            else:  # the first old factor meets the new ones: the long way
+                state, checked = step, checked and ok
+                for c in chain[tail + 1:]:
+                    state, ok = self._cancel_step(state, c)
+                    checked = checked and ok
+        if not state and chain:
             return [self.identity()]
-        return out
+        if len(state) > 1 and checked:
+            self._kept[tuple(map(id, state))] = state  # (the factors kept alive: their ids stay theirs)
+            self._kept_heads.add(id(state[0]))
+        return list(state)
+
+    def _cancel_step(self, state: tuple, c: A.Expr) -> tuple[tuple, bool]:
+        """What is left of a chain after ``state`` (what was left of the factors before) and
+        ``c``, and whether its last factor was checked against the one before it (False where
+        the last factor was rewritten in place: diag(v)*vector(1) = v)."""
+        out = list(state)
+        while out:
+            f = self._inv_factors(c)
+            if f is not None and f[-1] == out[-1]:  # Pk*inv(P1*…*Pk) = inv(P1*…*Pk-1)
+                out.pop()
+                c = self._inv_of(f[:-1])
+                continue
+            f = self._inv_factors(out[-1])
+            if f is not None and f[0] == c:  # inv(P1*…*Pk)*P1 = inv(P2*…*Pk)
+                out.pop()
+                c = self._inv_of(f[1:])
+                continue
+            break
+        if out and (_inv_pair(out[-1], c) or _inv_pair(c, out[-1])):
+            out.pop()
+            return tuple(out), True
+        # diag(v)*vector(1) = v and vector(1)'*diag(v) = v'
+        if out and _is_ones(c) and _is_diag_of_vector(out[-1], self):
+            out[-1] = self.orient_col(out[-1].args[0])
+            return tuple(out), False
+        if out and _is_ones(out[-1], row=True) and _is_diag_of_vector(c, self):
+            out[-1] = self.T(self.orient_col(c.args[0]))
+            return tuple(out), False
+        out.append(c)
+        return tuple(out), True
 
     def _square_dim(self, a: A.Expr):
         """n when ``a`` is a square n×n matrix variable, its transpose or its inverse, else None."""
