@@ -62,6 +62,8 @@ class _Printer:
         self.seen: dict = {}  # matrix text → [occurrences, longest text shown, AST, indices]
         self.counting = False
         self._named_ids: set = set()  # ids of the subterms written by their names
+        self._parts: dict = {}  # id of a product's factors → (them, _parts_of), once per product
+        self._chains: dict = {}  # id of a product's factors → (them, its chains)
         self.uses: dict = {}  # name → times written (in the answer and in the bindings)
         self.used_ix: set = set()  # index names written
         self._raiser_ = None
@@ -167,21 +169,14 @@ class _Printer:
         indices out, that have names; on the counting pass, counts them and names none."""
         if self.d is None or self.naming is None or not (self.counting or self.naming):
             return {}
-        from ..ir import build as B
-
-        outset = set(out)
-        comps = [c for c in B.summed_components(list(fs), outset) if len(c) >= 2]
-        if len(comps) == 1 and len(comps[0]) == sum(1 for f in fs if not isinstance(f, Num)):
-            return {}  # the whole product: a subterm already
+        got = self._parts.get(id(fs))
+        if got is None:  # once per product (the product, held here, keeps its id its own)
+            got = self._parts[id(fs)] = (fs, _parts_of(fs, out))
         found = {}
-        for comp in comps:
-            free = tuple(dict.fromkeys(i for k in comp for i in fs[k].free if i in outset))
-            if len(free) > 2:
-                continue
-            text = self._named_piece(B.mul([fs[k] for k in comp], free))
+        for comp, sub, inner in got[1]:
+            text = self._named_piece(sub)
             if text is not None and not self.counting:
-                inner = {i for k in comp for i in fs[k].free if i not in outset}
-                found[min(comp)] = (text, tuple(comp), inner)
+                found[min(comp)] = (text, comp, inner)
         return found
 
     def _show_piece(self, n: Node) -> str:
@@ -271,7 +266,12 @@ class _Printer:
                 # are two sums over one IR index name, each with its own Σ and its own scope.
                 # A chain X_ab X_bc X_cd of one matrix is the power (X^3)_ad (issue 21), its
                 # inner indices neither named nor summed in the text.
-                found = self.compact.chains(fs, out) if self.compact is not None else []
+                found = []
+                if self.compact is not None:
+                    got = self._chains.get(id(fs))
+                    if got is None:  # once per product (held here: its id stays its own)
+                        got = self._chains[id(fs)] = (fs, self.compact.chains(fs, out))
+                    found = got[1]
                 hidden = {i for c in found for i in c.inner}
                 member = {m: c for c in found for m in c.members}
                 # In a long answer, a part of the product joined by sums of its own (Σ_ab x_a x_b
@@ -347,6 +347,24 @@ class _Printer:
                     return "[" + "; ".join(rows) + "]" + self.ix(ax)
                 return "[" + ", ".join(shown) + "]" + self.ix(ax)
         return repr(n)
+
+
+def _parts_of(fs: tuple, out: tuple) -> list:
+    """(positions, the part as a product, its summed indices) for each part of a product joined
+    by sums of its own with at most two indices out; none where the whole product is one."""
+    from ..ir import build as B
+
+    outset = set(out)
+    comps = [c for c in B.summed_components(list(fs), outset) if len(c) >= 2]
+    if len(comps) == 1 and len(comps[0]) == sum(1 for f in fs if not isinstance(f, Num)):
+        return []  # the whole product: a subterm already
+    parts = []
+    for comp in comps:
+        free = tuple(dict.fromkeys(i for k in comp for i in fs[k].free if i in outset))
+        if len(free) <= 2:
+            inner = {i for k in comp for i in fs[k].free if i not in outset}
+            parts.append((tuple(comp), B.mul([fs[k] for k in comp], free), inner))
+    return parts
 
 
 def _display_rank(f: Node) -> tuple:
