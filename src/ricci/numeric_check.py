@@ -51,11 +51,12 @@ from . import limits as _limits
 # finite_difference and symmetrise_last keep their names here too (tests and tools/ use them so)
 from .finite_differences import STEPS, finite_difference as finite_difference, mixed_difference, \
     symmetrise_last as symmetrise_last, symmetrise_slots
-from .functions import lookup
+from .functions import LOGSUMEXP, lookup
 from .functions.spectral import no_derivative
 from .hints import Choice, Hint, option, say
 from .language import ast as A
 from .language.errors import BadValueError, LimitError
+from .stable import match as match_stable
 
 #: Default tolerance of :func:`check` (relative to the derivative's largest entry).
 RTOL = 1e-6
@@ -113,14 +114,19 @@ class ArrayEvaluator:
     :meth:`__call__` takes and returns the public forms (floats, 1-D vectors, 2-D matrices).
     ``watch(what, node, value)`` is called with the argument of every watched operation (see
     ``Function.watch`` in ricci.functions; ``"positive"`` also for divisors and the bases of fractional or negative
-    powers) and never changes a value.
+    powers) and never changes a value.  ``stable``: read the compositions that ricci.evaluate
+    computes in a stable form (``log(1 + exp(u))`` as softplus(u), …; :mod:`ricci.stable`) so,
+    with the table's functions: :func:`check_at` does where f as written is not finite.
     """
 
-    def __init__(self, expr, xp=np, watch=None):
+    def __init__(self, expr, xp=np, watch=None, stable: bool = False):
         self.expr = expr
         self.xp = xp
         self.watch = watch
+        self.stable = stable
         self.sizes: dict = {}
+        #: name → the expression a where binds it to (the stable forms read through names)
+        self.bound_ast: dict = {}
 
     def __call__(self, values: dict):
         xp = self.xp
@@ -181,9 +187,27 @@ class ArrayEvaluator:
     # -- the interpreter ---------------------------------------------------------------------------
     def run(self, node, env):
         _limits.tick()  # numbers under a budget (d.check, ricci.analyse, ricci.plot) stop in time
-        value = self._run(node, env)
+        form = match_stable(node, self.expr.type_of, self.bound_ast) if self.stable else None
+        value = self._run(node, env) if form is None else self._stable(node, form, env)
         self._see("value", node, value, node)
         return value
+
+    def _stable(self, node, form, env):
+        """A composition in its stable form (ricci.evaluation's reading, in ``xp``)."""
+        xp = self.xp
+        x = self.run(form.arg, env)
+        fn = lookup(form.func)
+        if fn.watch is not None:
+            self._see(fn.watch, node, x, form.arg)
+        if form.shifted:  # softmax: exp(u - logsumexp(u))
+            out = fn.xp(xp, x - lookup(LOGSUMEXP.logsumexp).xp(xp, x))
+            return out.T if form.transposed else out
+        if form.rule == "sigmoid_variance":  # σ(u)·σ(-u)
+            return fn.xp(xp, x) * fn.xp(xp, -x)
+        out = fn.xp(xp, -x if form.neg_arg else x)
+        if form.power != 1.0:
+            out = out ** form.power
+        return -out if form.neg else out
 
     def _run(self, node, env):
         xp = self.xp
@@ -213,6 +237,7 @@ class ArrayEvaluator:
                 inner = dict(env)
                 for name, e in bindings:
                     inner[name] = self.run(e, inner)
+                    self.bound_ast[name] = e  # for the stable forms: 1 - s where s = sigmoid(u)
                 return self.run(body, inner)
         raise TypeError(f"not an expression node: {node!r}")  # pragma: no cover
 
@@ -669,10 +694,17 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
         lower = _lower_orders(d)
     levels = lower + [d]
     base = probe(expr, values)
+    stable = False
     if base.problem is not None:
-        return None, base.problem
+        # f as written may overflow where f does not (exp(800) in log(1 + exp(x)) at x = 800):
+        # f read through the stable forms of ricci.evaluate instead (still f, differenced; never
+        # the derivative's evaluator, whose stable forms are the index form's: ricci/ir/stable.py)
+        again = probe(expr, values, evaluator=ArrayEvaluator(expr, np, stable=True))
+        if again.problem is not None:
+            return None, base.problem
+        base, stable = again, True
 
-    watched = ArrayEvaluator(expr, np)
+    watched = ArrayEvaluator(expr, np, stable=stable)
 
     def look(moved, every_value=True):
         """f at a moved point, or None where the step crossed a kink or left a domain."""
@@ -681,7 +713,7 @@ def check_at(d, values: dict, lower: list | None = None, rtol: float = RTOL,
             np.array_equal(a, b) for a, b in zip(p.kinks, base.kinks))
         return np.asarray(p.value, dtype=float) if same else None
 
-    evaluator = ArrayEvaluator(expr, np)
+    evaluator = ArrayEvaluator(expr, np, stable=stable)
 
     def f(v):
         with np.errstate(all="ignore"):

@@ -370,10 +370,11 @@ def generate(d, backend: str = "numpy", name: str | None = None, with_value: boo
     body += _shape_lines(variables, dims)
     body += [f"{dims[k]} = {' * '.join(str(f) if isinstance(f, int) else dims[f] for f in v)}"
              for k, v in products.items() if all(isinstance(f, int) or f in dims for f in v)]
-    body += em.lines
     if check_finite:
         checks, results = _finite_lines(d, printer, names, results)
-        body += checks
+        body += _singular_refused(d, printer, em.lines + checks)
+    else:
+        body += em.lines
     body.append("return " + ", ".join(results))
     lines += [("    " + ln) if ln else "" for ln in body]
     return "\n".join(lines) + "\n"
@@ -394,6 +395,20 @@ def _finite_lines(d, printer: Printer, names: Names, results: list[str]) -> tupl
         lines += [f"{target} = {text}", f"if not {test}:", f"    raise FloatingPointError({message!r})"]
         targets.append(target)
     return lines, targets
+
+
+def _singular_refused(d, printer: Printer, lines: list[str]) -> list[str]:
+    """``lines``, where they solve with or invert a matrix (NumPy, PyTorch), inside a try whose
+    except turns the library's LinAlgError at a singular matrix (det(X'*A*X) by X at entries of
+    1e-150, whose X'*A*X underflows to 0) into the FloatingPointError of check_finite, as
+    d.evaluate refuses there with its BadValueError (docs/numerics.md)."""
+    error = {"numpy": "linalg.LinAlgError", "torch": "linalg.LinAlgError"}.get(printer.name)
+    if error is None or not any(printer.m("linalg.") in ln for ln in lines):
+        return lines
+    message = (f"the {default_name(d, False)} of {d.expression.text} is not defined at these values: a matrix "
+               "it solves with or inverts is singular; d.evaluate(values) names the term")
+    return (["try:"] + [("    " + ln) if ln else "" for ln in lines]
+            + [f"except {printer.m(error)} as e:", f"    raise FloatingPointError({message!r} + f' ({{e}})') from None"])
 
 
 def _bound_names(d) -> list[str]:
