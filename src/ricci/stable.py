@@ -14,7 +14,9 @@ the same rules, so that they cannot disagree:
 The stable evaluation of each function itself (softplus through logaddexp, sigmoid through
 tanh, logsumexp shifted by its maximum) is its table entry's ``numpy``/``xp``/``code``.  The
 evaluator that a check compares with (ricci.numeric_check.ArrayEvaluator) reads the expression
-as written, on purpose: a flaw of the stable forms cannot hide behind itself.
+as written, on purpose: a flaw of the stable forms cannot hide behind itself; only where f as
+written is not finite (exp(800) in log(1 + exp(x))) does the check read f through these rules
+(numeric_check.check_at), never the derivative's (ricci.ir.stable).
 """
 
 from __future__ import annotations
