@@ -195,3 +195,29 @@ def test_a_tie_between_names_is_broken_as_the_whole_walk_breaks_it(monkeypatch):
     for expression, wrt in ((_network(12), "x"), ("logdet(X + inv(X + inv(X + inv(X))))", "X")):
         assert ricci.derivative(expression, wrt).text
     assert compared[0] >= 5
+
+
+def test_the_least_order_of_a_repeated_structure_is_searched_once(monkeypatch):
+    # tr(X^64) as lowered: every link of the chain X*X*…*X is a product of seven factors, five
+    # of them tied, with fresh index names; the order found is kept per structure (159 searches
+    # of up to 7^3 encodings before, one per product)
+    ordered = _count(monkeypatch, B, "_least_order")
+    searched = _count(monkeypatch, B, "_least_positions")
+    monkeypatch.setattr(B, "_LEAST_ORDERS", {})
+    assert ricci.derivative("tr(X^64)", "X").text == "64*(X^63)'"
+    assert ordered[0] > 100 and searched[0] < ordered[0] / 2, (ordered, searched)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_kept_least_order_is_the_one_the_search_finds(case):
+    # every product of the derivative's DAG ordered again, its indices renamed to fresh names
+    # (so that the kept order is found by structure, not by the same names)
+    for n in _nodes(*case):
+        if not isinstance(n, Mul) or len(n.factors) < 2:
+            continue
+        fresh = {i: B.fresh(i.dim) for i in n.free}
+        for m in ({}, fresh):
+            fs = [B.rename(f, m) if m else f for f in n.factors if not isinstance(f, Num)]
+            outset = {m.get(i, i) for i in n.out}
+            groups = [fs]
+            assert B._least_order(groups, outset) == [fs[p] for _, p in B._least_positions(groups, outset)]

@@ -438,10 +438,34 @@ def _least_order(groups: list, outset: set) -> list:
     built position by position, following only the choices that tie for the least entry there
     (the encoding is compared entry by entry, and an entry depends only on the ones before it).
     Trying all of them cost 120 encodings of a product of 7 for each link of a chain X*X*…*X
-    (issue 21: tr(X^32) by X spent most of its time there)."""
-    # (factors placed so far, summed index → its number, positions of this group placed)
+    (issue 21: tr(X^32) by X spent most of its time there).  The order found is kept per the
+    groups' structure (each factor's signature and its indices, out ones by the order of their
+    names, summed ones numbered by first occurrence: all the search reads), as positions: every link of a chain
+    X*X*…*X as lowered has the same structure."""
+    # out indices by their rank among the out names here (the search compares them only with
+    # one another: by name), summed ones by first occurrence
+    rank = {n: r for r, n in enumerate(sorted({i.name for g in groups for f in g for i in f.free if i in outset}))}
+    labels: dict = {}
+    key = tuple(tuple((f.sig, tuple((0, rank[i.name]) if i in outset else (1, labels.setdefault(i, len(labels)))
+                                    for i in f.free)) for f in g) for g in groups)
+    order = _LEAST_ORDERS.get(key)
+    if order is None:
+        if len(_LEAST_ORDERS) >= 10_000:
+            _LEAST_ORDERS.clear()
+        order = _LEAST_ORDERS[key] = _least_positions(groups, outset)
+    return [groups[gi][pos] for gi, pos in order]
+
+
+#: the groups' structure → the least order as (group, position) pairs: _least_order's memo (a
+#: cache only, emptied when full; what it holds is a function of its key)
+_LEAST_ORDERS: dict = {}
+
+
+def _least_positions(groups: list, outset: set) -> tuple:
+    """_least_order's search, the order as (group, position) pairs."""
+    # (places so far, summed index → its number, positions of this group placed)
     states: list = [((), {}, ())]
-    for g in groups:
+    for gi, g in enumerate(groups):
         states = [(placed, names, ()) for placed, names, _ in states]
         for _ in range(len(g)):
             best, nxt = None, []
@@ -463,9 +487,9 @@ def _least_order(groups: list, outset: set) -> list:
                     if best is None or entry < best:
                         best, nxt = entry, []
                     if entry == best:
-                        nxt.append((placed + (f,), {**names, **new} if new else names, used + (pos,)))
+                        nxt.append((placed + ((gi, pos),), {**names, **new} if new else names, used + (pos,)))
             states = nxt
-    return list(states[0][0])
+    return states[0][0]
 
 
 def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
