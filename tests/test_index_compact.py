@@ -198,7 +198,7 @@ def test_named_subterms_mean_what_they_name():
     p = P._Printer(P._names(node, d.out, d), latex=False, d=d, compact=index_compact)
     P._body(p, node, d.out, d)
     ev = _evaluator(d, values)
-    chosen = {name: key for key, name in P._choose_names(p).items()}
+    chosen = {name: key for key, name in P._NAMED[node][2].items()}
     known = {}
     for name, text in binds:
         # its binding and two uses at least
