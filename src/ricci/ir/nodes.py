@@ -64,10 +64,12 @@ def unique(indices) -> tuple:
 _TABLE: dict = {}
 
 
-def _gone(ref, table=_TABLE) -> None:
+def _gone(ref, table=_TABLE, remove=_remove_dead_weakref) -> None:
     """A node died: drop its entry, unless another node has already taken the key (atomic, as
-    WeakValueDictionary's own callback is: the collector may call this in any thread)."""
-    _remove_dead_weakref(table, ref.key)
+    WeakValueDictionary's own callback is: the collector may call this in any thread).  The
+    table and the remover are bound as defaults because at interpreter shutdown the module's
+    globals are cleared before the last nodes die (an "Exception ignored in _gone" otherwise)."""
+    remove(table, ref.key)
 
 
 class Node:
