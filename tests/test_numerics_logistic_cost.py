@@ -100,3 +100,10 @@ def test_a_scalar_softplus_beside_its_sigmoid_takes_a_python_float(t):
     value, grad = f(t=t)
     want_value, want_grad = _oracle([t])
     assert _close(value, want_value, 1e-14) and _close(grad, want_grad[0], 1e-14), (value, grad, want_value, want_grad)
+
+
+def test_no_data_gives_a_loss_of_0_and_a_zero_gradient():
+    # an empty u: the block's switch reads min/max with an initial value (a bare .min() raised)
+    f = ricci.derivative(LOGISTIC, "w").function(with_value=True, check_finite=True)
+    value, grad = f(y=np.zeros(0), X=np.zeros((0, 3)), w=np.ones(3))
+    assert value == 0.0 and np.array_equal(grad, np.zeros(3))

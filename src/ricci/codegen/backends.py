@@ -226,7 +226,9 @@ class Printer:
         (benchmarks/RESULTS.md); ``negated``: x is -base, whose min is read (no negation);
         ``scalar``: x is a scalar, perhaps a Python float (compared as it is)."""
         m = self.m
-        low, high = (f"{base.at(ADD)}", f"{x.at(ADD)}") if scalar else (f"{base.at(ATOM)}.min()", f"{x.at(ATOM)}.max()")
+        # initial=: an empty x (no data) takes the naive side, which gives its sum, 0
+        low, high = (f"{base.at(ADD)}", f"{x.at(ADD)}") if scalar else (
+            f"{base.at(ATOM)}.min(initial={m('inf')})", f"{x.at(ATOM)}.max(initial=-{m('inf')})")
         fits = f"{low} >= -88" if negated else f"{high} <= 88"
         r = f"({e} - ({v} - 1))"
         lines = [f"if {fits}:", f"    {e} = {m('exp')}({x.text})", f"    {v} = 1 + {e}"]

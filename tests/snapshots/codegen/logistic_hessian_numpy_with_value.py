@@ -15,7 +15,7 @@ def value_and_hessian(y, X, w):
     assert X.shape == (m, n), "X must have shape (m, n)"
     assert w.shape == (n,), "w must have shape (n,)"
     t_0 = y * (X @ w)
-    if t_0.min() >= -88:
+    if t_0.min(initial=np.inf) >= -88:
         t_3 = np.exp(-t_0)
         t_4 = 1 + t_3
         t_2 = np.log(t_4).sum()
