@@ -83,16 +83,17 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
     basic = {"lo": np.zeros(0), "hi": np.zeros(0)}
 
     def basic_bounds(z):
-        """(c_lo, c_hi): the inequalities of the basic coordinates' finite bounds."""
-        B = reduction.basis
-        return (np.where(np.isfinite(lower[B]), lower[B] - z[B], -np.inf),
-                np.where(np.isfinite(upper[B]), z[B] - upper[B], -np.inf))
+        """(c_lo, c_hi): the inequalities of the basic coordinates' bounds (−inf where there is
+        none, which leaves its multiplier at zero)."""
+        zb = z[reduction.basis]
+        return basic["lower"] - zb, zb - basic["upper"]
 
     def new_basis(basis):
         nonlocal reduction
         reduction = affine.Reduction(reduction.A, reduction.c0, basis)
         basic["lo"] = np.zeros(len(basis))
         basic["hi"] = np.zeros(len(basis))
+        basic["lower"], basic["upper"] = lower[reduction.basis], upper[reduction.basis]
 
     if reduction is not None:
         new_basis(reduction.basis.tolist())
@@ -205,11 +206,17 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
         bounds = box()
         if bounds is not None:
             kwargs["bounds"] = bounds
-        res = so.minimize(lagrangian, y, method="L-BFGS-B",
-                          options={"maxiter": maxiter, "gtol": omega, "ftol": 1e-15 if omega <= tol else 0.0,
-                                   "maxcor": 20, "maxfun": 20 * maxiter}, **kwargs)
-        nit += int(res.nit)
-        y = np.asarray(res.x, dtype=float)
+        # a round already solved where it starts (after a basis change, or multipliers that
+        # moved little) is not handed to SciPy, whose every call costs an O(n) Python loop over
+        # the bounds: L-BFGS-B would stop there at once on its projected gradient, this one
+        gy = lagrangian(y)[1]
+        projected = y - np.clip(y - gy, bounds.lb, bounds.ub) if bounds is not None else gy
+        if float(np.abs(projected).max()) > omega:
+            res = so.minimize(lagrangian, y, method="L-BFGS-B",
+                              options={"maxiter": maxiter, "gtol": omega, "ftol": 1e-15 if omega <= tol else 0.0,
+                                       "maxcor": 20, "maxfun": 20 * maxiter}, **kwargs)
+            nit += int(res.nit)
+            y = np.asarray(res.x, dtype=float)
         z = point(y)
         if switch["to"] is not None:  # stopped for a basis change: the same round, in the new basis
             new_basis(switch["to"])
@@ -229,10 +236,8 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
                 lam[k] = np.maximum(0.0, lam[k] + rho * cv)
         if reduction is not None and problem.bounded:
             for side, cv in zip(("lo", "hi"), basic_bounds(z)):
-                finite = np.isfinite(cv)
-                if finite.any():
-                    violation = max(violation, float(np.abs(np.minimum(-cv, basic[side] / rho)[finite]).max()))
-                basic[side] = np.where(finite, np.maximum(0.0, basic[side] + rho * cv), 0.0)
+                violation = max(violation, float(np.abs(np.minimum(-cv, basic[side] / rho)).max()))
+                basic[side] = np.maximum(0.0, basic[side] + rho * cv)
         if violation <= tol and omega <= tol:
             break
         if reduction is not None and problem.bounded:
@@ -281,7 +286,7 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
         message = (f"the constraints are violated by {feas:.3g} after {rounds} rounds (penalty ρ = {rho:.3g}); "
                    "the problem may be infeasible")
     else:
-        message = f"stopped after {rounds} rounds: {res.message}"
+        message = f"stopped after {rounds} rounds" + (f": {res.message}" if res is not None else "")
     info = {"rounds": rounds, "nit": nit, "kkt_residual": max(stationarity, feas, comp),
             "constraint_violation": feas, "multipliers": {c.text: (float(lk[0]) if lk.size == 1 else lk.tolist())
                                                           for c, lk in zip(constraints, lam)},
