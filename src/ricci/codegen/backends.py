@@ -107,6 +107,10 @@ class Printer:
         return Code(f"{fn}({', '.join(args)})")
 
     def shape_text(self, shape: tuple, dims: dict) -> str:
+        for d in shape:  # a constant sized where it stands, whose size no variable gives (vector(a) alone)
+            if not isinstance(d, int) and d not in dims:
+                self.refuse(f"the size of dimension {d} is not fixed by any variable, so the generated function "
+                            "could not know it; add a variable of that size")
         parts = [str(d) if isinstance(d, int) else dims[d] for d in shape]
         return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
