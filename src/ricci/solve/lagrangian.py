@@ -78,8 +78,8 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
         eliminated = []
     penalised = [k for k in range(len(constraints)) if k not in eliminated]
     generated = [k for k in penalised if k not in linear]
-    # the bounds of the basic coordinates, lo_B - z_B <= 0 and z_B - hi_B <= 0 (finite ones only),
-    # kept by the rounds; their multipliers start at zero with each basis
+    # the bounds of the basic coordinates, lo_B - z_B <= 0 and z_B - hi_B <= 0, kept by the
+    # rounds; their multipliers start at zero with each basis
     basic = {"lo": np.zeros(0), "hi": np.zeros(0)}
 
     def basic_bounds(z):
