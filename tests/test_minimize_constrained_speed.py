@@ -241,3 +241,16 @@ def test_a_round_solved_where_it_starts_is_not_handed_to_scipy():
     assert all(r.nit > 0 for r in calls)
     ref, _ = _simplex_kkt(Q, q, z)
     np.testing.assert_allclose(z, ref, atol=1e-7)
+
+
+def test_a_basic_coordinate_held_at_its_bound_by_the_rounds():
+    """x_0 + 0.001·x_1 == 1, x >= 0: only x_0 is an eligible pivot (threshold pivoting), and the
+    minimum of ‖x − (−5, 2000)‖² puts it at its bound, so the rounds keep x_0 >= 0.  By hand:
+    x = (0, 1000); ∂/∂x_1: 2(1000 − 2000) + 0.001·λ = 0, λ = 2·10⁶."""
+    a, c = np.array([1.0, 1e-3]), np.array([-5.0, 2000.0])
+    r = ricci.minimize("norm2(x - c)^2", "x", {"a": a, "c": c}, constraints=["a'*x == 1", "x >= 0"], tol=1e-10,
+                       certify=False)
+    assert r.success
+    np.testing.assert_allclose(r.x["x"], [0.0, 1000.0], atol=1e-7)
+    assert r.fun == pytest.approx(25 + 1000.0**2, rel=1e-9)
+    assert r.multipliers["a'*x == 1"] == pytest.approx(2e6, rel=1e-6)
