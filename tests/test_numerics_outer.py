@@ -94,3 +94,25 @@ def test_a_power_on_an_outer_product_is_spread_over_its_factors():
     code = ricci.derivative("norm2(x - a)", "x", 2, {"a": "vector"}).code("numpy")
     body = code.split('"""')[-1]
     assert "** 3" not in body, body
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_scalar_over_a_power_is_spread_too(backend):
+    # the Hessian of q/c², q = x'Ax, c = x'x: its diagonal term -4q/c³ was 0 at entries of 1e60
+    # (c³ = 1e360 is inf) while the answer is of order 1e-240, with nothing for check_finite to see.
+    # f is homogeneous of degree -2, so H(s x) = s⁻⁴ H(x): the reference is the closed form at x,
+    # written with NumPy, scaled
+    d = ricci.derivative("x'*A*x/(x'*x)^2", "x", 2)
+    convert = backend_array(backend)
+    f = d.function(backend, check_finite=True)
+    rng = np.random.default_rng(60)
+    A, x = rng.standard_normal((4, 4)), rng.standard_normal(4)
+    S, c, q = A + A.T, x @ x, x @ A @ x
+    H = (S / c**2 - 4 * (np.outer(S @ x, x) + np.outer(x, S @ x)) / c**3 - 4 * q * np.eye(4) / c**3
+         + 24 * q * np.outer(x, x) / c**4)
+    for scale in (1.0, 1e60, 1e-60):
+        with np.errstate(all="ignore"):
+            got = np.asarray(f(x=convert(x * scale), A=convert(A)), dtype=float)
+        want = H * scale**-4.0
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.max(np.abs(want)),
+                                   err_msg=f"×{scale:g} ({backend})")

@@ -44,7 +44,7 @@ def spread_power(plan, q, b, sign: int):
     """``b`` times (``sign`` 1) or over (-1) the power ``q`` = s**k (:func:`power_of`): an outer
     product u w' as (u·s^(k/2)) (w·s^(k/2)) (u and w one node where they are one), another
     array as b·s^k in two steps (:func:`times_power`).  None where ``q`` is not such a power,
-    ``b`` is a number or a scalar, or a matrix product (the plan's _push_scalar takes the power
+    ``b`` is a number, or a matrix product (the plan's _push_scalar takes the power
     to its smaller operand, which comes back here)."""
     power = power_of(plan, q)
     if power is None or plan.value_of(b) is not None:
@@ -56,11 +56,16 @@ def spread_power(plan, q, b, sign: int):
     if b.kind == "neg":
         inner = spread_power(plan, q, b.args[0], sign)
         return None if inner is None else plan.neg(inner)
-    if b.kind == "matmul" or b.ndim == 0:
-        # A power times a scalar stays as written (b**2*s, not b*(b*s)): scalar formulas read as
-        # the user wrote them; two steps would only help where b**2 over- or underflows and
-        # b**2*s does not
+    if b.kind == "matmul":
         return None
+    if b.ndim == 0 and sign * k > 0:
+        # A scalar over a power is spread (below), a scalar times one stays as written (x2**2*u,
+        # shared, not x2*(x2*u)): a product b*s**k whose power overflows is inf, which
+        # check_finite sees; a quotient b/s**k whose power overflows is 0, which nothing sees
+        return None
+    # c2/c**3, the diagonal of the Hessian of x'*A*x/(x'*x)^2, was 0 at entries of 1e60 (c**3 =
+    # 1e360 is inf, c2/inf = 0; the answer is 1e-240), silently: c2/h/h with h = c^1.5, whose
+    # intermediate lies between c2 and the answer, as for an array.
     return times_power(plan, b, s, sign * k)
 
 
