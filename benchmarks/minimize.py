@@ -300,7 +300,7 @@ def dask_rows(m, n, repeat, workers=2, limit_mib=160):
     limit = limit_mib * 2**20
     with dask.config.set({"distributed.worker.memory.terminate": False}), \
             distributed.LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=limit, processes=True,
-                                     dashboard_address=None, silence_logs=50) as cluster, \
+                                     dashboard_address=":0", silence_logs=50) as cluster, \
             distributed.Client(cluster):
         rng = da.random.default_rng(0)
         X = rng.standard_normal((m, n), chunks=(100_000, n))

@@ -443,7 +443,7 @@ def test_dask_least_squares_and_logistic_regression_on_a_cluster_smaller_than_th
     limit = 160 * 2**20
     with dask.config.set({"distributed.worker.memory.terminate": False}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=limit, processes=True,
-                                     dashboard_address=None, silence_logs=50) as cluster, \
+                                     dashboard_address=":0", silence_logs=50) as cluster, \
             distributed.Client(cluster) as client:
         assert all(w["memory_limit"] == limit for w in client.scheduler_info()["workers"].values())
         rng = da.random.default_rng(0)
