@@ -232,7 +232,8 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     if cons:
         from .lagrangian import solve
 
-        z, info = solve(problem, obj, cons, start, tol, maxiter, step, so)
+        with obj.lbfgs_blas():  # the rounds' L-BFGS-B keeps the same books as the plain solve
+            z, info = solve(problem, obj, cons, start, tol, maxiter, step, so)
         nit, message, success, status = info["nit"], info["message"], info["success"], info["status"]
         kkt = info["kkt_residual"]
         extra = {"constraints": [c.text for c in cons], "rounds": info["rounds"],
