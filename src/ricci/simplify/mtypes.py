@@ -87,7 +87,7 @@ def typed_expression(expr, matrix: A.Expr, target: tuple, text: str):
         # inv(A + X)^2: a matrix power, written out as the parser's reading of it does
         tree = expand_matrix_powers(tree, {k: Type(t.rows, t.cols) if t.kind != S else Type(1, 1)
                                            for k, t in bases.items()}, {}, [])
-    types = typing.resolve(tree, *target)
+    types = typing.resolve(tree, *target, check=True)
     if typing.mismatch is not None:
         from ..printing.text import to_text
 
@@ -289,7 +289,7 @@ class Typing:
             return t.rows if t.kind == C else t.cols
         return t.rows if s.args[1].value == 1 else t.cols
 
-    def resolve(self, tree: A.Expr, rows=None, cols=None) -> dict:
+    def resolve(self, tree: A.Expr, rows=None, cols=None, check: bool = False) -> dict:
         """Every node of ``tree`` (by id) → its :class:`~ricci.language.kinds.Type`, each side
         the node's own or, where it has none (a constant sized where it stands: ``eye`` in
         ``X'*X + lambda*eye``, ``vector(1)'`` in ``vector(1)'*X``), the side its place in
@@ -298,7 +298,8 @@ class Typing:
         inference: this only hands each open side the one its parent already holds.  A side
         nothing fixes stays None.  ``tree`` must not share a node between two places (each
         place may give it another size): :func:`ricci.language.expression.as_parsed` makes
-        such a tree."""
+        such a tree.  ``check``: note in :attr:`mismatch` the first node whose own side is not
+        the one its place gives it."""
         out: dict = {}
         #: a name's sides where it is used (a where binding's size-less matrix(0) takes them)
         uses: dict = {}
@@ -314,7 +315,8 @@ class Typing:
                 for name, e in node.bindings:  # bound before the body is typed: it reads them
                     self.bind(name, self.of(e))
             t = self.of(node)
-            if self.mismatch is None and (_differ(t.rows, r) or _differ(t.cols, c) or _wrong(node, t, self)):
+            if check and self.mismatch is None and (
+                    _differ(t.rows, r) or _differ(t.cols, c) or _wrong(node, t, self)):
                 self.mismatch = node  # a tree that is not one of the language's (see Mistyped)
             r = t.rows if t.rows is not None else None if r is _OPEN else r
             c = t.cols if t.cols is not None else None if c is _OPEN else c

@@ -37,6 +37,8 @@ def size_constants(tree: A.Expr, expr, target: tuple) -> tuple[A.Expr, dict]:
     dimension name each written size stands for (for LaTeX: I_n rather than I_len(w))."""
     variables = expr.variables
     names: dict = {}
+    if not any(_unsized(n, variables) for n in A.walk(tree)):
+        return tree, names  # most answers: no size-less constant, nothing to type
     tree = _fresh(tree)
     typing = Typing(expr)
     skipped = 0
