@@ -61,7 +61,13 @@ def test_second_derivative(sample, data):
     d2 = ricci.derivative(sample.text, wrt, 2, sample.kinds)
     vals = data.draw(values_for(e))
     if np.max(np.abs(np.asarray(e.evaluate(vals)))) > 1e4: return
-    got = d2.evaluate(vals)
+    try:
+        got = d2.evaluate(vals)
+    except ricci.BadValueError as ex:
+        # a singular point (norm2 at 0): d.evaluate says so (issue 22: never a silent inf);
+        # nothing to compare
+        assert "infinite" in str(ex) or "undefined" in str(ex), (sample.text, wrt, str(ex))
+        return
     if not np.all(np.isfinite(got)):
         return  # a singular point (norm2 at 0): nothing to compare
     x = np.asarray(vals[wrt], float)

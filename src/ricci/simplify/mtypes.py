@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..functions import IDENTITY_NAMES, lookup
+from ..functions import IDENTITY_NAMES, family_of, lookup
 from ..language import ast as A
 from ..language.errors import KindError
 from ..language.expression import Expression, as_parsed
@@ -141,6 +141,12 @@ def _side(a, b):
     return a if a is not None else b
 
 
+def _of_sides(rows, cols) -> MType:
+    """The type of a form known by its sides alone (a kron): its kind read from the sides of 1."""
+    kind = S if rows == cols == 1 else C if cols == 1 else Rw if rows == 1 else M
+    return MType(kind, rows, cols)
+
+
 class Typing:
     """The types of one expression's forms (memoised by object: answers share subtrees)."""
 
@@ -233,6 +239,13 @@ class Typing:
                 return SCALAR  # len(w), size(A, 1): written out by simplify/sizes.py
             case A.Call() if is_sized(a):
                 return self._sized(a)  # eye(len(w)), vector(0, len(z)), matrix(1, size(A))
+            case A.Call(func=f, args=(x, y)) if family_of(f) == "kronecker":
+                # kron(A, B): each side the product of A's and B's, B's running fastest
+                tx, ty = memo[id(x)][1], memo[id(y)][1]
+                return _of_sides(self._product(ty.rows, tx.rows), self._product(ty.cols, tx.cols))
+            case A.Call(func=f, args=(x,)) if family_of(f) == "vectorise":
+                tx = memo[id(x)][1]  # vec(X): a column of X's rows times its columns, rows fastest
+                return MType(C, self._product(tx.rows, tx.cols), 1)
             case A.Call(func=f, args=(x,)):
                 fn = lookup(f)
                 if fn.family == "elementwise":
@@ -349,6 +362,15 @@ class Typing:
                 return [(x, r, inner), (y, inner, c)]
             case A.BinOp(left=x, right=y):  # entrywise: a scalar broadcasts
                 return [(z, None, None) if self.of(z).kind == S else (z, r, c) for z in (x, y)]
+            case A.Call(func=f, args=(x, y)) if family_of(f) == "kronecker":
+                # a side of kron(A, B) one of whose factors is open (kron(y, eye), the Jacobian of
+                # vec(x*y') by x) is the other factor of the side its place gives the product
+                tx, ty = self.of(x), self.of(y)
+                return [(x, self._factor(r, ty.rows, False), self._factor(c, ty.cols, False)),
+                        (y, self._factor(r, tx.rows, True), self._factor(c, tx.cols, True))]
+            case A.Call(func=f, args=(x,)) if family_of(f) == "vectorise":
+                tx = self.of(x)
+                return [(x, self._factor(r, tx.cols, True), self._factor(r, tx.rows, False))]
             case A.Call(func=f, args=(x,)) if f not in SIZE_FUNCTIONS and not is_sized(node):
                 fn = lookup(f)
                 if fn is not None and fn.family in ("elementwise", "rewritten", "inverse", "analytic"):
@@ -363,6 +385,40 @@ class Typing:
             case A.Where(body=b, bindings=bs):
                 return [(e, _USES, name) for name, e in bs] + [(b, r, c)]
         return own
+
+    def _product(self, fast, slow):
+        """The side of a pair of sides (vec, kron; ``fast`` runs fastest) as the type checker
+        names it (the expression's product dimensions: mn, the length of vec(X)), or None where
+        a factor is not known or the product has no name."""
+        if fast == 1:
+            return slow
+        if slow == 1:
+            return fast
+        if not (_known(fast) and _known(slow)):
+            return None
+        if isinstance(fast, int) and isinstance(slow, int):
+            return fast * slow
+        return next((name for name, pair in self.expr._checked.products.items() if tuple(pair) == (fast, slow)),
+                    None)
+
+    def _factor(self, whole, known, known_is_slow: bool):
+        """The factor that makes the side ``whole`` with the factor ``known`` (the slow one where
+        ``known_is_slow``): where a kron's or vec's place gives its side and one factor is its own."""
+        if not (_known(whole) and _known(known)):
+            return None
+        if known == 1:
+            return whole
+        pair = self.expr._checked.products.get(whole)
+        if pair is not None:
+            fast, slow = pair
+            if known_is_slow and slow == known:
+                return fast
+            if not known_is_slow and fast == known:
+                return slow
+            return None
+        if isinstance(whole, int) and isinstance(known, int) and known and whole % known == 0:
+            return whole // known
+        return 1 if whole == known else None
 
     def sized_alone(self, node: A.Expr) -> bool:
         """Whether a subterm with a size-less constant (a*matrix(1) + C) gets its whole shape
