@@ -260,3 +260,15 @@ def test_mathml_writes_the_same_notation():
     d = ricci.derivative("logdet(X)", "X", 4)
     f = index_form(d)
     assert f.text.startswith("∂^4f/∂X_ij∂X_kl∂X_pq∂X_rs = -Sym[") and "<mi>Sym</mi>" in f.mathml
+
+
+def test_the_cli_description_says_what_the_compact_signs_mean():
+    # Sym[…] and the family sum are not the input language's: the description (what `ricci diff`
+    # prints) says what they mean, once, where the answer uses them, and only there
+    long_ = ricci.derivative("logdet(X)", "X", 5)
+    family = ricci.derivative("tr(X^6)", "X", 2)
+    plain = ricci.derivative("x'*A*x", "x", 2)
+    assert "Sym[" in long_.text and "Σ_{r=" in family.text
+    assert long_.describe().count("Sym[t]:") == 1 and "Σ_{r=a}^{b} t:" not in long_.describe()
+    assert family.describe().count("Σ_{r=a}^{b} t:") == 1 and "Sym[t]:" not in family.describe()
+    assert "Sym[t]:" not in plain.describe() and "Σ_{r=a}" not in plain.describe()

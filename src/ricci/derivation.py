@@ -292,6 +292,11 @@ class Derivative:
         shape = " × ".join(dims) if dims else "scalar"
         lines = [self.text, f"shape: {shape}{words}"]
         lines += ["  " + v.describe() for v in self.expression.variables.values()]
+        # the compact index notation's two signs that are not the language's (docs/derivatives.md)
+        if "Sym[" in self.text:
+            lines.append("  Sym[t]: the sum of the distinct terms that permuting the derivative's index groups of t gives")
+        if "Σ_{r=" in self.text:
+            lines.append("  Σ_{r=a}^{b} t: the sum of t for r = a, a + 1, …, b (X^0 is the identity)")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
