@@ -19,12 +19,34 @@ from __future__ import annotations
 
 
 def power_of(plan, q) -> tuple | None:
-    """(s, k) where the scalar ``q`` is s**k with a scalar s and a number k, |k| > 1: a power
-    that can over- or underflow where s does not (‖v‖³ = 1e450 at ‖v‖ = 1e150)."""
+    """(s, k) where the scalar ``q`` is s**k with a scalar s ≥ 0 and a number k, |k| > 1: a
+    power that can over- or underflow where s does not (‖v‖³ = 1e450 at ‖v‖ = 1e150).  Only of
+    a base that is ≥ 0 by construction: the parts s^(k/2), s^(k/4) of a negative s are not real
+    (a**1.5 of a = -2 is complex in Python, NaN in NumPy), where a**3 was a number."""
     if q.kind != "pow" or q.ndim or q.args[0].ndim:
         return None
     k = plan.value_of(q.args[1])
-    return (q.args[0], k) if k is not None and abs(k) > 1 else None
+    if k is None or abs(k) <= 1 or not _nonnegative(plan, q.args[0]):
+        return None
+    return q.args[0], k
+
+
+def _nonnegative(plan, s) -> bool:
+    """Whether the scalar ``s`` is ≥ 0 by how it is made: a norm (hypot), a sum of squares, x @ x
+    of one vector, a non-negative number, or products, quotients, sums and powers of such."""
+    v = plan.value_of(s)
+    if v is not None:
+        return v >= 0
+    if s.kind in ("hypot", "sumsq", "exp_minus"):
+        return True
+    if s.kind == "matmul":
+        return s.args[0] is s.args[1] and s.args[0].ndim == 1
+    if s.kind == "pow":
+        e = plan.value_of(s.args[1])
+        return _nonnegative(plan, s.args[0]) or (e is not None and e % 2 == 0)
+    if s.kind in ("mul", "div", "add"):
+        return all(_nonnegative(plan, a) for a in s.args)
+    return False
 
 
 def times_power(plan, x, s, e: float):

@@ -223,8 +223,10 @@ class Typing:
                         return tr
                     if tr.kind == S:
                         return tl
-                    return MType(tl.kind, _side(tl.rows, tr.rows), _side(tl.cols, tr.cols),
-                                 tl.square and tr.square)
+                    rows, cols = _side(tl.rows, tr.rows), _side(tl.cols, tr.cols)
+                    if tl.square or tr.square:  # eye - v*p': the whole is square as eye is (n × n)
+                        rows, cols = _side(rows, cols), _side(cols, rows)
+                    return MType(tl.kind, rows, cols, (tl.square or tr.square) and rows is None)
                 if tl.kind == S:
                     return tr
                 if tr.kind == S:
