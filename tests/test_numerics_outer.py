@@ -122,7 +122,7 @@ def test_a_power_of_a_scalar_of_either_sign_is_not_split():
     # a**3 of a = -2 is -8, but its halves a**1.5 are not real (complex in Python, NaN in NumPy):
     # only a base that is >= 0 by construction (a norm, x @ x) is spread; found by tools/hunt.py
     # (`-(A/a)**3` by A at order 2 crashed with a complex cast)
-    d = ricci.derivative("-(A/a)**3", "A", 2, {"a": "scalar"})
+    d = ricci.derivative("-(A/a)**3", "A", 2, {"A": "matrix", "a": "scalar"})
     f = d.function()
     A = np.random.default_rng(3).standard_normal((3, 3))
     for a in (-2.0, 2.0, np.float64(-0.5)):
