@@ -456,3 +456,40 @@ def backend_array(backend: str) -> Callable:
 def compact_length(text: str) -> int:
     """Length of an answer with its spaces removed."""
     return len(re.sub(r"\s+", "", text))
+
+
+# -- shared by the speed tests (counts, never timings) and the solver's simplex tests ----------------
+
+def count_calls(monkeypatch, owner, attribute: str) -> list:
+    """Count the calls of ``owner.attribute`` from now on (a list of one number)."""
+    calls = [0]
+    real = getattr(owner, attribute)
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, attribute, counting)
+    return calls
+
+
+def simplex_data(n, seed):
+    """Q (positive definite) and q of the simplex-constrained quadratic p'*Q*p + q'*p."""
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((n, n))
+    return B @ B.T / n + 0.01 * np.eye(n), rng.standard_normal(n)
+
+
+def simplex_kkt(Q, q, p):
+    """The exact minimiser of p'Qp + q'p over the simplex on the support of ``p`` and the
+    multiplier ν of sum(p) == 1 (2Q_SS p_S + q_S + ν = 0, 1'p_S = 1), checked to be the global
+    minimum: p ≥ 0 and the multipliers 2Qp + q + ν of p ≥ 0 non-negative."""
+    S = np.flatnonzero(p > 1e-8)
+    k = S.size
+    K = np.block([[2 * Q[np.ix_(S, S)], np.ones((k, 1))], [np.ones((1, k)), np.zeros((1, 1))]])
+    sol = np.linalg.solve(K, np.concatenate([-q[S], [1.0]]))
+    ref = np.zeros_like(p)
+    ref[S] = sol[:k]
+    nu = sol[k]
+    assert (ref >= 0).all() and (2 * Q @ ref + q + nu >= -1e-8).all(), "not the KKT point: the support is wrong"
+    return ref, nu

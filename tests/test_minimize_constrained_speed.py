@@ -8,6 +8,7 @@ functions written in NumPy, or a closed form.
 from __future__ import annotations
 
 import numpy as np
+from helpers import simplex_data, simplex_kkt
 import pytest
 
 pytest.importorskip("scipy")  # the solve extra; before anything imports it
@@ -24,27 +25,6 @@ from ricci.solve.problem import build  # noqa: E402
 QP = "p'*Q*p + q'*p"
 
 
-def _simplex_data(n, seed):
-    rng = np.random.default_rng(seed)
-    B = rng.standard_normal((n, n))
-    return B @ B.T / n + 0.01 * np.eye(n), rng.standard_normal(n)
-
-
-def _simplex_kkt(Q, q, p):
-    """The exact minimiser over the simplex on the support of ``p`` and the multiplier ν of
-    sum(p) == 1 (2Q_SS p_S + q_S + ν = 0, 1'p_S = 1), checked to be the KKT point: p ≥ 0 and
-    the multipliers 2Qp + q + ν of p ≥ 0 non-negative."""
-    S = np.flatnonzero(p > 1e-8)
-    k = S.size
-    K = np.block([[2 * Q[np.ix_(S, S)], np.ones((k, 1))], [np.ones((1, k)), np.zeros((1, 1))]])
-    sol = np.linalg.solve(K, np.concatenate([-q[S], [1.0]]))
-    ref = np.zeros_like(p)
-    ref[S] = sol[:k]
-    nu = sol[k]
-    assert (ref >= 0).all() and (2 * Q @ ref + q + nu >= -1e-8).all(), "not the KKT point"
-    return ref, nu
-
-
 def _solve(f, wrt, data, bounds, texts, kinds, tol=1e-10):
     """lagrangian.solve on a built problem, with every iterate recorded."""
     problem, start = build(f, wrt, data, None, bounds, kinds, other_names=tuple(n for n in data if n not in f))
@@ -59,11 +39,11 @@ def _solve(f, wrt, data, bounds, texts, kinds, tol=1e-10):
 
 @pytest.mark.parametrize("n, seed", [(50, 0), (200, 3), (1000, 3)])
 def test_the_simplex_quadratic_is_the_exact_kkt_point_with_its_multiplier(n, seed):
-    Q, q = _simplex_data(n, seed)
+    Q, q = simplex_data(n, seed)
     r = ricci.minimize(QP, "p", {"Q": Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], tol=1e-10,
                        certify=False)
     p = r.x["p"]
-    ref, nu = _simplex_kkt(Q, q, p)
+    ref, nu = simplex_kkt(Q, q, p)
     f_ref = ref @ Q @ ref + q @ ref
     assert r.success
     assert abs(r.fun - f_ref) <= 1e-9 * max(1.0, abs(f_ref))
@@ -77,22 +57,22 @@ def test_the_simplex_quadratic_is_the_exact_kkt_point_with_its_multiplier(n, see
 def test_the_simplex_quadratic_takes_few_evaluations(n, seed, most):
     """Counts, not times (a regression guard on the method): the penalised sum(p) == 1 took
     115 evaluations at n = 200 and 310 at n = 1000 (eight rounds each); eliminated, 53 and 90."""
-    Q, q = _simplex_data(n, seed)
+    Q, q = simplex_data(n, seed)
     r = ricci.minimize(QP, "p", {"Q": Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], tol=1e-10,
                        certify=False)
     assert r.success and r.nfev <= most
-    ref, _ = _simplex_kkt(Q, q, r.x["p"])
+    ref, _ = simplex_kkt(Q, q, r.x["p"])
     np.testing.assert_allclose(r.x["p"], ref, atol=1e-7)
 
 
 def test_an_eliminated_equality_holds_at_every_iterate():
-    Q, q = _simplex_data(60, 1)
+    Q, q = simplex_data(60, 1)
     problem, cons, z, info, points = _solve(QP, "p", {"Q": Q, "q": q}, ["p >= 0"], ["sum(p) == 1"],
                                             {"p": "vector"})
     assert info["eliminated"] == ["sum(p) == 1"] and info["success"]
     assert len(points) > 5
     assert max(abs(p.sum() - 1) for p in points) <= 1e-12  # a penalty would let it drift
-    ref, _ = _simplex_kkt(Q, q, z)
+    ref, _ = simplex_kkt(Q, q, z)
     np.testing.assert_allclose(z, ref, atol=1e-7)
 
 
@@ -161,11 +141,11 @@ def test_an_equality_without_bounds_has_its_closed_form_in_one_round():
 
 def test_redundant_equalities_are_penalised_and_still_solved():
     """Two equal equalities have a rank-deficient Jacobian: no basis, the rounds keep them."""
-    Q, q = _simplex_data(8, 5)
+    Q, q = simplex_data(8, 5)
     problem, cons, z, info, _ = _solve(QP, "p", {"Q": Q, "q": q}, ["p >= 0"], ["sum(p) == 1", "2*sum(p) == 2"],
                                        {"p": "vector"})
     assert info["eliminated"] == [] and info["success"]
-    ref, _ = _simplex_kkt(Q, q, z)
+    ref, _ = simplex_kkt(Q, q, z)
     np.testing.assert_allclose(z, ref, atol=1e-6)
 
 
@@ -222,7 +202,7 @@ def test_a_round_solved_where_it_starts_is_not_handed_to_scipy():
     """After a basis change the next round may already meet its tolerance at its start; SciPy's
     L-BFGS-B would stop there with no iteration, after an O(n) Python loop over the bounds.  At
     n = 200 one of four calls did (and two of five at n = 1000); the answer is the KKT point."""
-    Q, q = _simplex_data(200, 3)
+    Q, q = simplex_data(200, 3)
     calls = []
 
     class Recording:
@@ -239,7 +219,7 @@ def test_a_round_solved_where_it_starts_is_not_handed_to_scipy():
     z, info = lagrangian.solve(problem, Objective(problem, start), [c], start, 1e-10, 10_000, None, Recording)
     assert info["success"] and calls
     assert all(r.nit > 0 for r in calls)
-    ref, _ = _simplex_kkt(Q, q, z)
+    ref, _ = simplex_kkt(Q, q, z)
     np.testing.assert_allclose(z, ref, atol=1e-7)
 
 

@@ -7,6 +7,7 @@ an independent reference (an exact KKT solution, NumPy arithmetic).
 from __future__ import annotations
 
 import numpy as np
+from helpers import simplex_data, simplex_kkt
 import pytest
 
 pytest.importorskip("scipy")  # the solve extra; before anything imports it
@@ -21,34 +22,12 @@ from ricci.solve.problem import build  # noqa: E402
 QP = "p'*Q*p + q'*p"
 
 
-def _simplex_data(n, seed):
-    rng = np.random.default_rng(seed)
-    B = rng.standard_normal((n, n))
-    return B @ B.T / n + 0.01 * np.eye(n), rng.standard_normal(n)
-
-
-def _kkt_reference(Q, q, p):
-    """The exact minimiser of p'Qp + q'p over the simplex on the support of ``p``: the KKT
-    system of the equality-constrained QP on that support, solved exactly, and checked to be
-    the global minimum (p ≥ 0, and every multiplier of p ≥ 0 non-negative)."""
-    S = np.flatnonzero(p > 1e-8)
-    k = S.size
-    K = np.block([[2 * Q[np.ix_(S, S)], np.ones((k, 1))], [np.ones((1, k)), np.zeros((1, 1))]])
-    sol = np.linalg.solve(K, np.concatenate([-q[S], [1.0]]))
-    ref = np.zeros_like(p)
-    ref[S] = sol[:k]
-    nu = sol[k]
-    reduced = 2 * Q @ ref + q + nu  # the multipliers of p >= 0
-    assert (ref >= 0).all() and (reduced >= -1e-8).all(), "not the KKT point: the support is wrong"
-    return ref
-
-
 @pytest.mark.parametrize("n, seed", [(8, 0), (60, 1), (200, 3)])
 def test_simplex_quadratic_with_inexact_rounds_is_the_exact_kkt_point(n, seed):
-    Q, q = _simplex_data(n, seed)
+    Q, q = simplex_data(n, seed)
     r = ricci.minimize(QP, "p", {"Q": Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], tol=1e-10,
                        certify=False)
-    ref = _kkt_reference(Q, q, r.x["p"])
+    ref = simplex_kkt(Q, q, r.x["p"])[0]
     f_ref = ref @ Q @ ref + q @ ref
     assert r.success
     assert abs(r.fun - f_ref) <= 1e-9 * max(1.0, abs(f_ref))
@@ -59,7 +38,7 @@ def test_simplex_quadratic_with_inexact_rounds_is_the_exact_kkt_point(n, seed):
 def test_the_first_rounds_are_solved_loosely_and_the_last_to_tol():
     """GENO's (and LANCELOT's) schedule: the inner tolerance starts loose and tightens each
     round down to tol; the solve may end only after a round solved to tol."""
-    Q, q = _simplex_data(40, 2)
+    Q, q = simplex_data(40, 2)
     problem, start = build(QP, "p", {"Q": Q, "q": q}, None, ["p >= 0"], None)
     cons = C.build(["sum(p) == 1"], problem, {"p": "vector", "Q": "matrix", "q": "vector"}, "python")
     from ricci.solve.objective import Objective
@@ -80,7 +59,7 @@ def test_the_first_rounds_are_solved_loosely_and_the_last_to_tol():
     assert gtols[0] > 1e3 * tol  # loose at first
     assert all(b <= a for a, b in zip(gtols, gtols[1:]))  # never loosened
     assert gtols[-1] == tol
-    ref = _kkt_reference(Q, q, z)
+    ref = simplex_kkt(Q, q, z)[0]
     np.testing.assert_allclose(z, ref, atol=1e-6)
 
 
@@ -122,12 +101,12 @@ def test_a_constraint_not_finite_still_names_the_subexpression():
 
 
 def test_a_constraints_generated_code_is_kept_for_the_next_solve():
-    Q, q = _simplex_data(5, 4)
+    Q, q = simplex_data(5, 4)
     ricci.minimize(QP, "p", {"Q": Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], certify=False)
     before = C._generated.cache_info().hits
     r = ricci.minimize(QP, "p", {"Q": 2 * Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], certify=False)
     assert C._generated.cache_info().hits == before + 1
-    ref = _kkt_reference(2 * Q, q, r.x["p"])  # and the answer is the new data's
+    ref = simplex_kkt(2 * Q, q, r.x["p"])[0]  # and the answer is the new data's
     np.testing.assert_allclose(r.x["p"], ref, atol=1e-6)
 
 

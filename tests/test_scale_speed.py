@@ -13,7 +13,7 @@ import pickle
 
 import numpy as np
 import pytest
-from helpers import check_derivative, random_values
+from helpers import check_derivative, count_calls, random_values
 
 import ricci
 from ricci.ir import build as B
@@ -21,20 +21,8 @@ from ricci.ir.nodes import Add, Index, Mul, Node, Num, _enc
 from ricci.simplify.matrix import MatrixForms
 
 
-def _count(monkeypatch, owner, attribute: str) -> list:
-    calls = [0]
-    real = getattr(owner, attribute)
-
-    def counting(*args, **kwargs):
-        calls[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, attribute, counting)
-    return calls
-
-
 def _calls_to_show(monkeypatch, attribute: str, expression: str, wrt: str = "X") -> int:
-    calls = _count(monkeypatch, MatrixForms, attribute)
+    calls = count_calls(monkeypatch, MatrixForms, attribute)
     d = ricci.derivative(expression, wrt, timeout=600)
     assert d.text
     monkeypatch.undo()
@@ -201,8 +189,8 @@ def test_the_least_order_of_a_repeated_structure_is_searched_once(monkeypatch):
     # tr(X^64) as lowered: every link of the chain X*X*…*X is a product of seven factors, five
     # of them tied, with fresh index names; the order found is kept per structure (159 searches
     # of up to 7^3 encodings before, one per product)
-    ordered = _count(monkeypatch, B, "_least_order")
-    searched = _count(monkeypatch, B, "_least_positions")
+    ordered = count_calls(monkeypatch, B, "_least_order")
+    searched = count_calls(monkeypatch, B, "_least_positions")
     monkeypatch.setattr(B, "_LEAST_ORDERS", {})
     assert ricci.derivative("tr(X^64)", "X").text == "64*(X^63)'"
     assert ordered[0] > 100 and searched[0] < ordered[0] / 2, (ordered, searched)

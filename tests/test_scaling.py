@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import numpy as np
+from helpers import count_calls
 import pytest
 
 import ricci
@@ -204,19 +205,6 @@ def _nested_logdet_inv(levels: int, name: str) -> str:
     return f"logdet({inner})"
 
 
-def _count_calls(monkeypatch, owner, attribute: str) -> list:
-    """Count the calls of ``owner.attribute`` from now on (a list of one number)."""
-    calls = [0]
-    real = getattr(owner, attribute)
-
-    def counting(*args, **kwargs):
-        calls[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, attribute, counting)
-    return calls
-
-
 def _ir_nodes_made(monkeypatch, expression: str, wrt: str, values: dict, want) -> int:
     """IR nodes created while deriving and showing ``expression``; its value checked."""
     import gc
@@ -224,7 +212,7 @@ def _ir_nodes_made(monkeypatch, expression: str, wrt: str, values: dict, want) -
     import ricci.ir.nodes as N
 
     gc.collect()
-    made = _count_calls(monkeypatch, N, "charge_node")
+    made = count_calls(monkeypatch, N, "charge_node")
     d = ricci.derivative(expression, wrt, timeout=600)
     assert d.text
     monkeypatch.undo()
@@ -273,7 +261,7 @@ def test_a_sum_of_quadratic_forms_builds_linearly(monkeypatch):
 
     built = {}
     for k in (32, 64):
-        calls = _count_calls(monkeypatch, MatrixForms, "build")
+        calls = count_calls(monkeypatch, MatrixForms, "build")
         e = " + ".join(f"x'*Q{k}_{i}*x" for i in range(1, k + 1))
         assert ricci.derivative(e, "x", timeout=600).text.startswith("x'*(Q")
         monkeypatch.undo()
