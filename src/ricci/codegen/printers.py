@@ -20,11 +20,25 @@ def scaled_norm_lines(printer: Printer, target: str, op, x: Code, names, divisor
             f"{target} = {m} * {printer.m('sqrt')}({printer.sumsq(op, Code(y)).text})"]
 
 
-class JaxPrinter(Printer):
+class ArrayScalars(Printer):
+    """The printers whose scalars stay arrays (JAX's traced values, PyTorch's tensors on a device,
+    a lazy array API namespace): no Python branch on a value and no float() of the result, so
+    log det's sign is selected with ``where`` and a scalar result is returned as it is."""
+
+    float_scalars = False
+
+    def logdet_lines(self, target, sign, a):
+        return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
+                f"{target} = {self.m('where')}({sign} > 0, {target}, {self.m('nan')})"]
+
+    def scalar_result(self, code):
+        return code
+
+
+class JaxPrinter(ArrayScalars):
     name = "jax"
     module = "jnp"
     imports = ("import jax.numpy as jnp",)
-    float_scalars = False
 
     def dtype_kw(self) -> str:
         return f", dtype={self.dtype_ref}.dtype" if self.dtype_ref else ""
@@ -41,10 +55,6 @@ class JaxPrinter(Printer):
             return f"{target} = {target} + {value.at(MUL)}"
         return f"{target} = {target}.at[{idx}].{'set' if first else 'add'}({value.text})"
 
-    def logdet_lines(self, target, sign, a):
-        return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
-                f"{target} = {self.m('where')}({sign} > 0, {target}, {self.m('nan')})"]
-
     def norm2_lines(self, target, op, x, names):
         # always scaled by m = max |x|, without a branch: under jax.jit XLA fuses the scaling
         # into the sum of squares, and jax.lax.cond was slower there (67 µs against 47 µs over
@@ -52,18 +62,14 @@ class JaxPrinter(Printer):
         # call (0.9 s); a Python branch cannot read a traced s at all
         return scaled_norm_lines(self, target, op, x, names, lambda m: f"{self.m('where')}({m} > 0, {m}, 1)")
 
-    def scalar_result(self, code):
-        return code
-
     def copy(self, code):
         return code  # JAX arrays are immutable: returning an argument is safe
 
 
-class TorchPrinter(Printer):
+class TorchPrinter(ArrayScalars):
     name = "torch"
     module = "torch"
     imports = ("import torch",)
-    float_scalars = False
     def dtype_kw(self):
         r = self.dtype_ref
         return f", dtype={r}.dtype, device={r}.device" if r else ", dtype=torch.float64"
@@ -118,18 +124,11 @@ class TorchPrinter(Printer):
     def index_array(self, n):
         return f"torch.arange({n}{', device=' + self.dtype_ref + '.device' if self.dtype_ref else ''})"
 
-    def logdet_lines(self, target, sign, a):
-        return [f"{sign}, {target} = torch.linalg.slogdet({a.text})",
-                f"{target} = torch.where({sign} > 0, {target}, torch.nan)"]
-
-    def scalar_result(self, code):
-        return code
-
     def copy(self, code):
         return Code(f"{code.at(ATOM)}.clone()")
 
 
-class ArrayAPIPrinter(Printer):
+class ArrayAPIPrinter(ArrayScalars):
     """Only functions of the array API standard (and its ``linalg`` extension), through the
     namespace ``xp`` that the generated function takes as an argument."""
 
@@ -137,7 +136,6 @@ class ArrayAPIPrinter(Printer):
     module = "xp"
     imports = ()
     einsum = False
-    float_scalars = False
     def dtype_kw(self):
         return f", dtype={self.dtype_ref}.dtype" if self.dtype_ref else ""
 
@@ -228,18 +226,11 @@ class ArrayAPIPrinter(Printer):
             lines.append(f"{target} = {target} + {' * '.join(factors)}")
         return lines
 
-    def logdet_lines(self, target, sign, a):
-        return [f"{sign}, {target} = {self.m('linalg.slogdet')}({a.text})",
-                f"{target} = {self.m('where')}({sign} > 0, {target}, {self.m('nan')})"]
-
     def norm2_lines(self, target, op, x, names):
         # always scaled by m = max |x|, without a branch: the standard lets a lazy array refuse
         # bool(), and a namespace such as NumPy's warns where x·x overflows (m ≥ 0, so that
         # 1 - sign(m) is 1 only where m = 0: the norm 0, not 0/0)
         return scaled_norm_lines(self, target, op, x, names, lambda m: f"({m} + (1 - {self.m('sign')}({m})))")
-
-    def scalar_result(self, code):
-        return code
 
     def copy(self, code):
         return self.call(self.m("asarray"), code.text, "copy=True")
