@@ -170,17 +170,34 @@ def _generated(source: str, names: tuple, declared: tuple):
     them (as the objective's, objective.py)."""
     from ..derivation import derivative
     from ..language.expression import parse
-    from .result import _uses
 
     kinds = dict(declared)
     vjps = {}
     affine = True
     for n in names:
         d = derivative(source, n, 1, kinds)
-        affine = affine and not _uses(d, names)  # the Jacobian reads no variable: c = A·z + c₀
+        affine = affine and not _reads(d, names)  # the Jacobian reads no variable: c = A·z + c₀
         p = d.vjp()
         vjps[n] = (p, p.function("numpy"))
     return vjps, _value_code(source, parse(source, kinds), kinds), affine
+
+
+def _reads(d, names) -> bool:
+    """Whether the derivative ``d`` (its IR, through its where bindings) reads any of ``names``
+    (not its text: a size such as ``len(p)`` is no dependence on p's values)."""
+    from ..ir.nodes import Var
+    from ..ir.traverse import nodes
+
+    todo, seen, found = [d.node], set(), set()
+    while todo:
+        node = todo.pop()
+        for n in nodes(node):
+            if isinstance(n, Var) and n.name not in seen:
+                seen.add(n.name)
+                found.add(n.name)
+                if n.name in d.lowered.bindings:
+                    todo.append(d.lowered.bindings[n.name][0])
+    return bool(found & set(names))
 
 
 def _parse(parse, source: str, text: str, kinds: dict):

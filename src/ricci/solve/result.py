@@ -87,18 +87,10 @@ def feasible_set(problem, constraints) -> str | None:
     """Why the feasible set is not known to be convex, or None when it is: an equality must be
     affine (its Jacobian free of the variables), an inequality c <= 0 needs c convex (affine, or
     proved by the analysis for a scalar c of one variable)."""
-    from ..derivation import derivative
-
     for c in constraints:
-        declared = {n: v.kind for n, v in c.expression.variables.items()}
-        affine = True
-        for n in problem.names:
-            if n not in c.expression.variables:
-                continue
-            if _uses(derivative(c.source, n, 1, declared), problem.names):
-                affine = False
-        if affine:
+        if c.affine:  # found when its VJPs were generated (constraints.py)
             continue
+        declared = {n: v.kind for n, v in c.expression.variables.items()}
         if c.equality:
             return f"the equality {c.text!r} is not affine"
         if c.expression.shape or len(problem.names) > 1:
@@ -111,24 +103,6 @@ def feasible_set(problem, constraints) -> str | None:
         if not (conv.convex and conv.proof is not None and conv.proof.label is not None):
             return f"the inequality {c.text!r} is not proved convex"
     return None
-
-
-def _uses(d, names) -> bool:
-    """Whether the derivative ``d`` (its IR, through its where bindings) reads any of ``names``
-    (not its text: a size such as ``len(p)`` is no dependence on p's values)."""
-    from ..ir.nodes import Var
-    from ..ir.traverse import nodes
-
-    todo, seen, found = [d.node], set(), set()
-    while todo:
-        node = todo.pop()
-        for n in nodes(node):
-            if isinstance(n, Var) and n.name not in seen:
-                seen.add(n.name)
-                found.add(n.name)
-                if n.name in d.lowered.bindings:
-                    todo.append(d.lowered.bindings[n.name][0])
-    return bool(found & set(names))
 
 
 def _objective(problem, surface: str) -> tuple[str, bool | None, list[str]]:
