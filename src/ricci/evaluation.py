@@ -21,6 +21,7 @@ from .language.errors import BadValueError, RicciError, ShapeError, UnknownNameE
 from .language.expression import Expression, parse
 from .language.kinds import SCALAR, SYMMETRIC, VECTOR, Type
 from .stable import match
+from .stable import value as stable_value
 
 
 def _snippet(source: str | None, span, default: str) -> str:
@@ -262,16 +263,7 @@ class _Eval:
         return self.finite(node, self._run(node, env))
 
     def _stable(self, form, env):
-        x = self.run(form.arg, env)
-        if form.shifted:  # softmax: exp(u - logsumexp(u)), shifted by max(u) inside logsumexp
-            out = lookup(form.func).numpy(x - lookup(LOGSUMEXP.logsumexp).numpy(x))
-            return out.T if form.transposed else out
-        if form.rule == "sigmoid_variance":  # σ(u)·σ(-u): no 1 - σ(u) to cancel
-            return lookup(form.func).numpy(x) * lookup(form.func).numpy(-x)
-        out = np.asarray(lookup(form.func).numpy(-x if form.neg_arg else x), dtype=float)
-        if form.power != 1.0:
-            out = out ** form.power
-        return -out if form.neg else out
+        return stable_value(form, self.run(form.arg, env), lambda f, v: np.asarray(lookup(f).numpy(v), dtype=float))
 
     def _run(self, node, env):
         match node:

@@ -51,12 +51,13 @@ from . import limits as _limits
 # finite_difference and symmetrise_last keep their names here too (tests and tools/ use them so)
 from .finite_differences import STEPS, finite_difference as finite_difference, mixed_difference, \
     symmetrise_last as symmetrise_last, symmetrise_slots
-from .functions import LOGSUMEXP, lookup
+from .functions import lookup
 from .functions.spectral import no_derivative
 from .hints import Choice, Hint, option, say
 from .language import ast as A
 from .language.errors import BadValueError, LimitError
 from .stable import match as match_stable
+from .stable import value as stable_value
 
 #: Default tolerance of :func:`check` (relative to the derivative's largest entry).
 RTOL = 1e-6
@@ -199,15 +200,7 @@ class ArrayEvaluator:
         fn = lookup(form.func)
         if fn.watch is not None:
             self._see(fn.watch, node, x, form.arg)
-        if form.shifted:  # softmax: exp(u - logsumexp(u))
-            out = fn.xp(xp, x - lookup(LOGSUMEXP.logsumexp).xp(xp, x))
-            return out.T if form.transposed else out
-        if form.rule == "sigmoid_variance":  # σ(u)·σ(-u)
-            return fn.xp(xp, x) * fn.xp(xp, -x)
-        out = fn.xp(xp, -x if form.neg_arg else x)
-        if form.power != 1.0:
-            out = out ** form.power
-        return -out if form.neg else out
+        return stable_value(form, x, lambda f, v: lookup(f).xp(xp, v))
 
     def _run(self, node, env):
         xp = self.xp

@@ -171,3 +171,18 @@ def match(node, type_of, bound=None) -> Form | None:
             if u is not None:
                 return Form("expm1", S.expm1, u)
     return None
+
+
+def value(form: Form, x, call):
+    """The value of ``form`` at its argument's value ``x``, read as ricci.evaluate reads it
+    (ricci.evaluation, and numeric_check's array-namespace evaluator); ``call(name, v)`` applies
+    the table's function ``name`` (NumPy's, or an array namespace's)."""
+    if form.shifted:  # softmax: exp(u - logsumexp(u)), shifted by max(u) inside logsumexp
+        out = call(form.func, x - call(LOGSUMEXP.logsumexp, x))
+        return out.T if form.transposed else out
+    if form.rule == "sigmoid_variance":  # σ(u)·σ(-u): no 1 - σ(u) to cancel
+        return call(form.func, x) * call(form.func, -x)
+    out = call(form.func, -x if form.neg_arg else x)
+    if form.power != 1.0:
+        out = out ** form.power
+    return -out if form.neg else out
