@@ -8,14 +8,12 @@ it as unbounded below (an L-BFGS-B line search on ``-sum(w)`` would otherwise ru
 
 from __future__ import annotations
 
-import os
-import threading
-from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
 
 from ..codegen import python_name
+from .blas import scipy_blas_one_thread
 from .errors import SolveError, UnboundedError
 
 #: f below -UNBOUNDED·max(1, |f(x0)|) is taken as unbounded below.
@@ -40,58 +38,6 @@ def compiled_hvp(source: str, names: tuple, kinds: tuple, backend: str = "numpy"
 
     p = several_hvp(parse(source, dict(kinds)), list(names))
     return p, p.function(backend)
-
-
-@lru_cache(maxsize=1)
-def _scipy_private_blas() -> tuple:
-    """The BLAS libraries in SciPy's own wheel folder (``scipy.libs``, ``scipy/.dylibs``), as
-    threadpoolctl's controllers: SciPy's private copy, which NumPy (the generated code) never
-    calls.  Empty without threadpoolctl (the solve extra installs it) or where SciPy shares one
-    BLAS with NumPy (conda, a system BLAS): nothing is limited there."""
-    try:
-        import scipy
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return ()
-    root = os.path.dirname(os.path.abspath(scipy.__file__))
-    folders = (root + ".libs" + os.sep, os.path.join(root, ".dylibs") + os.sep)
-    return tuple(lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
-                 if os.path.abspath(lib.filepath).startswith(folders))
-
-
-_blas_lock = threading.Lock()
-_blas_held = {"depth": 0, "saved": ()}  # solves running now, and the threads to give back
-
-
-@contextmanager
-def scipy_blas_one_thread(functions=()):
-    """SciPy's private BLAS on one thread while L-BFGS-B runs: its bookkeeping (the two-loop
-    recursion, the small Cholesky factors of its memory) calls BLAS on vectors of n entries many
-    times an iteration, and a threaded BLAS wakes its threads for each (0.2 ms an iteration
-    became 1 to 3 ms with the machine busy, 100000×50 logistic regression's solve 1.6 s against
-    1.15 s); the generated functions call NumPy's BLAS, whose threads stay the user's.  Not
-    where one of ``functions`` calls SciPy itself (expm's Fréchet derivatives: large products).
-    Nested and concurrent solves share one hold: the last to end restores the threads."""
-    uses_scipy = any(getattr(v, "__name__", "").startswith("scipy")
-                     for fn in functions for v in getattr(fn, "__globals__", {}).values())
-    libs = () if uses_scipy else _scipy_private_blas()
-    if not libs:
-        yield
-        return
-    with _blas_lock:
-        if _blas_held["depth"] == 0:
-            _blas_held["saved"] = tuple(lib.num_threads for lib in libs)
-            for lib in libs:
-                lib.set_num_threads(1)
-        _blas_held["depth"] += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_held["depth"] -= 1
-            if _blas_held["depth"] == 0:
-                for lib, n in zip(libs, _blas_held["saved"]):
-                    lib.set_num_threads(n)
 
 
 def _namespace(data: dict):
