@@ -76,14 +76,14 @@ def test_an_eliminated_equality_holds_at_every_iterate():
     np.testing.assert_allclose(z, ref, atol=1e-7)
 
 
-def _slsqp(fun, grad, n, eqs=(), ineqs=(), lower=-np.inf):
+def _slsqp(fun, grad, n, eqs=(), ineqs=(), lower=-np.inf, ftol=1e-15):
     """SciPy's SLSQP on functions written in NumPy, tightly: the reference for the rest."""
     cons = [{"type": "eq", "fun": c, "jac": j} for c, j in eqs] + [
         {"type": "ineq", "fun": (lambda x, c=c: -c(x)), "jac": (lambda x, j=j: -j(x))} for c, j in ineqs]
     best = None
     for x0 in (np.full(n, 0.1), np.linspace(0.0, 1.0, n)):
         res = so.minimize(fun, x0, jac=grad, method="SLSQP", bounds=[(lower, None)] * n, constraints=cons,
-                          options={"ftol": 1e-15, "maxiter": 2000})
+                          options={"ftol": ftol, "maxiter": 2000})
         if res.success and (best is None or res.fun < best.fun):
             best = res
     assert best is not None
@@ -234,3 +234,89 @@ def test_a_basic_coordinate_held_at_its_bound_by_the_rounds():
     np.testing.assert_allclose(r.x["x"], [0.0, 1000.0], atol=1e-7)
     assert r.fun == pytest.approx(25 + 1000.0**2, rel=1e-9)
     assert r.multipliers["a'*x == 1"] == pytest.approx(2e6, rel=1e-6)
+
+
+# A convex quadratic under affine equalities and lower bounds: the augmented Lagrangian's rounds
+# around SciPy's NNLS (solve/quadratic.py) instead of L-BFGS-B.  Every answer against a
+# reference computed here (the exact KKT system, SLSQP, a bisection), never the code's own.
+
+NNLS = "augmented Lagrangian + NNLS"
+
+
+@pytest.mark.parametrize("n, seed", [(50, 0), (200, 3)])
+def test_a_convex_quadratic_over_the_simplex_is_solved_by_nnls_to_its_exact_kkt_point(n, seed):
+    Q, q = simplex_data(n, seed)
+    r = ricci.minimize(QP, "p", {"Q": Q, "q": q}, constraints=["sum(p) == 1", "p >= 0"], tol=1e-10,
+                       certify=False)
+    assert r.method == NNLS and r.success
+    p = r.x["p"]
+    ref, nu = simplex_kkt(Q, q, p)
+    f_ref = ref @ Q @ ref + q @ ref
+    assert abs(r.fun - f_ref) <= 1e-10 * max(1.0, abs(f_ref))
+    np.testing.assert_allclose(p, ref, atol=1e-8)
+    assert abs(p.sum() - 1) <= 1e-12 and (p >= 0).all()
+    assert r.multipliers["sum(p) == 1"] == pytest.approx(nu, rel=1e-7, abs=1e-9)
+    assert r.kkt_residual <= 1e-8 and r.constraint_violation <= 1e-12
+    assert len(r.history["fun"]) == r.nit + 1
+
+
+def test_nnls_takes_shifted_lower_bounds_several_equalities_and_an_affine_inequality():
+    rng = np.random.default_rng(21)
+    n = 15
+    A = rng.standard_normal((2, n))
+    feasible = 0.2 + np.abs(rng.standard_normal(n))
+    b = A @ feasible
+    G = rng.standard_normal((2, n))
+    h = G @ feasible + 0.05
+    c = 2 * rng.standard_normal(n)
+    r = ricci.minimize("norm2(x - c)^2", "x", {"A": A, "b": b, "G": G, "h": h, "c": c},
+                       constraints=["A*x == b", "G*x <= h", "x >= 0.1"], tol=1e-10, certify=False)
+    assert r.method == NNLS and r.success
+    x = r.x["x"]
+    ref = _slsqp(lambda x: np.sum((x - c) ** 2), lambda x: 2 * (x - c), n,
+                 eqs=[(lambda x: A @ x - b, lambda x: A)], ineqs=[(lambda x: G @ x - h, lambda x: G)], lower=0.1,
+                 ftol=1e-12)  # 1e-15 ends on "positive directional derivative" at the same f
+    assert abs(r.fun - ref.fun) <= 1e-8 * max(1.0, ref.fun)
+    np.testing.assert_allclose(x, ref.x, atol=1e-6)
+    assert np.abs(A @ x - b).max() <= 1e-9 and (G @ x - h).max() <= 1e-9 and (x >= 0.1).all()
+    assert np.abs(G @ x - h).min() <= 1e-8  # an inequality is active at this optimum (else the test is idle)
+    # KKT with the reported multipliers: 2(x - c) + A'λ + G'μ ≥ 0 at the bound, 0 off it; μ ≥ 0
+    lam, mu = np.array(r.multipliers["A*x == b"]), np.array(r.multipliers["G*x <= h"])
+    stat = 2 * (x - c) + A.T @ lam + G.T @ mu
+    free = x > 0.1 + 1e-8
+    assert (mu >= 0).all() and np.abs(mu * (G @ x - h)).max() <= 1e-8 and np.abs(stat[free]).max() <= 1e-6 and (stat[~free] >= -1e-6).all()
+
+
+def _capped_simplex_projection(c, cap):
+    """argmin ‖p − c‖² over sum(p) = 1, 0 ≤ p ≤ cap: p = clip(c − ν, 0, cap), ν by bisection."""
+    lo, hi = c.min() - 1.0, c.max()
+    for _ in range(200):
+        nu = (lo + hi) / 2
+        lo, hi = (nu, hi) if np.clip(c - nu, 0, cap).sum() > 1 else (lo, nu)
+    return np.clip(c - (lo + hi) / 2, 0, cap)
+
+
+def test_what_nnls_cannot_take_stays_with_lbfgsb():
+    rng = np.random.default_rng(5)
+    c = rng.standard_normal(12)
+    # an upper bound (NNLS keeps only x >= 0)
+    r = ricci.minimize("norm2(p - c)^2", "p", {"c": c}, constraints=["sum(p) == 1", "0 <= p <= 0.3"], tol=1e-10,
+                       certify=False)
+    assert r.method == "augmented Lagrangian + L-BFGS-B" and r.success
+    np.testing.assert_allclose(r.x["p"], _capped_simplex_projection(c, 0.3), atol=1e-7)
+    # an objective that is not quadratic (its Hessian reads p)
+    q = rng.standard_normal(12)
+    r = ricci.minimize("sum(exp(p)) + q'*p", "p", {"q": q}, constraints=["sum(p) == 1", "p >= 0"], tol=1e-10,
+                       certify=False)
+    assert r.method == "augmented Lagrangian + L-BFGS-B" and r.success
+    ref = _slsqp(lambda p: np.sum(np.exp(p)) + q @ p, lambda p: np.exp(p) + q, 12,
+                 eqs=[(lambda p: np.array([p.sum() - 1]), lambda p: np.ones((1, 12)))], lower=0.0)
+    np.testing.assert_allclose(r.x["p"], ref.x, atol=1e-5)
+    # a quadratic whose Hessian is only semidefinite (no Cholesky factor)
+    a = rng.standard_normal(12)
+    r = ricci.minimize("(a'*p)^2 + q'*p", "p", {"a": a, "q": q}, constraints=["sum(p) == 1", "p >= 0"],
+                       tol=1e-10, certify=False)
+    assert r.method == "augmented Lagrangian + L-BFGS-B" and r.success
+    ref = _slsqp(lambda p: (a @ p) ** 2 + q @ p, lambda p: 2 * (a @ p) * a + q, 12,
+                 eqs=[(lambda p: np.array([p.sum() - 1]), lambda p: np.ones((1, 12)))], lower=0.0)
+    assert r.fun <= ref.fun + 1e-7 * max(1.0, abs(ref.fun))

@@ -8,6 +8,11 @@ first call, ``pip install "ricci[solve]"``).  The modules:
 * :mod:`.problem`    the checked problem: variables, data, sizes, start, bounds; flat packing;
 * :mod:`.bounds`     bounds in the language's notation (``w >= 0``, ``0 <= p <= 1``);
 * :mod:`.objective`  f and ∇f fused, H·v, H, each checked for non-finite values and unboundedness;
+* :mod:`.constraints`, :mod:`.lagrangian`, :mod:`.affine`  general constraints: the augmented
+  Lagrangian around L-BFGS-B, affine ones as matrices, affine equalities eliminated;
+* :mod:`.quadratic`  a convex quadratic under affine constraints and lower bounds: the same
+  rounds around SciPy's NNLS;
+* :mod:`.parsing`    the problem's texts parsed once per (text, kinds);
 * :mod:`.result`     the SciPy-like result and the convexity certificate;
 * :mod:`.command`    ``ricci minimize`` on the command line.
 """
@@ -40,10 +45,9 @@ def _split_constraints(constraints, bounds):
         return [], bounds, set()
     if isinstance(constraints, str) or not isinstance(constraints, (list, tuple)):
         raise BadValueError(f"constraints must be a list such as ['sum(w) == 1'], not {constraints!r}")
-    from ..language.kinds import free_names
-    from ..language.parser import parse_text
     from .bounds import parse_bound
     from .constraints import is_bound, split
+    from .parsing import free_names
 
     general, found = [], []
     names: set = set()
@@ -53,7 +57,7 @@ def _split_constraints(constraints, bounds):
             continue
         lhs, _, rhs = split(text)
         for side in (lhs, rhs):
-            names |= set(free_names(parse_text(side), set()))
+            names |= set(free_names(side))
         general.append(text)
     if found:
         if isinstance(bounds, dict):
@@ -233,12 +237,12 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
         from .lagrangian import solve
 
         with obj.lbfgs_blas():  # the rounds' L-BFGS-B keeps the same books as the plain solve
-            z, info = solve(problem, obj, cons, start, tol, maxiter, step, so)
+            z, info = solve(problem, obj, cons, start, tol, maxiter, step, so, quadratic=True)
         nit, message, success, status = info["nit"], info["message"], info["success"], info["status"]
         kkt = info["kkt_residual"]
         extra = {"constraints": [c.text for c in cons], "rounds": info["rounds"],
                  "constraint_violation": info["constraint_violation"], "multipliers": info["multipliers"]}
-        chosen = "augmented Lagrangian + L-BFGS-B"
+        chosen = info.get("method", "augmented Lagrangian + L-BFGS-B")
     else:
         with obj.lbfgs_blas() if chosen == "L-BFGS-B" else nullcontext():
             res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)

@@ -136,7 +136,7 @@ def is_bound(text: str) -> bool:
 def build(texts, problem, kinds: dict, surface: str) -> list[Constraint]:
     """Each constraint parsed with the kinds of f's variables (and the data's), checked against
     the data's shapes, with its VJPs generated."""
-    from ..language.expression import parse
+    from .parsing import parse
     from .problem import check_values
 
     out = []

@@ -41,8 +41,11 @@ OMEGA0 = 1e-2
 SWITCHES = 10
 
 
-def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
-    """Returns (z, info): the solution and a dict of rounds, iterations, multipliers, KKT residual."""
+def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so, quadratic: bool = False):
+    """Returns (z, info): the solution and a dict of rounds, iterations, multipliers, KKT residual.
+
+    ``quadratic``: a convex quadratic f under affine constraints and lower bounds goes to SciPy's
+    NNLS inside the rounds (:mod:`.quadratic`) when it can take it; L-BFGS-B otherwise."""
     from . import affine
 
     names = problem.names
@@ -65,6 +68,10 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
             A = affine.rows(c, problem, start, m)
             linear[k] = (A, c.value(values_at(start)) - A @ start)
             budget -= m
+    if quadratic and len(linear) == len(constraints):
+        done = _by_nnls(problem, obj, constraints, start, tol, step, linear)
+        if done is not None:
+            return done
     # the affine equalities eliminated (variable reduction), when they leave coordinates to move
     eliminated = [k for k in linear if constraints[k].equality]
     reduction = None
@@ -267,8 +274,46 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
             m = lam[k].size
             lam[k] = lam_eq[at:at + m]
             at += m
+    info = _report(problem, constraints, z, g, lam, vals, tol, rounds, nit, violation, eliminated,
+                   f"penalty ρ = {rho:.3g}", res.message if res is not None else None)
+    return z, info
+
+
+def _by_nnls(problem, obj, constraints, start, tol, step, linear):
+    """(z, info) from :mod:`.quadratic`'s rounds around NNLS, or None (not its structure, or
+    not solved to tol there: the L-BFGS-B rounds then start afresh)."""
+    from . import quadratic
+
+    if not quadratic.applicable(problem, constraints):
+        return None
+    done = quadratic.solve(problem, obj, constraints, start, tol, linear)
+    if done is None:
+        return None
+    points, lam, rho = done
+    z = points[-1]
+    f, g = obj.value_and_grad(z)
+    vals = {**problem.data, **problem.unpack(z)}
+    # the violation from the constraints' own generated code, not the matrices NNLS saw
+    violation = max(float(np.abs(c.value(vals)).max()) if c.equality else float(max(0.0, c.value(vals).max()))
+                    for c in constraints)
+    info = _report(problem, constraints, z, g, lam, vals, tol, len(points), len(points), violation, [],
+                   f"penalty ρ = {rho:.3g}", None, inner="NNLS")
+    if not info["success"]:
+        return None
+    info["method"] = "augmented Lagrangian + NNLS"
+    if step is not None:  # each round is one exact NNLS solve: its point is an iterate
+        for p in points:
+            step(p)
+    return z, info
+
+
+def _report(problem, constraints, z, g, lam, vals, tol, rounds, nit, violation, eliminated, penalty, last,
+            inner="L-BFGS-B"):
+    """The result's info: KKT residual, success and message, multipliers per constraint."""
     # KKT: stationarity of f + Σ λ'c on the box, feasibility, complementarity, with every
     # constraint's own value and VJP (generated code), not the matrices above
+    lower = problem.lower if problem.bounded else np.full(z.size, -np.inf)
+    upper = problem.upper if problem.bounded else np.full(z.size, np.inf)
     gl = g + _vjp_code(problem, constraints, z, lam, vals)
     stationarity = float(np.linalg.norm(z - np.clip(z - gl, lower, upper), np.inf))
     feas = comp = 0.0
@@ -281,18 +326,18 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so):
             violation = max(violation, float(np.abs(cv).max()))
     converged = violation <= tol and stationarity <= max(1e3 * tol, 1e-6) * max(1.0, float(np.abs(g).max()))
     if converged:
-        message = f"converged in {rounds} rounds of the augmented Lagrangian (L-BFGS-B inside)"
+        message = f"converged in {rounds} rounds of the augmented Lagrangian ({inner} inside)"
     elif violation > tol:
-        message = (f"the constraints are violated by {feas:.3g} after {rounds} rounds (penalty ρ = {rho:.3g}); "
+        message = (f"the constraints are violated by {feas:.3g} after {rounds} rounds ({penalty}); "
                    "the problem may be infeasible")
     else:
-        message = f"stopped after {rounds} rounds" + (f": {res.message}" if res is not None else "")
+        message = f"stopped after {rounds} rounds" + (f": {last}" if last is not None else "")
     info = {"rounds": rounds, "nit": nit, "kkt_residual": max(stationarity, feas, comp),
             "constraint_violation": feas, "multipliers": {c.text: (float(lk[0]) if lk.size == 1 else lk.tolist())
                                                           for c, lk in zip(constraints, lam)},
             "success": bool(converged), "message": message, "status": 0 if converged else 2,
             "eliminated": [constraints[k].text for k in eliminated]}
-    return z, info
+    return info
 
 
 def _vjp_code(problem, constraints, z, lam, vals) -> np.ndarray:

@@ -289,7 +289,7 @@ def check_values(expr, problem, what: str) -> None:
 def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", given_sizes=None,
           other_names=()):
     """The checked :class:`Problem` and the flat start."""
-    from ..language.expression import parse
+    from .parsing import parse  # kept per (text, kinds) for the next solve
 
     names = split_wrt(wrt)
     expr = _parse_with_data(parse, expression, kinds, data)
