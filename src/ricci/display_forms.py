@@ -124,13 +124,28 @@ class _Zero(Exception):
 
 def _used_bindings(tree: A.Expr, bindings: dict) -> list[str]:
     """The bound names the answer uses, with those their expressions need, in binding order."""
-    need = {n.name for n in A.walk(tree) if isinstance(n, A.Name)}
+    need = _names(tree)
     from .ir.traverse import nodes
 
     for name in reversed(list(bindings)):  # a binding may use earlier ones
         if name in need:
             need |= {v.name for v in nodes(bindings[name][0]) if isinstance(v, Var)}
     return [n for n in bindings if n in need]
+
+
+def _names(tree: A.Expr) -> set:
+    """The names ``tree`` uses, each shared subtree read once (the raised answer shares its
+    inner levels: walked as a tree, a nested answer is far larger than its text)."""
+    seen, names, stack = set(), set(), [tree]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, A.Name):
+            names.add(n.name)
+        stack.extend(A.children(n))
+    return names
 
 
 def _dimension_names(expr) -> set:

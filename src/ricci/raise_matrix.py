@@ -72,6 +72,8 @@ class Raiser:
         #: forms share their inner levels, which were printed again at every level (issue 21:
         #: a third of the display of logdet(X + inv(X + inv(…))) at 12 levels)
         self.texts: dict = {}
+        #: (factors, sum, out) → the product distributed over the sum (:meth:`_spread`)
+        self.spreads: dict = {}
 
     # -- orientation -------------------------------------------------------------------------------
     def orient(self, r: R, row: Index | None, col: Index | None) -> A.Expr:
@@ -292,13 +294,29 @@ class Raiser:
         # identity or all-ones term is tried both ways, and the shorter text wins.
         others = list(node.factors[:k]) + list(node.factors[k + 1:])
         try:
-            spread = self.raise_node(B.add([B.mul(others + [t], node.out) for t in node.factors[k].terms]))
+            spread = self.raise_node(self._spread(others, node.factors[k], node.out))
         except NoMatrixForm:
+            return factored
+        if spread is factored:  # _mul_factored distributed it already (a sum of tensors)
             return factored
         if (spread.indices == factored.indices
                 and len(to_text(spread.ast, self.texts)) < len(to_text(factored.ast, self.texts))):
             return spread
         return factored
+
+    def _spread(self, others: list, add: Add, out: tuple) -> Node:
+        """The product of ``others`` and ``add`` distributed over its terms, built once per
+        (factors, sum, out): the "distribute or not" choice of :meth:`_mul` and the product over
+        a sum with no matrix form of :meth:`_mul_factored` distribute the same product at every
+        level of a nested answer, and each build canonicalises products as long as the chain
+        so far (issue 21: a third of the IR built by the display of logdet(X + inv(…)))."""
+        key = (tuple(id(f) for f in others), id(add), out)
+        got = self.spreads.get(key)
+        if got is None:
+            # the factors are kept with the result, so that no id in the key is reused
+            got = (B.add([B.mul(others + [t], out) for t in add.terms]), others, add)
+            self.spreads[key] = got
+        return got[0]
 
     def _mul_factored(self, node: Mul) -> R:
         out = set(node.out)
@@ -328,7 +346,7 @@ class Raiser:
                 # Distribute the product over a sum that has no matrix form on its own (the
                 # 4-index ∂(X'AX)/∂X inside a chain rule): each term may contract to a matrix.
                 others = list(factors[:k]) + list(factors[k + 1:])
-                return self.raise_node(B.add([B.mul(others + [t], node.out) for t in f.terms]))
+                return self.raise_node(self._spread(others, f, node.out))
         if coef == 0.0:
             if len(node.out) > 2:
                 raise NoMatrixForm("a zero tensor")
@@ -484,9 +502,14 @@ class Raiser:
         c: dict = {}
         for k, r in enumerate(items):
             # rows before columns, never the set r.indices: a set of indices iterates in hash
-            # order, which PYTHONHASHSEED changes, and _pick takes the first index it finds
-            for i in dict.fromkeys(i for i in (r.row, r.col) if i is not None):
-                c.setdefault(i, []).append(k)
+            # order, which PYTHONHASHSEED changes, and _pick takes the first index it finds.
+            # (Written out, not a generator per item: the count is made again at every merge of
+            # a chain, issue 21.)
+            row, col = r.row, r.col
+            if row is not None:
+                c.setdefault(row, []).append(k)
+            if col is not None and col != row:
+                c.setdefault(col, []).append(k)
         return c
 
     def _contract(self, items: list[R], out: set) -> list[R]:

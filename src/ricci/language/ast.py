@@ -17,6 +17,27 @@ Span = tuple[int, int]
 BINARY_OPS = ("+", "-", "*", "/", ".*", "./", ".^", "^")
 
 
+def _kept_hash(*fields: str):
+    """A compound node's ``__hash__``: the one the dataclass would write, hash((f1, f2, …)),
+    computed once and kept on the node.  Raised answers share their subtrees, and the
+    dataclass's hash walks the whole tree at every dict or set lookup (issue 21: a nested
+    answer's display spent much of its time hashing the same inner levels again)."""
+
+    def __hash__(self) -> int:
+        kept = self.__dict__.get("_hash")
+        if kept is None:
+            kept = self.__dict__["_hash"] = hash(tuple(getattr(self, f) for f in fields))
+        return kept
+
+    return __hash__
+
+
+def _state(self) -> dict:
+    """What pickling keeps: the fields, not the kept hash (a string's hash differs between
+    processes: the web server's workers unpickle answers)."""
+    return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+
 @dataclass(frozen=True)
 class Num:
     """A non-negative number literal (a sign is a :class:`Neg`)."""
@@ -50,6 +71,9 @@ class Call:
     args: tuple["Expr", ...]
     span: Span | None = field(default=None, compare=False, repr=False)
 
+    __hash__ = _kept_hash("func", "args")
+    __getstate__ = _state
+
 
 @dataclass(frozen=True)
 class Neg:
@@ -57,6 +81,9 @@ class Neg:
 
     arg: "Expr"
     span: Span | None = field(default=None, compare=False, repr=False)
+
+    __hash__ = _kept_hash("arg")
+    __getstate__ = _state
 
 
 @dataclass(frozen=True)
@@ -68,6 +95,9 @@ class BinOp:
     right: "Expr"
     span: Span | None = field(default=None, compare=False, repr=False)
 
+    __hash__ = _kept_hash("op", "left", "right")
+    __getstate__ = _state
+
 
 @dataclass(frozen=True)
 class Transpose:
@@ -76,6 +106,9 @@ class Transpose:
     arg: "Expr"
     span: Span | None = field(default=None, compare=False, repr=False)
 
+    __hash__ = _kept_hash("arg")
+    __getstate__ = _state
+
 
 @dataclass(frozen=True)
 class Literal:
@@ -83,6 +116,9 @@ class Literal:
 
     rows: tuple[tuple["Expr", ...], ...]
     span: Span | None = field(default=None, compare=False, repr=False)
+
+    __hash__ = _kept_hash("rows")
+    __getstate__ = _state
 
 
 @dataclass(frozen=True)
@@ -94,6 +130,9 @@ class Where:
     span: Span | None = field(default=None, compare=False, repr=False)
     #: spans of the bound names, for error messages
     name_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+
+    __hash__ = _kept_hash("body", "bindings")
+    __getstate__ = _state
 
 
 Expr = Union[Num, Name, Call, Neg, BinOp, Transpose, Literal, Where]

@@ -25,7 +25,7 @@ from ..functions import IDENTITY_NAMES
 from ..language import ast as A
 from .mtypes import C, M, Rw, S, Typing, of_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
 from .naming import name_repeats
-from .prods import (Prod, _chain_parts, _count_T, _hadamard_key, _hadamard_parts, _inv_pair, _is_diag_of_vector,
+from .prods import (Prod, _chain_parts, _hadamard_key, _hadamard_parts, _inv_pair, _is_diag_of_vector,
                     _is_ones, _is_recip, _merge_roots, _neg_power, _negate, _number, _scalar_key, _scaled_ones,
                     _unnegate)
 from .sums import SumForms
@@ -46,6 +46,11 @@ class MatrixForms(SumForms):
         self._plain: dict = {}  # id(form) → (form, one factor of its own?, its kind): _plain_chain
         self._kept: dict = {}  # ids of a chain _cancel_inverses left as it was → that chain
         self._kept_heads: set = set()  # ids of their first factors (kept alive there)
+        # id(form) → (form, its count): count_T(), _t_cost() and its products (_fold)
+        self._t_counts: dict = {}
+        self._t_costs: dict = {}
+        self._products: dict = {}
+        self._builds: dict = {}  # (coef, ids of scalars, ids of chain) → (its form, …): sums._built
         self.kind = self.types.kind  # 's', 'c', 'r' or 'm': the hot path, bound once
         self.sym: set[str] = self.types.symmetric
         #: each name's place in the input, first occurrence first, and the first names of the
@@ -124,7 +129,7 @@ class MatrixForms(SumForms):
                 # but inv(W)' = inv(W) for a symmetric W (a transpose that costs nothing).
                 if f == "inv":
                     tx = self.T(x)
-                    if _count_T(tx) < _count_T(x) or (_count_T(tx) == _count_T(x) and tx == x):
+                    if self.count_T(tx) < self.count_T(x) or (self.count_T(tx) == self.count_T(x) and tx == x):
                         return A.Call(f, (tx,))
                 if f == "diag" and self.kind(x) in (C, Rw):
                     return a
@@ -140,18 +145,44 @@ class MatrixForms(SumForms):
         (x - s)' or (x'*x*a)' (a row is how the lecture writes a gradient).  Heavy: every other,
         A' or ((A + A')*x + b)', whose product the reader has to reverse.  So ((A + A')*x + b)' becomes x'*(A + A') + b', while (x - s)' and
         (x - A*s)' stay as they are (ties keep the transpose outside)."""
-        heavy = light = 0
-        for n in A.walk(a):
+        def own(n):
             if not isinstance(n, A.Transpose):
-                continue
+                return (0, 0)
             x = n.arg
-            if self.kind(x) == C and not any(
-                    isinstance(m, A.BinOp) and m.op == "*" and self.kind(m) != S
-                    and self.kind(m.left) != S and self.kind(m.right) != S for m in A.walk(x)):
-                light += 1
-            else:
-                heavy += 1
-        return heavy, light
+            return (0, 1) if self.kind(x) == C and not self._fold(x, self._products, self._is_product, any) else (1, 0)
+
+        return self._fold(a, self._t_costs, own, lambda parts: tuple(map(sum, zip(*parts))))
+
+    def _is_product(self, m: A.Expr) -> bool:
+        """A product of matrices or vectors (not a scalar's, nor a scalar times a form)."""
+        return (isinstance(m, A.BinOp) and m.op == "*" and self.kind(m) != S
+                and self.kind(m.left) != S and self.kind(m.right) != S)
+
+    def count_T(self, a: A.Expr) -> int:
+        """The number of transposes written in ``a`` (prods._count_T), kept per subtree."""
+        return self._fold(a, self._t_counts, lambda n: int(isinstance(n, A.Transpose)), sum)
+
+    @staticmethod
+    def _fold(a: A.Expr, memo: dict, own, combine):
+        """``combine`` of ``own(n)`` over every node n of the tree ``a``, shared subtrees counted
+        each time they occur (as the text writes them) but each computed once, kept in ``memo``
+        by object: a nested answer's forms share their inner levels, and walking each form as
+        a tree made the transposes' costs cubic in the nesting (issue 21).  Iterative: deep
+        forms are fine."""
+        stack = [a]
+        while stack:
+            n = stack[-1]
+            if id(n) in memo:
+                stack.pop()
+                continue
+            kids = A.children(n)
+            todo = [c for c in kids if id(c) not in memo]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            memo[id(n)] = (n, combine([own(n)] + [memo[id(c)][1] for c in kids]))
+        return memo[id(a)][1]
 
     def _push_T(self, a: A.Expr) -> A.Expr:
         if a.op in ("+", "-"):
@@ -213,7 +244,7 @@ class MatrixForms(SumForms):
         def rank(c):
             first = [_first_name(x) for x in c]
             places = tuple(self.source_order.get(n, len(self.source_order)) for n in first)
-            return sum(_count_T(x) for x in c), tuple(first) not in self.source_pairs, places
+            return sum(self.count_T(x) for x in c), tuple(first) not in self.source_pairs, places
 
         return swapped if rank(swapped) < rank(chain) else chain
 

@@ -104,10 +104,6 @@ def _unnegate(a: A.Expr) -> A.Expr | None:
     return None
 
 
-def _count_T(a: A.Expr) -> int:
-    return sum(1 for n in A.walk(a) if isinstance(n, A.Transpose))
-
-
 def _is_leaf(a: A.Expr) -> bool:
     return isinstance(a, A.Name) or (isinstance(a, A.Transpose) and isinstance(a.arg, A.Name))
 

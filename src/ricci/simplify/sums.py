@@ -11,7 +11,7 @@ from collections import Counter
 from ..language import ast as A
 from ..printing.text import to_text
 from .mtypes import C, M, Rw, S
-from .prods import Prod, _chain_parts, _count_T, _is_leaf, _is_ones, _is_ones_matrix, _scaled_ones
+from .prods import Prod, _chain_parts, _is_leaf, _is_ones, _is_ones_matrix, _scaled_ones
 
 
 class SumForms:
@@ -125,7 +125,7 @@ class SumForms:
             if [self.T(x) for x in reversed(first)] == second:
                 half = self.build_chain(first)
                 found.append(self.T(half) if self.kind(half) == Rw else half)
-        return min(found, key=_count_T) if found else None
+        return min(found, key=self.count_T) if found else None
 
     def _merge_diags(self, terms: list[Prod]) -> list[Prod]:
         """c1*diag(u) + c2*diag(v) → diag(c1*u + c2*v): diag is linear."""
@@ -246,12 +246,24 @@ class SumForms:
             return terms  # a scalar term: the sum's shape would rest on the ones alone
         return [Prod(t.coef, t.scalars, []) if ones_only(t) else t for t in terms]
 
+    def _built(self, p: Prod) -> A.Expr:
+        """``self.build(p)``, kept per (coefficient, scalars, chain) as objects: a nested answer
+        is raised one level at a time, and each level's sum took every term of the levels
+        below apart and built it again, chain and all (issue 21: cubic in the nesting of
+        logdet(X + inv(X + inv(…))), whose terms are chains as long as the nesting)."""
+        key = (p.coef, tuple(map(id, p.scalars)), tuple(map(id, p.chain)))
+        got = self._builds.get(key)
+        if got is None:
+            # the parts are kept with the form, so that no id in the key is reused
+            got = self._builds[key] = (self.build(p), tuple(p.scalars), tuple(p.chain))
+        return got[0]
+
     def _plain_sum(self, terms: list[Prod]) -> A.Expr:
         terms = self._unbroadcast(terms)
         # each term built once, with its sign (whole) and without it (body): the shape, the
         # order and the sum written out all read them
-        whole = {id(t): self.build(t) for t in terms}
-        body = {id(t): self.build(Prod(-t.coef, t.scalars, t.chain)) if t.coef < 0 else whole[id(t)]
+        whole = {id(t): self._built(t) for t in terms}
+        body = {id(t): self._built(Prod(-t.coef, t.scalars, t.chain)) if t.coef < 0 else whole[id(t)]
                 for t in terms}
         shaped = len(terms) > 1 and any(self.kind(whole[id(t)]) != S for t in terms)
         # once, not once per term inside order() (a sum of k names built k² terms: issue 21)
