@@ -254,3 +254,111 @@ def test_a_tree_that_does_not_fit_is_not_read():
     with pytest.raises(ricci.RicciError):  # the checker agrees: the first is not in the language
         ricci.parse(to_text(bad), {"A": "matrix", "x": "vector"})
     ricci.parse(to_text(good), {"A": "matrix", "x": "vector"})
+
+
+# -- explain: the steps type what they build, never its printed text (issue 16, acceptance 2) --
+# (the differential method parsed the previous order's answer text and printed each differential
+# it built to parse and type it again; the lecture's steps did the same with each outer function,
+# each where body and the gradient they differentiate again)
+
+def _no_reparsing(monkeypatch):
+    """ricci.language's parse and parse_typed raise, wherever a module of ricci holds them, and
+    so does the parser of texts, for every caller that looks it up when it runs (as
+    ricci.derivative does: a text handed to it is parsed).  The steps' modules that read the
+    function table's formulas and the identities' patterns (library texts, not answers) hold
+    the parser from their import."""
+    import sys
+
+    import ricci.explain.by_differentials  # noqa: F401  (loaded first: their names are patched too)
+    import ricci.explain.derive  # noqa: F401
+    import ricci.explain.higher  # noqa: F401
+    import ricci.language.expression as E
+    import ricci.language.parser as P
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"explain parsed a text again: {args[0]!r}"[:300])
+
+    for name in ("parse", "parse_typed"):
+        real = getattr(E, name)
+        for module in list(sys.modules.values()):
+            if getattr(module, "__name__", "").startswith("ricci") and getattr(module, name, None) is real:
+                monkeypatch.setattr(module, name, refuse)
+    monkeypatch.setattr(P, "parse_text", refuse)
+    monkeypatch.setattr(E, "parse_text", refuse)
+
+
+#: orders 1–3, a vector, a matrix variable (a Jacobian of Kronecker factors, a tensor order 2 and
+#: 3 through vec), a scalar, where bindings; each explained by both methods
+EXPLAINED = [
+    ("x'*A*x", "x", 1, None),
+    ("x'*A*x", "x", 2, None),
+    ("norm2(A*x - b)^2", "x", 2, None),
+    ("sum(exp(x))", "x", 3, None),
+    ("sin(t)*t", "t", 3, {"t": "scalar"}),
+    ("A*X*B", "X", 1, None),
+    ("tr(X'*A*X)", "X", 2, None),
+    ("logdet(X)", "X", 2, None),
+    ("det(X)", "X", 3, None),
+    ("u where u = tanh(B*x)", "x", 2, None),
+    ("v'*v where u = A*x, v = u - b", "x", 1, None),
+]
+
+
+@pytest.mark.parametrize("text,wrt,order,kinds", EXPLAINED)
+def test_explain_types_its_own_trees_without_parsing(monkeypatch, text, wrt, order, kinds):
+    from helpers import central_differences, numeric_derivative, random_values
+
+    from ricci.explain.by_differentials import Derivation
+
+    d = ricci.derivative(text, wrt, order, kinds)  # the user's expression is parsed here
+    values = random_values(text, kinds, seed=5)  # X symmetric positive definite under det, logdet
+    if order == 1:
+        want = numeric_derivative(text, wrt, values, kinds)
+    else:  # central differences of ricci's derivative of the order below
+        below = ricci.derivative(text, wrt, order - 1, kinds)
+        want = central_differences(lambda v: np.asarray(below.evaluate({**values, wrt: v}), dtype=float),
+                                   values[wrt], h=1e-5)
+    with monkeypatch.context() as m:
+        _no_reparsing(m)
+        lecture = d.steps.text(full=True)
+        derivation = Derivation(d)
+        by_differentials = derivation.steps().text(full=True)
+        got = np.asarray(derivation.evaluate(values), dtype=float)
+    assert "Result" in lecture and "Result" in by_differentials
+    # the identified derivative, read off the differentials the method typed, has the numbers
+    assert got.shape == np.shape(want)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6 * (1 + np.abs(want).max()))
+    # and the steps are those made with nothing patched
+    assert lecture == ricci.derivative(text, wrt, order, kinds).steps.text(full=True)
+    assert by_differentials == ricci.derivative(text, wrt, order, kinds).steps(method="differentials").text(full=True)
+
+
+def test_the_explain_modules_do_not_parse_what_they_print():
+    for rel in ("explain/derive.py", "explain/by_differentials.py", "explain/higher.py"):
+        src = (SRC / rel).read_text(encoding="utf-8")
+        assert "parse_typed" not in src and "parse(" not in src and "parse_text" not in src, rel
+
+
+def test_a_tree_is_typed_as_its_text_is_parsed():
+    # the language's entry for a tree ricci built: the tree, types and dimension names the parser
+    # and the checker give its printed text (a softmax, a negative number, a matrix power)
+    from ricci.language.expression import parse_typed, typed_tree
+
+    x, X, A_ = A.Name("x"), A.Name("X"), A.Name("A")
+    trees = [
+        A.BinOp("*", A.Transpose(x), A.BinOp("*", A_, x)),
+        A.Call("softmax", (A.BinOp("*", A_, x),)),
+        A.BinOp("*", A.Num(-2.0), A.BinOp("^", A.BinOp("+", X, A_), A.Num(2.0))),
+        A.Where(A.BinOp("*", A.Transpose(A.Name("u")), A.Name("u")), (("u", A.BinOp("-", A.BinOp("*", A_, x), A.Name("b"))),)),
+    ]
+    kinds = {"x": "vector", "X": "matrix", "A": "matrix", "b": "vector"}
+    for tree in trees:
+        new, old = typed_tree(tree, kinds), parse_typed(to_text(tree), kinds, trusted=True)
+        assert new.tree == old.tree, to_text(tree)
+        assert new.text == old.text and new.source == old.source
+        assert {n: (v.kind, v.dims) for n, v in new.variables.items()} == \
+            {n: (v.kind, v.dims) for n, v in old.variables.items()}
+        for o, n in zip(A.walk(old.tree), A.walk(new.tree)):
+            assert old.type_of(o) == new.type_of(n), to_text(o)
+    with pytest.raises(ricci.RicciError):  # a tree that does not type is refused as its text is
+        typed_tree(A.BinOp("*", x, x), {"x": "vector"})

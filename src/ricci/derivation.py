@@ -127,6 +127,13 @@ def _prepare(expression, wrt, kinds) -> Expression:
     name is reported as such, before a kind declared for it could be called a typo)."""
     from .language.parser import parse_text
 
+    if isinstance(expression, Expression) and isinstance(kinds, dict) and kinds == expression.kinds and (
+            isinstance(wrt, str) or all(n in expression.variables and expression.variables[n].kind == SCALAR
+                                        for n in wrt)):
+        # typed already, with these very kinds (the steps' sub-expressions, typed from their
+        # trees): taken as it is, not parsed again; other kinds re-read its source with them
+        refuse_unused_wrt(expression.tree, wrt, kinds)
+        return expression
     source = expression.source if isinstance(expression, Expression) else expression
     kinds = dict(kinds or {})
     tree = parse_text(source)

@@ -43,7 +43,6 @@ class Problem:
 
     def __init__(self, d):
         from ..derivation import derivative
-        from ..language.expression import parse_typed
 
         self.d = d
         self.order = d.order
@@ -57,15 +56,16 @@ class Problem:
         if d.order == 1:
             self.expr = d.expression
             self.source = d.expression.source
-        elif (prev := derivative(d.expression.source, d.wrt, d.order - 1, self.kinds)).matrix is None:
+        elif (prev := derivative(d.expression, d.wrt, d.order - 1, self.kinds)).matrix is None:
             self.higher = through_vec(self)
             self.kinds = self.higher.kinds  # with the fixed directions
             self.expr = self.higher.expr
             self.source = to_text(self.expr.tree)
         else:
+            # the previous order's typed answer, as it was built (not its text parsed again): its
+            # dimensions are the function's; the steps read those of the forms they type (_sizes)
             self.source = prev.text
-            used = {n: k for n, k in self.kinds.items()}
-            self.expr = parse_typed(prev.text, used, trusted=True)
+            self.expr = prev.as_expression()
         self.diff = Differentials(self.expr, tuple(self.names))
         self.dnames = {n: self.diff.dnames[n] for n in self.names}
         self.bindings = self.diff.bindings
@@ -85,10 +85,11 @@ class Problem:
         return kinds
 
     def typed(self, body: A.Expr):
-        """The expression ``body`` (with the bindings) parsed and typed with the differentials declared."""
-        from ..language.expression import parse_typed
+        """The expression ``body`` (with the bindings) typed with the differentials declared (the
+        tree itself, not its printed text)."""
+        from ..language.expression import typed_tree
 
-        return parse_typed(to_text(self.where(body)), self.direction_kinds(), trusted=True)
+        return typed_tree(self.where(body), self.direction_kinds())
 
     def evaluate(self, body: A.Expr, values: dict, pin: str | None = None):
         """The value of ``body`` at ``values`` (``pin``: a name whose shape it has, for constants
@@ -205,6 +206,7 @@ class Derivation:
         vec = Vec(form, dn, pull)
         js = [merge(j) for j in vec.jac(body)]
         self.J = js
+        self.form = form  # the factors' dimensions are this form's (_sizes)
         ftype = p.expr.type
         vector = ftype.cols == 1 and p.form_kinds[p.names[0]] == "vector"
         jf = self._jsum(js)
@@ -224,8 +226,13 @@ class Derivation:
 
     # -- numbers of the Jacobian ---------------------------------------------------------------------
     def _sizes(self, values) -> dict:
+        """Each dimension of the form the Jacobian's factors were read from (the checker's names
+        for it, which need not be the function's) → its size in ``values``; a differential dX
+        has X's."""
+        of = {dn: n for n, dn in self.problem.dnames.items()}
         out = {1: 1}
-        for n, v in self.problem.expr.variables.items():
+        for n, v in self.form.variables.items():
+            n = n if n in values else of.get(n)
             if n in values:
                 shape = np.shape(np.asarray(values[n], dtype=float))
                 for dim, size in zip(v.dims, shape):

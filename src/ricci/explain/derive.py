@@ -29,9 +29,8 @@ from ..functions import lookup
 from ..language import ast as A
 from ..language.sizes import walk_values
 from ..language.errors import RicciError
-from ..language.expression import Expression, parse
+from ..language.expression import Expression, typed_tree
 from ..language.kinds import SCALAR, SYMMETRIC, free_names
-from ..language.parser import parse_text
 from ..printing.text import to_text
 from . import formula as F
 from .identities import find as find_identity
@@ -149,17 +148,22 @@ class Ctx:
         return F.expr(node, self.bold_names())
 
     # -- derivatives computed by ricci -------------------------------------------------------------
-    def derive(self, text: str, wrt=None, extra: dict | None = None):
-        """ricci's derivative of ``text`` (in this context's kinds), or None if it fails."""
+    def derive(self, tree: A.Expr, wrt=None, extra: dict | None = None, text: str | None = None):
+        """ricci's derivative of ``tree`` (printed: ``text``, the cache's key; in this context's
+        kinds), or None if it fails.  The tree is typed as it is (its text is not parsed again),
+        a list's names as scalars, and handed to ricci.derivative typed."""
         wrt = self.wrt if wrt is None else wrt
-        names = set(free_names(parse_text(text), set()))
+        text = to_text(tree) if text is None else text
+        names = set(free_names(tree, set()))
         kinds = {n: k for n, k in {**self.kinds, **(extra or {})}.items() if n in names and k != "row"}
         key = (text, tuple(wrt) if isinstance(wrt, list) else wrt, tuple(sorted(kinds.items())))
         if key not in self.shared.cache:
             from ..derivation import derivative
 
             try:
-                d = derivative(text, wrt, 1, kinds)
+                forced = {n: SCALAR for n in wrt} if isinstance(wrt, list) else None
+                expr = typed_tree(tree, kinds, source=text, forced=forced, unused="error")
+                d = derivative(expr, wrt, 1, expr.kinds)  # its own kinds: taken as typed
                 d.text  # noqa: B018  (display now, so that a failure is caught here)
             except (RicciError, RecursionError):
                 d = None
@@ -297,7 +301,7 @@ class _Builder:
             return [Step("constant", "Constant", lhs + F.EQ + F.number(0),
                          F.words(f"{to_text(node)} does not depend on {ctx.x().text}"), before=ctx.show(node),
                          after=F.number(0), depth=depth, trivial=True)]
-        d = ctx.derive(to_text(node))
+        d = ctx.derive(node)
         if d is None:
             return [Step("differentiate", "Differentiate", lhs, F.words("(no closed form shown)"),
                          before=ctx.show(node), depth=depth)]
@@ -372,7 +376,7 @@ class _Builder:
         try:
             names = {n.name for n in A.walk(outer_tree) if isinstance(n, A.Name)}
             kinds = {n: k for n, k in {**ctx.kinds, **extra}.items() if n in names and k != "row"}
-            outer_expr = parse(outer_text, kinds)
+            outer_expr = typed_tree(outer_tree, kinds, source=outer_text)
         except RicciError:
             return self.structural(ctx, node, label, d, ctx.result(d, label), ctx.shape(d), depth)
         octx = Ctx(outer_expr, e, var_dims, ctx.shared)
@@ -386,8 +390,8 @@ class _Builder:
         lhs = F.partial(L, x)
         head_lhs = lhs if label is not None else F.partial_of(ctx.show(node), x)
 
-        d_outer = octx.derive(outer_text, e)
-        d_inner = ctx.derive(inner_text)
+        d_outer = octx.derive(outer_tree, e, text=outer_text)
+        d_inner = ctx.derive(inner_col, text=inner_text)
         if d_outer is None or d_inner is None:
             return self.structural(ctx, node, label, d, res, shape, depth)
         s_outer = octx.shape(d_outer)
@@ -419,7 +423,8 @@ class _Builder:
         steps += self.node(ctx, inner_col, E, below)
         ctx.shared.taken.discard(e)  # a name for this branch only
         # the product of the Jacobians, in terms of the inner name (ricci's derivative of L(e) where e = …)
-        combined = ctx.derive(f"{outer_text} where {e} = {inner_text}", extra=None)
+        combined = ctx.derive(A.Where(outer_tree, ((e, inner_col),)), extra=None,
+                              text=f"{outer_text} where {e} = {inner_text}")
         r_outer = octx.result(d_outer, L)
         r_inner = ctx.result(d_inner, E)
         if combined is not None and combined.matrix is not None:
@@ -489,7 +494,7 @@ class _Builder:
             for sign, t in terms:
                 if not ctx.depends(t):
                     continue
-                dt = ctx.derive(to_text(t))
+                dt = ctx.derive(t)
                 if dt is None or dt.matrix is None:
                     return None
                 shown.append((sign, ctx.show(dt.matrix)))
@@ -502,13 +507,13 @@ class _Builder:
         if rule == "linearity" and isinstance(node, A.BinOp) and node.op == "*" and len(parts) == 1:
             const = node.left if parts[0] is node.right else node.right
             tc = ctx.type_of(const)
-            dp = ctx.derive(to_text(parts[0]))
+            dp = ctx.derive(parts[0])
             if dp is None or dp.matrix is None or _is_one(dp.matrix):
                 return None
             if tc.is_scalar or (const is node.left and ctx.type_of(parts[0]).is_col and ctx.wrt_kind() in ("vector", SCALAR)):
                 return _wrap_product(ctx.show(const), const) + F.TIMES + _factor(ctx.show(dp.matrix), dp.matrix)
         if rule == "sign" and parts:
-            dp = ctx.derive(to_text(parts[0]))
+            dp = ctx.derive(parts[0])
             if dp is None or dp.matrix is None:
                 return None
             return F.Formula("-", "-", F.M.mo(F.M.MINUS)) + F.paren(ctx.show(dp.matrix))
@@ -523,7 +528,7 @@ class _Builder:
         dep = [(n, e) for n, e in bindings if ctx.depends(e)]
         direct = any(isinstance(n, A.Name) and n.name in ctx.wrts() for n in A.walk(body))
         body_text = to_text(body)
-        d_all = ctx.derive(to_text(tree))
+        d_all = ctx.derive(tree)
         if not dep or d_all is None or any(ctx.kinds.get(n) == "row" for n, _ in dep):
             return self.node(ctx, tree, label, depth)
         res = ctx.result(d_all, label)
@@ -542,8 +547,8 @@ class _Builder:
             names_col = A.Literal(tuple((A.Name(n),) for n in names))
             k = str(len(names))
             wshape = shape_list(ctx)
-            d_fx = ctx.derive(body_text, names)
-            d_xt = ctx.derive(to_text(col))
+            d_fx = ctx.derive(body, names, text=body_text)
+            d_xt = ctx.derive(col)
             if d_fx is None or d_xt is None or d_fx.matrix is None or d_xt.matrix is None:
                 return self.node(ctx, tree, label, depth)
             steps.append(Step("decompose", "Decompose into inner functions",
@@ -585,7 +590,7 @@ class _Builder:
         body_expr = None
         try:
             names = {n.name for n in A.walk(body) if isinstance(n, A.Name)}
-            body_expr = parse(body_text, {n: k for n, k in bctx_kinds.items() if n in names})
+            body_expr = typed_tree(body, {n: k for n, k in bctx_kinds.items() if n in names}, source=body_text)
         except RicciError:
             pass
         for n, e in dep:
@@ -598,8 +603,9 @@ class _Builder:
             text = to_text(e) + (" where " + ", ".join(f"{m} = {to_text(me)}" for m, me in needed) if needed else "")
             if needed:
                 try:
-                    ectx = Ctx(parse(text, {k: v for k, v in ctx.kinds.items() if k in ctx.expr.variables and k in text}),
-                               ctx.wrt, ctx.var_dims, ctx.shared)
+                    ectx = Ctx(typed_tree(A.Where(e, tuple(needed)),
+                                          {k: v for k, v in ctx.kinds.items() if k in ctx.expr.variables and k in text},
+                                          source=text), ctx.wrt, ctx.var_dims, ctx.shared)
                     steps += self.node(ectx, ectx.tree, ctx.name(n), depth + 1)
                 except RicciError:
                     pass
@@ -612,7 +618,7 @@ class _Builder:
     # -- several scalars: the row of partial derivatives ----------------------------------------------
     def partials(self, ctx: Ctx, label: F.Formula, depth: int) -> list[Step]:
         x = ctx.x()
-        d_all = ctx.derive(to_text(ctx.tree))
+        d_all = ctx.derive(ctx.tree)
         steps = [Step("partials", "Collect the partial derivatives in a row",
                       F.partial(label, x) + F.EQ + F.paren(F.join([F.partial(label, ctx.name(n)) for n in ctx.wrt], F.COMMA), "[", "]"),
                       F.words("vary one variable at a time, keep the others constant"), depth=depth)]
@@ -627,7 +633,7 @@ class _Builder:
     # -- order 2 and higher -----------------------------------------------------------------------------
     def higher_order(self, d, ctx: Ctx, f: F.Formula, dims) -> list[Step]:
         x = ctx.x()
-        g = ctx.derive(to_text(ctx.tree))
+        g = ctx.derive(ctx.tree)
         if g is None or g.matrix is None:
             return []
         gshape = ctx.shape(g)
@@ -653,7 +659,8 @@ class _Builder:
         text = to_text(col)
         try:
             names = {n.name for n in A.walk(col) if isinstance(n, A.Name)}
-            gexpr = parse(text, {n: k for n, k in ctx.kinds.items() if n in names and n in ctx.expr.variables})
+            gexpr = typed_tree(col, {n: k for n, k in ctx.kinds.items() if n in names and n in ctx.expr.variables},
+                               source=text)
         except RicciError:
             return steps
         gctx = Ctx(gexpr, ctx.wrt, ctx.var_dims, ctx.shared)

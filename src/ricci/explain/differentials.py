@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from ..functions import lookup
 from ..language import ast as A
 from ..language.errors import RicciError
+from ..language.expression import as_parsed, typed_tree
 from ..language.parser import parse_text
 from ..printing.text import to_text
 
@@ -315,7 +316,11 @@ class Differentials:
         kind = "scalar" if t.is_scalar else "vector" if t.is_col else "matrix" if t.is_matrix else None
         if kind is None:
             raise NoRule(f"the differential method has no rule for {node.func} of a row")
-        g = _parsed(derivative(f"{node.func}(u)", "u", 1, {"u": kind}).text)
+        u_kinds = {"u": kind}
+        grad = derivative(typed_tree(A.Call(node.func, (A.Name("u"),)), u_kinds), "u", 1, u_kinds)
+        if grad.matrix is None:  # pragma: no cover - a scalar's gradient by a scalar, vector or matrix has one
+            raise NoRule(f"the differential method has no rule for {node.func}: its gradient has no matrix form")
+        g = as_parsed(grad.matrix)  # the answer's tree, as its text reads (not the text parsed again)
         if isinstance(g, A.Where):  # u2*u2' where u2 = eigvec_max(u): written in, for one term of dF
             bound: dict = {}
             for n, e in g.bindings:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..language import ast as A
-from ..printing.text import to_text
 from . import formula as F
 from .dforms import d_of
 from .differentials import Differentials, NoRule, fresh_name, names_in, substitute
@@ -64,20 +63,22 @@ def order_name(m: int, letter: str) -> str:
 def through_vec(p) -> Higher:
     """The route for the Problem ``p`` (order k ≥ 2, order k − 1 without a matrix form)."""
     from ..derivation import derivative
-    from ..language.expression import parse_typed
+    from ..language.expression import typed_tree
 
     d = p.d
     if len(p.names) != 1:  # a list of scalars: every order is a matrix, so this is never reached
         raise NoRule("the differential method fixes directions of one variable, not of a list")
-    below, source = 0, d.expression.source
+    # the function, or the highest order below with a matrix form: typed as it was built (the
+    # function's Expression, the derivative's typed answer), not its text parsed again
+    below, first = 0, d.expression
     for m in range(d.order - 2, 0, -1):
-        prev = derivative(d.expression.source, d.wrt, m, p.kinds)
+        prev = derivative(d.expression, d.wrt, m, p.kinds)  # typed: not parsed again
         if prev.matrix is not None:
-            below, source = m, prev.text
+            below, first = m, prev.as_expression()
             break
     letter = "f" if d.expression.type.is_scalar else "F"
     kinds = dict(p.kinds)
-    expr = first = parse_typed(source, kinds, trusted=True)
+    expr = first
     x = p.names[0]
     count = d.order - 1 - below
     out = []
@@ -89,7 +90,7 @@ def through_vec(p) -> Higher:
         body = substitute(diff.total(), {diff.dnames[x]: A.Name(h)})
         kinds[h] = p.form_kinds[x]
         tree = A.Where(body, diff.bindings) if diff.bindings else body
-        expr = parse_typed(to_text(tree), kinds, trusted=True)
+        expr = typed_tree(tree, kinds)  # the tree itself, not its printed text
         out.append(Direction(h, order_name(below + i, letter), order_name(below + i + 1, letter), expr))
     return Higher(below, first, tuple(out), expr, kinds, letter)
 

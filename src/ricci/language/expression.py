@@ -152,6 +152,27 @@ def parse_typed(expression: str | Expression, kinds: dict[str, str] | None = Non
     return Expression(expression, checked.tree, checked, as_written(tree))
 
 
+@deep
+def typed_tree(tree: A.Expr, kinds: dict[str, str] | None = None, *, source: str | None = None,
+               forced: dict[str, str] | None = None, unused: str = "ignore") -> Expression:
+    """A tree ricci built itself (an answer, the steps' differentials and outer functions)
+    typed as :func:`parse_typed` types the text it prints, without printing and parsing it
+    again: the tree is read as the parser reads that text (:func:`as_parsed`) and checked with
+    ``kinds`` (and ``forced``, ``unused``: as parse_typed's).  The dimensions are the checker's
+    own names, as the text's would be.  ``source``: the text for messages and ``.source``
+    (printed when not given: printing is cheap, parsing is what this saves)."""
+    if source is None:
+        from ..printing.text import to_text
+
+        source = to_text(tree)
+    parsed = as_parsed(tree)
+    try:
+        checked = check(parsed, source, kinds, forced, unused)
+    except RicciError as e:
+        raise e.with_source(source)
+    return Expression(source, checked.tree, checked, tree)
+
+
 def _written(node: A.Expr, rewrites: list) -> A.Call | None:
     """The one-argument call the user wrote where ``node`` is what the parser rewrote it to,
     else None.  The parser gives a rewrite's nodes the span of its argument (softmax(x) is
