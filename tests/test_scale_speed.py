@@ -209,3 +209,93 @@ def test_a_kept_least_order_is_the_one_the_search_finds(case):
             outset = {m.get(i, i) for i in n.out}
             groups = [fs]
             assert B._least_order(groups, outset) == [fs[p] for _, p in B._least_positions(groups, outset)]
+
+
+# -- renaming without rebuilding (issue 21, acceptance 1, later) ----------------------------------
+
+def test_a_network_level_builds_few_digests(monkeypatch):
+    # each level of the chain rule renamed every factor of the product so far twice (apart,
+    # then canonically), each renamed node built with its digest computed anew: 1,020 and
+    # 4,219 digests for the derivatives at depths 16 and 64 (66 a level); a renaming that
+    # orders nothing by name now copies the digest (208 and 836)
+    from ricci.ir import nodes
+
+    made = count_calls(monkeypatch, nodes, "_finish")
+    for depth in (16, 64):
+        made[0] = 0
+        ricci.derivative(_network(depth), "x")
+        assert made[0] < 20 * depth, (depth, made)
+
+
+def _renamings(n: Node) -> list:
+    """Two one-to-one renamings of n's free indices: to fresh names, and reversed among them."""
+    return [{i: B.fresh(i.dim) for i in n.free}, dict(zip(n.free, reversed(n.free)))]
+
+
+@pytest.mark.parametrize("case", CASES + [(_network(5), "x", 1)])
+def test_a_renaming_that_orders_nothing_is_what_the_long_way_makes(monkeypatch, case):
+    # B._substituted puts the new names in place and copies the digest; B._rename rebuilds
+    # each node through the constructors (products canonicalised, digests computed).  The
+    # same node either way, with the digest written piece by piece.
+    substituted = 0
+    for n in _nodes(*case):
+        if not n.free or n.sorts:
+            continue
+        for m in _renamings(n):
+            fast = B.rename(n, m)
+            assert fast.sig == _old_sig(fast) and fast.size == n.size and fast.height == n.height, (n, m)
+            with monkeypatch.context() as mp:
+                mp.setattr(B, "_substituted", lambda node, mapping: None)
+                slow = B.rename(n, m)
+            assert fast is slow, (n, m, fast, slow)
+            substituted += 1
+    assert substituted > 10
+
+
+@pytest.mark.parametrize("case", CASES + [(_network(5), "x", 1)])
+def test_a_renamed_product_kept_in_its_order_is_the_canonical_one(case):
+    # B._in_kept_order keeps a renamed product's factors in their order where nothing can
+    # reorder them; _canonical_mul sorts, encodes and names them anew
+    kept = 0
+    for n in _nodes(*case):
+        if not isinstance(n, Mul) or not n.out:
+            continue
+        for m in _renamings(n):
+            factors = [B.rename(f, m) for f in n.factors]
+            new_out = tuple(m.get(i, i) for i in n.out)
+            got = B._in_kept_order(n, factors, new_out, m)
+            if got is None:
+                continue
+            coef, rest = (factors[0].value, factors[1:]) if isinstance(factors[0], Num) else (1.0, factors)
+            assert got is B._canonical_mul(coef, rest, new_out), (n, m)
+            kept += 1
+    assert kept > 0
+
+
+def test_a_chain_is_read_as_a_chain_once(monkeypatch):
+    # simplify/vocabulary.py read every left-nested prefix of the network's display chain
+    # W64*diag(…)*W63*… as a chain of its own: 559 and 8,383 factors read at depths 16 and 64
+    from ricci.simplify import vocabulary
+
+    real = vocabulary._chain_parts
+    read = [0]
+
+    def counting(a):
+        parts = real(a)
+        read[0] += len(parts)
+        return parts
+
+    monkeypatch.setattr(vocabulary, "_chain_parts", counting)
+    counts = []
+    for depth in (16, 64):
+        read[0] = 0
+        assert ricci.derivative(_network(depth), "x").text
+        counts.append(read[0])
+    assert counts[1] < 4 ** 1.2 * counts[0], counts
+
+
+def test_a_deeper_network_gradient_is_still_right():
+    # the values behind the renamings above, through several nested links of the chain rule
+    net = _network(9)
+    r = check_derivative(net, "x", values=random_values(net, {}, sizes=3, seed=9))
+    assert "where" in r.d.text

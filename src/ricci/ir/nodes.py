@@ -76,10 +76,16 @@ class Node:
     """Base of the IR.  Identity is equality (hash-consed); ``sig`` is a structural digest
     that ignores the names of the node's own free indices (used for canonical orderings)."""
 
-    __slots__ = ("free", "sig", "size", "height", "__weakref__")
+    __slots__ = ("free", "sig", "size", "height", "sorts", "__weakref__")
     free: tuple
     sig: bytes
     size: int
+    #: whether renaming its free indices may reorder something inside by name (a product with
+    #: two or more out indices, a sum with two or more free ones, a δ: each keeps its indices
+    #: sorted by name, and the digest reads that order).  A node that does not is renamed by
+    #: putting the new names in place, its digest and its index layout as they were
+    #: (ir/substitute.py; issue 21)
+    sorts: bool
     #: nesting height of products (a product's summed indices are named after its height,
     #: so that a product inside another never uses the same bound names: renaming an outer
     #: index never has to rename inner ones apart)
@@ -92,7 +98,10 @@ class Node:
         return show(self)
 
 
-def _intern(cls, key: tuple, init) -> Node:
+def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
+    """The one node of this structure, made (``init``, then its digest) if there is none.
+    ``like``: a node this one is a renaming of that leaves the digest as it was (its ``sorts``
+    unset): the digest, size and height are copied, not computed (ir/substitute.py)."""
     full = (cls,) + key
     ref = _TABLE.get(full)
     node = ref() if ref is not None else None
@@ -100,9 +109,18 @@ def _intern(cls, key: tuple, init) -> Node:
         charge_node()  # the running derivation's budget of nodes and time (ricci.limits)
         node = object.__new__(cls)
         init(node)
-        _finish(node)
+        if like is None:
+            _finish(node)
+        else:
+            _copy_digest(node, like)
         _TABLE[full] = weakref.KeyedRef(node, _gone, full)
     return node
+
+
+def _copy_digest(node: Node, like: Node) -> None:
+    """What _finish would compute for ``node``, a renaming of ``like`` that orders nothing by
+    name: the same (tests/test_scale_speed.py computes both)."""
+    node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, False
 
 
 def _enc(node: Node, ix: Index):
@@ -138,6 +156,14 @@ def _finish(node: Node) -> None:
             h = c.height
     node.size = size
     node.height = h + 1 if isinstance(node, Mul) else h
+    if isinstance(node, Mul):
+        sorts = len(node.out) >= 2
+    elif isinstance(node, Add):
+        sorts = len(node.free) >= 2
+    else:
+        sorts = isinstance(node, Delta)
+    # a matrix function's argument keeps its own names (_r, _c): renaming its out leaves it
+    node.sorts = sorts or (not isinstance(node, MatFun) and any(c.sorts for c in kids))
 
 
 #: (a node's free indices, a child's) → the child's index encoding: _finish's memo, emptied

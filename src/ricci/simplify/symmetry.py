@@ -10,9 +10,13 @@ from __future__ import annotations
 from ..ir import build as B
 from ..ir.nodes import Node, Var
 from ..ir.traverse import transform
+from ..language.kinds import SYMMETRIC
 
 
 def use_symmetry(node: Node, expr=None) -> Node:
+    if expr is not None and not any(v.kind == SYMMETRIC for v in expr.variables.values()):
+        return node  # no symmetric variable: nothing to turn (a walk of the whole answer saved)
+
     def leaf(n: Node) -> Node:
         if isinstance(n, Var) and n.sym and len(n.idx) == 2 and n.idx[0] != n.idx[1]:
             i, j = n.idx

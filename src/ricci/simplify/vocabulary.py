@@ -126,6 +126,18 @@ def _chain_forms(factors: list, kind_of):
     return _chain_of(factors) if changed else None
 
 
+def _rebuilt(node, go):
+    """A chain that no rule above changed, its factors (``go``) in place and its nesting kept.
+    Its left-nested prefixes are not read again as chains of their own: a run in a prefix is
+    in a run of the whole at least as long, its first factor (a sign) is the whole's, and a
+    longer run is the more worth writing as one power or one transpose, so no rule changes a
+    prefix of a chain it left as it was.  (Reading every prefix of W64*diag(…)*W63*… again
+    was quadratic in the chain: issue 21.)  A right operand is read as before."""
+    if isinstance(node, A.BinOp) and node.op == "*":
+        return A.BinOp("*", _rebuilt(node.left, go), go(node.right), span=node.span)
+    return go(node)
+
+
 def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of) -> A.Expr:
     """``tree`` (an answer, a ``where`` included) with the rules above applied bottom-up;
     ``kind_of`` gives a subterm's kind (simplify.mtypes: S, C, Rw, M)."""
@@ -145,7 +157,7 @@ def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of) -> A.Expr:
             if p is None and isinstance(factors[0], A.Neg):
                 neg = True
                 p = _chain_forms([factors[0].arg] + factors[1:], kind_of)
-            new = A.map_children(node, go) if p is None else A.Neg(p) if neg else p
+            new = _rebuilt(node, go) if p is None else A.Neg(p) if neg else p
         else:
             new = A.map_children(node, go)
         new = _softmax(new) or new

@@ -1,0 +1,123 @@
+"""Renaming a node's free indices by putting the new names in place (issue 21).
+
+A node whose ``sorts`` is unset orders no indices by name anywhere inside it (ir/nodes.py), so
+renaming its free indices one to one changes nothing but the names: not its digest, not its
+index layout, not the canonical order of any product inside it.  :func:`_substituted` builds
+that renaming directly, node by node, with the digests copied; ir/build.py's ``rename`` takes
+it where it applies and otherwise rebuilds through the constructors (``_rename``), which give
+the same node the long way (tests/test_scale_speed.py compares the two).
+"""
+
+from __future__ import annotations
+
+from .nodes import Add, Elem, MatFun, Mul, Node, Num, Pair, Pow, Stack, Var, _intern, unique
+
+
+def _bound_name(height: int, k: int) -> str:
+    """Canonical name of the k-th summed index of a product of this nesting height."""
+    return f"_{k}" if height == 1 else f"_{height}.{k}"
+
+
+def _substituted(node: Node, m: dict) -> Node | None:
+    """``node`` with its free indices renamed one to one by ``m`` (restricted to them, onto no
+    other of them), where nothing in it orders indices by name (``node.sorts`` unset): the new
+    names put in place, each node kept as it was built, its digest copied.  What _rename
+    makes of it: its constructors' rules read the structure, not the names, and the canonical
+    order of a product with at most one out index compares no two names (the digests, the
+    summed indices by first occurrence).  None where a product's summed names are in the way
+    (a new name is one of them, or one the canonical naming of its height would step over):
+    then _rename renames them apart.  Issue 21: each level of a deep chain rule renamed every
+    factor of the product so far, and each renamed product was sorted and named anew, each
+    node's digest computed anew."""
+    t = type(node)
+    if t is Var:
+        idx = tuple(m.get(i, i) for i in node.idx)
+        name, sym = node.name, node.sym
+
+        def init_var(n):
+            n.name, n.idx, n.sym, n.free = name, idx, sym, unique(idx)
+
+        return _intern(Var, (name, idx, sym), init_var, node)
+    if t is Mul:
+        new_out = tuple(m.get(i, i) for i in node.out)
+        height = node.height
+        prefix = "_" if height == 1 else f"_{height}."
+        for i in new_out:
+            if i.name.startswith(prefix) and i.name[len(prefix):].isdigit():
+                return None
+        for k, b in enumerate(node.bound):
+            if b.name != _bound_name(height, k) or b in m or b.name in {v.name for v in m.values()}:
+                return None
+        old = node.factors
+        start = 1 if old and isinstance(old[0], Num) else 0
+        if len(old) - start == 1 and not start:
+            return None  # one factor alone: _canonical_mul may return it bare
+        factors = []
+        for f in old:
+            sub = {k: v for k, v in m.items() if k in f.free}
+            if sub:
+                f = _substituted(f, sub)
+                if f is None:
+                    return None
+            factors.append(f)
+        factors = tuple(factors)
+        out = tuple(sorted(new_out))
+
+        def init_mul(n):
+            n.factors, n.out, n.free, n.bound = factors, out, out, node.bound
+
+        return _intern(Mul, (factors, out), init_mul, node)
+    if t is Add or t is Elem or t is Pow or t is Stack:
+        kids = []
+        for c in node.children():
+            sub = {k: v for k, v in m.items() if k in c.free}
+            if sub:
+                c = _substituted(c, sub)
+                if c is None:
+                    return None
+            kids.append(c)
+        if t is Add:
+            terms = tuple(kids)
+
+            def init_add(n):
+                n.terms, n.free = terms, terms[0].free
+
+            return _intern(Add, (terms,), init_add, node)
+        if t is Elem:
+            func, arg = node.func, kids[0]
+
+            def init_elem(n):
+                n.func, n.arg, n.free = func, arg, arg.free
+
+            return _intern(Elem, (func, arg), init_elem, node)
+        if t is Pow:
+            base, exp = kids
+
+            def init_pow(n):
+                n.base, n.exp, n.free = base, exp, unique(base.free + exp.free)
+
+            return _intern(Pow, (base, exp), init_pow, node)
+        entries, axes = tuple(kids), tuple(m.get(i, i) for i in node.axes)
+
+        def init_stack(n):
+            n.entries, n.axes, n.free = entries, axes, unique(entries[0].free + axes)
+
+        return _intern(Stack, (entries, axes), init_stack, node)
+    if t is MatFun:
+        func, arg, r, c = node.func, node.arg, node.r, node.c
+        out = tuple(m.get(i, i) for i in node.out)
+        if any(i == r or i == c for i in node.out + out):
+            return None  # an out index named as the argument's rows or columns: its layout changes
+
+        def init_matfun(n):
+            n.func, n.arg, n.r, n.c, n.out, n.free = func, arg, r, c, out, unique(out)
+
+        return _intern(MatFun, (func, arg, out), init_matfun, node)
+    if t is Pair:
+        r, a, b = (m.get(i, i) for i in (node.r, node.a, node.b))
+
+        def init_pair(n):
+            n.r, n.a, n.b, n.free = r, a, b, unique((r, a, b))
+
+        return _intern(Pair, (r, a, b), init_pair, node)
+    return None
