@@ -167,7 +167,22 @@ def simplex(n, repeat, seed=3):
     rows = {}
     t, r = _timed(lambda: ricci.minimize("p'*Q*p + q'*p", "p", {"Q": Q, "q": q},
                                          constraints=["sum(p) == 1", "p >= 0"], tol=1e-10, certify=False), repeat)
-    rows["ricci augmented Lagrangian"] = (t, f(r.x["p"]), float(abs(r.x["p"].sum() - 1)))
+    rows[f"ricci augmented Lagrangian ({r.method.split(' + ')[-1]} inside)"] = (
+        t, f(r.x["p"]), float(abs(r.x["p"].sum() - 1)))
+    try:  # the same call with the NNLS route off: the L-BFGS-B rounds it replaces, for comparison
+        from ricci.solve import quadratic
+    except ImportError:  # a ricci without it
+        quadratic = None
+    if quadratic is not None and r.method.endswith("NNLS"):
+        saved, quadratic.MAX_SIZE = quadratic.MAX_SIZE, 0
+        try:
+            t, r = _timed(lambda: ricci.minimize("p'*Q*p + q'*p", "p", {"Q": Q, "q": q},
+                                                 constraints=["sum(p) == 1", "p >= 0"], tol=1e-10, certify=False),
+                          repeat)
+        finally:
+            quadratic.MAX_SIZE = saved
+        rows["ricci augmented Lagrangian (L-BFGS-B inside: the NNLS route off)"] = (
+            t, f(r.x["p"]), float(abs(r.x["p"].sum() - 1)))
     try:
         import cvxpy as cp
 
@@ -226,8 +241,10 @@ def smoothed_lasso(m, n, repeat, seed=4):
 
 def covariance(p, repeat, seed=5):
     """Sparse inverse covariance, smoothed: -logdet(S) + tr(C*S) + λ·Σ sqrt(S_ij² + ε), from
-    S = I.  ricci minimises over every entry of S (a matrix); the iterates stay symmetric, as
-    ∇f is symmetric at a symmetric S.  CVXPY's S is a symmetric variable (log_det needs one)."""
+    S = I, over the symmetric matrices S (ricci: kinds S symmetric, its triangle's coordinates;
+    CVXPY: a symmetric variable, as log_det needs).  Over every entry of a general matrix the
+    symmetric minimiser is a saddle (-logdet curves down along antisymmetric directions) from
+    which rounding drifts away, and the iterates left the positive definite cone."""
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((p, 2 * p))
     C = A @ A.T / (2 * p)
@@ -236,7 +253,7 @@ def covariance(p, repeat, seed=5):
     rows = {}
     t, r = _timed(lambda: ricci.minimize("-logdet(S) + tr(C*S) + lambda*sum(sqrt(S.^2 + epsilon))", "S",
                                          {"C": C, "lambda": lam, "epsilon": eps}, x0={"S": np.eye(p)}, tol=1e-9,
-                                         certify=False), repeat)
+                                         kinds={"S": "symmetric matrix"}, certify=False), repeat)
     S = r.x["S"]
     rows["ricci L-BFGS-B"] = (t, f(S), float(np.abs(S - S.T).max()))
     try:
@@ -363,7 +380,8 @@ def main(argv=None):
         **{f"quadratic over the simplex, n = {n // s}": (lambda n=n: simplex(n // s, a.repeat))
            for n in (200, 1000, 2000)},
         f"smoothed lasso {5000 // s}×500, ε = 1e-6": lambda: smoothed_lasso(5000 // s, 500, a.repeat),
-        f"sparse inverse covariance (smoothed), p = {cov_p}": lambda: covariance(cov_p, a.repeat),
+        **{f"sparse inverse covariance (smoothed), p = {p // s}": (lambda p=p: covariance(p // s, a.repeat))
+           for p in (20, cov_p)},
         f"NMF {300 // s}×{200 // s}, k = 10": lambda: nmf(300 // s, 200 // s, 10, a.repeat),
         "Dask": lambda: dask_rows(1_100_000 // s, 20, a.repeat, limit_mib=160 // s),
     }

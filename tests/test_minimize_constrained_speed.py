@@ -320,3 +320,15 @@ def test_what_nnls_cannot_take_stays_with_lbfgsb():
     ref = _slsqp(lambda p: (a @ p) ** 2 + q @ p, lambda p: 2 * (a @ p) * a + q, 12,
                  eqs=[(lambda p: np.array([p.sum() - 1]), lambda p: np.ones((1, 12)))], lower=0.0)
     assert r.fun <= ref.fun + 1e-7 * max(1.0, abs(ref.fun))
+
+
+def test_an_infeasible_problem_says_by_how_much_even_where_a_basic_bound_is_what_is_violated():
+    """sum(p) == -1 with p >= 0 has no feasible point; the eliminated equality holds at every
+    iterate, so what the rounds cannot meet is a basic coordinate's bound (p = -1 there).  The
+    message said "violated by 0" (the constraints' own values only)."""
+    Q, q = simplex_data(10, 1)
+    r = ricci.minimize(QP, "p", {"Q": Q, "q": q}, constraints=["sum(p) == -1", "p >= 0"], tol=1e-10, certify=False)
+    assert not r.success
+    worst = max(0.0, -float(r.x["p"].min()))
+    assert worst >= 0.09  # the sum is -1 over 10 entries: some entry is at most -0.1
+    assert "may be infeasible" in r.message and f"violated by {worst:.3g}" in r.message

@@ -328,8 +328,13 @@ def _report(problem, constraints, z, g, lam, vals, tol, rounds, nit, violation, 
     if converged:
         message = f"converged in {rounds} rounds of the augmented Lagrangian ({inner} inside)"
     elif violation > tol:
-        message = (f"the constraints are violated by {feas:.3g} after {rounds} rounds ({penalty}); "
-                   "the problem may be infeasible")
+        # a basic coordinate's bound (kept by the rounds, not by L-BFGS-B) may be what is violated
+        outside = np.maximum(lower - z, z - upper)
+        i = int(np.argmax(outside))
+        where = (f" ({problem.where(i)} = {z[i]:.3g} is outside its bounds)"
+                 if outside[i] > feas else "")
+        message = (f"the constraints are violated by {max(feas, float(outside[i])):.3g}{where} after {rounds} "
+                   f"rounds ({penalty}); the problem may be infeasible")
     else:
         message = f"stopped after {rounds} rounds" + (f": {last}" if last is not None else "")
     info = {"rounds": rounds, "nit": nit, "kkt_residual": max(stationarity, feas, comp),
