@@ -112,7 +112,7 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
             # the one met last in a children-first walk of the answer as it reads now.
             ranked = []
             for k in candidates:
-                count = occ[k] - in_dists[k]
+                count = occ[k] - in_dists.get(k, 0)
                 if count >= 2 and not view.trivial(k) and view.size(k) >= 4:
                     ranked.append(((count - 1) * view.size(k), view.size(k), k))
             best = _first(view, sorted(ranked, reverse=True), lambda k: nameable(view.node(k)))
@@ -120,7 +120,7 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
             gains = []
             in_sums = None
             for k in candidates:
-                count = occ[k] - in_dists[k]
+                count = occ[k] - in_dists.get(k, 0)
                 if count < 2 or not dag.may_have_mnemonic(k):
                     continue
                 node = view.node(k)
@@ -322,21 +322,28 @@ class _View:
         found: dict = {}
         seen: set = set()
         placed = 0
-
-        def visit(k) -> bool:  # True once every key wanted is placed
-            nonlocal placed
-            seen.add(k)
-            for j in self.kids(k):
-                if j not in seen and visit(j):
-                    return True
-            if k in want:
-                found[k] = placed
-            placed += 1
-            return len(found) == len(want)
-
+        kids = self._kids
+        # the children-first walk with a stack of (key, its children not yet walked), not a
+        # recursive visit: two Python calls per key walked, for every tie (issue 21)
         for r in self.roots:
-            if r not in seen and visit(r):
-                break
+            if r in seen:
+                continue
+            seen.add(r)
+            stack = [(r, iter(() if r < 0 else kids[r]))]
+            while stack:
+                k, rest = stack[-1]
+                for j in rest:
+                    if j not in seen:
+                        seen.add(j)
+                        stack.append((j, iter(() if j < 0 else kids[j])))
+                        break
+                else:
+                    stack.pop()
+                    if k in want:
+                        found[k] = placed
+                    placed += 1
+                    if len(found) == len(want):
+                        return found
         return found
 
     def postorder(self, starts) -> list:
