@@ -267,6 +267,7 @@ def test_a_renamed_product_kept_in_its_order_is_the_canonical_one(case):
             if got is None:
                 continue
             coef, rest = (factors[0].value, factors[1:]) if isinstance(factors[0], Num) else (1.0, factors)
+            assert got.sig == _old_sig(got) and got.size == n.size, (n, m)  # its digest copied
             assert got is B._canonical_mul(coef, rest, new_out), (n, m)
             kept += 1
     assert kept > 0

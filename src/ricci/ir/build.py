@@ -273,16 +273,31 @@ def _in_kept_order(node: Mul, factors: list, new_out: tuple, m: dict) -> Node | 
         if not (names[k - 1] < names[k] and after[k - 1] < after[k]):
             return None
     outset = set(node.out)
-    key = None
+    before = None
     for k in range(start, len(old)):
         f, g = old[k], factors[k]
-        if f.sig != g.sig or g.free != tuple(m.get(i, i) for i in f.free):
+        if g is not f and (f.sig != g.sig or g.free != tuple(m.get(i, i) for i in f.free)):
             return None
-        nxt = (f.sig, tuple((0, i.name) if i in outset else (1, "") for i in f.free))
-        if key is not None and not key < nxt:
-            return None
-        key = nxt
-    return _make_mul(tuple(factors), tuple(sorted(new_out)))
+        # the sort keys (digest, then the indices: out ones by name, summed ones alike) strictly
+        # increasing; the indices are read only where two digests tie
+        if before is not None and not before.sig < f.sig:
+            if before.sig != f.sig or not _sort_key(before, outset) < _sort_key(f, outset):
+                return None
+        before = f
+    out = tuple(sorted(new_out))
+    factors = tuple(factors)
+
+    def init(n):
+        n.factors, n.out, n.free, n.bound = factors, out, out, node.bound
+
+    # the same digest as node's: the children's digests, their index layouts (the out indices
+    # by position, in the same order, the summed ones by the same names) and the sizes
+    return _intern(Mul, (factors, out), init, node)
+
+
+def _sort_key(f: Node, outset: set) -> tuple:
+    """_canonical_mul's sort key of a factor (its prekey)."""
+    return (f.sig, tuple((0, i.name) if i in outset else (1, "") for i in f.free))
 
 
 # -- products ------------------------------------------------------------------------------------

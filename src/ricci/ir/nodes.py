@@ -118,9 +118,9 @@ def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
 
 
 def _copy_digest(node: Node, like: Node) -> None:
-    """What _finish would compute for ``node``, a renaming of ``like`` that orders nothing by
-    name: the same (tests/test_scale_speed.py computes both)."""
-    node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, False
+    """What _finish would compute for ``node``, a renaming of ``like`` that changes no order
+    and no index layout: the same (tests/test_scale_speed.py computes both)."""
+    node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
 
 
 def _enc(node: Node, ix: Index):
