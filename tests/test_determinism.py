@@ -31,6 +31,12 @@ ISSUE = [
     ("logdet(inv(X + A) + inv(X + B))", "X", 2, None),
 ]
 
+#: Found later: δ's classes in index notation were named by a tie broken in a set's order, so
+#: whether Sym[…] closed changed with the seed (200 or 240 characters; seed 123 wrote it out).
+FOUND = [
+    ("x*y.T*tan(q) @ (A*tan(0.8*tanh(0.5))) where q = (diag(A)*(x' @ B))'", "A", 2, None),
+]
+
 #: How many problems of tools/hunt.py's generator, from a fixed seed.
 HUNT_SAMPLE = 60
 
@@ -83,7 +89,7 @@ def _hunt_sample() -> list:
 def corpus() -> list:
     from test_codegen import ALL
 
-    cases = list(ISSUE)
+    cases = list(ISSUE) + FOUND
     cases += [(c["expr"], c["wrt"], c["order"], c["kinds"]) for _, c in sorted(ALL.items())]
     cases += _lecture_rows()
     cases += _hunt_sample()

@@ -289,7 +289,11 @@ def _compact_terms(node: Add, groups: list, sym: bool) -> list | None:
             m = dict(zip(a, b))
             m.update(zip(b, a))
             swaps.append(m)
-    keys = [_key(rest, order) for _, rest in items] if swaps else []
+    # δ's classes are named by their least index in a TOTAL order: ``order`` ranks the groups
+    # only (i and j of one group tie), and a tie left the name to a set's iteration order, so
+    # whether an orbit closed (Sym[…] or the terms written out) changed with PYTHONHASHSEED
+    rank = {i: n for n, i in enumerate(order)}
+    keys = [_key(rest, rank) for _, rest in items] if swaps else []
     where: dict = {}
     for pos, k in enumerate(keys):
         where.setdefault(k, pos)
@@ -297,7 +301,7 @@ def _compact_terms(node: Add, groups: list, sym: bool) -> list | None:
     for pos, (c, rest) in enumerate(items):
         if pos in fams or pos in taken or not swaps or where[keys[pos]] != pos:
             continue
-        orbit = _orbit(keys[pos], swaps, order, where)
+        orbit = _orbit(keys[pos], swaps, rank, where)
         if orbit is None or len(orbit) < 2:
             continue
         members = [where.get(img) for img in orbit]
