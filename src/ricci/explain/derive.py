@@ -337,13 +337,13 @@ class _Builder:
             # x - A*s for both (x - A*s)'*W and (x - A*s)
             chains = [_cores(ctx, t) for t in tops]
             for cand in chains[0]:
-                if _is_var(cand, ctx):
+                if _is_var(_untransposed(cand), ctx):  # x' is the variable, shown transposed
                     break
                 if all(any(c == cand for c in ch) for ch in chains[1:]):
                     return cand
         # a function of one non-trivial argument
         args = _dependent_args(ctx, node)
-        if len(args) == 1 and _is_function(ctx, node) and not _is_var(args[0], ctx):
+        if len(args) == 1 and _is_function(ctx, node) and not _is_var(_untransposed(args[0]), ctx):
             return args[0]
         return None
 
@@ -365,11 +365,13 @@ class _Builder:
         self.inner = None if prefer == self.inner else self.inner
         e = ctx.fresh(kind, prefer)
         e_node: A.Expr = A.Transpose(A.Name(e)) if row else A.Name(e)
-        inner_col = A.Transpose(inner) if row else inner
+        inner_col = _column_of(inner) if row else inner
         outer_tree = _replace(node, inner, e_node)
         outer_text = to_text(outer_tree)
         inner_text = to_text(inner_col)
-        e_dims = ctx.dims_of(inner_col)
+        # a row inner function is shown transposed, a column: its dims are the row's reversed
+        # (the new Transpose node is not in the typed expression, so it is not asked for a type)
+        e_dims = ctx.dims_of(inner)[::-1] if row else ctx.dims_of(inner)
         e_dims_shown = tuple(x for x in e_dims if x != "1")
         var_dims = {**ctx.var_dims, e: e_dims_shown}
         extra = {e: kind}
@@ -415,7 +417,7 @@ class _Builder:
             depth = depth + 1
         steps = head + [
             Step("decompose", "Decompose into inner functions", decompose,
-                 F.words(f"{e} is {_kind_words(ctx.type_of(inner_col))}"),
+                 F.words(f"{e} is {'a vector' if row else _kind_words(t)}"),
                  before=ctx.show(node), after=octx.show(outer_tree), shape=tuple(e_dims), depth=depth),
             Step("chain rule", "Chain rule", chain_formula, note, shape=tuple(shape), depth=depth),
         ]
@@ -690,6 +692,20 @@ def _space(dims: list[str]) -> str:
 
 def _is_var(node: A.Expr, ctx: Ctx) -> bool:
     return isinstance(node, A.Name) and node.name in ctx.wrts()
+
+
+def _untransposed(node: A.Expr) -> A.Expr:
+    return node.arg if isinstance(node, A.Transpose) else node
+
+
+def _column_of(row: A.Expr) -> A.Expr:
+    """The column whose transpose is ``row``, as the steps name it: -z for -z', x - m for
+    (x - m)' (a transpose of a transpose is not written out)."""
+    if isinstance(row, A.Transpose):
+        return row.arg
+    if isinstance(row, A.Neg) and isinstance(row.arg, A.Transpose):
+        return A.Neg(row.arg.arg)
+    return A.Transpose(row)
 
 
 def _affine(ctx: Ctx, node: A.Expr) -> bool:
