@@ -229,10 +229,10 @@ class Prover:
         if any(isinstance(m, A.Name) for m in A.walk(node)):
             return None
         from ..evaluation import evaluate_expression  # a constant matrix: its eigenvalues decide
-        from ..language.expression import parse
+        from ..language.expression import typed_tree
 
         try:
-            value = evaluate_expression(parse(to_text(node)), {})
+            value = evaluate_expression(typed_tree(node), {})
         except RicciError:
             return None
         d = D.classify(np.atleast_2d(value))

@@ -162,7 +162,7 @@ def _parse(form: Form, q: Question, directions: dict, transposed: bool = False):
     """The right side typed (the directions declared); ``transposed``: with each direction
     transposed, or None when that does not type-check either."""
     from ..explain.differentials import sum_name, substitute
-    from ..language.expression import parse_typed
+    from ..language.expression import typed_tree
 
     if transposed:
 
@@ -188,11 +188,7 @@ def _parse(form: Form, q: Question, directions: dict, transposed: bool = False):
         tree = A.BinOp("+", tree, pin)
     if q.bindings:
         tree = A.Where(tree, tuple(q.bindings))
-    text = to_text(tree)
-    try:
-        return parse_typed(text, kinds)
-    except RicciError as e:
-        raise e.with_source(text)
+    return typed_tree(tree, kinds)  # typed as built: its text is printed for messages, not parsed
 
 
 def _split(tree):

@@ -19,7 +19,6 @@ from .. import limits as _limits
 from ..language import ast as A
 from ..language.errors import KindError, RicciError, ShapeError
 from ..language.kinds import SCALAR
-from ..printing.text import to_text
 from . import rewrite as R
 from .differential_form import differential_form
 from .lab import POINTS, SAME, TRANSPOSED, Candidate, Lab, Question, assemble, bindings_text, typed
@@ -147,6 +146,7 @@ def _same_canonical(q: Question, cand: Candidate) -> bool | None:
 def _canonical(expr, q: Question) -> str:
     from ..derivation import derivative
     from ..language.errors import BadValueError
+    from ..language.expression import typed_tree
 
     if expr is None:
         raise BadValueError("no matrix form")
@@ -157,4 +157,5 @@ def _canonical(expr, q: Question) -> str:
     tree = R.with_bindings(A.BinOp("*", A.Name(scale), body), bindings)
     kinds = {n: v.kind for n, v in expr.variables.items()}
     kinds[scale] = SCALAR
-    return derivative(to_text(tree), scale, 1, kinds).text
+    scaled = typed_tree(tree, kinds)  # typed as built, not printed and parsed again
+    return derivative(scaled, scale, 1, scaled.kinds).text
