@@ -21,6 +21,7 @@ common factors pulled out of sums) lives in :mod:`ricci.simplify.matrix`.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from .functions import family_of, lookup, named
@@ -498,78 +499,142 @@ class Raiser:
         row, col = orientation
         return R(_zero_ast(self.m.expr, (row, col)), row, col)
 
-    def _count(self, items: list[R]) -> dict:
-        c: dict = {}
+    def _contract(self, items: list[R], out: set) -> list[R]:
+        """Merge the factors two at a time, by the first rule that applies: 1. a summed index
+        in exactly two factors: a matrix product; 2. an index in three or more factors, or a
+        free index in two: a Hadamard product (of two factors whose indices nest); 3. a summed
+        index in one factor only: a sum over it; 4. two vectors with nothing in common: an
+        outer product.  Each rule takes the first index in the order of the factors (the
+        product's own, then each merge's result, last), a factor's row before its column.
+
+        The factors are numbered in that order, and for each index the numbers of the factors
+        that carry it are kept up to date merge by merge, with the indices waiting for rules 1
+        and 3 (and 2) in heaps keyed by that order: counting every factor's indices again and
+        scanning them at every merge was quadratic in a chain (issue 21: tr(X^64)'s 63 factors).
+        Never the set r.indices for the order: a set of indices iterates in hash order, which
+        PYTHONHASHSEED changes."""
+        alive: dict[int, R] = {}
+        uses: dict = {}  # index → numbers of the factors that carry it, ascending
         for k, r in enumerate(items):
-            # rows before columns, never the set r.indices: a set of indices iterates in hash
-            # order, which PYTHONHASHSEED changes, and _pick takes the first index it finds.
-            # (Written out, not a generator per item: the count is made again at every merge of
-            # a chain, issue 21.)
+            alive[k] = r
             row, col = r.row, r.col
             if row is not None:
-                c.setdefault(row, []).append(k)
+                uses.setdefault(row, []).append(k)
             if col is not None and col != row:
-                c.setdefault(col, []).append(k)
-        return c
+                uses.setdefault(col, []).append(k)
+        # (first carrier, 0 its row / 1 its column, index): an entry whose index has since
+        # changed is dropped when met; (first, side) names one index, so no two indices tie
+        products: list = []
+        hadamards: list = []
+        sums: list = []
+        push, pop = heapq.heappush, heapq.heappop
 
-    def _contract(self, items: list[R], out: set) -> list[R]:
-        items = list(items)
+        def wait(ix, ks, queue=push):
+            m = len(ks)
+            if ix in out:
+                if m < 2:
+                    return
+                heap = hadamards
+            else:
+                heap = products if m == 2 else (hadamards if m > 2 else sums)
+            queue(heap, (ks[0], alive[ks[0]].row != ix, ix))
+
+        for ix, ks in uses.items():  # in the order of the key already: appended, each list is a heap
+            m = len(ks)
+            if m == 2 and ix not in out:
+                products.append((ks[0], alive[ks[0]].row != ix, ix))
+            else:
+                wait(ix, ks, list.append)
+        joined = len(items)
         scalars: list[R] = []
         while True:
-            uses = self._count(items)
-            step = self._pick(items, uses, out)
-            if step is None:
-                break
-            kind, ix, a, b = step
-            ra, rb = items[a], items[b] if b is not None else None
-            rest = [r for k, r in enumerate(items) if k not in (a, b)]
-            if kind == "product":
+            while products:
+                first, _, ix = products[0]
+                ks = uses.get(ix)
+                if ks is not None and ks[0] == first and len(ks) == 2 and ix not in out:
+                    break
+                pop(products)
+            if products:
+                ix = products[0][2]
+                a, b = uses[ix]
+                ra, rb = alive[a], alive[b]
+                # the merge reads the counts before it (a trace closes on an index used nowhere else)
                 merged = self._product(ra, rb, ix, out, uses)
-            elif kind == "hadamard":
-                merged = self._hadamard(ra, rb, ix)
-            elif kind == "sum":
-                merged = self._sum_out(ra, ix, out, uses)
-            else:  # outer
-                merged = R(self.m.matmul(self.orient(ra, ra.row or ra.col, None),
-                                         self.m.T(self.orient(rb, rb.row or rb.col, None))),
-                           ra.row or ra.col, rb.row or rb.col)
-            if merged.is_scalar:
+            else:
+                step = self._hadamard_step(hadamards, alive, uses, out) if hadamards else None
+                if step is None:
+                    while sums:
+                        first, _, ix = sums[0]
+                        ks = uses.get(ix)
+                        if ks is not None and ks[0] == first and len(ks) == 1 and ix not in out:
+                            break
+                        pop(sums)
+                    if sums:
+                        ix = sums[0][2]
+                        a, b = uses[ix][0], None
+                        ra, rb = alive[a], None
+                        merged = self._sum_out(ra, ix, out, uses)
+                    elif len(alive) == 2 and all(len(r.indices) == 1 for r in alive.values()):
+                        (a, ra), (b, rb) = alive.items()  # two vectors: an outer product
+                        merged = R(self.m.matmul(self.orient(ra, ra.row or ra.col, None),
+                                                 self.m.T(self.orient(rb, rb.row or rb.col, None))),
+                                   ra.row or ra.col, rb.row or rb.col)
+                    else:
+                        break
+                else:
+                    ix, a, b = step
+                    ra, rb = alive[a], alive[b]
+                    merged = self._hadamard(ra, rb, ix)
+            touched = []
+            for k, r in ((a, ra), (b, rb)):
+                if r is None:
+                    continue
+                del alive[k]
+                row, col = r.row, r.col
+                for i in ((row, col) if col != row else (row,)):
+                    if i is not None:
+                        ks = uses[i]
+                        ks.remove(k)
+                        if not ks:
+                            del uses[i]
+                        touched.append(i)
+            if merged.row is None and merged.col is None:
                 # A contraction that closes (x'*x) leaves a scalar factor; it no longer takes part.
                 scalars.append(merged)
-                items = rest
             else:
-                items = rest + [merged]
-        return items + scalars
+                alive[joined] = merged
+                row, col = merged.row, merged.col
+                for i in ((row, col) if col != row else (row,)):
+                    if i is not None:
+                        uses.setdefault(i, []).append(joined)  # the largest number yet
+                        touched.append(i)
+                joined += 1
+            for i in dict.fromkeys(touched):
+                ks = uses.get(i)
+                if ks:
+                    wait(i, ks)
+        return list(alive.values()) + scalars
 
-    def _pick(self, items, uses, out):
-        # 1. A summed index in exactly two factors whose product stays a matrix: a matrix product.
-        for ix, ks in uses.items():
-            if ix in out or len(ks) != 2:
-                continue
-            a, b = ks
-            if a == b:
-                continue
-            rest = (items[a].indices | items[b].indices) - {ix}
-            if len(rest) <= 2:
-                return ("product", ix, a, b)
-        # 2. An index in three or more factors, or a free index in two: a Hadamard product.
-        for ix, ks in uses.items():
-            if len(ks) >= 3 or (ix in out and len(ks) == 2):
-                pairs = [(a, b) for a in ks for b in ks if a < b and (
-                    items[a].indices <= items[b].indices or items[b].indices <= items[a].indices)]
-                if pairs:
-                    # Vectors with vectors first (y .* e), then a vector scaling a matrix.
-                    pairs.sort(key=lambda p: len(items[p[0]].indices | items[p[1]].indices))
-                    a, b = pairs[0]
-                    return ("hadamard", ix, a, b)
-        # 3. A summed index in one factor only: a sum over it.
-        for ix, ks in uses.items():
-            if ix not in out and len(ks) == 1:
-                return ("sum", ix, ks[0], None)
-        # 4. Two vectors with nothing in common: an outer product.
-        vecs = [k for k, r in enumerate(items) if len(r.indices) == 1]
-        if len(items) == 2 and len(vecs) == 2:
-            return ("outer", None, vecs[0], vecs[1])
+    @staticmethod
+    def _hadamard_step(hadamards: list, alive: dict, uses: dict, out: set) -> tuple | None:
+        """Rule 2 of :meth:`_contract`: the first index in three or more factors (or a free
+        index in two) with two factors whose indices nest, and the two; None if there is none."""
+        live = []
+        for entry in hadamards:
+            first, _, ix = entry
+            ks = uses.get(ix)
+            if ks is not None and ks[0] == first and (len(ks) > 2 or (len(ks) == 2 and ix in out)):
+                live.append(entry)
+        live = sorted(dict.fromkeys(live))  # the same entry queued twice counts once
+        hadamards[:] = live  # a sorted list is a heap
+        for _, _, ix in live:
+            ks = uses[ix]
+            pairs = [(a, b) for a in ks for b in ks if a < b and (
+                alive[a].indices <= alive[b].indices or alive[b].indices <= alive[a].indices)]
+            if pairs:
+                # Vectors with vectors first (y .* e), then a vector scaling a matrix.
+                pairs.sort(key=lambda p: len(alive[p[0]].indices | alive[p[1]].indices))
+                return (ix,) + pairs[0]
         return None
 
     def _product(self, ra: R, rb: R, ix: Index, out: set, uses: dict) -> R:
