@@ -30,6 +30,10 @@ LAYOUTS = ("head", "radical", "norm", "inverse", "infix")
 #: What drawing random values asks of a function's argument (``Function.needs``).
 NEEDS = ("positive", "small", "conditioned", "any sign", "pass")
 
+#: Where a minimiser keeps a function's argument (``Function.domain``): every entry > 0, every
+#: entry ≥ 0, or a positive definite matrix (its symmetric part's Cholesky factor exists).
+DOMAINS = ("positive", "nonnegative", "positive definite")
+
 
 @dataclass(frozen=True)
 class Function:
@@ -146,6 +150,10 @@ class Function:
     spectral_derivative: Callable[[Any, Any, Any, Any], Any] | None = None
     #: ``"convex"`` or ``"concave"`` on its whole domain (lambda_max, the norms; analysis.convexity)
     curvature: str | None = None
+    #: the set a minimiser keeps the argument in, one of DOMAINS (solve.domain): a trial point
+    #: outside it is rejected, so that a line search backtracks (logdet: positive definite, where
+    #: -logdet is convex; on det > 0 alone -logdet(S) + tr(C*S) is unbounded below)
+    domain: str | None = None
 
     @property
     def cookbook(self) -> str | None:
@@ -210,6 +218,8 @@ def add(*entries: Function, aliases: Mapping[str, str] | None = None) -> None:
             raise ValueError(f"{f.name}: layout {f.layout!r} is not one of {', '.join(LAYOUTS)}")
         if f.needs not in NEEDS:
             raise ValueError(f"{f.name}: needs {f.needs!r} is not one of {', '.join(NEEDS)}")
+        if f.domain is not None and f.domain not in DOMAINS:
+            raise ValueError(f"{f.name}: domain {f.domain!r} is not one of {', '.join(DOMAINS)}")
         if f.family == "spectral" and f.result not in RESULTS:
             raise ValueError(f"{f.name}: result {f.result!r} is not one of {', '.join(RESULTS)}")
         if f.family == "elementwise" and f.derivative is None:

@@ -61,7 +61,7 @@ add(
              "d logdet(X) = tr(inv(X) dX)  (Matrix Cookbook (57)); needs det(X) > 0",
              xp=lambda xp, x: xp.linalg.slogdet(x)[1].reshape(1, 1), mathml="log det",
              sympy=lambda sp, x: _one(sp, sp.log(x.det())),
-             watch="positive determinant", needs="conditioned",
+             watch="positive determinant", needs="conditioned", domain="positive definite",
              plan=lambda p, x: p.logdet(x), times_value=False,
              lower=lambda k: k.B.matfun("logdet", k.arg(k.ar, k.ac), k.ar, k.ac),
              nan_hint="logdet needs a matrix with a positive determinant"),

@@ -117,7 +117,7 @@ def _restarts(res, chosen, obj, problem, tol, options, kwargs, so):
     out: list = []
     last = res
     while chosen == "L-BFGS-B" and len(out) < RESTARTS:
-        z = np.asarray(last.x, dtype=float)
+        z, _ = obj.inside(last.x)  # a line search may end on a trial point outside f's domain
         f, g = obj.value_and_grad(z)  # L-BFGS-B's last point, as a rule: no new evaluation
         if problem.bounded:
             g = z - np.clip(z - g, problem.lower, problem.upper)
@@ -194,6 +194,7 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     notes: list[str] = []
     t_setup = time.perf_counter()
     obj = Objective(problem, start, backend)
+    obj.finite_rejection = chosen == "L-BFGS-B" or bool(cons)  # see Objective.finite_rejection
     t0 = time.perf_counter()
     if x0 is None and not convex:
         # zero may be a critical point of a non-convex f (U*V' at U = V = 0): SciPy would stop there
@@ -249,12 +250,23 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
             restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
         nit = int(getattr(res, "nit", history["nit"])) + sum(int(r.nit) for r in restarts)
         res = restarts[-1] if restarts else res
-        z = np.asarray(res.x, dtype=float)
+        z, replaced = obj.inside(res.x)
         message, success, status = str(res.message), bool(res.success), int(res.status)
+        if replaced:  # the gradient at the point kept decides (below)
+            notes.append(f"{chosen} ended at a point outside the domain of f; the best point inside is reported")
+            success = False
         if restarts:
             notes.append(f"L-BFGS-B stalled far from a stationary point and was restarted {len(restarts)} time(s) "
                          "from where it stopped, with a fresh memory")
         kkt = None
+        if success and chosen == "Newton-CG":
+            # SciPy's Newton-CG stops on a small step alone (the sum of |Δx| below n·xtol), which a
+            # line search held back at the edge of f's domain also makes: the gradient is the referee
+            f_end, g_end = obj.value_and_grad(z)
+            if np.abs(g_end).max() > STALLED * tol * max(1.0, abs(f_end)):
+                success = False
+                message += (f" (but the gradient's largest entry is {np.abs(g_end).max():.3g} there: the "
+                            "steps became small away from a stationary point)")
         if not success:
             # SciPy's trust-region methods may stop at the optimum on rounding ("a bad approximation
             # caused failure to predict improvement"); the gradient there is the referee
@@ -265,6 +277,9 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
                 success = True
                 message += " (the gradient vanishes to the tolerance there: a stationary point)"
     elapsed = time.perf_counter() - t0
+    if obj.rejected:
+        notes.append(f"{obj.rejected} trial point(s) outside the domain of f ("
+                     + "; ".join(f"{g.call} needs {g.need()}" for g in obj.guards) + ") were rejected")
     if not success and certify:
         # a certificate speaks of a minimiser; an unconverged or infeasible end is not one
         cert = f"no certified minimum: the solver did not converge (had it: {cert})"

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..codegen import python_name
 from .blas import scipy_blas_one_thread
+from .domain import guards, outside, start_message
 from .errors import SolveError, UnboundedError
 
 #: f below -UNBOUNDED·max(1, |f(x0)|) is taken as unbounded below.
@@ -32,12 +33,14 @@ def compiled(source: str, name: str, order: int, kinds: tuple, with_value: bool,
 
 
 @lru_cache(maxsize=64)
-def compiled_hvp(source: str, names: tuple, kinds: tuple, backend: str = "numpy"):
+def compiled_hvp(source: str, names: tuple, kinds: tuple, backend: str = "numpy", prepared: bool = False):
+    """H·v's generated function; ``prepared``: the function of the point that returns the
+    product's function of the directions (``Product.code(prepared=True)``)."""
     from ..codegen.products import several_hvp
     from ..language.expression import parse
 
     p = several_hvp(parse(source, dict(kinds)), list(names))
-    return p, p.function(backend)
+    return p, p.function(backend, prepared=prepared)
 
 
 def _namespace(data: dict):
@@ -92,9 +95,18 @@ class Objective:
             self._grads = [compiled(expr.source, n, 1, self._kinds, k == 0, self.backend)
                            for k, n in enumerate(names)]
         self._hvp = None
+        self._hvp_at = None  # (z, H·v at z as a function of the directions): see hessp
         self._hess = None
         self._recent: list = []  # the last few (z, f, ∇f, ‖∇f‖) evaluated, newest first: see at()
         self.nfev = self.njev = self.nhev = 0
+        # the arguments kept in their domains (logdet's positive definite, .domain): a trial point
+        # outside is rejected with f = +inf, so that a line search backtracks and a trust region
+        # shrinks; for L-BFGS-B (finite_rejection) with an f above every f met so far instead:
+        # its line search (SciPy 1.17) cannot interpolate +inf and stops where it is
+        self.guards = guards(problem)
+        self.rejected = 0
+        self.finite_rejection = False
+        self.best_z = None  # where f = best: the point kept if a solver ends outside the domain
         self.best = np.inf
         self.f0 = None
         self.iterations = 0
@@ -149,6 +161,15 @@ class Objective:
         # over the data
         if self._recent and np.array_equal(self._recent[0][0], z):
             return self._recent[0][1], self._recent[0][2].copy()
+        if self.guards:
+            bad = outside(self.guards, {**self.problem.data, **self.problem.unpack(np.asarray(z, dtype=float))})
+            if bad is not None:
+                if self.f0 is None:
+                    raise SolveError(start_message(bad, self.problem.surface))
+                self.nfev += 1
+                self.rejected += 1
+                rejection = self.best + max(1.0, abs(self.best)) if self.finite_rejection else np.inf
+                return rejection, np.zeros(np.shape(z))
         if self._jax is not None:
             f, g = self._jax.value_and_grad(z)
             return self._checked(f, g, z)
@@ -171,9 +192,19 @@ class Objective:
         self.nfev += 1
         self.njev += 1
         self._check(f, g, z, "f")
-        self.best = min(self.best, f)
+        if f < self.best:
+            self.best, self.best_z = f, np.array(z, dtype=float)
         self._recent = [(np.array(z, dtype=float), f, g.copy(), float(np.linalg.norm(g)))] + self._recent[:3]
         return f, g
+
+    def inside(self, z) -> tuple[np.ndarray, bool]:
+        """``z``, or where it lies outside f's domain (a line search may end on a rejected trial
+        point), the best point evaluated; and whether it was replaced."""
+        z = np.asarray(z, dtype=float)
+        if self.guards and self.best_z is not None and outside(
+                self.guards, {**self.problem.data, **self.problem.unpack(z)}) is not None:
+            return self.best_z.copy(), True
+        return z, False
 
     def at(self, z) -> tuple[float, float]:
         """(f, ‖∇f‖) at z: from the last few evaluations when z is one of them (the iterate a
@@ -189,6 +220,9 @@ class Objective:
         if self._jax is not None:
             self.nhev += 1
             return self._jax.hessp(z, v)
+        if self.xp is None:
+            return self._prepared_hessp(z, v)
+        # Dask data: the part at the point would be a lazy graph, computed again by every product
         if self._hvp is None:
             self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds,
                                      self.backend)
@@ -200,6 +234,26 @@ class Objective:
             args[internal] = d if self.xp is None or np.ndim(d) == 0 else self.xp.asarray(d)
         with np.errstate(all="ignore"):
             out = self._call(fn, args)
+        self.nhev += 1
+        parts = out if len(self.problem.names) > 1 else (out,)
+        return self.problem.fold(dict(zip(self.problem.names, parts)))
+
+    def _prepared_hessp(self, z, v):
+        """H·v with what does not read v computed once per point: SciPy's Newton-CG and
+        trust-krylov call ``hessp(x, p)`` for many p at one x (a conjugate-gradient step each),
+        and for logistic regression X·w and its sigmoids are two thirds of a product's work.
+        The point is compared by value (SciPy may hand the same x in a new array, or change
+        an array in place)."""
+        if self._hvp_at is None or not np.array_equal(self._hvp_at[0], z):
+            if self._hvp is None:
+                self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds,
+                                         self.backend, True)
+            with np.errstate(all="ignore"):
+                apply = self._hvp[1](**self._args(z))
+            self._hvp_at = (np.array(z, dtype=float), apply)
+        directions = self.problem.unpack(np.asarray(v, dtype=float))
+        with np.errstate(all="ignore"):
+            out = self._hvp_at[1](*(directions[n] for n in self.problem.names))
         self.nhev += 1
         parts = out if len(self.problem.names) > 1 else (out,)
         return self.problem.fold(dict(zip(self.problem.names, parts)))

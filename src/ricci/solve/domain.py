@@ -1,0 +1,138 @@
+"""The domain of f for a minimiser: the arguments that the function table keeps inside a set.
+
+A function's entry says where a minimiser must keep its argument (``Function.domain``): log's
+entries > 0, sqrt's ≥ 0, logdet's matrix positive definite.  ``-logdet(S) + tr(C*S)`` of a general
+matrix is defined wherever det S > 0 and is unbounded below there (S = −tI for an even size),
+and a line search of L-BFGS-B, which knows nothing of the cone, can jump across det S = 0 from
+one trial point to the next.  So every trial point is checked first: one outside the domain
+gets f = +inf, which SciPy's line searches and trust regions reject (they backtrack or shrink),
+and the start must be inside (a clear error naming the variable otherwise).
+
+Only the arguments that read a variable minimised over, and that the sign analysis
+(:mod:`ricci.analysis.signs`, with the data fixed) does not prove inside, are checked: the
+logistic loss's ``log(1 + exp(…))`` is proved positive once, and costs nothing per evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..functions import lookup
+from ..language import ast as A
+from ..language.kinds import free_names
+from ..printing.text import to_text
+from .problem import is_lazy, say
+
+
+@dataclass(frozen=True)
+class Guard:
+    """One argument kept in its domain: ``call`` (its text, ``logdet(S)``), ``domain`` (one of
+    the table's DOMAINS), the argument as an expression, and the variables it reads."""
+
+    call: str
+    domain: str
+    argument: object  # an Expression, or the name of a variable (a bare ``S``)
+    reads: tuple
+    scalar: bool = False
+
+    def need(self) -> str:
+        arg = self.argument if isinstance(self.argument, str) else self.argument.text
+        entries = arg if self.scalar else f"every entry of {arg}"
+        return {"positive": f"{entries} > 0", "nonnegative": f"{entries} ≥ 0",
+                "positive definite": f"{arg} positive definite"}[self.domain]
+
+    def holds(self, values: dict) -> bool:
+        value = values[self.argument] if isinstance(self.argument, str) else self.argument.evaluate(
+            {n: values[n] for n in self.argument.variables})
+        value = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(value)):
+            return False
+        if self.domain == "positive":
+            return bool(np.all(value > 0))
+        if self.domain == "nonnegative":
+            return bool(np.all(value >= 0))
+        # positive definite: the symmetric part's Cholesky factor (for a general matrix M this
+        # puts every eigenvalue's real part above 0, so det M > 0 and log det M is defined)
+        try:
+            np.linalg.cholesky(0.5 * (value + value.T) if value.ndim == 2 else value.reshape(1, 1))
+        except np.linalg.LinAlgError:
+            return False
+        return True
+
+
+def _calls(tree):
+    """(call node, the ``where`` bindings in scope) of every call, in reading order."""
+    out: list = []
+
+    def visit(node, scope: tuple):
+        if isinstance(node, A.Where):
+            inner = scope
+            for name, e in node.bindings:
+                visit(e, inner)
+                inner = inner + ((name, e),)
+            visit(node.body, inner)
+            return
+        if isinstance(node, A.Call):
+            out.append((node, scope))
+        for c in A.children(node):
+            visit(c, scope)
+
+    visit(tree, ())
+    return out
+
+
+def guards(problem) -> list[Guard]:
+    """The arguments of f that a trial point must keep in their domains (see the module's doc)."""
+    from ..analysis.signs import Context, interval
+    from ..analysis.structure import Typed
+    from ..language.expression import parse
+
+    expr = problem.expression
+    kinds = {n: v.kind for n, v in expr.variables.items()}
+    fixed = {n: v for n, v in problem.data.items() if not is_lazy(v)}
+    ctx = None
+    out: list[Guard] = []
+    seen: set = set()
+    for node, scope in _calls(expr.tree):
+        fn = lookup(node.func)
+        if fn is None or fn.domain is None or len(node.args) != 1:
+            continue
+        arg = node.args[0]
+        bound = {n for n, _ in scope}
+        text = to_text(arg)
+        used = set(free_names(arg, set(kinds)))
+        if used & bound:  # the argument reads where-bound names: its text carries the bindings
+            text += " where " + ", ".join(f"{n} = {to_text(e)}" for n, e in scope)
+        key = (fn.domain, text)
+        if key in seen:
+            continue
+        seen.add(key)
+        argument = parse(text, kinds)
+        reads = tuple(n for n in problem.names if n in argument.variables)
+        if not reads or any(is_lazy(problem.data.get(n)) for n in argument.variables):
+            continue  # data alone (checked at the start, as f), or Dask data (never pulled here)
+        if fn.domain in ("positive", "nonnegative") and not used & bound:
+            ctx = ctx or Context(Typed(expr), fixed=fixed)
+            iv = interval(ctx, arg)
+            if iv.positive or (fn.domain == "nonnegative" and iv.nonnegative):
+                continue  # proved inside for every value of the variables
+        bare = isinstance(arg, A.Name) and arg.name in problem.names and not used & bound
+        out.append(Guard(f"{node.func}({to_text(arg)})", fn.domain, arg.name if bare else argument, reads,
+                         not argument.shape))
+    return out
+
+
+def outside(guards_: list, values: dict) -> Guard | None:
+    """The first guard that ``values`` (every variable of f, by name) break, or None."""
+    for g in guards_:
+        if not g.holds(values):
+            return g
+    return None
+
+
+def start_message(guard: Guard, surface: str) -> str:
+    n = guard.reads[0]
+    return (f"the start is outside the domain of f: {guard.call} needs {guard.need()}, which fails at the "
+            f"start; give a start inside it, {say(surface, 'x0', n=n)}")
