@@ -15,6 +15,9 @@ measurement; pin the process to one core with taskset); ``--threads default`` le
 user has them (OpenBLAS and scikit-learn's OpenMP use every core).  ricci is timed whole
 (``ricci.minimize(...)``, without the certificate); its generated code is kept between calls, so
 the first round, which derives it, is left out of the medians, as is JAX's compilation.
+``--newton`` adds ricci's Newton-CG twice: as it runs (H·v prepared once per point) and as it
+ran before (the whole generated H·v per product, X·w and its sigmoids included); the "before"
+row's ratio is its time over the prepared one's.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import platform
 import statistics
 import sys
 import time
+from contextlib import contextmanager, nullcontext
 
 if __name__ == "__main__" and "--threads" in sys.argv and "one" in sys.argv:
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -56,10 +60,11 @@ def solvers(X, y, lam, with_newton: bool):
     """name → a call returning (w, iterations, evaluations or None)."""
     import warnings
 
-    def ricci_run(method):
+    def ricci_run(method, whole_hvp=False):
         def run():
-            r = ricci.minimize(LOGISTIC, "w", {"X": X, "y": y, "lambda": lam}, method=method, tol=1e-9,
-                               certify=False)
+            with hvp_whole_per_product() if whole_hvp else nullcontext():
+                r = ricci.minimize(LOGISTIC, "w", {"X": X, "y": y, "lambda": lam}, method=method, tol=1e-9,
+                                   certify=False)
             return r.x["w"], r.nit, r.nfev
         return run
 
@@ -79,10 +84,35 @@ def solvers(X, y, lam, with_newton: bool):
         runs["scikit-learn lbfgs"] = sk_run("lbfgs")
         if with_newton:
             runs["ricci Newton-CG"] = ricci_run("Newton-CG")
+            runs["ricci Newton-CG, H·v whole per product (before)"] = ricci_run("Newton-CG", whole_hvp=True)
             runs["scikit-learn newton-cg"] = sk_run("newton-cg")
     except ImportError:
         pass
     return runs
+
+
+@contextmanager
+def hvp_whole_per_product():
+    """ricci's Newton-CG as before the prepared H·v: every product runs the whole generated
+    function (X·w and its sigmoids included), through the same objective code."""
+    from ricci.solve import objective
+
+    real = objective.compiled_hvp
+
+    def whole(source, names, kinds, backend="numpy", prepared=False):
+        p, fn = real(source, names, kinds, backend)
+        return p, lambda **values: lambda *ds: fn(**values, **dict(zip(p.direction_params, ds)))
+
+    objective.compiled_hvp = whole
+    try:
+        yield
+    finally:
+        objective.compiled_hvp = real
+
+
+#: the clock: wall time, or this process's CPU time (--clock cpu: on a shared machine, the time
+#: other processes take the core is not counted; one thread, so CPU time is the work's)
+CLOCK = {"clock": time.perf_counter}
 
 
 def measure(m, n, rounds, with_newton):
@@ -93,10 +123,11 @@ def measure(m, n, rounds, with_newton):
     last: dict = {}
     for r in range(rounds + 1):
         for name, run in runs.items():
-            t = time.perf_counter()
+            clock = CLOCK["clock"]
+            t = clock()
             out = run()
             if r:  # round 0 derives ricci's code and warms every library up
-                times[name].append(time.perf_counter() - t)
+                times[name].append(clock() - t)
             last[name] = out
     fs = {k: objective(X, y, lam, w) for k, (w, _, _) in last.items()}
     return times, last, fs
@@ -107,7 +138,8 @@ def report(title, times, last, fs):
     lines = [f"### {title}", "",
              "| solver | median | peer / ricci (medians) | median of per-round ratios | iterations, evaluations | gap |",
              "|---|---|---|---|---|---|"]
-    pairs = {"scikit-learn lbfgs": "ricci L-BFGS-B", "scikit-learn newton-cg": "ricci Newton-CG"}
+    pairs = {"scikit-learn lbfgs": "ricci L-BFGS-B", "scikit-learn newton-cg": "ricci Newton-CG",
+             "ricci Newton-CG, H·v whole per product (before)": "ricci Newton-CG"}
     for k, ts in times.items():
         med = statistics.median(ts)
         ratio = per_round = ""
@@ -125,9 +157,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", choices=("one", "default"), required=True)
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--newton", action="store_true", help="also ricci's Newton-CG and scikit-learn's newton-cg")
+    ap.add_argument("--newton", action="store_true",
+                    help="also ricci's Newton-CG (with H·v prepared per point, and as before: whole per product) "
+                         "and scikit-learn's newton-cg")
     ap.add_argument("--only", choices=("20000x200", "100000x50"))
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall time, or this process's CPU time (with --threads one, on a shared machine)")
     a = ap.parse_args(argv)
+    if a.clock == "cpu":
+        CLOCK["clock"] = time.process_time
     try:
         import threadpoolctl
 
@@ -136,7 +174,8 @@ def main(argv=None):
     except ImportError:
         blas = "unknown (no threadpoolctl)"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the start; "
-          f"Python {platform.python_version()}, NumPy {np.__version__}; threads {a.threads}; BLAS {blas}",
+          f"Python {platform.python_version()}, NumPy {np.__version__}; threads {a.threads}; BLAS {blas}; "
+          f"clock {a.clock}",
           file=sys.stderr)
     for m, n in ((20000, 200), (100000, 50)):
         if a.only and a.only != f"{m}x{n}":
