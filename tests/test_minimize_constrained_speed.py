@@ -296,14 +296,33 @@ def _capped_simplex_projection(c, cap):
     return np.clip(c - (lo + hi) / 2, 0, cap)
 
 
+def test_an_upper_bound_is_a_row_with_a_slack_for_nnls():
+    """0 <= p <= 0.3: NNLS keeps s >= 0 only, so p <= 0.3 becomes the row p_i + t_i = 0.3, t_i >= 0;
+    the answer stays inside the box exactly."""
+    rng = np.random.default_rng(5)
+    c = rng.standard_normal(12)
+    r = ricci.minimize("norm2(p - c)^2", "p", {"c": c}, constraints=["sum(p) == 1", "0 <= p <= 0.3"], tol=1e-10,
+                       certify=False)
+    assert r.method == NNLS and r.success
+    ref = _capped_simplex_projection(c, 0.3)
+    assert (ref == 0.3).any() and (ref == 0).any()  # both bounds active: the test is not idle
+    np.testing.assert_allclose(r.x["p"], ref, atol=1e-8)
+    assert (r.x["p"] >= 0).all() and (r.x["p"] <= 0.3).all() and abs(r.x["p"].sum() - 1) <= 1e-12
+
+
 def test_what_nnls_cannot_take_stays_with_lbfgsb():
     rng = np.random.default_rng(5)
     c = rng.standard_normal(12)
-    # an upper bound (NNLS keeps only x >= 0)
-    r = ricci.minimize("norm2(p - c)^2", "p", {"c": c}, constraints=["sum(p) == 1", "0 <= p <= 0.3"], tol=1e-10,
+    # a coordinate without a lower bound (NNLS's variables are all >= 0)
+    r = ricci.minimize("norm2(p - c)^2", "p", {"c": c}, constraints=["sum(p) == 1", "p <= 0.3"], tol=1e-10,
                        certify=False)
     assert r.method == "augmented Lagrangian + L-BFGS-B" and r.success
-    np.testing.assert_allclose(r.x["p"], _capped_simplex_projection(c, 0.3), atol=1e-7)
+    # the projection onto {sum(p) = 1, p <= 0.3}: p = min(c - ν, 0.3), ν by bisection
+    lo, hi = c.min() - 10.0, c.max() + 10.0
+    for _ in range(200):
+        nu = (lo + hi) / 2
+        lo, hi = (nu, hi) if np.minimum(c - nu, 0.3).sum() > 1 else (lo, nu)
+    np.testing.assert_allclose(r.x["p"], np.minimum(c - (lo + hi) / 2, 0.3), atol=1e-7)
     # an objective that is not quadratic (its Hessian reads p)
     q = rng.standard_normal(12)
     r = ricci.minimize("sum(exp(p)) + q'*p", "p", {"q": q}, constraints=["sum(p) == 1", "p >= 0"], tol=1e-10,

@@ -6,24 +6,24 @@ When ricci can prove the Hessian H of f constant (its IR reads none of the varia
 
     f(z) = f(z₀) + g₀'(z − z₀) + ½ (z − z₀)'H(z − z₀).
 
-With H positive definite (its Cholesky factor H = R'R exists), every bound a finite lower one
-(z = lo + s, s ≥ 0) and every constraint affine (A·z + c₀ = 0, or ≤ 0 with a slack t ≥ 0 that
-makes it an equality), a round of the augmented Lagrangian (:mod:`.lagrangian`'s, the same
+With H positive definite (its Cholesky factor H = R'R exists), every coordinate bounded below
+(z = lo + s, s ≥ 0; an upper bound is the row s_i + t_i = hi_i − lo_i with a slack t_i ≥ 0) and
+every constraint affine (A·z + c₀ = 0, or ≤ 0 with a slack t ≥ 0 that makes it an equality), a round of the augmented Lagrangian (:mod:`.lagrangian`'s, the same
 update λ ← λ + ρc) is a non-negative least-squares problem,
 
     min over (s, t) ≥ 0 of  ½ ‖R s + r‖² + ρ/2 ‖C (s, t) − b + λ/ρ‖²,   R'r = g₀ + H(lo − z₀),
 
 which SciPy's ``nnls`` (Lawson and Hanson's active-set method, compiled) solves exactly in a
 few active-set steps.  L-BFGS-B needs some forty iterations for the simplex-constrained
-quadratic at n = 200 and SciPy's Python wrapper costs about 0.1 ms for each: NNLS takes 2-4
-rounds of about 0.6 ms there.  Because each round is solved exactly, the multipliers converge
+quadratic at n = 200 and SciPy's Python wrapper costs about 0.1 ms for each: NNLS takes 3
+rounds of 0.3-0.5 ms there.  Because each round is solved exactly, the multipliers converge
 at the rate 1/(1 + ρ·a'H⁻¹a) per round; ρ is chosen from the scales of H and the constraint
 rows so that this is about 1/KAPPA.
 
 NNLS works on a dense (n + m) × (n + m_I) matrix, and its cost grows with n²·(active-set
-steps): above :data:`MAX_SIZE` coordinates L-BFGS-B's rounds are faster (n = 1000: 102 ms
-against 67 ms, benchmarks/RESULTS.md), and anything this cannot take (an upper bound, a free
-coordinate, a non-affine constraint, a Hessian that is not constant or not positive definite,
+steps): above :data:`MAX_SIZE` coordinates (and slacks) L-BFGS-B's rounds are faster (n = 1000: 102 ms
+against 67 ms, benchmarks/RESULTS.md), and anything this cannot take (a coordinate without a
+lower bound, a non-affine constraint, a Hessian that is not constant or not positive definite,
 several variables, a symmetric one) goes to :mod:`.lagrangian` as before.  A solve that does not
 reach its tolerance here returns None, and the caller runs the L-BFGS-B rounds instead.
 """
@@ -66,7 +66,7 @@ def applicable(problem, constraints) -> bool:
         return False
     if any(not c.affine for c in constraints):
         return False
-    if not (np.isfinite(problem.lower).all() and np.isposinf(problem.upper).all()):
+    if not np.isfinite(problem.lower).all():  # NNLS's variables s = x − lo are all ≥ 0
         return False
     if problem.size > MAX_SIZE:
         return False
@@ -83,8 +83,9 @@ def solve(problem, obj, constraints, start, tol: float, linear: dict):
 
     n = start.size
     sizes = [linear[k][0].shape[0] for k in range(len(constraints))]
-    m = sum(sizes)
-    inequalities = sum(s for c, s in zip(constraints, sizes) if not c.equality)
+    capped = np.flatnonzero(np.isfinite(problem.upper))  # x_i ≤ hi_i: the row s_i + t_i = hi_i − lo_i
+    m = sum(sizes) + capped.size
+    inequalities = sum(s for c, s in zip(constraints, sizes) if not c.equality) + capped.size
     if n + inequalities > MAX_SIZE or m > n + inequalities:
         return None
     H = np.asarray(obj.hess(start), dtype=float)  # symmetric: Cholesky reads its upper triangle
@@ -108,6 +109,10 @@ def solve(problem, obj, constraints, start, tol: float, linear: dict):
             C[at:at + size, n + slack:n + slack + size] = np.eye(size)
             slack += size
         at += size
+    rows = np.arange(at, m)
+    C[rows, capped] = 1.0
+    C[rows, n + slack + np.arange(capped.size)] = 1.0
+    b[at:] = problem.upper[capped] - lo[capped]
     # NNLS's matrix [R 0; √ρ C], made once: a round rewrites only the constraints' rows
     M = np.zeros((n + m, n + inequalities))
     M[:n, :n] = R
@@ -131,7 +136,7 @@ def solve(problem, obj, constraints, start, tol: float, linear: dict):
         cv = C @ x - b
         lam = lam + rho * cv
         violation = float(np.abs(cv).max())
-        points.append(lo + x[:n])
+        points.append(np.minimum(lo + x[:n], problem.upper))  # inside the box exactly (rounding)
         # done at the target, or where no round gains more: at rounding (within tol), or at ρ's cap
         if violation <= target or (not violation < previous and (violation <= tol or rho >= rho_max)):
             break
