@@ -351,3 +351,6 @@ def test_an_infeasible_problem_says_by_how_much_even_where_a_basic_bound_is_what
     worst = max(0.0, -float(r.x["p"].min()))
     assert worst >= 0.09  # the sum is -1 over 10 entries: some entry is at most -0.1
     assert "may be infeasible" in r.message and f"violated by {worst:.3g}" in r.message
+    # and the result's own figures say it too: the bound is a constraint (it read 0 before)
+    assert r.constraint_violation == pytest.approx(worst, rel=1e-12)
+    assert r.kkt_residual >= worst

@@ -324,19 +324,22 @@ def _report(problem, constraints, z, g, lam, vals, tol, rounds, nit, violation, 
             comp = max(comp, float(np.abs(lk * cv).max()))
         if k in eliminated:  # held by the reduction, to rounding: checked here all the same
             violation = max(violation, float(np.abs(cv).max()))
+    # the bounds count as constraints too: a basic coordinate's bound is kept by the rounds, not
+    # by L-BFGS-B's box, and an infeasible problem ends outside it (sum(w) == 1, w >= 1)
+    outside = np.maximum(lower - z, z - upper)
+    i = int(np.argmax(outside)) if z.size else 0
+    bound_excess = max(0.0, float(outside[i])) if z.size else 0.0
     converged = violation <= tol and stationarity <= max(1e3 * tol, 1e-6) * max(1.0, float(np.abs(g).max()))
     if converged:
         message = f"converged in {rounds} rounds of the augmented Lagrangian ({inner} inside)"
     elif violation > tol:
-        # a basic coordinate's bound (kept by the rounds, not by L-BFGS-B) may be what is violated
-        outside = np.maximum(lower - z, z - upper)
-        i = int(np.argmax(outside))
         where = (f" ({problem.where(i)} = {z[i]:.3g} is outside its bounds)"
-                 if outside[i] > feas else "")
-        message = (f"the constraints are violated by {max(feas, float(outside[i])):.3g}{where} after {rounds} "
+                 if bound_excess > feas else "")
+        message = (f"the constraints are violated by {max(feas, bound_excess):.3g}{where} after {rounds} "
                    f"rounds ({penalty}); the problem may be infeasible")
     else:
         message = f"stopped after {rounds} rounds" + (f": {last}" if last is not None else "")
+    feas = max(feas, bound_excess)
     info = {"rounds": rounds, "nit": nit, "kkt_residual": max(stationarity, feas, comp),
             "constraint_violation": feas, "multipliers": {c.text: (float(lk[0]) if lk.size == 1 else lk.tolist())
                                                           for c, lk in zip(constraints, lam)},
