@@ -46,6 +46,13 @@ class MatrixForms(SumForms):
         self._plain: dict = {}  # id(form) → (form, one factor of its own?, its kind): _plain_chain
         self._kept: dict = {}  # ids of a chain _cancel_inverses left as it was → that chain
         self._kept_heads: set = set()  # ids of their first factors (kept alive there)
+        # A chain grows by one factor at a time, at either end: what build() and its passes made
+        # of each chain is kept by the ids of its factors (the factors kept alive beside), so that
+        # the next chain reads the one before it instead of walking it again (issue 21)
+        self._chains: dict = {}  # ids of a chain → (its factors, their product): build_chain()
+        self._no_eyes: dict = {}  # ids of a chain with no identity in it → its factors: build()
+        self._cancel_chains: dict = {}  # ids of a chain → (its factors, what is left, checked)
+        self._plain_chains: dict = {}  # ids of a chain _plain_chain() found plain → its factors
         # id(form) → (form, its count): count_T(), _t_cost() and its products (_fold)
         self._t_counts: dict = {}
         self._t_costs: dict = {}
@@ -258,21 +265,30 @@ class MatrixForms(SumForms):
         """The product of ``chain`` left to right, as :func:`_chain_of` writes it, each link
         the object made for the same two objects before: a chain that grows at its right end
         shares its first links with the one before, which decompose() then finds taken apart."""
-        links = self._links
-        out = chain[0]
-        for f in chain[1:]:
+        key = tuple(map(id, chain))
+        kept = self._chains.get(key)
+        if kept is not None:
+            return kept[1]
+        before = self._chains.get(key[:-1]) if len(chain) > 2 else None
+        links, link = self._links, self.types.link
+        if before is not None:  # grown at its right end: one link more
+            out, rest = before[1], chain[-1:]
+        else:
+            out, rest = chain[0], chain[1:]
+        for f in rest:
             got = links.get((id(out), id(f)))
             if got is None:
                 got = links[(id(out), id(f))] = (out, f, A.BinOp("*", out, f))
+                link(got[2])  # typed from its two parts' types now: never walked again
             out = got[2]
+        self._chains[key] = (tuple(chain), out)
         return out
 
     def build(self, p: Prod) -> A.Expr:
         """coef · scalars · chain as an AST (a negative coefficient as a leading minus)."""
         if p.coef == 0.0:
             return A.Num(0.0)
-        chain = [c for c in p.chain if not self.is_identity(c)] \
-            if len(p.chain) > 1 else list(p.chain)
+        chain = self._without_eyes(p.chain) if len(p.chain) > 1 else list(p.chain)
         if not chain and p.chain:
             chain = [p.chain[0]]
         chain = self._cancel_inverses(chain)
@@ -308,13 +324,42 @@ class MatrixForms(SumForms):
             self._parts[id(out)] = (out, Prod(1.0, [], list(chain)))
         return out
 
+    def _without_eyes(self, chain: list) -> list:
+        """``chain`` without its identities (A*eye → A): a chain one factor longer than one
+        known to hold none has its new factor checked alone."""
+        key = tuple(map(id, chain))
+        known = self._no_eyes
+        if key in known:
+            return list(chain)
+        if key[:-1] in known:
+            new = chain[-1:]
+        elif key[1:] in known:
+            new = chain[:1]
+        else:
+            new = chain
+        if any(self.is_identity(c) for c in new):
+            return [c for c in chain if not self.is_identity(c)]
+        known[key] = tuple(chain)
+        return list(chain)
+
     def _plain_chain(self, chain: list) -> bool:
         """Whether decompose() takes the product of ``chain`` (written left to right) apart into
         exactly these factors: each factor is one factor of its own, and no product of the first
         ones closes into a scalar (that takes a column after a row: every factor after the first
-        is a row or a matrix)."""
+        is a row or a matrix).  A chain one factor longer than one found plain has only its new
+        factor (and, grown at the left, the old first one) looked at."""
+        key = tuple(map(id, chain))
+        known = self._plain_chains
+        if key in known:
+            return True
+        if key[:-1] in known:
+            todo = ((len(chain) - 1, chain[-1]),)
+        elif key[1:] in known:
+            todo = ((0, chain[0]), (1, chain[1]))
+        else:
+            todo = enumerate(chain)
         plain = self._plain
-        for k, x in enumerate(chain):
+        for k, x in todo:
             got = plain.get(id(x))
             if got is None:
                 d = self.decompose(x)
@@ -322,6 +367,7 @@ class MatrixForms(SumForms):
                 got = plain[id(x)] = (x, whole, self.kind(x))
             if not got[1] or (k > 0 and got[2] not in (Rw, M)):
                 return False
+        known[key] = tuple(chain)
         return True
 
     def _normalise(self, chain: list, base: A.Expr, k: float) -> tuple[list, float]:
@@ -356,6 +402,14 @@ class MatrixForms(SumForms):
         # left, factor), so that a chain built link by link is not cancelled anew from its first
         # factor at every link (issue 21: quadratic in tr(X^-k)'s chain of k + 1 factors)
         memo = self._cancelled
+        key = tuple(map(id, chain))
+        before = self._cancel_chains.get(key[:-1]) if len(chain) > 1 else None
+        if before is not None:  # grown at its right end: one step from what was left of the rest
+            state, c = before[1], chain[-1]
+            got = memo.get((id(state), id(c)))
+            if got is None:
+                got = memo[(id(state), id(c))] = (state, c) + self._cancel_step(state, c)
+            return self._cancelled_to(chain, key, got[2], before[2] and got[3])
         # A chain grown at its left end (W64*diag(…)*W63*…): its old part is a chain this left as
         # it was with every two neighbours checked (no factor rewritten in place), where no two
         # cancel, and each check reads only the last factor kept and the next: only the new
@@ -382,6 +436,12 @@ class MatrixForms(SumForms):
                 for c in chain[tail + 1:]:
                     state, ok = self._cancel_step(state, c)
                     checked = checked and ok
+        return self._cancelled_to(chain, key, state, checked)
+
+    def _cancelled_to(self, chain: list, key: tuple, state: tuple, checked: bool) -> list:
+        """_cancel_inverses' answer from what is left of ``chain``, kept for the chain one
+        factor longer."""
+        self._cancel_chains[key] = (tuple(chain), state, checked)
         if not state and chain:
             return [self.identity()]
         if len(state) > 1 and checked:

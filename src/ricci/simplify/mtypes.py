@@ -171,6 +171,29 @@ class Typing:
             return got[1].kind
         return self.of(a).kind
 
+    def link(self, a: A.BinOp) -> None:
+        """Type the product ``a`` just built from its two parts' types, when both are known:
+        the display grows a chain one link at a time, each link a new product, and :meth:`of`
+        asked later would walk down every new link again (issue 21)."""
+        memo = self._memo
+        left, right = memo.get(id(a.left)), memo.get(id(a.right))
+        if (left is None or left[0] is not a.left or right is None or right[0] is not a.right) \
+                and not (self._typed_alone(a.left) and self._typed_alone(a.right)):
+            return
+        memo[id(a)] = (a, self._compose(a))
+
+    def _typed_alone(self, a: A.Expr) -> bool:
+        """Whether ``a`` is typed, after typing it here when its own parts are (a part made
+        with a link: the coefficient, a minus; a call is left to :meth:`of`, typed where asked)."""
+        memo = self._memo
+        got = memo.get(id(a))
+        if got is not None and got[0] is a:
+            return True
+        if isinstance(a, A.Call) or any(memo.get(id(c), (None,))[0] is not c for c in A.children(a)):
+            return False
+        memo[id(a)] = (a, self._compose(a))
+        return True
+
     def of(self, a: A.Expr) -> MType:
         got = self._memo.get(id(a))
         if got is not None and got[0] is a:
