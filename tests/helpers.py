@@ -493,3 +493,35 @@ def simplex_kkt(Q, q, p):
     nu = sol[k]
     assert (ref >= 0).all() and (2 * Q @ ref + q + nu >= -1e-8).all(), "not the KKT point: the support is wrong"
     return ref, nu
+
+
+def lines_to_show(monkeypatch, expression: str, wrt: str, files: Collection[str], only: str | None = None) -> int:
+    """Lines Python executes in ``files`` (or in the one function of theirs named ``only``) while
+    ``d.text`` shows the derivative: a count of work that is deterministic, unlike a clock."""
+    import sys
+
+    import ricci.deep
+
+    # the derivation runs in this thread (not ricci.deep's worker), where the trace is set
+    monkeypatch.setattr(ricci.deep._local, "inside", True, raising=False)
+    d = ricci.derivative(expression, wrt, timeout=600)
+    files = set(files)
+    lines = [0]
+
+    def local(frame, event, arg):
+        if event == "line":
+            lines[0] += 1
+        return local
+
+    def calls(frame, event, arg):
+        code = frame.f_code
+        return local if code.co_filename in files and (only is None or code.co_name == only) else None
+
+    before = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        assert d.text
+    finally:
+        sys.settrace(before)
+    monkeypatch.undo()
+    return lines[0]

@@ -9,14 +9,14 @@ replaces, written here; the answers that go through them are checked against fin
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
-from helpers import check_derivative, random_values
+from helpers import check_derivative, lines_to_show, random_values
 
 import ricci
 import ricci.deep
+from ricci.simplify import inverses as SI
 from ricci.simplify import matrix as SM
 from ricci.simplify import mtypes as MT
 from ricci.simplify.mtypes import M, Rw
@@ -30,33 +30,9 @@ def _tanh_network(depth: int) -> str:
 
 
 def _lines_to_show(monkeypatch, expression: str, wrt: str, only: str | None = None) -> int:
-    """Lines executed in simplify/matrix.py and simplify/mtypes.py by ``d.text`` (or in the one
-    function of those named ``only``)."""
-    # the derivation runs in this thread (not ricci.deep's worker), where the trace is set
-    monkeypatch.setattr(ricci.deep._local, "inside", True, raising=False)
-    d = ricci.derivative(expression, wrt, timeout=600)
-    files = (SM.__file__, MT.__file__)
-    lines = [0]
-
-    def local(frame, event, arg):
-        if event == "line":
-            lines[0] += 1
-        return local
-
-    def calls(frame, event, arg):
-        code = frame.f_code
-        if code.co_filename in files and (only is None or code.co_name == only):
-            return local
-        return None
-
-    before = sys.gettrace()
-    sys.settrace(calls)
-    try:
-        assert d.text
-    finally:
-        sys.settrace(before)
-    monkeypatch.undo()
-    return lines[0]
+    """Lines executed in simplify/matrix.py, simplify/inverses.py and simplify/mtypes.py by
+    ``d.text`` (or in the one function of those named ``only``)."""
+    return lines_to_show(monkeypatch, expression, wrt, (SM.__file__, SI.__file__, MT.__file__), only)
 
 
 @pytest.mark.parametrize("sign", ["", "-"])

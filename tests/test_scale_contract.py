@@ -9,11 +9,10 @@ scan written here; the answers that go through them are checked against finite d
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
-from helpers import check_derivative, random_values
+from helpers import check_derivative, lines_to_show, random_values
 
 import ricci
 import ricci.deep
@@ -22,27 +21,7 @@ from ricci.raise_matrix import R, Raiser
 
 
 def _lines_to_show(monkeypatch, expression: str, wrt: str = "X") -> int:
-    # the derivation runs in this thread (not ricci.deep's worker), where the trace is set
-    monkeypatch.setattr(ricci.deep._local, "inside", True, raising=False)
-    d = ricci.derivative(expression, wrt, timeout=600)
-    lines = [0]
-
-    def local(frame, event, arg):
-        if event == "line":
-            lines[0] += 1
-        return local
-
-    def calls(frame, event, arg):
-        return local if frame.f_code.co_filename == RM.__file__ else None
-
-    before = sys.gettrace()
-    sys.settrace(calls)
-    try:
-        assert d.text
-    finally:
-        sys.settrace(before)
-    monkeypatch.undo()
-    return lines[0]
+    return lines_to_show(monkeypatch, expression, wrt, (RM.__file__,))
 
 
 @pytest.mark.parametrize("sign", ["", "-"])

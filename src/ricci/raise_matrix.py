@@ -547,14 +547,20 @@ class Raiser:
                 wait(ix, ks, list.append)
         joined = len(items)
         scalars: list[R] = []
-        while True:
-            while products:
-                first, _, ix = products[0]
+
+        def ready(heap: list, carriers: int) -> bool:
+            """Whether ``heap``'s first entry (the stale ones dropped) is an index still carried
+            by ``carriers`` factors, the first of them the entry's, and not the product's own."""
+            while heap:
+                first, _, ix = heap[0]
                 ks = uses.get(ix)
-                if ks is not None and ks[0] == first and len(ks) == 2 and ix not in out:
-                    break
-                pop(products)
-            if products:
+                if ks is not None and ks[0] == first and len(ks) == carriers and ix not in out:
+                    return True
+                pop(heap)
+            return False
+
+        while True:
+            if ready(products, 2):
                 ix = products[0][2]
                 a, b = uses[ix]
                 ra, rb = alive[a], alive[b]
@@ -563,13 +569,7 @@ class Raiser:
             else:
                 step = self._hadamard_step(hadamards, alive, uses, out) if hadamards else None
                 if step is None:
-                    while sums:
-                        first, _, ix = sums[0]
-                        ks = uses.get(ix)
-                        if ks is not None and ks[0] == first and len(ks) == 1 and ix not in out:
-                            break
-                        pop(sums)
-                    if sums:
+                    if ready(sums, 1):
                         ix = sums[0][2]
                         a, b = uses[ix][0], None
                         ra, rb = alive[a], None

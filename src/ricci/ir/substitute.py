@@ -18,6 +18,19 @@ def _bound_name(height: int, k: int) -> str:
     return f"_{k}" if height == 1 else f"_{height}.{k}"
 
 
+def _each_substituted(nodes, m: dict) -> tuple | None:
+    """Each of ``nodes`` with ``m`` applied to the indices it has (None: one refused)."""
+    out = []
+    for c in nodes:
+        sub = {k: v for k, v in m.items() if k in c.free}
+        if sub:
+            c = _substituted(c, sub)
+            if c is None:
+                return None
+        out.append(c)
+    return tuple(out)
+
+
 def _substituted(node: Node, m: dict) -> Node | None:
     """``node`` with its free indices renamed one to one by ``m`` (restricted to them, onto no
     other of them), where nothing in it orders indices by name (``node.sorts`` unset): the new
@@ -52,15 +65,9 @@ def _substituted(node: Node, m: dict) -> Node | None:
         start = 1 if old and isinstance(old[0], Num) else 0
         if len(old) - start == 1 and not start:
             return None  # one factor alone: _canonical_mul may return it bare
-        factors = []
-        for f in old:
-            sub = {k: v for k, v in m.items() if k in f.free}
-            if sub:
-                f = _substituted(f, sub)
-                if f is None:
-                    return None
-            factors.append(f)
-        factors = tuple(factors)
+        factors = _each_substituted(old, m)
+        if factors is None:
+            return None
         out = tuple(sorted(new_out))
 
         def init_mul(n):
@@ -68,14 +75,9 @@ def _substituted(node: Node, m: dict) -> Node | None:
 
         return _intern(Mul, (factors, out), init_mul, node)
     if t is Add or t is Elem or t is Pow or t is Stack:
-        kids = []
-        for c in node.children():
-            sub = {k: v for k, v in m.items() if k in c.free}
-            if sub:
-                c = _substituted(c, sub)
-                if c is None:
-                    return None
-            kids.append(c)
+        kids = _each_substituted(node.children(), m)
+        if kids is None:
+            return None
         if t is Add:
             terms = tuple(kids)
 
