@@ -159,7 +159,10 @@ def build(texts, problem, kinds: dict, surface: str) -> list[Constraint]:
         check_values(expr, problem, f"the constraint {text!r}")
         declared = tuple(sorted((n, v.kind) for n, v in expr.variables.items()))
         vjps, code, affine = _generated(source, tuple(n for n in problem.names if n in used), declared)
-        out.append(Constraint(text, op == "==", source, expr, vjps, code, affine))
+        c = Constraint(text, op == "==", source, expr, vjps, code, affine)
+        if not expr.shape:  # a scalar c: value() goes to the generated code from its first call,
+            c._cshape = ()  # without a walk of the evaluator for c's shape (85 µs against 20)
+        out.append(c)
     return out
 
 

@@ -56,7 +56,8 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so, 
     def values_at(z) -> dict:
         return {**problem.data, **problem.unpack(z)}
 
-    lam = [np.zeros_like(c.value(values_at(start))) for c in constraints]
+    at_start = [c.value(values_at(start)) for c in constraints]  # each once: c₀ below reads it too
+    lam = [np.zeros_like(v) for v in at_start]
     rho = RHO0
 
     # affine constraints of few rows as matrices: c = A·z + c₀, J'·u = A'·u
@@ -66,7 +67,7 @@ def solve(problem, obj, constraints, start, tol: float, maxiter: int, step, so, 
         m = lam[k].size
         if c.affine and m <= budget and m * size <= affine.MAX_ENTRIES:
             A = affine.rows(c, problem, start, m)
-            linear[k] = (A, c.value(values_at(start)) - A @ start)
+            linear[k] = (A, at_start[k] - A @ start)
             budget -= m
     if quadratic and len(linear) == len(constraints):
         done = _by_nnls(problem, obj, constraints, start, tol, step, linear)
