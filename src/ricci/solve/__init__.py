@@ -222,7 +222,7 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     options: dict = {"maxiter": maxiter}
     if chosen == "L-BFGS-B":
         options.update(gtol=tol, ftol=FTOL, maxfun=20 * maxiter, maxcor=20)
-        if problem.bounded:
+        if problem.bounded and not cons:  # the rounds (.lagrangian) make their own box
             kwargs["bounds"] = so.Bounds(problem.lower, problem.upper)
     elif chosen == "Newton-CG":
         kwargs["hessp"] = obj.hessp
