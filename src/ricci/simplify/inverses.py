@@ -5,6 +5,7 @@ to keep each module one concern."""
 
 from __future__ import annotations
 
+from ..functions import named
 from ..language import ast as A
 from .prods import _chain_parts, _inv_pair, _is_diag_of_vector, _is_ones
 
@@ -110,7 +111,7 @@ class InverseChains:
         transposed = isinstance(a, A.Transpose)
         if transposed:
             a = a.arg
-        if not (isinstance(a, A.Call) and a.func == "inv"):
+        if not (isinstance(a, A.Call) and a.func == named("inverse")):
             return None
         parts = _chain_parts(a.args[0])
         if len(parts) < 2:
@@ -124,8 +125,8 @@ class InverseChains:
         """inv(P1*…*Pk), written as the Cookbook does: inv(X)' for inv(X'), X for inv(inv(X))."""
         if len(factors) == 1:
             x = factors[0]
-            if isinstance(x, A.Call) and x.func == "inv":
+            if isinstance(x, A.Call) and x.func == named("inverse"):
                 return x.args[0]
             if isinstance(x, A.Transpose):
-                return self.T(A.Call("inv", (x.arg,)))
-        return A.Call("inv", (self.build_chain(factors),))
+                return self.T(A.Call(named("inverse"), (x.arg,)))
+        return A.Call(named("inverse"), (self.build_chain(factors),))
