@@ -127,6 +127,8 @@ def _prepare(expression, wrt, kinds) -> Expression:
     name is reported as such, before a kind declared for it could be called a typo)."""
     from .language.parser import parse_text
 
+    if isinstance(expression, Expression) and kinds is None:
+        kinds = expression.kinds  # typed already: its kinds, declared or found, are the ones it has
     if isinstance(expression, Expression) and isinstance(kinds, dict) and kinds == expression.kinds and (
             isinstance(wrt, str) or all(n in expression.variables and expression.variables[n].kind == SCALAR
                                         for n in wrt)):
