@@ -42,6 +42,10 @@ class Constraint:
     #: its Jacobian reads none of the variables minimised over: c = A·z + c₀ (see .affine)
     affine: bool = False
 
+    def __post_init__(self):
+        if not self.expression.shape:  # a scalar c: value() goes to the generated code from its
+            self._cshape = ()          # first call, without the evaluator's walk for its shape
+
     def value(self, values: dict) -> np.ndarray:
         from ..evaluation import evaluate_expression
 
@@ -159,10 +163,7 @@ def build(texts, problem, kinds: dict, surface: str) -> list[Constraint]:
         check_values(expr, problem, f"the constraint {text!r}")
         declared = tuple(sorted((n, v.kind) for n, v in expr.variables.items()))
         vjps, code, affine = _generated(source, tuple(n for n in problem.names if n in used), declared)
-        c = Constraint(text, op == "==", source, expr, vjps, code, affine)
-        if not expr.shape:  # a scalar c: value() goes to the generated code from its first call,
-            c._cshape = ()  # without a walk of the evaluator for c's shape (85 µs against 20)
-        out.append(c)
+        out.append(Constraint(text, op == "==", source, expr, vjps, code, affine))
     return out
 
 
@@ -179,28 +180,27 @@ def _generated(source: str, names: tuple, declared: tuple):
     affine = True
     for n in names:
         d = derivative(source, n, 1, kinds)
-        affine = affine and not _reads(d, names)  # the Jacobian reads no variable: c = A·z + c₀
+        affine = affine and not reads(d, names)  # the Jacobian reads no variable: c = A·z + c₀
         p = d.vjp()
         vjps[n] = (p, p.function("numpy"))
     return vjps, _value_code(source, parse(source, kinds), kinds), affine
 
 
-def _reads(d, names) -> bool:
+def reads(d, names) -> bool:
     """Whether the derivative ``d`` (its IR, through its where bindings) reads any of ``names``
     (not its text: a size such as ``len(p)`` is no dependence on p's values)."""
     from ..ir.nodes import Var
     from ..ir.traverse import nodes
 
-    todo, seen, found = [d.node], set(), set()
+    todo, seen = [d.node], set()
     while todo:
         node = todo.pop()
         for n in nodes(node):
             if isinstance(n, Var) and n.name not in seen:
                 seen.add(n.name)
-                found.add(n.name)
                 if n.name in d.lowered.bindings:
                     todo.append(d.lowered.bindings[n.name][0])
-    return bool(found & set(names))
+    return not seen.isdisjoint(names)
 
 
 def _parse(parse, source: str, text: str, kinds: dict):

@@ -87,7 +87,7 @@ def guards(problem) -> list[Guard]:
     """The arguments of f that a trial point must keep in their domains (see the module's doc)."""
     from ..analysis.signs import Context, interval
     from ..analysis.structure import Typed
-    from ..language.expression import parse
+    from ..language.expression import typed_tree
 
     expr = problem.expression
     kinds = {n: v.kind for n, v in expr.variables.items()}
@@ -103,13 +103,15 @@ def guards(problem) -> list[Guard]:
         bound = {n for n, _ in scope}
         text = to_text(arg)
         used = set(free_names(arg, set(kinds)))
-        if used & bound:  # the argument reads where-bound names: its text carries the bindings
+        tree = arg
+        if used & bound:  # the argument reads where-bound names: it carries the bindings
+            tree = A.Where(arg, tuple(scope))
             text += " where " + ", ".join(f"{n} = {to_text(e)}" for n, e in scope)
         key = (fn.domain, text)
         if key in seen:
             continue
         seen.add(key)
-        argument = parse(text, kinds)
+        argument = typed_tree(tree, kinds, source=text)  # typed as it stands in f, not printed and parsed
         reads = tuple(n for n in problem.names if n in argument.variables)
         if not reads or any(is_lazy(problem.data.get(n)) for n in argument.variables):
             continue  # data alone (checked at the start, as f), or Dask data (never pulled here)

@@ -51,13 +51,13 @@ def _constant_hessian(source: str, name: str, kinds: tuple) -> bool:
     quadratic, or affine, f): proved from the derivative's IR, never from numbers."""
     from ..derivation import derivative
     from ..language.errors import RicciError
-    from .constraints import _reads
+    from .constraints import reads
 
     try:
         d = derivative(source, name, 2, dict(kinds))
     except RicciError:
         return False
-    return not _reads(d, (name,))
+    return not reads(d, (name,))
 
 
 def applicable(problem, constraints) -> bool:
