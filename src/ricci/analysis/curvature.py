@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..functions import lookup
 from ..language import ast as A
 from ..language.errors import RicciError
+from ..language.expression import typed_tree
 from ..printing.text import to_text
 from . import definiteness as D
 
@@ -55,7 +56,10 @@ def _affine(node: A.Expr, problem) -> bool:
     if not _uses(node, set(problem.wrt_names)):
         return True
     try:
-        d = derivative(to_text(node), problem.wrt, 2, problem.kinds or None)
+        # the term typed as it stands, with the problem's kinds (those of names it does not
+        # use ignored: another term's B or c was an "unused kind" error, read as "not affine",
+        # and the proof was lost), and not printed and parsed again
+        d = derivative(typed_tree(node, problem.kinds or None), problem.wrt, 2)
     except RicciError:
         return False
     return _zero(d.node)
