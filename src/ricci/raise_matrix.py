@@ -85,7 +85,7 @@ class Raiser:
             if isinstance(r.ast, A.Call) and family_of(r.ast.func) == "kronecker":
                 # kron(P, Q)' = kron(P', Q'): the transpose goes to the factors, as for a product
                 return A.Call(r.ast.func, tuple(self.m.T(a) for a in r.ast.args))
-            t = self.m.T(r.ast)
+            t = self.m.transposed(r.ast)  # T(), a sum's transpose kept outside without pushing it in
             # a zero with a shape, vector(0)', must not fold into the scalar 0
             return self._constant(R(t, row, col)).ast if self.m.kind(t) == SCALAR_KIND else t
         if r.is_scalar and (row is not None or col is not None):

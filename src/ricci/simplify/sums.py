@@ -36,6 +36,40 @@ class SumForms:
         # with a variable: raise_matrix.Raiser.raise_node)
         return self.sum(prods)
 
+    def transposed(self, a: A.Expr) -> A.Expr:
+        """``self.T(a)``, where ``a`` is a sum whose transpose is sure to stay outside, (a)', told
+        without pushing it in (issue 21: the answer of logdet(X + inv(X + inv(…))) is a sum of
+        chains as long as the nesting, each built again reversed and transposed, and the sum of
+        those ordered and factored, only to lose to (…)' at the end)."""
+        if id(a) not in self._transposed and isinstance(a, A.BinOp) and a.op in ("+", "-") \
+                and self.kind(a) != S and self._transpose_stays(a):
+            self._transposed[id(a)] = (a, A.Transpose(a))
+        return self.T(a)
+
+    def _transpose_stays(self, a: A.Expr) -> bool:
+        """Whether T() keeps the sum ``a`` as (a)' (see :meth:`transposed`): False where unsure.
+
+        T() pushes the transpose in where that costs fewer transposes (``_t_cost``, heavy ones
+        first) than (a)'.  Sure to lose: ``a`` has no transpose and (a)' one heavy one, and every
+        term, pushed, keeps a heavy one: a factor of its chain whose transpose has one (reversing
+        the chain moves it, writing a run of transposed factors as one (…)' keeps one, factoring
+        the sum keeps each pulled factor once).  Not sure, hence False: a term without a chain
+        (its transpose is itself), or whose one factor transposes into a sum (which the pushed
+        sum would open into its terms).  Left aside: pushed terms that cancel to nothing, which
+        would make ``a`` zero in every entry."""
+        if self._t_cost(a) != (0, 0) or self._t_cost(A.Transpose(a)) != (1, 0):
+            return False
+        for t in self.decompose_sum(a):
+            if not t.chain:
+                return False
+            if len(t.chain) == 1:
+                pushed = self.T(t.chain[0])
+                if isinstance(pushed, A.BinOp) and pushed.op in ("+", "-"):
+                    return False
+            if not any(self._t_cost(self.T(c))[0] for c in t.chain):
+                return False
+        return True
+
     def _keep_shape(self, out: A.Expr, kind: str | None) -> A.Expr:
         """A sum of kind ``kind`` whose tensor parts cancelled (y/b + (1 - y/b) is 1 in every
         entry) keeps its shape as ones, sized where it stands: else a contraction with it

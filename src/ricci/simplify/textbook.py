@@ -28,10 +28,11 @@ the text writes them).
 from __future__ import annotations
 
 import itertools
+import weakref
 
 from ..functions import textbook_names
 from ..ir import build as B
-from ..ir.nodes import Add, Elem, MatFun, Mul, Node, Num, Pow
+from ..ir.nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 from ..ir.stable import _power_of
 from ..ir.traverse import rewrite
 
@@ -101,10 +102,33 @@ def monomials(node: Node, limit: int = MAX_MONOMIALS, depth: int = MAX_DISTRIBUT
     ``depth`` levels deep only: the rule runs on every sum of the answer, so distributing all the
     way down re-expanded each nested level from every level above it (quadratic in the nesting,
     tests/test_scaling.py); a deeper sum is reached when the rule runs on it."""
+    return _distribute(node, limit, depth, _as_is, _multiplied)
+
+
+def _as_is(f: Node) -> Node:
+    return f
+
+
+def _multiplied(items: tuple, out: tuple) -> Node:
+    return B.mul(list(items), out)
+
+
+def _alone(f: Node) -> tuple:
+    return (f,)
+
+
+def _joined(items: tuple, out: tuple) -> tuple:
+    return tuple(f for item in items for f in item)
+
+
+def _distribute(node: Node, limit: int, depth: int, leaf, product) -> list | None:
+    """:func:`monomials`, each monomial made by ``product(items, out)`` of its parts, each part
+    by ``leaf``: the products built (B.mul), or only the lists of their factors
+    (:func:`_may_cancel` reads those without building them)."""
     if isinstance(node, Add):
-        out: list[Node] = []
+        out: list = []
         for t in node.terms:
-            got = monomials(t, limit, depth)
+            got = _distribute(t, limit, depth, leaf, product)
             if got is None or len(out) + len(got) > limit:
                 return None
             out.extend(got)
@@ -113,17 +137,17 @@ def monomials(node: Node, limit: int = MAX_MONOMIALS, depth: int = MAX_DISTRIBUT
             and float(node.exp.value).is_integer() and 1 < node.exp.value <= MAX_EXPANDED_POWER:
         # each copy of the base multiplied out, then their products (not B.mul of the copies:
         # that is the power again)
-        base = monomials(node.base, limit, depth)
+        base = _distribute(node.base, limit, depth, leaf, product)
         n = int(node.exp.value)
         if base is None or len(base) ** n > limit:
             return None
-        return [B.mul(list(c), node.free) for c in itertools.product(base, repeat=n)]
+        return [product(c, node.free) for c in itertools.product(base, repeat=n)]
     if not isinstance(node, Mul) or depth == 0:
-        return [node]
+        return [leaf(node)]
     choices = []
     count = 1
     for f in node.factors:
-        got = monomials(f, limit, depth - 1) if isinstance(f, (Add, Pow)) else [f]
+        got = _distribute(f, limit, depth - 1, leaf, product) if isinstance(f, (Add, Pow)) else [leaf(f)]
         if got is None:
             return None
         count *= len(got)
@@ -131,8 +155,8 @@ def monomials(node: Node, limit: int = MAX_MONOMIALS, depth: int = MAX_DISTRIBUT
             return None
         choices.append(got)
     if count == 1:
-        return [node]
-    return [B.mul(list(c), node.out) for c in itertools.product(*choices)]
+        return [leaf(node)]
+    return [product(c, node.out) for c in itertools.product(*choices)]
 
 
 def _has_sum_factor(term: Node) -> bool:
@@ -144,11 +168,146 @@ def expand_rule(node: Node) -> Node:
     """A sum of products of sums, multiplied out where its terms cancel to something shorter."""
     if not isinstance(node, Add) or not any(_has_sum_factor(t) for t in node.terms):
         return node
+    if not _may_cancel(node):
+        # (issue 21: each level of logdet(X + inv(X + inv(…))) built its monomials, products as
+        # long as the nesting below, to find that none cancels)
+        return node
     terms = monomials(node)
     if terms is None:
         return node
     new = B.add(terms)
     return new if _cancelled(new, terms) and new.size < node.size else node
+
+
+def _may_cancel(node: Add) -> bool:
+    """Whether multiplying ``node`` out may cancel something, told without building a monomial:
+    False only where :func:`_cancelled` is sure to be False (or :func:`monomials` gives up), so
+    that :func:`expand_rule` keeps the sum as it is either way.
+
+    Two monomials cancel only where their products, built by B.mul, are one node.  Each is read
+    as the list of its factors (:func:`_distribute`), and summed up as a multiset of atoms
+    (:func:`_atoms`: a number, δ or size counts nothing, a product the sum of its factors', a
+    power its base's times the exponent, anything else one atom, known by its kind and the
+    variables in it, never by its indices), which B.mul keeps: flattening, summing δ away,
+    merging powers, splitting a lone square, folding a contraction and the canonical renaming
+    only rename indices one to one and regroup factors.  So monomials whose multisets differ
+    are different products.  Unsure, hence True: two equal multisets; a literal or pairing
+    (B.mul contracts those into sums); a δ that would rename two indices of one factor into one
+    (X_ab - X_ba summed with δ_ab is 0); a monomial that is a number times one sum (B.add opens
+    it into its terms); a zero coefficient."""
+    parts = _distribute(node, MAX_MONOMIALS, MAX_DISTRIBUTED, _alone, _joined)
+    if parts is None:
+        return False  # monomials() gives up too
+    seen = set()
+    for factors in parts:
+        key = _monomial_key(factors, set(node.free))
+        if key is None or key in seen:
+            return True
+        seen.add(key)
+    return False
+
+
+def _monomial_key(factors: tuple, out: set):
+    """The multiset of atoms of the product of ``factors`` over ``out`` as a sorted tuple, or
+    None where :func:`_may_cancel` is unsure of this product."""
+    total: dict = {}
+    coef = 1.0
+    # index → another that a δ summed away renames it to or from (a union-find; a δ of two out
+    # indices stays as it is)
+    deltas: dict = {}
+    shown: list = []  # every factor B.mul may keep, nested products' own included
+
+    def find(i):
+        while deltas.get(i, i) != i:
+            i = deltas[i]
+        return i
+
+    stack = list(factors)
+    while stack:
+        f = stack.pop()
+        if isinstance(f, Num):
+            coef *= f.value
+        elif isinstance(f, Mul):
+            # B.mul flattens it or keeps it as one factor, whose indices a δ renames (its own
+            # δs are read too: more joined indices, more "unsure")
+            if not B._flattenable(f):
+                shown.append(f)
+            stack.extend(f.factors)
+        elif isinstance(f, Delta):
+            if f.i == f.j:
+                return None
+            if f.i in out and f.j in out:
+                continue
+            a, b = find(f.i), find(f.j)
+            if a != b:
+                deltas[a] = b
+        else:
+            shown.append(f)
+        atoms = _atoms(f)
+        if atoms is None:
+            return None
+        if not isinstance(f, Mul):
+            for atom, e in atoms:
+                total[atom] = total.get(atom, 0.0) + e
+    if coef == 0.0:
+        return None
+    if deltas:
+        for f in shown:
+            roots = [find(i) for i in f.free]
+            if len(set(roots)) < len(set(f.free)):
+                return None
+    key = tuple(sorted((a, e) for a, e in total.items() if e != 0.0))
+    if len(key) == 1 and key[0][0][0] == "Add" and key[0][1] == 1.0:
+        return None
+    return key
+
+
+#: node → its atoms (:func:`_atoms`), kept weakly: nodes are immutable and hash-consed, and the
+#: inner levels of a nested answer are read again from every level above
+_ATOMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: node → the names of the variables in it
+_VARIABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _atoms(node: Node):
+    """The multiset of atoms of ``node`` as a product (:func:`_may_cancel`) as a tuple of (atom,
+    exponent), or None for a literal or a pairing (B.mul contracts those)."""
+    got = _ATOMS.get(node)
+    if got is None:
+        if isinstance(node, (Stack, Pair)):
+            got = None
+        elif isinstance(node, (Num, Delta, Size)):
+            got = ()
+        elif isinstance(node, Mul):
+            total: dict = {}
+            for f in node.factors:
+                atoms = _atoms(f)
+                if atoms is None:
+                    total = None
+                    break
+                for atom, e in atoms:
+                    total[atom] = total.get(atom, 0.0) + e
+            got = None if total is None else tuple(total.items())
+        elif isinstance(node, Pow) and isinstance(node.exp, Num):
+            base = _atoms(node.base)
+            got = None if base is None else tuple((atom, e * node.exp.value) for atom, e in base)
+        else:
+            got = (((type(node).__name__, _variables(node)), 1.0),)
+        _ATOMS[node] = got if got is not None else False
+        return got
+    return got if got is not False else None
+
+
+def _variables(node: Node) -> tuple:
+    """The names of the variables in ``node``, sorted."""
+    got = _VARIABLES.get(node)
+    if got is None:
+        if isinstance(node, Var):
+            got = (node.name,)
+        else:
+            got = tuple(sorted({n for c in node.children() for n in _variables(c)}))
+        _VARIABLES[node] = got
+    return got
 
 
 def _cancelled(total: Node, terms: list) -> bool:
