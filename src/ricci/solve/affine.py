@@ -62,9 +62,9 @@ def room(z: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
         return np.where(np.isinf(s), 1.0, s / (1.0 + s))
 
 
-def choose(A: np.ndarray, weight: np.ndarray) -> list[int] | None:
+def choose(A: np.ndarray, weight: np.ndarray, threshold: float = THRESHOLD) -> list[int] | None:
     """m basic columns of A (m × N): Gaussian elimination row by row, each pivot the column with
-    the largest weight among those within THRESHOLD of the row's largest entry; None when A is
+    the largest weight among those within ``threshold`` of the row's largest entry; None when A is
     rank deficient (a redundant or inconsistent equality: the augmented Lagrangian keeps them)."""
     R = np.array(A, dtype=float)
     scale = float(np.abs(A).max()) if A.size else 0.0
@@ -75,7 +75,7 @@ def choose(A: np.ndarray, weight: np.ndarray) -> list[int] | None:
         top = float(row.max())
         if not top > 1e-10 * scale:
             return None
-        eligible = np.flatnonzero(row >= THRESHOLD * top)
+        eligible = np.flatnonzero(row >= threshold * top)
         j = int(eligible[np.argmax(weight[eligible])])  # ties: the first (deterministic)
         basis.append(j)
         below = R[i + 1:, j] / R[i, j]

@@ -290,18 +290,25 @@ def _by_nnls(problem, obj, constraints, start, tol, step, linear):
     done = quadratic.solve(problem, obj, constraints, start, tol, linear)
     if done is None:
         return None
-    points, lam, rho = done
+    points, lam, rho, bases = done
     z = points[-1]
     f, g = obj.value_and_grad(z)
     vals = {**problem.data, **problem.unpack(z)}
     # the violation from the constraints' own generated code, not the matrices NNLS saw
-    violation = max(float(np.abs(c.value(vals)).max()) if c.equality else float(max(0.0, c.value(vals).max()))
-                    for c in constraints)
+    values = [c.value(vals) for c in constraints]  # _report reads them too
+    violation = max(float(np.abs(cv).max()) if c.equality else float(max(0.0, cv.max()))
+                    for c, cv in zip(constraints, values))
     info = _report(problem, constraints, z, g, lam, vals, tol, len(points), len(points), violation, [],
-                   f"penalty ρ = {rho:.3g}", None, inner="NNLS")
+                   f"penalty ρ = {rho:.3g}", None, inner="NNLS", values=values)
     if not info["success"]:
         return None
     info["method"] = "augmented Lagrangian + NNLS"
+    if bases:
+        kept = [c.text for c in constraints if c.equality]
+        info["message"] = (f"{', '.join(kept)} eliminated exactly (variable reduction): "
+                           + (f"{len(points)} round(s) of the augmented Lagrangian (NNLS inside) on the rest"
+                              if rho else "one NNLS solve, no penalty")
+                           + (f"; {bases} bases tried" if bases > 1 else ""))
     if step is not None:  # each round is one exact NNLS solve: its point is an iterate
         for p in points:
             step(p)
@@ -309,8 +316,9 @@ def _by_nnls(problem, obj, constraints, start, tol, step, linear):
 
 
 def _report(problem, constraints, z, g, lam, vals, tol, rounds, nit, violation, eliminated, penalty, last,
-            inner="L-BFGS-B"):
-    """The result's info: KKT residual, success and message, multipliers per constraint."""
+            inner="L-BFGS-B", values=None):
+    """The result's info: KKT residual, success and message, multipliers per constraint
+    (``values``: each constraint's value at z, where the caller has them already)."""
     # KKT: stationarity of f + Σ λ'c on the box, feasibility, complementarity, with every
     # constraint's own value and VJP (generated code), not the matrices above
     lower = problem.lower if problem.bounded else np.full(z.size, -np.inf)
@@ -319,7 +327,7 @@ def _report(problem, constraints, z, g, lam, vals, tol, rounds, nit, violation, 
     stationarity = float(np.linalg.norm(z - np.clip(z - gl, lower, upper), np.inf))
     feas = comp = 0.0
     for k, (c, lk) in enumerate(zip(constraints, lam)):
-        cv = c.value(vals)
+        cv = c.value(vals) if values is None else values[k]
         feas = max(feas, float(np.abs(cv).max() if c.equality else max(0.0, cv.max())))
         if not c.equality:
             comp = max(comp, float(np.abs(lk * cv).max()))

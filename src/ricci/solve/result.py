@@ -50,7 +50,7 @@ class MinimizeResult(dict):
             stat += f", KKT residual{what} {self['kkt_residual']:.3g}"
         stat += f"; {self['nit']} iterations of {self['method']}, {self['nfev']} evaluations"
         if self.get("rounds"):
-            stat += f", {self['rounds']} rounds of the augmented Lagrangian"
+            stat += f", {self['rounds']} round{'s' if self['rounds'] != 1 else ''} of the augmented Lagrangian"
         if self.get("backend", "numpy") != "numpy":
             stat += f"; backend {self['backend']}"
         lines.append(stat)
