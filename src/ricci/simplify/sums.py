@@ -37,13 +37,14 @@ class SumForms:
         return self.sum(prods)
 
     def transposed(self, a: A.Expr) -> A.Expr:
-        """``self.T(a)``, where ``a`` is a sum whose transpose is sure to stay outside, (a)', told
+        """``self.T(a)``, where ``a`` (or -a) is a sum whose transpose is sure to stay outside, (a)', told
         without pushing it in (issue 21: the answer of logdet(X + inv(X + inv(…))) is a sum of
         chains as long as the nesting, each built again reversed and transposed, and the sum of
         those ordered and factored, only to lose to (…)' at the end)."""
-        if id(a) not in self._transposed and isinstance(a, A.BinOp) and a.op in ("+", "-") \
-                and self.kind(a) != S and self._transpose_stays(a):
-            self._transposed[id(a)] = (a, A.Transpose(a))
+        s = a.arg if isinstance(a, A.Neg) else a  # T(-s) is -T(s)
+        if id(s) not in self._transposed and isinstance(s, A.BinOp) and s.op in ("+", "-") \
+                and self.kind(s) != S and self._transpose_stays(s):
+            self._transposed[id(s)] = (s, A.Transpose(s))
         return self.T(a)
 
     def _transpose_stays(self, a: A.Expr) -> bool:
