@@ -3,13 +3,13 @@ t = tanh(W*x)`` (the display's last pass; :meth:`ricci.simplify.matrix.MatrixFor
 
 Apart from the matrix clean-up because it is a concern of its own: it counts structural classes
 of subtrees and weighs text lengths, and reads the forms only for kinds, sizes and mnemonics.
-The answer is walked once (:class:`_ClassDag`); each name then updates the classes' counts
-where they change (:class:`_View`) and the named answer is built once at the end.
+The answer is walked once (:class:`_ClassDag`); each name then updates the classes' counts,
+sizes, places and ranks where they change (:class:`_View`,
+:class:`~ricci.simplify.naming_order.Ranking`) and the named
+answer is built once at the end.
 """
 
 from __future__ import annotations
-
-from collections import Counter
 
 from ..functions import IDENTITY_NAMES, lookup
 from ..functions.spectral import EIGENVECTORS
@@ -17,6 +17,7 @@ from ..language import ast as A
 from ..limits import tick
 from ..printing.text import to_text
 from .mtypes import C, M, Rw, S
+from .naming_order import Ranking, WalkOrder
 
 
 def mnemonic(forms, node: A.Expr) -> str | None:
@@ -74,80 +75,84 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
     stem_of: dict = {}
     kind_stems = {S: "c", C: "u", Rw: "u", M: "G"}
 
-    def stem(node):
-        letter = mnemonic(forms, node)
-        return letter if letter is not None and letter not in external else kind_stems[forms.kind(node)]
+    first_free: dict = {}  # stem → the first number that may be free (taken only grows)
 
     def fresh(s):
-        k = 1
+        k = first_free.get(s, 1)
         while (s if k == 1 else f"{s}{k}") in taken:
             k += 1
+        first_free[s] = k
         return s if k == 1 else f"{s}{k}"
 
-    def nameable(node):
-        return not _sizeless(node) or forms.types.sized_alone(node)
+    def nameable(k):
+        return view.kept(k, "nameable", lambda node: not _sizeless(node) or forms.types.sized_alone(node))
+
+    def letter(k):
+        return view.kept(k, "mnemonic", lambda node: mnemonic(forms, node))
+
+    def stem(k):
+        got = letter(k)
+        return got if got is not None and got not in external else kind_stems[forms.kind(view.node(k))]
 
     # One walk over the answer's objects: its structural classes.  The greedy below then works
-    # on the classes, each name updating only the counts it changes, and builds the named tree
-    # once at the end; before, each name rebuilt and re-classified the whole answer (quadratic
-    # in a network's depth: one name per layer).
+    # on the classes, each name updating only the counts, sizes, places and ranks it changes,
+    # and builds the named tree once at the end; before, each name rebuilt and re-classified
+    # the whole answer, and later ranked every repeated class again (quadratic in a network's
+    # depth: one name per layer).
     dag = _ClassDag(tree)
     view = _View(dag)
     occ = view.occ
-    is_p: dict = {}  # quotient class → whether it is a distribution v/sum(v) (its kind decides)
+    dists = _Distributions(view, forms)
+    inside_dists = dists.inside
+
+    def count(k):
+        # v/sum(v) reads as one thing: its two v count once (exp(x)/sum(exp(x)) keeps exp(x)).
+        return occ[k] - inside_dists.get(k, 0)
+
+    # The most saved first; of equal savings, the larger subterm (fewer names); then the one
+    # met last in a children-first walk of the answer as it reads now.
+    ranking = Ranking(view, count) if long else None
     for _ in range(max_bindings):
         tick()  # the derivation's time budget (ricci.limits)
-        # v/sum(v) reads as one thing: its two v count once (exp(x)/sum(exp(x)) keeps exp(x)).
-        in_dists: Counter = Counter()
-        for k in view.quotients:
-            if view.is_dist_shape(k):
-                if k not in is_p:
-                    is_p[k] = mnemonic(forms, view.node(k)) == "p"
-                if is_p[k]:
-                    in_dists[view.kids(k)[0]] += occ[k]
-        candidates = sorted(view.multi)
-        best = None
-        if long:
-            # The most saved first; of equal savings, the larger subterm (fewer names); then
-            # the one met last in a children-first walk of the answer as it reads now.
-            ranked = []
-            for k in candidates:
-                count = occ[k] - in_dists.get(k, 0)
-                if count >= 2 and not view.trivial(k) and view.size(k) >= 4:
-                    ranked.append(((count - 1) * view.size(k), view.size(k), k))
-            best = _first(view, sorted(ranked, reverse=True), lambda k: nameable(view.node(k)))
+        best = ranking.best(nameable) if ranking is not None else None
         if best is None:
             gains = []
             in_sums = None
-            for k in candidates:
-                count = occ[k] - in_dists.get(k, 0)
-                if count < 2 or not dag.may_have_mnemonic(k):
+            fresh_of: dict = {}
+            for k in sorted(k for k in view.multi if dag.may_have_mnemonic(k)):
+                n_k = count(k)
+                if n_k < 2 or letter(k) is None:
                     continue
                 node = view.node(k)
-                if mnemonic(forms, node) is None:
-                    continue
-                if count == 2 and not _eigenvector(node):  # u*u' names its u even of a leaf S
+                if n_k == 2 and not _eigenvector(node):  # u*u' names its u even of a leaf S
                     if _of_a_leaf(node):
                         continue
                     in_sums = view.in_sums() if in_sums is None else in_sums
                     if k not in in_sums:
                         continue
-                n, l_ = len(to_text(node, texts)), len(fresh(stem(node)))
-                gain = count * (n - l_) - (l_ + 3 + n)
-                if gain > 0 and nameable(node):
+                s = stem(k)
+                if s not in fresh_of:
+                    fresh_of[s] = fresh(s)
+                n, l_ = len(to_text(node, texts)), len(fresh_of[s])
+                gain = n_k * (n - l_) - (l_ + 3 + n)
+                if gain > 0 and nameable(k):
                     gains.append((gain, k))
             if gains:
                 top = max(g for g, _ in gains)
-                best = _first(view, [(g, k) for g, k in gains if g == top], lambda k: True)
+                tied = [k for g, k in gains if g == top]
+                best = tied[0] if len(tied) == 1 else max(tied, key=view.place)  # the one met last
         if best is None:
             break
         node = view.node(best)
-        s = stem(node)
+        s = stem(best)
         name = fresh(s)
         taken.add(name)
         stem_of[name] = s
         forms.types.bind(name, forms.types.of(node))
-        view.name(best, name)
+        changed = view.name(best, name)
+        changed += dists.update(changed)
+        if ranking is not None:
+            ranking.update(changed)
     tree, bindings = dag.build(view.named)
     ordered = _topological(bindings)
     # Number the names in the order they are bound (t, t2, t3 … innermost first).
@@ -169,25 +174,6 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
         taken -= set(renamed)
         taken |= set(renamed.values())
     return tree, ordered
-
-
-def _first(view, ranked: list, ok) -> int | None:
-    """The first class of ``ranked`` (best first, its last item the class) that is ``ok``;
-    of equal scores, the one placed last in the view's children-first walk."""
-    i = 0
-    while i < len(ranked):
-        j = i + 1
-        while j < len(ranked) and ranked[j][:-1] == ranked[i][:-1]:
-            j += 1
-        group = [r[-1] for r in ranked[i:j]]
-        if len(group) > 1:
-            pos = view.pos_of(group)
-            group.sort(key=pos.__getitem__, reverse=True)
-        for k in group:
-            if ok(k):
-                return k
-        i = j
-    return None
 
 
 class _ClassDag:
@@ -263,9 +249,10 @@ class _View:
     met last wins, as the class ids of the former full re-walk had it), kept up to date name by name.
 
     Naming a class changes the occurrences only inside it (its interior is now written once,
-    in its binding) and the sizes only of the classes around it; the sizes are recomputed when
-    asked (an invalid size's parents are invalid too, so invalidating stops at the first one
-    already invalid), the places only when a tie asks for them."""
+    in its binding) and the sizes only of the classes around it; the sizes (and what is kept
+    of a class as it reads: :meth:`node`, :meth:`kept`) are recomputed when asked (an invalid
+    size's parents are invalid too, so invalidating stops at the first one already invalid),
+    the places moved where the named class stood (:class:`~ricci.simplify.naming_order.WalkOrder`)."""
 
     def __init__(self, dag: _ClassDag):
         self.dag = dag
@@ -287,8 +274,18 @@ class _View:
         self.multi = {c for c in range(n) if occ[c] >= 2}
         self.quotients = [c for c in range(n) if isinstance(dag.rep[c], A.BinOp) and dag.rep[c].op == "/"]
         self._size: dict = {}
-        self._pos: dict | None = None
-        self._mat = None
+        self._kept: dict = {}  # class → what is kept of it as it reads now (its node …)
+        #: the places, walked the first time a tie asks for them and kept up to date from then
+        #: on (most answers have no tie: a nested logdet/inv's savings all differ)
+        self.order: WalkOrder | None = None
+
+    def place(self, k: int) -> int:
+        """The key's place in a children-first walk of the answer as it reads now (later, larger)."""
+        if self.order is None:
+            keys = set(range(len(self.dag.rep)))
+            keys.update(~c for c in self.named)
+            self.order = WalkOrder(self._kids, self._parents, self.roots, keys, self.multi)
+        return self.order.place(k)
 
     @property
     def roots(self) -> list:
@@ -304,47 +301,6 @@ class _View:
         if got is None:
             got = self._size[k] = 1 + sum(self.size(j) for j in self._kids[k])
         return got
-
-    def pos(self) -> dict:
-        """Each key's place in a children-first walk from the roots (computed for ties only)."""
-        if self._pos is None:
-            self._pos = {k: i for i, k in enumerate(self.postorder(self.roots))}
-        return self._pos
-
-    def pos_of(self, keys) -> dict:
-        """:meth:`pos` of ``keys`` alone: the walk stops once it has placed them all.  A tie is
-        broken after every name, and the whole walk each time grew as the answer times its names
-        (issue 21: the depth-64 network's 63 names); the keys tied are mostly deep in it, placed
-        early in a children-first walk."""
-        if self._pos is not None:
-            return self._pos
-        want = set(keys)
-        found: dict = {}
-        seen: set = set()
-        placed = 0
-        kids = self._kids
-        # the children-first walk with a stack of (key, its children not yet walked), not a
-        # recursive visit: two Python calls per key walked, for every tie (issue 21)
-        for r in self.roots:
-            if r in seen:
-                continue
-            seen.add(r)
-            stack = [(r, iter(() if r < 0 else kids[r]))]
-            while stack:
-                k, rest = stack[-1]
-                for j in rest:
-                    if j not in seen:
-                        seen.add(j)
-                        stack.append((j, iter(() if j < 0 else kids[j])))
-                        break
-                else:
-                    stack.pop()
-                    if k in want:
-                        found[k] = placed
-                    placed += 1
-                    if len(found) == len(want):
-                        return found
-        return found
 
     def postorder(self, starts) -> list:
         """The keys reachable from ``starts``, each once, children before parents."""
@@ -363,8 +319,10 @@ class _View:
                 visit(r)
         return order
 
-    def name(self, b: int, name: str) -> None:
-        """Replace class ``b`` by ``name`` wherever it stands; ``b`` becomes a binding's root."""
+    def name(self, b: int, name: str) -> list:
+        """Replace class ``b`` by ``name`` wherever it stands; ``b`` becomes a binding's root.
+        Returns the keys whose occurrences, size, place or children changed, and the parents
+        of b's parents (whose v/sum(v) shape may have changed), repeats allowed."""
         kids, occ = self._kids, self.occ
         # b's interior, parents before children, and each key's occurrences in one b
         order = self.postorder((b,))
@@ -384,22 +342,47 @@ class _View:
         for p in self._parents[b]:
             kids[p] = tuple(~b if j == b else j for j in kids[p])
         self.named[b] = name
+        changed = order + self._parents[b]
+        for p in self._parents[b]:
+            changed += self._parents[p]
+        # sizes are asked of repeated classes only, and a class occurs at most as often as
+        # any of its parts: the classes around b that repeat are reached through ones that do
         stack = list(self._parents[b])
         while stack:
             p = stack.pop()
-            if self._size.pop(p, None) is not None and p not in self.named:
+            self._kept.pop(p, None)
+            if self._size.pop(p, None) is not None and p not in self.named and p in self.multi:
                 stack.extend(self._parents[p])
-        self._pos = None
-        self._mat = None
+                changed += self._parents[p]
+        return changed + (self.order.name(b) if self.order is not None else [])
 
     def node(self, k: int) -> A.Expr:
-        """The key's subterm as it reads now (with the names)."""
+        """The key's subterm as it reads now (with the names), built once while it reads so."""
         if k < 0:
             name = self.named[~k]
             return self.dag.names.setdefault(name, A.Name(name))
-        if self._mat is None:
-            self._mat = self.dag._materialiser(self.named)
-        return self._mat(self.dag.rep[k], True)
+        # what is kept of a class that no longer repeats is stale: invalidating stops there
+        kept = self._kept.get(k) if k in self.multi else None
+        if kept is not None and "node" in kept:
+            return kept["node"]
+        n = self.dag.rep[k]
+        if A.children(n):
+            ks = iter(self._kids[k])
+            n = A.map_children(n, lambda _: self.node(next(ks)))
+        if k in self.multi:  # kept while its size is (what a name invalidates: repeated classes)
+            self.size(k)
+            self._kept.setdefault(k, {})["node"] = n
+        return n
+
+    def kept(self, k: int, what: str, compute):
+        """``compute(node)`` of the key's subterm, kept while it reads the same."""
+        kept = self._kept.get(k) if k in self.multi else None
+        if kept is None or what not in kept:
+            got = compute(self.node(k))
+            if k in self.multi:
+                self._kept[k][what] = got  # node() made the entry
+            return got
+        return kept[what]
 
     def is_dist_shape(self, k: int) -> bool:
         """v/sum(v) as it reads now (the kind is :func:`mnemonic`'s to check)."""
@@ -446,6 +429,47 @@ class _View:
         return found
 
 
+class _Distributions:
+    """How many of each class's occurrences are the v of a distribution v/sum(v) (its kind
+    decides: :func:`mnemonic`'s p), kept up to date name by name: a quotient's share changes
+    only where its occurrences or its children (or its sum's) do."""
+
+    def __init__(self, view: _View, forms):
+        self.view, self.forms = view, forms
+        self.quotients = set(view.quotients)
+        self.is_p: dict = {}  # quotient → whether it is a distribution (decided when first v/sum(v))
+        self.share: dict = {}  # quotient → (its v, its occurrences), or None
+        self.inside: dict = {}  # class → its occurrences as the v of a distribution
+        for q in view.quotients:
+            self._refresh(q)
+
+    def _refresh(self, q: int) -> list:
+        view = self.view
+        new = None
+        if view.is_dist_shape(q):
+            if q not in self.is_p:
+                self.is_p[q] = mnemonic(self.forms, view.node(q)) == "p"
+            if self.is_p[q]:
+                new = (view.kids(q)[0], view.occ[q])
+        old = self.share.get(q)
+        if new == old:
+            return []
+        self.share[q] = new
+        touched = []
+        for v, times in [x for x in (old, new) if x is not None]:
+            self.inside[v] = self.inside.get(v, 0) + (times if (v, times) == new else -times)
+            touched.append(v)
+        return touched
+
+    def update(self, keys: list) -> list:
+        """Refresh the quotients among ``keys``; returns the classes whose share changed."""
+        touched: list = []
+        for q in dict.fromkeys(keys):
+            if q in self.quotients:
+                touched += self._refresh(q)
+        return touched
+
+
 def _of_a_leaf(node: A.Expr) -> bool:
     """f(x) of a variable, or of its transpose or negation: twice reads as easily as a name."""
     return isinstance(node, A.Call) and len(node.args) == 1 and _trivial(node.args[0])
@@ -485,20 +509,23 @@ def _rename_names(tree: A.Expr, mapping: dict) -> A.Expr:
 
 
 def _topological(bindings: dict) -> list:
-    """Bindings ordered so that each uses only names bound before it."""
-    names = set(bindings)
-    uses = {n: {x.name for x in A.walk(e) if isinstance(x, A.Name) and x.name in names}
+    """Bindings ordered so that each uses only names bound before it: passes over the
+    bindings in the order bound, each taking those whose names are taken already.  A binding's
+    pass is found from its names' (one pass after a name bound later), not by passing over
+    them all again and again (quadratic in the names)."""
+    index = {n: i for i, n in enumerate(bindings)}
+    uses = {n: dict.fromkeys(x.name for x in A.walk(e) if isinstance(x, A.Name) and x.name in index)
             for n, e in bindings.items()}
-    order: list = []
-    done: set = set()
-    while len(order) < len(bindings):
-        progressed = False
-        for n in bindings:  # in the order bound
-            if n not in done and uses[n] <= done:
-                order.append((n, bindings[n]))
-                done.add(n)
-                progressed = True
-        if not progressed:  # pragma: no cover - a cycle cannot arise from nested subterms
-            raise RuntimeError("cyclic bindings")
+    passes: dict = {}
+
+    def pass_of(n, seen=()):
+        got = passes.get(n)
+        if got is None:
+            if n in seen:  # pragma: no cover - a cycle cannot arise from nested subterms
+                raise RuntimeError("cyclic bindings")
+            got = max([pass_of(u, seen + (n,)) + (index[u] > index[n]) for u in uses[n]], default=0)
+            passes[n] = got
+        return got
+
     # Readability: the innermost names first is already the order; keep it.
-    return order
+    return sorted(((n, bindings[n]) for n in bindings), key=lambda b: (pass_of(b[0]), index[b[0]]))
