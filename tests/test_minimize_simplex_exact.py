@@ -114,7 +114,7 @@ def test_n5_against_slsqp(seed):
 
 @pytest.mark.parametrize("n", [200, 700])
 def test_against_cvxpy(n):
-    """n = 200 on the exact route, n = 700 on the L-BFGS-B rounds (above quadratic.MAX_SIZE): the
+    """n = 200 and 700 on the exact route (700 is above the rounds' quadratic.MAX_SIZE): the
     objective equal to CVXPY's to 1e-6 relative (CVXPY's own accuracy is about that), the
     constraints to 1e-6, and ricci's own answer at the KKT point of its support."""
     cp = pytest.importorskip("cvxpy")
@@ -124,7 +124,7 @@ def test_against_cvxpy(n):
     prob = cp.Problem(cp.Minimize(cp.quad_form(x, cp.psd_wrap(Q)) + q @ x), [cp.sum(x) == 1, x >= 0])
     prob.solve()
     p = r.x["p"]
-    assert r.success
+    assert r.success and r.method == NNLS and r.nit == 1
     assert r.fun <= prob.value + 1e-6 * max(1.0, abs(prob.value))
     assert abs(r.fun - prob.value) <= 1e-6 * max(1.0, abs(prob.value))
     assert abs(p.sum() - 1) <= 1e-6 and p.min() >= -1e-6
@@ -205,3 +205,25 @@ def test_a_weighted_equality_and_the_data_left_as_it_was(monkeypatch):
     assert np.array_equal(A, kept) and r.method == NNLS and r.success
     ref, _ = simplex_kkt(Q, q, r.x["p"])
     np.testing.assert_allclose(r.x["p"], ref, atol=1e-12)
+
+
+def test_upper_bounds_above_the_rounds_size_stay_with_lbfgsb():
+    """The one exact solve goes up to quadratic.EXACT_SIZE; rows with slacks (here the upper
+    bounds) need the rounds, which stop at quadratic.MAX_SIZE: L-BFGS-B's rounds take n = 510.
+    The reference: the projection onto {sum(p) = 1, 0 <= p <= 0.3}, p = clip(c - ν, 0, 0.3), ν by
+    bisection."""
+    from ricci.solve import quadratic
+
+    n = 510
+    assert quadratic.MAX_SIZE < n <= quadratic.EXACT_SIZE
+    c = np.random.default_rng(2).standard_normal(n) * 0.1 + 0.01
+    r = ricci.minimize("norm2(p - c)^2", "p", {"c": c}, constraints=["sum(p) == 1", "0 <= p <= 0.3"], tol=1e-10,
+                       certify=False)
+    assert r.method == "augmented Lagrangian + L-BFGS-B" and r.success
+    lo, hi = c.min() - 1.0, c.max()
+    for _ in range(200):
+        nu = (lo + hi) / 2
+        lo, hi = (nu, hi) if np.clip(c - nu, 0, 0.3).sum() > 1 else (lo, nu)
+    ref = np.clip(c - (lo + hi) / 2, 0, 0.3)
+    assert (ref == 0).any()  # a bound is active: the test is not idle
+    np.testing.assert_allclose(r.x["p"], ref, atol=1e-7)

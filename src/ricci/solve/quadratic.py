@@ -24,8 +24,9 @@ at the rate 1/(1 + ρ·a'H⁻¹a) per round; ρ is chosen from the scales of H a
 rows so that this is about 1/KAPPA.
 
 NNLS works on a dense (n + m) × (n + m_I) matrix, and its cost grows with n²·(active-set
-steps): above :data:`MAX_SIZE` coordinates (and slacks) L-BFGS-B's rounds are faster (n = 1000: 102 ms
-against 67 ms, benchmarks/RESULTS.md), and anything this cannot take (a coordinate without a
+steps): above :data:`MAX_SIZE` coordinates (and slacks) L-BFGS-B's rounds are faster than the
+NNLS rounds (n = 1000: 102 ms against 67 ms, benchmarks/RESULTS.md), though not than the one
+exact solve (up to :data:`EXACT_SIZE`: n = 2000 191 ms against 330 ms), and anything this cannot take (a coordinate without a
 lower bound, a non-affine constraint, a Hessian that is not constant or not positive definite,
 several variables, a symmetric one) goes to :mod:`.lagrangian` as before.  A solve that does not
 reach its tolerance here returns None, and the caller runs the L-BFGS-B rounds instead.
@@ -37,8 +38,12 @@ from functools import lru_cache
 
 import numpy as np
 
-#: most coordinates (plus inequality rows) solved this way: the measured crossover with L-BFGS-B
+#: most coordinates (plus inequality rows) solved by the rounds: the measured crossover with L-BFGS-B
 MAX_SIZE = 500
+#: most coordinates solved by the one exact solve (equalities only, :func:`_eliminated`): faster
+#: than L-BFGS-B's rounds at every size measured, 1.6x at n = 1500 and 2000 (benchmarks/RESULTS.md);
+#: the dense Hessian's own limit (objective.DENSE_MAX)
+EXACT_SIZE = 2000
 #: the penalty makes each round shrink the violation about this many times
 KAPPA = 1e4
 #: most rounds (the violation falls ~KAPPA-fold a round: 3-5 rounds reach rounding)
@@ -77,7 +82,8 @@ def applicable(problem, constraints) -> bool:
         return False
     if not np.isfinite(problem.lower).all():  # NNLS's variables s = x − lo are all ≥ 0
         return False
-    if problem.size > MAX_SIZE:
+    exact = all(c.equality for c in constraints) and not np.isfinite(problem.upper).any()
+    if problem.size > (EXACT_SIZE if exact else MAX_SIZE):
         return False
     kinds = tuple(sorted((n, v.kind) for n, v in problem.expression.variables.items()))
     return _constant_hessian(problem.expression.source, problem.names[0], kinds)
@@ -98,7 +104,8 @@ def solve(problem, obj, constraints, start, tol: float, linear: dict):
     capped = np.flatnonzero(np.isfinite(problem.upper))  # x_i ≤ hi_i: the row s_i + t_i = hi_i − lo_i
     m = sum(sizes) + capped.size
     inequalities = sum(s for c, s in zip(constraints, sizes) if not c.equality) + capped.size
-    if n + inequalities > MAX_SIZE or m > n + inequalities:
+    exact = inequalities == 0  # every row an equality: _eliminated's one solve may take it
+    if n + inequalities > (EXACT_SIZE if exact else MAX_SIZE) or m > n + inequalities:
         return None
     H = np.asarray(obj.hess(start), dtype=float)  # symmetric: Cholesky reads its upper triangle
     # finite where its sum is (SciPy's check_finite makes a boolean array of n² entries: 80 µs at n = 200)
@@ -140,6 +147,8 @@ def solve(problem, obj, constraints, start, tol: float, linear: dict):
     done = _eliminated(factor, R, r, gs, C, b, equal)
     bases = 0 if done is None else done[3]
     if done is None:
+        if n + inequalities > MAX_SIZE:  # the rounds' NNLS costs more than L-BFGS-B's there
+            return None
         if equal.all():  # _eliminated may have written over R
             R = factor()
         done = _rounds(R, r, C, b, trace, tol)
