@@ -174,13 +174,17 @@ def simplex(n, repeat, seed=3):
     except ImportError:  # a ricci without it
         quadratic = None
     if quadratic is not None and r.method.endswith("NNLS"):
-        saved, quadratic.MAX_SIZE = quadratic.MAX_SIZE, 0
+        # both of its routes off: the rounds (MAX_SIZE) and the one exact solve (EXACT_SIZE)
+        saved = {k: getattr(quadratic, k) for k in ("MAX_SIZE", "EXACT_SIZE") if hasattr(quadratic, k)}
+        for k in saved:
+            setattr(quadratic, k, 0)
         try:
             t, r = _timed(lambda: ricci.minimize("p'*Q*p + q'*p", "p", {"Q": Q, "q": q},
                                                  constraints=["sum(p) == 1", "p >= 0"], tol=1e-10, certify=False),
                           repeat)
         finally:
-            quadratic.MAX_SIZE = saved
+            for k, v in saved.items():
+                setattr(quadratic, k, v)
         rows["ricci augmented Lagrangian (L-BFGS-B inside: the NNLS route off)"] = (
             t, f(r.x["p"]), float(abs(r.x["p"].sum() - 1)))
     try:
