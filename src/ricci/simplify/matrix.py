@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from ..functions import IDENTITY_NAMES
 from ..language import ast as A
-from .mtypes import C, M, Rw, S, Typing, of_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
+from .mtypes import C, M, Rw, S, Typing, chain_type, grown_left, grown_right, of_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
 from .naming import name_repeats
 from .prods import (Prod, _hadamard_key, _hadamard_parts, _is_recip, _merge_roots, _neg_power, _negate, _number, _scalar_key, _scaled_ones,
                     _unnegate)
 from .inverses import InverseChains
+from .pending import PendingChain
 from .sums import SumForms
 
 
@@ -52,7 +53,7 @@ class MatrixForms(InverseChains, SumForms):
         self._chains: dict = {}  # ids of a chain → (its factors, their product): build_chain()
         self._no_eyes: dict = {}  # ids of a chain with no identity in it → its factors: build()
         self._cancel_chains: dict = {}  # ids of a chain → (its factors, what is left, checked)
-        self._plain_chains: dict = {}  # ids of a chain _plain_chain() found plain → its factors
+        self._plain_chains: dict = {}  # ids of a chain _plain_chain() found plain → (its factors, ChainType)
         # id(form) → (form, its count): count_T(), _t_cost() and its products (_fold)
         self._t_counts: dict = {}
         self._t_costs: dict = {}
@@ -312,12 +313,33 @@ class MatrixForms(InverseChains, SumForms):
             parts = [A.Num(1.0)]
         if p.coef < 0:
             parts[0] = _negate(parts[0])
+        if not denom and p.coef == 1.0 and not numer and len(chain) > 1:
+            return self._chain_product(chain)
         out = self.build_chain(parts)
         if denom:
             den = self.build_chain(denom)
             out = A.BinOp("/", out, den)
-        elif p.coef == 1.0 and not numer and len(chain) > 1 and id(out) not in self._parts \
-                and self._plain_chain(chain):
+        return out
+
+    def _chain_product(self, chain: list) -> A.Expr:
+        """The product of ``chain`` (of two factors or more), as build_chain() writes it.  A new
+        chain that decompose() takes apart into exactly its factors (_plain_chain) and that is not
+        the one before it grown at its right end (one link more) is a :class:`PendingChain`:
+        its links are built when something reads them, typed now from its factors' types.  The
+        chain rule's chain grows at its left end, where each longer chain shares no link with
+        the one before, and every chain but the last is read only as the factors of the next
+        product (issue 21: 3,908 links built for the depth-64 network's chain of 128 factors)."""
+        key = tuple(map(id, chain))
+        kept = self._chains.get(key)
+        if kept is not None:
+            out = kept[1]
+        elif len(chain) > 2 and key[:-1] not in self._chains and self._plain_chain(chain):
+            out = PendingChain.pending(self, tuple(chain))
+            self.types.put(out, self._plain_chains[key][1].type)
+            self._chains[key] = (tuple(chain), out)
+        else:
+            out = self.build_chain(chain)
+        if id(out) not in self._parts and self._plain_chain(chain):
             # what decompose() would make of the product just built, kept for the next link: a
             # chain grown at its left end (W64*diag(…)*W63*… of a deep network) was taken apart
             # again from its first factor at every link (issue 21)
@@ -333,10 +355,8 @@ class MatrixForms(InverseChains, SumForms):
             return list(chain)
         if key[:-1] in known:
             new = chain[-1:]
-        elif key[1:] in known:
-            new = chain[:1]
         else:
-            new = chain
+            new = chain[:_grown_at_left(key, known)] or chain
         if any(self.is_identity(c) for c in new):
             return [c for c in chain if not self.is_identity(c)]
         known[key] = tuple(chain)
@@ -346,28 +366,42 @@ class MatrixForms(InverseChains, SumForms):
         """Whether decompose() takes the product of ``chain`` (written left to right) apart into
         exactly these factors: each factor is one factor of its own, and no product of the first
         ones closes into a scalar (that takes a column after a row: every factor after the first
-        is a row or a matrix).  A chain one factor longer than one found plain has only its new
-        factor (and, grown at the left, the old first one) looked at."""
+        is a row or a matrix).  A chain one factor longer than one found plain, or a few factors
+        longer at its left end, has only its new factors (and, grown at the left, the old first
+        one) looked at."""
         key = tuple(map(id, chain))
         known = self._plain_chains
         if key in known:
             return True
-        if key[:-1] in known:
+        right, grown = known.get(key[:-1]), 0
+        if right is not None:
             todo = ((len(chain) - 1, chain[-1]),)
-        elif key[1:] in known:
-            todo = ((0, chain[0]), (1, chain[1]))
         else:
-            todo = enumerate(chain)
+            grown = _grown_at_left(key, known)
+            todo = enumerate(chain[:grown + 1] if grown else chain)
         plain = self._plain
         for k, x in todo:
             got = plain.get(id(x))
             if got is None:
                 d = self.decompose(x)
                 whole = d.coef == 1.0 and not d.scalars and len(d.chain) == 1 and d.chain[0] is x
-                got = plain[id(x)] = (x, whole, self.kind(x))
-            if not got[1] or (k > 0 and got[2] not in (Rw, M)):
+                got = plain[id(x)] = (x, whole, self.types.of(x))
+            if not got[1] or (k > 0 and got[2].kind not in (Rw, M)):
                 return False
-        known[key] = tuple(chain)
+        # the type of the chain's product, from the one before it where it grew at either end
+        # (ChainType: a chain grown at its left end is typed without typing its links)
+        typed = None
+        if right is not None:
+            typed = grown_right(right[1], plain[id(chain[-1])][2])
+        elif grown:
+            typed = known[key[grown:]][1]
+            for x in reversed(chain[:grown]):
+                typed = grown_left(plain[id(x)][2], typed)
+                if typed is None:
+                    break
+        if typed is None:
+            typed = chain_type([plain[id(x)][2] for x in chain])
+        known[key] = (tuple(chain), typed)
         return True
 
     def _normalise(self, chain: list, base: A.Expr, k: float) -> tuple[list, float]:
@@ -474,6 +508,16 @@ class MatrixForms(InverseChains, SumForms):
     def finish(self, a: A.Expr) -> A.Expr:
         """The last pass over a whole answer (hook for rules that need the complete tree)."""
         return a
+
+
+def _grown_at_left(key: tuple, known: dict, most: int = 8) -> int:
+    """The fewest factors, at most ``most``, that the chain of ids ``key`` has before a chain in
+    ``known`` (a chain of two factors or more), or 0.  The chain rule's chain grows at its left
+    end by the few factors of each nested product of the IR (FLATTEN_LIMIT) at a time."""
+    for j in range(1, min(most, len(key) - 2) + 1):
+        if key[j:] in known:
+            return j
+    return 0
 
 
 def _first_name(a: A.Expr) -> str | None:

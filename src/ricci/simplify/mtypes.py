@@ -137,6 +137,73 @@ class Mistyped(KindError):
     well typed: its sides do not fit where they stand."""
 
 
+def product_type(tl: MType, tr: MType) -> MType:
+    """The type of the matrix product of forms of types ``tl`` and ``tr`` (a scalar scales)."""
+    if tl.kind == S:
+        return tr
+    if tr.kind == S:
+        return tl
+    kind = _PRODUCT.get((tl.kind, tr.kind), M)
+    if kind == S:
+        return SCALAR
+    rows = tl.rows if tl.rows is not None or not tl.square else tr.rows
+    cols = tr.cols if tr.cols is not None or not tr.square else tl.cols
+    return MType(kind, rows, cols)
+
+
+def _open_cols(t: MType) -> bool:
+    """Whether a factor takes its columns from the product before it (product_type's cols)."""
+    return t.cols is None and t.square
+
+
+class ChainType(NamedTuple):
+    """The type of a chain's left-nested product ``((f1*f2)*f3)*…``, each link typed by
+    :func:`product_type`, with what typing the chain one factor longer at its left end needs:
+    the first factor's type, whether every later factor is a matrix, whether every later one
+    is a row or a matrix, and whether every later one takes its columns from the product
+    before it.  The display grows the chain rule's chain
+    ``W64*diag(…)*W63*…`` at its left end, where the links of the longer chain are all new
+    (issue 21): typed from this, it is typed in constant time, not by typing every link."""
+
+    type: MType
+    first: MType
+    later_m: bool
+    later_rm: bool
+    later_open: bool
+
+
+def chain_type(types) -> ChainType:
+    """The :class:`ChainType` of a chain whose factors have the ``types`` (at least one)."""
+    first = types[0]
+    out = ChainType(first, first, True, True, True)
+    for t in types[1:]:
+        out = grown_right(out, t)
+    return out
+
+
+def grown_right(c: ChainType, t: MType) -> ChainType:
+    """The chain ``c`` with a factor of type ``t`` after its last: one more link."""
+    return ChainType(product_type(c.type, t), c.first, c.later_m and t.kind == M,
+                     c.later_rm and t.kind in (Rw, M), c.later_open and _open_cols(t))
+
+
+def grown_left(t: MType, c: ChainType) -> ChainType | None:
+    """The chain ``c`` with a factor of type ``t`` before its first, where every factor of the
+    longer chain after its first is a row or a matrix (a chain the display takes apart into its
+    factors, ``MatrixForms._plain_chain``) and ``t`` is no scalar; None elsewhere.  Following
+    product_type link by link: no link is a scalar's nor closes into one (that takes a column
+    after the first factor), so the rows are the first link's; the kind is a row only from a
+    row followed by matrices alone (a row times a row is read as a matrix); the columns are
+    the last factor's that has its own, else the first's."""
+    if t.kind not in (C, Rw, M) or c.first.kind not in (Rw, M) or not c.later_rm:
+        return None
+    kind = Rw if t.kind == Rw and c.first.kind == M and c.later_m else M
+    rows = t.rows if t.rows is not None or not t.square else c.first.rows
+    opened = c.later_open and _open_cols(c.first)
+    return ChainType(MType(kind, rows, t.cols if opened else c.type.cols), t,
+                     c.first.kind == M and c.later_m, True, opened)
+
+
 def _side(a, b):
     return a if a is not None else b
 
@@ -181,6 +248,11 @@ class Typing:
                 and not (self._typed_alone(a.left) and self._typed_alone(a.right)):
             return
         memo[id(a)] = (a, self._compose(a))
+
+    def put(self, a: A.Expr, t: MType) -> None:
+        """Type ``a`` as ``t``, known without walking it (a chain's product still to be built,
+        typed from its factors: :class:`ChainType`)."""
+        self._memo[id(a)] = (a, t)
 
     def _typed_alone(self, a: A.Expr) -> bool:
         """Whether ``a`` is typed, after typing it here when its own parts are (a part made
@@ -250,16 +322,7 @@ class Typing:
                     if tl.square or tr.square:  # eye - v*p': the whole is square as eye is (n × n)
                         rows, cols = _side(rows, cols), _side(cols, rows)
                     return MType(tl.kind, rows, cols, (tl.square or tr.square) and rows is None)
-                if tl.kind == S:
-                    return tr
-                if tr.kind == S:
-                    return tl
-                kind = _PRODUCT.get((tl.kind, tr.kind), M)
-                if kind == S:
-                    return SCALAR
-                rows = tl.rows if tl.rows is not None or not tl.square else tr.rows
-                cols = tr.cols if tr.cols is not None or not tr.square else tl.cols
-                return MType(kind, rows, cols)
+                return product_type(tl, tr)
             case A.Call(func=f) if f in SIZE_FUNCTIONS:
                 return SCALAR  # len(w), size(A, 1): written out by simplify/sizes.py
             case A.Call() if is_sized(a):
