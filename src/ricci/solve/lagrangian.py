@@ -303,12 +303,9 @@ def _by_nnls(problem, obj, constraints, start, tol, step, linear):
     if not info["success"]:
         return None
     info["method"] = "augmented Lagrangian + NNLS"
-    if bases:
-        kept = [c.text for c in constraints if c.equality]
-        info["message"] = (f"{', '.join(kept)} eliminated exactly (variable reduction): "
-                           + (f"{len(points)} round(s) of the augmented Lagrangian (NNLS inside) on the rest"
-                              if rho else "one NNLS solve, no penalty")
-                           + (f"; {bases} bases tried" if bases > 1 else ""))
+    if bases:  # every constraint an equality, eliminated: no round at all (quadratic._eliminated)
+        info["message"] = (f"{', '.join(c.text for c in constraints)} eliminated exactly (variable reduction): "
+                           "one NNLS solve, no penalty" + (f" ({bases} bases tried)" if bases > 1 else ""))
     if step is not None:  # each round is one exact NNLS solve: its point is an iterate
         for p in points:
             step(p)
