@@ -10,6 +10,7 @@ pyproject.toml; README "The layout").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from .ir import build as B
 from .ir.nodes import Var
@@ -113,9 +114,18 @@ def display(d) -> Display:
         with size_names(names):
             latex = ast_to_latex(matrix)
         return Display(to_text(matrix), latex, matrix, None, words, names,
-                       lambda: index_text(node, d.out, d, index_compact))
+                       # a partial of a module's function, not a lambda: a Derivative
+                       # pickles after d.text too
+                       partial(_index_text, node, d.out, d))
     idx_text = index_text(node, d.out, d, index_compact)
     return Display(idx_text, index_latex(node, d.out, d, index_compact), None, idx_text, words)
+
+
+def _index_text(node, out, d) -> str:
+    from .printing.index import index_text
+    from .simplify import index_compact
+
+    return index_text(node, out, d, index_compact)
 
 
 class _Zero(Exception):
