@@ -189,12 +189,14 @@ def test_a_tie_between_names_is_broken_as_the_whole_walk_breaks_it(monkeypatch):
 def test_the_least_order_of_a_repeated_structure_is_searched_once(monkeypatch):
     # tr(X^64) as lowered: every link of the chain X*X*…*X is a product of seven factors, five
     # of them tied, with fresh index names; the order found is kept per structure (159 searches
-    # of up to 7^3 encodings before, one per product)
+    # of up to 7^3 encodings before, one per product).  (159 orders asked for, 62 searched;
+    # 106 and 62 since mul splices a product in with its summed names in place: the renamings
+    # apart no longer canonicalise their products again, tests/test_scale_rename.py)
     ordered = count_calls(monkeypatch, B, "_least_order")
     searched = count_calls(monkeypatch, B, "_least_positions")
     monkeypatch.setattr(B, "_LEAST_ORDERS", {})
     assert ricci.derivative("tr(X^64)", "X").text == "64*(X^63)'"
-    assert ordered[0] > 100 and searched[0] < ordered[0] / 2, (ordered, searched)
+    assert ordered[0] > 100 and searched[0] < 0.6 * ordered[0], (ordered, searched)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -164,7 +164,12 @@ def _make_mul(factors: tuple, out: tuple) -> Mul:
     def init(n):
         n.factors, n.out, n.free = factors, out, out
         outset = set(out)
-        n.bound = unique(i for f in factors for i in f.free if i not in outset)
+        bound: dict = {}  # in order of first occurrence (a loop: no generator to step; issue 21)
+        for f in factors:
+            for i in f.free:
+                if i not in outset:
+                    bound[i] = None
+        n.bound = tuple(bound)
 
     return _intern(Mul, (factors, out), init)
 
@@ -173,15 +178,24 @@ def _make_mul(factors: tuple, out: tuple) -> Mul:
 
 def rename(node: Node, mapping: dict) -> Node:
     """Rename free indices simultaneously (bound ones are renamed apart when a target collides)."""
-    mapping = {k: v for k, v in mapping.items() if k != v and k in node.free}
-    if not mapping:
+    # loops, not comprehensions: a call less each (rename is called for every factor of every
+    # product a chain rule canonicalises; issue 21)
+    free = node.free
+    m = {}
+    for k, v in mapping.items():
+        if k != v and k in free:
+            m[k] = v
+    if not m:
         return node
-    if not node.sorts and len(set(mapping.values())) == len(mapping) \
-            and not any(v in node.free and v not in mapping for v in mapping.values()):
-        got = _substituted(node, mapping)
-        if got is not None:
-            return got
-    return _rename(node, mapping)
+    if not node.sorts and len(set(m.values())) == len(m):
+        for v in m.values():
+            if v in free and v not in m:
+                break
+        else:
+            got = _substituted(node, m)
+            if got is not None:
+                return got
+    return _rename(node, m)
 
 
 def _rename(node: Node, m: dict) -> Node:
@@ -303,8 +317,22 @@ def _sort_key(f: Node, outset: set) -> tuple:
 # -- products ------------------------------------------------------------------------------------
 
 def _flattenable(f: Node) -> bool:
-    return isinstance(f, Mul) and (len(f.factors) <= FLATTEN_LIMIT or not _bound_of(f)
-                                   or any(isinstance(g, Delta) for g in f.factors))
+    if not isinstance(f, Mul):
+        return False
+    if len(f.factors) <= FLATTEN_LIMIT or not f.bound:
+        return True
+    for g in f.factors:  # a loop, not any(…): asked of a long product several times a product
+        if isinstance(g, Delta):
+            return True
+    return False
+
+
+def _normal_again(fs: list) -> bool:
+    """Whether a factor is a number or a product to splice in: mul normalises once more."""
+    for f in fs:
+        if isinstance(f, Num) or _flattenable(f):
+            return True
+    return False
 
 
 def _bound_of(node: Mul) -> tuple:
@@ -314,9 +342,9 @@ def _bound_of(node: Mul) -> tuple:
     return node.bound
 
 
-def mul(factors, out=()) -> Node:
-    """Σ over the factors' indices not in ``out`` of the product of the factors."""
-    out = unique(out)
+def _flattened_apart(factors) -> tuple:
+    """(the number, the factors, their indices) of a product with the products it flattens
+    spliced in, each one's summed indices renamed apart to fresh names on the way."""
     coef = 1.0
     fs: list[Node] = []
     needed: set = set()
@@ -332,8 +360,78 @@ def mul(factors, out=()) -> Node:
                 stack_.append(rename(g, ren) if ren else g)
         else:
             fs.append(f)
-    if coef == 0.0 or any(is_zero(f) for f in fs):
+    return coef, fs, needed
+
+
+#: whether mul may splice a product in with its summed names as they are (the shortcut below);
+#: tests/test_scale_rename.py turns it off to compare with the long way
+SPLICE_IN_PLACE = True
+
+
+def _flattened(factors, out: tuple) -> tuple | None:
+    """What :func:`_flattened_apart` gives, in the same order, but the spliced products' summed
+    indices keeping their names, where no name can meet another: none of them is an out index,
+    a summed index of another spliced product, or an index of a factor outside the product it
+    is summed in.  The names then are already apart, and the canonical naming that follows
+    renames each factor once, straight to the canonical names, instead of twice (fresh names,
+    then canonical; a structure-only step between, which reads which indices are equal, never
+    their names).  None where a name may meet another: then the long way.  Issue 21: each
+    level of a deep chain rule spliced the product so far into the next one, renaming every
+    factor apart and then back (the depth-64 network's derivative: half its renamings)."""
+    if not SPLICE_IN_PLACE:
+        return None
+    coef = 1.0
+    fs: list[Node] = []
+    owner: dict = {}  # a spliced product's summed index → the number of that product
+    seen: list = []  # (a node met, the numbers of the spliced products it is in)
+    spliced = 0
+    stack_ = [(f, ()) for f in reversed(factors)]
+    while stack_:
+        f, inside = stack_.pop()
+        seen.append((f, inside))
+        if isinstance(f, Num):
+            coef *= f.value
+        elif _flattenable(f):
+            k = spliced
+            spliced += 1
+            for b in f.bound:
+                if b in owner:
+                    return None
+                owner[b] = k
+            inner = inside + (k,)
+            for g in reversed(f.factors):
+                stack_.append((g, inner))
+        else:
+            fs.append(f)
+    if not owner:
+        needed = {i for f, _ in seen for i in f.free}
+        return coef, fs, needed
+    for i in out:
+        if i in owner:
+            return None
+    needed: set = set()
+    for f, inside in seen:
+        for i in f.free:
+            k = owner.get(i)
+            if k is not None and k not in inside:
+                return None
+            needed.add(i)
+    return coef, fs, needed
+
+
+def mul(factors, out=()) -> Node:
+    """Σ over the factors' indices not in ``out`` of the product of the factors."""
+    out = unique(out)
+    flat = _flattened(factors, out)
+    if flat is not None:
+        coef, fs, needed = flat
+    else:
+        coef, fs, needed = _flattened_apart(factors)
+    if coef == 0.0:
         return zero(out)
+    for f in fs:
+        if is_zero(f):
+            return zero(out)
     outset = set(out)
 
     # δ elimination: a δ with a summed index renames that index away.
@@ -377,10 +475,10 @@ def mul(factors, out=()) -> Node:
         fs = [g for k, f in enumerate(fs) for g in ((f.base, f.base) if k in squares else (f,))]
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     # A renaming may have produced numbers or products: normalise once more if so.
-    if any(isinstance(f, Num) or _flattenable(f) for f in fs):
+    if _normal_again(fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     fs = _merge_powers(_fold_contractions(fs, outset), outset)
-    if any(isinstance(f, Num) or _flattenable(f) for f in fs):
+    if _normal_again(fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     return _canonical_mul(coef, fs, out)
 
@@ -557,6 +655,10 @@ def _least_positions(groups: list, outset: set) -> tuple:
     return states[0][0]
 
 
+#: a summed index in a factor's sort key: its name is not read
+_SUMMED = (1, "")
+
+
 def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
     outset = set(out)
     out_sorted = tuple(sorted(out))
@@ -565,44 +667,56 @@ def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
     if len(fs) == 1 and coef == 1.0 and set(fs[0].free) == outset:
         return fs[0]
 
-    def prekey(f):
-        return (f.sig, tuple((0, i.name) if i in outset else (1, "") for i in f.free))
-
-    fs = sorted(fs, key=prekey)
-    groups = [list(g) for _, g in itertools.groupby(fs, key=prekey)]
-
-    def encode(order):
-        names: dict = {}
-        enc = []
-        for f in order:
-            e = []
-            for i in f.free:
-                if i in outset:
-                    e.append((0, i.name))
-                else:
-                    names.setdefault(i, len(names))
-                    e.append((1, str(names[i])))
-            enc.append((f.sig, tuple(e)))
-        return tuple(enc), names
-
-    n_perm = math.prod(math.factorial(len(g)) for g in groups)
-    if n_perm == 1 or n_perm > MAX_TIE_PERMUTATIONS:
-        best_order = fs
-        _, names = encode(fs)
+    # each factor's sort key made once (sorted and then groupby made each twice), the sort stable
+    # as sorted(fs, key=prekey) is; the factors of one key are a group of ties (issue 21: four
+    # products a level of a deep chain rule, each with up to seven factors)
+    keys = []
+    for f in fs:
+        e = []
+        for i in f.free:
+            e.append((0, i.name) if i in outset else _SUMMED)
+        keys.append((f.sig, tuple(e)))
+    places = sorted(range(len(fs)), key=keys.__getitem__)
+    fs = [fs[p] for p in places]
+    groups: list = []
+    last = None
+    for p, f in zip(places, fs):
+        if groups and keys[p] == last:
+            groups[-1].append(f)
+        else:
+            groups.append([f])
+            last = keys[p]
+    if len(groups) == len(fs):
+        best_order = fs  # no ties: one order
     else:
-        best_order = _least_order(groups, outset)
-        _, names = encode(best_order)
+        n_perm = math.prod(math.factorial(len(g)) for g in groups)
+        best_order = fs if n_perm > MAX_TIE_PERMUTATIONS else _least_order(groups, outset)
+    # the summed indices numbered by first occurrence in that order (what the encoding of the
+    # order numbers them by), renamed to the canonical names of the product's height in turn,
+    # stepping over the out names
+    names: dict = {}
+    height = 0
+    for f in best_order:
+        if f.height > height:
+            height = f.height
+        for i in f.free:
+            if i not in outset and i not in names:
+                names[i] = None
+    height += 1
+    prefix = "_" if height == 1 else f"_{height}."  # _bound_name(height, k) is prefix + str(k)
     taken = {i.name for i in out}
-    height = 1 + max((f.height for f in best_order), default=0)
     canon: dict = {}
     k = 0
-    for ix, _ in sorted(names.items(), key=lambda kv: kv[1]):
-        while _bound_name(height, k) in taken:
+    for ix in names:
+        while prefix + str(k) in taken:
             k += 1
-        canon[ix] = Index(_bound_name(height, k), ix.dim)
+        canon[ix] = Index(prefix + str(k), ix.dim)
         k += 1
     # A bound index that already has its canonical name needs no renaming; rename the rest at once.
-    renamed = tuple(rename(f, canon) for f in best_order)
+    renamed = []
+    for f in best_order:
+        renamed.append(rename(f, canon))
+    renamed = tuple(renamed)
     factors = ((num(coef),) if coef != 1.0 else ()) + renamed
     return _make_mul(factors, out_sorted)
 

@@ -111,16 +111,18 @@ def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
         init(node)
         if like is None:
             _finish(node)
-        else:
-            _copy_digest(node, like)
-        _TABLE[full] = weakref.KeyedRef(node, _gone, full)
+        else:  # what _finish would compute for it (tests/test_scale_speed.py computes both)
+            node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
+        ref = _TABLE[full] = _Ref(node, _gone)
+        ref.key = full
     return node
 
 
-def _copy_digest(node: Node, like: Node) -> None:
-    """What _finish would compute for ``node``, a renaming of ``like`` that changes no order
-    and no index layout: the same (tests/test_scale_speed.py computes both)."""
-    node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
+class _Ref(weakref.ref):
+    """A weak reference that knows its key in the table: weakref.KeyedRef without its
+    Python-level __new__ and __init__ (two calls for every node made; issue 21)."""
+
+    __slots__ = ("key",)
 
 
 def _enc(node: Node, ix: Index):

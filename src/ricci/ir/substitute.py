@@ -21,9 +21,17 @@ def _bound_name(height: int, k: int) -> str:
 def _each_substituted(nodes, m: dict) -> tuple | None:
     """Each of ``nodes`` with ``m`` applied to the indices it has (None: one refused)."""
     out = []
+    items = m.items()
     for c in nodes:
-        sub = {k: v for k, v in m.items() if k in c.free}
-        if sub:
+        free = c.free
+        # a loop, not a comprehension: a call less for each child of each renamed node (issue 21)
+        sub = None
+        for k, v in items:
+            if k in free:
+                if sub is None:
+                    sub = {}
+                sub[k] = v
+        if sub is not None:
             c = _substituted(c, sub)
             if c is None:
                 return None
@@ -44,23 +52,29 @@ def _substituted(node: Node, m: dict) -> Node | None:
     node's digest computed anew."""
     t = type(node)
     if t is Var:
-        idx = tuple(m.get(i, i) for i in node.idx)
+        # map(m.get, idx, idx): m.get(i, i) for each index without a Python-level call (a
+        # generator's step is one): the leaves are most of the nodes renamed (issue 21)
+        idx = tuple(map(m.get, node.idx, node.idx))
         name, sym = node.name, node.sym
 
         def init_var(n):
-            n.name, n.idx, n.sym, n.free = name, idx, sym, unique(idx)
+            n.name, n.idx, n.sym, n.free = name, idx, sym, tuple(dict.fromkeys(idx))
 
         return _intern(Var, (name, idx, sym), init_var, node)
     if t is Mul:
-        new_out = tuple(m.get(i, i) for i in node.out)
+        new_out = tuple(map(m.get, node.out, node.out))
         height = node.height
         prefix = "_" if height == 1 else f"_{height}."
         for i in new_out:
             if i.name.startswith(prefix) and i.name[len(prefix):].isdigit():
                 return None
-        for k, b in enumerate(node.bound):
-            if b.name != _bound_name(height, k) or b in m or b.name in {v.name for v in m.values()}:
-                return None
+        bound = node.bound
+        if bound:
+            targets = {v.name for v in m.values()}
+            for k, b in enumerate(bound):
+                # b.name against _bound_name(height, k), without the call
+                if b.name != prefix + str(k) or b in m or b.name in targets:
+                    return None
         old = node.factors
         start = 1 if old and isinstance(old[0], Num) else 0
         if len(old) - start == 1 and not start:
