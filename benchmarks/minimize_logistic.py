@@ -15,9 +15,11 @@ measurement; pin the process to one core with taskset); ``--threads default`` le
 user has them (OpenBLAS and scikit-learn's OpenMP use every core).  ricci is timed whole
 (``ricci.minimize(...)``, without the certificate); its generated code is kept between calls, so
 the first round, which derives it, is left out of the medians, as is JAX's compilation.
-``--newton`` adds ricci's Newton-CG twice: as it runs (H·v prepared once per point) and as it
-ran before (the whole generated H·v per product, X·w and its sigmoids included); the "before"
-row's ratio is its time over the prepared one's.
+``--newton`` adds ricci's Newton-CG twice: as it runs and as it ran before (``--before units``,
+the default: SciPy's Newton-CG in the user's units, stopped by its small-step test alone, as at
+fe90865, see src/ricci/solve/newton.py; ``--before whole``: the whole generated H·v per product,
+X·w and its sigmoids included, as before ac33464); the "before" row's ratio is its time over
+the current one's.
 """
 
 from __future__ import annotations
@@ -60,9 +62,9 @@ def solvers(X, y, lam, with_newton: bool):
     """name → a call returning (w, iterations, evaluations or None)."""
     import warnings
 
-    def ricci_run(method, whole_hvp=False):
+    def ricci_run(method, before=None):
         def run():
-            with hvp_whole_per_product() if whole_hvp else nullcontext():
+            with BEFORE[before]() if before else nullcontext():
                 r = ricci.minimize(LOGISTIC, "w", {"X": X, "y": y, "lambda": lam}, method=method, tol=1e-9,
                                    certify=False)
             return r.x["w"], r.nit, r.nfev
@@ -84,11 +86,30 @@ def solvers(X, y, lam, with_newton: bool):
         runs["scikit-learn lbfgs"] = sk_run("lbfgs")
         if with_newton:
             runs["ricci Newton-CG"] = ricci_run("Newton-CG")
-            runs["ricci Newton-CG, H·v whole per product (before)"] = ricci_run("Newton-CG", whole_hvp=True)
+            runs[BEFORE_ROW] = ricci_run("Newton-CG", before=WHICH["before"])
             runs["scikit-learn newton-cg"] = sk_run("newton-cg")
     except ImportError:
         pass
     return runs
+
+
+@contextmanager
+def newton_in_users_units():
+    """ricci's Newton-CG as before solve/newton.py: SciPy's Newton-CG on f and x as given (its
+    forcing term min(0.5, √‖∇f‖₁) and curvature test 3ε absolute), stopped by its step test alone."""
+    from ricci.solve import newton
+
+    real = newton.newton_cg
+
+    def plain(obj, start, tol, options, step, so):
+        return so.minimize(obj.value_and_grad, start, method="Newton-CG", jac=True, hessp=obj.hessp,
+                           options=options, callback=step)
+
+    newton.newton_cg = plain
+    try:
+        yield
+    finally:
+        newton.newton_cg = real
 
 
 @contextmanager
@@ -109,6 +130,11 @@ def hvp_whole_per_product():
     finally:
         objective.compiled_hvp = real
 
+
+#: --before: what the "before" Newton-CG row runs
+BEFORE = {"units": newton_in_users_units, "whole": hvp_whole_per_product}
+WHICH = {"before": "units"}
+BEFORE_ROW = "ricci Newton-CG (before)"
 
 #: the clock: wall time, or this process's CPU time (--clock cpu: on a shared machine, the time
 #: other processes take the core is not counted; one thread, so CPU time is the work's)
@@ -139,7 +165,7 @@ def report(title, times, last, fs):
              "| solver | median | peer / ricci (medians) | median of per-round ratios | iterations, evaluations | gap |",
              "|---|---|---|---|---|---|"]
     pairs = {"scikit-learn lbfgs": "ricci L-BFGS-B", "scikit-learn newton-cg": "ricci Newton-CG",
-             "ricci Newton-CG, H·v whole per product (before)": "ricci Newton-CG"}
+             BEFORE_ROW: "ricci Newton-CG"}
     for k, ts in times.items():
         med = statistics.median(ts)
         ratio = per_round = ""
@@ -158,12 +184,16 @@ def main(argv=None):
     ap.add_argument("--threads", choices=("one", "default"), required=True)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--newton", action="store_true",
-                    help="also ricci's Newton-CG (with H·v prepared per point, and as before: whole per product) "
+                    help="also ricci's Newton-CG, now and before (--before), "
                          "and scikit-learn's newton-cg")
     ap.add_argument("--only", choices=("20000x200", "100000x50"))
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="wall time, or this process's CPU time (with --threads one, on a shared machine)")
+    ap.add_argument("--before", choices=("units", "whole"), default="units",
+                    help="the 'before' Newton-CG row: SciPy's own units (as at fe90865) or the whole H·v per "
+                         "product (as before ac33464)")
     a = ap.parse_args(argv)
+    WHICH["before"] = a.before
     if a.clock == "cpu":
         CLOCK["clock"] = time.process_time
     try:

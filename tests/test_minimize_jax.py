@@ -39,7 +39,10 @@ def test_ridge_under_jit_reaches_the_normal_equations(regression, method):
     assert r.x["w"].dtype == np.float64 and isinstance(r.fun, float)
     assert r.backend == "jax" and r.certificate == GLOBAL
     ref = ricci.minimize(RIDGE, "w", {"X": X, "y": y, "lambda": 0.1}, method=method)
-    np.testing.assert_allclose(r.x["w"], ref.x["w"], rtol=1e-10, atol=1e-12)
+    # Newton-CG's last line search (‖∇f‖ ≈ 3e-8 against tol 1e-8) asks for a fall of f below its
+    # rounding, where the backends' last bit decides whether it is taken: the same minimum to 1e-9
+    agree = 1e-9 if method == "Newton-CG" else 1e-10
+    np.testing.assert_allclose(r.x["w"], ref.x["w"], rtol=agree, atol=agree / 100)
     assert ref.backend == "numpy"
 
 

@@ -246,7 +246,12 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
         chosen = info.get("method", "augmented Lagrangian + L-BFGS-B")
     else:
         with obj.lbfgs_blas() if chosen == "L-BFGS-B" else nullcontext():
-            res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
+            if chosen == "Newton-CG":  # in units where SciPy's constants are relative (.newton)
+                from .newton import newton_cg
+
+                res = newton_cg(obj, start, tol, options, step, so)
+            else:
+                res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
             restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
         nit = int(getattr(res, "nit", history["nit"])) + sum(int(r.nit) for r in restarts)
         res = restarts[-1] if restarts else res

@@ -216,6 +216,13 @@ class Objective:
         f, g = self.value_and_grad(z)
         return f, float(np.linalg.norm(g))
 
+    def gradient(self, z) -> np.ndarray:
+        """∇f at z, from the last few evaluations when z is one of them (as :meth:`at`)."""
+        for zk, _, g, _ in self._recent:
+            if np.array_equal(zk, z):
+                return g
+        return self.value_and_grad(z)[1]
+
     def hessp(self, z, v):
         if self._jax is not None:
             self.nhev += 1
