@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import ast
 
+from ..functions import named
+
 #: statements that may read the directions and still be split into subexpressions
 _SIMPLE = (ast.Assign, ast.Return, ast.Assert)
 #: expressions whose parts are evaluated conditionally (or lazily): moved whole or not at all
@@ -76,6 +78,8 @@ class _Hoister:
         self.taken = taken
         self.lines: list = []
         self.counter = 0
+        self.made: set = set()  # the ids of the temporaries' lines in ``lines``
+        self.inverses: dict = {}  # the inverses hoisted by _solve: their text → (line, name)
 
     def _reads_direction(self, node) -> bool:
         return bool(_loads(node) & self.dependent)
@@ -85,7 +89,9 @@ class _Hoister:
             self.counter += 1
         name = f"p_{self.counter}"
         self.taken.add(name)
-        self.lines.append(ast.Assign(targets=[ast.Name(name, ast.Store())], value=node, lineno=0))
+        line = ast.Assign(targets=[ast.Name(name, ast.Store())], value=node, lineno=0)
+        self.lines.append(line)
+        self.made.add(id(line))
         return ast.Name(name, ast.Load())
 
     def lift(self, node):
@@ -98,12 +104,31 @@ class _Hoister:
             return node
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
             return self._chain(node)
+        if _solve_of_fixed(node, self._reads_direction):
+            return self._solve(node)
         for field, value in ast.iter_fields(node):
             if isinstance(value, list):
                 setattr(node, field, [self.lift(v) if isinstance(v, ast.expr) else self._keyword(v) for v in value])
             elif isinstance(value, ast.expr):
                 setattr(node, field, self.lift(value))
         return node
+
+    def _solve(self, node):
+        """``<xp>.linalg.solve(A, B)`` with A fixed at the point as ``p @ B``, ``p = <xp>.linalg.inv(A)``
+        computed once: a factorisation per point instead of one per direction (the inverse
+        covariance's ``S⁻¹·V·S⁻¹`` is two solves with S, 2·(p³/3) flops and two LAPACK calls
+        per product, against two matrix products)."""
+        # the table's inverse, inv, as every namespace's linalg spells it (codegen.backends)
+        inverse = ast.Call(func=ast.Attribute(value=node.func.value, attr=named("inverse"), ctx=ast.Load()),
+                           args=[node.args[0]], keywords=[])
+        # the same A solved with twice (S⁻¹·V·S⁻¹) shares its inverse, where nothing but these
+        # temporaries was hoisted in between (no name A reads can have been assigned again)
+        key = ast.dump(inverse)
+        index, name = self.inverses.get(key, (None, None))
+        if name is None or any(id(line) not in self.made for line in self.lines[index:]):
+            index, name = len(self.lines), self._temp(inverse).id
+        self.inverses[key] = (index, name)
+        return ast.BinOp(ast.Name(name, ast.Load()), ast.MatMult(), self.lift(node.args[1]))
 
     def _keyword(self, value):
         if isinstance(value, ast.keyword):
@@ -143,6 +168,15 @@ class _Hoister:
         else:
             items = bound
         return product(items)
+
+
+def _solve_of_fixed(node, reads_direction) -> bool:
+    """``<xp>.linalg.solve(A, B)`` (every backend spells it so) whose A does not read the
+    directions and whose B does."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "solve"
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "linalg"
+            and len(node.args) == 2 and not node.keywords and not reads_direction(node.args[0])
+            and reads_direction(node.args[1]))
 
 
 def split(source: str, name: str, directions, at_name: str, in_name: str) -> str | None:
