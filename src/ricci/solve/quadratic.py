@@ -8,27 +8,30 @@ When ricci can prove the Hessian H of f constant (its IR reads none of the varia
 
 With H positive definite (its Cholesky factor H = R'R exists), every coordinate bounded below
 (z = lo + s, s ≥ 0; an upper bound is the row s_i + t_i = hi_i − lo_i with a slack t_i ≥ 0) and
-every constraint affine (A·z + c₀ = 0, or ≤ 0 with a slack t ≥ 0 that makes it an equality), a round of the augmented Lagrangian (:mod:`.lagrangian`'s, the same
-update λ ← λ + ρc) is a non-negative least-squares problem,
+every constraint affine (A·z + c₀ = 0, or ≤ 0 with a slack t ≥ 0 that makes it an equality),
+a round of the augmented Lagrangian (:mod:`.lagrangian`'s, the same update λ ← λ + ρc) is a
+non-negative least-squares problem,
 
     min over (s, t) ≥ 0 of  ½ ‖R s + r‖² + ρ/2 ‖C (s, t) − b + λ/ρ‖²,   R'r = g₀ + H(lo − z₀),
 
 which SciPy's ``nnls`` (Lawson and Hanson's active-set method, compiled) solves exactly in a
-few active-set steps.  Where every row is an equality (``sum(p) == 1, p >= 0``: no inequality,
-no upper bound) no round is needed at all: the equalities are eliminated exactly, their basic
-coordinates' bounds relaxed, and one NNLS solve is the answer wherever those coordinates end
-inside their bounds (:func:`_eliminated`; the rounds where a few guesses of the basis fail).  L-BFGS-B needs some forty iterations for the simplex-constrained
-quadratic at n = 200 and SciPy's Python wrapper costs about 0.1 ms for each: NNLS takes 3
-rounds of 0.3-0.5 ms there.  Because each round is solved exactly, the multipliers converge
-at the rate 1/(1 + ρ·a'H⁻¹a) per round; ρ is chosen from the scales of H and the constraint
-rows so that this is about 1/KAPPA.
+few active-set steps.  Because each round is solved exactly, the multipliers converge at the
+rate 1/(1 + ρ·a'H⁻¹a) per round; ρ is chosen from the scales of H and the constraint rows so
+that this is about 1/KAPPA.  Where every row is an equality (``sum(p) == 1, p >= 0``: no
+inequality, no upper bound) no round is needed at all: the equalities are eliminated exactly,
+their basic coordinates' bounds relaxed, and one NNLS solve is the answer wherever those
+coordinates end inside their bounds (:func:`_eliminated`; the rounds where a few guesses of the
+basis fail).  L-BFGS-B needs some forty iterations for the simplex-constrained quadratic at
+n = 200, and SciPy's Python wrapper costs about 0.1 ms for each: the one NNLS solve takes about
+0.35 ms there (the three rounds before it, 0.3-0.5 ms each).
 
 NNLS works on a dense (n + m) × (n + m_I) matrix, and its cost grows with n²·(active-set
 steps): above :data:`MAX_SIZE` coordinates (and slacks) L-BFGS-B's rounds are faster than the
 NNLS rounds (n = 1000: 102 ms against 67 ms, benchmarks/RESULTS.md), though not than the one
-exact solve (up to :data:`EXACT_SIZE`: n = 2000 191 ms against 330 ms), and anything this cannot take (a coordinate without a
-lower bound, a non-affine constraint, a Hessian that is not constant or not positive definite,
-several variables, a symmetric one) goes to :mod:`.lagrangian` as before.  A solve that does not
+exact solve (up to :data:`EXACT_SIZE`: n = 2000 191 ms against 330 ms), and anything this
+cannot take (a coordinate without a lower bound, a non-affine constraint, a Hessian that is not
+constant or not positive definite, several variables, a symmetric one) goes to
+:mod:`.lagrangian` as before.  A solve that does not
 reach its tolerance here returns None, and the caller runs the L-BFGS-B rounds instead.
 """
 
