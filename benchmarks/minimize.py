@@ -255,11 +255,16 @@ def covariance(p, repeat, seed=5):
     lam, eps = 0.1, 1e-4
     f = lambda S: float(-np.linalg.slogdet(S)[1] + np.sum(C * S) + lam * np.sum(np.sqrt(S ** 2 + eps)))  # noqa: E731
     rows = {}
-    t, r = _timed(lambda: ricci.minimize("-logdet(S) + tr(C*S) + lambda*sum(sqrt(S.^2 + epsilon))", "S",
-                                         {"C": C, "lambda": lam, "epsilon": eps}, x0={"S": np.eye(p)}, tol=1e-9,
-                                         kinds={"S": "symmetric matrix"}, certify=False), repeat)
-    S = r.x["S"]
-    rows["ricci L-BFGS-B"] = (t, f(S), float(np.abs(S - S.T).max()))
+    # method="auto" (trust-krylov: f has a barrier, -logdet(S)), and L-BFGS-B (auto's choice
+    # before) for comparison, on the same data
+    for method in ("auto", "L-BFGS-B"):
+        t, r = _timed(lambda method=method: ricci.minimize(
+            "-logdet(S) + tr(C*S) + lambda*sum(sqrt(S.^2 + epsilon))", "S", {"C": C, "lambda": lam, "epsilon": eps},
+            x0={"S": np.eye(p)}, tol=1e-9, kinds={"S": "symmetric matrix"}, certify=False, method=method), repeat)
+        S = r.x["S"]
+        label = f"ricci {r.method}" + (" (method auto)" if method == "auto" else "")
+        rows[f"{label}: {r.nit} iterations, {r.nfev} evaluations, {r.nhev} products"] = (
+            t, f(S), float(np.abs(S - S.T).max()))
     try:
         import cvxpy as cp
 
