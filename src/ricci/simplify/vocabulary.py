@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ..functions import LOGSUMEXP, textbook_names
 from ..language import ast as A
+from ..language.kinds import MAX_MATRIX_POWER
 from ..printing.text import to_text
 from .mtypes import M, S
 from .prods import _chain_of, _chain_parts
@@ -78,10 +79,15 @@ def _powers(factors: list, kind_of):
             j += 1
         run = j - k + 1
         f = factors[k]
-        if run > 1 and not isinstance(f, A.Num) and kind_of(f) in (S, M):
-            p = _power(f, run)
-            if len(to_text(p)) < len(to_text(_chain_of([f] * run))):
-                out.append(p)
+        kind = kind_of(f) if run > 1 and not isinstance(f, A.Num) else None
+        if kind in (S, M):
+            # a matrix power is read back only up to the language's largest exponent: a longer
+            # run is written as powers of at most that many (tr(X^-64) by X has 65 factors
+            # inv(X): inv(X)^65 did not parse, and its code, typed from it, failed)
+            most = run if kind == S else MAX_MATRIX_POWER
+            parts = [_power(f, min(most, run - i)) if min(most, run - i) > 1 else f for i in range(0, run, most)]
+            if len(to_text(_chain_of(parts))) < len(to_text(_chain_of([f] * run))):
+                out.extend(parts)
                 changed = True
                 k = j + 1
                 continue
