@@ -317,7 +317,12 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
 
                 res = newton_cg(obj, start, tol, options, step, so)
             else:
-                res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
+                # trlib's subproblem solver (trust-krylov) computes nan's inside on a barrier's far
+                # reaches (sum(-log(x)): the step is then refused and the run ends unconverged); its
+                # RuntimeWarning reached the user's terminal. f, ∇f and H·v are checked finite by
+                # the objective itself, so NumPy's floating-point warnings say nothing more here
+                with np.errstate(invalid="ignore", over="ignore", divide="ignore", under="ignore"):
+                    res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
             restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
         nit = int(getattr(res, "nit", history["nit"])) + sum(int(r.nit) for r in restarts)
         res = restarts[-1] if restarts else res
