@@ -157,7 +157,13 @@ def charge_node() -> None:
     """Called for every IR node created: charges the running budget, if there is one."""
     b = _CURRENT.get()
     if b is not None:
-        b.charge()
+        # Budget.charge's count inline, its checks called only where one is due: a Python call
+        # less for every node made (issue 21); the same count, the same errors at the same node
+        n = b.nodes + 1
+        if n % _CLOCK_EVERY and (b.max_nodes is None or n <= b.max_nodes):
+            b.nodes = n
+        else:
+            b.charge()
 
 
 def tick() -> None:

@@ -22,10 +22,11 @@ import itertools
 import math
 import weakref
 from collections import Counter
+from operator import itemgetter
 import numpy as np
 
 from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var, _intern, unique
-from .substitute import _bound_name, _substituted
+from .substitute import _bound_name, _substituted  # noqa: F401  (_bound_name: the naming's one spelling, read by tests)
 
 _fresh = itertools.count()
 
@@ -274,10 +275,10 @@ def _in_kept_order(node: Mul, factors: list, new_out: tuple, m: dict) -> Node | 
     if len(old) - start < (1 if start else 2) or (start and old[0].value == 1.0):
         return None  # (one factor alone, with no number, may be returned as it is)
     height = node.height
-    for k, b in enumerate(node.bound):
-        if b.name != _bound_name(height, k):
-            return None
     prefix = "_" if height == 1 else f"_{height}."
+    for k, b in enumerate(node.bound):
+        if b.name != prefix + str(k):  # _bound_name(height, k), without the call
+            return None
     for i in node.out + new_out:
         if i.name.startswith(prefix) and i.name[len(prefix):].isdigit():
             return None
@@ -330,7 +331,10 @@ def _flattenable(f: Node) -> bool:
 def _normal_again(fs: list) -> bool:
     """Whether a factor is a number or a product to splice in: mul normalises once more."""
     for f in fs:
-        if isinstance(f, Num) or _flattenable(f):
+        if isinstance(f, Num):
+            return True
+        # _flattenable's common cases inline: a call less per factor (issue 21)
+        if isinstance(f, Mul) and (len(f.factors) <= FLATTEN_LIMIT or not f.bound or _flattenable(f)):
             return True
     return False
 
@@ -391,7 +395,7 @@ def _flattened(factors, out: tuple) -> tuple | None:
         seen.append((f, inside))
         if isinstance(f, Num):
             coef *= f.value
-        elif _flattenable(f):
+        elif isinstance(f, Mul) and (len(f.factors) <= FLATTEN_LIMIT or not f.bound or _flattenable(f)):
             k = spliced
             spliced += 1
             for b in f.bound:
@@ -421,7 +425,7 @@ def _flattened(factors, out: tuple) -> tuple | None:
 
 def mul(factors, out=()) -> Node:
     """Σ over the factors' indices not in ``out`` of the product of the factors."""
-    out = unique(out)
+    out = tuple(dict.fromkeys(out))  # unique(out), without the call
     flat = _flattened(factors, out)
     if flat is not None:
         coef, fs, needed = flat
@@ -430,7 +434,8 @@ def mul(factors, out=()) -> Node:
     if coef == 0.0:
         return zero(out)
     for f in fs:
-        if is_zero(f):
+        # is_zero(f) inline (a call per factor; issue 21)
+        if (type(f) is Num and f.value == 0.0) or (type(f) is Mul and len(f.factors) == 1 and f.factors[0] is ZERO):
             return zero(out)
     outset = set(out)
 
@@ -454,12 +459,25 @@ def mul(factors, out=()) -> Node:
             needed.add(new)
             changed = True
             break
-    paired = _contract_pairs(fs, outset)
-    if paired is not None:
-        return mul([num(coef)] + paired + [Mul_ones(tuple(needed & outset))], out)
-    expanded = _contract_stacks(coef, fs, out, outset, needed)
-    if expanded is not None:
-        return expanded
+    # which kinds of factor the steps below look for are here at all: each step that finds none
+    # of its kind is skipped, its call (and its scan) saved (issue 21: a dozen calls a product)
+    pairs = stacks = powers = 0
+    for f in fs:
+        t = type(f)
+        if t is Pow:
+            powers += 1
+        elif t is Pair:
+            pairs += 1
+        elif t is Stack:
+            stacks += 1
+    if pairs:
+        paired = _contract_pairs(fs, outset)
+        if paired is not None:
+            return mul([num(coef)] + paired + [Mul_ones(tuple(needed & outset))], out)
+    if stacks >= 2:  # two literals at least, or no pair of them to contract
+        expanded = _contract_stacks(coef, fs, out, outset, needed)
+        if expanded is not None:
+            return expanded
     carried = {i for f in fs for i in f.free}
     # Σ_i over an index that no factor carries: the size of its dimension.
     for ix in sorted(needed - outset - carried):
@@ -470,14 +488,16 @@ def mul(factors, out=()) -> Node:
     # A square summed alone over one of its indices is the product with itself: Σ_i x_i² is
     # Σ_i x_i x_i (x'*x), so that sum(x.^2) and x'*x are one canonical form and cancel.  (Not
     # where another factor shares the index: X'*diag(y.^2)*X keeps y.^2.)
-    squares = [k for k, f in enumerate(fs) if _lone_square(k, fs, outset)]
+    squares = [k for k, f in enumerate(fs) if _lone_square(k, fs, outset)] if powers else None
     if squares:
         fs = [g for k, f in enumerate(fs) for g in ((f.base, f.base) if k in squares else (f,))]
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     # A renaming may have produced numbers or products: normalise once more if so.
     if _normal_again(fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
-    fs = _merge_powers(_fold_contractions(fs, outset), outset)
+    if powers:  # _fold_contractions looks at powers only (the sizes appended above are none)
+        fs = _fold_contractions(fs, outset)
+    fs = _merge_powers(fs, outset)
     if _normal_again(fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     return _canonical_mul(coef, fs, out)
@@ -715,7 +735,14 @@ def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
     # A bound index that already has its canonical name needs no renaming; rename the rest at once.
     renamed = []
     for f in best_order:
-        renamed.append(rename(f, canon))
+        # a factor none of whose indices changes name is itself: rename's call skipped (issue
+        # 21: most factors of a chain rule's product keep their names)
+        for i in f.free:
+            c = canon.get(i)
+            if c is not None and c != i:
+                f = rename(f, canon)
+                break
+        renamed.append(f)
     renamed = tuple(renamed)
     factors = ((num(coef),) if coef != 1.0 else ()) + renamed
     return _make_mul(factors, out_sorted)
@@ -781,7 +808,13 @@ def add(terms) -> Node:
 
 def _ordered_sum(built: list) -> Node:
     """The sum of these terms, distinct and in normal form, in the canonical order."""
-    built.sort(key=lambda t: (_split_coef(t)[1].sig, tuple(i.name for i in t.free), _split_coef(t)[0]))
+    # each term's key made once, in a loop (a lambda split each term twice and stepped a
+    # generator over its indices; issue 21); the same stable sort by the same keys
+    keys = []
+    for t in built:
+        c, rest = _split_coef(t)
+        keys.append((rest.sig, tuple(map(itemgetter(0), t.free)), c))
+    built[:] = [built[p] for p in sorted(range(len(built)), key=keys.__getitem__)]
 
     def init(n):
         n.terms, n.free = tuple(built), built[0].free

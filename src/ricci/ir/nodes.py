@@ -118,6 +118,23 @@ def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
     return node
 
 
+def _intern_like(cls, key: tuple, like: Node, names: tuple, values: tuple) -> Node:
+    """``_intern(cls, key, init, like)`` where ``init`` would set the slots ``names`` to
+    ``values``: no closure made and called for each node renamed (ir/substitute.py; issue 21)."""
+    full = (cls,) + key
+    ref = _TABLE.get(full)
+    node = ref() if ref is not None else None
+    if node is None:
+        charge_node()  # the running derivation's budget of nodes and time (ricci.limits)
+        node = object.__new__(cls)
+        for name, value in zip(names, values):
+            setattr(node, name, value)
+        node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
+        ref = _TABLE[full] = _Ref(node, _gone)
+        ref.key = full
+    return node
+
+
 class _Ref(weakref.ref):
     """A weak reference that knows its key in the table: weakref.KeyedRef without its
     Python-level __new__ and __init__ (two calls for every node made; issue 21)."""
@@ -131,6 +148,19 @@ def _enc(node: Node, ix: Index):
         return ("F", node.free.index(ix))
     except ValueError:
         return ("B", ix.name, str(ix.dim))
+
+
+def _encs(free: tuple, indices) -> tuple:
+    """:func:`_enc` of each of ``indices`` relative to a node of these free indices: one call,
+    not a generator stepped and a call per index (issue 21: every node made encodes its
+    children's indices)."""
+    out = []
+    for ix in indices:
+        if ix in free:
+            out.append(("F", free.index(ix)))
+        else:
+            out.append(("B", ix[0], str(ix[1])))
+    return tuple(out)
 
 
 def _finish(node: Node) -> None:
@@ -147,7 +177,7 @@ def _finish(node: Node) -> None:
         if enc is None:
             if len(_ENCODED) >= _ENCODED_MAX:
                 _ENCODED.clear()
-            enc = _ENCODED[key] = repr(tuple(_enc(node, i) for i in c.free)).encode()
+            enc = _ENCODED[key] = repr(_encs(free, c.free)).encode()
         parts.append(enc)
     # one digest of the concatenation: what update() piece by piece computed
     node.sig = hashlib.blake2b(b"".join(parts), digest_size=10).digest()
@@ -165,7 +195,12 @@ def _finish(node: Node) -> None:
     else:
         sorts = isinstance(node, Delta)
     # a matrix function's argument keeps its own names (_r, _c): renaming its out leaves it
-    node.sorts = sorts or (not isinstance(node, MatFun) and any(c.sorts for c in kids))
+    if not sorts and not isinstance(node, MatFun):
+        for c in kids:  # any(c.sorts for c in kids), without a generator to step
+            if c.sorts:
+                sorts = True
+                break
+    node.sorts = sorts
 
 
 #: (a node's free indices, a child's) → the child's index encoding: _finish's memo, emptied
@@ -193,7 +228,7 @@ class Var(Node):
     sym: bool
 
     def _params_enc(self):
-        return (self.name, self.sym, tuple(_enc(self, i) for i in self.idx))
+        return (self.name, self.sym, _encs(self.free, self.idx))
 
 
 class Delta(Node):
@@ -239,7 +274,7 @@ class Mul(Node):
         return self.factors
 
     def _params_enc(self):
-        return (tuple(str(i.dim) for i in self.out),)
+        return (tuple(map(str, map(itemgetter(1), self.out))),)  # each index's dim, without a generator
 
 
 class Add(Node):
@@ -288,7 +323,7 @@ class MatFun(Node):
         return (self.arg,)
 
     def _params_enc(self):
-        return (self.func, tuple(_enc(self, i) for i in self.out))
+        return (self.func, _encs(self.free, self.out))
 
 
 class Stack(Node):
@@ -301,7 +336,7 @@ class Stack(Node):
         return self.entries
 
     def _params_enc(self):
-        return (tuple(_enc(self, i) for i in self.axes),)
+        return (_encs(self.free, self.axes),)
 
 
 # -- index-notation text of a node (its repr: debugging) ---------------------------------------------

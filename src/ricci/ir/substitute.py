@@ -10,7 +10,12 @@ the same node the long way (tests/test_scale_speed.py compares the two).
 
 from __future__ import annotations
 
-from .nodes import Add, Elem, MatFun, Mul, Node, Num, Pair, Pow, Stack, Var, _intern, unique
+from operator import itemgetter
+
+from .nodes import Add, Elem, MatFun, Mul, Node, Num, Pair, Pow, Stack, Var, _intern, _intern_like, unique
+
+_VAR_SLOTS = ("name", "idx", "sym", "free")
+_MUL_SLOTS = ("factors", "out", "free", "bound")
 
 
 def _bound_name(height: int, k: int) -> str:
@@ -32,9 +37,14 @@ def _each_substituted(nodes, m: dict) -> tuple | None:
                     sub = {}
                 sub[k] = v
         if sub is not None:
-            c = _substituted(c, sub)
-            if c is None:
-                return None
+            if type(c) is Var:  # _substituted's leaf case inline: a call less per leaf renamed
+                idx = tuple(map(sub.get, c.idx, c.idx))
+                c = _intern_like(Var, (c.name, idx, c.sym), c, _VAR_SLOTS,
+                                 (c.name, idx, c.sym, tuple(dict.fromkeys(idx))))
+            else:
+                c = _substituted(c, sub)
+                if c is None:
+                    return None
         out.append(c)
     return tuple(out)
 
@@ -56,11 +66,7 @@ def _substituted(node: Node, m: dict) -> Node | None:
         # generator's step is one): the leaves are most of the nodes renamed (issue 21)
         idx = tuple(map(m.get, node.idx, node.idx))
         name, sym = node.name, node.sym
-
-        def init_var(n):
-            n.name, n.idx, n.sym, n.free = name, idx, sym, tuple(dict.fromkeys(idx))
-
-        return _intern(Var, (name, idx, sym), init_var, node)
+        return _intern_like(Var, (name, idx, sym), node, _VAR_SLOTS, (name, idx, sym, tuple(dict.fromkeys(idx))))
     if t is Mul:
         new_out = tuple(map(m.get, node.out, node.out))
         height = node.height
@@ -70,7 +76,7 @@ def _substituted(node: Node, m: dict) -> Node | None:
                 return None
         bound = node.bound
         if bound:
-            targets = {v.name for v in m.values()}
+            targets = set(map(itemgetter(0), m.values()))  # their names, without a set comprehension's call
             for k, b in enumerate(bound):
                 # b.name against _bound_name(height, k), without the call
                 if b.name != prefix + str(k) or b in m or b.name in targets:
@@ -83,11 +89,7 @@ def _substituted(node: Node, m: dict) -> Node | None:
         if factors is None:
             return None
         out = tuple(sorted(new_out))
-
-        def init_mul(n):
-            n.factors, n.out, n.free, n.bound = factors, out, out, node.bound
-
-        return _intern(Mul, (factors, out), init_mul, node)
+        return _intern_like(Mul, (factors, out), node, _MUL_SLOTS, (factors, out, out, node.bound))
     if t is Add or t is Elem or t is Pow or t is Stack:
         kids = _each_substituted(node.children(), m)
         if kids is None:
