@@ -263,7 +263,7 @@ class Derivative:
 
     @property
     def latex(self) -> str:
-        return self._display.latex
+        return _latex(self)
 
     @property
     def has_matrix_form(self) -> bool:
@@ -456,6 +456,18 @@ def _show(d: Derivative):
     timeout, max_nodes = d._limits
     with budget(timeout, max_nodes, "showing the derivative"):
         return display(d)
+
+
+@deep
+def _latex(d: Derivative) -> str:
+    """The LaTeX of ``d``, written on first use under the display's budget (``d.text`` never
+    reads it: ricci.display_forms)."""
+    shown = d._display
+    if shown.latex is None:
+        timeout, max_nodes = d._limits
+        with _limits.budget(timeout, max_nodes, "showing the derivative"):
+            shown.latex = shown.latex_of()
+    return shown.latex
 
 
 @deep

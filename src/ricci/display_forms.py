@@ -32,6 +32,9 @@ class Display:
     #: on first use (``d.index_notation``), not with every ``d.text`` (issue 21: a third of the
     #: display of a deep answer went to an index notation nobody read)
     index_of: object = None
+    #: where ``latex`` is None: what writes the LaTeX, on first use (``d.latex``), for the same
+    #: reason (issue 21: ``d.text`` never reads it)
+    latex_of: object = None
 
 
 def target_orientation(d) -> tuple:
@@ -53,8 +56,7 @@ def target_orientation(d) -> tuple:
 
 
 def display(d) -> Display:
-    from .printing.index import index_latex, index_text
-    from .printing.latex import ast_to_latex, size_names
+    from .printing.index import index_text
     from .printing.text import to_text
     from .simplify.sizes import size_constants
     from .simplify.symmetry import use_symmetry
@@ -111,14 +113,26 @@ def display(d) -> Display:
         matrix, names = size_constants(matrix, expr, dims)
         # last: the type checker of size_constants reads softmax(u) only as the parser writes it
         matrix = vocabulary(matrix, uses_logsumexp(expr.tree), forms.kind)
-        with size_names(names):
-            latex = ast_to_latex(matrix)
-        return Display(to_text(matrix), latex, matrix, None, words, names,
+        return Display(to_text(matrix), None, matrix, None, words, names,
                        # a partial of a module's function, not a lambda: a Derivative
                        # pickles after d.text too
-                       partial(_index_text, node, d.out, d))
+                       partial(_index_text, node, d.out, d), partial(_matrix_latex, matrix, names))
     idx_text = index_text(node, d.out, d, index_compact)
-    return Display(idx_text, index_latex(node, d.out, d, index_compact), None, idx_text, words)
+    return Display(idx_text, None, None, idx_text, words, latex_of=partial(_index_latex, node, d.out, d))
+
+
+def _matrix_latex(matrix, names) -> str:
+    from .printing.latex import ast_to_latex, size_names
+
+    with size_names(names):
+        return ast_to_latex(matrix)
+
+
+def _index_latex(node, out, d) -> str:
+    from .printing.index import index_latex
+    from .simplify import index_compact
+
+    return index_latex(node, out, d, index_compact)
 
 
 def _index_text(node, out, d) -> str:
