@@ -321,7 +321,7 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
                 # reaches (sum(-log(x)): the step is then refused and the run ends unconverged); its
                 # RuntimeWarning reached the user's terminal. f, ∇f and H·v are checked finite by
                 # the objective itself, so NumPy's floating-point warnings say nothing more here
-                with np.errstate(invalid="ignore", over="ignore", divide="ignore", under="ignore"):
+                with obj.quietly():
                     res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
             restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
         nit = int(getattr(res, "nit", history["nit"])) + sum(int(r.nit) for r in restarts)

@@ -47,7 +47,7 @@ class Guard:
         value = values[self.argument] if isinstance(self.argument, str) else self.argument.evaluate(
             {n: values[n] for n in self.argument.variables})
         value = np.asarray(value, dtype=float)
-        if not np.all(np.isfinite(value)):
+        if not _all(np.isfinite(value), axis=None):  # a ufunc's reduction: one call, np.all's five
             return False
         if self.domain == "positive":
             return bool(np.all(value > 0))
@@ -133,6 +133,9 @@ def guards(problem) -> list[Guard]:
         out.append(Guard(f"{node.func}({to_text(arg)})", fn.domain, arg.name if bare else argument, reads,
                          not argument.shape))
     return out
+
+
+_all = np.logical_and.reduce
 
 
 def outside(guards_: list, values: dict) -> Guard | None:

@@ -49,7 +49,11 @@ def _unpack(z, layout) -> dict:
     out = {}
     for name, k, size, shape, symmetric in layout:
         part = z[k:k + size]
-        out[name] = part[triangle(shape[0])[2]] if symmetric else part.reshape(shape)
+        if symmetric:  # as Problem.unpack: √2·S_ij off the diagonal
+            t = triangle(shape[0])
+            out[name] = part[t.index] * t.entry
+        else:
+            out[name] = part.reshape(shape)
     return out
 
 
@@ -60,8 +64,8 @@ def _fold(parts, layout):
     for g, (_, _, _, shape, symmetric) in zip(parts, layout):
         g = jnp.asarray(g)
         if symmetric:  # the chain rule through S = S(triangle), as Problem.fold
-            rows, cols, _, weight = triangle(shape[0])
-            g = (g + g.T)[rows, cols] * weight
+            t = triangle(shape[0])
+            g = (g + g.T)[t.rows, t.cols] * t.weight
         out.append(g.reshape(-1))
     return jnp.concatenate(out)
 

@@ -8,6 +8,8 @@ it as unbounded below (an L-BFGS-B line search on ``-sum(w)`` would otherwise ru
 
 from __future__ import annotations
 
+import math
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -19,6 +21,13 @@ from .errors import SolveError, UnboundedError
 
 #: f below -UNBOUNDED·max(1, |f(x0)|) is taken as unbounded below.
 UNBOUNDED = 1e12
+#: every entry true (a ufunc's reduction: one C call, where ndarray.all is three)
+_all = np.logical_and.reduce
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """np.array_equal of two float arrays, in two calls where it takes eight."""
+    return a.shape == b.shape and bool(_all(a == b, axis=None))
 #: the dense Hessian is offered up to this many coordinates (an N×N matrix)
 DENSE_MAX = 2000
 
@@ -95,6 +104,7 @@ class Objective:
             self._grads = [compiled(expr.source, n, 1, self._kinds, k == 0, self.backend)
                            for k, n in enumerate(names)]
         self._hvp = None
+        self._quiet = False  # inside quietly(): NumPy's error state already set
         self._hvp_at = None  # (z, H·v at z as a function of the directions): see hessp
         self._hess = None
         self._recent: list = []  # the last few (z, f, ∇f, ‖∇f‖) evaluated, newest first: see at()
@@ -110,6 +120,8 @@ class Objective:
         self.best = np.inf
         self.f0 = None
         self.iterations = 0
+        if self._jax is None and self.xp is None:  # NumPy: H·v straight to its prepared fast path
+            self.hessp = self._prepared_hessp
         self.f0 = self.value_and_grad(start)[0]
         self.threshold = -UNBOUNDED * max(1.0, abs(self.f0))
 
@@ -117,8 +129,8 @@ class Objective:
         """:func:`scipy_blas_one_thread` for this objective's generated code (JAX's runs on XLA)."""
         return scipy_blas_one_thread(() if self._jax is not None else self._grads)
 
-    def _args(self, z) -> dict:
-        x = self.problem.unpack(z)
+    def _args(self, z, x=None) -> dict:
+        x = self.problem.unpack(z) if x is None else x
         # NumPy scalars, not Python floats: 1/0 is then inf (checked below), not an exception
         x = {python_name(n): np.float64(v) if isinstance(v, float) else v for n, v in x.items()}
         if self.xp is not None:
@@ -131,7 +143,7 @@ class Objective:
         return _materialise(fn(**args, xp=self.xp))
 
     def _check(self, f, g, z, what):
-        if not np.isfinite(f) or not np.all(np.isfinite(g)):
+        if not np.isfinite(f) or not _all(np.isfinite(g), axis=None):
             bad = "f" if not np.isfinite(f) else f"∇f at {self.problem.where(int(np.flatnonzero(~np.isfinite(g))[0]))}"
             stage = "at the start" if self.f0 is None else f"after {self.iterations} iteration(s)"
             raise SolveError(f"{bad} is not finite ({f if not np.isfinite(f) else 'nan or inf'}) {stage}, at "
@@ -159,10 +171,13 @@ class Objective:
         # the same point again (the start, evaluated here for f0 and then by SciPy; the solution,
         # usually the last point L-BFGS-B evaluated): the numbers already computed, not a pass
         # over the data
-        if self._recent and np.array_equal(self._recent[0][0], z):
+        z = np.asarray(z, dtype=float)
+        if self._recent and _same(self._recent[0][0], z):
             return self._recent[0][1], self._recent[0][2].copy()
+        x = None
         if self.guards:
-            bad = outside(self.guards, {**self.problem.data, **self.problem.unpack(np.asarray(z, dtype=float))})
+            x = self.problem.unpack(z)  # once, for the guards and the generated code
+            bad = outside(self.guards, {**self.problem.data, **x})
             if bad is not None:
                 if self.f0 is None:
                     raise SolveError(start_message(bad, self.problem.surface))
@@ -173,7 +188,7 @@ class Objective:
         if self._jax is not None:
             f, g = self._jax.value_and_grad(z)
             return self._checked(f, g, z)
-        args = self._args(z)
+        args = self._args(z, x)
         with np.errstate(all="ignore"):
             if self.xp is not None and len(self._grads) > 1:
                 import dask
@@ -194,7 +209,8 @@ class Objective:
         self._check(f, g, z, "f")
         if f < self.best:
             self.best, self.best_z = f, np.array(z, dtype=float)
-        self._recent = [(np.array(z, dtype=float), f, g.copy(), float(np.linalg.norm(g)))] + self._recent[:3]
+        # ‖g‖ as np.linalg.norm computes a flat vector's (the same dot product), without its checks
+        self._recent = [(np.array(z, dtype=float), f, g.copy(), math.sqrt(g.dot(g)))] + self._recent[:3]
         return f, g
 
     def inside(self, z) -> tuple[np.ndarray, bool]:
@@ -210,16 +226,18 @@ class Objective:
         """(f, ‖∇f‖) at z: from the last few evaluations when z is one of them (the iterate a
         line search or a trust region accepted usually is), else evaluated.  The last evaluation
         alone may be a rejected trial point of a trust-region method."""
+        z = np.asarray(z, dtype=float)
         for zk, f, _, gnorm in self._recent:
-            if np.array_equal(zk, z):
+            if _same(zk, z):
                 return f, gnorm
         f, g = self.value_and_grad(z)
         return f, float(np.linalg.norm(g))
 
     def gradient(self, z) -> np.ndarray:
         """∇f at z, from the last few evaluations when z is one of them (as :meth:`at`)."""
+        z = np.asarray(z, dtype=float)
         for zk, _, g, _ in self._recent:
-            if np.array_equal(zk, z):
+            if _same(zk, z):
                 return g
         return self.value_and_grad(z)[1]
 
@@ -251,19 +269,38 @@ class Objective:
         and for logistic regression X·w and its sigmoids are two thirds of a product's work.
         The point is compared by value (SciPy may hand the same x in a new array, or change
         an array in place)."""
-        if self._hvp_at is None or not np.array_equal(self._hvp_at[0], z):
+        # the fast path of the many products at one point (98 at p = 20 of the covariance
+        # problem, a few µs of arithmetic each): the point compared by one reduction, the
+        # direction split by the problem's fixed layout (no dict, no checks: the point's values
+        # were checked when it was prepared), NumPy's error state set once per solve (quietly)
+        z = np.asarray(z, dtype=float)
+        at = self._hvp_at
+        if at is None or not _same(at[0], z):
             if self._hvp is None:
                 self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds,
                                          self.backend, True)
             with np.errstate(all="ignore"):
                 apply = self._hvp[1](**self._args(z))
-            self._hvp_at = (np.array(z, dtype=float), apply)
-        directions = self.problem.unpack(np.asarray(v, dtype=float))
-        with np.errstate(all="ignore"):
-            out = self._hvp_at[1](*(directions[n] for n in self.problem.names))
+            at = self._hvp_at = (z.copy(), apply, len(self.problem.names) > 1)
+        v = np.asarray(v, dtype=float)
+        if self._quiet:
+            out = at[1](*self.problem.split(v))
+        else:
+            with np.errstate(all="ignore"):
+                out = at[1](*self.problem.split(v))
         self.nhev += 1
-        parts = out if len(self.problem.names) > 1 else (out,)
-        return self.problem.fold(dict(zip(self.problem.names, parts)))
+        return self.problem.join(out if at[2] else (out,))
+
+    @contextmanager
+    def quietly(self):
+        """NumPy's floating-point warnings off for a solve (f, ∇f and H·v are checked here),
+        set once rather than around each of its many H·v products."""
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore", under="ignore"):
+            self._quiet = True
+            try:
+                yield
+            finally:
+                self._quiet = False
 
     def hess(self, z):
         n = self.problem.size

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -120,18 +121,37 @@ def as_kind(name: str, kind: str, value, surface: str) -> np.ndarray | float:
     return arr
 
 
+class Triangle(NamedTuple):
+    """The packing of a symmetric n×n matrix by its lower triangle (row by row), an isometry:
+    coordinate k of entry (i, j) is S_ij on the diagonal and √2·S_ij off it, so that the packed
+    vector's Euclidean norm is S's Frobenius norm and f's gradient and Hessian in the packed
+    coordinates have S's conditioning.  Without the √2 an off-diagonal coordinate stood for
+    two entries: its gradient counted twice and its curvature four times the diagonal's, and
+    at p = 20 a trust region took 98 products where it now takes fewer (benchmarks/RESULTS.md)."""
+
+    rows: np.ndarray  # the entry (rows[k], cols[k]) of coordinate k
+    cols: np.ndarray
+    index: np.ndarray  # n×n: the coordinate of every entry (both S_ij and S_ji read it)
+    weight: np.ndarray  # the fold of a gradient G: (G + G')[rows, cols]·weight (the chain rule)
+    scale: np.ndarray  # coordinate k = S[rows[k], cols[k]]·scale[k]
+    entry: np.ndarray  # n×n: S = p[index]·entry (1 on the diagonal, 1/√2 off it)
+
+
 @lru_cache(maxsize=32)
-def triangle(n: int):
-    """The packing of a symmetric n×n matrix by its lower triangle (row by row): the rows and
-    columns of the coordinates, the coordinate of every entry (S = p[index]: both S_ij and S_ji
-    read p_k), and the weights that fold a gradient G back, (G + G')[rows, cols]·weight (G_ij
-    + G_ji off the diagonal, G_ii on it): the chain rule through S = S(p)."""
+def triangle(n: int) -> Triangle:
+    """The packing of a symmetric n×n matrix (:class:`Triangle`)."""
     rows, cols = np.tril_indices(n)
     index = np.empty((n, n), dtype=np.intp)
     index[rows, cols] = np.arange(rows.size)
     index[cols, rows] = np.arange(rows.size)
-    weight = np.where(rows == cols, 0.5, 1.0)
-    return rows, cols, index, weight
+    diagonal = rows == cols
+    scale = np.where(diagonal, 1.0, math.sqrt(2.0))
+    # ∂f/∂p_k = (G_ij + G_ji)/scale_k off the diagonal (S_ij = S_ji = p_k/√2), G_ii on it
+    weight = np.where(diagonal, 0.5, 1.0 / math.sqrt(2.0))
+    entry = np.where(np.eye(n, dtype=bool), 1.0, 1.0 / math.sqrt(2.0))
+    for a in (rows, cols, index, weight, scale, entry):
+        a.flags.writeable = False  # shared by every problem of this size
+    return Triangle(rows, cols, index, weight, scale, entry)
 
 
 @dataclass
@@ -168,8 +188,8 @@ class Problem:
         for n in self.names:
             v = np.asarray(values[n], dtype=float)
             if n in self.symmetric:
-                rows, cols, _, _ = triangle(self.shapes[n][0])
-                v = v[rows, cols]
+                t = triangle(self.shapes[n][0])
+                v = v[t.rows, t.cols] * t.scale
             parts.append(v.reshape(-1))
         return np.concatenate(parts)
 
@@ -180,8 +200,8 @@ class Problem:
         for n in self.names:
             g = np.asarray(parts[n], dtype=float)
             if n in self.symmetric:
-                rows, cols, _, weight = triangle(self.shapes[n][0])
-                g = (g + g.T)[rows, cols] * weight
+                t = triangle(self.shapes[n][0])
+                g = (g + g.T)[t.rows, t.cols] * t.weight
             out.append(g.reshape(-1))
         return np.concatenate(out)
 
@@ -192,11 +212,49 @@ class Problem:
             size = self.flat_size(n)
             part = z[k:k + size]
             if n in self.symmetric:
-                out[n] = part[triangle(shape[0])[2]]  # a new array: symmetric by construction
+                t = triangle(shape[0])
+                out[n] = part[t.index] * t.entry  # a new array: symmetric by construction
             else:
                 out[n] = float(part[0]) if shape == () else part.reshape(shape).copy()
             k += size
         return out
+
+    def _plan(self) -> tuple:
+        """(offset, end, shape, Triangle or None) of each variable, made once: the layout
+        :meth:`split` and :meth:`join` read on every H·v product without a dict or a check."""
+        plan = self.__dict__.get("_plan_cache")
+        if plan is None:
+            out, k = [], 0
+            for n in self.names:
+                size = self.flat_size(n)
+                shape = self.shapes[n]
+                out.append((k, k + size, shape, triangle(shape[0]) if n in self.symmetric else None))
+                k += size
+            plan = self.__dict__["_plan_cache"] = tuple(out)
+        return plan
+
+    def split(self, z: np.ndarray) -> list:
+        """The variables' values at flat ``z``, in the order of ``names``, as :meth:`unpack` but a
+        list, and an array (a view where it can be) for a scalar too: for a direction of H·v."""
+        out = []
+        for k, end, shape, t in self.__dict__.get("_plan_cache") or self._plan():
+            part = z[k:end]
+            out.append(part[t.index] * t.entry if t is not None else part.reshape(shape))
+        return out
+
+    def join(self, parts) -> np.ndarray:
+        """:meth:`fold` of the variables' gradients given in the order of ``names``."""
+        out = []
+        for g, (_, _, _, t) in zip(parts, self.__dict__.get("_plan_cache") or self._plan()):
+            g = np.asarray(g, dtype=float)
+            out.append(((g + g.T)[t.rows, t.cols] * t.weight) if t is not None else g.reshape(-1))
+        return np.concatenate(out)  # a new array even for one variable: H·v may return v itself
+
+    def units(self) -> np.ndarray:
+        """Each flat coordinate per unit of its entry: √2 off a symmetric variable's diagonal
+        (:class:`Triangle`), 1 elsewhere."""
+        return np.concatenate([triangle(self.shapes[n][0]).scale if n in self.symmetric
+                               else np.ones(self.flat_size(n)) for n in self.names])
 
     def where(self, index: int) -> str:
         """The variable and entry of flat coordinate ``index``: ``w[3]``, ``U[1, 2]``, ``t``."""
@@ -208,8 +266,8 @@ class Problem:
                 if shape == ():
                     return n
                 if n in self.symmetric:
-                    rows, cols, _, _ = triangle(shape[0])
-                    pos = (rows[index - k], cols[index - k])
+                    t = triangle(shape[0])
+                    pos = (t.rows[index - k], t.cols[index - k])
                 else:
                     pos = np.unravel_index(index - k, shape)
                 return f"{n}[{', '.join(str(int(p)) for p in pos)}]"
@@ -366,8 +424,9 @@ def build(expression, wrt, data, x0, bounds, kinds, surface: str = "python", giv
         for i in outside:
             n = problem.where(int(i)).split("[")[0]
             if n in given:
-                raise SolveError(f"the start is infeasible: {problem.where(int(i))} = {start[i]:g} is outside "
-                                 f"[{problem.lower[i]:g}, {problem.upper[i]:g}]")
+                u = problem.units()[i]  # the user's units (a symmetric variable's √2 off the diagonal)
+                raise SolveError(f"the start is infeasible: {problem.where(int(i))} = {start[i] / u:g} is outside "
+                                 f"[{problem.lower[i] / u:g}, {problem.upper[i] / u:g}]")
         # a default start (zeros) is moved into the box
         start = np.clip(start, problem.lower, problem.upper)
     return problem, start
@@ -413,9 +472,11 @@ def _set_bounds(problem: Problem, bounds) -> None:
                 raise BadValueError(f"a bound of {name} has shape {v.shape}, but {name} has shape "
                                     f"{problem.shapes[name]}")
             if name in problem.symmetric and v.shape == problem.shapes[name]:  # its triangle
-                rows, cols, _, _ = triangle(v.shape[0])
-                v = v[rows, cols]
+                t = triangle(v.shape[0])
+                v = v[t.rows, t.cols]
             v = np.broadcast_to(v.reshape(-1) if v.ndim else v, (size,))
+            if name in problem.symmetric:  # in the packed coordinates (√2·S_ij off the diagonal)
+                v = v * triangle(problem.shapes[name][0]).scale
             if np.isnan(v).any():
                 raise BadValueError(f"a bound of {name} is nan")
             if arr is lower:
