@@ -458,28 +458,27 @@ def _show(d: Derivative):
         return display(d)
 
 
-@deep
 def _latex(d: Derivative) -> str:
-    """The LaTeX of ``d``, written on first use under the display's budget (``d.text`` never
-    reads it: ricci.display_forms)."""
-    shown = d._display
-    if shown.latex is None:
-        timeout, max_nodes = d._limits
-        with _limits.budget(timeout, max_nodes, "showing the derivative"):
-            shown.latex = shown.latex_of()
-    return shown.latex
+    """The LaTeX of ``d``, written on first use (``d.text`` never reads it: ricci.display_forms)."""
+    return _on_first_use(d, "latex")
+
+
+def _index_notation(d: Derivative) -> str:
+    """The index notation of ``d``, written on first use (an answer with a matrix form leaves it
+    out of ``d.text``: ricci.display_forms)."""
+    return _on_first_use(d, "index")
 
 
 @deep
-def _index_notation(d: Derivative) -> str:
-    """The index notation of ``d``, written on first use under the display's budget (an answer
-    with a matrix form leaves it out of ``d.text``: ricci.display_forms)."""
+def _on_first_use(d: Derivative, field: str) -> str:
+    """The display's ``field`` (``latex``, ``index``), written by its ``<field>_of`` on first
+    use under the display's budget, and kept."""
     shown = d._display
-    if shown.index is None:
+    if getattr(shown, field) is None:
         timeout, max_nodes = d._limits
         with _limits.budget(timeout, max_nodes, "showing the derivative"):
-            shown.index = shown.index_of()
-    return shown.index
+            setattr(shown, field, getattr(shown, f"{field}_of")())
+    return getattr(shown, field)
 
 
 @deep

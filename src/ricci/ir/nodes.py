@@ -106,15 +106,22 @@ def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
     ref = _TABLE.get(full)
     node = ref() if ref is not None else None
     if node is None:
-        charge_node()  # the running derivation's budget of nodes and time (ricci.limits)
-        node = object.__new__(cls)
+        node = _new(cls, full)
         init(node)
         if like is None:
             _finish(node)
         else:  # what _finish would compute for it (tests/test_scale_speed.py computes both)
             node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
-        ref = _TABLE[full] = _Ref(node, _gone)
-        ref.key = full
+    return node
+
+
+def _new(cls, full: tuple) -> Node:
+    """A new node of ``cls`` entered in the table under ``full``, charged to the running
+    derivation's budget of nodes and time (ricci.limits); its slots are the caller's to set."""
+    charge_node()
+    node = object.__new__(cls)
+    ref = _TABLE[full] = _Ref(node, _gone)
+    ref.key = full
     return node
 
 
@@ -125,13 +132,10 @@ def _intern_like(cls, key: tuple, like: Node, names: tuple, values: tuple) -> No
     ref = _TABLE.get(full)
     node = ref() if ref is not None else None
     if node is None:
-        charge_node()  # the running derivation's budget of nodes and time (ricci.limits)
-        node = object.__new__(cls)
+        node = _new(cls, full)
         for name, value in zip(names, values):
             setattr(node, name, value)
         node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
-        ref = _TABLE[full] = _Ref(node, _gone)
-        ref.key = full
     return node
 
 
