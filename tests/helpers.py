@@ -525,3 +525,40 @@ def lines_to_show(monkeypatch, expression: str, wrt: str, files: Collection[str]
         sys.settrace(before)
     monkeypatch.undo()
     return lines[0]
+
+
+def network(depth: int, *, f: str = "tanh", tag: str = "") -> str:
+    """issue 21's deep network ``sum(f(W_L*…f(W_1*x)))`` (weights named W{tag}1 … W{tag}L), as
+    benchmarks/depth_scaling.py's ``tanh_network`` writes it."""
+    inner = "x"
+    for k in range(1, depth + 1):
+        inner = f"{f}(W{tag}{k}*{inner})"
+    return f"sum({inner})"
+
+
+def python_calls(work: Callable) -> tuple[object, int]:
+    """(``work()``, the Python calls it made): ``sys.setprofile``'s call events, a count of work
+    that is deterministic, unlike a clock.  ricci's public calls run here, in this thread, where
+    the profile is (not in ricci.deep's worker), with room to recurse; both are restored."""
+    import sys
+
+    import ricci.deep
+
+    seen = [0]
+
+    def count(frame, event, arg):
+        if event == "call":
+            seen[0] += 1
+
+    inside = getattr(ricci.deep._local, "inside", False)
+    limit = sys.getrecursionlimit()
+    ricci.deep._local.inside = True
+    sys.setrecursionlimit(max(limit, 20000))
+    sys.setprofile(count)
+    try:
+        got = work()
+    finally:
+        sys.setprofile(None)
+        sys.setrecursionlimit(limit)
+        ricci.deep._local.inside = inside
+    return got, seen[0]

@@ -13,38 +13,19 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import central_differences, check_derivative
+from helpers import central_differences, check_derivative, python_calls
+from helpers import network as _network
 
 import ricci
-import ricci.deep as deep
-
-
-def _network(depth: int) -> str:
-    inner = "x"
-    for k in range(1, depth + 1):
-        inner = f"tanh(W{k}*{inner})"
-    return f"sum({inner})"
 
 
 def _calls_of_derivative(monkeypatch, depth: int) -> int:
     """Python calls made by ``ricci.derivative`` of the network (parsed already) by x, run in
     this thread (the deep worker thread would escape sys.setprofile), after one run to warm the
     memos so that the count is of the work itself."""
-    monkeypatch.setattr(deep._local, "inside", True, raising=False)
     expression = ricci.parse(_network(depth))
     ricci.derivative(expression, "x")
-    seen = [0]
-
-    def count(frame, event, arg):
-        if event == "call":
-            seen[0] += 1
-
-    sys.setprofile(count)
-    try:
-        ricci.derivative(expression, "x")
-    finally:
-        sys.setprofile(None)
-    return seen[0]
+    return python_calls(lambda: ricci.derivative(expression, "x"))[1]
 
 
 @pytest.fixture

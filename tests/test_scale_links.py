@@ -22,19 +22,13 @@ import pickle
 
 import pytest
 from helpers import check_derivative, count_calls, lines_to_show
+from helpers import network as _network
 
 import ricci
 import ricci.deep
 from ricci.language import ast as A
 from ricci.simplify import matrix as SM
 from ricci.simplify import mtypes as MT
-
-
-def _network(depth: int, f: str = "tanh") -> str:
-    inner = "x"
-    for k in range(1, depth + 1):
-        inner = f"{f}(W{k}*{inner})"
-    return f"sum({inner})"
 
 
 def _shown_counts(monkeypatch, expression: str, wrt: str) -> tuple[int, int]:
@@ -70,7 +64,7 @@ def test_the_lines_that_show_the_chain_grow_linearly(monkeypatch):
 
 CASES = [
     (_network(1), "x"), (_network(2), "x"), (_network(3), "x"), (_network(5), "x"), (_network(9), "x"),
-    (_network(4), "W1"), (_network(4), "W2"), (_network(6, "sigmoid"), "x"), (_network(3, "sigmoid"), "W1"),
+    (_network(4), "W1"), (_network(4), "W2"), (_network(6, f="sigmoid"), "x"), (_network(3, f="sigmoid"), "W1"),
     ("sum(exp(W3*log(1 + exp(W2*tanh(W1*x)))))", "x"), ("x'*A*B*C*D*x", "x"), ("tr(A*X*B*X*C)", "X"),
     ("a'*inv(A*X)*A*X*b", "X"), ("tr(X*inv(X*A)*B)", "X"), ("tr(X^9)", "X"), ("tr(X^-7)", "X"),
     ("logdet(X + inv(X + inv(X)))", "X"), ("sum(exp(A*x)) + x'*eye*B*x", "x"),

@@ -21,6 +21,7 @@ import pytest
 import ricci
 import ricci.simplify.matrix as MM
 from helpers import check_derivative, lines_to_show
+from helpers import network as _network
 from ricci.printing.text import to_text
 from ricci.simplify import naming
 
@@ -28,13 +29,6 @@ import naming_reference
 
 # naming and the walk order it keeps (absent before: then naming alone)
 FILES = [str(pathlib.Path(naming.__file__).with_name(f)) for f in ("naming.py", "naming_order.py")]
-
-
-def _network(depth: int, tag: str = "", f: str = "tanh") -> str:
-    inner = "x"
-    for k in range(1, depth + 1):
-        inner = f"{f}(W{tag}{k}*{inner})"
-    return f"sum({inner})"
 
 
 def _nested(levels: int) -> str:
@@ -48,8 +42,8 @@ def test_naming_costs_about_the_same_per_name_at_any_depth(monkeypatch):
     # depth 16 against 64: 4 times the names (15 → 63) and the answer; linear work is 4 times,
     # n·log2(n) 6 times (the names split the network's levels in halves: each name moves what
     # it holds, half the levels left between its neighbours); quadratic was 12.5 times
-    small = lines_to_show(monkeypatch, _network(16, "a"), "x", FILES)
-    large = lines_to_show(monkeypatch, _network(64, "b"), "x", FILES)
+    small = lines_to_show(monkeypatch, _network(16, tag="a"), "x", FILES)
+    large = lines_to_show(monkeypatch, _network(64, tag="b"), "x", FILES)
     assert large <= 5.5 * small, (small, large)
 
 
@@ -115,8 +109,8 @@ def test_the_places_kept_are_the_whole_walks(monkeypatch):
         return changed
 
     monkeypatch.setattr(naming._View, "name", name)
-    for expression, wrt, order in [(_network(12, "p"), "x", 1), (_nested(5), "X", 1),
-                                   (_network(3, "q", "sigmoid"), "x", 2), (_nested(2), "X", 2),
+    for expression, wrt, order in [(_network(12, tag="p"), "x", 1), (_nested(5), "X", 1),
+                                   (_network(3, tag="q", f="sigmoid"), "x", 2), (_nested(2), "X", 2),
                                    ("logdet(inv(X + A) + inv(X + B))", "X", 2)]:
         assert ricci.derivative(expression, wrt, order, timeout=600).text
     assert checked[0] >= 20, checked

@@ -14,19 +14,13 @@ import math
 
 import numpy as np
 import pytest
-from helpers import check_derivative, count_calls, random_values
+from helpers import check_derivative, count_calls, python_calls, random_values
+from helpers import network as _network
 
 import ricci
 from ricci.ir import build as B
 from ricci.ir import nodes as N
 from ricci.ir.nodes import Index, Mul
-
-
-def _network(depth: int) -> str:
-    inner = "x"
-    for k in range(1, depth + 1):
-        inner = f"tanh(W{k}*{inner})"
-    return f"sum({inner})"
 
 
 def _per_level(monkeypatch, owner, attribute: str) -> float:
@@ -69,19 +63,9 @@ def test_a_network_level_makes_fewer_python_calls():
     def calls(depth: int) -> int:
         lw = lower(_prepare(_network(depth), "x", None))
         K = (B.fresh("n", "k"),)
-        seen = [0]
-
-        def count(frame, event, arg):
-            if event == "call":
-                seen[0] += 1
-
-        sys.setprofile(count)
-        try:
-            node = differentiate(lw.node, "x", K, lw.bindings)
-        finally:
-            sys.setprofile(None)
+        node, seen = python_calls(lambda: differentiate(lw.node, "x", K, lw.bindings))
         assert node.free == K
-        return seen[0]
+        return seen
 
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20000))

@@ -18,38 +18,18 @@ import numpy as np
 
 import ricci
 import ricci.deep
-from helpers import check_derivative
+from helpers import check_derivative, python_calls
+from helpers import network as _network
 from ricci.printing.index import index_latex
 from ricci.printing.latex import ast_to_latex, size_names
 from ricci.simplify import index_compact
 
 
-def _network(depth: int) -> str:
-    inner = "x"
-    for k in range(1, depth + 1):
-        inner = f"tanh(W{k}*{inner})"
-    return f"sum({inner})"
-
-
 def _calls(monkeypatch, d, attribute: str) -> int:
     """Python calls made while reading ``d.<attribute>`` (in this thread: the profile is set here)."""
-    monkeypatch.setattr(ricci.deep._local, "inside", True, raising=False)
-    count = [0]
-
-    def profile(frame, event, arg):
-        if event == "call":
-            count[0] += 1
-
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20000))
-    sys.setprofile(profile)
-    try:
-        assert getattr(d, attribute)
-    finally:
-        sys.setprofile(None)
-        sys.setrecursionlimit(limit)
-        monkeypatch.undo()
-    return count[0]
+    got, calls = python_calls(lambda: getattr(d, attribute))
+    assert got
+    return calls
 
 
 def test_the_text_of_the_depth_64_network_writes_no_latex(monkeypatch):
