@@ -26,6 +26,9 @@ floating-point range, SciPy runs in the user's units, as before.  Newton-CG itse
 small step; ricci also stops it once the gradient's largest entry is at most ``tol`` (what
 ``tol`` means for every method), which saves the iterations spent shrinking a step after the
 gradient is already below the tolerance.
+
+:func:`trust_krylov` is SciPy's trust-krylov ended where trlib's subproblem solver breaks down
+(a step of nan's at a point converged to rounding), where SciPy would ask it again forever.
 """
 
 from __future__ import annotations
@@ -97,3 +100,39 @@ def newton_cg(obj, start, tol: float, options: dict, step, so):
                                          "is within the tolerance.")
     res.x = np.asarray(res.x, dtype=float) * c
     return res
+
+
+class _Breakdown(Exception):
+    """A trial point with a non-finite entry: the subproblem solver broke down (below)."""
+
+
+def trust_krylov(obj, start, options: dict, kwargs: dict, so):
+    """``scipy.optimize.minimize(method="trust-krylov")`` on ``obj``, ended where trlib breaks down.
+
+    At a point converged to rounding (‖∇f‖ ≈ 1e-8 on the covariance problem at p = 3…9) trlib's
+    subproblem solver may return a step of nan's; SciPy's trust region then finds a ratio of
+    actual to predicted reduction of nan, which neither shrinks the region nor accepts the
+    step, and asks trlib again with the same radius: the same nan, until ``maxiter`` (10000
+    iterations, two seconds, at p = 3).  The first non-finite trial point ends the run at the
+    last iterate with SciPy's own status for a model that failed, 2 ("a bad approximation
+    caused failure to predict improvement"), which the caller judges by the gradient and the
+    Newton decrement there as any such stop."""
+    step = kwargs.get("callback")
+    last = {"x": np.asarray(start, dtype=float), "nit": 0}
+
+    def fun(z):
+        if not np.isfinite(z).all():
+            raise _Breakdown
+        return obj.value_and_grad(z)
+
+    def callback(xk, *rest):
+        last["x"], last["nit"] = xk, last["nit"] + 1
+        if step is not None:
+            step(xk, *rest)
+
+    try:
+        return so.minimize(fun, start, method="trust-krylov", options=options, **dict(kwargs, callback=callback))
+    except _Breakdown:
+        return so.OptimizeResult(x=np.array(last["x"], dtype=float), nit=last["nit"], success=False, status=2,
+                                 message="A bad approximation caused failure to predict improvement (the "
+                                         "subproblem solver returned a step that is not finite).")
