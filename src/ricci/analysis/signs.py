@@ -293,11 +293,25 @@ def _entry_product(ctx: Context, node) -> Interval:
     return out
 
 
+def _reads_fixed(ctx: Context, node) -> bool:
+    """Whether ``node`` reads a fixed value (whose interval costs a pass over the data)."""
+    if isinstance(node, A.Name):
+        return node.name in ctx.fixed
+    return any(_reads_fixed(ctx, c) for c in A.children(node))
+
+
 def _matrix_product(ctx: Context, l, r, node) -> Interval:
     t = ctx.typed
     if t.is_scalar(node) and transpose_of(t, l) == r:
         return NONNEG  # u'*u = Σ u_i² ≥ 0
-    a, b = interval(ctx, l), interval(ctx, r)
+    # a factor of either sign leaves the product's sign open whatever the other's: it is looked at
+    # first where the other reads data (X*w: w is free, and X's range is two passes over X, where
+    # a logistic regression's whole L-BFGS-B solve at 20000×200 makes 25 others)
+    first, second = (r, l) if _reads_fixed(ctx, l) and not _reads_fixed(ctx, r) else (l, r)
+    a = interval(ctx, first)
+    if not (a.nonnegative or a.nonpositive):
+        return REALS
+    b = interval(ctx, second)
     if (a.nonnegative and b.nonnegative) or (a.nonpositive and b.nonpositive):
         return NONNEG
     if (a.nonnegative and b.nonpositive) or (a.nonpositive and b.nonnegative):

@@ -38,13 +38,35 @@ def scipy_private_blas() -> tuple:
     nothing is limited there."""
     try:
         import scipy
-        from threadpoolctl import ThreadpoolController
     except ImportError:
         return ()
     root = os.path.dirname(os.path.abspath(scipy.__file__))
     folders = (root + ".libs" + os.sep, os.path.join(root, ".dylibs") + os.sep)
-    return tuple(lib for lib in ThreadpoolController().select(user_api="blas").lib_controllers
-                 if os.path.abspath(lib.filepath).startswith(folders))
+    return tuple(lib for lib in _blas_controllers() if os.path.abspath(lib.filepath).startswith(folders))
+
+
+@lru_cache(maxsize=1)
+def _blas_controllers() -> tuple:
+    """threadpoolctl's controllers of every BLAS loaded (once: finding them takes a while)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return ()
+    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+@lru_cache(maxsize=1)
+def other_blas() -> tuple:
+    """The BLAS libraries loaded besides SciPy's private copy (NumPy's, which the generated code's
+    ``X @ w`` calls), as threadpoolctl's controllers; empty without threadpoolctl."""
+    private = {lib.filepath for lib in scipy_private_blas()}
+    return tuple(lib for lib in _blas_controllers() if lib.filepath not in private)
+
+
+def numpy_blas_one_thread() -> bool:
+    """Whether the BLAS the generated code calls runs one thread now (False where unknown)."""
+    libs = other_blas()
+    return bool(libs) and all(lib.num_threads == 1 for lib in libs)
 
 
 @lru_cache(maxsize=8)
