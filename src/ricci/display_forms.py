@@ -148,6 +148,8 @@ class _Zero(Exception):
 
 def _used_bindings(tree: A.Expr, bindings: dict) -> list[str]:
     """The bound names the answer uses, with those their expressions need, in binding order."""
+    if not bindings:
+        return []  # (most answers: nothing to look for in the whole answer)
     need = _names(tree)
     from .ir.traverse import nodes
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from operator import is_
 from typing import Callable
 
 from . import build as B
-from .nodes import Add, Elem, MatFun, Mul, Node, Pow, Stack
+from .nodes import Add, Delta, Elem, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var
 
 
 def rebuild(node: Node, children: tuple) -> Node:
@@ -45,22 +46,37 @@ def nodes(node: Node):
         todo.extend(reversed(n.children()))
 
 
-def rewrite(node: Node, rule: Callable[[Node], Node]) -> Node:
-    """Bottom-up rewrite: children first, then ``rule`` on the rebuilt node (memoised)."""
+#: the node types without children (their ``children()`` is the base class's: no call needed)
+_LEAVES = frozenset(c for c in (Num, Var, Delta, Pair, Size) if c.children is Node.children)
+
+
+def rewrite(node: Node, rule: Callable[[Node], Node], types: tuple | None = None) -> Node:
+    """Bottom-up rewrite: children first, then ``rule`` on the rebuilt node (memoised).
+    ``types``: the node types ``rule`` can change; the others are kept as rebuilt without
+    calling it (issue 21: most nodes of a deep answer are leaves no display rule applies to)."""
     memo: dict[int, Node] = {}
     keep: list = []
 
     def go(n: Node) -> Node:
-        got = memo.get(id(n))
-        if got is not None:
-            return got
-        kids = n.children()
+        kids = () if type(n) in _LEAVES else n.children()
         if kids:
-            new = tuple(go(c) for c in kids)
-            res = n if all(a is b for a, b in zip(new, kids)) else rebuild(n, new)
+            # a shared child is looked up here, not by a call (a deep answer shares most of
+            # them), and so is a leaf the rule cannot change
+            new = []
+            for c in kids:
+                got = memo.get(id(c))
+                if got is None:
+                    if type(c) in _LEAVES and types is not None and not isinstance(c, types):
+                        got = memo[id(c)] = c
+                        keep.append(c)
+                    else:
+                        got = go(c)
+                new.append(got)
+            res = n if all(map(is_, new, kids)) else rebuild(n, tuple(new))
         else:
             res = n
-        res = rule(res)
+        if types is None or isinstance(res, types):
+            res = rule(res)
         memo[id(n)] = res
         keep.append(n)
         return res

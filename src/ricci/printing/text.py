@@ -57,7 +57,61 @@ def to_text(node: A.Expr, memo: dict | None = None) -> str:
     return _text(node, None)
 
 
+#: the level of a node of these types, whatever its fields (a BinOp's is its operator's, a
+#: number's its sign's: :func:`level`)
+_TYPE_LEVEL = {A.Name: ATOM, A.Call: ATOM, A.Literal: ATOM, A.Transpose: POSTFIX, A.Neg: UNARY, A.Where: WHERE}
+_ELEMENTWISE = (".*", "./")
+
+
 def _text(node: A.Expr, memo: dict | None) -> str:
+    # The common cases by their exact type, a child's text and level found inline rather than by
+    # a call each (issue 21: printing a deep answer made eight Python calls a node); the match
+    # below is every case, subclasses (a pending chain) and the rarer nodes included.
+    t = type(node)
+    if t is A.Name:
+        return node.name
+    if t is A.BinOp:
+        op, l, r = node.op, node.left, node.right
+        p = _LEVEL[op]
+        left = _text(l, None) if memo is None else to_text(l, memo)
+        right = _text(r, None) if memo is None else to_text(r, memo)
+        tl, tr = type(l), type(r)
+        ll = _LEVEL[l.op] if tl is A.BinOp else _TYPE_LEVEL.get(tl)
+        if ll is None:
+            ll = level(l)
+        lr = _LEVEL[r.op] if tr is A.BinOp else _TYPE_LEVEL.get(tr)
+        if lr is None:
+            lr = level(r)
+        if p == POWER:
+            if ll < POWER:
+                left = f"({left})"
+            if lr < POSTFIX:
+                right = f"({right})"
+            return f"{left}{op}{right}"
+        # A product mixing * with .* or ./ is unreadable unparenthesised (a.*v*x' is
+        # (a.*v)*x'): the elementwise side gets parentheses, which change nothing.
+        if not (ll >= p and not (p == PRODUCT and isinstance(l, A.BinOp) and _LEVEL[l.op] == PRODUCT
+                                 and (l.op in _ELEMENTWISE) != (op in _ELEMENTWISE))):
+            left = f"({left})"
+        if not (lr > p and lr != UNARY):
+            right = f"({right})"
+        if p == SUM:
+            return f"{left} {op} {right}"
+        return f"{left}{op}{right}"
+    if t is A.Call:
+        if memo is None:
+            return f"{node.func}({', '.join([_text(a, None) for a in node.args])})"
+        return f"{node.func}({', '.join([to_text(a, memo) for a in node.args])})"
+    if t is A.Transpose or t is A.Neg:
+        a = node.arg
+        inner = _text(a, None) if memo is None else to_text(a, memo)
+        ta = type(a)
+        la = _LEVEL[a.op] if ta is A.BinOp else _TYPE_LEVEL.get(ta)
+        if la is None:
+            la = level(a)
+        if t is A.Transpose:
+            return (inner if la >= POSTFIX else f"({inner})") + "'"
+        return "-" + (inner if la > UNARY else f"({inner})")
     match node:
         case A.Num(value=v):
             return "-" + format_number(-v) if v < 0 else format_number(v)
@@ -77,10 +131,8 @@ def _text(node: A.Expr, memo: dict | None) -> str:
                 left = _wrap(l, level(l) >= POWER, memo)
                 right = _wrap(r, level(r) >= POSTFIX, memo)
                 return f"{left}{op}{right}"
-            # A product mixing * with .* or ./ is unreadable unparenthesised (a.*v*x' is
-            # (a.*v)*x'): the elementwise side gets parentheses, which change nothing.
             mixed = lambda x: isinstance(x, A.BinOp) and _LEVEL[x.op] == PRODUCT and (  # noqa: E731
-                (x.op in (".*", "./")) != (op in (".*", "./")))
+                (x.op in _ELEMENTWISE) != (op in _ELEMENTWISE))
             left = _wrap(l, level(l) >= p and not (p == PRODUCT and mixed(l)), memo)
             right = _wrap(r, level(r) > p and level(r) != UNARY, memo)
             if p == SUM:

@@ -11,6 +11,8 @@ answer is built once at the end.
 
 from __future__ import annotations
 
+from operator import is_
+
 from ..functions import IDENTITY_NAMES, lookup
 from ..functions.spectral import EIGENVECTORS
 from ..language import ast as A
@@ -18,6 +20,7 @@ from ..limits import tick
 from ..printing.text import to_text
 from .mtypes import C, M, Rw, S
 from .naming_order import Ranking, WalkOrder
+from .objects import objects
 
 
 def mnemonic(forms, node: A.Expr) -> str | None:
@@ -71,7 +74,6 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
     each uses only earlier ones."""
     external = set(taken)
     texts: dict = {}  # to_text's memo: the answer shares its levels as objects (a DAG)
-    long = len(to_text(tree, texts)) >= min_length
     stem_of: dict = {}
     kind_stems = {S: "c", C: "u", Rw: "u", M: "G"}
 
@@ -85,7 +87,14 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
         return s if k == 1 else f"{s}{k}"
 
     def nameable(k):
+        if not dag.sizeless[k] and not taken_identity:
+            # nothing of the class as it first read is a size-less constant, and none of the
+            # names it may read now is one: sure without building it (issue 21: building each
+            # candidate as it reads now, half the answer for the first, was n log n)
+            return True
         return view.kept(k, "nameable", lambda node: not _sizeless(node) or forms.types.sized_alone(node))
+
+    taken_identity = False  # whether a name given is one of the identity's (I)
 
     def letter(k):
         return view.kept(k, "mnemonic", lambda node: mnemonic(forms, node))
@@ -102,6 +111,9 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
     dag = _ClassDag(tree)
     view = _View(dag)
     occ = view.occ
+    # whether the answer is long, told from its classes where that is sure (issue 21: the whole
+    # answer printed only to learn that it has 60 characters was 4% of a deep answer's display)
+    long = _least_text(dag, occ, min_length) >= min_length or len(to_text(tree, texts)) >= min_length
     dists = _Distributions(view, forms)
     inside_dists = dists.inside
 
@@ -111,7 +123,7 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
 
     # The most saved first; of equal savings, the larger subterm (fewer names); then the one
     # met last in a children-first walk of the answer as it reads now.
-    ranking = Ranking(view, count) if long else None
+    ranking = Ranking(view, occ, inside_dists) if long else None
     for _ in range(max_bindings):
         tick()  # the derivation's time budget (ricci.limits)
         best = ranking.best(nameable) if ranking is not None else None
@@ -146,6 +158,7 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
         node = view.node(best)
         s = stem(best)
         name = fresh(s)
+        taken_identity = taken_identity or name in IDENTITY_NAMES
         taken.add(name)
         stem_of[name] = s
         forms.types.bind(name, forms.types.of(node))
@@ -153,21 +166,23 @@ def name_repeats(forms, tree: A.Expr, taken: set, min_length: int = 60,
         changed += dists.update(changed)
         if ranking is not None:
             ranking.update(changed)
-    tree, bindings = dag.build(view.named)
-    ordered = _topological(bindings)
+    named = view.named
+    ordered = _topological(list(named.values()), {name: view.names_in(c) for c, name in named.items()})
     # Number the names in the order they are bound (t, t2, t3 … innermost first).
     renamed: dict = {}
     counts: dict = {}
-    for name, _ in ordered:
+    for name in ordered:
         s = stem_of[name]
         k = counts.get(s, 0) + 1
         while k > 1 and f"{s}{k}" in external or k == 1 and s in external:
             k += 1
         counts[s] = k
         renamed[name] = s if k == 1 else f"{s}{k}"
+    # the answer built once, with the names it ends with (issue 21: built with the names in the
+    # order given, then copied whole to number them in the order bound)
+    tree, bindings = dag.build({c: renamed[name] for c, name in named.items()})
+    ordered = [(renamed[n], bindings[renamed[n]]) for n in ordered]
     if any(k != v for k, v in renamed.items()):
-        tree = _rename_names(tree, renamed)
-        ordered = [(renamed[n], _rename_names(e, renamed)) for n, e in ordered]
         types = {n: forms.types.names[n] for n in renamed}
         for old_name, new_name in renamed.items():
             forms.types.bind(new_name, types[old_name])
@@ -193,23 +208,61 @@ class _ClassDag:
         self.rep: list = []  # class → its first object, children before parents
         self.kids: list = []  # class → its children's classes
         table: dict = {}
+        #: class → whether it holds a size-less constant (:func:`_sizeless`), as first read
+        self.sizeless: list = []
+        cls, rep, kids, sizeless = self.cls, self.rep, self.kids, self.sizeless
+        BinOp, Call, Name, Num, Transpose, Neg = A.BinOp, A.Call, A.Name, A.Num, A.Transpose, A.Neg
 
-        def visit(n) -> int:
-            c = self.cls.get(id(n))
-            if c is not None:
-                return c
-            ks = tuple(visit(x) for x in A.children(n))
-            key = (type(n).__name__, _params(n), ks)
+        # Children before parents, each child in order and each object once: the order the
+        # classes are numbered in (a loop, not a call per object: issue 21).  An object is
+        # looked at again once its children have their classes.
+        tick()  # the derivation's time budget (ricci.limits)
+        stack = [tree]
+        while stack:
+            n = stack[-1]
+            if id(n) in cls:
+                stack.pop()
+                continue
+            t = type(n)
+            if t is BinOp:
+                ch, p = (n.left, n.right), n.op
+            elif t is Name:
+                ch, p = (), n.name
+            elif t is Call:
+                ch, p = n.args, n.func
+            elif t is Num:
+                ch, p = (), n.value
+            elif t is Transpose or t is Neg:
+                ch, p = (n.arg,), None
+            else:  # a pending chain is built here, as by A.children before
+                ch = A.children(n)
+                p = _params(n)
+            todo = None
+            for x in reversed(ch):
+                if id(x) not in cls:
+                    if todo is None:
+                        todo = []
+                    todo.append(x)
+            if todo is not None:
+                stack += todo  # the first child last: on top
+                continue
+            stack.pop()
+            ks = tuple(map(cls.__getitem__, map(id, ch)))
+            key = (type(n).__name__, p, ks)
             c = table.get(key)
             if c is None:
-                c = table[key] = len(self.rep)
-                self.rep.append(n)
-                self.kids.append(ks)
-            self.cls[id(n)] = c
-            return c
-
-        tick()  # the derivation's time budget (ricci.limits)
-        self.root = visit(tree)
+                c = table[key] = len(rep)
+                rep.append(n)
+                kids.append(ks)
+                flag = (t is Call and p in _SIZELESS_CALLS) or (t is Name and p in IDENTITY_NAMES)
+                if not flag:
+                    for j in ks:
+                        if sizeless[j]:
+                            flag = True
+                            break
+                sizeless.append(flag)
+            cls[id(n)] = c
+        self.root = cls[id(tree)]
         self.names: dict = {}  # name → its one Name object
 
     def may_have_mnemonic(self, k: int) -> bool:
@@ -236,7 +289,21 @@ class _ClassDag:
             got = memo.get(id(n))
             if got is not None:
                 return got
-            out = A.map_children(n, mat) if A.children(n) else n
+            # a node none of whose children changed is kept as it is, not copied (issue 21)
+            t = type(n)
+            if t is A.BinOp:
+                left, right = mat(n.left), mat(n.right)
+                out = n if left is n.left and right is n.right else A.BinOp(n.op, left, right, span=n.span)
+            elif t is A.Name or t is A.Num:
+                out = n
+            elif t is A.Call:
+                args = tuple([mat(a) for a in n.args])
+                out = n if all(map(is_, args, n.args)) else A.Call(n.func, args, span=n.span)
+            elif t is A.Transpose or t is A.Neg:
+                arg = mat(n.arg)
+                out = n if arg is n.arg else t(arg, span=n.span)
+            else:
+                out = A.map_children(n, mat) if A.children(n) else n
             memo[id(n)] = out
             return out
 
@@ -297,26 +364,36 @@ class _View:
     def size(self, k: int) -> int:
         if k < 0:
             return 1
-        got = self._size.get(k)
+        sizes = self._size
+        got = sizes.get(k)
         if got is None:
-            got = self._size[k] = 1 + sum(self.size(j) for j in self._kids[k])
+            got = 1  # a name is 1; a class kept is looked up here, not by a call (issue 21)
+            for j in self._kids[k]:
+                got += 1 if j < 0 else sizes.get(j) or self.size(j)
+            sizes[k] = got
         return got
 
     def postorder(self, starts) -> list:
         """The keys reachable from ``starts``, each once, children before parents."""
         order: list = []
         seen: set = set()
-
-        def visit(k):
-            seen.add(k)
-            for j in self.kids(k):
-                if j not in seen:
-                    visit(j)
-            order.append(k)
-
+        kids = self._kids
         for r in starts:
-            if r not in seen:
-                visit(r)
+            if r in seen:
+                continue
+            # a loop, not a call per key (issue 21); each key's children in order, each once
+            seen.add(r)
+            stack = [(r, iter(kids[r] if r >= 0 else ()))]
+            while stack:
+                k, rest = stack[-1]
+                for j in rest:
+                    if j not in seen:
+                        seen.add(j)
+                        stack.append((j, iter(kids[j] if j >= 0 else ())))
+                        break
+                else:
+                    stack.pop()
+                    order.append(k)
         return order
 
     def name(self, b: int, name: str) -> list:
@@ -329,8 +406,9 @@ class _View:
         within = dict.fromkeys(order, 0)
         within[b] = 1
         for k in reversed(order):
-            for j in self.kids(k):
-                within[j] += within[k]
+            if k >= 0:  # (a name ~c has no children)
+                for j in kids[k]:
+                    within[j] += within[k]
         times = occ[b] - 1  # the copies of b that become its name
         for k in order[:-1]:
             occ[k] -= times * within[k]
@@ -340,7 +418,7 @@ class _View:
         occ[b] = 1
         self.multi.discard(b)
         for p in self._parents[b]:
-            kids[p] = tuple(~b if j == b else j for j in kids[p])
+            kids[p] = tuple([~b if j == b else j for j in kids[p]])
         self.named[b] = name
         changed = order + self._parents[b]
         for p in self._parents[b]:
@@ -356,6 +434,21 @@ class _View:
                 changed += self._parents[p]
         return changed + (self.order.name(b) if self.order is not None else [])
 
+    def names_in(self, b: int) -> set:
+        """The names that the binding of the named class ``b`` uses (as its text reads)."""
+        kids, named = self._kids, self.named
+        out: set = set()
+        seen: set = set()
+        stack = [b]
+        while stack:
+            for j in kids[stack.pop()]:
+                if j < 0:
+                    out.add(named[~j])
+                elif j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        return out
+
     def node(self, k: int) -> A.Expr:
         """The key's subterm as it reads now (with the names), built once while it reads so."""
         if k < 0:
@@ -366,9 +459,12 @@ class _View:
         if kept is not None and "node" in kept:
             return kept["node"]
         n = self.dag.rep[k]
-        if A.children(n):
-            ks = iter(self._kids[k])
-            n = A.map_children(n, lambda _: self.node(next(ks)))
+        old = A.children(n)
+        if old:
+            new = [self.node(j) for j in self._kids[k]]
+            if not all(map(is_, new, old)):  # else the class reads as its object: kept as it is
+                ks = iter(new)
+                n = A.map_children(n, lambda _: next(ks))
         if k in self.multi:  # kept while its size is (what a name invalidates: repeated classes)
             self.size(k)
             self._kept.setdefault(k, {})["node"] = n
@@ -394,18 +490,6 @@ class _View:
         left, right = self._kids[k]
         r = self.dag.rep[right] if right >= 0 else None
         return isinstance(r, A.Call) and r.func == "sum" and self._kids[right] == (left,)
-
-    def trivial(self, k: int) -> bool:
-        """:func:`_trivial` of the key's subterm as it reads now."""
-        if k < 0:
-            return True
-        n = self.dag.rep[k]
-        if isinstance(n, (A.Name, A.Num)):
-            return True
-        if isinstance(n, (A.Transpose, A.Neg)):
-            j = self._kids[k][0]
-            return j < 0 or isinstance(self.dag.rep[j], (A.Name, A.Num))
-        return False
 
     def in_sums(self) -> set:
         """The keys that are operands of a sum's arithmetic: reached from a + or − through
@@ -470,16 +554,45 @@ class _Distributions:
         return touched
 
 
+def _least_text(dag: _ClassDag, occ: dict, enough: int) -> int:
+    """At most the length of the answer's text (or at least ``enough``): each class's own
+    characters (an operator, with the spaces of + and −; a name; a function's name, its
+    parentheses and commas; one for anything else) times its occurrences.  Parentheses a
+    printer adds and the digits of a number past the first are not counted."""
+    total = 0
+    sums = ("+", "-")
+    for c, n in enumerate(dag.rep):
+        t = type(n)
+        if t is A.BinOp:
+            own = len(n.op) + 2 if n.op in sums else len(n.op)
+        elif t is A.Name:
+            own = len(n.name)
+        elif t is A.Call:
+            own = len(n.func) + 2 * max(len(n.args), 1)
+        else:
+            own = 1
+        total += own * occ[c]
+        if total >= enough:
+            break
+    return total
+
+
 def _of_a_leaf(node: A.Expr) -> bool:
     """f(x) of a variable, or of its transpose or negation: twice reads as easily as a name."""
     return isinstance(node, A.Call) and len(node.args) == 1 and _trivial(node.args[0])
 
 
+_SIZELESS_CALLS = ("vector", "matrix")
+
+
 def _sizeless(node: A.Expr) -> bool:
     """Whether a subterm holds a constant whose size comes from where it stands (vector(1),
     matrix(c), eye): one name for it could not have two shapes (a*matrix(1) beside C and C')."""
-    return any((isinstance(n, A.Call) and n.func in ("vector", "matrix"))
-               or (isinstance(n, A.Name) and n.name in IDENTITY_NAMES) for n in A.walk(node))
+    for n in objects(node):  # each object once, no call per node (issue 21)
+        t = type(n)
+        if (t is A.Call and n.func in _SIZELESS_CALLS) or (t is A.Name and n.name in IDENTITY_NAMES):
+            return True
+    return False
 
 
 def _trivial(node: A.Expr) -> bool:
@@ -502,20 +615,13 @@ def _params(node: A.Expr):
     return None
 
 
-def _rename_names(tree: A.Expr, mapping: dict) -> A.Expr:
-    if isinstance(tree, A.Name):
-        return A.Name(mapping.get(tree.name, tree.name))
-    return A.map_children(tree, lambda x: _rename_names(x, mapping))
-
-
-def _topological(bindings: dict) -> list:
-    """Bindings ordered so that each uses only names bound before it: passes over the
-    bindings in the order bound, each taking those whose names are taken already.  A binding's
-    pass is found from its names' (one pass after a name bound later), not by passing over
-    them all again and again (quadratic in the names)."""
-    index = {n: i for i, n in enumerate(bindings)}
-    uses = {n: dict.fromkeys(x.name for x in A.walk(e) if isinstance(x, A.Name) and x.name in index)
-            for n, e in bindings.items()}
+def _topological(names: list, uses: dict) -> list:
+    """The names (in the order bound) ordered so that each binding uses only names bound
+    before it (``uses``: name → the names its binding uses): passes over the bindings in the
+    order bound, each taking those whose names are taken already.  A binding's pass is found
+    from its names' (one pass after a name bound later), not by passing over them all again
+    and again (quadratic in the names)."""
+    index = {n: i for i, n in enumerate(names)}
     passes: dict = {}
 
     def pass_of(n, seen=()):
@@ -528,4 +634,4 @@ def _topological(bindings: dict) -> list:
         return got
 
     # Readability: the innermost names first is already the order; keep it.
-    return sorted(((n, bindings[n]) for n in bindings), key=lambda b: (pass_of(b[0]), index[b[0]]))
+    return sorted(names, key=lambda n: (pass_of(n), index[n]))

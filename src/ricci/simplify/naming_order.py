@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
+from ..language.ast import Name, Neg, Num, Transpose
+
+_LEAVES = (Name, Num)
+
 #: the room between two labels when they are given anew: inserting halves it at worst, and
 #: labelling every event again (which the ranking notices by :attr:`WalkOrder.relabelled`)
 #: is needed only after some sixty insertions into the same gap
@@ -169,8 +173,9 @@ class Ranking:
     class again for every name was quadratic in a network's depth (issue 21).  Until a tie
     asks for places (:meth:`ricci.simplify.naming._View.place`) the entries go without them."""
 
-    def __init__(self, view, count):
-        self.view, self.count = view, count
+    def __init__(self, view, occ: dict, inside: dict):
+        # a class's count is its occurrences less those as the v of a distribution v/sum(v)
+        self.view, self.occ, self.inside = view, occ, inside
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -182,16 +187,27 @@ class Ranking:
         self.update(sorted(self.view.multi))
 
     def _key(self, k: int):
+        # the count, whether the class is trivial (a name or number, alone, transposed or
+        # negated) and its place, inline: this runs for every class a name touches (issue 21:
+        # three Python calls each)
         view = self.view
         if k < 0 or k not in view.multi:
             return None
-        count = self.count(k)
-        if count < 2 or view.trivial(k):
+        count = self.occ[k] - self.inside.get(k, 0)
+        if count < 2:
             return None
+        rep = view.dag.rep
+        t = type(rep[k])
+        if t is Name or t is Num:
+            return None  # trivial
+        if t is Transpose or t is Neg:
+            j = view._kids[k][0]
+            if j < 0 or type(rep[j]) in _LEAVES:
+                return None  # trivial
         size = view.size(k)
         if size < 4:
             return None
-        return (-(count - 1) * size, -size, -view.place(k) if self.placed else 0)
+        return (-(count - 1) * size, -size, -view.order.label[("x", k)] if self.placed else 0)
 
     def update(self, keys) -> None:
         if self.placed and self.view.order.relabelled:  # every place given anew: all stale

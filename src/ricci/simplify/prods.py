@@ -57,9 +57,16 @@ def _inv_pair(a: A.Expr, b: A.Expr) -> bool:
 
 def _chain_parts(a: A.Expr) -> list:
     """The factors of a matrix product A*B*C."""
-    if isinstance(a, A.BinOp) and a.op == "*":
-        return _chain_parts(a.left) + _chain_parts(a.right)
-    return [a]
+    # a loop, not a call per factor (issue 21: a deep answer's chains are long)
+    out, stack = [], [a]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, A.BinOp) and x.op == "*":
+            stack.append(x.right)
+            stack.append(x.left)
+        else:
+            out.append(x)
+    return out
 
 
 def _chain_of(factors: list) -> A.Expr:

@@ -26,6 +26,7 @@ from ..functions import IDENTITY_NAMES
 from ..language import ast as A
 from ..language.kinds import VECTOR, Type, free_names
 from .mtypes import Typing, is_open
+from .objects import objects
 
 #: How many constants one answer may have sized (each costs a typing of the answer's path to it).
 MAX_SIZED = 32
@@ -37,7 +38,7 @@ def size_constants(tree: A.Expr, expr, target: tuple) -> tuple[A.Expr, dict]:
     dimension name each written size stands for (for LaTeX: I_n rather than I_len(w))."""
     variables = expr.variables
     names: dict = {}
-    if not any(_unsized(n, variables) for n in A.walk(tree)):
+    if not _any_unsized(tree, variables):
         return tree, names  # most answers: no size-less constant, nothing to type
     tree = _fresh(tree)
     typing = Typing(expr)
@@ -58,6 +59,21 @@ def size_constants(tree: A.Expr, expr, target: tuple) -> tuple[A.Expr, dict]:
             continue
         tree = _replace(tree, node, sized)
     return tree, names
+
+
+def _any_unsized(tree, variables) -> bool:
+    """Whether some node of ``tree`` is :func:`_unsized`: each object once, the test inline
+    (issue 21: a call per node of a deep answer's unfolded tree, and the answer shares its
+    levels)."""
+    for n in objects(tree):
+        t = type(n)
+        if t is A.Name:
+            if n.name in IDENTITY_NAMES and n.name not in variables:
+                return True
+        elif t is A.Call:
+            if n.func in ("vector", "matrix") and len(n.args) == 1:
+                return True
+    return False
 
 
 def _unsized(node, variables) -> bool:

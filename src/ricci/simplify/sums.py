@@ -14,6 +14,11 @@ from .mtypes import C, M, Rw, S
 from .prods import Prod, _chain_parts, _is_leaf, _is_ones, _is_ones_matrix, _scaled_ones
 
 
+def _distinct(keys: list) -> bool:
+    """Whether no two of ``keys`` are equal (then they alone order the terms)."""
+    return len(set(keys)) == len(keys)
+
+
 class SumForms:
     """The sum half of the display forms (``self`` is a MatrixForms: it also builds products)."""
 
@@ -186,10 +191,14 @@ class SumForms:
         g = mags.pop() if len(mags) == 1 else 1.0
         if all(t.coef < 0 for t in terms):
             g = -g
-        # Common scalars (as a multiset).
-        common = Counter(terms[0].scalars)
-        for t in terms[1:]:
-            common &= Counter(t.scalars)
+        # Common scalars (as a multiset): none where a term has none (the common case, told
+        # without a multiset per term)
+        if all([t.scalars for t in terms]):
+            common = Counter(terms[0].scalars)
+            for t in terms[1:]:
+                common &= Counter(t.scalars)
+        else:
+            common = Counter()
         # Common leftmost / rightmost matrices.
         prefix = []
         suffix = []
@@ -275,11 +284,12 @@ class SumForms:
             return len(t.chain) == 1 and (_is_ones(t.chain[0]) or _is_ones(t.chain[0], row=True)
                                           or _is_ones_matrix(t.chain[0]))
 
-        if all(ones_only(t) for t in terms) or not any(ones_only(t) for t in terms):
+        only = [ones_only(t) for t in terms]  # once a term
+        if all(only) or not any(only):
             return terms
-        if any(not ones_only(t) and self.kind(self.build(t)) == S for t in terms):
+        if any(not o and self.kind(self.build(t)) == S for o, t in zip(only, terms)):
             return terms  # a scalar term: the sum's shape would rest on the ones alone
-        return [Prod(t.coef, t.scalars, []) if ones_only(t) else t for t in terms]
+        return [Prod(t.coef, t.scalars, []) if o else t for o, t in zip(only, terms)]
 
     def _built(self, p: Prod) -> A.Expr:
         """``self.build(p)``, kept per (coefficient, scalars, chain) as objects: a nested answer
@@ -304,21 +314,28 @@ class SumForms:
         # once, not once per term inside order() (a sum of k names built k² terms: issue 21)
         all_leaves = all(_is_leaf(whole[id(u)]) for u in terms)
 
-        def order(t: Prod):
+        def first(t: Prod):
             # Positive terms first; among them, in a sum with a shape, a scalar that broadcasts
             # last (x + c, W*x + b; but 1 - t.^2 and 1 + exp(x) keep a number first); a bare name
             # or number last (B*x + b, x - a); fewer transposes first (B + B'); then shorter
             # first (sin(t) + t*cos(t)).  A multiple of the identity goes last, as a broadcast
             # scalar does (X'*X + lambda*eye, the textbook's A + λI).
-            txt = to_text(body[id(t)], self._texts)
             bare = _is_leaf(body[id(t)])
             broadcast = shaped and bool(t.scalars) and self.kind(whole[id(t)]) == S
             identity = len(terms) > 1 and len(t.chain) == 1 and self.is_identity(t.chain[0])
-            return (t.coef < 0, broadcast or identity,
-                    bare and len(terms) > 1 and not all_leaves,
-                    txt.count("'"), len(txt), txt)
+            return (t.coef < 0, broadcast or identity, bare and len(terms) > 1 and not all_leaves)
 
-        terms = sorted(terms, key=order)
+        def order(t: Prod):
+            txt = to_text(body[id(t)], self._texts)
+            return first(t) + (txt.count("'"), len(txt), txt)
+
+        firsts = [first(t) for t in terms]
+        if _distinct(firsts):
+            # the texts decide nothing where the first keys differ: not printed (issue 21: each
+            # level of a deep answer's 1 - t.^2 printed t whole, the levels below included)
+            terms = [terms[k] for k in sorted(range(len(terms)), key=firsts.__getitem__)]
+        else:
+            terms = sorted(terms, key=order)
         out = whole[id(terms[0])]
         for t in terms[1:]:
             out = A.BinOp("-" if t.coef < 0 else "+", out, body[id(t)])

@@ -63,7 +63,8 @@ def sign_rule(node: Node) -> Node:
         return node
     fs = list(node.factors)
     for k, f in enumerate(fs):
-        base, e = _power_of(f)
+        # _power_of inline: this runs on every product of the answer (issue 21)
+        base, e = (f.base, f.exp.value) if isinstance(f, Pow) and isinstance(f.exp, Num) else (f, 1.0)
         if not (isinstance(base, Elem) and base.func == N.sign and float(e).is_integer() and e > 0):
             continue
         u = base.arg
@@ -84,10 +85,15 @@ def cancel_rule(node: Node) -> Node:
     if not isinstance(node, Mul):
         return node
     exps: dict = {}
+    negative = False
     for f in node.factors:
-        base, e = _power_of(f)
+        # _power_of inline: this runs on every product of the answer (issue 21)
+        base, e = (f.base, f.exp.value) if isinstance(f, Pow) and isinstance(f.exp, Num) else (f, 1.0)
         if not isinstance(base, Num):
             exps.setdefault(base, []).append(e)
+            negative = negative or e < 0
+    if not negative:
+        return node  # no quotient: nothing to merge
     merge = [b for b, es in exps.items() if min(es) < 0 < max(es)]
     if not merge:
         return node

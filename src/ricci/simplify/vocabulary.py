@@ -16,11 +16,14 @@ evaluates (softmax(u) is read as exp(u - logsumexp(u)), F^k as F*…*F).
 
 from __future__ import annotations
 
+from operator import is_
+
 from ..functions import LOGSUMEXP, textbook_names
 from ..language import ast as A
 from ..language.kinds import MAX_MATRIX_POWER
 from ..printing.text import to_text
 from .mtypes import M, S
+from .objects import objects
 from .prods import _chain_of, _chain_parts
 
 SOFTMAX = textbook_names.TEXTBOOK.softmax
@@ -75,7 +78,8 @@ def _powers(factors: list, kind_of):
     out, changed, k = [], False, 0
     while k < len(factors):
         j = k
-        while j + 1 < len(factors) and factors[j + 1] == factors[k]:
+        # (equal only of one type: the test first, not a dataclass's __eq__ called per pair)
+        while j + 1 < len(factors) and type(factors[j + 1]) is type(factors[k]) and factors[j + 1] == factors[k]:
             j += 1
         run = j - k + 1
         f = factors[k]
@@ -144,6 +148,24 @@ def _rebuilt(node, go):
     return go(node)
 
 
+def _children_gone(node, go):
+    """``A.map_children(node, go)``, the node itself where no child changed (issue 21: every
+    node of a deep answer copied; the common nodes by their type, without a call each)."""
+    t = type(node)
+    if t is A.BinOp:
+        left, right = go(node.left), go(node.right)
+        if left is node.left and right is node.right:
+            return node
+        return A.BinOp(node.op, left, right, span=node.span)
+    if t is A.Call:
+        args = tuple([go(a) for a in node.args])
+        return node if all(map(is_, args, node.args)) else A.Call(node.func, args, span=node.span)
+    if t is A.Transpose or t is A.Neg:
+        arg = go(node.arg)
+        return node if arg is node.arg else t(arg, span=node.span)
+    return A.map_children(node, go)
+
+
 def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of) -> A.Expr:
     """``tree`` (an answer, a ``where`` included) with the rules above applied bottom-up;
     ``kind_of`` gives a subterm's kind (simplify.mtypes: S, C, Rw, M)."""
@@ -164,9 +186,13 @@ def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of) -> A.Expr:
                 neg = True
                 p = _chain_forms([factors[0].arg] + factors[1:], kind_of)
             new = _rebuilt(node, go) if p is None else A.Neg(p) if neg else p
+        elif type(node) is A.Name or type(node) is A.Num:
+            new = node
         else:
-            new = A.map_children(node, go)
-        new = _softmax(new) or new
+            new = _children_gone(node, go)
+        # (softmax reads only a quotient or an exp: the test inline, not a call per node)
+        if (isinstance(new, A.BinOp) and new.op == "/") or (isinstance(new, A.Call) and new.func == LOGSUMEXP.exp):
+            new = _softmax(new) or new
         if uses_logsumexp and _call(new, LOGSUMEXP.log):
             u = _sum_exp(new.args[0])
             if u is not None:
@@ -179,4 +205,8 @@ def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of) -> A.Expr:
 
 def uses_logsumexp(tree: A.Expr) -> bool:
     """Whether a question's tree calls logsumexp (softmax and log_softmax are written with it)."""
-    return any(_call(n, LOGSUMEXP.logsumexp) for n in A.walk(tree))
+    name = LOGSUMEXP.logsumexp
+    for n in objects(tree):  # each object once, no call per node (issue 21)
+        if type(n) is A.Call and n.func == name and len(n.args) == 1:
+            return True
+    return False
