@@ -51,10 +51,11 @@ def _network(depth: int) -> str:
 def test_a_chain_grown_at_its_left_end_is_not_reread_either(monkeypatch, attribute):
     # the gradient of a depth-d tanh network is 1'*diag(…)*Wd*diag(…)*…*W1 (as a row), each
     # level of the chain rule multiplying the chain so far from the left: 11,956 and 11,294
-    # calls at depth 64, 1,264 and 1,096 at depth 16
+    # calls at depth 64, 1,264 and 1,096 at depth 16; and _inv_factors none at all since no factor
+    # of the chain is an inverse (nor ones), which _cancel_step now sees before asking it
     small = _calls_to_show(monkeypatch, attribute, _network(16), "x")
     large = _calls_to_show(monkeypatch, attribute, _network(64), "x")
-    assert large < 4 ** 1.2 * small, (small, large)
+    assert large <= 4 ** 1.2 * small, (small, large)
 
 
 def test_the_network_gradient_is_still_right():

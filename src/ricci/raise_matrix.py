@@ -54,7 +54,10 @@ class R:
 
     @property
     def indices(self) -> set:
-        return {i for i in (self.row, self.col) if i is not None}
+        row, col = self.row, self.col  # (no comprehension: asked of every factor merged)
+        if row is None:
+            return set() if col is None else {col}
+        return {row} if col is None else {row, col}
 
     @property
     def is_scalar(self) -> bool:
@@ -75,6 +78,8 @@ class Raiser:
         self.texts: dict = {}
         #: (factors, sum, out) → the product distributed over the sum (:meth:`_spread`)
         self.spreads: dict = {}
+        self.raised = 0  # nodes raised: the clock is read at every 8th (tick)
+        self.names: dict = {}  # variable's name → its one A.Name (_raise)
 
     # -- orientation -------------------------------------------------------------------------------
     def orient(self, r: R, row: Index | None, col: Index | None) -> A.Expr:
@@ -99,9 +104,11 @@ class Raiser:
     def raise_node(self, node: Node) -> R:
         got = self.memo.get(id(node))
         if got is None:
-            tick()  # the derivation's time budget (ricci.limits)
+            if not self.raised & 7:
+                tick()  # the derivation's time budget (ricci.limits), at the first node and every 8th
+            self.raised += 1
             got = self._raise(node)
-            if not got.is_scalar and self.m.kind(got.ast) == SCALAR_KIND:
+            if (got.row is not None or got.col is not None) and self.m.kind(got.ast) == SCALAR_KIND:
                 # a sum that cancelled in matrix notation (z' - (z' + s) is -s in every entry)
                 # keeps its shape: vector(0), -s*z.^0', not the scalar 0 or -s
                 got = self._constant(got)
@@ -136,15 +143,20 @@ class Raiser:
                     raise NoMatrixForm("a dimension's size")
                 return R(A.Call("sum", (A.BinOp(".^", col, A.Num(0.0)),)), None, None)
             case Var(name=name, idx=idx):
+                # one Name per variable: each of its uses (W3 with other indices) is that object,
+                # taken apart and typed once
+                leaf = self.names.get(name)
+                if leaf is None:
+                    leaf = self.names[name] = A.Name(name)
                 if len(idx) == 0:
-                    return R(A.Name(name), None, None)
+                    return R(leaf, None, None)
                 if len(idx) == 1:
                     if name in self.rows:
-                        return R(A.Name(name), None, idx[0])
-                    return R(A.Name(name), idx[0], None)
+                        return R(leaf, None, idx[0])
+                    return R(leaf, idx[0], None)
                 if idx[0] == idx[1]:
-                    return R(A.Call("diag", (A.Name(name),)), idx[0], None)
-                return R(A.Name(name), idx[0], idx[1])
+                    return R(A.Call("diag", (leaf,)), idx[0], None)
+                return R(leaf, idx[0], idx[1])
             case Delta(i=i, j=j):
                 return R(self.m.identity(), i, j)
             case Add():
@@ -169,10 +181,15 @@ class Raiser:
             # A constant broadcast over the indices (1 + exp(x)): the scalar broadcasts.
             raised.append(R(self.m.number(v), None, None) if v is not None else self.raise_node(t))
         # Orientation of the sum: that of its first term with a tensor shape.
-        ref = next((r for r in raised if not r.is_scalar or not node.free), raised[0])
+        ref = raised[0]
+        for r in raised:
+            if r.row is not None or r.col is not None or not node.free:
+                ref = r
+                break
         terms = []
+        free = set(node.free)
         for t, r in zip(node.terms, raised):
-            if set(r.indices) != set(node.free):
+            if r.indices != free:
                 # A constant broadcast over the indices (x + 1): the scalar broadcasts.
                 if r.is_scalar:
                     terms.append(r.ast)
@@ -288,8 +305,10 @@ class Raiser:
 
     def _mul(self, node: Mul) -> R:
         factored = self._mul_factored(node)
-        k = next((k for k, f in enumerate(node.factors) if isinstance(f, Add) and _has_identity_term(f)), None)
-        if k is None:
+        for k, f in enumerate(node.factors):
+            if isinstance(f, Add) and _has_identity_term(f):
+                break
+        else:
             return factored
         # y'*(eye - 1*p') reads worse than y'*... distributed (sum(y)*p' - y'): a sum with an
         # identity or all-ones term is tried both ways, and the shorter text wins.
@@ -324,15 +343,22 @@ class Raiser:
         coef = 1.0
         items: list[R] = []
         factors = self._factors(node)
-        adjoint = self._frechet(factors, out)
-        if adjoint is not None:  # a'*expm(X)*b by X: expm_frechet(X', a*b')
-            item, factors = adjoint
-            items.append(item)
-        paired = self._paired(factors, out)
-        while paired is not None:  # Σ_ab δ_(r,(a,b)) T_ab: vec(T); two blocks apart: kron(P, Q)
-            item, factors = paired
-            items.append(item)
+        for f in factors:
+            # only a Fréchet tensor or a pairing starts either rule: most products have neither
+            if isinstance(f, (MatFun, Pair)):
+                break
+        else:
+            f = None
+        if f is not None:
+            adjoint = self._frechet(factors, out)
+            if adjoint is not None:  # a'*expm(X)*b by X: expm_frechet(X', a*b')
+                item, factors = adjoint
+                items.append(item)
             paired = self._paired(factors, out)
+            while paired is not None:  # Σ_ab δ_(r,(a,b)) T_ab: vec(T); two blocks apart: kron(P, Q)
+                item, factors = paired
+                items.append(item)
+                paired = self._paired(factors, out)
         for k, f in enumerate(factors):
             if isinstance(f, Num):
                 coef *= f.value
@@ -353,7 +379,12 @@ class Raiser:
                 raise NoMatrixForm("a zero tensor")
             return self._zero((tuple(node.out) + (None, None))[:2])
         # Indices of out that no factor carries: a broadcast, a product with ones.
-        carried = set().union(*(r.indices for r in items)) if items else set()
+        carried = set()
+        for r in items:  # (each item's .indices, without making a set per item)
+            if r.row is not None:
+                carried.add(r.row)
+            if r.col is not None:
+                carried.add(r.col)
         missing = sorted(out - carried)
         if len(missing) == 2:
             items.append(R(A.Call("matrix", (A.Num(1.0),)), missing[0], missing[1]))
@@ -361,12 +392,21 @@ class Raiser:
             items.append(R(A.Call("vector", (A.Num(1.0),)), missing[0], None))
         elif missing:
             raise NoMatrixForm("a broadcast over more than two indices")
-        scalars = [r.ast for r in items if r.is_scalar]
-        tensors = [r for r in items if not r.is_scalar]
+        scalars, tensors = [], []
+        for r in items:
+            if r.row is None and r.col is None:
+                scalars.append(r.ast)
+            else:
+                tensors.append(r)
         tensors = self._contract(tensors, out)
         # A contraction can close into a scalar (x'*A*x): it joins the scalar factors.
-        scalars += [r.ast for r in tensors if r.is_scalar]
-        tensors = [r for r in tensors if not r.is_scalar]
+        left = []
+        for r in tensors:
+            if r.row is None and r.col is None:
+                scalars.append(r.ast)
+            else:
+                left.append(r)
+        tensors = left
         if len(tensors) > 1:
             raise NoMatrixForm("factors that do not combine into one matrix")
         if tensors:
@@ -513,6 +553,18 @@ class Raiser:
         scanning them at every merge was quadratic in a chain (issue 21: tr(X^64)'s 63 factors).
         Never the set r.indices for the order: a set of indices iterates in hash order, which
         PYTHONHASHSEED changes."""
+        if len(items) == 2:
+            # two factors that share one summed index, every other index the product's own (W*t,
+            # a layer of a network): rule 1 on that index is the one merge there is, with no
+            # trace or diagonal (the two ends are other indices)
+            ra, rb = items
+            if (ra.row is None or ra.row != ra.col) and (rb.row is None or rb.row != rb.col):
+                ia, ib = ra.indices, rb.indices
+                shared = ia & ib
+                if len(shared) == 1:
+                    (ix,) = shared
+                    if ix not in out and (ia | ib) - shared <= out:
+                        return [self._product(ra, rb, ix, out, {ix: [0, 1]})]
         alive: dict[int, R] = {}
         uses: dict = {}  # index → numbers of the factors that carry it, ascending
         for k, r in enumerate(items):
@@ -629,11 +681,11 @@ class Raiser:
         hadamards[:] = live  # a sorted list is a heap
         for _, _, ix in live:
             ks = uses[ix]
-            pairs = [(a, b) for a in ks for b in ks if a < b and (
-                alive[a].indices <= alive[b].indices or alive[b].indices <= alive[a].indices)]
+            sets = {k: alive[k].indices for k in ks}  # each carrier's indices, made once
+            pairs = [(a, b) for a in ks for b in ks if a < b and (sets[a] <= sets[b] or sets[b] <= sets[a])]
             if pairs:
                 # Vectors with vectors first (y .* e), then a vector scaling a matrix.
-                pairs.sort(key=lambda p: len(alive[p[0]].indices | alive[p[1]].indices))
+                pairs.sort(key=lambda p: len(sets[p[0]] | sets[p[1]]))
                 return (ix,) + pairs[0]
         return None
 
@@ -643,21 +695,19 @@ class Raiser:
         # whether each side must be transposed: counted first, and only the chosen option's
         # transposes built (building both options' transposed the whole chain so far at every
         # link: quadratic in a product of k factors, issue 21)
-        def as_left(r):
-            return 0 if r.col == ix else (1 if r.row == ix else None)
-
-        def as_right(r):
-            return 0 if r.row == ix else (1 if r.col == ix else None)
-
         options = []
         for left, right in ((ra, rb), (rb, ra)):
-            fl, fr = as_left(left), as_right(right)
+            # 0: the index already on the left's columns (the right's rows), 1: after a flip
+            fl = 0 if left.col == ix else (1 if left.row == ix else None)
+            fr = 0 if right.row == ix else (1 if right.col == ix else None)
             if fl is None or fr is None:
                 continue
             # A row vector on the left (x'*A) reads best; a lone column on the right (A*x) too.
             options.append((fl + fr, left is rb, left, right, fl, fr))
-        options.sort(key=lambda o: (o[0], o[1]))
-        _, _, l, r, fl, fr = options[0]
+        best = options[0]
+        if len(options) > 1 and options[1][:2] < best[:2]:  # the first of the least, as a stable sort
+            best = options[1]
+        _, _, l, r, fl, fr = best
         l, r = (self.flip(l) if fl else l), (self.flip(r) if fr else r)
         ast = self.m.matmul(l.ast, r.ast)
         row, col = l.row, r.col
@@ -669,8 +719,9 @@ class Raiser:
         return R(ast, row, col)
 
     def _hadamard(self, ra: R, rb: R, ix: Index) -> R:
-        big, small = (ra, rb) if len(ra.indices) >= len(rb.indices) else (rb, ra)
-        if big.indices == small.indices:
+        ia, ib = ra.indices, rb.indices
+        big, small = (ra, rb) if len(ia) >= len(ib) else (rb, ra)
+        if ia == ib:
             other = self.orient(small, big.row, big.col)
             return R(self.m.hadamard(big.ast, other), big.row, big.col)
         # A vector scaling the rows (or columns) of a matrix: diag(v)*A or A*diag(v).
@@ -703,8 +754,10 @@ def _has_identity_term(add: Add) -> bool:
         if B.const_value(t) is not None:
             continue
         fs = t.factors if isinstance(t, Mul) else (t,)
-        if any(isinstance(f, Delta) for f in fs) or (isinstance(t, Mul) and set(t.out) - {
-                i for f in t.factors for i in f.free}):
+        for f in fs:
+            if isinstance(f, Delta):
+                return True
+        if isinstance(t, Mul) and set(t.out) - {i for f in t.factors for i in f.free}:
             return True
     return False
 

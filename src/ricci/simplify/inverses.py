@@ -10,6 +10,10 @@ from ..language import ast as A
 from .prods import _chain_parts, _inv_pair, _is_diag_of_vector, _is_ones
 
 
+#: the functions whose calls a rule of _cancel_step reads: inv(P), inv(P1*…*Pk), vector(1)
+_READ = frozenset(("inv", named("inverse"), "vector"))
+
+
 class InverseChains:
     """Mixin of :class:`~.matrix.MatrixForms` (its caches ``_kept``, ``_kept_heads`` and
     ``_cancel_chains`` are made in MatrixForms.__init__)."""
@@ -30,6 +34,17 @@ class InverseChains:
             if got is None:
                 got = memo[(id(state), id(c))] = (state, c) + self._cancel_step(state, c)
             return self._cancelled_to(chain, key, got[2], before[2] and got[3])
+        if len(chain) <= 4:
+            # a short chain none of whose factors a rule of _cancel_step reads (an inverse, a
+            # column or row of ones, under any transposes) is left as it is, every two
+            # neighbours checked: most chains, as _cancel_step would find step by step
+            for c in chain:
+                while isinstance(c, A.Transpose):
+                    c = c.arg
+                if isinstance(c, A.Call) and c.func in _READ:
+                    break
+            else:
+                return self._cancelled_to(chain, key, tuple(chain), True)
         # A chain grown at its left end (W64*diag(…)*W63*…): its old part is a chain this left as
         # it was with every two neighbours checked (no factor rewritten in place), where no two
         # cancel, and each check reads only the last factor kept and the next: only the new
@@ -73,6 +88,16 @@ class InverseChains:
         """What is left of a chain after ``state`` (what was left of the factors before) and
         ``c``, and whether its last factor was checked against the one before it (False where
         the last factor was rewritten in place: diag(v)*vector(1) = v)."""
+        if state:
+            # no rule reads two neighbours neither of which is an inverse or ones (under any
+            # transposes): c is appended, checked (most steps)
+            x, y = c, state[-1]
+            while isinstance(x, A.Transpose):
+                x = x.arg
+            while isinstance(y, A.Transpose):
+                y = y.arg
+            if not (isinstance(x, A.Call) and x.func in _READ) and not (isinstance(y, A.Call) and y.func in _READ):
+                return state + (c,), True
         out = list(state)
         while out:
             f = self._inv_factors(c)

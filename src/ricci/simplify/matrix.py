@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..functions import IDENTITY_NAMES
 from ..language import ast as A
-from .mtypes import C, M, Rw, S, Typing, chain_type, grown_left, grown_right, of_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
+from .mtypes import C, M, Rw, S, Typing, chain_type, grown_left, grown_right, of_type, product_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
 from .naming import name_repeats
 from .prods import (Prod, _hadamard_key, _hadamard_parts, _is_recip, _merge_roots, _neg_power, _negate, _number, _scalar_key, _scaled_ones,
                     _unnegate)
@@ -59,6 +59,9 @@ class MatrixForms(InverseChains, SumForms):
         self._t_costs: dict = {}
         self._products: dict = {}
         self._builds: dict = {}  # (coef, ids of scalars, ids of chain) → (its form, …): sums._built
+        #: id(form) → (form, ids of the chain it was built from, coefficient 1 and no scalar): a
+        #: form that build() makes again from those parts (product())
+        self._fixed: dict = {}
         self.kind = self.types.kind  # 's', 'c', 'r' or 'm': the hot path, bound once
         self.sym: set[str] = self.types.symmetric
         #: each name's place in the input, first occurrence first, and the first names of the
@@ -177,19 +180,28 @@ class MatrixForms(InverseChains, SumForms):
         by object: a nested answer's forms share their inner levels, and walking each form as
         a tree made the transposes' costs cubic in the nesting (issue 21).  Iterative: deep
         forms are fine."""
-        stack = [a]
+        stack = [(a, None)]  # (node, its children once they are on the stack above it)
         while stack:
-            n = stack[-1]
+            n, kids = stack[-1]
             if id(n) in memo:
                 stack.pop()
                 continue
-            kids = A.children(n)
-            todo = [c for c in kids if id(c) not in memo]
-            if todo:
-                stack.extend(todo)
-                continue
+            if kids is None:
+                kids = A.children(n)
+                # each child is done (in memo) when n is met again: n's children kept here, not
+                # asked for again
+                stack[-1] = (n, kids)
+                top = len(stack)
+                for c in kids:
+                    if id(c) not in memo:
+                        stack.append((c, None))
+                if len(stack) > top:
+                    continue
             stack.pop()
-            memo[id(n)] = (n, combine([own(n)] + [memo[id(c)][1] for c in kids]))
+            parts = [own(n)]
+            for c in kids:
+                parts.append(memo[id(c)][1])
+            memo[id(n)] = (n, combine(parts))
         return memo[id(a)][1]
 
     def _push_T(self, a: A.Expr) -> A.Expr:
@@ -294,19 +306,20 @@ class MatrixForms(InverseChains, SumForms):
             chain = [p.chain[0]]
         chain = self._cancel_inverses(chain)
         numer, denom = [], []
-        for s in p.scalars:
-            np_ = _neg_power(s)
-            if np_ is None:
-                numer.append(s)
-            else:
-                base, k = np_
-                chain, k = self._normalise(chain, base, k)
-                if k:
-                    denom.append((base, k))
-        denom = [b if k == 1.0 else A.Call("sqrt", (b,)) if k == 0.5 else A.BinOp("^", b, A.Num(k))
-                 for b, k in _merge_roots(denom)]
-        numer.sort(key=_scalar_key)
-        denom.sort(key=_scalar_key)
+        if p.scalars:  # (most products have none: nothing to split, merge or sort)
+            for s in p.scalars:
+                np_ = _neg_power(s)
+                if np_ is None:
+                    numer.append(s)
+                else:
+                    base, k = np_
+                    chain, k = self._normalise(chain, base, k)
+                    if k:
+                        denom.append((base, k))
+            denom = [b if k == 1.0 else A.Call("sqrt", (b,)) if k == 0.5 else A.BinOp("^", b, A.Num(k))
+                     for b, k in _merge_roots(denom)]
+            numer.sort(key=_scalar_key)
+            denom.sort(key=_scalar_key)
         mag = abs(p.coef)
         parts = ([A.Num(mag)] if mag != 1.0 or not (numer or chain) else []) + numer + chain
         if not parts:
@@ -314,7 +327,12 @@ class MatrixForms(InverseChains, SumForms):
         if p.coef < 0:
             parts[0] = _negate(parts[0])
         if not denom and p.coef == 1.0 and not numer and len(chain) > 1:
-            return self._chain_product(chain)
+            out = self._chain_product(chain)
+            if not p.scalars:
+                # the same parts build the same form again (what is left of them, then the chain's
+                # product kept by its factors: _chains): product() of it returns it unbuilt
+                self._fixed[id(out)] = (out, tuple(map(id, p.chain)))
+            return out
         out = self.build_chain(parts)
         if denom:
             den = self.build_chain(denom)
@@ -356,9 +374,10 @@ class MatrixForms(InverseChains, SumForms):
         if key[:-1] in known:
             new = chain[-1:]
         else:
-            new = chain[:_grown_at_left(key, known)] or chain
-        if any(self.is_identity(c) for c in new):
-            return [c for c in chain if not self.is_identity(c)]
+            new = (chain[:_grown_at_left(key, known)] if len(chain) > 2 else None) or chain
+        for c in new:
+            if self.is_identity(c):
+                return [c for c in chain if not self.is_identity(c)]
         known[key] = tuple(chain)
         return list(chain)
 
@@ -377,7 +396,7 @@ class MatrixForms(InverseChains, SumForms):
         if right is not None:
             todo = ((len(chain) - 1, chain[-1]),)
         else:
-            grown = _grown_at_left(key, known)
+            grown = _grown_at_left(key, known) if len(chain) > 2 else 0
             todo = enumerate(chain[:grown + 1] if grown else chain)
         plain = self._plain
         for k, x in todo:
@@ -429,6 +448,15 @@ class MatrixForms(InverseChains, SumForms):
         return out, k
 
     def product(self, coef: float, scalars: list, tensor: A.Expr | None) -> A.Expr:
+        if coef == 1.0 and not scalars and tensor is not None:
+            # the form alone: build() of its parts (decompose() keeps them; build() never changes
+            # a Prod), or the form itself where build() made it from those very parts (_fixed)
+            q = self.decompose(tensor)
+            if q.coef == 1.0 and not q.scalars:
+                got = self._fixed.get(id(tensor))
+                if got is not None and got[0] is tensor and got[1] == tuple(map(id, q.chain)):
+                    return tensor
+            return self.build(q)
         p = Prod(coef, [], [])
         for s in scalars:
             q = self.decompose(s)
@@ -439,6 +467,19 @@ class MatrixForms(InverseChains, SumForms):
         return self.build(p)
 
     def matmul(self, a: A.Expr, b: A.Expr) -> A.Expr:
+        # decompose() of a*b without making the node a*b: its parts' parts, joined, where the
+        # product is no scalar (a scalar's chain is one factor of its own: _decompose); the
+        # node was made, typed and taken apart for build() to make the product again
+        pl, pr = self.decompose(a), self.decompose(b)
+        chain = pl.chain + pr.chain
+        if chain:
+            types = self.types
+            memo = types._memo  # (Typing.of's memo read inline: both sides are typed already, mostly)
+            ta, tb = memo.get(id(a)), memo.get(id(b))
+            ta = ta[1] if ta is not None and ta[0] is a else types.of(a)
+            tb = tb[1] if tb is not None and tb[0] is b else types.of(b)
+            if product_type(ta, tb).kind != S:
+                return self.build(Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, chain))
         return self.build(self.decompose(A.BinOp("*", a, b)))
 
     def hadamard(self, a: A.Expr, b: A.Expr) -> A.Expr:

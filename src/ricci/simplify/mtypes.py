@@ -278,7 +278,10 @@ class Typing:
         while stack:
             n = stack[-1]
             pending = []
-            for c in A.children(n):
+            t = type(n)  # A.children(n) inline for the common nodes (a call less per node)
+            kids = (n.left, n.right) if t is A.BinOp else n.args if t is A.Call else () if (
+                t is A.Name or t is A.Num) else (n.arg,) if (t is A.Transpose or t is A.Neg) else A.children(n)
+            for c in kids:
                 got = memo.get(id(c))
                 if got is None or got[0] is not c:
                     pending.append(c)
@@ -323,9 +326,13 @@ class Typing:
                         rows, cols = _side(rows, cols), _side(cols, rows)
                     return MType(tl.kind, rows, cols, (tl.square or tr.square) and rows is None)
                 return product_type(tl, tr)
+            case A.Call(func=f, args=(x,)) if (fn := lookup(f)) is not None and fn.family == "elementwise" \
+                    and f not in SIZE_FUNCTIONS and f != "eye":
+                return memo[id(x)][1]  # tanh(u): u's type (the case below, its function looked up once)
             case A.Call(func=f) if f in SIZE_FUNCTIONS:
                 return SCALAR  # len(w), size(A, 1): written out by simplify/sizes.py
-            case A.Call() if is_sized(a):
+            case A.Call(func=f, args=args) if f == "eye" or (f in ("vector", "matrix") and len(args) > 1):
+                # (is_sized(a) inline: a call less, and is_sized's import, for every call typed)
                 return self._sized(a)  # eye(len(w)), vector(0, len(z)), matrix(1, size(A))
             case A.Call(func=f, args=(x, y)) if family_of(f) == "kronecker":
                 # kron(A, B): each side the product of A's and B's, B's running fastest
