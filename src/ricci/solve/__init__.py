@@ -192,6 +192,130 @@ def _newton_decrement(obj, z, g, rtol: float = 1e-2) -> float | None:
     return 0.5 * float(g @ x)
 
 
+def _once(chosen, obj, problem, start, tol, options, kwargs, step, so, notes, history):
+    """One run of SciPy's ``chosen`` method from ``start``, with L-BFGS-B's restarts, and the
+    gradient as the referee of its stop: (z, nit, message, success, status).  A run that
+    :class:`.unbounded.Runaway` stops is judged the same way."""
+    from .unbounded import Stopped
+
+    try:
+        with obj.lbfgs_blas() if chosen == "L-BFGS-B" else nullcontext():
+            if chosen == "Newton-CG":  # in units where SciPy's constants are relative (.newton)
+                from .newton import newton_cg
+
+                res = newton_cg(obj, start, tol, options, step, so)
+            else:
+                # trlib's subproblem solver (trust-krylov) computes nan's inside on a barrier's far
+                # reaches (sum(-log(x)): the step is then refused and the run ends unconverged); its
+                # RuntimeWarning reached the user's terminal. f, ∇f and H·v are checked finite by
+                # the objective itself, so NumPy's floating-point warnings say nothing more here
+                with obj.quietly():
+                    if chosen == "trust-krylov":  # ended where trlib breaks down (.newton)
+                        from .newton import trust_krylov
+
+                        res = trust_krylov(obj, start, options, kwargs, so)
+                    else:
+                        res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
+            restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
+    except Stopped as e:  # the run is stopped early: its last iterate is judged as any end
+        res, restarts = so.OptimizeResult(x=e.x, nit=e.nit, message=f"stopped early: {e.why}", success=False,
+                                          status=1), []
+    nit = int(getattr(res, "nit", history["nit"])) + sum(int(r.nit) for r in restarts)
+    res = restarts[-1] if restarts else res
+    z, replaced = obj.inside(res.x)
+    message, success, status = str(res.message), bool(res.success), int(res.status)
+    if replaced:  # the gradient at the point kept decides (below)
+        notes.append(f"{chosen} ended at a point outside the domain of f; the best point inside is reported")
+        success = False
+    if restarts:
+        notes.append(f"L-BFGS-B stalled far from a stationary point and was restarted {len(restarts)} time(s) "
+                     "from where it stopped, with a fresh memory")
+    if success and chosen == "Newton-CG":
+        # SciPy's Newton-CG stops on a small step alone (the sum of |Δx| below n·xtol), which a
+        # line search held back at the edge of f's domain also makes: the gradient is the referee
+        f_end, g_end = obj.value_and_grad(z)
+        if np.abs(g_end).max() > STALLED * tol * max(1.0, abs(f_end)):
+            success = False
+            message += (f" (but the gradient's largest entry is {np.abs(g_end).max():.3g} there: the "
+                        "steps became small away from a stationary point)")
+    if not success:
+        # SciPy's trust-region methods may stop at the optimum on rounding ("a bad approximation
+        # caused failure to predict improvement"); the gradient there is the referee
+        f_end, g_end = obj.value_and_grad(z)
+        if problem.bounded:
+            g_end = z - np.clip(z - g_end, problem.lower, problem.upper)
+        scale = max(1.0, abs(f_end))
+        if status == 2 and chosen == "trust-krylov":
+            # the decrease its model predicts lost in f's rounding: at the minimum, or where
+            # the region shrank on rejected points, or far out along an unbounded direction
+            # (c'*w - sum(log(w)) with c < 0: ‖∇f‖ = 1 at f = -3e9, within 10·tol·|f|), so
+            # f's scale is the smaller of |f| there and at the start, and past that the
+            # Newton decrement decides
+            scale = max(1.0, min(abs(f_end), abs(obj.f0)))
+        if np.abs(g_end).max() <= 10 * tol * scale:
+            success = True
+            message += " (the gradient vanishes to the tolerance there: a stationary point)"
+        elif status == 2 and chosen == "trust-krylov":
+            decrement = _newton_decrement(obj, z, g_end)
+            if decrement is not None and decrement <= FTOL * max(1.0, abs(f_end)):
+                success = True
+                message += (f" (the Newton decrement ½g'H⁻¹g = {decrement:.2g} there is below 64 rounding "
+                            "units of f: f is at its minimum to its own precision)")
+    return z, nit, message, success, status
+
+
+def _plain(chosen, obj, problem, start, tol, options, kwargs, step, so, notes, history, watch):
+    """:func:`_once`, then the ray test of :mod:`.unbounded` at its end: a minimum, a lower point
+    further out (the solve goes on from there, at most twice), f unbounded below (raised), or an
+    infimum not attained.  ``watch`` holds the :class:`.unbounded.Runaway` that ``step`` calls,
+    on the first run only.  Returns (z, nit, message, success, status, the check's evaluations,
+    the "not attained" verdict or None, the method that ended).  A trust region that stands still
+    (:class:`.unbounded.Runaway`) hands over to L-BFGS-B."""
+    from .unbounded import STUCK, Runaway, check
+
+    z_from, nit, checked, method = start, 0, 0, chosen
+    for attempt in range(3):
+        watch[0] = Runaway(z_from, growth=attempt == 0)
+        try:
+            z, n, message, success, status = _once(method, obj, problem, z_from, tol, options, kwargs, step, so,
+                                                   notes, history)
+            nit += n
+            if message.startswith("stopped early: the iterate stood still") and method != "L-BFGS-B":
+                # a trust region refusing step after step (trlib's subproblem solve returns nan far
+                # out on a barrier, where the curvature is ~1e-12): L-BFGS-B goes on from there
+                notes.append(f"{method} refused every step for {STUCK} iterations (its subproblem solver failing "
+                             "there); L-BFGS-B went on from there")
+                method = "L-BFGS-B"
+                lbfgs_options = {"maxiter": options["maxiter"], "gtol": tol, "ftol": FTOL,
+                                 "maxfun": 20 * options["maxiter"], "maxcor": 20}
+                finite, obj.finite_rejection = obj.finite_rejection, True  # as for L-BFGS-B (Objective)
+                try:
+                    z, n, message, success, status = _once(method, obj, problem, z, tol, lbfgs_options,
+                                                           {"jac": True, "callback": step}, step, so, notes, history)
+                finally:
+                    obj.finite_rejection = finite
+                nit += n
+        finally:
+            watch[0] = None
+        verdict = check(obj, problem, start, z, method, tol=tol)
+        checked += verdict.evaluations
+        if verdict.kind == "not attained":
+            return z, nit, message, False, status, checked, verdict, method
+        last = attempt == 2
+        if verdict.kind == "further" and not last:
+            notes.append(verdict.message + f"; {method} went on from there")
+            z_from = verdict.point
+            continue
+        if message.startswith("stopped early: the distance") and not last:
+            # stopped on its way out, but f rises just beyond: a minimum ahead, unwatched now
+            notes.append(f"{method} was stopped where {message[len('stopped early: '):]}, but f rises further "
+                         "along that way; it went on from there")
+            z_from = z
+            continue
+        return z, nit, message, success, status, checked, None, method
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=None, method: str = "auto",
              kinds=None, sizes=None,
              tol: float = 1e-8, maxiter: int = 10_000, certify: bool = True, seed: int = 0,
@@ -283,6 +407,10 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
         trace["grad_norm"].append(g_k)
         if callback is not None:
             callback(history["nit"], f_k, g_k)
+        if watch[0] is not None:  # a run going off to infinity, or standing still (.unbounded)
+            watch[0](xk, f_k)
+
+    watch: list = [None]
 
     kwargs: dict = {"jac": True, "callback": step}
     options: dict = {"maxiter": maxiter}
@@ -310,75 +438,41 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
         extra = {"constraints": [c.text for c in cons], "rounds": info["rounds"],
                  "constraint_violation": info["constraint_violation"], "multipliers": info["multipliers"]}
         chosen = info.get("method", "augmented Lagrangian + L-BFGS-B")
-    else:
-        with obj.lbfgs_blas() if chosen == "L-BFGS-B" else nullcontext():
-            if chosen == "Newton-CG":  # in units where SciPy's constants are relative (.newton)
-                from .newton import newton_cg
+        from .unbounded import check
 
-                res = newton_cg(obj, start, tol, options, step, so)
-            else:
-                # trlib's subproblem solver (trust-krylov) computes nan's inside on a barrier's far
-                # reaches (sum(-log(x)): the step is then refused and the run ends unconverged); its
-                # RuntimeWarning reached the user's terminal. f, ∇f and H·v are checked finite by
-                # the objective itself, so NumPy's floating-point warnings say nothing more here
-                with obj.quietly():
-                    res = so.minimize(obj.value_and_grad, start, method=chosen, options=options, **kwargs)
-            restarts = _restarts(res, chosen, obj, problem, tol, options, kwargs, so)
-        nit = int(getattr(res, "nit", history["nit"])) + sum(int(r.nit) for r in restarts)
-        res = restarts[-1] if restarts else res
-        z, replaced = obj.inside(res.x)
-        message, success, status = str(res.message), bool(res.success), int(res.status)
-        if replaced:  # the gradient at the point kept decides (below)
-            notes.append(f"{chosen} ended at a point outside the domain of f; the best point inside is reported")
+        # the ray test along the way the rounds travelled, the constraints held along it
+        verdict = check(obj, problem, start, z, chosen, cons, tol)
+        check_nfev, no_minimum = verdict.evaluations, verdict if verdict.kind == "not attained" else None
+        if verdict.kind == "further":
+            notes.append(verdict.message + ", the constraints held there: not a minimum")
             success = False
-        if restarts:
-            notes.append(f"L-BFGS-B stalled far from a stationary point and was restarted {len(restarts)} time(s) "
-                         "from where it stopped, with a fresh memory")
+    else:
+        z, nit, message, success, status, check_nfev, no_minimum, ended = _plain(
+            chosen, obj, problem, start, tol, options, kwargs, step, so, notes, history, watch)
+        if ended != chosen:
+            chosen = f"{chosen}, then {ended}"
         kkt = None
-        if success and chosen == "Newton-CG":
-            # SciPy's Newton-CG stops on a small step alone (the sum of |Δx| below n·xtol), which a
-            # line search held back at the edge of f's domain also makes: the gradient is the referee
-            f_end, g_end = obj.value_and_grad(z)
-            if np.abs(g_end).max() > STALLED * tol * max(1.0, abs(f_end)):
-                success = False
-                message += (f" (but the gradient's largest entry is {np.abs(g_end).max():.3g} there: the "
-                            "steps became small away from a stationary point)")
-        if not success:
-            # SciPy's trust-region methods may stop at the optimum on rounding ("a bad approximation
-            # caused failure to predict improvement"); the gradient there is the referee
-            f_end, g_end = obj.value_and_grad(z)
-            if problem.bounded:
-                g_end = z - np.clip(z - g_end, problem.lower, problem.upper)
-            scale = max(1.0, abs(f_end))
-            if status == 2 and chosen == "trust-krylov":
-                # the decrease its model predicts lost in f's rounding: at the minimum, or where
-                # the region shrank on rejected points, or far out along an unbounded direction
-                # (c'*w - sum(log(w)) with c < 0: ‖∇f‖ = 1 at f = -3e9, within 10·tol·|f|), so
-                # f's scale is the smaller of |f| there and at the start, and past that the
-                # Newton decrement decides
-                scale = max(1.0, min(abs(f_end), abs(obj.f0)))
-            if np.abs(g_end).max() <= 10 * tol * scale:
-                success = True
-                message += " (the gradient vanishes to the tolerance there: a stationary point)"
-            elif status == 2 and chosen == "trust-krylov":
-                decrement = _newton_decrement(obj, z, g_end)
-                if decrement is not None and decrement <= FTOL * max(1.0, abs(f_end)):
-                    success = True
-                    message += (f" (the Newton decrement ½g'H⁻¹g = {decrement:.2g} there is below 64 rounding "
-                                "units of f: f is at its minimum to its own precision)")
     elapsed = time.perf_counter() - t0
     if obj.rejected:
         notes.append(f"{obj.rejected} trial point(s) outside the domain of f ("
                      + "; ".join(f"{g.call} needs {g.need()}" for g in obj.guards) + ") were rejected")
-    if not success and certify:
+    if no_minimum is not None:
+        from .unbounded import NOT_ATTAINED, moving
+
+        message = f"{no_minimum.message} ({chosen} said: {message})"
+        success, status = False, NOT_ATTAINED
+        cert = (f"no minimum: the infimum of f, about {no_minimum.fun:.3g}, is not attained (f keeps decreasing "
+                f"along a ray in {', '.join(moving(problem, z - start))})")
+    elif not success and certify:
         # a certificate speaks of a minimiser; an unconverged or infeasible end is not one
         cert = f"no certified minimum: the solver did not converge (had it: {cert})"
     f, g = obj.value_and_grad(z)
     if problem.bounded and not cons:
-        kkt = float(np.linalg.norm(z - np.clip(z - g, problem.lower, problem.upper), np.inf))
+        # in the user's units: a symmetric variable's off-diagonal coordinate is √2·S_ij
+        kkt = float(np.linalg.norm((z - np.clip(z - g, problem.lower, problem.upper)) / problem.units(), np.inf))
     return MinimizeResult(
         expression=problem.expression.text, x=problem.unpack(z), fun=f, grad_norm=float(np.linalg.norm(g)),
-        kkt_residual=kkt, nit=nit, nfev=obj.nfev, njev=obj.njev, nhev=obj.nhev, time=elapsed,
+        kkt_residual=kkt, nit=nit, nfev=obj.nfev, njev=obj.njev, nhev=obj.nhev, check_nfev=check_nfev, time=elapsed,
         setup_time=t0 - t_setup,
         message=message, success=success, status=status, method=chosen, certificate=cert, convex=convex,
         reasons=reasons, bounds=list(problem.bound_texts), notes=notes, history=trace,

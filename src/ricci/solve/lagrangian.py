@@ -321,7 +321,9 @@ def _report(problem, constraints, z, g, lam, vals, tol, rounds, nit, violation, 
     lower = problem.lower if problem.bounded else np.full(z.size, -np.inf)
     upper = problem.upper if problem.bounded else np.full(z.size, np.inf)
     gl = g + _vjp_code(problem, constraints, z, lam, vals)
-    stationarity = float(np.linalg.norm(z - np.clip(z - gl, lower, upper), np.inf))
+    # in the user's units: a symmetric variable's off-diagonal coordinate is √2·S_ij
+    units = problem.units()
+    stationarity = float(np.linalg.norm((z - np.clip(z - gl, lower, upper)) / units, np.inf))
     feas = comp = 0.0
     for k, (c, lk) in enumerate(zip(constraints, lam)):
         cv = c.value(vals) if values is None else values[k]
@@ -332,14 +334,14 @@ def _report(problem, constraints, z, g, lam, vals, tol, rounds, nit, violation, 
             violation = max(violation, float(np.abs(cv).max()))
     # the bounds count as constraints too: a basic coordinate's bound is kept by the rounds, not
     # by L-BFGS-B's box, and an infeasible problem ends outside it (sum(w) == 1, w >= 1)
-    outside = np.maximum(lower - z, z - upper)
+    outside = np.maximum(lower - z, z - upper) / units
     i = int(np.argmax(outside)) if z.size else 0
     bound_excess = max(0.0, float(outside[i])) if z.size else 0.0
     converged = violation <= tol and stationarity <= max(1e3 * tol, 1e-6) * max(1.0, float(np.abs(g).max()))
     if converged:
         message = f"converged in {rounds} rounds of the augmented Lagrangian ({inner} inside)"
     elif violation > tol:
-        where = (f" ({problem.where(i)} = {z[i]:.3g} is outside its bounds)"
+        where = (f" ({problem.where(i)} = {z[i] / units[i]:.3g} is outside its bounds)"
                  if bound_excess > feas else "")
         message = (f"the constraints are violated by {max(feas, bound_excess):.3g}{where} after {rounds} "
                    f"rounds ({penalty}); the problem may be infeasible")

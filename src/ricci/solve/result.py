@@ -17,8 +17,10 @@ LOCAL = "local: not proved convex"
 
 
 class MinimizeResult(dict):
-    """x (per variable), fun, grad_norm, kkt_residual (with bounds), nit, nfev, njev, nhev,
-    time, message, success, status, method, certificate, convex, notes, backend, and history:
+    """x (per variable), fun, grad_norm, kkt_residual (with bounds; in the variables' own units),
+    nit, nfev, njev, nhev, check_nfev (the evaluations of :mod:`.unbounded`'s check that the end
+    is a minimum, not in nfev), time, message, success, status (3: no minimum, the infimum not
+    attained), method, certificate, convex, notes, backend, and history:
     {"fun": [...], "grad_norm": [...]}, f and ‖∇f‖ at the start and after each iteration."""
 
     def __getattr__(self, name):
