@@ -57,7 +57,7 @@ def test_the_raise_of_the_depth_64_network_does_only_the_work_its_answer_needs(m
     d = ricci.derivative(_network(64), "x", timeout=600)
     monkeypatch.undo()
     calls = _raise_calls(monkeypatch, d)
-    # 51,862 calls before (about 800 per layer of the network), 26,962 after (about 410)
+    # 51,885 calls before (about 800 per layer of the network), 26,578 after (about 410)
     assert calls < 31_000, calls
 
 

@@ -9,6 +9,7 @@ round-trip test.  Spellings that mean the same thing share one node (``A.T`` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Union
 
 Span = tuple[int, int]
@@ -23,10 +24,13 @@ def _kept_hash(*fields: str):
     dataclass's hash walks the whole tree at every dict or set lookup (issue 21: a nested
     answer's display spent much of its time hashing the same inner levels again)."""
 
+    get = attrgetter(*fields)  # the fields' values read in C: a tuple of them, or the one value
+    one = len(fields) == 1
+
     def __hash__(self) -> int:
         kept = self.__dict__.get("_hash")
         if kept is None:
-            kept = self.__dict__["_hash"] = hash(tuple(getattr(self, f) for f in fields))
+            kept = self.__dict__["_hash"] = hash((get(self),) if one else get(self))
         return kept
 
     return __hash__
@@ -140,6 +144,18 @@ Expr = Union[Num, Name, Call, Neg, BinOp, Transpose, Literal, Where]
 
 def children(node: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of a node, in source order."""
+    # the common nodes by their exact type first: a class pattern of ``match`` tries each class
+    # in turn (several times slower, and this is asked of every node by every walk); a subclass
+    # (a pending product, simplify/pending.py) takes the patterns below
+    t = type(node)
+    if t is BinOp:
+        return (node.left, node.right)
+    if t is Call:
+        return node.args
+    if t is Name or t is Num:
+        return ()
+    if t is Neg or t is Transpose:
+        return (node.arg,)
     match node:
         case Num() | Name():
             return ()
@@ -160,6 +176,11 @@ def map_children(node: Expr, fn) -> Expr:
     """The node with ``fn`` applied to each direct child, its source span kept (a leaf is
     returned as it is).  ``where`` nodes are not rebuilt here: their scoping is the caller's
     business."""
+    t = type(node)  # the common nodes by their exact type first, as in children()
+    if t is BinOp:
+        return BinOp(node.op, fn(node.left), fn(node.right), span=node.span)
+    if t is Name or t is Num:
+        return node
     sp = node.span
     match node:
         case Call(func=f, args=args):
