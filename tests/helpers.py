@@ -473,6 +473,25 @@ def count_calls(monkeypatch, owner, attribute: str) -> list:
     return calls
 
 
+def count_nodes_made(monkeypatch) -> list:
+    """Count the IR nodes made from now on (a list of one number): each new node is entered in
+    the hash-consing table with one weak reference, a ``ricci.ir.nodes._Ref``, counted as it is
+    made (the budget's charge of each node is written out in ricci.ir.nodes, not a call to count)."""
+    import ricci.ir.nodes as N
+
+    made = [0]
+
+    class Counting(N._Ref):
+        __slots__ = ()
+
+        def __init__(self, *args):
+            made[0] += 1
+            super().__init__(*args)
+
+    monkeypatch.setattr(N, "_Ref", Counting)
+    return made
+
+
 def simplex_data(n, seed):
     """Q (positive definite) and q of the simplex-constrained quadratic p'*Q*p + q'*p."""
     rng = np.random.default_rng(seed)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 import numpy as np
-from helpers import count_calls
+from helpers import count_calls, count_nodes_made
 import pytest
 
 import ricci
@@ -209,10 +209,8 @@ def _ir_nodes_made(monkeypatch, expression: str, wrt: str, values: dict, want) -
     """IR nodes created while deriving and showing ``expression``; its value checked."""
     import gc
 
-    import ricci.ir.nodes as N
-
     gc.collect()
-    made = count_calls(monkeypatch, N, "charge_node")
+    made = count_nodes_made(monkeypatch)
     d = ricci.derivative(expression, wrt, timeout=600)
     assert d.text
     monkeypatch.undo()

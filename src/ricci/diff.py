@@ -74,7 +74,13 @@ def d_mul(D: _Diff, node: Mul) -> Node:
     out = D.out(node)
     terms = []
     fs = node.factors
+    name, bindings = D.name, D.bindings
     for k, f in enumerate(fs):
+        if type(f) is Var and f.name != name and f.name not in bindings:
+            # another variable (W of W*a): its derivative is zero and its term left out, as
+            # below, without making the zero first (issue 21: a zero tensor made and dropped
+            # for each level of a deep network)
+            continue
         df = _trace_rule(D, f, node) or D(f)
         if B.is_zero(df):
             continue

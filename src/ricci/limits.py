@@ -33,8 +33,8 @@ and is refused at once) and the clock is read between the chunks of numeric work
 
 The last two are a :class:`Budget`: ``ricci.derivative(..., timeout=2.0)`` runs lowering,
 differentiation and (later, lazily) the display forms under one.  The budget is *cooperative*:
-:func:`charge_node` is called by :func:`ricci.ir.nodes._intern`, the one place where IR nodes are
-made, and every call counts one node and looks at the clock; :func:`tick`, called by the loops
+:func:`charge_node` is run (its body written out) by :func:`ricci.ir.nodes._intern`, the one place
+where IR nodes are made, and every run counts one node and looks at the clock; :func:`tick`, called by the loops
 of raising and of the display's clean-up that make no IR nodes, looks at the clock too.  No signal, no thread: when the
 budget runs out the derivation unwinds with a :class:`LimitError` and leaves nothing behind
 (the hash-consing table holds nodes weakly).  ``timeout=None`` (or ``max_nodes=None``) lifts
@@ -164,6 +164,11 @@ def charge_node() -> None:
             b.nodes = n
         else:
             b.charge()
+
+
+#: The budget in force, or None: the context variable's own ``get`` (no Python frame), for
+#: ricci.ir.nodes, which charges each node it makes with :func:`charge_node`'s body written out.
+budget_now = _CURRENT.get
 
 
 def tick() -> None:

@@ -41,14 +41,20 @@ class Lowered:
 class _Lowerer:
     def __init__(self, expr: Expression):
         self.expr = expr
-        self.sym = {n for n, v in expr.variables.items() if v.kind == SYMMETRIC}
+        # the variables read once (expr.variables is a copy of them for each ask)
+        self.variables = expr.variables
+        self.sym = {n for n, v in self.variables.items() if v.kind == SYMMETRIC}
         self.bindings: dict = {}
 
     def idx(self, d, stem):
         return None if d == 1 else B.fresh(d, stem)
 
     def lower(self, node: A.Expr, r: Index | None, c: Index | None, env: dict) -> Node:
-        out = tuple(i for i in (r, c) if i is not None)
+        # the indices that are there, without a generator (a call less per node lowered)
+        if r is None:
+            out = () if c is None else (c,)
+        else:
+            out = (r,) if c is None else (r, c)
         match node:
             case A.Num(value=v):
                 return B.num(v)
@@ -57,7 +63,7 @@ class _Lowerer:
                     # A bound name stays a name in the IR (the chain rule runs through it
                     # explicitly, as in the lecture); its expression is in self.bindings.
                     return B.var(n, out)
-                if n in self.expr.variables:
+                if n in self.variables:
                     return B.var(n, out, n in self.sym)
                 return B.delta(r, c)  # eye / I
             case A.Neg(arg=a):

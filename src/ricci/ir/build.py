@@ -21,7 +21,6 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
-from collections import Counter
 from operator import itemgetter
 import numpy as np
 
@@ -156,7 +155,10 @@ def const_value(node: Node):
     """The number a constant (possibly broadcast) node stands for, else None."""
     if isinstance(node, Num):
         return node.value
-    if isinstance(node, Mul) and all(isinstance(f, Num) for f in node.factors):
+    if isinstance(node, Mul):
+        for f in node.factors:  # all(…) without a generator to step (issue 21)
+            if not isinstance(f, Num):
+                return None
         return math.prod(f.value for f in node.factors)
     return None
 
@@ -218,15 +220,17 @@ def _rename(node: Node, m: dict) -> Node:
             for b in bound:
                 if b.name in targets:
                     inner[b] = fresh(b.dim)
-            factors = [rename(f, inner) for f in node.factors]
-            new_out = tuple(r(i) for i in out)
+            # a factor that carries none of the renamed indices is itself: rename's call skipped
+            # (issue 21: most factors of a chain rule's products)
+            factors = [f if inner.keys().isdisjoint(f.free) else rename(f, inner) for f in node.factors]
+            new_out = tuple(map(m.get, out, out))  # r(i) for each, without a generator
             if len(set(new_out)) == len(new_out):
                 # out indices renamed one to one: the product is in normal form but for its order
                 # and its summed indices' names (flattening, δ, pairings, sizes, squares and
                 # powers see only which indices are out, and that has not changed), so only the
                 # canonical order is made again; mul() normalised it anew from scratch (issue
                 # 21: a sixth of the calls of the depth-64 network's derivative)
-                if not any(b in inner for b in bound):
+                if inner.keys().isdisjoint(bound):  # no summed index renamed apart
                     kept = _in_kept_order(node, factors, new_out, inner)
                     if kept is not None:
                         return kept
@@ -282,8 +286,8 @@ def _in_kept_order(node: Mul, factors: list, new_out: tuple, m: dict) -> Node | 
     for i in node.out + new_out:
         if i.name.startswith(prefix) and i.name[len(prefix):].isdigit():
             return None
-    names = sorted(i.name for i in node.out)
-    after = [m[i].name if i in m else i.name for i in sorted(node.out, key=lambda i: i.name)]
+    names = sorted(map(itemgetter(0), node.out))  # the names, without a generator or a lambda
+    after = [m[i].name if i in m else i.name for i in sorted(node.out, key=itemgetter(0))]
     for k in range(1, len(names)):
         if not (names[k - 1] < names[k] and after[k - 1] < after[k]):
             return None
@@ -291,7 +295,7 @@ def _in_kept_order(node: Mul, factors: list, new_out: tuple, m: dict) -> Node | 
     before = None
     for k in range(start, len(old)):
         f, g = old[k], factors[k]
-        if g is not f and (f.sig != g.sig or g.free != tuple(m.get(i, i) for i in f.free)):
+        if g is not f and (f.sig != g.sig or g.free != tuple(map(m.get, f.free, f.free))):
             return None
         # the sort keys (digest, then the indices: out ones by name, summed ones alike) strictly
         # increasing; the indices are read only where two digests tie
@@ -333,9 +337,14 @@ def _normal_again(fs: list) -> bool:
     for f in fs:
         if isinstance(f, Num):
             return True
-        # _flattenable's common cases inline: a call less per factor (issue 21)
-        if isinstance(f, Mul) and (len(f.factors) <= FLATTEN_LIMIT or not f.bound or _flattenable(f)):
-            return True
+        if isinstance(f, Mul):
+            # _flattenable inline: a call less per factor (issue 21; a long product with summed
+            # indices is asked at every level of a chain rule)
+            if len(f.factors) <= FLATTEN_LIMIT or not f.bound:
+                return True
+            for g in f.factors:
+                if isinstance(g, Delta):
+                    return True
     return False
 
 
@@ -389,7 +398,7 @@ def _flattened(factors, out: tuple) -> tuple | None:
     owner: dict = {}  # a spliced product's summed index → the number of that product
     seen: list = []  # (a node met, the numbers of the spliced products it is in)
     spliced = 0
-    stack_ = [(f, ()) for f in reversed(factors)]
+    stack_ = list(zip(reversed(factors), itertools.repeat(())))  # (f, ()) each, without a comprehension
     while stack_:
         f, inside = stack_.pop()
         seen.append((f, inside))
@@ -408,7 +417,9 @@ def _flattened(factors, out: tuple) -> tuple | None:
         else:
             fs.append(f)
     if not owner:
-        needed = {i for f, _ in seen for i in f.free}
+        needed = set()
+        for f, _ in seen:  # a loop, not a set comprehension: a call less a product (issue 21)
+            needed.update(f.free)
         return coef, fs, needed
     for i in out:
         if i in owner:
@@ -478,7 +489,9 @@ def mul(factors, out=()) -> Node:
         expanded = _contract_stacks(coef, fs, out, outset, needed)
         if expanded is not None:
             return expanded
-    carried = {i for f in fs for i in f.free}
+    carried = set()
+    for f in fs:  # a loop, not a set comprehension (as in _flattened)
+        carried.update(f.free)
     # Σ_i over an index that no factor carries: the size of its dimension.
     for ix in sorted(needed - outset - carried):
         if isinstance(ix.dim, int):
@@ -677,6 +690,8 @@ def _least_positions(groups: list, outset: set) -> tuple:
 
 #: a summed index in a factor's sort key: its name is not read
 _SUMMED = (1, "")
+#: what Index's __new__ does, called directly (a Python call less per canonical name)
+_tuple_new = tuple.__new__
 
 
 def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
@@ -697,7 +712,7 @@ def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
             e.append((0, i.name) if i in outset else _SUMMED)
         keys.append((f.sig, tuple(e)))
     places = sorted(range(len(fs)), key=keys.__getitem__)
-    fs = [fs[p] for p in places]
+    fs = list(map(fs.__getitem__, places))
     groups: list = []
     last = None
     for p, f in zip(places, fs):
@@ -724,13 +739,13 @@ def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
                 names[i] = None
     height += 1
     prefix = "_" if height == 1 else f"_{height}."  # _bound_name(height, k) is prefix + str(k)
-    taken = {i.name for i in out}
+    taken = set(map(itemgetter(0), out))
     canon: dict = {}
     k = 0
     for ix in names:
         while prefix + str(k) in taken:
             k += 1
-        canon[ix] = Index(prefix + str(k), ix.dim)
+        canon[ix] = _tuple_new(Index, (prefix + str(k), ix[1]))  # Index(…), without its Python __new__
         k += 1
     # A bound index that already has its canonical name needs no renaming; rename the rest at once.
     renamed = []
@@ -786,13 +801,15 @@ def add(terms) -> Node:
     for t in flat:
         if set(t.free) != fset:
             raise ValueError(f"add(): terms with different free indices {t.free} and {free}")
-    flat = _open_scaled_sums(flat)
+    flat, split = _open_scaled_sums(flat)
     coefs: dict = {}
     order = []
-    for t in flat:
-        if is_zero(t):
+    for k, t in enumerate(flat):
+        # is_zero(t) inline (a call per term; issue 21)
+        if (type(t) is Num and t.value == 0.0) or (type(t) is Mul and len(t.factors) == 1 and t.factors[0] is ZERO):
             continue
-        c, rest = _split_coef(t)
+        # the split _open_scaled_sums made, where it opened no sum (the terms are the same)
+        c, rest = _split_coef(t) if split is None else split[k]
         if rest not in coefs:
             coefs[rest] = 0.0
             order.append(rest)
@@ -822,22 +839,31 @@ def _ordered_sum(built: list) -> Node:
     return _intern(Add, (tuple(built),), init)
 
 
-def _open_scaled_sums(flat: list) -> list:
+def _open_scaled_sums(flat: list) -> tuple:
     """A number times a sum, c·(u + v), opened where one of its terms meets another term of
-    the sum: 2(a + b) − 2a is 2b (it stayed 2(a + b) − 2a, shown as 2*(a + b - a))."""
+    the sum: 2(a + b) − 2a is 2b (it stayed 2(a + b) − 2a, shown as 2*(a + b - a)).  (The
+    terms, each term's :func:`_split_coef` or None where sums were opened: add splits the terms
+    again only then; issue 21)."""
     split = [_split_coef(t) for t in flat]
     keys = [[_split_coef(u)[1] for u in rest.terms] if isinstance(rest, Add) else [rest]
             for _, rest in split]
-    seen = Counter(k for ks in keys for k in ks)
-    if all(n == 1 for n in seen.values()):
-        return flat
+    # how often each rest occurs, counted in a dict (a Counter over a generator made a few
+    # Python calls per sum; issue 21): all once, nothing to open
+    seen: dict = {}
+    occurrences = 0
+    for ks in keys:
+        occurrences += len(ks)
+        for k in ks:
+            seen[k] = seen.get(k, 0) + 1
+    if len(seen) == occurrences:
+        return flat, split
     out = []
     for t, (c, rest), ks in zip(flat, split, keys):
         if isinstance(rest, Add) and any(seen[k] > 1 for k in ks):
             out.extend(_scale(c, u) for u in rest.terms)
         else:
             out.append(t)
-    return out
+    return out, None
 
 
 def _scale(c: float, t: Node) -> Node:

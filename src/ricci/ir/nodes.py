@@ -20,7 +20,7 @@ import weakref
 from _weakref import _remove_dead_weakref
 from operator import itemgetter
 
-from ..limits import charge_node
+from ..limits import _CLOCK_EVERY, budget_now
 
 
 class Index(tuple):
@@ -106,22 +106,25 @@ def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
     ref = _TABLE.get(full)
     node = ref() if ref is not None else None
     if node is None:
-        node = _new(cls, full)
+        # a new node, charged to the running derivation's budget of nodes and time and entered
+        # in the table; written out here and in _intern_like, the charge as limits.charge_node
+        # (the same count, the same errors at the same node), not called: two Python calls less
+        # for each node made (issue 21)
+        b = budget_now()
+        if b is not None:
+            n = b.nodes + 1
+            if n % _CLOCK_EVERY and (b.max_nodes is None or n <= b.max_nodes):
+                b.nodes = n
+            else:
+                b.charge()
+        node = object.__new__(cls)
+        ref = _TABLE[full] = _Ref(node, _gone)
+        ref.key = full
         init(node)
         if like is None:
             _finish(node)
         else:  # what _finish would compute for it (tests/test_scale_speed.py computes both)
             node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
-    return node
-
-
-def _new(cls, full: tuple) -> Node:
-    """A new node of ``cls`` entered in the table under ``full``, charged to the running
-    derivation's budget of nodes and time (ricci.limits); its slots are the caller's to set."""
-    charge_node()
-    node = object.__new__(cls)
-    ref = _TABLE[full] = _Ref(node, _gone)
-    ref.key = full
     return node
 
 
@@ -132,7 +135,16 @@ def _intern_like(cls, key: tuple, like: Node, names: tuple, values: tuple) -> No
     ref = _TABLE.get(full)
     node = ref() if ref is not None else None
     if node is None:
-        node = _new(cls, full)
+        b = budget_now()  # as in _intern
+        if b is not None:
+            n = b.nodes + 1
+            if n % _CLOCK_EVERY and (b.max_nodes is None or n <= b.max_nodes):
+                b.nodes = n
+            else:
+                b.charge()
+        node = object.__new__(cls)
+        ref = _TABLE[full] = _Ref(node, _gone)
+        ref.key = full
         for name, value in zip(names, values):
             setattr(node, name, value)
         node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
@@ -168,20 +180,51 @@ def _encs(free: tuple, indices) -> tuple:
 
 
 def _finish(node: Node) -> None:
-    kids = node.children()
-    parts = [type(node).__name__.encode(), repr(node._params_enc()).encode()]
+    cls = type(node)
+    # a product's and a sum's children and a product's parameters read in place: a call less
+    # each for most nodes made (issue 21)
+    if cls is Mul:
+        kids = node.factors
+        params = (tuple(map(str, map(itemgetter(1), node.out))),)  # Mul._params_enc
+    elif cls is Add:
+        kids, params = node.terms, ()
+    elif cls is Elem:
+        kids, params = (node.arg,), (node.func,)
+    elif cls is Pow:
+        kids, params = (node.base, node.exp), ()
+    else:
+        kids, params = node.children(), node._params_enc()
+    # the class's name and the parameters written as bytes, each kept (per class, per
+    # parameters: the same few recur for every node of a chain) rather than encoded and
+    # repr'd for every node made: the same bytes (issue 21: about a third of _finish)
+    tag = _TAGS.get(cls)
+    if tag is None:
+        tag = _TAGS[cls] = cls.__name__.encode()
+    written = _WRITTEN.get(params)
+    if written is None:
+        if len(_WRITTEN) >= _ENCODED_MAX:
+            _WRITTEN.clear()
+        written = _WRITTEN[params] = repr(params).encode()
+    parts = [tag, written]
     free = node.free
     for c in kids:
         parts.append(c.sig)
         # how the child's indices sit in the node's: kept per pair of index tuples, the same
         # few pairs recur for every node of a chain (issue 21: repr of these tuples was a tenth
         # of the time of a deep derivative); the same bytes as writing it each time
-        key = (free, c.free)
+        cfree = c.free
+        key = (free, cfree)
         enc = _ENCODED.get(key)
         if enc is None:
             if len(_ENCODED) >= _ENCODED_MAX:
                 _ENCODED.clear()
-            enc = _ENCODED[key] = repr(_encs(free, c.free)).encode()
+            out = []  # _encs(free, cfree), without the call
+            for ix in cfree:
+                if ix in free:
+                    out.append(("F", free.index(ix)))
+                else:
+                    out.append(("B", ix[0], str(ix[1])))
+            enc = _ENCODED[key] = repr(tuple(out)).encode()
         parts.append(enc)
     # one digest of the concatenation: what update() piece by piece computed
     node.sig = hashlib.blake2b(b"".join(parts), digest_size=10).digest()
@@ -211,6 +254,10 @@ def _finish(node: Node) -> None:
 #: when full (a cache only: what it holds never decides an order)
 _ENCODED: dict = {}
 _ENCODED_MAX = 50_000
+#: a node class → its name as bytes, and a node's parameters (``_params_enc``) → their repr as
+#: bytes: _finish's other two memos (caches only, as _ENCODED; the second emptied when full)
+_TAGS: dict = {}
+_WRITTEN: dict = {}
 
 
 class Num(Node):
