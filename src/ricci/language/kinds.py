@@ -320,7 +320,9 @@ class _Checker:
 
     def scalarise(self, t: Type) -> Type:
         r, c = self.dims.find(t.rows), self.dims.find(t.cols)
-        return Type(r, c)
+        # the type itself where nothing in it is resolved further (a Type is immutable): no
+        # new one made for most nodes (issue 21: a dataclass __init__ per node checked)
+        return t if r is t.rows and c is t.cols else Type(r, c)
 
     # -- the check -----------------------------------------------------------------------------
     def check(self, node, env: dict[str, Type]) -> Type:
@@ -777,7 +779,17 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
 
     taken = set(all_names) | bound
     dim_names = _name_dims(checker, all_names, taken)
-    types = {k: _resolve(checker, dim_names, t) for k, t in checker.types.items()}
+    # each distinct pair of dimensions resolved once (DimVars by identity, sizes by value), its
+    # Type shared by the nodes of that type: a deep expression has a few types, each met at
+    # hundreds of nodes (issue 21)
+    resolved: dict = {}
+    types = {}
+    for k, t in checker.types.items():
+        pair = (t.rows, t.cols)
+        got = resolved.get(pair)
+        if got is None:
+            got = resolved[pair] = _resolve(checker, dim_names, t)
+        types[k] = got
     variables = {}
     for n in all_names:
         t = _resolve(checker, dim_names, checker.var_types[n])

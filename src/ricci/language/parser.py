@@ -164,7 +164,7 @@ def parse_text(text: str, *, trusted: bool = False) -> Expr:
             raise RicciSyntaxError("the expression is empty", (0, len(text)), text)
     else:
         _check_limits(text)
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
     try:
         tree = _lark().parse(text)
@@ -190,12 +190,7 @@ def parse_text(text: str, *, trusted: bool = False) -> Expr:
         ) from None
     except UnexpectedEOF as e:  # pragma: no cover - LALR reports UnexpectedToken($END)
         raise RicciSyntaxError("the expression ends too early", (len(text) - 1, len(text)), text) from e
-    try:
-        node = _Build(text).transform(tree)
-    except VisitError as e:
-        if isinstance(e.orig_exc, RicciSyntaxError):
-            raise e.orig_exc from None
-        raise
+    node = _Build(text).transform(tree)
     d = 0 if trusted else depth(node)
     if d > MAX_DEPTH:
         raise LimitError(
@@ -207,25 +202,53 @@ def parse_text(text: str, *, trusted: bool = False) -> Expr:
 
 
 def _make_builder():
-    from lark import Transformer_NonRecursive, v_args
+    from lark import Tree
 
-    @v_args(meta=True, inline=True)
-    class Build(Transformer_NonRecursive):
-        """lark parse tree → AST; method names equal the grammar's aliases."""
+    class Build:
+        """lark parse tree → AST; method names equal the grammar's aliases.  Each method takes
+        the node's span (None for an empty one) and its children, built already."""
 
         def __init__(self, text: str):
-            super().__init__()
             self.text = text
 
-        @staticmethod
-        def _span(meta):
-            return (meta.start_pos, meta.end_pos) if not meta.empty else None
+        def transform(self, tree):
+            """The AST of ``tree``: lark's Transformer_NonRecursive's walk (children before
+            their parent, left to right, without recursion: deep trees are fine), written out.
+            The Transformer made a wrapper (functools.update_wrapper) and several calls for each
+            node, about a fifth of the parse of a deep expression (issue 21); the same methods
+            in the same order, so the same AST and the same first error."""
+            rev_postfix = []
+            q = [tree]
+            while q:
+                t = q.pop()
+                rev_postfix.append(t)
+                if isinstance(t, Tree):
+                    q += t.children
+            stack: list = []
+            for x in reversed(rev_postfix):
+                if isinstance(x, Tree):
+                    size = len(x.children)
+                    if size:
+                        args = stack[-size:]
+                        del stack[-size:]
+                    else:
+                        args = []
+                    meta = x.meta
+                    method = getattr(self, x.data, None)
+                    if method is None:  # pragma: no cover - every rule of the grammar has a method
+                        stack.append(Tree(x.data, args, meta))
+                        continue
+                    stack.append(method(None if meta.empty else (meta.start_pos, meta.end_pos), *args))
+                else:
+                    stack.append(x)  # a token: the methods read it
+            (result,) = stack
+            return result
 
-        def number(self, meta, tok):
+        def number(self, span, tok):
             value = float(tok)
             if not math.isfinite(value):
-                raise RicciSyntaxError(f"the number {tok} is too large", self._span(meta), self.text)
-            return Num(value, self._span(meta))
+                raise RicciSyntaxError(f"the number {tok} is too large", span, self.text)
+            return Num(value, span)
 
         def _keyword(self, tok):
             if str(tok) in KEYWORDS:
@@ -233,14 +256,14 @@ def _make_builder():
                     f"'{tok}' is a keyword of the language, not a name",
                     (tok.start_pos, tok.end_pos), self.text)
 
-        def name(self, meta, tok):
+        def name(self, span, tok):
             self._keyword(tok)
-            return Name(str(tok), self._span(meta))
+            return Name(str(tok), span)
 
-        def string(self, meta, tok):
-            return ast.Word(str(tok)[1:-1], self._span(meta))
+        def string(self, span, tok):
+            return ast.Word(str(tok)[1:-1], span)
 
-        def call(self, meta, name, *args):
+        def call(self, span, name, *args):
             # Aliases (trace, asin, ...) become the canonical name, so that `trace(A)` and
             # `tr(A)` are the same expression and print the same way.
             self._keyword(name)
@@ -253,7 +276,7 @@ def _make_builder():
                     rewritten = entry.rewrite(ast, tuple(args))
                 except ValueError as e:
                     message, k = e.args
-                    span = args[k].span if k is not None and k < len(args) else self._span(meta)
+                    span = args[k].span if k is not None and k < len(args) else span
                     raise RicciSyntaxError(message, span, self.text) from None
                 if rewritten is not None:
                     return rewritten
@@ -262,11 +285,11 @@ def _make_builder():
                     raise RicciSyntaxError(
                         f"'{a.word}' in quotes is not an argument of {func}(): a word in quotes is "
                         "only the kind of a norm, norm(X, 'nuc')", a.span, self.text)
-            return Call(func, tuple(args), self._span(meta))
+            return Call(func, tuple(args), span)
 
         def _bin(op):  # noqa: N805 - a factory used in the class body
-            def method(self, meta, left, right):
-                return BinOp(op, left, right, self._span(meta))
+            def method(self, span, left, right):
+                return BinOp(op, left, right, span)
 
             return method
 
@@ -281,50 +304,50 @@ def _make_builder():
         pypow = _bin("^")
         epow = _bin(".^")
 
-        def otimes(self, meta, left, right):
+        def otimes(self, span, left, right):
             # A ⊗ B as papers print it: the Kronecker product, the table's function of that family
-            return Call(named("kronecker"), (left, right), self._span(meta))
+            return Call(named("kronecker"), (left, right), span)
 
-        def neg(self, meta, arg):
-            return Neg(arg, self._span(meta))
+        def neg(self, span, arg):
+            return Neg(arg, span)
 
-        def pos(self, meta, arg):
+        def pos(self, span, arg):
             return arg
 
-        def transpose(self, meta, arg):
-            return Transpose(arg, self._span(meta))
+        def transpose(self, span, arg):
+            return Transpose(arg, span)
 
         dot_t = transpose
 
-        def norm(self, meta, arg, *rest):
+        def norm(self, span, arg, *rest):
             # ‖x‖, ‖x‖₂, ‖X‖_F: the Euclidean / Frobenius norm; ‖x‖₁, ‖x‖_1: the sum of |x_i|
             sub = str(rest[-1]) if rest and rest[-1] is not None else "2"
             func = "norm1" if sub in ("₁", "_1") else "norm2"
-            return Call(func, (arg,), self._span(meta))
+            return Call(func, (arg,), span)
 
-        def row(self, meta, *entries):
+        def row(self, span, *entries):
             return tuple(entries)
 
-        def literal(self, meta, *rows):
+        def literal(self, span, *rows):
             widths = {len(r) for r in rows}
             if len(widths) > 1:
                 raise RicciSyntaxError(
                     "the rows of this literal have different lengths "
                     f"({', '.join(str(len(r)) for r in rows)})",
-                    self._span(meta),
+                    span,
                     self.text,
                 )
-            return Literal(tuple(rows), self._span(meta))
+            return Literal(tuple(rows), span)
 
-        def binding(self, meta, name, expr):
+        def binding(self, span, name, expr):
             self._keyword(name)
             return (str(name), expr, (name.start_pos, name.end_pos))
 
-        def where(self, meta, body, *bindings):
+        def where(self, span, body, *bindings):
             seen: set[str] = set()
-            for n, _, span in bindings:
+            for n, _, at in bindings:
                 if n in seen:
-                    raise RicciSyntaxError(f"{n} is bound twice in 'where'", span, self.text)
+                    raise RicciSyntaxError(f"{n} is bound twice in 'where'", at, self.text)
                 seen.add(n)
             # Each binding may use the ones before it only: a name bound here and used in its own
             # expression or an earlier one would be a variable and a bound name at once.
@@ -338,7 +361,7 @@ def _make_builder():
             return Where(
                 body,
                 tuple((n, e) for n, e, _ in bindings),
-                self._span(meta),
+                span,
                 tuple(s for _, _, s in bindings),
             )
 
@@ -346,11 +369,12 @@ def _make_builder():
 
 
 class _Build:
-    """Lazily created lark Transformer (lark is only imported when parsing)."""
+    """The builder of the AST from lark's tree, its class made on first use (lark is only
+    imported when parsing)."""
 
     _cls = None
 
-    def __new__(cls, text: str) -> Any:  # an instance of the class lark's Transformer makes
+    def __new__(cls, text: str) -> Any:  # an instance of the class _make_builder makes
         if cls._cls is None:
             cls._cls = _make_builder()
         return cls._cls(text)
