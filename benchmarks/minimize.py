@@ -256,14 +256,17 @@ def covariance(p, repeat, seed=5):
     f = lambda S: float(-np.linalg.slogdet(S)[1] + np.sum(C * S) + lam * np.sum(np.sqrt(S ** 2 + eps)))  # noqa: E731
     rows = {}
     # method="auto" (trust-krylov: f has a barrier, -logdet(S)), and L-BFGS-B (auto's choice
-    # before) for comparison, on the same data
-    for method in ("auto", "L-BFGS-B"):
+    # before) for comparison, on the same data; and up to p = 20 trust-exact with the dense
+    # Hessian (the generated ∂²f/∂S∂S folded into the packed coordinates: 210 at p = 20), the
+    # "Newton with the dense Hessian for small problems" of issue 19, measured against auto
+    for method in ("auto", "L-BFGS-B") + (("newton",) if p <= 20 else ()):
         t, r = _timed(lambda method=method: ricci.minimize(
             "-logdet(S) + tr(C*S) + lambda*sum(sqrt(S.^2 + epsilon))", "S", {"C": C, "lambda": lam, "epsilon": eps},
             x0={"S": np.eye(p)}, tol=1e-9, kinds={"S": "symmetric matrix"}, certify=False, method=method), repeat)
         S = r.x["S"]
         label = f"ricci {r.method}" + (" (method auto)" if method == "auto" else "")
-        rows[f"{label}: {r.nit} iterations, {r.nfev} evaluations, {r.nhev} products"] = (
+        rows[f"{label}: {r.nit} iterations, {r.nfev} evaluations, {r.nhev} "
+             f"{'Hessians' if method == 'newton' else 'products'}"] = (
             t, f(S), float(np.abs(S - S.T).max()))
     try:
         import cvxpy as cp
@@ -389,8 +392,9 @@ def main(argv=None):
         **{f"quadratic over the simplex, n = {n // s}": (lambda n=n: simplex(n // s, a.repeat))
            for n in (200, 1000, 2000)},
         f"smoothed lasso {5000 // s}×500, ε = 1e-6": lambda: smoothed_lasso(5000 // s, 500, a.repeat),
-        **{f"sparse inverse covariance (smoothed), p = {p // s}": (lambda p=p: covariance(p // s, a.repeat))
-           for p in (20, cov_p)},
+        # p = 5: a small size, where trust-krylov ran to maxiter before trlib's breakdown was caught
+        **{f"sparse inverse covariance (smoothed), p = {max(2, p // s)}": (
+            lambda p=p: covariance(max(2, p // s), a.repeat)) for p in (5, 20, cov_p)},
         f"NMF {300 // s}×{200 // s}, k = 10": lambda: nmf(300 // s, 200 // s, 10, a.repeat),
         "Dask": lambda: dask_rows(1_100_000 // s, 20, a.repeat, limit_mib=160 // s),
     }
