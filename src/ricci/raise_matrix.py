@@ -108,7 +108,14 @@ class Raiser:
                 tick()  # the derivation's time budget (ricci.limits), at the first node and every 8th
             self.raised += 1
             got = self._raise(node)
-            if (got.row is not None or got.col is not None) and self.m.kind(got.ast) == SCALAR_KIND:
+            if got.row is not None or got.col is not None:
+                # (the kind, Typing.kind's memo read inline: a call less for every tensor raised)
+                ast = got.ast
+                typed = self.m.types._memo.get(id(ast))
+                scalar = (typed[1] if typed is not None and typed[0] is ast else self.m.types.of(ast)).kind == SCALAR_KIND
+            else:
+                scalar = False
+            if scalar:
                 # a sum that cancelled in matrix notation (z' - (z' + s) is -s in every entry)
                 # keeps its shape: vector(0), -s*z.^0', not the scalar 0 or -s
                 got = self._constant(got)
@@ -213,11 +220,14 @@ class Raiser:
             return R(self.m.power(A.Call("norm2", (ru.ast,)), self.m.number(2 * e.value), elementwise=False),
                      None, None)
         rb, re_ = self.raise_node(b), self.raise_node(e)
-        if rb.is_scalar and re_.is_scalar:
+        # (R.is_scalar of each, read once inline: four calls a power of every layer, issue 21)
+        b_scalar = rb.row is None and rb.col is None
+        e_scalar = re_.row is None and re_.col is None
+        if b_scalar and e_scalar:
             return R(self.m.power(rb.ast, re_.ast, elementwise=False), None, None)
-        ref = rb if not rb.is_scalar else re_
-        left = rb.ast if rb.is_scalar else self.orient(rb, ref.row, ref.col)
-        right = re_.ast if re_.is_scalar else self.orient(re_, ref.row, ref.col)
+        ref = rb if not b_scalar else re_
+        left = rb.ast if b_scalar else self.orient(rb, ref.row, ref.col)
+        right = re_.ast if e_scalar else self.orient(re_, ref.row, ref.col)
         return R(self.m.power(left, right, elementwise=True), ref.row, ref.col)
 
     def _matfun(self, node: MatFun) -> R:
@@ -559,7 +569,9 @@ class Raiser:
             # trace or diagonal (the two ends are other indices)
             ra, rb = items
             if (ra.row is None or ra.row != ra.col) and (rb.row is None or rb.row != rb.col):
-                ia, ib = ra.indices, rb.indices
+                ia, ib = {ra.row, ra.col}, {rb.row, rb.col}  # R.indices, without the two calls
+                ia.discard(None)
+                ib.discard(None)
                 shared = ia & ib
                 if len(shared) == 1:
                     (ix,) = shared
@@ -581,22 +593,13 @@ class Raiser:
         sums: list = []
         push, pop = heapq.heappush, heapq.heappop
 
-        def wait(ix, ks, queue=push):
-            m = len(ks)
-            if ix in out:
-                if m < 2:
-                    return
-                heap = hadamards
-            else:
-                heap = products if m == 2 else (hadamards if m > 2 else sums)
-            queue(heap, (ks[0], alive[ks[0]].row != ix, ix))
-
         for ix, ks in uses.items():  # in the order of the key already: appended, each list is a heap
             m = len(ks)
             if m == 2 and ix not in out:
                 products.append((ks[0], alive[ks[0]].row != ix, ix))
-            else:
-                wait(ix, ks, list.append)
+            elif ix not in out or m >= 2:  # wait(ix, ks, list.append), without the call
+                heap = hadamards if ix in out else (products if m == 2 else (hadamards if m > 2 else sums))
+                heap.append((ks[0], alive[ks[0]].row != ix, ix))
         joined = len(items)
         scalars: list[R] = []
 
@@ -612,7 +615,7 @@ class Raiser:
             return False
 
         while True:
-            if ready(products, 2):
+            if products and ready(products, 2):  # (an empty heap is not ready: no call)
                 ix = products[0][2]
                 a, b = uses[ix]
                 ra, rb = alive[a], alive[b]
@@ -621,7 +624,7 @@ class Raiser:
             else:
                 step = self._hadamard_step(hadamards, alive, uses, out) if hadamards else None
                 if step is None:
-                    if ready(sums, 1):
+                    if sums and ready(sums, 1):
                         ix = sums[0][2]
                         a, b = uses[ix][0], None
                         ra, rb = alive[a], None
@@ -663,8 +666,15 @@ class Raiser:
                 joined += 1
             for i in dict.fromkeys(touched):
                 ks = uses.get(i)
-                if ks:
-                    wait(i, ks)
+                if ks:  # wait(i, ks), without the call (a merge of every layer of a network)
+                    m = len(ks)
+                    if i in out:
+                        if m < 2:
+                            continue
+                        heap = hadamards
+                    else:
+                        heap = products if m == 2 else (hadamards if m > 2 else sums)
+                    push(heap, (ks[0], alive[ks[0]].row != i, i))
         return list(alive.values()) + scalars
 
     @staticmethod

@@ -27,6 +27,7 @@ from .mtypes import C, M, Rw, S, Typing, chain_type, grown_left, grown_right, of
 from .naming import name_repeats
 from .prods import (Prod, _hadamard_key, _hadamard_parts, _is_recip, _merge_roots, _neg_power, _negate, _number, _scalar_key, _scaled_ones,
                     _unnegate)
+from .folds import fold, unseen
 from .inverses import InverseChains
 from .pending import PendingChain
 from .sums import SumForms
@@ -160,9 +161,43 @@ class MatrixForms(InverseChains, SumForms):
             if not isinstance(n, A.Transpose):
                 return (0, 0)
             x = n.arg
-            return (0, 1) if self.kind(x) == C and not self._fold(x, self._products, self._is_product, any) else (1, 0)
+            return (0, 1) if self.kind(x) == C and not self._has_product(x) else (1, 0)
 
-        return self._fold(a, self._t_costs, own, lambda parts: tuple(map(sum, zip(*parts))))
+        # _fold(a, self._t_costs, own, <(heavy, light) summed>) with the own cost of a node that
+        # is no transpose and the sum read inline: three calls a node were most of a deep
+        # answer's final transpose (issue 21: ~1,200 calls at the network's depth 64)
+        memo = self._t_costs
+        got = memo.get(id(a))
+        if got is not None:
+            return got[1]
+        Transpose = A.Transpose
+        for n, kids in unseen(a, memo):
+            heavy, light = own(n) if isinstance(n, Transpose) else (0, 0)
+            for c in kids:
+                h, li = memo[id(c)][1]
+                heavy += h
+                light += li
+            memo[id(n)] = (n, (heavy, light))
+        return memo[id(a)][1]
+
+    def _has_product(self, a: A.Expr) -> bool:
+        """Whether a product of matrices or vectors (:meth:`_is_product`) is inside ``a``:
+        ``_fold(a, self._products, self._is_product, any)`` with _is_product asked only of a
+        ``*`` (it says False of any other node) and ``any`` read inline (issue 21)."""
+        memo = self._products
+        got = memo.get(id(a))
+        if got is not None:
+            return got[1]
+        BinOp = A.BinOp
+        for n, kids in unseen(a, memo):
+            found = isinstance(n, BinOp) and n.op == "*" and self._is_product(n)
+            if not found:
+                for c in kids:
+                    if memo[id(c)][1]:
+                        found = True
+                        break
+            memo[id(n)] = (n, found)
+        return memo[id(a)][1]
 
     def _is_product(self, m: A.Expr) -> bool:
         """A product of matrices or vectors (not a scalar's, nor a scalar times a form)."""
@@ -173,36 +208,7 @@ class MatrixForms(InverseChains, SumForms):
         """The number of transposes written in ``a`` (prods._count_T), kept per subtree."""
         return self._fold(a, self._t_counts, lambda n: int(isinstance(n, A.Transpose)), sum)
 
-    @staticmethod
-    def _fold(a: A.Expr, memo: dict, own, combine):
-        """``combine`` of ``own(n)`` over every node n of the tree ``a``, shared subtrees counted
-        each time they occur (as the text writes them) but each computed once, kept in ``memo``
-        by object: a nested answer's forms share their inner levels, and walking each form as
-        a tree made the transposes' costs cubic in the nesting (issue 21).  Iterative: deep
-        forms are fine."""
-        stack = [(a, None)]  # (node, its children once they are on the stack above it)
-        while stack:
-            n, kids = stack[-1]
-            if id(n) in memo:
-                stack.pop()
-                continue
-            if kids is None:
-                kids = A.children(n)
-                # each child is done (in memo) when n is met again: n's children kept here, not
-                # asked for again
-                stack[-1] = (n, kids)
-                top = len(stack)
-                for c in kids:
-                    if id(c) not in memo:
-                        stack.append((c, None))
-                if len(stack) > top:
-                    continue
-            stack.pop()
-            parts = [own(n)]
-            for c in kids:
-                parts.append(memo[id(c)][1])
-            memo[id(n)] = (n, combine(parts))
-        return memo[id(a)][1]
+    _fold = staticmethod(fold)  # (simplify/folds.py)
 
     def _push_T(self, a: A.Expr) -> A.Expr:
         if a.op in ("+", "-"):
@@ -376,6 +382,12 @@ class MatrixForms(InverseChains, SumForms):
         else:
             new = (chain[:_grown_at_left(key, known)] if len(chain) > 2 else None) or chain
         for c in new:
+            t = type(c)
+            # what is_identity says False of, told without the call: a product, a transpose, a
+            # name no identity has, a call of neither eye nor diag (most factors of a chain)
+            if t is A.BinOp or t is A.Transpose or (t is A.Name and c.name not in IDENTITY_NAMES) or (
+                    t is A.Call and c.func != "eye" and c.func != "diag"):
+                continue
             if self.is_identity(c):
                 return [c for c in chain if not self.is_identity(c)]
         known[key] = tuple(chain)
@@ -470,7 +482,10 @@ class MatrixForms(InverseChains, SumForms):
         # decompose() of a*b without making the node a*b: its parts' parts, joined, where the
         # product is no scalar (a scalar's chain is one factor of its own: _decompose); the
         # node was made, typed and taken apart for build() to make the product again
-        pl, pr = self.decompose(a), self.decompose(b)
+        parts = self._parts  # decompose()'s memo read inline: both sides are taken apart already, mostly
+        pl, pr = parts.get(id(a)), parts.get(id(b))
+        pl = pl[1] if pl is not None else self.decompose(a)
+        pr = pr[1] if pr is not None else self.decompose(b)
         chain = pl.chain + pr.chain
         if chain:
             types = self.types

@@ -137,18 +137,30 @@ class Mistyped(KindError):
     well typed: its sides do not fit where they stand."""
 
 
+#: (tl, tr) → product_type(tl, tr): the same few pairs of types recur for every link of a chain
+#: (issue 21: a new MType per product was ~600 calls of a deep network's display); cleared when full
+_PRODUCTS: dict = {}
+_PRODUCTS_MAX = 4096
+
+
 def product_type(tl: MType, tr: MType) -> MType:
     """The type of the matrix product of forms of types ``tl`` and ``tr`` (a scalar scales)."""
     if tl.kind == S:
         return tr
     if tr.kind == S:
         return tl
+    got = _PRODUCTS.get((tl, tr))
+    if got is not None:
+        return got
     kind = _PRODUCT.get((tl.kind, tr.kind), M)
     if kind == S:
         return SCALAR
     rows = tl.rows if tl.rows is not None or not tl.square else tr.rows
     cols = tr.cols if tr.cols is not None or not tr.square else tl.cols
-    return MType(kind, rows, cols)
+    if len(_PRODUCTS) >= _PRODUCTS_MAX:
+        _PRODUCTS.clear()
+    got = _PRODUCTS[(tl, tr)] = MType(kind, rows, cols)
+    return got
 
 
 def _open_cols(t: MType) -> bool:

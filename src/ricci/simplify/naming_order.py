@@ -204,7 +204,7 @@ class Ranking:
             j = view._kids[k][0]
             if j < 0 or type(rep[j]) in _LEAVES:
                 return None  # trivial
-        size = view.size(k)
+        size = view._size.get(k) or view.size(k)  # (kept sizes read inline: most are)
         if size < 4:
             return None
         return (-(count - 1) * size, -size, -view.order.label[("x", k)] if self.placed else 0)
@@ -215,9 +215,12 @@ class Ranking:
             return
         rank, heap, multi = self.rank, self.heap, self.view.multi
         for k in dict.fromkeys(keys):
-            if k not in multi and k not in rank:
-                continue  # no longer repeated, and already out of the ranking
-            key = self._key(k)
+            if k not in multi:
+                if k not in rank:
+                    continue  # no longer repeated, and already out of the ranking
+                key = None  # what _key says of it, without the call
+            else:
+                key = self._key(k)
             if key != rank.get(k):
                 if key is None:
                     del rank[k]
