@@ -8,6 +8,7 @@ first call, ``pip install "ricci[solve]"``).  The modules:
 * :mod:`.problem`    the checked problem: variables, data, sizes, start, bounds; flat packing;
 * :mod:`.bounds`     bounds in the language's notation (``w >= 0``, ``0 <= p <= 1``);
 * :mod:`.objective`  f and ∇f fused, H·v, H, each checked for non-finite values and unboundedness;
+* :mod:`.rows`       f and ∇f of a sum over the rows of large data, in blocks of rows (one BLAS thread);
 * :mod:`.constraints`, :mod:`.lagrangian`, :mod:`.affine`  general constraints: the augmented
   Lagrangian around L-BFGS-B, affine ones as matrices, affine equalities eliminated;
 * :mod:`.quadratic`  a convex quadratic under affine constraints and lower bounds: the same

@@ -103,6 +103,11 @@ class Objective:
         else:
             self._grads = [compiled(expr.source, n, 1, self._kinds, k == 0, self.backend)
                            for k, n in enumerate(names)]
+            if self.xp is None:  # large data: over blocks of rows where f is affine in them (.rows)
+                from .rows import blocked
+
+                self._grads = blocked(expr, names, {n: v for n, v in problem.data.items() if n in expr.variables},
+                                      self._grads, {n: python_name(n) for n in expr.variables})
         self._hvp = None
         self._quiet = False  # inside quietly(): NumPy's error state already set
         self._hvp_at = None  # (z, H·v at z as a function of the directions): see hessp
