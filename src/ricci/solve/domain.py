@@ -65,10 +65,17 @@ class Guard:
 
 
 def _potrf():
-    """LAPACK's Cholesky factorisation (SciPy is there: minimize runs on it)."""
-    from scipy.linalg import lapack
+    """LAPACK's Cholesky factorisation (SciPy is there: minimize runs on it), looked up once:
+    the import statement's machinery cost more than the factorisation of a small matrix."""
+    global _DPOTRF
+    if _DPOTRF is None:
+        from scipy.linalg import lapack
 
-    return lapack.dpotrf
+        _DPOTRF = lapack.dpotrf
+    return _DPOTRF
+
+
+_DPOTRF = None
 
 
 def _calls(tree):
@@ -92,46 +99,90 @@ def _calls(tree):
     return out
 
 
-def guards(problem) -> list[Guard]:
-    """The arguments of f that a trial point must keep in their domains (see the module's doc)."""
-    from ..analysis.signs import Context, interval
+#: the data-free part of :func:`guards` per (f's text, its variables' kinds, the names solved
+#: for), kept for the next solve of the same problem as its generated code is (objective.py):
+#: finding the calls, printing and typing each argument is ~85 % of the guards' work (~0.5 ms
+#: of a p = 20 covariance solve's ~1.7 ms set-up), and none of it reads a value.  What reads the
+#: data (the sign analysis with the data fixed, which data is Dask's) runs on every call, and so
+#: does the look-up of each function's domain: an entry may be registered or replaced between
+#: two solves (functions.registered).
+_PLANS: dict = {}
+_PLANS_MAX = 64  # bounded like objective.compiled's lru_cache
+
+
+def _plan(problem) -> tuple:
+    """(the one-argument calls of f as (call node, its argument's text, the where-bound names
+    it reads, the bindings), f's Typed, the typed arguments met so far by text), kept."""
     from ..analysis.structure import Typed
-    from ..language.expression import typed_tree
 
     expr = problem.expression
     kinds = {n: v.kind for n, v in expr.variables.items()}
-    fixed = {n: v for n, v in problem.data.items() if not is_lazy(v)}
-    ctx = None
-    out: list[Guard] = []
-    seen: set = set()
+    key = (expr.source, tuple(sorted(kinds.items())), tuple(problem.names))
+    plan = _PLANS.get(key)
+    if plan is not None:
+        return plan
+    calls = []
     for node, scope in _calls(expr.tree):
-        fn = lookup(node.func)
-        if fn is None or fn.domain is None or len(node.args) != 1:
+        if len(node.args) != 1:
             continue
         arg = node.args[0]
         bound = {n for n, _ in scope}
         text = to_text(arg)
-        used = set(free_names(arg, set(kinds)))
-        tree = arg
-        if used & bound:  # the argument reads where-bound names: it carries the bindings
-            tree = A.Where(arg, tuple(scope))
+        reads_bound = bool(set(free_names(arg, set(kinds))) & bound)
+        if reads_bound:  # the argument reads where-bound names: it carries the bindings
             text += " where " + ", ".join(f"{n} = {to_text(e)}" for n, e in scope)
+        calls.append((node, text, reads_bound, scope))
+    plan = (tuple(calls), Typed(expr), {})
+    if len(_PLANS) >= _PLANS_MAX:
+        del _PLANS[next(iter(_PLANS))]  # the oldest (a dict keeps insertion order)
+    _PLANS[key] = plan
+    return plan
+
+
+def _argument(problem, typed_args: dict, node, text: str, reads_bound: bool, scope) -> tuple:
+    """(the argument typed as it stands in f, the variables solved for that it reads, the
+    guard's text), once per argument text for the kept plan."""
+    out = typed_args.get(text)
+    if out is None:
+        from ..language.expression import typed_tree
+
+        arg = node.args[0]
+        tree = A.Where(arg, tuple(scope)) if reads_bound else arg
+        kinds = {n: v.kind for n, v in problem.expression.variables.items()}
+        argument = typed_tree(tree, kinds, source=text)  # typed as it stands in f, not printed and parsed
+        reads = tuple(n for n in problem.names if n in argument.variables)
+        out = typed_args[text] = (argument, reads, f"{node.func}({to_text(arg)})")
+    return out
+
+
+def guards(problem) -> list[Guard]:
+    """The arguments of f that a trial point must keep in their domains (see the module's doc)."""
+    from ..analysis.signs import Context, interval
+
+    calls, typed, typed_args = _plan(problem)
+    ctx = None
+    out: list[Guard] = []
+    seen: set = set()
+    for node, text, reads_bound, scope in calls:
+        fn = lookup(node.func)
+        if fn is None or fn.domain is None:
+            continue
         key = (fn.domain, text)
         if key in seen:
             continue
         seen.add(key)
-        argument = typed_tree(tree, kinds, source=text)  # typed as it stands in f, not printed and parsed
-        reads = tuple(n for n in problem.names if n in argument.variables)
+        argument, reads, call = _argument(problem, typed_args, node, text, reads_bound, scope)
         if not reads or any(is_lazy(problem.data.get(n)) for n in argument.variables):
             continue  # data alone (checked at the start, as f), or Dask data (never pulled here)
-        if fn.domain in ("positive", "nonnegative") and not used & bound:
-            ctx = ctx or Context(Typed(expr), fixed=fixed)
+        arg = node.args[0]
+        if fn.domain in ("positive", "nonnegative") and not reads_bound:
+            if ctx is None:
+                ctx = Context(typed, fixed={n: v for n, v in problem.data.items() if not is_lazy(v)})
             iv = interval(ctx, arg)
             if iv.positive or (fn.domain == "nonnegative" and iv.nonnegative):
                 continue  # proved inside for every value of the variables
-        bare = isinstance(arg, A.Name) and arg.name in problem.names and not used & bound
-        out.append(Guard(f"{node.func}({to_text(arg)})", fn.domain, arg.name if bare else argument, reads,
-                         not argument.shape))
+        bare = isinstance(arg, A.Name) and arg.name in problem.names and not reads_bound
+        out.append(Guard(call, fn.domain, arg.name if bare else argument, reads, not argument.shape))
     return out
 
 

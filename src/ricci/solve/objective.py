@@ -125,8 +125,11 @@ class Objective:
         self.best = np.inf
         self.f0 = None
         self.iterations = 0
+        self._fold = None  # one symmetric NumPy variable: its gradient folded inline (_symmetric_fold)
         if self._jax is None and self.xp is None:  # NumPy: H·v straight to its prepared fast path
             self.hessp = self._prepared_hessp
+            if len(names) == 1 and problem.symmetric:
+                self._fold = _symmetric_fold(problem.shapes[names[0]][0])
         self.f0 = self.value_and_grad(start)[0]
         self.threshold = -UNBOUNDED * max(1.0, abs(self.f0))
 
@@ -194,6 +197,9 @@ class Objective:
             f, g = self._jax.value_and_grad(z)
             return self._checked(f, g, z)
         args = self._args(z, x)
+        if self._fold is not None and self._quiet:  # one NumPy variable, warnings already off: no wrapper
+            f, g0 = self._grads[0](**args)
+            return self._checked(float(f), self._fold(g0), z)
         with np.errstate(all="ignore"):
             if self.xp is not None and len(self._grads) > 1:
                 import dask
@@ -274,27 +280,34 @@ class Objective:
         and for logistic regression X·w and its sigmoids are two thirds of a product's work.
         The point is compared by value (SciPy may hand the same x in a new array, or change
         an array in place)."""
-        # the fast path of the many products at one point (98 at p = 20 of the covariance
-        # problem, a few µs of arithmetic each): the point compared by one reduction, the
-        # direction split by the problem's fixed layout (no dict, no checks: the point's values
-        # were checked when it was prepared), NumPy's error state set once per solve (quietly)
-        z = np.asarray(z, dtype=float)
+        # the fast path of the many products at one point (79 at p = 20 of the covariance
+        # problem, ~9 µs of arithmetic each): the point compared by one reduction, then one
+        # closure bound at the point (_bind_product) that splits the direction and folds the
+        # product with no attribute or dict look-up; NumPy's error state set once per solve (quietly)
+        if z.__class__ is not np.ndarray:
+            z = np.asarray(z, dtype=float)
         at = self._hvp_at
-        if at is None or not _same(at[0], z):
-            if self._hvp is None:
-                self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds,
-                                         self.backend, True)
-            with np.errstate(all="ignore"):
-                apply = self._hvp[1](**self._args(z))
-            at = self._hvp_at = (z.copy(), apply, len(self.problem.names) > 1)
-        v = np.asarray(v, dtype=float)
-        if self._quiet:
-            out = at[1](*self.problem.split(v))
-        else:
-            with np.errstate(all="ignore"):
-                out = at[1](*self.problem.split(v))
+        if at is None or at[0].shape != z.shape or not _all(at[0] == z, axis=None):
+            at = self._prepare_at(z)
+        if v.__class__ is not np.ndarray or v.dtype != float:
+            v = np.asarray(v, dtype=float)
         self.nhev += 1
-        return self.problem.join(out if at[2] else (out,))
+        if self._quiet:
+            return at[1](v)
+        with np.errstate(all="ignore"):
+            return at[1](v)
+
+    def _prepare_at(self, z):
+        """The part of H·v that does not read the direction, computed at ``z`` (checked when it
+        was evaluated), bound with the layout into the product's function of the direction."""
+        z = np.array(z, dtype=float)  # a copy: SciPy may change its array in place
+        if self._hvp is None:
+            self._hvp = compiled_hvp(self.problem.expression.source, tuple(self.problem.names), self._kinds,
+                                     self.backend, True)
+        with np.errstate(all="ignore"):
+            apply = self._hvp[1](**self._args(z))
+        self._hvp_at = (z, _bind_product(self.problem, apply))
+        return self._hvp_at
 
     @contextmanager
     def quietly(self):
@@ -326,6 +339,47 @@ class Objective:
             return _fold_hessian(H, self.problem.shapes[self.problem.names[0]][0]) if symmetric else H.reshape(n, n)
         # several variables, or a symmetric one under JAX (its triangle's coordinates): the columns H·e_i
         return np.column_stack([self.hessp(z, e) for e in np.eye(n)])
+
+
+def _symmetric_fold(p: int):
+    """:meth:`.problem.Problem.fold` of one symmetric p×p variable's gradient G, the same numbers:
+    ``(G + G')[rows, cols]·weight`` read by flat indices."""
+    from .problem import triangle
+
+    t = triangle(p)
+    flat, weight = t.rows * p + t.cols, t.weight
+
+    def fold(g):
+        return (g + g.T).take(flat) * weight
+    return fold
+
+
+def _bind_product(problem, apply):
+    """H·v as a function of the flat direction alone, for the generated ``apply`` prepared at a
+    point: one variable's direction split and its product folded inline (the same numbers as
+    :meth:`.problem.Problem.split` and :meth:`~.problem.Problem.join`: a symmetric variable's
+    ``(G + G')[rows, cols]`` read by flat indices, one ``take``); several variables through them."""
+    names = problem.names
+    if len(names) > 1:
+        split, join = problem.split, problem.join
+        return lambda v: join(apply(*split(v)))
+    name = names[0]
+    shape = problem.shapes[name]
+    if name in problem.symmetric:
+        from .problem import triangle
+
+        t = triangle(shape[0])
+        index, entry, weight = t.index, t.entry, t.weight
+        flat = t.rows * shape[0] + t.cols
+
+        def product(v):
+            g = apply(v[index] * entry)
+            return (g + g.T).take(flat) * weight
+        return product
+
+    def plain(v):  # a new array even where the product is the direction itself
+        return np.array(apply(v.reshape(shape)), dtype=float).reshape(-1)
+    return plain
 
 
 def _fold_hessian(H: np.ndarray, p: int) -> np.ndarray:
