@@ -353,11 +353,14 @@ def minimize(expression, wrt, data=None, *, x0=None, bounds=None, constraints=No
     from .problem import build
     from .result import certificate
 
-    for name, v in (("tol", tol),):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 1:
-            raise BadValueError(f"{name} must be a number in (0, 1), not {v!r}")
+    from .problem import say
+
+    # tol bounds the gradient's largest entry, in f's own units: a loss summed over many rows may
+    # well ask for one above 1, so only a positive finite number is required
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < np.inf:
+        raise BadValueError(f"{say(_surface, 'tol')} must be a positive finite number, not {tol!r}")
     if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 1:
-        raise BadValueError(f"maxiter must be a positive integer, not {maxiter!r}")
+        raise BadValueError(f"{say(_surface, 'maxiter')} must be a positive integer, not {maxiter!r}")
     general, bounds, other_names = _split_constraints(constraints, bounds)
     problem, start = build(expression, wrt, data, x0, bounds, kinds, _surface, sizes, other_names)
     chosen = _method(method, problem, bool(general))

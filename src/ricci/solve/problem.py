@@ -30,10 +30,10 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 SURFACES = {
     "python": {"data": "data={{'{n}': ...}}", "x0": "x0={{'{n}': ...}}", "method": "method='{m}'",
                "bound": "bounds=['{b}']", "kind": "kinds={{'{n}': '{k}'}}", "size": "sizes={{'{d}': ...}}",
-               "backend": "backend='{b}'"},
+               "backend": "backend='{b}'", "tol": "tol", "maxiter": "maxiter"},
     "cli": {"data": "--set {n}=... or --data {n}=FILE", "x0": "--x0 {n}=...", "method": "--method {m}",
             "bound": "--bound '{b}'", "kind": "--kind {n}={k}", "size": "--size {d}=...",
-            "backend": "--backend {b}"},
+            "backend": "--backend {b}", "tol": "--tol", "maxiter": "--maxiter"},
 }
 
 
