@@ -555,29 +555,54 @@ def network(depth: int, *, f: str = "tanh", tag: str = "") -> str:
     return f"sum({inner})"
 
 
-def python_calls(work: Callable) -> tuple[object, int]:
-    """(``work()``, the Python calls it made): ``sys.setprofile``'s call events, a count of work
-    that is deterministic, unlike a clock.  ricci's public calls run here, in this thread, where
-    the profile is (not in ricci.deep's worker), with room to recurse; both are restored."""
+def network_values(depth: int, n: int, seed: int) -> tuple[dict, "np.ndarray"]:
+    """Random values of :func:`network`'s x and W1 … W{depth} (n×n, scaled by 1/√n so the layers
+    neither vanish nor saturate) and the tanh network's gradient by x there, by the chain rule
+    backwards through the layers in NumPy alone: the reference a deep network's answer is held to."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    values = {"x": rng.standard_normal(n)}
+    for k in range(1, depth + 1):
+        values[f"W{k}"] = rng.standard_normal((n, n)) / np.sqrt(n)
+    hs = [values["x"]]
+    for k in range(1, depth + 1):
+        hs.append(np.tanh(values[f"W{k}"] @ hs[-1]))
+    g = np.ones(n)
+    for k in range(depth, 0, -1):
+        g = values[f"W{k}"].T @ (g * (1 - hs[k] ** 2))
+    return values, g
+
+
+def profiled(work: Callable, profile: Callable) -> object:
+    """``work()`` with ``profile`` as ``sys.setprofile``'s function: ricci's public calls run here,
+    in this thread, where the profile is (not in ricci.deep's worker), with room to recurse; both
+    are restored."""
     import sys
 
     import ricci.deep
 
+    inside = getattr(ricci.deep._local, "inside", False)
+    limit = sys.getrecursionlimit()
+    ricci.deep._local.inside = True
+    sys.setrecursionlimit(max(limit, 20000))
+    sys.setprofile(profile)
+    try:
+        return work()
+    finally:
+        sys.setprofile(None)
+        sys.setrecursionlimit(limit)
+        ricci.deep._local.inside = inside
+
+
+def python_calls(work: Callable) -> tuple[object, int]:
+    """(``work()``, the Python calls it made): ``sys.setprofile``'s call events, a count of work
+    that is deterministic, unlike a clock (:func:`profiled`)."""
     seen = [0]
 
     def count(frame, event, arg):
         if event == "call":
             seen[0] += 1
 
-    inside = getattr(ricci.deep._local, "inside", False)
-    limit = sys.getrecursionlimit()
-    ricci.deep._local.inside = True
-    sys.setrecursionlimit(max(limit, 20000))
-    sys.setprofile(count)
-    try:
-        got = work()
-    finally:
-        sys.setprofile(None)
-        sys.setrecursionlimit(limit)
-        ricci.deep._local.inside = inside
+    got = profiled(work, count)
     return got, seen[0]

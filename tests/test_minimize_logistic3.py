@@ -10,7 +10,6 @@ the range of X (``X.min()`` and ``X.max()``: two passes over the data, where the
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -21,6 +20,7 @@ import ricci  # noqa: E402
 import ricci.deep  # noqa: E402
 from ricci.analysis.signs import Context, interval  # noqa: E402
 from ricci.analysis.structure import Typed  # noqa: E402
+from helpers import profiled  # noqa: E402
 
 LOGISTIC = "sum(log(1 + exp(-y .* (X*w)))) + lambda*w'*w"
 KINDS = {"X": "matrix", "y": "vector", "w": "vector", "lambda": "scalar"}
@@ -83,17 +83,7 @@ def _range_reads(work, X):
             if isinstance(owner, np.ndarray) and owner.size >= X.size and np.may_share_memory(owner, X):
                 seen.append(arg.__name__)
 
-    inside = getattr(ricci.deep._local, "inside", False)
-    limit = sys.getrecursionlimit()
-    ricci.deep._local.inside = True
-    sys.setrecursionlimit(max(limit, 20000))
-    sys.setprofile(count)
-    try:
-        got = work()
-    finally:
-        sys.setprofile(None)
-        sys.setrecursionlimit(limit)
-        ricci.deep._local.inside = inside
+    got = profiled(work, count)
     return got, seen
 
 

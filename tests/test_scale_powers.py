@@ -11,11 +11,10 @@ against the k − 1 products of the closed form.
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
-from helpers import check_derivative, random_values
+from helpers import check_derivative, profiled, random_values
 
 import ricci.deep
 
@@ -120,14 +119,7 @@ def _calls(expression: str) -> int:
             count[0] += 1
 
     ricci.derivative("tr(X^2)", "X").text  # the function table and the parser loaded
-    inside = getattr(ricci.deep._local, "inside", False)
-    ricci.deep._local.inside = True  # run here, in this thread, where the profile is
-    sys.setprofile(profile)
-    try:
-        ricci.derivative(expression, "X").text
-    finally:
-        sys.setprofile(None)
-        ricci.deep._local.inside = inside
+    profiled(lambda: ricci.derivative(expression, "X").text, profile)
     return count[0]
 
 

@@ -20,7 +20,7 @@ import pytest
 
 import ricci
 import ricci.deep
-from helpers import check_derivative, python_calls
+from helpers import check_derivative, network_values, python_calls
 from helpers import network as _network
 from ricci.raise_matrix import Raiser
 
@@ -96,18 +96,7 @@ def test_chains_products_and_inverses_give_the_finite_differences(expression, wr
 
 
 def test_the_depth_32_text_evaluates_to_the_chain_rule():
-    rng = np.random.default_rng(5)
-    n = 4
-    values = {"x": rng.standard_normal(n)}
-    for k in range(1, 33):
-        values[f"W{k}"] = rng.standard_normal((n, n)) / np.sqrt(n)
+    values, g = network_values(32, 4, seed=5)  # the gradient by hand: NumPy alone
     d = ricci.derivative(_network(32), "x", timeout=600)
-    # the gradient by hand: the chain rule backwards through the 32 layers (NumPy alone)
-    hs = [values["x"]]
-    for k in range(1, 33):
-        hs.append(np.tanh(values[f"W{k}"] @ hs[-1]))
-    g = np.ones(n)
-    for k in range(32, 0, -1):
-        g = values[f"W{k}"].T @ (g * (1 - hs[k] ** 2))
     back = ricci.parse(d.text)
     np.testing.assert_allclose(back.evaluate(values), g, rtol=1e-10, atol=1e-13)

@@ -22,14 +22,13 @@ Each shortcut is compared with the work it replaces, and the answers with finite
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
 
 import ricci
 import ricci.deep
-from helpers import check_derivative, python_calls
+from helpers import check_derivative, network_values, profiled, python_calls
 from helpers import network as _network
 from ricci.raise_matrix import Raiser
 from ricci.simplify import mtypes
@@ -52,17 +51,7 @@ def _calls_inside(work, code) -> int:
         elif event == "return" and frame.f_code is code:
             depth[0] -= 1
 
-    inside = getattr(ricci.deep._local, "inside", False)
-    limit = sys.getrecursionlimit()
-    ricci.deep._local.inside = True
-    sys.setrecursionlimit(max(limit, 20000))
-    sys.setprofile(count)
-    try:
-        work()
-    finally:
-        sys.setprofile(None)
-        sys.setrecursionlimit(limit)
-        ricci.deep._local.inside = inside
+    profiled(work, count)
     return seen[0]
 
 
@@ -247,16 +236,6 @@ def test_the_answers_are_their_differences(expression, wrt):
 
 
 def test_the_depth_64_text_evaluates_to_the_gradient():
-    rng = np.random.default_rng(11)
-    n = 3
-    values = {"x": rng.standard_normal(n)}
-    for k in range(1, 65):
-        values[f"W{k}"] = rng.standard_normal((n, n)) / np.sqrt(n)
+    values, g = network_values(64, 3, seed=11)
     got, _ = python_calls(lambda: ricci.derivative(_network(64), "x", timeout=600).text)
-    hs = [values["x"]]  # the chain rule backwards through the 64 layers, NumPy alone
-    for k in range(1, 65):
-        hs.append(np.tanh(values[f"W{k}"] @ hs[-1]))
-    g = np.ones(n)
-    for k in range(64, 0, -1):
-        g = values[f"W{k}"].T @ (g * (1 - hs[k] ** 2))
     np.testing.assert_allclose(ricci.parse(got).evaluate(values), g, rtol=1e-10, atol=1e-13)

@@ -18,7 +18,7 @@ import numpy as np
 
 import ricci
 import ricci.deep
-from helpers import check_derivative, python_calls
+from helpers import check_derivative, network_values, python_calls
 from helpers import network as _network
 from ricci.printing.index import index_latex
 from ricci.printing.latex import ast_to_latex, size_names
@@ -113,19 +113,8 @@ def test_the_network_gradient_and_its_text_give_the_finite_differences():
 
 
 def test_the_depth_64_text_evaluates_to_the_gradient():
-    rng = np.random.default_rng(3)
-    n = 3
-    values = {"x": rng.standard_normal(n)}
-    for k in range(1, 65):
-        values[f"W{k}"] = rng.standard_normal((n, n)) / np.sqrt(n)
+    values, g = network_values(64, 3, seed=3)  # the gradient by hand: NumPy alone
     d = ricci.derivative(_network(64), "x", timeout=600)
-    # the gradient by hand: the chain rule backwards through the 64 layers (NumPy alone)
-    hs = [values["x"]]
-    for k in range(1, 65):
-        hs.append(np.tanh(values[f"W{k}"] @ hs[-1]))
-    g = np.ones(n)
-    for k in range(64, 0, -1):
-        g = values[f"W{k}"].T @ (g * (1 - hs[k] ** 2))
     np.testing.assert_allclose(d.evaluate(values), g, rtol=1e-10, atol=1e-13)
     back = ricci.parse(d.text)
     np.testing.assert_allclose(back.evaluate(values), g, rtol=1e-10, atol=1e-13)
