@@ -35,7 +35,7 @@ from ricci import display_forms
 from ricci.ir.traverse import rewrite
 from ricci.language import ast as A
 from ricci.printing import text as T
-from ricci.simplify import naming, rules, sizes, vocabulary
+from ricci.simplify import naming, naming_classes, rules, sizes, vocabulary
 from ricci.simplify.sums import SumForms
 from ricci.simplify.symmetry import use_symmetry
 
@@ -317,7 +317,7 @@ def test_the_classes_are_numbered_children_first():
             if c is not None:
                 return c
             ks = tuple(visit(x) for x in A.children(n))
-            key = (type(n).__name__, naming._params(n), ks)
+            key = (type(n).__name__, naming_classes._params(n), ks)
             c = table.get(key)
             if c is None:
                 c = table[key] = len(rep)
