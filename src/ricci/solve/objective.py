@@ -18,6 +18,7 @@ from ..codegen import python_name
 from .blas import scipy_blas_one_thread
 from .domain import guards, outside, start_message
 from .errors import SolveError, UnboundedError
+from .unbounded import hint
 
 #: f below -UNBOUNDED·max(1, |f(x0)|) is taken as unbounded below.
 UNBOUNDED = 1e12
@@ -130,6 +131,7 @@ class Objective:
             self.hessp = self._prepared_hessp
             if len(names) == 1 and problem.symmetric:
                 self._fold = _symmetric_fold(problem.shapes[names[0]][0])
+        self.start = np.array(start, dtype=float)  # where the solve began: the way a fall travelled
         self.f0 = self.value_and_grad(start)[0]
         self.threshold = -UNBOUNDED * max(1.0, abs(self.f0))
 
@@ -159,10 +161,12 @@ class Objective:
                              "outside its domain?); start elsewhere or bound the variables")
         if self.f0 is not None and f < self.threshold:
             norm = float(np.linalg.norm(z))
+            # the bounds that would close the fall, in the surface's words, on the side the
+            # variables travelled to (.unbounded.hint)
+            words = "" if self.problem.bounded else f" ({hint(self.problem, self.problem.names, z - self.start)})"
             raise UnboundedError(f"{self.problem.expression.text} is unbounded below: f fell to {f:.3g} from "
                                  f"{self.f0:.6g} at the start, with ‖({', '.join(self.problem.names)})‖ "
-                                 f"grown to {norm:.3g}; there is no minimum"
-                                 + ("" if self.problem.bounded else " (bounds may give one)"))
+                                 f"grown to {norm:.3g}; there is no minimum" + words)
 
     def _point(self, z) -> str:
         x = self.problem.unpack(z)
