@@ -107,9 +107,9 @@ def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
     node = ref() if ref is not None else None
     if node is None:
         # a new node, charged to the running derivation's budget of nodes and time and entered
-        # in the table; written out here and in _intern_like, the charge as limits.charge_node
-        # (the same count, the same errors at the same node), not called: two Python calls less
-        # for each node made (issue 21)
+        # in the table; written out here and in _intern_like, the count as Budget.charge's with
+        # the charge itself called only where a check is due (limits.budget_now), and the node
+        # made in place: two Python calls less for each node made (issue 21)
         b = budget_now()
         if b is not None:
             n = b.nodes + 1
