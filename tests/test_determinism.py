@@ -96,27 +96,37 @@ def corpus() -> list:
     return cases
 
 
-def texts() -> dict:
+def _case_texts(ricci, expression, wrt, order, kinds) -> dict:
+    try:
+        d = ricci.derivative(expression, wrt, order, kinds)
+        got = {"text": d.text, "latex": d.latex}
+        if not d.has_matrix_form:
+            got["index"] = d.index_notation
+    except ricci.RicciError as e:
+        return {"error": str(e)}
+    try:  # the generated code names its intermediate values: in the same order too
+        got["code"] = d.code("numpy")
+    except ricci.RicciError as e:
+        got["code"] = f"error: {e}"
+    return got
+
+
+def texts(cases: list | None = None, *, crashes: bool = False) -> dict:
     """Every case's texts, keyed by the case (its repr): text, LaTeX, index notation of tensors,
-    NumPy code, or the error's message."""
+    NumPy code, or the error's message.  ``cases``: (expression, wrt, order, kinds) of each, this
+    file's corpus by default; ``crashes``: any other exception is that case's answer too (a
+    comparison of two trees, tools/same_answers.py), not raised."""
     import ricci
 
     out = {}
-    for expression, wrt, order, kinds in corpus():
-        key = repr((expression, wrt, order, kinds))
+    for expression, wrt, order, kinds in corpus() if cases is None else cases:
         try:
-            d = ricci.derivative(expression, wrt, order, kinds)
-            got = {"text": d.text, "latex": d.latex}
-            if not d.has_matrix_form:
-                got["index"] = d.index_notation
-        except ricci.RicciError as e:
-            got = {"error": str(e)}
-        else:
-            try:  # the generated code names its intermediate values: in the same order too
-                got["code"] = d.code("numpy")
-            except ricci.RicciError as e:
-                got["code"] = f"error: {e}"
-        out[key] = got
+            got = _case_texts(ricci, expression, wrt, order, kinds)
+        except Exception as e:
+            if not crashes:
+                raise
+            got = {"crash": f"{type(e).__name__}: {e}"}
+        out[repr((expression, wrt, order, kinds))] = got
     return out
 
 

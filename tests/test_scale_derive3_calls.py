@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import central_differences, check_derivative, python_calls
+from helpers import central_differences, check_derivative, network_value, orthogonal_network, python_calls
 from helpers import network as _network
 
 import ricci
@@ -74,25 +74,13 @@ def test_a_parse_level_makes_fewer_python_calls(deep_recursion):
 # -- the values: finite differences of NumPy functions -------------------------------------------
 
 def _network_values(depth: int, n: int = 3, seed: int = 3) -> dict:
-    rng = np.random.default_rng(seed)
-    values = {"x": 0.4 * rng.standard_normal(n)}
-    for k in range(1, depth + 1):
-        q, r = np.linalg.qr(rng.standard_normal((n, n)))
-        values[f"W{k}"] = q * np.sign(np.diag(r))  # orthogonal: the gradient does not vanish
-    return values
-
-
-def _network_value(values: dict, depth: int, x) -> float:
-    z = np.asarray(x, dtype=float)
-    for k in range(1, depth + 1):
-        z = np.tanh(values[f"W{k}"] @ z)
-    return float(np.sum(z))
+    return orthogonal_network(depth, n=n, seed=seed, scale=0.4)
 
 
 @pytest.mark.parametrize("depth", [1, 3, 9, 24])
 def test_the_network_gradient_matches_finite_differences(depth, deep_recursion):
     values = _network_values(depth)
-    want = central_differences(lambda x: _network_value(values, depth, x), values["x"])
+    want = central_differences(lambda x: network_value(values, depth, x), values["x"])
     got = np.asarray(ricci.derivative(ricci.parse(_network(depth)), "x").evaluate(values), dtype=float)
     assert np.max(np.abs(want)) > 1e-3
     assert np.allclose(got.ravel(), np.ravel(want), rtol=1e-6, atol=1e-9)

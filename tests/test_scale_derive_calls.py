@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import central_differences, check_derivative, python_calls
+from helpers import central_differences, check_derivative, network_value, orthogonal_network, python_calls
 from helpers import network as _network
 
 import ricci
@@ -51,29 +51,15 @@ def test_a_network_level_makes_fewer_python_calls(monkeypatch, deep_recursion):
 
 
 def _network_values(depth: int, n: int = 3, seed: int = 5) -> dict:
-    rng = np.random.default_rng(seed)
-    values = {"x": 0.3 * rng.standard_normal(n)}
-    for k in range(1, depth + 1):
-        # orthogonal (each layer keeps the length) and a small x: the tanh stay near their
-        # slope 1, and the gradient at depth 64 does not vanish (one worth comparing)
-        q, r = np.linalg.qr(rng.standard_normal((n, n)))
-        values[f"W{k}"] = q * np.sign(np.diag(r))
-    return values
-
-
-def _network_value(values: dict, depth: int, x) -> float:
-    z = np.asarray(x, dtype=float)
-    for k in range(1, depth + 1):
-        z = np.tanh(values[f"W{k}"] @ z)
-    return float(np.sum(z))
+    return orthogonal_network(depth, n=n, seed=seed, scale=0.3)
 
 
 @pytest.mark.parametrize("depth", [1, 2, 7, 16])
 def test_the_network_gradient_matches_finite_differences(depth):
     values = _network_values(depth)
-    want = central_differences(lambda x: _network_value(values, depth, x), values["x"])
+    want = central_differences(lambda x: network_value(values, depth, x), values["x"])
     check_derivative(_network(depth), "x", values=values,
-                     closed=lambda v: central_differences(lambda x: _network_value(v, depth, x), v["x"]))
+                     closed=lambda v: central_differences(lambda x: network_value(v, depth, x), v["x"]))
     got = np.asarray(ricci.derivative(_network(depth), "x").evaluate(values), dtype=float)
     assert np.allclose(got.ravel(), np.ravel(want), rtol=1e-6, atol=1e-9)
 
@@ -81,7 +67,7 @@ def test_the_network_gradient_matches_finite_differences(depth):
 def test_the_depth_64_network_gradient_matches_finite_differences():
     depth = 64
     values = _network_values(depth, seed=11)
-    want = central_differences(lambda x: _network_value(values, depth, x), values["x"])
+    want = central_differences(lambda x: network_value(values, depth, x), values["x"])
     got = np.asarray(ricci.derivative(_network(depth), "x", timeout=600).evaluate(values), dtype=float)
     assert np.max(np.abs(want)) > 1e-6  # a gradient that can tell a wrong answer from a right one
     assert np.allclose(got.ravel(), np.ravel(want), rtol=1e-6, atol=1e-9)

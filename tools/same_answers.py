@@ -62,26 +62,12 @@ def corpus() -> list[tuple]:
 
 
 def answers() -> dict:
-    import ricci
+    """The texts of every case of :func:`corpus` (tests/test_determinism.py's ``texts``), a
+    crash recorded as that case's answer."""
+    cases = corpus()  # puts tests/ on the path
+    import test_determinism as td
 
-    out = {}
-    for expression, wrt, order, kinds in corpus():
-        key = repr((expression, wrt, order, kinds))
-        try:
-            d = ricci.derivative(expression, wrt, order, kinds)
-            got = {"text": d.text, "latex": d.latex}
-            if not d.has_matrix_form:
-                got["index"] = d.index_notation
-            try:
-                got["code"] = d.code("numpy")
-            except ricci.RicciError as e:
-                got["code"] = f"error: {e}"
-        except ricci.RicciError as e:
-            got = {"error": str(e)}
-        except Exception as e:  # a crash is an answer too, to compare
-            got = {"crash": f"{type(e).__name__}: {e}"}
-        out[key] = got
-    return out
+    return td.texts(cases, crashes=True)
 
 
 def diff(old_file: str, new_file: str) -> int:
