@@ -18,6 +18,7 @@ from ..codegen import python_name
 from .blas import scipy_blas_one_thread
 from .domain import guards, outside, start_message
 from .errors import SolveError, UnboundedError
+from .lean import lean
 from .unbounded import hint
 
 #: f below -UNBOUNDED·max(1, |f(x0)|) is taken as unbounded below.
@@ -39,7 +40,8 @@ def compiled(source: str, name: str, order: int, kinds: tuple, with_value: bool,
     kinds only, never on the data, so a second solve of the same problem reuses it."""
     from ..derivation import derivative
 
-    return derivative(source, name, order, dict(kinds)).function(backend, with_value=with_value)
+    fn = derivative(source, name, order, dict(kinds)).function(backend, with_value=with_value)
+    return lean(fn) if backend == "numpy" else fn  # NumPy's LAPACK wrappers cut short (.lean)
 
 
 @lru_cache(maxsize=64)
@@ -50,7 +52,8 @@ def compiled_hvp(source: str, names: tuple, kinds: tuple, backend: str = "numpy"
     from ..language.expression import parse
 
     p = several_hvp(parse(source, dict(kinds)), list(names))
-    return p, p.function(backend, prepared=prepared)
+    fn = p.function(backend, prepared=prepared)
+    return p, lean(fn) if backend == "numpy" else fn
 
 
 def _namespace(data: dict):

@@ -53,6 +53,8 @@ NOT_ATTAINED = 3
 GROWING, STUCK = 12, 30
 #: growth by at least this factor an iteration counts as geometric
 RATE = 1.5
+#: every entry true (a ufunc's reduction: one C call)
+_all = np.logical_and.reduce
 #: the solve goes on from the ray's best point where it is lower by this much, relatively
 FURTHER = 1e-8
 
@@ -86,10 +88,13 @@ class Runaway:
     def __call__(self, x: np.ndarray, f: float) -> None:
         self.nit += 1
         x = np.asarray(x, dtype=float)
-        r = float(np.linalg.norm(x - self.start))
+        # ‖x - x0‖ as np.linalg.norm computes a flat vector's (the same dot product), and the
+        # comparison as np.array_equal's: once an iteration, without their wrappers' ~15 calls
+        d = (x - self.start).reshape(-1)
+        r = math.sqrt(float(d.dot(d)))
         if self.last is not None:
             x_prev, f_prev, r_prev = self.last
-            if np.array_equal(x, x_prev):
+            if x.shape == x_prev.shape and bool(_all(x == x_prev, axis=None)):
                 self.still += 1
                 if self.still >= STUCK:
                     raise Stopped(f"the iterate stood still for {STUCK} iterations", x.copy(), self.nit)
