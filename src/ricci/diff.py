@@ -350,13 +350,24 @@ def _lift(f: Node, arg: Node) -> Node:
         case Var(name="u"):
             return arg
         case Mul():
-            return B.mul([_lift(g, arg) for g in f.factors], free)
+            # loops with the leaves lifted in place, not a comprehension and a call per factor
+            # (issue 21: each elementwise function of a deep network lifts its derivative)
+            lifted = []
+            for g in f.factors:
+                lifted.append(g if type(g) is Num else arg if type(g) is Var and g.name == "u" else _lift(g, arg))
+            return B.mul(lifted, free)
         case Add():
-            return B.add([_lift_full(t, arg) for t in f.terms])
+            terms = []
+            for t in f.terms:
+                terms.append(_lift_full(t, arg))
+            return B.add(terms)
         case Elem():
-            return B.elem(f.func, _lift(f.arg, arg))
+            g = f.arg
+            return B.elem(f.func, g if type(g) is Num else arg if type(g) is Var and g.name == "u" else _lift(g, arg))
         case Pow():
-            return B.power(_lift(f.base, arg), _lift(f.exp, arg))
+            g, h = f.base, f.exp
+            return B.power(g if type(g) is Num else arg if type(g) is Var and g.name == "u" else _lift(g, arg),
+                           h if type(h) is Num else arg if type(h) is Var and h.name == "u" else _lift(h, arg))
     raise TypeError(f"cannot lift {f!r}")  # pragma: no cover
 
 

@@ -24,7 +24,7 @@ import weakref
 from operator import itemgetter
 import numpy as np
 
-from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var, _intern, unique
+from .nodes import Add, Delta, Elem, Index, MatFun, Mul, Node, Num, Pair, Pow, Size, Stack, Var, _intern, _intern_mul, unique
 from .substitute import _bound_name, _substituted  # noqa: F401  (_bound_name: the naming's one spelling, read by tests)
 
 _fresh = itertools.count()
@@ -163,18 +163,9 @@ def const_value(node: Node):
     return None
 
 
-def _make_mul(factors: tuple, out: tuple) -> Mul:
-    def init(n):
-        n.factors, n.out, n.free = factors, out, out
-        outset = set(out)
-        bound: dict = {}  # in order of first occurrence (a loop: no generator to step; issue 21)
-        for f in factors:
-            for i in f.free:
-                if i not in outset:
-                    bound[i] = None
-        n.bound = tuple(bound)
-
-    return _intern(Mul, (factors, out), init)
+#: the product of these factors over these (sorted) out indices as it stands, no normalisation:
+#: nodes._intern_mul itself (a call, not two and a closure's; issue 21)
+_make_mul = _intern_mul
 
 
 # -- renaming ------------------------------------------------------------------------------------
@@ -505,13 +496,29 @@ def mul(factors, out=()) -> Node:
     if squares:
         fs = [g for k, f in enumerate(fs) for g in ((f.base, f.base) if k in squares else (f,))]
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
-    # A renaming may have produced numbers or products: normalise once more if so.
-    if _normal_again(fs):
-        return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
+    # A renaming may have produced numbers or products: normalise once more if so
+    # (_normal_again(fs) written out: a call less a product; issue 21).
+    again = False
+    for f in fs:
+        if isinstance(f, Num):
+            again = True
+        elif isinstance(f, Mul):
+            if len(f.factors) <= FLATTEN_LIMIT or not f.bound:
+                again = True
+            else:
+                for g in f.factors:
+                    if isinstance(g, Delta):
+                        again = True
+                        break
+        if again:
+            return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
+    before = fs
     if powers:  # _fold_contractions looks at powers only (the sizes appended above are none)
         fs = _fold_contractions(fs, outset)
     fs = _merge_powers(fs, outset)
-    if _normal_again(fs):
+    # the factors as they were (each step returns its list itself where it changes nothing):
+    # asked above already
+    if fs is not before and _normal_again(fs):
         return mul([num(coef)] + fs + [Mul_ones(tuple(needed & outset))], out)
     return _canonical_mul(coef, fs, out)
 
@@ -755,7 +762,22 @@ def _canonical_mul(coef: float, fs: list, out: tuple) -> Node:
         for i in f.free:
             c = canon.get(i)
             if c is not None and c != i:
-                f = rename(f, canon)
+                # rename(f, canon) written out (a call less for each factor renamed; issue 21):
+                # the same mapping, restricted to f's indices in canon's order, and the same
+                # choice between putting the names in place and rebuilding
+                free = f.free
+                m = {}
+                for k, v in canon.items():
+                    if k != v and k in free:
+                        m[k] = v
+                g = None
+                if not f.sorts and len(set(m.values())) == len(m):
+                    for v in m.values():
+                        if v in free and v not in m:
+                            break
+                    else:
+                        g = _substituted(f, m)
+                f = _rename(f, m) if g is None else g
                 break
         renamed.append(f)
     renamed = tuple(renamed)
@@ -814,10 +836,14 @@ def add(terms) -> Node:
             coefs[rest] = 0.0
             order.append(rest)
         coefs[rest] += c
-    parts = [(coefs[r], r) for r in order if coefs[r] != 0.0]
-    if not parts:
+    # loops, not comprehensions: two calls less a sum (issue 21)
+    built = []
+    for r in order:
+        c = coefs[r]
+        if c != 0.0:
+            built.append(r if c == 1.0 else _scale(c, r))
+    if not built:
         return zero(free)
-    built = [(r if c == 1.0 else _scale(c, r)) for c, r in parts]
     if len(built) == 1:
         return built[0]
     return _ordered_sum(built)
@@ -844,9 +870,21 @@ def _open_scaled_sums(flat: list) -> tuple:
     the sum: 2(a + b) − 2a is 2b (it stayed 2(a + b) − 2a, shown as 2*(a + b - a)).  (The
     terms, each term's :func:`_split_coef` or None where sums were opened: add splits the terms
     again only then; issue 21)."""
-    split = [_split_coef(t) for t in flat]
-    keys = [[_split_coef(u)[1] for u in rest.terms] if isinstance(rest, Add) else [rest]
-            for _, rest in split]
+    # loops, not comprehensions: two calls less a sum (issue 21)
+    # (every term split first, then the sums' terms: the order of the calls as it was, since a
+    # split may build a product and draw fresh names)
+    split = []
+    for t in flat:
+        split.append(_split_coef(t))
+    keys = []
+    for _, rest in split:
+        if isinstance(rest, Add):
+            ks = []
+            for u in rest.terms:
+                ks.append(_split_coef(u)[1])
+            keys.append(ks)
+        else:
+            keys.append([rest])
     # how often each rest occurs, counted in a dict (a Counter over a generator made a few
     # Python calls per sum; issue 21): all once, nothing to open
     seen: dict = {}

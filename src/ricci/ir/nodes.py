@@ -107,9 +107,10 @@ def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
     node = ref() if ref is not None else None
     if node is None:
         # a new node, charged to the running derivation's budget of nodes and time and entered
-        # in the table; written out here and in _intern_like, the count as Budget.charge's with
-        # the charge itself called only where a check is due (limits.budget_now), and the node
-        # made in place: two Python calls less for each node made (issue 21)
+        # in the table; written out here, in _intern_mul and in ir/substitute.py, the count as
+        # Budget.charge's with the charge itself called only where a check is due
+        # (limits.budget_now), and the node made in place: two Python calls less for each node
+        # made (issue 21)
         b = budget_now()
         if b is not None:
             n = b.nodes + 1
@@ -128,10 +129,12 @@ def _intern(cls, key: tuple, init, like: Node | None = None) -> Node:
     return node
 
 
-def _intern_like(cls, key: tuple, like: Node, names: tuple, values: tuple) -> Node:
-    """``_intern(cls, key, init, like)`` where ``init`` would set the slots ``names`` to
-    ``values``: no closure made and called for each node renamed (ir/substitute.py; issue 21)."""
-    full = (cls,) + key
+def _intern_mul(factors: tuple, out: tuple) -> "Mul":
+    """The one product of these factors (in this order) over ``out`` (sorted), made if there is
+    none: ``_intern(Mul, (factors, out), init)`` with the init written out, no closure made and
+    called for each product (ir/build.py's ``_make_mul``; issue 21: the products a chain rule
+    canonicalises).  The summed indices are kept in order of first occurrence."""
+    full = (Mul, factors, out)
     ref = _TABLE.get(full)
     node = ref() if ref is not None else None
     if node is None:
@@ -142,12 +145,18 @@ def _intern_like(cls, key: tuple, like: Node, names: tuple, values: tuple) -> No
                 b.nodes = n
             else:
                 b.charge()
-        node = object.__new__(cls)
+        node = object.__new__(Mul)
         ref = _TABLE[full] = _Ref(node, _gone)
         ref.key = full
-        for name, value in zip(names, values):
-            setattr(node, name, value)
-        node.sig, node.size, node.height, node.sorts = like.sig, like.size, like.height, like.sorts
+        node.factors, node.out, node.free = factors, out, out
+        outset = set(out)
+        bound: dict = {}  # in order of first occurrence (a loop: no generator to step; issue 21)
+        for f in factors:
+            for i in f.free:
+                if i not in outset:
+                    bound[i] = None
+        node.bound = tuple(bound)
+        _finish(node)
     return node
 
 
