@@ -21,8 +21,8 @@ import pytest
 
 import ricci
 from ricci.language import grammar_cache
-from ricci.language.ast import depth
-from ricci.language.parser import MAX_DEPTH, MAX_NESTING, parse_text
+from ricci.language.ast import depth, walk
+from ricci.language.parser import MAX_DEPTH, MAX_NESTING, _make_builder, parse_text
 
 TEXTS = [
     "x'*A*x", "norm2(y - Phi*theta)^2 + lambda*theta'*theta", "[1, 2; 3, a]*x",
@@ -48,9 +48,23 @@ def test_the_shipped_parser_is_current_and_parses_as_the_grammar_does():
     for text in TEXTS:
         a, b = loaded.parse(text), built.parse(text)
         assert a == b, text
-        # the positions the error messages and hints point at
-        assert [(t.meta.column, t.meta.end_column) for t in a.iter_subtrees() if not t.meta.empty] == \
-               [(t.meta.column, t.meta.end_column) for t in b.iter_subtrees() if not t.meta.empty]
+        # the positions the error messages and hints point at: the tokens', every one kept
+        # (the parser's AST takes its spans from them)
+        assert [(t.type, t.start_pos, t.end_pos) for t in a.scan_values(lambda v: True)] == \
+               [(t.type, t.start_pos, t.end_pos) for t in b.scan_values(lambda v: True)]
+    # and with the parser's own callbacks (lark's transformer=, the AST built while parsing)
+    with_callbacks = grammar_cache.load(transformer=_make_builder())
+    assert with_callbacks.source_path == "<deserialized>"
+    rebuilt = Lark(grammar_cache.GRAMMAR.read_text(encoding="utf-8"), transformer=_make_builder(),
+                   **grammar_cache.OPTIONS)
+
+    def spans(value):  # a node's, or a bracketed one's (node, start, end)
+        node = value[0] if isinstance(value, tuple) else value
+        return [(type(n).__name__, n.span) for n in walk(node)]
+
+    for text in TEXTS:
+        a, b = with_callbacks.parse(text), rebuilt.parse(text)
+        assert a == b and spans(a) == spans(b), text
 
 
 def test_a_stale_or_broken_parser_file_is_not_used(tmp_path):
@@ -63,6 +77,9 @@ def test_a_stale_or_broken_parser_file_is_not_used(tmp_path):
         parser = grammar_cache.load(path)
         assert parser.source_path != "<deserialized>"  # built from the grammar instead
         assert parser.parse("x'*A*x") == grammar_cache.load().parse("x'*A*x")
+        built = grammar_cache.load(path, transformer=_make_builder())  # the parser's own callbacks
+        assert built.source_path != "<deserialized>"
+        assert built.parse("x'*A*x") == parse_text("x'*A*x")
 
 
 # -- what `ricci diff` imports -------------------------------------------------------------------

@@ -21,8 +21,11 @@ from pathlib import Path
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 PARSER_FILE = Path(__file__).with_name("grammar.lark.parser")
 
-#: lark's options for ricci's grammar (part of the key: other options, another parser).
-OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": False}
+#: lark's options for ricci's grammar (part of the key: other options, another parser).  Every
+#: token is kept (the brackets and signs give the AST's spans, parser.py) and no positions are
+#: propagated through a parse tree: the parser builds the AST while parsing (``transformer=``).
+OPTIONS = {"parser": "lalr", "propagate_positions": False, "maybe_placeholders": False,
+           "keep_all_tokens": True}
 
 
 def key(grammar: str) -> bytes:
@@ -33,18 +36,26 @@ def key(grammar: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).hexdigest().encode("ascii")
 
 
-def load(path: Path = PARSER_FILE):
-    """The parser: from ``path`` when its key matches the grammar, else built from the grammar."""
+def load(path: Path = PARSER_FILE, transformer=None):
+    """The parser: from ``path`` when its key matches the grammar, else built from the grammar.
+    ``transformer``: lark's LALR callbacks, one method per rule (the tables do not depend on it)."""
     from lark import Lark
 
     grammar = GRAMMAR.read_text(encoding="utf-8")
     try:
         with open(path, "rb") as f:
             if f.readline().rstrip(b"\n") == key(grammar):
-                return Lark.load(f)
+                if transformer is None:
+                    return Lark.load(f)
+                # Lark.load takes no options; _load is what lark's own cache (Lark(cache=...))
+                # loads its saved tables with, a transformer among the options it allows there.
+                # Another lark without it: the parser is built from the grammar, below.
+                return Lark.__new__(Lark)._load(f, transformer=transformer)
     except Exception:  # missing, stale or unreadable (another lark's format): build it, below
         pass
-    return Lark(grammar, **OPTIONS)
+    if transformer is None:
+        return Lark(grammar, **OPTIONS)
+    return Lark(grammar, transformer=transformer, **OPTIONS)
 
 
 def current(path: Path = PARSER_FILE) -> bool:

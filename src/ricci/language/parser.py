@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
 
 from . import ast
 from .ast import BinOp, Call, Expr, Literal, Name, Neg, Num, Transpose, Where, depth, walk
@@ -50,7 +49,7 @@ def _lark():
     # when they match the grammar (grammar_cache: building them is most of a CLI start-up)
     from .grammar_cache import load
 
-    return load()
+    return load(transformer=_make_builder())
 
 
 def _check_limits(text: str) -> None:
@@ -190,7 +189,11 @@ def parse_text(text: str, *, trusted: bool = False) -> Expr:
         ) from None
     except UnexpectedEOF as e:  # pragma: no cover - LALR reports UnexpectedToken($END)
         raise RicciSyntaxError("the expression ends too early", (len(text) - 1, len(text)), text) from e
-    node = _Build(text).transform(tree)
+    if type(tree) is _Fault:  # an error the builder met (syntax errors come first, above)
+        if isinstance(tree[0], Exception):
+            raise tree[0]
+        raise RicciSyntaxError(tree[0], tree[1], text)
+    node = tree[0] if type(tree) is _Box else tree
     d = 0 if trusted else depth(node)
     if d > MAX_DEPTH:
         raise LimitError(
@@ -201,72 +204,90 @@ def parse_text(text: str, *, trusted: bool = False) -> Expr:
     return node
 
 
+class _Box(tuple):
+    """(node, start, end): a value whose extent in the text is not its node's span: ``(x)`` with
+    its brackets, ``+x`` with its sign, a call the table rewrote (softmax(x), whose nodes span x).
+    A parent's span runs from its first child's extent to its last child's (lark's
+    propagate_positions: a bracketed operand's brackets belong to the product around it)."""
+
+    __slots__ = ()
+
+
+class _Fault(tuple):
+    """(message, span): the first error of a subtree (in the order lark reduces: children before
+    their parent, left to right), passed up and raised once the whole text has parsed, so that a
+    syntax error anywhere still comes first, as when the AST was built after the parse.  (An
+    exception a table's rewrite raised other than its ValueError, None): that exception."""
+
+    __slots__ = ()
+
+
+class _Bound(tuple):
+    """(name, expr, name's span, end of the binding's extent): one binding of a ``where``."""
+
+    __slots__ = ()
+
+
 def _make_builder():
-    from lark import Tree
+    """The callbacks lark calls at each reduction of the LALR parse (its ``transformer=``
+    option): the AST is built while parsing, without lark's parse tree or the positions it
+    propagated to each tree node (issue 21: about half the calls of parsing a deep expression).
+    Each method takes the rule's children, every token kept (``keep_all_tokens``: brackets,
+    commas and signs give the spans), and returns an AST node, a :class:`_Box`, a
+    :class:`_Fault`, a row (a tuple) or a :class:`_Bound`.  The methods hold no state: one
+    parser serves every thread."""
+
+    def node_of(v):
+        return v[0] if type(v) is _Box else v
+
+    def extent(v):
+        return (v[1], v[2]) if type(v) is _Box else v.span
+
+    def keyword(tok):
+        # None, or the fault of a keyword written where a name stands
+        if str(tok) in KEYWORDS:
+            return _Fault((f"'{tok}' is a keyword of the language, not a name", (tok.start_pos, tok.end_pos)))
+        return None
 
     class Build:
-        """lark parse tree → AST; method names equal the grammar's aliases.  Each method takes
-        the node's span (None for an empty one) and its children, built already."""
+        """Method names equal the grammar's aliases (and ``atom``, its bracketed expression)."""
 
-        def __init__(self, text: str):
-            self.text = text
-
-        def transform(self, tree):
-            """The AST of ``tree``: lark's Transformer_NonRecursive's walk (children before
-            their parent, left to right, without recursion: deep trees are fine), written out.
-            The Transformer made a wrapper (functools.update_wrapper) and several calls for each
-            node, about a fifth of the parse of a deep expression (issue 21); the same methods
-            in the same order, so the same AST and the same first error."""
-            rev_postfix = []
-            q = [tree]
-            while q:
-                t = q.pop()
-                rev_postfix.append(t)
-                if isinstance(t, Tree):
-                    q += t.children
-            stack: list = []
-            for x in reversed(rev_postfix):
-                if isinstance(x, Tree):
-                    size = len(x.children)
-                    if size:
-                        args = stack[-size:]
-                        del stack[-size:]
-                    else:
-                        args = []
-                    meta = x.meta
-                    method = getattr(self, x.data, None)
-                    if method is None:  # pragma: no cover - every rule of the grammar has a method
-                        stack.append(Tree(x.data, args, meta))
-                        continue
-                    stack.append(method(None if meta.empty else (meta.start_pos, meta.end_pos), *args))
-                else:
-                    stack.append(x)  # a token: the methods read it
-            (result,) = stack
-            return result
-
-        def number(self, span, tok):
+        def number(self, c):
+            (tok,) = c
+            span = (tok.start_pos, tok.end_pos)
             value = float(tok)
             if not math.isfinite(value):
-                raise RicciSyntaxError(f"the number {tok} is too large", span, self.text)
+                return _Fault((f"the number {tok} is too large", span))
             return Num(value, span)
 
-        def _keyword(self, tok):
+        def name(self, c):
+            (tok,) = c
             if str(tok) in KEYWORDS:
-                raise RicciSyntaxError(
-                    f"'{tok}' is a keyword of the language, not a name",
-                    (tok.start_pos, tok.end_pos), self.text)
+                return keyword(tok)
+            return Name(str(tok), (tok.start_pos, tok.end_pos))
 
-        def name(self, span, tok):
-            self._keyword(tok)
-            return Name(str(tok), span)
+        def string(self, c):
+            (tok,) = c
+            return ast.Word(str(tok)[1:-1], (tok.start_pos, tok.end_pos))
 
-        def string(self, span, tok):
-            return ast.Word(str(tok)[1:-1], span)
+        def atom(self, c):  # "(" expr ")": the expression, its extent the brackets'
+            v = c[1]
+            if type(v) is _Fault:
+                return v
+            return _Box((node_of(v), c[0].start_pos, c[2].end_pos))
 
-        def call(self, span, name, *args):
+        def call(self, c):
+            name, span = c[0], (c[0].start_pos, c[-1].end_pos)
+            args = c[2:-1:2]  # NAME "(" arg ("," arg)* ")"
+            for a in args:
+                if type(a) is _Fault:
+                    return a
+            if _Box in map(type, args):
+                args = [a[0] if type(a) is _Box else a for a in args]
+            if str(name) in KEYWORDS:
+                return keyword(name)
             # Aliases (trace, asin, ...) become the canonical name, so that `trace(A)` and
             # `tr(A)` are the same expression and print the same way.
-            self._keyword(name)
             func = ALIASES.get(str(name), str(name))
             entry = lookup(func)
             if entry is not None and entry.rewrite is not None:
@@ -276,20 +297,33 @@ def _make_builder():
                     rewritten = entry.rewrite(ast, tuple(args))
                 except ValueError as e:
                     message, k = e.args
-                    span = args[k].span if k is not None and k < len(args) else span
-                    raise RicciSyntaxError(message, span, self.text) from None
+                    return _Fault((message, args[k].span if k is not None and k < len(args) else span))
+                except Exception as e:  # noqa: BLE001 - raised as it is, after the parse (below)
+                    return _Fault((e, None))
                 if rewritten is not None:
-                    return rewritten
+                    return _Box((rewritten, span[0], span[1]))
             for a in args:  # a word no rewrite took
                 if isinstance(a, ast.Word):
-                    raise RicciSyntaxError(
-                        f"'{a.word}' in quotes is not an argument of {func}(): a word in quotes is "
-                        "only the kind of a norm, norm(X, 'nuc')", a.span, self.text)
+                    return _Fault((f"'{a.word}' in quotes is not an argument of {func}(): a word in quotes is "
+                                   "only the kind of a norm, norm(X, 'nuc')", a.span))
             return Call(func, tuple(args), span)
 
         def _bin(op):  # noqa: N805 - a factory used in the class body
-            def method(self, span, left, right):
-                return BinOp(op, left, right, span)
+            def method(self, c):
+                left, right = c[0], c[2]
+                if type(left) is _Fault:
+                    return left
+                if type(right) is _Fault:
+                    return right
+                if type(left) is _Box:
+                    start, left = left[1], left[0]
+                else:
+                    start = left.span[0]
+                if type(right) is _Box:
+                    end, right = right[2], right[0]
+                else:
+                    end = right.span[1]
+                return BinOp(op, left, right, (start, end))
 
             return method
 
@@ -304,80 +338,106 @@ def _make_builder():
         pypow = _bin("^")
         epow = _bin(".^")
 
-        def otimes(self, span, left, right):
+        def otimes(self, c):
             # A ⊗ B as papers print it: the Kronecker product, the table's function of that family
-            return Call(named("kronecker"), (left, right), span)
+            left, right = c[0], c[2]
+            if type(left) is _Fault:
+                return left
+            if type(right) is _Fault:
+                return right
+            span = (extent(left)[0], extent(right)[1])
+            return Call(named("kronecker"), (node_of(left), node_of(right)), span)
 
-        def neg(self, span, arg):
-            return Neg(arg, span)
+        def neg(self, c):
+            sign, arg = c
+            if type(arg) is _Fault:
+                return arg
+            if type(arg) is _Box:
+                return Neg(arg[0], (sign.start_pos, arg[2]))
+            return Neg(arg, (sign.start_pos, arg.span[1]))
 
-        def pos(self, span, arg):
-            return arg
+        def pos(self, c):
+            sign, arg = c
+            if type(arg) is _Fault:
+                return arg
+            return _Box((node_of(arg), sign.start_pos, extent(arg)[1]))
 
-        def transpose(self, span, arg):
-            return Transpose(arg, span)
+        def transpose(self, c):
+            arg, mark = c
+            if type(arg) is _Fault:
+                return arg
+            if type(arg) is _Box:
+                return Transpose(arg[0], (arg[1], mark.end_pos))
+            return Transpose(arg, (arg.span[0], mark.end_pos))
 
         dot_t = transpose
 
-        def norm(self, span, arg, *rest):
+        def norm(self, c):
             # ‖x‖, ‖x‖₂, ‖X‖_F: the Euclidean / Frobenius norm; ‖x‖₁, ‖x‖_1: the sum of |x_i|
-            sub = str(rest[-1]) if rest and rest[-1] is not None else "2"
+            arg = c[1]
+            if type(arg) is _Fault:
+                return arg
+            sub = str(c[3]) if len(c) == 4 else "2"
             func = "norm1" if sub in ("₁", "_1") else "norm2"
-            return Call(func, (arg,), span)
+            return Call(func, (node_of(arg),), (c[0].start_pos, c[-1].end_pos))
 
-        def row(self, span, *entries):
-            return tuple(entries)
+        def row(self, c):
+            entries = c[::2]  # expr ("," expr)*
+            for e in entries:
+                if type(e) is _Fault:
+                    return e
+            return tuple(node_of(e) for e in entries)
 
-        def literal(self, span, *rows):
+        def literal(self, c):
+            rows = c[1:-1:2]  # "[" row (";" row)* "]"
+            for r in rows:
+                if type(r) is _Fault:
+                    return r
+            span = (c[0].start_pos, c[-1].end_pos)
             widths = {len(r) for r in rows}
             if len(widths) > 1:
-                raise RicciSyntaxError(
-                    "the rows of this literal have different lengths "
-                    f"({', '.join(str(len(r)) for r in rows)})",
-                    span,
-                    self.text,
-                )
+                return _Fault(("the rows of this literal have different lengths "
+                               f"({', '.join(str(len(r)) for r in rows)})", span))
             return Literal(tuple(rows), span)
 
-        def binding(self, span, name, expr):
-            self._keyword(name)
-            return (str(name), expr, (name.start_pos, name.end_pos))
+        def binding(self, c):
+            name, _, expr = c  # NAME "=" expr
+            if type(expr) is _Fault:
+                return expr
+            fault = keyword(name)
+            if fault is not None:
+                return fault
+            return _Bound((str(name), node_of(expr), (name.start_pos, name.end_pos), extent(expr)[1]))
 
-        def where(self, span, body, *bindings):
+        def where(self, c):
+            body, bindings = c[0], c[2::2]  # expr "where" binding ("," binding)*
+            if type(body) is _Fault:
+                return body
+            for b in bindings:
+                if type(b) is _Fault:
+                    return b
             seen: set[str] = set()
-            for n, _, at in bindings:
+            for n, _, at, _ in bindings:
                 if n in seen:
-                    raise RicciSyntaxError(f"{n} is bound twice in 'where'", at, self.text)
+                    return _Fault((f"{n} is bound twice in 'where'", at))
                 seen.add(n)
             # Each binding may use the ones before it only: a name bound here and used in its own
             # expression or an earlier one would be a variable and a bound name at once.
-            for k, (n, e, _) in enumerate(bindings):
-                later = {m for m, _, _ in bindings[k:]}
+            for k, (n, e, _, _) in enumerate(bindings):
+                later = {m for m, _, _, _ in bindings[k:]}
                 for node in walk(e):
                     if isinstance(node, Name) and node.name in later:
-                        raise RicciSyntaxError(
+                        return _Fault((
                             f"{node.name} is used in the binding of {n} before it is bound in 'where' "
-                            "(a binding may use only the bindings before it)", node.span, self.text)
+                            "(a binding may use only the bindings before it)", node.span))
             return Where(
-                body,
-                tuple((n, e) for n, e, _ in bindings),
-                span,
-                tuple(s for _, _, s in bindings),
+                node_of(body),
+                tuple((n, e) for n, e, _, _ in bindings),
+                (extent(body)[0], bindings[-1][3]),
+                tuple(s for _, _, s, _ in bindings),
             )
 
-    return Build
-
-
-class _Build:
-    """The builder of the AST from lark's tree, its class made on first use (lark is only
-    imported when parsing)."""
-
-    _cls = None
-
-    def __new__(cls, text: str) -> Any:  # an instance of the class _make_builder makes
-        if cls._cls is None:
-            cls._cls = _make_builder()
-        return cls._cls(text)
+    return Build()
 
 
 __all__ = ["parse_text", "MAX_LENGTH", "MAX_NESTING", "MAX_DEPTH", "Num", "Name", "Call", "Neg",
