@@ -209,8 +209,23 @@ def depth(node: Expr) -> int:
     """Height of the tree, computed without recursion."""
     best = 0
     stack = [(node, 1)]
+    push = stack.append
     while stack:
         n, d = stack.pop()
-        best = max(best, d)
-        stack.extend((c, d + 1) for c in children(n))
+        if d > best:
+            best = d
+        d += 1
+        # the common nodes read here, not through children(): a call per node was most of the
+        # cost of this check on a deep parse (issue 21)
+        t = type(n)
+        if t is BinOp:
+            push((n.left, d))
+            push((n.right, d))
+        elif t is Name or t is Num:
+            continue
+        elif t is Neg or t is Transpose:
+            push((n.arg, d))
+        else:
+            for c in children(n):
+                push((c, d))
     return best

@@ -197,6 +197,25 @@ def _written(node: A.Expr, rewrites: list) -> A.Call | None:
     return None
 
 
+def _any_written(tree: A.Expr, rewrites: list) -> bool:
+    """Whether :func:`_written` finds a call at some node of ``tree``.  Only a node with a child
+    of its own span can be one, and that is read here, in one loop: a call of _written and of a
+    generator per node was a sixth of the parse of a deep expression (issue 21)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        kids = A.children(node)
+        span = node.span
+        if span is not None:
+            for c in kids:
+                if c.span == span:
+                    if _written(node, rewrites) is not None:
+                        return True
+                    break
+        stack.extend(kids)
+    return False
+
+
 def as_parsed(tree: A.Expr) -> A.Expr:
     """``tree`` as the parser reads its text: each call the function table writes with other
     functions (softmax(u) is exp(u - logsumexp(u)), :func:`as_written`'s inverse) rewritten, and
@@ -233,7 +252,7 @@ def as_written(tree: A.Expr) -> A.Expr:
     from ..functions import FUNCTIONS
 
     rewrites = [f for f in FUNCTIONS.values() if f.rewrite is not None]
-    if not rewrites or not any(_written(n, rewrites) for n in A.walk(tree)):
+    if not rewrites or not _any_written(tree, rewrites):
         return tree
 
     def go(node: A.Expr) -> A.Expr:

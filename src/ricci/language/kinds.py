@@ -190,7 +190,10 @@ class Type:
     @property
     def shape(self) -> tuple:
         """NumPy-style shape of dimension names: () scalar, (n,) vector (row or column), (m, n)."""
-        return tuple(d for d in (self.rows, self.cols) if d != 1)
+        r, c = self.rows, self.cols
+        if r == 1:
+            return () if c == 1 else (c,)
+        return (r,) if c == 1 else (r, c)
 
     def describe(self) -> str:
         if self.is_scalar:
@@ -239,25 +242,38 @@ class Checked:
 
 def free_names(tree: A.Expr, declared: set[str]) -> list[str]:
     """Variables of the expression in order of first appearance (bound names excluded)."""
+    return _names(tree, declared)[0]
+
+
+def _names(tree: A.Expr, declared: set[str]) -> tuple[list[str], set[str]]:
+    """(:func:`free_names`, the names ``where`` binds anywhere in ``tree``), in one walk
+    without recursion (issue 21: a call per node was a fair part of parsing a deep expression).
+    A node's children are walked in source order, a binding's expression seeing the names bound
+    before it, the body all of them."""
     out: list[str] = []
-
-    def visit(node, bound: frozenset):
-        match node:
-            case A.Name(name=n):
-                if n not in bound and n not in out and not (n in IDENTITY_NAMES and n not in declared):
-                    out.append(n)
-            case A.Where(body=body, bindings=bindings):
-                b = set(bound)
-                for name, e in bindings:
-                    visit(e, frozenset(b))
-                    b.add(name)
-                visit(body, frozenset(b))
-            case _:
-                for c in A.children(node):
-                    visit(c, bound)
-
-    visit(tree, frozenset())
-    return out
+    bound_anywhere: set[str] = set()
+    stack: list = [(tree, frozenset())]
+    push = stack.append
+    while stack:
+        node, bound = stack.pop()
+        if isinstance(node, A.Name):
+            n = node.name
+            if n not in bound and n not in out and not (n in IDENTITY_NAMES and n not in declared):
+                out.append(n)
+        elif isinstance(node, A.Where):
+            b = set(bound)
+            scoped = []
+            for name, e in node.bindings:
+                scoped.append((e, frozenset(b)))
+                b.add(name)
+                bound_anywhere.add(name)
+            push((node.body, frozenset(b)))
+            stack.extend(reversed(scoped))
+        else:
+            kids = A.children(node)
+            for k in range(len(kids) - 1, -1, -1):  # the first child on top: taken first
+                push((kids[k], bound))
+    return out, bound_anywhere
 
 
 class _Checker:
@@ -326,13 +342,30 @@ class _Checker:
 
     # -- the check -----------------------------------------------------------------------------
     def check(self, node, env: dict[str, Type]) -> Type:
+        # the common nodes dispatched here by their exact type, as _check would (issue 21: a
+        # call fewer per node); every other node, a subclass too, takes _check's patterns
+        cls = type(node)
         try:
-            t = self._check(node, env)
+            if cls is A.Name and (node.name in env or node.name in self.var_types):
+                n = node.name
+                t = env[n] if n in env else self.var_types[n]
+            elif cls is A.BinOp:
+                t = self._binop(node, node.op, self.check(node.left, env), self.check(node.right, env))
+            elif cls is A.Call:
+                t = self._call(node, env)
+            else:
+                t = self._check(node, env)
         except RicciError:
             if self.failed_at is None:
                 self.failed_at = node
             raise
-        t = self.scalarise(t)
+        # scalarise(t), read here: t itself while each of its dimensions is a size or a root
+        # bound to no size (what find would give back unchanged)
+        r, c = t.rows, t.cols
+        parent, size = self.dims.parent, self.dims.size
+        if not ((isinstance(r, int) or (parent[r] is r and r not in size))
+                and (isinstance(c, int) or (parent[c] is c and c not in size))):
+            t = self.scalarise(t)
         self.types[id(node)] = t
         self.nodes.append(node)
         return t
@@ -682,9 +715,18 @@ def _name_dims(checker: _Checker, order: list[str], taken: set[str]) -> dict:
         for d in (t.rows, t.cols):
             if d != 1:
                 give(d, cols)
-    for t in checker.types.values():  # constants' sizes (vector(1), eye) not tied to a variable
-        give(t.rows, rows) if t.rows != 1 else None
-        give(t.cols, cols) if t.cols != 1 else None
+    # constants' sizes (vector(1), eye) not tied to a variable; a dimension met again (one object:
+    # nodes share their types) is named already, give would do nothing (issue 21: a call per node)
+    given: set = set()
+    for t in checker.types.values():
+        d = t.rows
+        if d != 1 and d not in given:
+            given.add(d)
+            give(d, rows)
+        d = t.cols
+        if d != 1 and d not in given:
+            given.add(d)
+            give(d, cols)
     return names
 
 
@@ -704,6 +746,12 @@ def _products(checker: _Checker, names: dict) -> dict:
     return out
 
 
+def _dim_name(checker: _Checker, names: dict, d):
+    """The name of dimension ``d`` (its size where it has one)."""
+    d = checker.dims.find(d)
+    return d if isinstance(d, int) else names[d]
+
+
 def _resolve(checker: _Checker, names: dict, t: Type) -> Type:
     def r(d):
         d = checker.dims.find(d)
@@ -720,8 +768,7 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
     its derivative, which need not use every variable)."""
     declared = {n: normalise_kind(n, k) for n, k in (declared or {}).items()}
     forced = dict(forced or {})
-    names = free_names(tree, set(declared))
-    bound = _bound_names(tree)
+    names, bound = _names(tree, set(declared))
     for n, k in list(declared.items()):
         if n not in names and n not in forced:
             if n in bound:
@@ -783,12 +830,22 @@ def check(tree: A.Expr, source: str, declared: dict[str, str] | None = None,
     # Type shared by the nodes of that type: a deep expression has a few types, each met at
     # hundreds of nodes (issue 21)
     resolved: dict = {}
+    named: dict = {}  # a dimension (a DimVar, by identity, or a size) → its name or size
+    made: dict = {}  # a pair of names → its Type
     types = {}
     for k, t in checker.types.items():
         pair = (t.rows, t.cols)
         got = resolved.get(pair)
         if got is None:
-            got = resolved[pair] = _resolve(checker, dim_names, t)
+            r, c = named.get(t.rows), named.get(t.cols)
+            if r is None:
+                r = named[t.rows] = _dim_name(checker, dim_names, t.rows)
+            if c is None:
+                c = named[t.cols] = _dim_name(checker, dim_names, t.cols)
+            got = made.get((r, c))  # one Type for each pair of names
+            if got is None:
+                got = made[(r, c)] = Type(r, c)
+            resolved[pair] = got
         types[k] = got
     variables = {}
     for n in all_names:
