@@ -22,7 +22,8 @@ common factors pulled out of sums) lives in :mod:`ricci.simplify.matrix`.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
 
 from .functions import family_of, lookup, named
 from .ir import build as B
@@ -44,9 +45,12 @@ class NoMatrixForm(Exception):
     """Raised inside raising when a subterm has no matrix notation."""
 
 
-@dataclass(frozen=True)
-class R:
-    """A raised tensor: ``ast`` whose rows run along ``row`` and columns along ``col``."""
+class R(NamedTuple):
+    """A raised tensor: ``ast`` whose rows run along ``row`` and columns along ``col``.
+
+    A named tuple, equal, hashed and written as the frozen dataclass it was: made by
+    :func:`_r`, tuple's own constructor, without the dataclass's Python-level ``__init__``
+    (issue 21: ~1,000 such calls in the raise of the depth-64 network), its fields read in C."""
 
     ast: A.Expr
     row: Index | None
@@ -62,6 +66,10 @@ class R:
     @property
     def is_scalar(self) -> bool:
         return self.row is None and self.col is None
+
+
+#: ``_r((ast, row, col))``: an :class:`R` made in C (no Python-level call)
+_r = partial(tuple.__new__, R)
 
 
 class Raiser:
@@ -92,13 +100,13 @@ class Raiser:
                 return A.Call(r.ast.func, tuple(self.m.T(a) for a in r.ast.args))
             t = self.m.transposed(r.ast)  # T(), a sum's transpose kept outside without pushing it in
             # a zero with a shape, vector(0)', must not fold into the scalar 0
-            return self._constant(R(t, row, col)).ast if self.m.kind(t) == SCALAR_KIND else t
+            return self._constant(_r((t, row, col))).ast if self.m.kind(t) == SCALAR_KIND else t
         if r.is_scalar and (row is not None or col is not None):
             raise NoMatrixForm("a scalar where a tensor is needed")
         raise NoMatrixForm(f"cannot orient {r} as ({row}, {col})")
 
     def flip(self, r: R) -> R:
-        return R(self.m.T(r.ast), r.col, r.row)
+        return _r((self.m.T(r.ast), r.col, r.row))
 
     # -- nodes ---------------------------------------------------------------------------------------
     def raise_node(self, node: Node) -> R:
@@ -107,7 +115,42 @@ class Raiser:
             if not self.raised & 7:
                 tick()  # the derivation's time budget (ricci.limits), at the first node and every 8th
             self.raised += 1
-            got = self._raise(node)
+            # the nodes of every layer of a network, raised here as _raise would, without its
+            # call (issue 21); the rest, and every node where names are bound, by _raise
+            t = type(node)
+            if self.bindings:
+                got = self._raise(node)
+            elif t is Mul:
+                got = self._mul_factored(node)
+                for k, f in enumerate(node.factors):
+                    if type(f) is Add and _has_identity_term(f):
+                        got = self._or_spread(node, k, got)
+                        break
+            elif t is Var:
+                idx = node.idx
+                if len(idx) == 2 and idx[0] != idx[1]:  # a matrix, W3 (_var's last case)
+                    leaf = self.names.get(node.name)
+                    if leaf is None:
+                        leaf = self.names[node.name] = A.Name(node.name)
+                    got = _r((leaf, idx[0], idx[1]))
+                else:
+                    got = self._var(node)
+            elif t is Elem:
+                ra = self.raise_node(node.arg)
+                x = ra[0]
+                ast = A.Call(node.func, (x,))
+                got = _r((ast, ra[1], ra[2]))
+                typing = self.m.types
+                tx = typing._memo.get(id(x))
+                if tx is not None and tx[0] is x and typing.unary.get(node.func) is True:
+                    # typed as Typing._compose types it, its argument's type: no of() below
+                    typing._memo[id(ast)] = (ast, tx[1])
+            elif t is Add:
+                got = self._add(node)
+            elif t is Pow:
+                got = self._pow(node.base, node.exp)
+            else:
+                got = self._raise(node)
             if got.row is not None or got.col is not None:
                 # (the kind, Typing.kind's memo read inline: a call less for every tensor raised)
                 ast = got.ast
@@ -131,7 +174,7 @@ class Raiser:
             if ir is node or (ir.sig == node.sig and len(ir.free) == len(node.free) and ir.free):
                 mapping = dict(zip(ir.free, node.free))
                 if ir is node or B.rename(ir, mapping) is node:
-                    return R(A.Name(name), mapping.get(br) if br else None, mapping.get(bc) if bc else None)
+                    return _r((A.Name(name), mapping.get(br) if br else None, mapping.get(bc) if bc else None))
         return None
 
     def _raise(self, node: Node) -> R:
@@ -141,36 +184,23 @@ class Raiser:
                 return b
         match node:
             case Num(value=v):
-                return R(self.m.number(v), None, None)
+                return _r((self.m.number(v), None, None))
             case Size(dim=dim):
                 # The language has no name for a dimension: count the entries of a variable of
                 # that size instead, sum(x.^0) = n, so that the text still evaluates.
                 col = _sized(self.m.expr, dim, self.m)
                 if col is None:
                     raise NoMatrixForm("a dimension's size")
-                return R(A.Call("sum", (A.BinOp(".^", col, A.Num(0.0)),)), None, None)
-            case Var(name=name, idx=idx):
-                # one Name per variable: each of its uses (W3 with other indices) is that object,
-                # taken apart and typed once
-                leaf = self.names.get(name)
-                if leaf is None:
-                    leaf = self.names[name] = A.Name(name)
-                if len(idx) == 0:
-                    return R(leaf, None, None)
-                if len(idx) == 1:
-                    if name in self.rows:
-                        return R(leaf, None, idx[0])
-                    return R(leaf, idx[0], None)
-                if idx[0] == idx[1]:
-                    return R(A.Call("diag", (leaf,)), idx[0], None)
-                return R(leaf, idx[0], idx[1])
+                return _r((A.Call("sum", (A.BinOp(".^", col, A.Num(0.0)),)), None, None))
+            case Var():
+                return self._var(node)
             case Delta(i=i, j=j):
-                return R(self.m.identity(), i, j)
+                return _r((self.m.identity(), i, j))
             case Add():
                 return self._add(node)
             case Elem(func=f, arg=a):
                 ra = self.raise_node(a)
-                return R(A.Call(f, (ra.ast,)), ra.row, ra.col)
+                return _r((A.Call(f, (ra.ast,)), ra.row, ra.col))
             case Pow(base=b, exp=e):
                 return self._pow(b, e)
             case MatFun():
@@ -181,12 +211,41 @@ class Raiser:
                 return self._mul(node)
         raise NoMatrixForm(type(node).__name__)
 
+    def _var(self, node: Var) -> R:
+        # one Name per variable: each of its uses (W3 with other indices) is that object,
+        # taken apart and typed once
+        name, idx = node.name, node.idx
+        leaf = self.names.get(name)
+        if leaf is None:
+            leaf = self.names[name] = A.Name(name)
+        if len(idx) == 0:
+            return _r((leaf, None, None))
+        if len(idx) == 1:
+            if name in self.rows:
+                return _r((leaf, None, idx[0]))
+            return _r((leaf, idx[0], None))
+        if idx[0] == idx[1]:
+            return _r((A.Call("diag", (leaf,)), idx[0], None))
+        return _r((leaf, idx[0], idx[1]))
+
     def _add(self, node: Add) -> R:
         raised = []
         for t in node.terms:
-            v = B.const_value(t)
+            # B.const_value(t) inline (a call less for every term, issue 21): a number, or the
+            # product of a product's factors where every one is a number (math.prod's order and
+            # start, 1: the product of none is 1, the broadcast ones of 1 - t.^2)
+            tt, v = type(t), None
+            if tt is Num:
+                v = t.value
+            elif tt is Mul:
+                v = 1
+                for f in t.factors:
+                    if type(f) is not Num:
+                        v = None
+                        break
+                    v = v * f.value
             # A constant broadcast over the indices (1 + exp(x)): the scalar broadcasts.
-            raised.append(R(self.m.number(v), None, None) if v is not None else self.raise_node(t))
+            raised.append(_r((self.m.number(v), None, None)) if v is not None else self.raise_node(t))
         # Orientation of the sum: that of its first term with a tensor shape.
         ref = raised[0]
         for r in raised:
@@ -195,15 +254,19 @@ class Raiser:
                 break
         terms = []
         free = set(node.free)
+        ref_row, ref_col = ref.row, ref.col
         for t, r in zip(node.terms, raised):
-            if r.indices != free:
+            ast, row, col = r
+            # (r.indices and r.is_scalar read inline: the properties' calls for every term)
+            if ((set() if col is None else {col}) if row is None else ({row} if col is None else {row, col})) != free:
                 # A constant broadcast over the indices (x + 1): the scalar broadcasts.
-                if r.is_scalar:
-                    terms.append(r.ast)
+                if row is None and col is None:
+                    terms.append(ast)
                     continue
                 raise NoMatrixForm("a sum whose terms have different shapes")
-            terms.append(self.orient(r, ref.row, ref.col))
-        return R(self.m.add(terms), ref.row, ref.col)
+            # (orient's first case inline: most terms are oriented as the first)
+            terms.append(ast if row == ref_row and col == ref_col else self.orient(r, ref_row, ref_col))
+        return _r((self.m.add(terms), ref.row, ref.col))
 
     def _pow(self, b: Node, e: Node) -> R:
         if isinstance(e, Num) and e.value in (0.5, -0.5, 1.0, -1.0) and isinstance(b, Mul) and not b.out \
@@ -212,48 +275,48 @@ class Raiser:
             ru = self.raise_node(b.factors[0])
             norm = A.Call("norm2", (ru.ast,))
             if e.value in (0.5, -0.5):
-                return R(norm if e.value > 0 else self.m.recip(norm), None, None)
+                return _r((norm if e.value > 0 else self.m.recip(norm), None, None))
         if isinstance(e, Num) and not float(e.value).is_integer() and isinstance(b, Mul) and not b.out \
                 and len(b.factors) == 2 and b.factors[0] is b.factors[1] and b.factors[0].free:
             # (u'u)^1.5 = norm2(u)^3
             ru = self.raise_node(b.factors[0])
-            return R(self.m.power(A.Call("norm2", (ru.ast,)), self.m.number(2 * e.value), elementwise=False),
-                     None, None)
+            return _r((self.m.power(A.Call("norm2", (ru.ast,)), self.m.number(2 * e.value), elementwise=False),
+                     None, None))
         rb, re_ = self.raise_node(b), self.raise_node(e)
         # (R.is_scalar of each, read once inline: four calls a power of every layer, issue 21)
         b_scalar = rb.row is None and rb.col is None
         e_scalar = re_.row is None and re_.col is None
         if b_scalar and e_scalar:
-            return R(self.m.power(rb.ast, re_.ast, elementwise=False), None, None)
+            return _r((self.m.power(rb.ast, re_.ast, elementwise=False), None, None))
         ref = rb if not b_scalar else re_
         left = rb.ast if b_scalar else self.orient(rb, ref.row, ref.col)
         right = re_.ast if e_scalar else self.orient(re_, ref.row, ref.col)
-        return R(self.m.power(left, right, elementwise=True), ref.row, ref.col)
+        return _r((self.m.power(left, right, elementwise=True), ref.row, ref.col))
 
     def _matfun(self, node: MatFun) -> R:
         ra = self.raise_node(node.arg)
         arg = self.orient(ra, node.r, node.c)
         if node.func in ("det", "logdet"):
-            return R(A.Call(node.func, (arg,)), None, None)
+            return _r((A.Call(node.func, (arg,)), None, None))
         if family_of(node.func) == "spectral":  # eig(S), eigvec_max(S), svd_u(X), …: its own shape
             call = A.Call(node.func, (arg,))
             if len(node.out) < 2:
-                return R(call, node.out[0] if node.out else None, None)
+                return _r((call, node.out[0] if node.out else None, None))
             p, q = node.out
-            return R(A.Call("diag", (call,)), p, None) if p == q else R(call, p, q)
+            return _r((A.Call("diag", (call,)), p, None)) if p == q else _r((call, p, q))
         if len(node.out) != 2:  # a Fréchet derivative's four indices: raised in a product (_frechet)
             raise NoMatrixForm("a Fréchet derivative not applied to a matrix")
         p, q = node.out
         if family_of(node.func) == "analytic":  # expm(X), logm(X), sqrtm(X)
             call = A.Call(node.func, (arg,))
-            return R(A.Call("diag", (call,)), p, None) if p == q else R(call, p, q)
+            return _r((A.Call("diag", (call,)), p, None)) if p == q else _r((call, p, q))
         if isinstance(arg, A.Call) and arg.func == "inv":
             inv = arg.args[0]  # inv(inv(X)) = X
         else:
             inv = A.Call("inv", (arg,))
         if p == q:
-            return R(A.Call("diag", (inv,)), p, None)
-        return R(inv, p, q)
+            return _r((A.Call("diag", (inv,)), p, None))
+        return _r((inv, p, q))
 
     def _stack(self, node: Stack) -> R:
         if len(node.axes) == 1 and all(isinstance(e, Stack) and len(e.axes) == 1 and e.axes == node.entries[0].axes
@@ -264,7 +327,7 @@ class Raiser:
             if any(not r.is_scalar for col in cols for r in col):
                 raise NoMatrixForm("a literal whose entries are tensors")
             rows = tuple(tuple(col[i].ast for col in cols) for i in range(len(cols[0])))
-            return R(A.Literal(rows), inner, node.axes[0])
+            return _r((A.Literal(rows), inner, node.axes[0]))
         raised = [self.raise_node(e) for e in node.entries]
         if len(node.axes) == 1 and node.entries and len(node.entries[0].free) == 1:
             return self._stack_of_vectors(node, raised)
@@ -272,13 +335,13 @@ class Raiser:
             raise NoMatrixForm("a literal whose entries are tensors")
         asts = [r.ast for r in raised]
         if len(node.axes) == 1:
-            return R(A.Literal(tuple((a,) for a in asts)), node.axes[0], None)
+            return _r((A.Literal(tuple((a,) for a in asts)), node.axes[0], None))
         if len(node.axes) == 2:
             n_rows, n_cols = node.axes[0].dim, node.axes[1].dim
             if node.axes[0] == node.axes[1]:
                 raise NoMatrixForm("the diagonal of a literal")
             rows = tuple(tuple(asts[i * n_cols : (i + 1) * n_cols]) for i in range(n_rows))
-            return R(A.Literal(rows), node.axes[0], node.axes[1])
+            return _r((A.Literal(rows), node.axes[0], node.axes[1]))
         raise NoMatrixForm("a literal of more than two axes")
 
     def _stack_of_vectors(self, node: Stack, raised: list) -> R:
@@ -295,7 +358,7 @@ class Raiser:
             terms.append(self.m.matmul(unit, self.orient(r, None, f)))
         if not terms:
             raise NoMatrixForm("a zero literal")
-        return R(self.m.add(terms), axis, f)
+        return _r((self.m.add(terms), axis, f))
 
     # -- products ------------------------------------------------------------------------------------
     @staticmethod
@@ -317,11 +380,13 @@ class Raiser:
         factored = self._mul_factored(node)
         for k, f in enumerate(node.factors):
             if isinstance(f, Add) and _has_identity_term(f):
-                break
-        else:
-            return factored
-        # y'*(eye - 1*p') reads worse than y'*... distributed (sum(y)*p' - y'): a sum with an
-        # identity or all-ones term is tried both ways, and the shorter text wins.
+                return self._or_spread(node, k, factored)
+        return factored
+
+    def _or_spread(self, node: Mul, k: int, factored: R) -> R:
+        """y'*(eye - 1*p') reads worse than y'*... distributed (sum(y)*p' - y'): a product
+        whose ``k``-th factor is a sum with an identity or all-ones term is tried both ways,
+        and the shorter text wins."""
         others = list(node.factors[:k]) + list(node.factors[k + 1:])
         try:
             spread = self.raise_node(self._spread(others, node.factors[k], node.out))
@@ -352,14 +417,20 @@ class Raiser:
         out = set(node.out)
         coef = 1.0
         items: list[R] = []
-        factors = self._factors(node)
-        for f in factors:
-            # only a Fréchet tensor or a pairing starts either rule: most products have neither
-            if isinstance(f, (MatFun, Pair)):
+        factors = node.factors  # (read, never changed)
+        special = False
+        for g in factors:
+            # a nested product of more than two free indices is opened (_factors, a call less
+            # where none is); only a Fréchet tensor or a pairing starts either rule below: most
+            # products have neither
+            t = type(g)
+            if t is Mul and len(g.free) > 2:
+                factors = self._factors(node)
+                special = any(isinstance(f, (MatFun, Pair)) for f in factors)
                 break
-        else:
-            f = None
-        if f is not None:
+            if t is MatFun or t is Pair:
+                special = True
+        if special:
             adjoint = self._frechet(factors, out)
             if adjoint is not None:  # a'*expm(X)*b by X: expm_frechet(X', a*b')
                 item, factors = adjoint
@@ -397,9 +468,9 @@ class Raiser:
                 carried.add(r.col)
         missing = sorted(out - carried)
         if len(missing) == 2:
-            items.append(R(A.Call("matrix", (A.Num(1.0),)), missing[0], missing[1]))
+            items.append(_r((A.Call("matrix", (A.Num(1.0),)), missing[0], missing[1])))
         elif len(missing) == 1:
-            items.append(R(A.Call("vector", (A.Num(1.0),)), missing[0], None))
+            items.append(_r((A.Call("vector", (A.Num(1.0),)), missing[0], None)))
         elif missing:
             raise NoMatrixForm("a broadcast over more than two indices")
         scalars, tensors = [], []
@@ -421,8 +492,8 @@ class Raiser:
             raise NoMatrixForm("factors that do not combine into one matrix")
         if tensors:
             t = tensors[0]
-            return R(self.m.product(coef, scalars, t.ast), t.row, t.col)
-        return R(self.m.product(coef, scalars, None), None, None)
+            return _r((self.m.product(coef, scalars, t.ast), t.row, t.col))
+        return _r((self.m.product(coef, scalars, None), None, None))
 
     def _frechet(self, factors: list, out: set) -> tuple[R, list] | None:
         """A Fréchet tensor T_pq,ab = ∂f(X)_pq/∂X_ab contracted on p, q with the factors M_pq
@@ -454,7 +525,7 @@ class Raiser:
             return None
         m = self.orient(self.raise_node(B.mul(inner, (p, q))), p, q)
         x = self.orient(self.raise_node(t.arg), t.r, t.c)
-        return R(A.Call(lookup(t.func).name, (self.m.T(x), m)), a, b), others
+        return _r((A.Call(lookup(t.func).name, (self.m.T(x), m)), a, b)), others
 
     def _paired(self, factors: list, out: set) -> tuple[R, list] | None:
         """A pairing Pair_rab (r = a + size(a)·b) whose a and b are summed, with the factors that
@@ -502,7 +573,7 @@ class Raiser:
                 if outer:
                     continue
                 m = self.orient(self.raise_node(B.mul(joint, (t.a, t.b))), t.a, t.b)
-                return R(A.Call(named("vectorise"), (m,)), t.r, None), others
+                return _r((A.Call(named("vectorise"), (m,)), t.r, None)), others
             if not fast or not slow or overlap:
                 continue
             if cols is not None:
@@ -521,7 +592,7 @@ class Raiser:
                 qm = self.orient(self.raise_node(B.mul(fast, tuple(i for i in (t.a, q_col) if i is not None))), t.a, q_col)
             except NoMatrixForm:
                 continue
-            return R(A.Call(named("kronecker"), (pm, qm)), t.r, col), others
+            return _r((A.Call(named("kronecker"), (pm, qm)), t.r, col)), others
         return None
 
     def _constant(self, r: R) -> R:
@@ -540,14 +611,14 @@ class Raiser:
             shape = ones(r.row)
         else:
             shape = A.Transpose(ones(r.col))
-        return R(A.BinOp("*", r.ast, shape), r.row, r.col)
+        return _r((A.BinOp("*", r.ast, shape), r.row, r.col))
 
     def _zero(self, orientation) -> R:
         """A zero with rows along ``row`` and columns along ``col``, written as a zero of that
         shape (vector(0), matrix(0)', sized at the end where nothing fixes the size): 0 alone
         would be a scalar, and the text around it would change meaning."""
         row, col = orientation
-        return R(_zero_ast(self.m.expr, (row, col)), row, col)
+        return _r((_zero_ast(self.m.expr, (row, col)), row, col))
 
     def _contract(self, items: list[R], out: set) -> list[R]:
         """Merge the factors two at a time, by the first rule that applies: 1. a summed index
@@ -631,9 +702,9 @@ class Raiser:
                         merged = self._sum_out(ra, ix, out, uses)
                     elif len(alive) == 2 and all(len(r.indices) == 1 for r in alive.values()):
                         (a, ra), (b, rb) = alive.items()  # two vectors: an outer product
-                        merged = R(self.m.matmul(self.orient(ra, ra.row or ra.col, None),
+                        merged = _r((self.m.matmul(self.orient(ra, ra.row or ra.col, None),
                                                  self.m.T(self.orient(rb, rb.row or rb.col, None))),
-                                   ra.row or ra.col, rb.row or rb.col)
+                                   ra.row or ra.col, rb.row or rb.col))
                     else:
                         break
                 else:
@@ -691,11 +762,15 @@ class Raiser:
         hadamards[:] = live  # a sorted list is a heap
         for _, _, ix in live:
             ks = uses[ix]
-            sets = {k: alive[k].indices for k in ks}  # each carrier's indices, made once
+            sets = {}  # each carrier's indices, made once (R.indices inline)
+            for k in ks:
+                _, row, col = alive[k]
+                sets[k] = (set() if col is None else {col}) if row is None else ({row} if col is None else {row, col})
             pairs = [(a, b) for a in ks for b in ks if a < b and (sets[a] <= sets[b] or sets[b] <= sets[a])]
             if pairs:
-                # Vectors with vectors first (y .* e), then a vector scaling a matrix.
-                pairs.sort(key=lambda p: len(sets[p[0]] | sets[p[1]]))
+                if len(pairs) > 1:  # (one pair has nothing to sort: no key to compute)
+                    # Vectors with vectors first (y .* e), then a vector scaling a matrix.
+                    pairs.sort(key=lambda p: len(sets[p[0]] | sets[p[1]]))
                 return (ix,) + pairs[0]
         return None
 
@@ -724,51 +799,64 @@ class Raiser:
         if row is not None and row == col:
             # The chain closed on an index: a trace if summed and used nowhere else, else the diagonal.
             if row in out or len(uses.get(row, ())) > 2:
-                return R(A.Call("diag", (ast,)), row, None)
-            return R(A.Call("tr", (ast,)), None, None)
-        return R(ast, row, col)
+                return _r((A.Call("diag", (ast,)), row, None))
+            return _r((A.Call("tr", (ast,)), None, None))
+        return _r((ast, row, col))
 
     def _hadamard(self, ra: R, rb: R, ix: Index) -> R:
-        ia, ib = ra.indices, rb.indices
+        (_, ar, ac), (_, br, bc) = ra, rb  # (R.indices of each, inline)
+        ia = (set() if ac is None else {ac}) if ar is None else ({ar} if ac is None else {ar, ac})
+        ib = (set() if bc is None else {bc}) if br is None else ({br} if bc is None else {br, bc})
         big, small = (ra, rb) if len(ia) >= len(ib) else (rb, ra)
         if ia == ib:
-            other = self.orient(small, big.row, big.col)
-            return R(self.m.hadamard(big.ast, other), big.row, big.col)
+            other = small.ast if (small.row, small.col) == (big.row, big.col) else self.orient(small, big.row, big.col)
+            return _r((self.m.hadamard(big.ast, other), big.row, big.col))
         # A vector scaling the rows (or columns) of a matrix: diag(v)*A or A*diag(v).
         v = self.orient(small, small.row or small.col, None)
         d = A.Call("diag", (v,))
         k = small.row or small.col
         if big.row == k:
-            return R(self.m.matmul(d, big.ast), big.row, big.col)
+            return _r((self.m.matmul(d, big.ast), big.row, big.col))
         if big.col == k:
-            return R(self.m.matmul(big.ast, d), big.row, big.col)
+            return _r((self.m.matmul(big.ast, d), big.row, big.col))
         raise NoMatrixForm("a Hadamard product across unrelated indices")
 
     def _sum_out(self, r: R, ix: Index, out: set | None = None, uses: dict | None = None) -> R:
         others = r.indices - {ix}
         if out is not None and others and all(i not in out and len(uses.get(i, ())) == 1 for i in others):
-            return R(A.Call("sum", (r.ast,)), None, None)  # every index summed here: sum(X)
+            return _r((A.Call("sum", (r.ast,)), None, None))  # every index summed here: sum(X)
         if r.indices == {ix}:
             if isinstance(r.ast, A.Call) and r.ast.func == "diag" and self.m.kind(r.ast.args[0]) == M:
-                return R(A.Call("tr", r.ast.args), None, None)  # the sum of a diagonal: tr(A)
-            return R(A.Call("sum", (r.ast,)), None, None)
+                return _r((A.Call("tr", r.ast.args), None, None))  # the sum of a diagonal: tr(A)
+            return _r((A.Call("sum", (r.ast,)), None, None))
         if r.row == ix:  # column sums: 1'*M, a row along the columns
-            return R(self.m.matmul(A.Transpose(A.Call("vector", (A.Num(1.0),))), r.ast), None, r.col)
-        return R(self.m.matmul(r.ast, A.Call("vector", (A.Num(1.0),))), r.row, None)
+            return _r((self.m.matmul(A.Transpose(A.Call("vector", (A.Num(1.0),))), r.ast), None, r.col))
+        return _r((self.m.matmul(r.ast, A.Call("vector", (A.Num(1.0),))), r.row, None))
 
 
 def _has_identity_term(add: Add) -> bool:
     """A term with a δ (eye) or an outer product with ones (1*p'): distributing a product over
     such a sum usually simplifies it.  A constant term (1 - s) does not count."""
     for t in add.terms:
-        if B.const_value(t) is not None:
+        tt = type(t)
+        if tt is Num:  # (B.const_value(t) is not None, called only where it may be: _add)
             continue
-        fs = t.factors if isinstance(t, Mul) else (t,)
+        if tt is Mul:
+            for f in t.factors:
+                if type(f) is not Num:
+                    break
+            else:  # a product of numbers alone: a constant (its B.const_value is a number)
+                continue
+        fs = t.factors if tt is Mul else (t,)
         for f in fs:
             if isinstance(f, Delta):
                 return True
-        if isinstance(t, Mul) and set(t.out) - {i for f in t.factors for i in f.free}:
-            return True
+        if tt is Mul:
+            carried = set()  # (the indices the factors carry, without a comprehension's call)
+            for f in t.factors:
+                carried.update(f.free)
+            if set(t.out) - carried:
+                return True
     return False
 
 

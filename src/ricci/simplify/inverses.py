@@ -33,18 +33,35 @@ class InverseChains:
             got = memo.get((id(state), id(c)))
             if got is None:
                 got = memo[(id(state), id(c))] = (state, c) + self._cancel_step(state, c)
-            return self._cancelled_to(chain, key, got[2], before[2] and got[3])
-        if len(chain) <= 4:
-            # a short chain none of whose factors a rule of _cancel_step reads (an inverse, a
-            # column or row of ones, under any transposes) is left as it is, every two
-            # neighbours checked: most chains, as _cancel_step would find step by step
-            for c in chain:
-                while isinstance(c, A.Transpose):
-                    c = c.arg
-                if isinstance(c, A.Call) and c.func in _READ:
-                    break
-            else:
-                return self._cancelled_to(chain, key, tuple(chain), True)
+            state, checked = got[2], before[2] and got[3]
+        else:
+            state = None
+            if len(chain) <= 4:
+                # a short chain none of whose factors a rule of _cancel_step reads (an inverse, a
+                # column or row of ones, under any transposes) is left as it is, every two
+                # neighbours checked: most chains, as _cancel_step would find step by step
+                for c in chain:
+                    while isinstance(c, A.Transpose):
+                        c = c.arg
+                    if isinstance(c, A.Call) and c.func in _READ:
+                        break
+                else:
+                    state, checked = tuple(chain), True
+            if state is None:
+                state, checked = self._cancel_long(chain)
+        # (what _cancelled_to did, inline: a call less for every chain built, issue 21)
+        self._cancel_chains[key] = (tuple(chain), state, checked)
+        if not state and chain:
+            return [self.identity()]
+        if len(state) > 1 and checked:
+            self._kept[tuple(map(id, state))] = state  # (the factors kept alive: their ids stay theirs)
+            self._kept_heads.add(id(state[0]))
+        return list(state)
+
+    def _cancel_long(self, chain: list) -> tuple[tuple, bool]:
+        """What is left of ``chain`` (not grown at its right end from a chain seen before, nor a
+        short one that no rule reads), and whether every two neighbours were checked."""
+        memo = self._cancelled
         # A chain grown at its left end (W64*diag(…)*W63*…): its old part is a chain this left as
         # it was with every two neighbours checked (no factor rewritten in place), where no two
         # cancel, and each check reads only the last factor kept and the next: only the new
@@ -71,18 +88,7 @@ class InverseChains:
                 for c in chain[tail + 1:]:
                     state, ok = self._cancel_step(state, c)
                     checked = checked and ok
-        return self._cancelled_to(chain, key, state, checked)
-
-    def _cancelled_to(self, chain: list, key: tuple, state: tuple, checked: bool) -> list:
-        """_cancel_inverses' answer from what is left of ``chain``, kept for the chain one
-        factor longer."""
-        self._cancel_chains[key] = (tuple(chain), state, checked)
-        if not state and chain:
-            return [self.identity()]
-        if len(state) > 1 and checked:
-            self._kept[tuple(map(id, state))] = state  # (the factors kept alive: their ids stay theirs)
-            self._kept_heads.add(id(state[0]))
-        return list(state)
+        return state, checked
 
     def _cancel_step(self, state: tuple, c: A.Expr) -> tuple[tuple, bool]:
         """What is left of a chain after ``state`` (what was left of the factors before) and

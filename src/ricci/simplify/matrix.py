@@ -14,9 +14,11 @@ the raiser makes is already in display form:
   shorter first (B + B', cos(t) - t*sin(t)).
 
 This module holds the transposes and the products; the sums are :mod:`ricci.simplify.sums`
-(mixed into :class:`MatrixForms`), a product's parts and the predicates on forms
-:mod:`ricci.simplify.prods`, the forms' types :mod:`ricci.simplify.mtypes`, and the names given
-to repeated subterms :mod:`ricci.simplify.naming`.
+(mixed into :class:`MatrixForms`, as are what transposes cost a reader,
+:mod:`ricci.simplify.tcosts`, and the inverses of :mod:`ricci.simplify.inverses`), a
+product's parts and the predicates on forms :mod:`ricci.simplify.prods`, the forms' types
+:mod:`ricci.simplify.mtypes`, and the names given to repeated subterms
+:mod:`ricci.simplify.naming`.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ from ..language import ast as A
 from .mtypes import C, M, Rw, S, Typing, chain_type, grown_left, grown_right, of_type, product_type  # noqa: F401 - M, S: raise_matrix reads the kinds here
 from .naming import name_repeats
 from .prods import (Prod, _hadamard_key, _hadamard_parts, _is_recip, _merge_roots, _neg_power, _negate, _number, _scalar_key, _scaled_ones,
-                    _unnegate)
-from .folds import fold, unseen
+                    _unnegate, new_prod)
 from .inverses import InverseChains
+from .tcosts import TransposeCosts
 from .pending import PendingChain
 from .sums import SumForms
 
 
-class MatrixForms(InverseChains, SumForms):
+class MatrixForms(TransposeCosts, InverseChains, SumForms):
     """Constructors of display-form matrix ASTs for one expression's variables."""
 
     def __init__(self, expr):
@@ -127,7 +129,7 @@ class MatrixForms(InverseChains, SumForms):
                 return A.Neg(self.T(x))
             case A.BinOp(op="*"):
                 p = self.decompose(a)
-                return self.build(Prod(p.coef, p.scalars, [self.T(c) for c in reversed(p.chain)]))
+                return self.build(new_prod((p.coef, p.scalars, [self.T(c) for c in reversed(p.chain)])))
             case A.BinOp(op=op) if op in ("+", "-", ".*", "./", ".^"):
                 # Push the transpose into a sum or an elementwise product only when that adds no
                 # transposes: (B + B')' → B' + B and diag(u) - diag(v) stay put, but
@@ -151,71 +153,12 @@ class MatrixForms(InverseChains, SumForms):
                 return A.Literal(tuple(zip(*rows)))
         return A.Transpose(a)
 
-    def _t_cost(self, a: A.Expr) -> tuple:
-        """What transposes cost a reader, compared as (heavy, light).  Light: the transpose of a
-        column built without a product of matrices or vectors (inner products aside), x' or
-        (x - s)' or (x'*x*a)' (a row is how the lecture writes a gradient).  Heavy: every other,
-        A' or ((A + A')*x + b)', whose product the reader has to reverse.  So ((A + A')*x + b)' becomes x'*(A + A') + b', while (x - s)' and
-        (x - A*s)' stay as they are (ties keep the transpose outside)."""
-        def own(n):
-            if not isinstance(n, A.Transpose):
-                return (0, 0)
-            x = n.arg
-            return (0, 1) if self.kind(x) == C and not self._has_product(x) else (1, 0)
-
-        # _fold(a, self._t_costs, own, <(heavy, light) summed>) with the own cost of a node that
-        # is no transpose and the sum read inline: three calls a node were most of a deep
-        # answer's final transpose (issue 21: ~1,200 calls at the network's depth 64)
-        memo = self._t_costs
-        got = memo.get(id(a))
-        if got is not None:
-            return got[1]
-        Transpose = A.Transpose
-        for n, kids in unseen(a, memo):
-            heavy, light = own(n) if isinstance(n, Transpose) else (0, 0)
-            for c in kids:
-                h, li = memo[id(c)][1]
-                heavy += h
-                light += li
-            memo[id(n)] = (n, (heavy, light))
-        return memo[id(a)][1]
-
-    def _has_product(self, a: A.Expr) -> bool:
-        """Whether a product of matrices or vectors (:meth:`_is_product`) is inside ``a``:
-        ``_fold(a, self._products, self._is_product, any)`` with _is_product asked only of a
-        ``*`` (it says False of any other node) and ``any`` read inline (issue 21)."""
-        memo = self._products
-        got = memo.get(id(a))
-        if got is not None:
-            return got[1]
-        BinOp = A.BinOp
-        for n, kids in unseen(a, memo):
-            found = isinstance(n, BinOp) and n.op == "*" and self._is_product(n)
-            if not found:
-                for c in kids:
-                    if memo[id(c)][1]:
-                        found = True
-                        break
-            memo[id(n)] = (n, found)
-        return memo[id(a)][1]
-
-    def _is_product(self, m: A.Expr) -> bool:
-        """A product of matrices or vectors (not a scalar's, nor a scalar times a form)."""
-        return (isinstance(m, A.BinOp) and m.op == "*" and self.kind(m) != S
-                and self.kind(m.left) != S and self.kind(m.right) != S)
-
-    def count_T(self, a: A.Expr) -> int:
-        """The number of transposes written in ``a`` (prods._count_T), kept per subtree."""
-        return self._fold(a, self._t_counts, lambda n: int(isinstance(n, A.Transpose)), sum)
-
-    _fold = staticmethod(fold)  # (simplify/folds.py)
-
     def _push_T(self, a: A.Expr) -> A.Expr:
         if a.op in ("+", "-"):
             prods = []
             for t in self.decompose_sum(a):
-                q = self.decompose(self.T(self.build_chain(t.chain))) if t.chain else Prod(1.0, [], [])
-                prods.append(Prod(t.coef * q.coef, t.scalars + q.scalars, q.chain))
+                q = self.decompose(self.T(self.build_chain(t.chain))) if t.chain else new_prod((1.0, [], []))
+                prods.append(new_prod((t.coef * q.coef, t.scalars + q.scalars, q.chain)))
             return self._keep_shape(self.sum(prods), {C: Rw, Rw: C}.get(self.kind(a), self.kind(a)))
         return A.BinOp(a.op, self.T(a.left), self.T(a.right))
 
@@ -225,40 +168,51 @@ class MatrixForms(InverseChains, SumForms):
         # link by link was taken apart again from its first factor at every link (issue 21:
         # tr(X^-64) shown as a chain of 65 factors)
         got = self._parts.get(id(a))
-        if got is None:
-            got = self._parts[id(a)] = (a, self._decompose(a))
-        return got[1]
+        if got is not None:
+            return got[1]
+        t = type(a)
+        if t is A.Name or t is A.Transpose or (t is A.Call and a.func != "diag"):
+            # a leaf of a chain, taken apart as _decompose's last case does (none of its other
+            # cases reads a name, a transpose or a call other than diag): a call less a factor
+            typed = self.types._memo.get(id(a))  # (kind()'s memo read inline)
+            kind = typed[1].kind if typed is not None and typed[0] is a else self.kind(a)
+            p = new_prod((1.0, [a], [])) if kind == S else new_prod((1.0, [], [a]))
+        else:
+            p = self._decompose(a)
+        self._parts[id(a)] = (a, p)
+        return p
 
     def _decompose(self, a: A.Expr) -> Prod:
         match a:
             case A.Num(value=v):
-                return Prod(v, [], [])
+                return new_prod((v, [], []))
             case A.Neg(arg=x):
                 p = self.decompose(x)
-                return Prod(-p.coef, p.scalars, p.chain)
+                return new_prod((-p.coef, p.scalars, p.chain))
             case A.BinOp(op=".*" | "./") if _unnegate(a) is not None:
                 p = self.decompose(_unnegate(a))
-                return Prod(-p.coef, p.scalars, p.chain)
+                return new_prod((-p.coef, p.scalars, p.chain))
             case A.Call(func="diag", args=(x,)) if _unnegate(x) is not None and self.kind(x) in (C, Rw):
                 p = self.decompose(A.Call("diag", (_unnegate(x),)))  # diag(-v) = -diag(v)
-                return Prod(-p.coef, p.scalars, p.chain)
+                return new_prod((-p.coef, p.scalars, p.chain))
             case A.BinOp(op="*", left=l, right=r):
                 pl, pr = self.decompose(l), self.decompose(r)
                 chain = pl.chain + pr.chain
-                if chain and self.kind(a) == S:
+                typed = self.types._memo.get(id(a)) if chain else None  # (kind()'s memo read inline)
+                if chain and (typed[1].kind if typed is not None and typed[0] is a else self.kind(a)) == S:
                     # x'*A*x is one scalar factor: its chain must not mix with other matrices.
                     chain = self._inner_order(chain)
-                    return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars + [self._inner(chain)], [])
-                return Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, chain)
+                    return new_prod((pl.coef * pr.coef, pl.scalars + pr.scalars + [self._inner(chain)], []))
+                return new_prod((pl.coef * pr.coef, pl.scalars + pr.scalars, chain))
             case A.BinOp(op="/", left=l, right=r) if self.kind(r) == S:
                 pl = self.decompose(l)
                 pr = self.decompose(r)
                 recips = [self.recip(s) for s in pr.scalars] + (
                     [self.recip(self.build_chain(pr.chain))] if pr.chain else [])
-                return Prod(pl.coef / pr.coef, pl.scalars + recips, pl.chain)
+                return new_prod((pl.coef / pr.coef, pl.scalars + recips, pl.chain))
         if self.kind(a) == S:
-            return Prod(1.0, [a], [])
-        return Prod(1.0, [], [a])
+            return new_prod((1.0, [a], []))
+        return new_prod((1.0, [], [a]))
 
     def _inner_order(self, chain: list) -> list:
         """u'*v = v'*u: of the two, the one with fewer transposes, else the one written in the
@@ -357,17 +311,17 @@ class MatrixForms(InverseChains, SumForms):
         kept = self._chains.get(key)
         if kept is not None:
             out = kept[1]
-        elif len(chain) > 2 and key[:-1] not in self._chains and self._plain_chain(chain):
+        elif len(chain) > 2 and key[:-1] not in self._chains and (key in self._plain_chains or self._plain_chain(chain)):
             out = PendingChain.pending(self, tuple(chain))
             self.types.put(out, self._plain_chains[key][1].type)
             self._chains[key] = (tuple(chain), out)
         else:
             out = self.build_chain(chain)
-        if id(out) not in self._parts and self._plain_chain(chain):
+        if id(out) not in self._parts and (key in self._plain_chains or self._plain_chain(chain)):
             # what decompose() would make of the product just built, kept for the next link: a
             # chain grown at its left end (W64*diag(…)*W63*… of a deep network) was taken apart
             # again from its first factor at every link (issue 21)
-            self._parts[id(out)] = (out, Prod(1.0, [], list(chain)))
+            self._parts[id(out)] = (out, new_prod((1.0, [], list(chain))))
         return out
 
     def _without_eyes(self, chain: list) -> list:
@@ -386,7 +340,8 @@ class MatrixForms(InverseChains, SumForms):
             # what is_identity says False of, told without the call: a product, a transpose, a
             # name no identity has, a call of neither eye nor diag (most factors of a chain)
             if t is A.BinOp or t is A.Transpose or (t is A.Name and c.name not in IDENTITY_NAMES) or (
-                    t is A.Call and c.func != "eye" and c.func != "diag"):
+                    t is A.Call and c.func != "eye" and (c.func != "diag" or not c.args or type(c.args[0]) is not A.Call
+                                                         or c.args[0].func != "vector")):
                 continue
             if self.is_identity(c):
                 return [c for c in chain if not self.is_identity(c)]
@@ -416,7 +371,8 @@ class MatrixForms(InverseChains, SumForms):
             if got is None:
                 d = self.decompose(x)
                 whole = d.coef == 1.0 and not d.scalars and len(d.chain) == 1 and d.chain[0] is x
-                got = plain[id(x)] = (x, whole, self.types.of(x))
+                tx = self.types._memo.get(id(x))  # (Typing.of's memo read inline)
+                got = plain[id(x)] = (x, whole, tx[1] if tx is not None and tx[0] is x else self.types.of(x))
             if not got[1] or (k > 0 and got[2].kind not in (Rw, M)):
                 return False
         # the type of the chain's product, from the one before it where it grew at either end
@@ -463,19 +419,20 @@ class MatrixForms(InverseChains, SumForms):
         if coef == 1.0 and not scalars and tensor is not None:
             # the form alone: build() of its parts (decompose() keeps them; build() never changes
             # a Prod), or the form itself where build() made it from those very parts (_fixed)
-            q = self.decompose(tensor)
+            q = self._parts.get(id(tensor))  # (decompose()'s memo read inline: a form taken apart, mostly)
+            q = q[1] if q is not None else self.decompose(tensor)
             if q.coef == 1.0 and not q.scalars:
                 got = self._fixed.get(id(tensor))
                 if got is not None and got[0] is tensor and got[1] == tuple(map(id, q.chain)):
                     return tensor
             return self.build(q)
-        p = Prod(coef, [], [])
+        p = new_prod((coef, [], []))
         for s in scalars:
             q = self.decompose(s)
-            p = Prod(p.coef * q.coef, p.scalars + q.scalars, p.chain + q.chain)
+            p = new_prod((p.coef * q.coef, p.scalars + q.scalars, p.chain + q.chain))
         if tensor is not None:
             q = self.decompose(tensor)
-            p = Prod(p.coef * q.coef, p.scalars + q.scalars, p.chain + q.chain)
+            p = new_prod((p.coef * q.coef, p.scalars + q.scalars, p.chain + q.chain))
         return self.build(p)
 
     def matmul(self, a: A.Expr, b: A.Expr) -> A.Expr:
@@ -493,8 +450,11 @@ class MatrixForms(InverseChains, SumForms):
             ta, tb = memo.get(id(a)), memo.get(id(b))
             ta = ta[1] if ta is not None and ta[0] is a else types.of(a)
             tb = tb[1] if tb is not None and tb[0] is b else types.of(b)
-            if product_type(ta, tb).kind != S:
-                return self.build(Prod(pl.coef * pr.coef, pl.scalars + pr.scalars, chain))
+            # product_type(ta, tb).kind != S, read off the kinds (product_type's cases: a scalar
+            # scales the other side; of two tensors only a row times a column is a scalar)
+            ka, kb = ta.kind, tb.kind
+            if not ((ka == S and kb == S) or (ka == Rw and kb == C)):
+                return self.build(new_prod((pl.coef * pr.coef, pl.scalars + pr.scalars, chain)))
         return self.build(self.decompose(A.BinOp("*", a, b)))
 
     def hadamard(self, a: A.Expr, b: A.Expr) -> A.Expr:

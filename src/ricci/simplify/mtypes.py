@@ -14,6 +14,7 @@ Expression (``Derivative.as_expression``, analysis/structure.py) from its tree, 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 from ..functions import IDENTITY_NAMES, family_of, lookup
@@ -36,6 +37,9 @@ class MType(NamedTuple):
     square: bool = False
 
 
+#: ``_mtype((kind, rows, cols, square))``: an MType made in C, every field given (the
+#: NamedTuple's own constructor is a Python-level call: ~400 of the depth-64 network's raise)
+_mtype = partial(tuple.__new__, MType)
 SCALAR = MType(S, 1, 1)
 _UNKNOWN = MType(M)
 _IDENTITY = MType(M, None, None, True)
@@ -159,7 +163,7 @@ def product_type(tl: MType, tr: MType) -> MType:
     cols = tr.cols if tr.cols is not None or not tr.square else tl.cols
     if len(_PRODUCTS) >= _PRODUCTS_MAX:
         _PRODUCTS.clear()
-    got = _PRODUCTS[(tl, tr)] = MType(kind, rows, cols)
+    got = _PRODUCTS[(tl, tr)] = _mtype((kind, rows, cols, False))
     return got
 
 
@@ -184,10 +188,13 @@ class ChainType(NamedTuple):
     later_open: bool
 
 
+_chaintype = partial(tuple.__new__, ChainType)  # (made in C, as _mtype)
+
+
 def chain_type(types) -> ChainType:
     """The :class:`ChainType` of a chain whose factors have the ``types`` (at least one)."""
     first = types[0]
-    out = ChainType(first, first, True, True, True)
+    out = _chaintype((first, first, True, True, True))
     for t in types[1:]:
         out = grown_right(out, t)
     return out
@@ -195,8 +202,8 @@ def chain_type(types) -> ChainType:
 
 def grown_right(c: ChainType, t: MType) -> ChainType:
     """The chain ``c`` with a factor of type ``t`` after its last: one more link."""
-    return ChainType(product_type(c.type, t), c.first, c.later_m and t.kind == M,
-                     c.later_rm and t.kind in (Rw, M), c.later_open and _open_cols(t))
+    return _chaintype((product_type(c.type, t), c.first, c.later_m and t.kind == M,
+                       c.later_rm and t.kind in (Rw, M), c.later_open and _open_cols(t)))
 
 
 def grown_left(t: MType, c: ChainType) -> ChainType | None:
@@ -212,8 +219,21 @@ def grown_left(t: MType, c: ChainType) -> ChainType | None:
     kind = Rw if t.kind == Rw and c.first.kind == M and c.later_m else M
     rows = t.rows if t.rows is not None or not t.square else c.first.rows
     opened = c.later_open and _open_cols(c.first)
-    return ChainType(MType(kind, rows, t.cols if opened else c.type.cols), t,
-                     c.first.kind == M and c.later_m, True, opened)
+    return _chaintype((_mtype((kind, rows, t.cols if opened else c.type.cols, False)), t,
+                       c.first.kind == M and c.later_m, True, opened))
+
+
+def _unary_rule(f: str, fn) -> bool | str:
+    """Which case of :meth:`Typing._compose` types a call of ``f`` (its entry ``fn``) with one
+    argument: True for the first (an elementwise function: the argument's type), "diag" for
+    the diagonal's (reached where no case before it, nor a family the generic case reads
+    first, takes it), False for the match (every other)."""
+    if fn is not None and fn.family == "elementwise" and f not in SIZE_FUNCTIONS and f != "eye":
+        return True
+    if f == "diag" and fn is not None and f not in SIZE_FUNCTIONS and fn.family not in (
+            "elementwise", "vectorise", "reduction", "square", "rewritten", "spectral"):
+        return "diag"
+    return False
 
 
 def _side(a, b):
@@ -237,6 +257,10 @@ class Typing:
             n: of_variable(v.kind, v.dims) for n, v in expr.variables.items()}
         self.symmetric = {n for n, v in expr.variables.items() if v.kind == SYMMETRIC}
         self._memo: dict = {}
+        #: function name → which case of :meth:`_compose` types its call of one argument: True
+        #: for its argument's type (tanh(u)), "diag" for the diagonal's, False for the match
+        #: (:func:`_unary_rule`): looked up once per function, not once per call
+        self.unary: dict[str, bool | str] = {}
         #: the first node :meth:`resolve` found whose own side is not the one its place gives
         #: it (a product's inner sides, the shapes of a sum, a square argument): None in an answer
         self.mismatch = None
@@ -309,6 +333,22 @@ class Typing:
     def _compose(self, a: A.Expr) -> MType:
         """The type of ``a`` from its children's (already in the memo: :meth:`of` made them first)."""
         memo = self._memo  # the children's types: memo[id(child)][1]
+        if type(a) is A.Call and len(a.args) == 1:
+            # the match's first case (tanh(u)) and its diag case, the function looked up once
+            # per function (self.unary: True, "diag", or False for the match below)
+            f = a.func
+            same = self.unary.get(f)
+            if same is None:
+                fn = lookup(f)
+                same = self.unary[f] = _unary_rule(f, fn)
+            if same is True:
+                return memo[id(a.args[0])][1]
+            if same == "diag":  # the match's case of diag(x), read without its three lookups
+                tx = memo[id(a.args[0])][1]
+                if tx.kind in (C, Rw):
+                    n = tx.rows if tx.kind == C else tx.cols
+                    return _mtype((M, n, n, n is None))
+                return _mtype((C, tx.rows, 1, False))
         match a:
             case A.Num():
                 return SCALAR
@@ -319,7 +359,7 @@ class Typing:
                 return _IDENTITY if n in IDENTITY_NAMES else _UNKNOWN
             case A.Transpose(arg=x):
                 t = memo[id(x)][1]
-                return MType(_FLIP.get(t.kind, t.kind), t.cols, t.rows, t.square)
+                return _mtype((_FLIP.get(t.kind, t.kind), t.cols, t.rows, t.square))
             case A.Neg(arg=x):
                 return memo[id(x)][1]
             case A.BinOp(op=op, left=l, right=r):
@@ -336,7 +376,7 @@ class Typing:
                     rows, cols = _side(tl.rows, tr.rows), _side(tl.cols, tr.cols)
                     if tl.square or tr.square:  # eye - v*p': the whole is square as eye is (n × n)
                         rows, cols = _side(rows, cols), _side(cols, rows)
-                    return MType(tl.kind, rows, cols, (tl.square or tr.square) and rows is None)
+                    return _mtype((tl.kind, rows, cols, (tl.square or tr.square) and rows is None))
                 return product_type(tl, tr)
             case A.Call(func=f, args=(x,)) if (fn := lookup(f)) is not None and fn.family == "elementwise" \
                     and f not in SIZE_FUNCTIONS and f != "eye":

@@ -6,21 +6,31 @@ vector …): shared by the products (:mod:`ricci.simplify.matrix`) and the sums
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
 
 from ..language import ast as A
 from ..printing.text import to_text
 from .mtypes import C, Rw
 
 
-@dataclass
-class Prod:
+class Prod(NamedTuple):
+    """coef · scalars · chain.  A named tuple rather than the dataclass it was, so that the
+    display's hot paths make one with :func:`new_prod`, tuple's own constructor, without a
+    Python-level ``__init__`` (issue 21: ~1,100 such calls in the raise of the depth-64
+    network); its fields read in C as the dataclass's did.  Never changed once made, as
+    before; equal as the dataclass was, field by field, and written as it was."""
+
     coef: float
     scalars: list
     chain: list
 
     def key(self):
         return (tuple(sorted(self.scalars, key=_scalar_key)), tuple(self.chain))
+
+
+#: ``new_prod((coef, scalars, chain))``: a :class:`Prod` made in C (no Python-level call)
+new_prod = partial(tuple.__new__, Prod)
 
 
 def _is_recip(a: A.Expr) -> bool:
