@@ -601,6 +601,8 @@ class _Checker:
                 raise KindError(f"eye() takes 1 size, not {len(args)}: {usage}", node.span, self.source)
             d = self._size(args[0], env)
             return Type(d, d)
+        if not args:  # vector() or matrix(): no value to fill it with
+            raise KindError(f"{f}() takes a value and its sizes: {usage}", node.span, self.source)
         c, sizes = args[0], args[1:]
         t = self.check(c, env)
         if not t.is_scalar:
