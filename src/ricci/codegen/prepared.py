@@ -143,6 +143,14 @@ class _Hoister:
         def flatten(n, divisor: bool):
             if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)):
                 flatten(n.left, divisor)
+                if isinstance(n.op, ast.Mult) and isinstance(n.right, ast.BinOp) and isinstance(
+                        n.right.op, (ast.Mult, ast.Div)):
+                    # a factor that is itself a chain, lambda*(d/sqrt(G)): its factors join this
+                    # one, so that lambda/sqrt(G) is computed once per point and a product pays one
+                    # multiplication for the term (~1 ulp from the grouping as written). A divisor's
+                    # chain, a/(b/c), stays one factor: a*c/b would differ where b = c = 0
+                    flatten(n.right, divisor)
+                    return
                 factors.append((isinstance(n.op, ast.Div), n.right))
             else:
                 factors.append((divisor, n))
@@ -168,6 +176,103 @@ class _Hoister:
         else:
             items = bound
         return product(items)
+
+
+def _terms(node) -> list:
+    """The signed terms of a sum ``a + b - c`` as written (left to right), [(negated, term)]."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return _terms(node.left) + [(isinstance(node.op, ast.Sub), node.right)]
+    return [(False, node)]
+
+
+def _floating(node, definitions: dict) -> bool:
+    """Whether ``node`` is surely a floating-point value whatever the data: a true quotient, or
+    arithmetic on one, through the point's assignments (a mask ``x > 0``, or a product of masks,
+    is not: ``m1 - m2`` of booleans is an error in NumPy and ``m1 + m2`` a logical or)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, float)
+    if isinstance(node, ast.Name):
+        value = definitions.get(node.id)
+        return value is not None and _floating(value, definitions)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Div):
+            return True
+        return isinstance(node.op, (ast.Mult, ast.Add, ast.Sub)) and (
+            _floating(node.left, definitions) or _floating(node.right, definitions))
+    return False
+
+
+def _combine(node, hoister, temps: dict, definitions: dict):
+    """``node``, a sum, with its terms ``p_i * d`` of one direction ``d`` and point temporaries
+    ``p_i`` written as one ``p * d``, ``p = p_1 - p_2`` computed once per point (the elementwise
+    part of a Hessian applied as one multiplication: the covariance's λ/√G − λS²/G^1.5); None
+    where there is nothing to combine.  The sum's rounding changes (~1 ulp of its terms)."""
+    terms = _terms(node)
+    groups: dict = {}
+    for k, (_, term) in enumerate(terms):
+        if (isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult) and isinstance(term.left, ast.Name)
+                and term.left.id in temps and _trivial(term.right) and hoister._reads_direction(term.right)
+                and _floating(term.left, definitions)):
+            groups.setdefault(ast.dump(term.right), []).append(k)
+    shared = [ks for ks in groups.values() if len(ks) > 1]
+    if not shared:
+        return None
+    for ks in shared:
+        negated, first = terms[ks[0]]
+        coefficient = ast.UnaryOp(ast.USub(), first.left) if negated else first.left
+        for k in ks[1:]:
+            coefficient = ast.BinOp(coefficient, ast.Sub() if terms[k][0] else ast.Add(), terms[k][1].left)
+        terms[ks[0]] = (False, ast.BinOp(hoister._temp(coefficient), ast.Mult(), first.right))
+        for k in ks[1:]:
+            terms[k] = None
+    kept = [t for t in terms if t is not None]
+    out = kept[0][1] if not kept[0][0] else ast.UnaryOp(ast.USub(), kept[0][1])
+    for negated, term in kept[1:]:
+        out = ast.BinOp(out, ast.Sub() if negated else ast.Add(), term)
+    return out
+
+
+def _fuse(inner: list, hoister) -> list:
+    """The per-direction statements with the terms of one direction combined (:func:`_combine`),
+    a temporary used once, by the next statement, written into it where that lets its terms
+    join (``t_1 = A + p_1 * d; return t_1 - p_2 * d`` as ``return A + p_3 * d``)."""
+    # the point's temporaries and what each is (the names it reads are the point's assignments)
+    temps = {line.targets[0].id: line.value for line in hoister.lines if id(line) in hoister.made}
+    definitions = {line.targets[0].id: line.value for line in hoister.lines
+                   if isinstance(line, ast.Assign) and len(line.targets) == 1 and isinstance(line.targets[0], ast.Name)}
+    out = list(inner)
+    for stmt in out:
+        if isinstance(stmt, (ast.Assign, ast.Return)) and stmt.value is not None:
+            stmt.value = _combine(stmt.value, hoister, temps, definitions) or stmt.value
+    k = 0
+    while k + 1 < len(out):
+        stmt, following = out[k], out[k + 1]
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(following, (ast.Assign, ast.Return)) and following.value is not None):
+            name = stmt.targets[0].id
+            uses = [n for n in ast.walk(following.value) if isinstance(n, ast.Name) and n.id == name]
+            if len(uses) == 1 and not any(name in _loads(s) | _stores(s) for s in out[k + 2:]) and not (
+                    isinstance(following, ast.Assign) and name in _stores(following)):
+                written = _Inline(name, stmt.value).visit(_copy(following.value))
+                combined = _combine(written, hoister, temps, definitions)
+                if combined is not None:
+                    following.value = combined
+                    del out[k]
+                    continue
+        k += 1
+    return out
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, name: str, value):
+        self.name, self.value = name, value
+
+    def visit_Name(self, node):
+        return self.value if node.id == self.name and isinstance(node.ctx, ast.Load) else node
+
+
+def _copy(node):
+    return ast.parse(ast.unparse(node), mode="eval").body
 
 
 def _solve_of_fixed(node, reads_direction) -> bool:
@@ -218,6 +323,7 @@ def split(source: str, name: str, directions, at_name: str, in_name: str) -> str
                     setattr(stmt, field, hoister.lift(getattr(stmt, field)))
         inner.append(stmt)
         dependent |= stores
+    inner = _fuse(inner, hoister)
     hoisted = hoister.lines
     if not inner:  # pragma: no cover - a product reads its direction
         return None
