@@ -71,7 +71,7 @@ def d_mul(D: _Diff, node: Mul) -> Node:
     cyclic = _trace_of_power(D, node)
     if cyclic is not None:
         return cyclic
-    out = D.out(node)
+    out = node.free + D.K  # D.out(node), without the call
     terms = []
     fs = node.factors
     name, bindings = D.name, D.bindings
@@ -81,8 +81,10 @@ def d_mul(D: _Diff, node: Mul) -> Node:
             # below, without making the zero first (issue 21: a zero tensor made and dropped
             # for each level of a deep network)
             continue
-        df = _trace_rule(D, f, node) or D(f)
-        if B.is_zero(df):
+        # (the trace rule asked only of a matrix function, the one it applies to: a call less)
+        df = (_trace_rule(D, f, node) if type(f) is MatFun else None) or D(f)
+        # B.is_zero(df) written out (a call less for each factor)
+        if (type(df) is Num and df.value == 0.0) or (type(df) is Mul and len(df.factors) == 1 and df.factors[0] is B.ZERO):
             continue
         terms.append(B.mul(list(fs[:k]) + [df] + list(fs[k + 1 :]), out))
     return B.add(terms) if terms else D.zero(node)
@@ -156,9 +158,11 @@ def d_add(D: _Diff, node: Add) -> Node:
 def d_elem(D: _Diff, node: Elem) -> Node:
     """Chain rule, entry by entry: ∂f(A)_ij = f′(A_ij) ∂A_ij (a Hadamard product with ∂A)."""
     da = D(node.arg)
-    if B.is_zero(da):
+    # B.is_zero(da), D.out(node) and elementwise_derivative written out: three calls less for
+    # each function of a deep network (issue 21)
+    if (type(da) is Num and da.value == 0.0) or (type(da) is Mul and len(da.factors) == 1 and da.factors[0] is B.ZERO):
         return D.zero(node)
-    return B.mul([elementwise_derivative(node.func, node.arg), da], D.out(node))
+    return B.mul([_lift(_formula(node.func), node.arg), da], node.free + D.K)
 
 
 def d_pow(D: _Diff, node: Pow) -> Node:
@@ -359,7 +363,9 @@ def _lift(f: Node, arg: Node) -> Node:
         case Add():
             terms = []
             for t in f.terms:
-                terms.append(_lift_full(t, arg))
+                # _lift_full(t, arg) written out, a number lifted in place (issue 21)
+                lt = t if type(t) is Num else _lift(t, arg)
+                terms.append(lt if set(lt.free) == set(free) else B.mul([lt], free))
             return B.add(terms)
         case Elem():
             g = f.arg

@@ -104,7 +104,9 @@ class _Lowerer:
             b = B.mul([b], out) if set(b.free) != set(out) else b
             return B.add([a, b]) if op == "+" else B.sub(a, b)
         if op == "*":
-            if lt.is_scalar or rt.is_scalar:
+            # lt.is_scalar or rt.is_scalar, the property read in place (two calls less for each
+            # product lowered; issue 21)
+            if (lt.rows == 1 and lt.cols == 1) or (rt.rows == 1 and rt.cols == 1):
                 return B.mul([self._operand(left, r, c, env), self._operand(right, r, c, env)], out)
             k = self.idx(lt.cols, "s")
             return B.mul([self.lower(left, r, k, env), self.lower(right, k, c, env)], out)

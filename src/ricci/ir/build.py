@@ -1001,7 +1001,14 @@ def _unpaired(arg: Node):
 def elem(func: str, arg: Node) -> Node:
     if func in AS_POWER:
         return power(arg, num(AS_POWER[func]))
-    paired = _unpaired(arg)
+    # _unpaired(arg) where it can find something (a pairing among a product's factors): a call
+    # less for each function of a deep network (issue 21)
+    paired = None
+    if isinstance(arg, Mul):
+        for f in arg.factors:
+            if isinstance(f, Pair):
+                paired = _unpaired(arg)
+                break
     if paired is not None:
         return mul([paired[0], elem(func, paired[1])], arg.out)
     if func == "log" and isinstance(arg, Elem) and arg.func == "exp":
@@ -1015,7 +1022,10 @@ def elem(func: str, arg: Node) -> Node:
         return add([mul([elem("log", f)], arg.out) for f in arg.factors])
     if func == "log" and isinstance(arg, Pow) and positive(arg.base) and not arg.exp.free:
         return mul([arg.exp, elem("log", arg.base)], arg.free)
-    v = const_value(arg)
+    # const_value(arg) where it can be a number (a number, or a product whose last factor is
+    # one: a number comes first): a call less for each function of a deep network (issue 21)
+    v = const_value(arg) if isinstance(arg, Num) or (isinstance(arg, Mul) and (
+        not arg.factors or isinstance(arg.factors[-1], Num))) else None
     if v is not None:
         from ..functions import lookup
 
@@ -1038,13 +1048,15 @@ def power(base: Node, exp: Node) -> Node:
         free = unique(base.free + exp.free)
         p = power(base, num(const_value(exp)))
         return p if set(p.free) == set(free) else mul([p], free)
-    e = const_value(exp) if not exp.free else None
+    # (a number's value read in place: the exponent of most powers; issue 21)
+    e = exp.value if isinstance(exp, Num) else const_value(exp) if not exp.free else None
     if e is not None:
         if e == 0.0:
             return const(1.0, base.free)
         if e == 1.0:
             return base
-        b = const_value(base)
+        b = const_value(base) if isinstance(base, Num) or (isinstance(base, Mul) and (
+            not base.factors or isinstance(base.factors[-1], Num))) else None  # as in elem
         if b is not None and (b > 0 or float(e).is_integer()) and not (b == 0 and e < 0):
             return const(b ** e, base.free)
         if isinstance(base, Pow) and isinstance(base.exp, Num) and float(e).is_integer():
@@ -1053,7 +1065,12 @@ def power(base: Node, exp: Node) -> Node:
             # (a·b)^k = a^k·b^k entry by entry (no summation inside): lets p^-1·p cancel.
             return mul([power(f, num(e)) for f in base.factors], base.out)
         exp = num(e)
-        paired = _unpaired(base)
+        paired = None
+        if isinstance(base, Mul):  # as in elem
+            for f in base.factors:
+                if isinstance(f, Pair):
+                    paired = _unpaired(base)
+                    break
         if paired is not None:  # vec(X).^k = vec(X.^k), as for a function of the entries
             return mul([paired[0], power(paired[1], exp)], base.out)
     free = unique(base.free + exp.free)

@@ -16,13 +16,6 @@ from ..limits import _CLOCK_EVERY, budget_now
 from . import nodes as _nodes
 from .nodes import _TABLE, Add, Elem, MatFun, Mul, Node, Num, Pair, Pow, Stack, Var, _gone, _intern, unique
 
-_VAR_SLOTS = ("name", "idx", "sym", "free")
-_MUL_SLOTS = ("factors", "out", "free", "bound")
-# each class's own slots and then its free indices (the values _substituted passes, in order)
-_ADD_SLOTS = Add.__slots__ + ("free",)
-_ELEM_SLOTS = Elem.__slots__ + ("free",)
-_POW_SLOTS = Pow.__slots__ + ("free",)
-
 
 def _bound_name(height: int, k: int) -> str:
     """Canonical name of the k-th summed index of a product of this nesting height."""
@@ -41,66 +34,84 @@ def _substituted(node: Node, m: dict) -> Node | None:
     factor of the product so far, and each renamed product was sorted and named anew, each
     node's digest computed anew.
 
-    A loop over the nodes to rename, depth first with a stack of the nodes whose children are
-    being renamed, not a call for each node (nor one to rename a node's children and one to
-    enter it in the hash-consing table, as it was): issue 21, the renamed nodes are most of
-    those a deep chain rule makes, and their calls were half of the depth-64 network's
-    derivative's.  The nodes are made in the order the recursion made them (children first,
-    left to right)."""
-    # the nodes whose children are being renamed: (node, its mapping, its children, the
-    # children renamed so far, in order)
-    stack: list = []
-    while True:
-        # -- the node to rename: a leaf made below, or pushed to have its children renamed
-        t = type(node)
-        full = None
-        if t is Var:
-            # map(m.get, idx, idx): m.get(i, i) for each index without a Python-level call (a
-            # generator's step is one): the leaves are most of the nodes renamed (issue 21)
-            idx = tuple(map(m.get, node.idx, node.idx))
-            name, sym = node.name, node.sym
-            full, names, values, like = (Var, name, idx, sym), _VAR_SLOTS, (name, idx, sym, tuple(dict.fromkeys(idx))), node
-            got = None
-        elif t is Mul or t is Add or t is Elem or t is Pow or t is Stack:
-            if t is Mul:
-                new_out = tuple(map(m.get, node.out, node.out))
-                height = node.height
-                prefix = "_" if height == 1 else f"_{height}."
-                for i in new_out:
-                    if i.name.startswith(prefix) and i.name[len(prefix):].isdigit():
-                        return None
-                bound = node.bound
-                if bound:
-                    targets = set(map(itemgetter(0), m.values()))  # their names, without a set comprehension's call
-                    for k, b in enumerate(bound):
-                        # b.name against _bound_name(height, k), without the call
-                        if b.name != prefix + str(k) or b in m or b.name in targets:
-                            return None
-                kids = node.factors
-                start = 1 if kids and isinstance(kids[0], Num) else 0
-                if len(kids) - start == 1 and not start:
-                    return None  # one factor alone: _canonical_mul may return it bare
-            else:
-                # the children read from the slots, not through children(): a call less (issue 21)
-                kids = node.terms if t is Add else (node.arg,) if t is Elem else (node.base, node.exp) if t is Pow \
-                    else node.entries
-            stack.append((node, m, kids, []))
-            got = None
-        else:
-            got = _substituted_other(node, m)
-            if got is None:
+    One call for each inner node renamed and none for a leaf: the children renamed in a loop
+    here, a leaf in place, and each node entered in the hash-consing table here (nodes._intern
+    with ``like``, written out: the budget's count, the table's weak reference read from the
+    module so that a test may count them, the slots set directly, the digest, size and height
+    copied).  Issue 21: a node renamed cost three calls (this, one to rename its children and
+    one to enter it in the table), the most of a deep derivative's.  (A loop with a stack of
+    its own instead of the recursion made fewer calls still, but took longer.)"""
+    t = type(node)
+    if t is Var:
+        # map(m.get, idx, idx): m.get(i, i) for each index without a Python-level call (a
+        # generator's step is one); the leaf made as the loop below makes one
+        idx = tuple(map(m.get, node.idx, node.idx))
+        name, sym = node.name, node.sym
+        full = (Var, name, idx, sym)
+        ref = _TABLE.get(full)
+        new = ref() if ref is not None else None
+        if new is None:
+            b = budget_now()
+            if b is not None:
+                n = b.nodes + 1
+                if n % _CLOCK_EVERY and (b.max_nodes is None or n <= b.max_nodes):
+                    b.nodes = n
+                else:
+                    b.charge()
+            new = object.__new__(Var)
+            ref = _TABLE[full] = _nodes._Ref(new, _gone)
+            ref.key = full
+            new.name, new.idx, new.sym, new.free = name, idx, sym, tuple(dict.fromkeys(idx))
+            new.sig, new.size, new.height, new.sorts = node.sig, node.size, node.height, node.sorts
+        return new
+    if t is Mul:
+        new_out = tuple(map(m.get, node.out, node.out))
+        height = node.height
+        prefix = "_" if height == 1 else f"_{height}."
+        for i in new_out:
+            if i.name.startswith(prefix) and i.name[len(prefix):].isdigit():
                 return None
-        # -- made what is ready (the leaf, then each node whose children are all renamed), until
-        # a child is found that has indices to rename: it is the next node
-        while True:
-            if full is not None:
-                # the node of that structure, made (its slots set, the digest, size and height
-                # copied) if there is none: nodes._intern with ``like``, written out (as there:
-                # the budget's count, the table's weak reference read from the module so that a
-                # test may count them)
+        bound = node.bound
+        if bound:
+            targets = set(map(itemgetter(0), m.values()))  # their names, without a set comprehension's call
+            for k, b in enumerate(bound):
+                # b.name against _bound_name(height, k), without the call
+                if b.name != prefix + str(k) or b in m or b.name in targets:
+                    return None
+        kids = node.factors
+        start = 1 if kids and isinstance(kids[0], Num) else 0
+        if len(kids) - start == 1 and not start:
+            return None  # one factor alone: _canonical_mul may return it bare
+    elif t is Add:
+        # the children read from the slots, not through children(): a call less (issue 21)
+        kids = node.terms
+    elif t is Elem:
+        kids = (node.arg,)
+    elif t is Pow:
+        kids = (node.base, node.exp)
+    elif t is Stack:
+        kids = node.entries
+    else:
+        return _substituted_other(node, m)
+    # each child with m applied to the indices it has (a loop, not a comprehension: a call less)
+    out = []
+    items = m.items()
+    for c in kids:
+        free = c.free
+        sub = None
+        for k, v in items:
+            if k in free:
+                if sub is None:
+                    sub = {}
+                sub[k] = v
+        if sub is not None:
+            if type(c) is Var:  # the leaf case above, in place: a call less for each leaf renamed
+                idx = tuple(map(sub.get, c.idx, c.idx))
+                name, sym = c.name, c.sym
+                full = (Var, name, idx, sym)
                 ref = _TABLE.get(full)
-                got = ref() if ref is not None else None
-                if got is None:
+                new = ref() if ref is not None else None
+                if new is None:
                     b = budget_now()
                     if b is not None:
                         n = b.nodes + 1
@@ -108,52 +119,53 @@ def _substituted(node: Node, m: dict) -> Node | None:
                             b.nodes = n
                         else:
                             b.charge()
-                    got = object.__new__(full[0])
-                    ref = _TABLE[full] = _nodes._Ref(got, _gone)
+                    new = object.__new__(Var)
+                    ref = _TABLE[full] = _nodes._Ref(new, _gone)
                     ref.key = full
-                    for name, value in zip(names, values):
-                        setattr(got, name, value)
-                    got.sig, got.size, got.height, got.sorts = like.sig, like.size, like.height, like.sorts
-                full = None
-            if not stack:
-                return got
-            parent, pm, kids, done = stack[-1]
-            if got is not None:
-                done.append(got)
-                got = None
-            # the next child with indices to rename (those with none kept as they are)
-            items = pm.items()
-            sub = None
-            for c in kids[len(done):]:
-                free = c.free
-                for k, v in items:
-                    if k in free:
-                        if sub is None:
-                            sub = {}
-                        sub[k] = v
-                if sub is not None:
-                    break
-                done.append(c)
-            if sub is not None:
-                node, m = c, sub
-                break
-            # every child renamed: the parent itself
-            stack.pop()
-            kids = tuple(done)
-            pt, like = type(parent), parent
-            if pt is Mul:
-                out = tuple(sorted(map(pm.get, parent.out, parent.out)))
-                full, names, values = (Mul, kids, out), _MUL_SLOTS, (kids, out, out, parent.bound)
-            elif pt is Add:
-                full, names, values = (Add, kids), _ADD_SLOTS, (kids, kids[0].free)
-            elif pt is Elem:
-                func, arg = parent.func, kids[0]
-                full, names, values = (Elem, func, arg), _ELEM_SLOTS, (func, arg, arg.free)
-            elif pt is Pow:
-                base, exp = kids
-                full, names, values = (Pow, base, exp), _POW_SLOTS, (base, exp, tuple(dict.fromkeys(base.free + exp.free)))
+                    new.name, new.idx, new.sym, new.free = name, idx, sym, tuple(dict.fromkeys(idx))
+                    new.sig, new.size, new.height, new.sorts = c.sig, c.size, c.height, c.sorts
+                c = new
             else:
-                got = _stack_renamed(parent, kids, pm)
+                c = _substituted(c, sub)
+                if c is None:
+                    return None
+        out.append(c)
+    kids = tuple(out)
+    if t is Mul:
+        o = tuple(sorted(new_out))
+        full = (Mul, kids, o)
+    elif t is Add:
+        full = (Add, kids)
+    elif t is Elem:
+        full = (Elem, node.func, kids[0])
+    elif t is Pow:
+        full = (Pow, kids[0], kids[1])
+    else:
+        return _stack_renamed(node, kids, m)
+    ref = _TABLE.get(full)
+    new = ref() if ref is not None else None
+    if new is None:
+        b = budget_now()
+        if b is not None:
+            n = b.nodes + 1
+            if n % _CLOCK_EVERY and (b.max_nodes is None or n <= b.max_nodes):
+                b.nodes = n
+            else:
+                b.charge()
+        new = object.__new__(t)
+        ref = _TABLE[full] = _nodes._Ref(new, _gone)
+        ref.key = full
+        if t is Mul:
+            new.factors, new.out, new.free, new.bound = kids, o, o, node.bound
+        elif t is Add:
+            new.terms, new.free = kids, kids[0].free
+        elif t is Elem:
+            new.func, new.arg, new.free = node.func, kids[0], kids[0].free
+        else:
+            base, exp = kids
+            new.base, new.exp, new.free = base, exp, tuple(dict.fromkeys(base.free + exp.free))
+        new.sig, new.size, new.height, new.sorts = node.sig, node.size, node.height, node.sorts
+    return new
 
 
 def _stack_renamed(node: Stack, entries: tuple, m: dict) -> Node:
