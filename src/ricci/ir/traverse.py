@@ -55,30 +55,55 @@ def rewrite(node: Node, rule: Callable[[Node], Node], types: tuple | None = None
     ``types``: the node types ``rule`` can change; the others are kept as rebuilt without
     calling it (issue 21: most nodes of a deep answer are leaves no display rule applies to)."""
     memo: dict[int, Node] = {}
-    keep: list = []
-
-    def go(n: Node) -> Node:
-        kids = () if type(n) in _LEAVES else n.children()
-        if kids:
-            # a shared child is looked up here, not by a call (a deep answer shares most of
-            # them), and so is a leaf the rule cannot change
-            new = []
-            for c in kids:
-                got = memo.get(id(c))
-                if got is None:
-                    if type(c) in _LEAVES and types is not None and not isinstance(c, types):
-                        got = memo[id(c)] = c
-                        keep.append(c)
-                    else:
-                        got = go(c)
-                new.append(got)
-            res = n if all(map(is_, new, kids)) else rebuild(n, tuple(new))
-        else:
-            res = n
+    keep: list = []  # the nodes memoised by id, kept alive so that no id is reused
+    leaves = _LEAVES
+    # A loop with a stack of frames, not a call per node, and each node's children read off
+    # its fields by its exact type, not by a call of children() (issue 21: two calls per node of
+    # a deep answer).  The order is the recursion's: children in order, each shared one once,
+    # the rule on a node after all its children, a later sibling looked up after the earlier
+    # one is done.
+    stack: list = [[node, None, []]]
+    while stack:
+        frame = stack[-1]
+        n, kids, new = frame
+        if kids is None:  # a node's first turn: its children
+            t = type(n)
+            if t is Mul:
+                kids = n.factors
+            elif t is Add:
+                kids = n.terms
+            elif t is Elem or t is MatFun:
+                kids = (n.arg,)
+            elif t is Pow:
+                kids = (n.base, n.exp)
+            elif t in leaves:
+                kids = ()
+            else:
+                kids = n.children()
+            frame[1] = kids
+        i = len(new)
+        pushed = False
+        while i < len(kids):
+            c = kids[i]
+            got = memo.get(id(c))
+            if got is None:
+                if type(c) in leaves:
+                    # a leaf: the rule on it, where the rule may change it (no frame)
+                    got = c if types is not None and not isinstance(c, types) else rule(c)
+                    memo[id(c)] = got
+                    keep.append(c)
+                else:
+                    stack.append([c, None, []])
+                    pushed = True
+                    break
+            new.append(got)
+            i += 1
+        if pushed:
+            continue
+        stack.pop()
+        res = n if not kids or all(map(is_, new, kids)) else rebuild(n, tuple(new))
         if types is None or isinstance(res, types):
             res = rule(res)
         memo[id(n)] = res
         keep.append(n)
-        return res
-
-    return go(node)
+    return memo[id(node)]

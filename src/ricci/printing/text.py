@@ -73,15 +73,33 @@ def _text(node: A.Expr, memo: dict | None) -> str:
     if t is A.BinOp:
         op, l, r = node.op, node.left, node.right
         p = _LEVEL[op]
-        left = _text(l, None) if memo is None else to_text(l, memo)
-        right = _text(r, None) if memo is None else to_text(r, memo)
+        # a name's or a number's text and level read here, without a call (issue 21: each
+        # level of a deep answer's 1 - t.^2 made three calls for its 1 and its 2)
         tl, tr = type(l), type(r)
-        ll = _LEVEL[l.op] if tl is A.BinOp else _TYPE_LEVEL.get(tl)
-        if ll is None:
-            ll = level(l)
-        lr = _LEVEL[r.op] if tr is A.BinOp else _TYPE_LEVEL.get(tr)
-        if lr is None:
-            lr = level(r)
+        if tl is A.Name:
+            left, ll = l.name, ATOM
+        elif tl is A.Num:
+            v = l.value
+            a = -v if v < 0 else v  # format_number inline
+            left = str(int(a)) if a == int(a) and abs(a) < 1e15 else repr(float(a))
+            left, ll = ("-" + left, UNARY) if v < 0 else (left, ATOM)
+        else:
+            left = _text(l, None) if memo is None else to_text(l, memo)
+            ll = _LEVEL[l.op] if tl is A.BinOp else _TYPE_LEVEL.get(tl)
+            if ll is None:
+                ll = level(l)
+        if tr is A.Name:
+            right, lr = r.name, ATOM
+        elif tr is A.Num:
+            v = r.value
+            a = -v if v < 0 else v
+            right = str(int(a)) if a == int(a) and abs(a) < 1e15 else repr(float(a))
+            right, lr = ("-" + right, UNARY) if v < 0 else (right, ATOM)
+        else:
+            right = _text(r, None) if memo is None else to_text(r, memo)
+            lr = _LEVEL[r.op] if tr is A.BinOp else _TYPE_LEVEL.get(tr)
+            if lr is None:
+                lr = level(r)
         if p == POWER:
             if ll < POWER:
                 left = f"({left})"
@@ -99,16 +117,24 @@ def _text(node: A.Expr, memo: dict | None) -> str:
             return f"{left} {op} {right}"
         return f"{left}{op}{right}"
     if t is A.Call:
+        args = node.args
+        if len(args) == 1:  # (most calls: a name's text inline, no list by a comprehension)
+            a = args[0]
+            inner = a.name if type(a) is A.Name else _text(a, None) if memo is None else to_text(a, memo)
+            return f"{node.func}({inner})"
         if memo is None:
-            return f"{node.func}({', '.join([_text(a, None) for a in node.args])})"
-        return f"{node.func}({', '.join([to_text(a, memo) for a in node.args])})"
+            return f"{node.func}({', '.join([_text(a, None) for a in args])})"
+        return f"{node.func}({', '.join([to_text(a, memo) for a in args])})"
     if t is A.Transpose or t is A.Neg:
         a = node.arg
-        inner = _text(a, None) if memo is None else to_text(a, memo)
         ta = type(a)
-        la = _LEVEL[a.op] if ta is A.BinOp else _TYPE_LEVEL.get(ta)
-        if la is None:
-            la = level(a)
+        if ta is A.Name:
+            inner, la = a.name, ATOM
+        else:
+            inner = _text(a, None) if memo is None else to_text(a, memo)
+            la = _LEVEL[a.op] if ta is A.BinOp else _TYPE_LEVEL.get(ta)
+            if la is None:
+                la = level(a)
         if t is A.Transpose:
             return (inner if la >= POSTFIX else f"({inner})") + "'"
         return "-" + (inner if la > UNARY else f"({inner})")

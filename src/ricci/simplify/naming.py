@@ -334,21 +334,44 @@ class _View:
         """The key's subterm as it reads now (with the names), built once while it reads so."""
         if k < 0:
             name = self.named[~k]
-            return self.dag.names.setdefault(name, A.Name(name))
+            got = self.dag.names.get(name)
+            return got if got is not None else self.dag.names.setdefault(name, A.Name(name))
         # what is kept of a class that no longer repeats is stale: invalidating stops there
-        kept = self._kept.get(k) if k in self.multi else None
+        multi, kept_of = self.multi, self._kept
+        kept = kept_of.get(k) if k in multi else None
         if kept is not None and "node" in kept:
             return kept["node"]
         n = self.dag.rep[k]
-        old = A.children(n)
-        if old:
-            new = [self.node(j) for j in self._kids[k]]
-            if not all(map(is_, new, old)):  # else the class reads as its object: kept as it is
-                ks = iter(new)
-                n = A.map_children(n, lambda _: next(ks))
-        if k in self.multi:  # kept while its size is (what a name invalidates: repeated classes)
-            self.size(k)
-            self._kept.setdefault(k, {})["node"] = n
+        ks = self._kids[k]
+        if ks:
+            # each child as it reads now: a name, a kept node, or built (a call only then)
+            new = []
+            names, named = self.dag.names, self.named
+            for j in ks:
+                if j < 0:
+                    got = names.get(named[~j])
+                else:
+                    got = kept_of.get(j) if j in multi else None
+                    got = got.get("node") if got is not None else None
+                new.append(got if got is not None else self.node(j))
+            t = type(n)
+            if t is A.BinOp:
+                left, right = new
+                if left is not n.left or right is not n.right:
+                    n = A.BinOp(n.op, left, right, span=n.span)
+            elif t is A.Call:
+                if not all(map(is_, new, n.args)):
+                    n = A.Call(n.func, tuple(new), span=n.span)
+            elif t is A.Transpose or t is A.Neg:
+                if new[0] is not n.arg:
+                    n = t(new[0], span=n.span)
+            elif not all(map(is_, new, A.children(n))):  # else the class reads as its object
+                it = iter(new)
+                n = A.map_children(n, lambda _: next(it))
+        if k in multi:  # kept while its size is (what a name invalidates: repeated classes)
+            if k not in self._size:
+                self.size(k)
+            kept_of.setdefault(k, {})["node"] = n
         return n
 
     def kept(self, k: int, what: str, compute):

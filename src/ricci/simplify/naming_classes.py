@@ -98,40 +98,73 @@ class _ClassDag:
 
     def build(self, named: dict) -> tuple[A.Expr, dict]:
         """The answer and the bindings, each named class replaced by its name (once)."""
-        mat = self._materialiser(named)
-        return mat(self.tree, True), {name: mat(self.rep[c], True) for c, name in named.items()}
+        memo: dict = {}  # id(object) → what it reads as (its binding's root: what it holds)
+        mat = self._materialise
+        return mat(self.tree, named, memo), {name: mat(self.rep[c], named, memo) for c, name in named.items()}
 
-    def _materialiser(self, named: dict):
-        memo: dict = {}
+    def _materialise(self, root: A.Expr, named: dict, memo: dict) -> A.Expr:
+        """``root`` with each object of a named class below it replaced by the name (``root``
+        itself kept: a binding's right side), each object read once (``memo``).  A loop with a
+        stack, children before parents, not a call per object (issue 21)."""
+        got = memo.get(id(root))
+        if got is not None:
+            return got
         cls, names = self.cls, self.names
-
-        def mat(n, top=False):
-            c = cls[id(n)]
-            if not top and c in named:
-                name = named[c]
-                return names.setdefault(name, A.Name(name))
-            got = memo.get(id(n))
-            if got is not None:
-                return got
-            # a node none of whose children changed is kept as it is, not copied (issue 21)
+        BinOp, Call, Name, Num, Transpose, Neg = A.BinOp, A.Call, A.Name, A.Num, A.Transpose, A.Neg
+        stack = [root]
+        while stack:
+            n = stack[-1]
+            if id(n) in memo:  # (a child met twice before it was done: done once)
+                stack.pop()
+                continue
             t = type(n)
-            if t is A.BinOp:
-                left, right = mat(n.left), mat(n.right)
-                out = n if left is n.left and right is n.right else A.BinOp(n.op, left, right, span=n.span)
-            elif t is A.Name or t is A.Num:
-                out = n
-            elif t is A.Call:
-                args = tuple([mat(a) for a in n.args])
-                out = n if all(map(is_, args, n.args)) else A.Call(n.func, args, span=n.span)
-            elif t is A.Transpose or t is A.Neg:
-                arg = mat(n.arg)
-                out = n if arg is n.arg else t(arg, span=n.span)
+            if t is BinOp:
+                ch = (n.left, n.right)
+            elif t is Name or t is Num:
+                memo[id(n)] = n
+                stack.pop()
+                continue
+            elif t is Call:
+                ch = n.args
+            elif t is Transpose or t is Neg:
+                ch = (n.arg,)
             else:
-                out = A.map_children(n, mat) if A.children(n) else n
+                ch = A.children(n)
+            new = []
+            todo = None
+            for x in ch:
+                c = cls[id(x)]
+                if c in named:
+                    name = named[c]
+                    y = names.get(name)
+                    if y is None:
+                        y = names[name] = Name(name)
+                else:
+                    y = memo.get(id(x))
+                    if y is None:
+                        if todo is None:
+                            todo = []
+                        todo.append(x)
+                new.append(y)
+            if todo is not None:
+                stack += reversed(todo)  # the first child last: on top
+                continue
+            stack.pop()
+            # a node none of whose children changed is kept as it is, not copied (issue 21)
+            if t is BinOp:
+                left, right = new
+                out = n if left is n.left and right is n.right else BinOp(n.op, left, right, span=n.span)
+            elif t is Call:
+                out = n if all(map(is_, new, ch)) else Call(n.func, tuple(new), span=n.span)
+            elif t is Transpose or t is Neg:
+                out = n if new[0] is n.arg else t(new[0], span=n.span)
+            elif ch:
+                ks = iter(new)
+                out = A.map_children(n, lambda _: next(ks))
+            else:
+                out = n
             memo[id(n)] = out
-            return out
-
-        return mat
+        return memo[id(root)]
 
 
 def _least_text(dag: _ClassDag, occ: dict, enough: int) -> int:

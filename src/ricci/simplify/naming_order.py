@@ -12,6 +12,7 @@ names and only what b's first visit held is placed again.
 from __future__ import annotations
 
 from heapq import heappop, heappush
+from operator import itemgetter
 
 from ..language.ast import Name, Neg, Num, Transpose
 
@@ -156,7 +157,7 @@ class WalkOrder:
                 if c in pending:
                     ev = ("m", p, i)
                     looks.append((label[ev], ev, c))
-        looks.sort(key=lambda look: look[0])
+        looks.sort(key=itemgetter(0))
         for _, ev, y in looks:
             if y in pending:
                 self._insert(ev, self._walk(y, pending))
@@ -187,40 +188,59 @@ class Ranking:
         self.update(sorted(self.view.multi))
 
     def _key(self, k: int):
+        """The class's entry in the ranking, or None where it is not ranked (what
+        :meth:`update` reads inline; kept for the tests and the rebuild's reference)."""
+        return self._keys([k])[k]
+
+    def _keys(self, keys) -> dict:
         # the count, whether the class is trivial (a name or number, alone, transposed or
-        # negated) and its place, inline: this runs for every class a name touches (issue 21:
-        # three Python calls each)
+        # negated) and its size and place, inline: this runs for every class a name touches
+        # (issue 21: three Python calls each, then one)
         view = self.view
-        if k < 0 or k not in view.multi:
-            return None
-        count = self.occ[k] - self.inside.get(k, 0)
-        if count < 2:
-            return None
-        rep = view.dag.rep
-        t = type(rep[k])
-        if t is Name or t is Num:
-            return None  # trivial
-        if t is Transpose or t is Neg:
-            j = view._kids[k][0]
-            if j < 0 or type(rep[j]) in _LEAVES:
-                return None  # trivial
-        size = view._size.get(k) or view.size(k)  # (kept sizes read inline: most are)
-        if size < 4:
-            return None
-        return (-(count - 1) * size, -size, -view.order.label[("x", k)] if self.placed else 0)
+        multi, occ, inside, rep, kids = view.multi, self.occ, self.inside, view.dag.rep, view._kids
+        sizes = view._size
+        label = view.order.label if self.placed else None
+        out: dict = {}
+        for k in keys:
+            out[k] = None
+            if k < 0 or k not in multi:
+                continue
+            count = occ[k] - inside.get(k, 0)
+            if count < 2:
+                continue
+            t = type(rep[k])
+            if t is Name or t is Num:
+                continue  # trivial
+            if t is Transpose or t is Neg:
+                j = kids[k][0]
+                if j < 0 or type(rep[j]) in _LEAVES:
+                    continue  # trivial
+            size = sizes.get(k)
+            if size is None:  # (view.size's sum inline where the children's sizes are kept)
+                size = 1
+                for j in kids[k]:
+                    if j < 0:
+                        size += 1
+                    else:
+                        got = sizes.get(j)
+                        size += got if got is not None else view.size(j)
+                sizes[k] = size
+            if size < 4:
+                continue
+            out[k] = (-(count - 1) * size, -size, -label[("x", k)] if label is not None else 0)
+        return out
 
     def update(self, keys) -> None:
         if self.placed and self.view.order.relabelled:  # every place given anew: all stale
             self._rebuild()
             return
-        rank, heap, multi = self.rank, self.heap, self.view.multi
-        for k in dict.fromkeys(keys):
-            if k not in multi:
-                if k not in rank:
-                    continue  # no longer repeated, and already out of the ranking
-                key = None  # what _key says of it, without the call
-            else:
-                key = self._key(k)
+        rank, heap = self.rank, self.heap
+        keys = dict.fromkeys(keys)
+        found = self._keys(keys)  # (a class no longer repeated is None: passed over where unranked)
+        for k in keys:
+            key = found.get(k)
+            if key is None and k not in rank:
+                continue
             if key != rank.get(k):
                 if key is None:
                     del rank[k]

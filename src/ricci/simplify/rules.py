@@ -13,10 +13,12 @@ apply); :func:`display_rules` applies them bottom-up over the DAG.
 
 from __future__ import annotations
 
+from functools import partial
+
 from ..ir import build as B
 from ..ir.nodes import Add, Elem, Mul, Node, Num, Pow
-from ..ir.traverse import rewrite
-from .textbook import (_one_plus_exp, broadcast_rule, cancel_rule, common_denominator_rule, exp_log_rule,
+from ..ir.traverse import _LEAVES, rewrite
+from .textbook import (N, _one_plus_exp, broadcast_rule, cancel_rule, common_denominator_rule, exp_log_rule,
                        expand_rule, lone_sigmoid_rule, sign_rule)
 
 
@@ -151,19 +153,130 @@ RULE_TYPES = {exp_log_rule: (Elem,), cancel_rule: (Mul,), sign_rule: (Pow, Mul),
               common_denominator_rule: (Add,), common_factor_rule: (Add,), lone_sigmoid_rule: (Pow,)}
 
 
+#: What a node must hold for a rule to change it, a bit each (read in one loop over a product's
+#: factors or a sum's terms, :func:`_apply`): a rule is not called on a node that lacks what it
+#: needs (issue 21: every product of a deep answer went through five rules and every sum through
+#: three, each looping over the factors or terms to find nothing).  Each bit is implied by its
+#: rule's own first tests, so that a rule not called would have given the node back as it is:
+#: on a product, a factor that is a power with a negative number for exponent (cancel_rule's
+#: quotient, sigmoid_rule's 1/(1 + exp(z))), a sign or a power of one (sign_rule's sign(u)^k), a
+#: sum (broadcast_rule's), an exp (exp_sigmoid_rule's exp(−z)); on a power, a negative number for
+#: exponent (lone_sigmoid_rule's) or a sign for base (sign_rule's); on a sum, a term that is a
+#: product with a sum or a sum's power among its factors (expand_rule's), two terms with a
+#: quotient among their factors (common_denominator_rule's shared D), free indices and no term
+#: that is a number alone (common_factor_rule's: a number has no factor to share); on an exp, a
+#: sum for argument (exp_log_rule's).
+_NEG_POW, _SIGN, _SUM, _EXP, _SUM_FACTOR, _QUOTIENTS, _NO_NUMBER, _EXP_OF_SUM = 1, 2, 4, 8, 16, 32, 64, 128
+RULE_NEEDS = {cancel_rule: _NEG_POW, sigmoid_rule: _NEG_POW, lone_sigmoid_rule: _NEG_POW, sign_rule: _SIGN,
+              broadcast_rule: _SUM, exp_sigmoid_rule: _EXP, expand_rule: _SUM_FACTOR,
+              common_denominator_rule: _QUOTIENTS, common_factor_rule: _NO_NUMBER, exp_log_rule: _EXP_OF_SUM}
+
+
+def _has_negative_power(node: Node) -> bool:
+    """Whether a power with a negative number for exponent is anywhere in ``node`` (each shared
+    subterm once, children read inline: a loop, no call per node).  Where none is, the late
+    pass (:data:`LATE_RULES`: lone_sigmoid_rule, which needs one) would give ``node`` back as
+    it is."""
+    seen: set = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        t = type(n)
+        if t is Mul:
+            stack.extend(n.factors)
+        elif t is Add:
+            stack.extend(n.terms)
+        elif t is Pow:
+            e = n.exp
+            if isinstance(e, Num) and e.value < 0:
+                return True
+            stack.append(n.base)
+            stack.append(e)
+        elif t is Elem:
+            stack.append(n.arg)
+        elif t not in _LEAVES:
+            stack.extend(n.children())
+    return False
+
+
+def _apply(n: Node, typed: tuple) -> Node:
+    """The rules ``typed`` ((rule, types, bits needed) each) in order on ``n``: a rule may change
+    a node's type, so the next rule is chosen by the type it has then, and by what it holds
+    then (:data:`RULE_NEEDS`, read again after a rule changed it)."""
+    start = 0
+    while True:
+        # what n holds, inline (a call per node was a third of this pass's calls)
+        if isinstance(n, Mul):
+            has = 0
+            for f in n.factors:
+                if isinstance(f, Pow):
+                    e, b = f.exp, f.base
+                    if isinstance(e, Num) and e.value < 0:
+                        has |= _NEG_POW
+                    if isinstance(b, Elem) and b.func == N.sign:
+                        has |= _SIGN
+                elif isinstance(f, Elem):
+                    if f.func == N.sign:
+                        has |= _SIGN
+                    elif f.func == N.exp:
+                        has |= _EXP
+                elif isinstance(f, Add):
+                    has |= _SUM
+        elif isinstance(n, Pow):
+            e, b = n.exp, n.base
+            has = (_NEG_POW if isinstance(e, Num) and e.value < 0 else 0) | (
+                _SIGN if isinstance(b, Elem) and b.func == N.sign else 0)
+        elif isinstance(n, Add):
+            has = _NO_NUMBER if n.free else 0
+            quotients = 0
+            for t in n.terms:
+                product = isinstance(t, Mul)
+                number, quotient = True, False
+                for f in (t.factors if product else (t,)):
+                    if isinstance(f, Num):
+                        continue
+                    number = False
+                    if isinstance(f, Pow):
+                        e = f.exp
+                        if isinstance(e, Num) and e.value < 0:
+                            quotient = True
+                        if product and isinstance(f.base, Add):
+                            has |= _SUM_FACTOR
+                    elif product and isinstance(f, Add):
+                        has |= _SUM_FACTOR
+                if number:
+                    has &= ~_NO_NUMBER
+                quotients += quotient
+            if quotients > 1:
+                has |= _QUOTIENTS
+        elif isinstance(n, Elem):
+            has = _EXP_OF_SUM if n.func == N.exp and isinstance(n.arg, Add) else 0
+        else:
+            has = -1  # every rule that takes a node of this type is called
+        for k in range(start, len(typed)):
+            rule, types, need = typed[k]
+            if isinstance(n, types) and (not need or has & need):
+                got = rule(n)
+                if got is not n:
+                    n, start = got, k + 1
+                    break
+        else:
+            return n
+
+
 def display_rules(node: Node, tensor: bool = False) -> Node:
     """The rules applied bottom-up; for a ``tensor`` (shown in index notation, where a
     broadcast costs nothing) without the one that multiplies a broadcast out."""
     early = tuple(r for r in RULES if r is not broadcast_rule) if tensor else RULES
     for rules in (early, LATE_RULES):
-        typed = tuple((rule, RULE_TYPES.get(rule, object)) for rule in rules)
-        # a rule may change a node's type: the next rule is chosen by the type it has then
-        def apply(n: Node, typed=typed) -> Node:
-            for rule, types in typed:
-                if isinstance(n, types):
-                    n = rule(n)
-            return n
+        if rules is LATE_RULES and not _has_negative_power(node):
+            break  # lone_sigmoid_rule would change nothing: no pass over the answer for it
+        typed = tuple((rule, RULE_TYPES.get(rule, object), RULE_NEEDS.get(rule, 0)) for rule in rules)
 
-        types = tuple(dict.fromkeys(t for _, ts in typed for t in (ts if isinstance(ts, tuple) else (ts,))))
+        apply = partial(_apply, typed=typed)  # (a partial: no call of its own per node)
+        types = tuple(dict.fromkeys(t for _, ts, _ in typed for t in (ts if isinstance(ts, tuple) else (ts,))))
         node = rewrite(node, apply, None if object in types else types)
     return node

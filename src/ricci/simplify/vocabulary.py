@@ -105,10 +105,17 @@ def _transposes(factors: list, kind_of):
     product where that is shorter (A'*B'*C'*D' is (D*C*B*A)', one transpose for four), or None
     when none is.  (Not of vectors: a chain that contracts to a scalar midway is no one product.)"""
     out, changed, k = [], False, 0
+    Transpose = A.Transpose
     while k < len(factors):
         j = k
-        while _matrix_t(factors[k], kind_of) and j + 1 < len(factors) and _matrix_t(factors[j + 1], kind_of):
-            j += 1
+        # (_matrix_t inline, a factor's kind asked only of a transpose: no call per factor)
+        f = factors[k]
+        if isinstance(f, Transpose) and kind_of(f.arg) == M:
+            while j + 1 < len(factors):
+                g = factors[j + 1]
+                if not (isinstance(g, Transpose) and kind_of(g.arg) == M):
+                    break
+                j += 1
         run = factors[k:j + 1]
         if len(run) > 1:
             t = A.Transpose(_chain_of([f.arg for f in reversed(run)]))
@@ -120,10 +127,6 @@ def _transposes(factors: list, kind_of):
         out.extend(run)
         k = j + 1
     return out if changed else None
-
-
-def _matrix_t(f, kind_of) -> bool:
-    return isinstance(f, A.Transpose) and kind_of(f.arg) == M
 
 
 def _chain_forms(factors: list, kind_of):
@@ -143,53 +146,68 @@ def _rebuilt(node, go):
     longer run is the more worth writing as one power or one transpose, so no rule changes a
     prefix of a chain it left as it was.  (Reading every prefix of W64*diag(…)*W63*… again
     was quadratic in the chain: issue 21.)  A right operand is read as before."""
-    if isinstance(node, A.BinOp) and node.op == "*":
-        return A.BinOp("*", _rebuilt(node.left, go), go(node.right), span=node.span)
-    return go(node)
-
-
-def _children_gone(node, go):
-    """``A.map_children(node, go)``, the node itself where no child changed (issue 21: every
-    node of a deep answer copied; the common nodes by their type, without a call each)."""
-    t = type(node)
-    if t is A.BinOp:
-        left, right = go(node.left), go(node.right)
-        if left is node.left and right is node.right:
-            return node
-        return A.BinOp(node.op, left, right, span=node.span)
-    if t is A.Call:
-        args = tuple([go(a) for a in node.args])
-        return node if all(map(is_, args, node.args)) else A.Call(node.func, args, span=node.span)
-    if t is A.Transpose or t is A.Neg:
-        arg = go(node.arg)
-        return node if arg is node.arg else t(arg, span=node.span)
-    return A.map_children(node, go)
+    # down the left side of the products, then up again: a loop, not a call per link (issue
+    # 21), ``go`` of the innermost left operand first, then of each right one, inside out
+    spine = []
+    while isinstance(node, A.BinOp) and node.op == "*":
+        spine.append(node)
+        node = node.left
+    Name, Num = A.Name, A.Num  # (a name or a number is itself: no call of go)
+    out = node if type(node) is Name or type(node) is Num else go(node)
+    for link in reversed(spine):
+        x = link.right
+        out = A.BinOp("*", out, x if type(x) is Name or type(x) is Num else go(x), span=link.span)
+    return out
 
 
 def vocabulary(tree: A.Expr, uses_logsumexp: bool, kind_of) -> A.Expr:
     """``tree`` (an answer, a ``where`` included) with the rules above applied bottom-up;
     ``kind_of`` gives a subterm's kind (simplify.mtypes: S, C, Rw, M)."""
     memo: dict = {}
+    Name, Num, BinOp, Call = A.Name, A.Num, A.BinOp, A.Call
 
     def go(node):
         got = memo.get(id(node))
         if got is not None:
             return got[0]
+        t = type(node)
         if isinstance(node, A.Where):
             new = A.Where(go(node.body), tuple((n, go(e)) for n, e in node.bindings))
         elif isinstance(node, A.BinOp) and node.op == "*":
             # the whole chain at once: a run is seen whatever the nesting of the products
-            factors = [go(f) for f in _chain_parts(node)]
+            factors = []
+            for f in _chain_parts(node):  # (a name or a number is itself: no call of go)
+                factors.append(f if type(f) is A.Name or type(f) is A.Num else go(f))
             # -F*F is -(F*F): the sign of the first factor is the chain's
             p, neg = _chain_forms(factors, kind_of), False
             if p is None and isinstance(factors[0], A.Neg):
                 neg = True
                 p = _chain_forms([factors[0].arg] + factors[1:], kind_of)
             new = _rebuilt(node, go) if p is None else A.Neg(p) if neg else p
-        elif type(node) is A.Name or type(node) is A.Num:
+        elif t is Name or t is Num:
             new = node
+        # A.map_children(node, go), the node itself where no child changed (issue 21: every
+        # node of a deep answer copied), the common nodes by their type, inline: no call per
+        # node, and a name or a number as its own result, without calling go (what go gives)
+        elif t is BinOp:
+            x, y = node.left, node.right
+            left = x if type(x) is Name or type(x) is Num else go(x)
+            right = y if type(y) is Name or type(y) is Num else go(y)
+            new = node if left is x and right is y else BinOp(node.op, left, right, span=node.span)
+        elif t is Call:
+            if len(node.args) == 1:  # (most calls: no list made by a comprehension's call)
+                x = node.args[0]
+                y = x if type(x) is Name or type(x) is Num else go(x)
+                new = node if y is x else Call(node.func, (y,), span=node.span)
+            else:
+                args = tuple([go(a) for a in node.args])
+                new = node if all(map(is_, args, node.args)) else Call(node.func, args, span=node.span)
+        elif t is A.Transpose or t is A.Neg:
+            x = node.arg
+            arg = x if type(x) is Name or type(x) is Num else go(x)
+            new = node if arg is x else t(arg, span=node.span)
         else:
-            new = _children_gone(node, go)
+            new = A.map_children(node, go)
         # (softmax reads only a quotient or an exp: the test inline, not a call per node)
         if (isinstance(new, A.BinOp) and new.op == "/") or (isinstance(new, A.Call) and new.func == LOGSUMEXP.exp):
             new = _softmax(new) or new
