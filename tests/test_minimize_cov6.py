@@ -282,3 +282,26 @@ def test_p20_solve_is_stationary_and_its_products_are_the_hessians(inside):
     G = -np.linalg.inv(S) + C + lam * S / np.sqrt(S ** 2 + eps)
     assert np.abs(G).max() <= 1e-6, np.abs(G).max()
     assert r.nhev > len(seen) >= r.nit  # many products per prepared point
+
+
+# -- ricci's Newton-CG at a point converged to f's rounding ---------------------------------------
+
+@pytest.mark.parametrize("p", [20, 50])
+def test_newton_cg_takes_a_trial_point_within_tol_above_f_by_rounding(p):
+    """At the last iterate (‖∇f‖∞ ≈ 2e-9 at p = 20) the Newton step lands where ‖∇f‖∞ ≈ 5e-14 but
+    f is one ulp higher: Armijo's test refused it and SciPy's line search backtracked at f's
+    rounding (74 evaluations at p = 20 before, ending at the iterate with ‖∇f‖∞ = 1.5e-9 > tol)."""
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((p, 2 * p))
+    C = A @ A.T / (2 * p)
+    lam, eps = 0.1, 1e-4
+    kw = dict(x0={"S": np.eye(p)}, tol=1e-9, kinds={"S": "symmetric matrix"}, certify=False)
+    r = ricci.minimize(COV, "S", {"C": C, "lambda": lam, "epsilon": eps}, method="newton-cg", **kw)
+    assert r.success
+    assert r.nfev <= r.nit + 3, (r.nit, r.nfev)
+    S = r.x["S"]
+    # the stationarity condition written by hand, to the tolerance asked for
+    G = -np.linalg.inv(S) + C + lam * S / np.sqrt(S ** 2 + eps)
+    assert np.abs(G).max() <= 1e-9, np.abs(G).max()
+    f = -np.linalg.slogdet(S)[1] + np.trace(C @ S) + lam * np.sqrt(S ** 2 + eps).sum()
+    assert abs(r.fun - f) <= 1e-12 * abs(f)

@@ -39,6 +39,8 @@ import numpy as np
 
 #: units beyond 2**±MAX_EXPONENT are not used (f/s and x/c stay far inside float64's range)
 MAX_EXPONENT = 400
+#: float64's machine epsilon: f's rounding, relative
+EPS = float(np.finfo(float).eps)
 
 
 class _Converged(Exception):
@@ -71,8 +73,19 @@ def newton_cg(obj, start, tol: float, options: dict, step, so):
     g0 = obj.value_and_grad(start)[1] if hg is not None else None
     first = -(g0 * (c / s)) if hg is not None else None  # SciPy's first direction at the start
 
+    last: dict = {}
+    lowest = [math.inf]  # the lowest f met: the current iterate's (a line search only goes down)
+
     def fun(u):
         f, g = obj.value_and_grad(u * c)
+        if lowest[0] < f <= lowest[0] + 8 * EPS * abs(lowest[0]) and np.abs(g).max() <= tol:
+            # a trial point where the gradient is within the tolerance and f is above the
+            # iterate's by its rounding alone (the p = 20 covariance problem: 5e-14 against
+            # 2.1e-9, f one ulp higher): Armijo's test would refuse it and SciPy's line search
+            # backtrack ~50 times at f's rounding to "precision loss"; it is the answer
+            last.update(x=np.asarray(u, dtype=float) * c)
+            raise _Converged
+        lowest[0] = min(lowest[0], f)
         return f / s, g * (c / s)
 
     def hessp(u, p):
@@ -80,8 +93,6 @@ def newton_cg(obj, start, tol: float, options: dict, step, so):
             # the start's product along its gradient, made for μ₀ (exact: -c/s is a power of two)
             return hg * (-(c / s) * (c * c / s))
         return obj.hessp(u * c, p) * (c * c / s)
-
-    last: dict = {}
 
     def callback(uk, *_):
         x = np.asarray(uk, dtype=float) * c
@@ -95,7 +106,7 @@ def newton_cg(obj, start, tol: float, options: dict, step, so):
         res = so.minimize(fun, start / c, jac=True, hessp=hessp, method="Newton-CG", options=opts,
                           callback=callback)
     except _Converged:
-        return so.OptimizeResult(x=last["x"], nit=last["nit"], success=True, status=0,
+        return so.OptimizeResult(x=last["x"], nit=last.get("nit", 0), success=True, status=0,
                                  message="Optimization terminated successfully: the gradient's largest entry "
                                          "is within the tolerance.")
     res.x = np.asarray(res.x, dtype=float) * c
