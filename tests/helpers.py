@@ -630,3 +630,38 @@ def python_calls(work: Callable) -> tuple[object, int]:
 
     got = profiled(work, count)
     return got, seen[0]
+
+
+def calls_by_step(work: Callable, steps: Mapping) -> dict:
+    """The Python calls ``work()`` makes, by the innermost step each is made in: ``steps`` maps a
+    function's code object to the step's name; a call outside every step counts as "other"."""
+    counts: dict = {}
+    stack: list = []
+
+    def count(frame, event, arg):
+        if event == "call":
+            step = steps.get(frame.f_code)
+            if step is not None:
+                stack.append((frame, step))
+            top = stack[-1][1] if stack else "other"
+            counts[top] = counts.get(top, 0) + 1
+        elif event == "return" and stack and stack[-1][0] is frame:
+            stack.pop()
+
+    assert profiled(work, count)
+    return counts
+
+
+#: derivatives whose display the call-counting tests compare with a former step's work (the
+#: display's steps, tests/test_scale_display_calls.py and test_scale_naming4_calls.py)
+DISPLAY_CASES = [
+    ("x'*A*x", "x", 1), ("tr(A*X*B)", "X", 1), ("sum(tanh(W*x))", "x", 1), ("logdet(X)", "X", 1),
+    ("tr(inv(X))", "X", 1), ("norm2(A*x - b)^2", "x", 1), ("sum(log(1 + exp(A*x)))", "x", 1),
+    ("sum(log(1 + exp(A*x)))", "x", 2), ("tanh(W*x)", "x", 1), ("A*X*B", "X", 1), ("det(X)", "X", 1),
+    ("sum(W*x + b)", "b", 1), ("log(sum(exp(x)))", "x", 2), ("softmax(x)", "x", 1), ("tr(X^3)", "X", 2),
+    ("0.5*lambda*w'*w", "w", 2), ("sum(sigmoid(W2*sigmoid(W1*x)))", "x", 2), ("x'*inv(A + x*x')*x", "x", 2),
+    ("logdet(inv(X + A) + inv(X + B))", "X", 1), ("sign(x)'*x", "x", 1), ("sum(abs(x))", "x", 2),
+    ("exp(x - log(sum(exp(x))))", "x", 1), ("x'*A*x/(x'*B*x)", "x", 2), ("y'*log(sigmoid(X*w))", "w", 2),
+    ("x1*exp(x1*x2^2)", ["x1", "x2"], 2), ("-x'*inv(X)'*A'*B'*inv(X)'*y", "X", 1),
+    (network(3), "x", 2), (network(9), "x", 1), (network(4, f="sigmoid"), "x", 1),
+]
