@@ -21,6 +21,7 @@ The helpers are tested on their own in ``tests/test_helpers.py``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -598,10 +599,10 @@ def network_values(depth: int, n: int, seed: int) -> tuple[dict, "np.ndarray"]:
     return values, g
 
 
-def profiled(work: Callable, profile: Callable) -> object:
-    """``work()`` with ``profile`` as ``sys.setprofile``'s function: ricci's public calls run here,
-    in this thread, where the profile is (not in ricci.deep's worker), with room to recurse; both
-    are restored."""
+@contextlib.contextmanager
+def in_this_thread():
+    """ricci's public calls run here, in this thread (not in ricci.deep's worker, where a profile
+    set here would not see them), with room to recurse; both restored after."""
     import sys
 
     import ricci.deep
@@ -610,13 +611,24 @@ def profiled(work: Callable, profile: Callable) -> object:
     limit = sys.getrecursionlimit()
     ricci.deep._local.inside = True
     sys.setrecursionlimit(max(limit, 20000))
-    sys.setprofile(profile)
     try:
-        return work()
+        yield
     finally:
-        sys.setprofile(None)
         sys.setrecursionlimit(limit)
         ricci.deep._local.inside = inside
+
+
+def profiled(work: Callable, profile: Callable) -> object:
+    """``work()`` with ``profile`` as ``sys.setprofile``'s function, :func:`in_this_thread`; the
+    profile removed after."""
+    import sys
+
+    with in_this_thread():
+        sys.setprofile(profile)
+        try:
+            return work()
+        finally:
+            sys.setprofile(None)
 
 
 def python_calls(work: Callable) -> tuple[object, int]:

@@ -23,17 +23,6 @@ from ricci.solve.problem import build
 COV = "-logdet(S) + tr(C*S) + lambda*sum(sqrt(S.^2 + epsilon))"
 
 
-@pytest.fixture
-def inside():
-    """The profile sees the calls in this thread (ricci's public calls run in a deep worker)."""
-    old, limit = getattr(ricci.deep._local, "inside", False), sys.getrecursionlimit()
-    ricci.deep._local.inside = True
-    sys.setrecursionlimit(max(limit, 20000))
-    yield
-    ricci.deep._local.inside = old
-    sys.setrecursionlimit(limit)
-
-
 def _count(fn, *args):
     n = 0
 

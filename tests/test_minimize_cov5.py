@@ -36,20 +36,6 @@ def _calls(fn):
     return n[0], out
 
 
-@pytest.fixture
-def inside():
-    """Profile inside ricci's deep worker: run the public calls in this thread."""
-    import ricci.deep
-
-    before = getattr(ricci.deep._local, "inside", False)
-    ricci.deep._local.inside = True
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20000))
-    yield
-    ricci.deep._local.inside = before
-    sys.setrecursionlimit(limit)
-
-
 # -- the lean LAPACK calls are NumPy's, number for number --------------------------------------
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 3), (20, 20), (4, 5, 5)])

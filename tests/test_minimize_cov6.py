@@ -187,21 +187,6 @@ def test_split_leaves_a_temporary_used_twice():
 
 # -- the point check: bytes, no ufunc per product ----------------------------------------------
 
-@pytest.fixture
-def inside():
-    import sys
-
-    import ricci.deep
-
-    before = getattr(ricci.deep._local, "inside", False)
-    ricci.deep._local.inside = True
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20000))
-    yield
-    ricci.deep._local.inside = before
-    sys.setrecursionlimit(limit)
-
-
 def _objective(p, seed=5):
     from ricci.solve.objective import Objective
     from ricci.solve.problem import build
