@@ -218,21 +218,38 @@ def _finish(node: Node) -> None:
     free = node.free
     for c in kids:
         parts.append(c.sig)
-        # how the child's indices sit in the node's: kept per pair of index tuples, the same
-        # few pairs recur for every node of a chain (issue 21: repr of these tuples was a tenth
-        # of the time of a deep derivative); the same bytes as writing it each time
+        # how the child's indices sit in the node's, the same bytes as writing it each time
         cfree = c.free
-        key = (free, cfree)
+        if cfree == free:
+            # the child's indices are the node's, in order (an Elem's argument, most terms of a
+            # sum, a power's base): ("F", 0), ("F", 1), … written once per length (free indices
+            # never repeat)
+            enc = _IN_ORDER.get(len(free))
+            if enc is None:
+                enc = _IN_ORDER[len(free)] = repr(tuple(("F", k) for k in range(len(free)))).encode()
+            parts.append(enc)
+            continue
+        if not cfree:  # a number, a constant: no index to place
+            parts.append(b"()")
+            continue
+        # kept per placing: each index's position among the node's free ones, or the index
+        # itself where it is summed (_encs(free, cfree) without the names of free indices).
+        # Issue 21: kept per pair of index tuples (free, cfree) the keys held the wrt variable's
+        # fresh names, new in every derivation: the depth-64 network's derivative missed 910
+        # times in 1,294 and kept each miss, with the index tuples it held, alive for the cyclic
+        # collector to traverse (50,000 entries before it was emptied); placings recur across
+        # derivations and nodes (735 of them for the network, whatever its fresh names)
+        out = []
+        for ix in cfree:
+            out.append(free.index(ix) if ix in free else ix)
+        key = tuple(out)
         enc = _ENCODED.get(key)
         if enc is None:
             if len(_ENCODED) >= _ENCODED_MAX:
                 _ENCODED.clear()
-            out = []  # _encs(free, cfree), without the call
-            for ix in cfree:
-                if ix in free:
-                    out.append(("F", free.index(ix)))
-                else:
-                    out.append(("B", ix[0], str(ix[1])))
+            out = []
+            for k in key:  # an int (a position) is never equal to an Index (a tuple)
+                out.append(("F", k) if type(k) is int else ("B", k[0], str(k[1])))
             enc = _ENCODED[key] = repr(tuple(out)).encode()
         parts.append(enc)
     # one digest of the concatenation: what update() piece by piece computed
@@ -259,14 +276,18 @@ def _finish(node: Node) -> None:
     node.sorts = sorts
 
 
-#: (a node's free indices, a child's) → the child's index encoding: _finish's memo, emptied
-#: when full (a cache only: what it holds never decides an order)
+#: a child's placing among a node's indices (each one's position among the node's free indices,
+#: or the index itself where summed) → the child's index encoding: _finish's memo, emptied when
+#: full (a cache only: what it holds never decides an order)
 _ENCODED: dict = {}
 _ENCODED_MAX = 50_000
 #: a node class → its name as bytes, and a node's parameters (``_params_enc``) → their repr as
 #: bytes: _finish's other two memos (caches only, as _ENCODED; the second emptied when full)
 _TAGS: dict = {}
 _WRITTEN: dict = {}
+#: the number of a node's free indices → the encoding of a child that has those indices in that
+#: order (the same bytes as writing it out; free indices never repeat)
+_IN_ORDER: dict = {}
 
 
 class Num(Node):
