@@ -74,8 +74,10 @@ def test_the_kept_chains_are_what_the_walks_give(monkeypatch, expression, wrt):
         MF.build_chain, MF._without_eyes, MF._plain_chain, MF._cancel_inverses)
     link = MT.Typing.link
 
-    def walk_links(self, chain):
-        got = build_chain(self, chain)
+    def walk_links(self, chain, *key):
+        # (the ids of the chain, where build() passes them on, are the chain's)
+        assert not key or key[0] is None or key[0] == tuple(map(id, chain))
+        got = build_chain(self, chain, *key)
         out = chain[0]
         for f in chain[1:]:
             out = self._links[(id(out), id(f))][2]
@@ -83,14 +85,18 @@ def test_the_kept_chains_are_what_the_walks_give(monkeypatch, expression, wrt):
         seen["links"] += 1
         return got
 
-    def walk_eyes(self, chain):
-        got = without_eyes(self, chain)
+    def walk_eyes(self, chain, *key):
+        # (the ids of the chain, where build() passes them on, are the chain's)
+        assert not key or key[0] is None or key[0] == tuple(map(id, chain))
+        got = without_eyes(self, chain, *key)
         assert [id(c) for c in got] == [id(c) for c in chain if not self.is_identity(c)]
         seen["eyes"] += 1
         return got
 
-    def walk_plain(self, chain):
-        got = plain_chain(self, chain)
+    def walk_plain(self, chain, *key):
+        # (the ids of the chain, where build() passes them on, are the chain's)
+        assert not key or key[0] is None or key[0] == tuple(map(id, chain))
+        got = plain_chain(self, chain, *key)
         walked = True
         for k, x in enumerate(chain):
             d = self.decompose(x)
@@ -100,8 +106,10 @@ def test_the_kept_chains_are_what_the_walks_give(monkeypatch, expression, wrt):
         seen["plain"] += 1
         return got
 
-    def walk_cancel(self, chain):
-        got = cancel(self, chain)
+    def walk_cancel(self, chain, *key):
+        # (the ids of the chain, where build() passes them on, are the chain's)
+        assert not key or key[0] is None or key[0] == tuple(map(id, chain))
+        got = cancel(self, chain, *key)
         state = ()
         for c in chain:
             state, _ = self._cancel_step(state, c)

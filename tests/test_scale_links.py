@@ -83,7 +83,7 @@ def _texts(d) -> dict:
     return out
 
 
-def _eager_chain_product(self, chain):
+def _eager_chain_product(self, chain, key=None):
     """The product of ``chain`` built link by link at once, what the display did before."""
     out = self.build_chain(chain)
     if id(out) not in self._parts and self._plain_chain(chain):

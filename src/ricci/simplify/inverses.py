@@ -18,15 +18,17 @@ class InverseChains:
     """Mixin of :class:`~.matrix.MatrixForms` (its caches ``_kept``, ``_kept_heads`` and
     ``_cancel_chains`` are made in MatrixForms.__init__)."""
 
-    def _cancel_inverses(self, chain: list) -> list:
+    def _cancel_inverses(self, chain: list, key: tuple | None = None) -> list:
         """inv(M)*M and M*inv(M) are the identity: drop both (keep an eye if nothing is left).
         Also inside the inverse of a product of square matrices of one size, where
-        inv(P*Q) = inv(Q)*inv(P): Q*inv(P*Q) = inv(P) and inv(P*Q)*P = inv(Q)."""
+        inv(P*Q) = inv(Q)*inv(P): Q*inv(P*Q) = inv(P) and inv(P*Q)*P = inv(Q).  ``key``: the
+        ids of ``chain`` where the caller has them."""
         # What is left after each factor depends only on the factors so far: kept per (what was
         # left, factor), so that a chain built link by link is not cancelled anew from its first
         # factor at every link (issue 21: quadratic in tr(X^-k)'s chain of k + 1 factors)
         memo = self._cancelled
-        key = tuple(map(id, chain))
+        if key is None:
+            key = tuple(map(id, chain))
         before = self._cancel_chains.get(key[:-1]) if len(chain) > 1 else None
         if before is not None:  # grown at its right end: one step from what was left of the rest
             state, c = before[1], chain[-1]
@@ -48,19 +50,22 @@ class InverseChains:
                 else:
                     state, checked = tuple(chain), True
             if state is None:
-                state, checked = self._cancel_long(chain)
+                state, checked = self._cancel_long(chain, key)
         # (what _cancelled_to did, inline: a call less for every chain built, issue 21)
         self._cancel_chains[key] = (tuple(chain), state, checked)
         if not state and chain:
             return [self.identity()]
         if len(state) > 1 and checked:
-            self._kept[tuple(map(id, state))] = state  # (the factors kept alive: their ids stay theirs)
+            # (the factors kept alive: their ids stay theirs).  A step only drops or merges
+            # factors, so what is left as long as the chain is the chain: its ids are key
+            self._kept[key if len(state) == len(key) else tuple(map(id, state))] = state
             self._kept_heads.add(id(state[0]))
         return list(state)
 
-    def _cancel_long(self, chain: list) -> tuple[tuple, bool]:
+    def _cancel_long(self, chain: list, key: tuple) -> tuple[tuple, bool]:
         """What is left of ``chain`` (not grown at its right end from a chain seen before, nor a
-        short one that no rule reads), and whether every two neighbours were checked."""
+        short one that no rule reads), and whether every two neighbours were checked.  ``key``:
+        the ids of ``chain``."""
         memo = self._cancelled
         # A chain grown at its left end (W64*diag(…)*W63*…): its old part is a chain this left as
         # it was with every two neighbours checked (no factor rewritten in place), where no two
@@ -69,7 +74,7 @@ class InverseChains:
         tail = None
         heads = self._kept_heads
         for j in range(1, len(chain) - 1):
-            if id(chain[j]) in heads and tuple(map(id, chain[j:])) in self._kept:
+            if key[j] in heads and key[j:] in self._kept:
                 tail = j
                 break
         state: tuple = ()

@@ -71,12 +71,16 @@ class MatrixForms(TransposeCosts, InverseChains, SumForms):
         #: two sides of each u'*… written there (b'*x: (b, x)): ties follow the user's order
         self.source_order: dict[str, int] = {}
         self.source_pairs: set = set()
+        wheres = False
         for node in _source_walk(expr.tree):
             if isinstance(node, A.Name):
                 self.source_order.setdefault(node.name, len(self.source_order))
             elif isinstance(node, A.BinOp) and node.op == "*" and isinstance(node.left, A.Transpose):
                 self.source_pairs.add((_first_name(node.left), _first_name(node.right)))
-        for node in A.walk(expr.tree):
+            elif isinstance(node, A.Where):
+                wheres = True
+        # (both walks meet the same nodes: a question with no where is not walked again)
+        for node in A.walk(expr.tree) if wheres else ():
             if isinstance(node, A.Where):
                 for name, e in node.bindings:
                     self.types.bind(name, of_type(expr.type_of(e)))
@@ -234,11 +238,13 @@ class MatrixForms(TransposeCosts, InverseChains, SumForms):
             return s.left
         return A.BinOp("^", s, A.Num(-1.0))
 
-    def build_chain(self, chain: list) -> A.Expr:
+    def build_chain(self, chain: list, key: tuple | None = None) -> A.Expr:
         """The product of ``chain`` left to right, as :func:`_chain_of` writes it, each link
         the object made for the same two objects before: a chain that grows at its right end
-        shares its first links with the one before, which decompose() then finds taken apart."""
-        key = tuple(map(id, chain))
+        shares its first links with the one before, which decompose() then finds taken apart.
+        ``key``: the ids of ``chain`` where the caller has them."""
+        if key is None:
+            key = tuple(map(id, chain))
         kept = self._chains.get(key)
         if kept is not None:
             return kept[1]
@@ -261,10 +267,17 @@ class MatrixForms(TransposeCosts, InverseChains, SumForms):
         """coef · scalars · chain as an AST (a negative coefficient as a leading minus)."""
         if p.coef == 0.0:
             return A.Num(0.0)
-        chain = self._without_eyes(p.chain) if len(p.chain) > 1 else list(p.chain)
+        # the ids of the chain, taken once: the passes below key their memos by them, and each
+        # of the two passes that leaves the chain as long as it was left its factors as they
+        # were (they only drop or merge factors), so the same key serves the next one (issue 21:
+        # six keys of up to 128 ids were built for every product of the depth-64 network's chain)
+        key = tuple(map(id, p.chain))
+        chain = self._without_eyes(p.chain, key) if len(p.chain) > 1 else list(p.chain)
         if not chain and p.chain:
             chain = [p.chain[0]]
-        chain = self._cancel_inverses(chain)
+        ckey = key if len(chain) == len(key) else tuple(map(id, chain))
+        chain = self._cancel_inverses(chain, ckey)
+        ckey = ckey if len(chain) == len(ckey) else None  # (None: _chain_product takes them)
         numer, denom = [], []
         if p.scalars:  # (most products have none: nothing to split, merge or sort)
             for s in p.scalars:
@@ -273,7 +286,9 @@ class MatrixForms(TransposeCosts, InverseChains, SumForms):
                     numer.append(s)
                 else:
                     base, k = np_
-                    chain, k = self._normalise(chain, base, k)
+                    normalised, k = self._normalise(chain, base, k)
+                    if normalised is not chain:  # factors rewritten in place: other ids
+                        chain, ckey = normalised, None
                     if k:
                         denom.append((base, k))
             denom = [b if k == 1.0 else A.Call("sqrt", (b,)) if k == 0.5 else A.BinOp("^", b, A.Num(k))
@@ -287,11 +302,11 @@ class MatrixForms(TransposeCosts, InverseChains, SumForms):
         if p.coef < 0:
             parts[0] = _negate(parts[0])
         if not denom and p.coef == 1.0 and not numer and len(chain) > 1:
-            out = self._chain_product(chain)
+            out = self._chain_product(chain, ckey)
             if not p.scalars:
                 # the same parts build the same form again (what is left of them, then the chain's
                 # product kept by its factors: _chains): product() of it returns it unbuilt
-                self._fixed[id(out)] = (out, tuple(map(id, p.chain)))
+                self._fixed[id(out)] = (out, key)
             return out
         out = self.build_chain(parts)
         if denom:
@@ -299,35 +314,39 @@ class MatrixForms(TransposeCosts, InverseChains, SumForms):
             out = A.BinOp("/", out, den)
         return out
 
-    def _chain_product(self, chain: list) -> A.Expr:
+    def _chain_product(self, chain: list, key: tuple | None = None) -> A.Expr:
         """The product of ``chain`` (of two factors or more), as build_chain() writes it.  A new
         chain that decompose() takes apart into exactly its factors (_plain_chain) and that is not
         the one before it grown at its right end (one link more) is a :class:`PendingChain`:
         its links are built when something reads them, typed now from its factors' types.  The
         chain rule's chain grows at its left end, where each longer chain shares no link with
         the one before, and every chain but the last is read only as the factors of the next
-        product (issue 21: 3,908 links built for the depth-64 network's chain of 128 factors)."""
-        key = tuple(map(id, chain))
+        product (issue 21: 3,908 links built for the depth-64 network's chain of 128 factors).
+        ``key``: the ids of ``chain`` where the caller has them."""
+        if key is None:
+            key = tuple(map(id, chain))
         kept = self._chains.get(key)
         if kept is not None:
             out = kept[1]
-        elif len(chain) > 2 and key[:-1] not in self._chains and (key in self._plain_chains or self._plain_chain(chain)):
+        elif len(chain) > 2 and key[:-1] not in self._chains and (key in self._plain_chains or self._plain_chain(chain, key)):
             out = PendingChain.pending(self, tuple(chain))
             self.types.put(out, self._plain_chains[key][1].type)
             self._chains[key] = (tuple(chain), out)
         else:
-            out = self.build_chain(chain)
-        if id(out) not in self._parts and (key in self._plain_chains or self._plain_chain(chain)):
+            out = self.build_chain(chain, key)
+        if id(out) not in self._parts and (key in self._plain_chains or self._plain_chain(chain, key)):
             # what decompose() would make of the product just built, kept for the next link: a
             # chain grown at its left end (W64*diag(…)*W63*… of a deep network) was taken apart
             # again from its first factor at every link (issue 21)
             self._parts[id(out)] = (out, new_prod((1.0, [], list(chain))))
         return out
 
-    def _without_eyes(self, chain: list) -> list:
+    def _without_eyes(self, chain: list, key: tuple | None = None) -> list:
         """``chain`` without its identities (A*eye → A): a chain one factor longer than one
-        known to hold none has its new factor checked alone."""
-        key = tuple(map(id, chain))
+        known to hold none has its new factor checked alone.  ``key``: the ids of ``chain``
+        where the caller has them."""
+        if key is None:
+            key = tuple(map(id, chain))
         known = self._no_eyes
         if key in known:
             return list(chain)
@@ -348,14 +367,15 @@ class MatrixForms(TransposeCosts, InverseChains, SumForms):
         known[key] = tuple(chain)
         return list(chain)
 
-    def _plain_chain(self, chain: list) -> bool:
+    def _plain_chain(self, chain: list, key: tuple | None = None) -> bool:
         """Whether decompose() takes the product of ``chain`` (written left to right) apart into
         exactly these factors: each factor is one factor of its own, and no product of the first
         ones closes into a scalar (that takes a column after a row: every factor after the first
         is a row or a matrix).  A chain one factor longer than one found plain, or a few factors
         longer at its left end, has only its new factors (and, grown at the left, the old first
-        one) looked at."""
-        key = tuple(map(id, chain))
+        one) looked at.  ``key``: the ids of ``chain`` where the caller has them."""
+        if key is None:
+            key = tuple(map(id, chain))
         known = self._plain_chains
         if key in known:
             return True
