@@ -14,7 +14,6 @@ parse's spans against the text they cover.
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -25,14 +24,6 @@ import ricci
 from ricci.language import ast as A
 from ricci.language.errors import RicciSyntaxError
 from ricci.language.parser import parse_text
-
-
-@pytest.fixture
-def deep_recursion():
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 20000))
-    yield
-    sys.setrecursionlimit(old)
 
 
 def _derive_calls(depth: int) -> int:

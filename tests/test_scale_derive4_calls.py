@@ -16,7 +16,6 @@ against finite differences.
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -24,14 +23,6 @@ from helpers import central_differences, check_derivative, network_value, orthog
 from helpers import network as _network
 
 import ricci
-
-
-@pytest.fixture
-def deep_recursion():
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 20000))
-    yield
-    sys.setrecursionlimit(old)
 
 
 def _derive_calls(depth: int) -> int:

@@ -15,7 +15,6 @@ against the ones written out piece by piece, the answers against finite differen
 from __future__ import annotations
 
 import hashlib
-import sys
 
 import numpy as np
 import pytest
@@ -24,14 +23,6 @@ from helpers import network as _network
 
 import ricci
 from ricci.ir import nodes
-
-
-@pytest.fixture
-def deep_recursion():
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 20000))
-    yield
-    sys.setrecursionlimit(old)
 
 
 def _all_nodes(root) -> list:

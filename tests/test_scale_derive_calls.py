@@ -9,7 +9,6 @@ never timed); the answers' values checked against finite differences of the netw
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -26,14 +25,6 @@ def _calls_of_derivative(monkeypatch, depth: int) -> int:
     expression = ricci.parse(_network(depth))
     ricci.derivative(expression, "x")
     return python_calls(lambda: ricci.derivative(expression, "x"))[1]
-
-
-@pytest.fixture
-def deep_recursion():
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 20000))
-    yield
-    sys.setrecursionlimit(old)
 
 
 def test_the_depth_64_network_derivative_makes_fewer_python_calls(monkeypatch, deep_recursion):

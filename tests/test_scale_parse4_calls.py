@@ -17,7 +17,6 @@ its value against NumPy.
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,14 +28,6 @@ from ricci.language import ast as A
 from ricci.language.errors import RicciSyntaxError
 from ricci.language.kinds import free_names
 from ricci.language.parser import parse_text
-
-
-@pytest.fixture
-def deep_recursion():
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, 20000))
-    yield
-    sys.setrecursionlimit(old)
 
 
 def _calls(parse, depth: int) -> int:
