@@ -677,3 +677,16 @@ DISPLAY_CASES = [
     ("x1*exp(x1*x2^2)", ["x1", "x2"], 2), ("-x'*inv(X)'*A'*B'*inv(X)'*y", "X", 1),
     (network(3), "x", 2), (network(9), "x", 1), (network(4, f="sigmoid"), "x", 1),
 ]
+
+
+def dag_nodes(root) -> list:
+    """Every node of an IR DAG once, in a fixed order (a shared node where it is first met)."""
+    seen, out, stack = {}, [], [root]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen[id(n)] = n
+        out.append(n)
+        stack.extend(n.children())
+    return out

@@ -18,24 +18,11 @@ import hashlib
 
 import numpy as np
 import pytest
-from helpers import central_differences, network_value, orthogonal_network
+from helpers import central_differences, dag_nodes, network_value, orthogonal_network
 from helpers import network as _network
 
 import ricci
 from ricci.ir import nodes
-
-
-def _all_nodes(root) -> list:
-    """Every node of a DAG, children first, in a fixed order."""
-    seen, out, stack = {}, [], [root]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen[id(n)] = n
-        out.append(n)
-        stack.extend(n.children())
-    return out
 
 
 def _written_out(node) -> bytes:
@@ -82,7 +69,7 @@ def test_the_digests_read_from_the_memo_are_the_ones_written_out(case):
     expression, wrt, order = case
     for _ in range(3):  # the memo warm from the derivations before, with other fresh names
         d = ricci.derivative(expression, wrt, order)
-        found = _all_nodes(d.node)
+        found = dag_nodes(d.node)
         assert len(found) > 10
         for n in found:
             assert n.sig == _written_out(n), n

@@ -13,7 +13,7 @@ import pickle
 
 import numpy as np
 import pytest
-from helpers import check_derivative, count_calls, random_values
+from helpers import check_derivative, count_calls, dag_nodes, random_values
 
 import ricci
 from ricci.ir import build as B
@@ -89,16 +89,7 @@ def test_an_inverse_cancelled_inside_a_chain_still_cancels():
 
 def _nodes(expression: str, wrt: str, order: int = 1) -> list:
     """Every node of the derivative's DAG, in a fixed order (children first)."""
-    d = ricci.derivative(expression, wrt, order)
-    seen, out, stack = {}, [], [d.node]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen[id(n)] = n
-        out.append(n)
-        stack.extend(n.children())
-    return out
+    return dag_nodes(ricci.derivative(expression, wrt, order).node)
 
 
 CASES = [("sum(tanh(W3*tanh(W2*tanh(W1*x))))", "x", 1), ("logdet(X + inv(X + inv(X)))", "X", 1),
