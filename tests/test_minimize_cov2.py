@@ -10,7 +10,6 @@ sys.setprofile (deterministic, no clock).
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ import pytest
 pytest.importorskip("scipy")  # the solve extra
 
 import ricci  # noqa: E402
+from helpers import python_and_c_calls  # noqa: E402
 from ricci.solve.objective import Objective  # noqa: E402
 from ricci.solve.problem import build  # noqa: E402
 
@@ -92,26 +92,17 @@ def _calls_per_product(problem_args, n_products=20, in_solve=True):
     rng = np.random.default_rng(0)
     vs = rng.standard_normal((n_products, start.size))
     obj.hessp(start, vs[0])  # prepares the point
-    count = [0]
-
-    def prof(frame, event, arg):
-        if event in ("call", "c_call"):
-            count[0] += 1
 
     def products():
-        sys.setprofile(prof)
-        try:
-            for v in vs[1:]:
-                obj.hessp(start, v)
-        finally:
-            sys.setprofile(None)
+        for v in vs[1:]:
+            obj.hessp(start, v)
 
     if in_solve:  # as SciPy calls it: NumPy's error state set once for the solve
         with obj.quietly():
-            products()
+            _, count = python_and_c_calls(products)
     else:
-        products()
-    return count[0] / (n_products - 1)
+        _, count = python_and_c_calls(products)
+    return count / (n_products - 1)
 
 
 def test_a_product_at_a_prepared_point_costs_few_python_calls():

@@ -9,12 +9,12 @@ clock); the values are checked against finite differences, closed forms and a co
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
 
 import ricci
+from helpers import python_and_c_calls
 import ricci.deep
 from ricci.solve import domain
 from ricci.solve.objective import Objective
@@ -24,18 +24,7 @@ COV = "-logdet(S) + tr(C*S) + lambda*sum(sqrt(S.^2 + epsilon))"
 
 
 def _count(fn, *args):
-    n = 0
-
-    def profile(frame, event, arg):
-        nonlocal n
-        if event in ("call", "c_call"):
-            n += 1
-
-    sys.setprofile(profile)
-    try:
-        out = fn(*args)
-    finally:
-        sys.setprofile(None)
+    out, n = python_and_c_calls(lambda: fn(*args))
     return n, out
 
 

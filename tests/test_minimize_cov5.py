@@ -5,12 +5,12 @@ counted with ``sys.setprofile`` (deterministic), never timed."""
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
 
 import ricci
+from helpers import python_and_c_calls
 
 COV = "-logdet(S) + tr(C*S) + lambda*sum(sqrt(S.^2 + epsilon))"
 
@@ -22,18 +22,8 @@ def _data(p, seed=5):
 
 
 def _calls(fn):
-    n = [0]
-
-    def prof(frame, event, arg):
-        if event in ("call", "c_call"):
-            n[0] += 1
-
-    sys.setprofile(prof)
-    try:
-        out = fn()
-    finally:
-        sys.setprofile(None)
-    return n[0], out
+    out, n = python_and_c_calls(fn)
+    return n, out
 
 
 # -- the lean LAPACK calls are NumPy's, number for number --------------------------------------
