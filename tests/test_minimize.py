@@ -117,7 +117,11 @@ def test_nonnegative_least_squares_matches_scipy_nnls(regression):
         assert (r.x["w"] >= 0).all() and (ref == 0).any()
         assert abs(r.fun - rnorm ** 2) <= 1e-8 * rnorm ** 2
         np.testing.assert_allclose(r.x["w"], ref, atol=1e-6)
-        assert r.kkt_residual < 1e-6
+        # L-BFGS-B stops when f falls by less than 64 ulp an iteration (solve/__init__.py's FTOL):
+        # at f ≈ 831 a projected gradient g is then below what f can see (f − f* ≈ ‖g‖²/2λ_min
+        # ≈ 1e-14 at ‖g‖ = 1e-6), so where it stops depends on the machine's rounding (1.5e-6
+        # on one machine's BLAS, under 1e-6 on others): relative to f, as the restarts judge it
+        assert r.kkt_residual < 1e-8 * r.fun
         assert r.certificate == GLOBAL
 
 

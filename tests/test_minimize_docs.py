@@ -48,6 +48,12 @@ def _same(got: str, shown: str) -> None:
     got_lines, shown_lines = got.rstrip("\n").splitlines(), shown.rstrip("\n").splitlines()
     assert len(got_lines) == len(shown_lines), got
     for g, s in zip(got_lines, shown_lines):
+        if s.strip().startswith("converged:"):
+            # which of SciPy's stops ends a solve converged to rounding ("ABNORMAL" from the line
+            # search, or "RELATIVE REDUCTION OF F") is the rounding of f at the optimum, and so
+            # the machine's BLAS: the page's reason is its machine's, the test asks for success
+            assert g.strip().startswith("converged:"), (g, s)
+            continue
         assert _NUMBER.sub("#", g) == _NUMBER.sub("#", s), (g, s)
         if g.strip().startswith(_PATH):
             continue
