@@ -10,7 +10,6 @@ sys.setprofile (deterministic, no clock).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 

@@ -9,12 +9,11 @@ clock); the values are checked against finite differences, closed forms and a co
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
+from helpers import python_and_c_calls
 
 import ricci
-from helpers import python_and_c_calls
 import ricci.deep
 from ricci.solve import domain
 from ricci.solve.objective import Objective

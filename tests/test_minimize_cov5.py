@@ -5,12 +5,11 @@ counted with ``sys.setprofile`` (deterministic), never timed."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
+from helpers import python_and_c_calls
 
 import ricci
-from helpers import python_and_c_calls
 
 COV = "-logdet(S) + tr(C*S) + lambda*sum(sqrt(S.^2 + epsilon))"
 
