@@ -88,6 +88,28 @@ def test_an_expression_defined_nowhere_is_a_clear_error():
         ricci.derivative("log(-exp(a))", "a").check(seed=0)
 
 
+@pytest.mark.parametrize("text,wrt,order", [
+    ("1e12*x'*x", "x", 1), ("exp(30)*sum(x)", "x", 1), ("expm1(exp(2)*exp(2))*sum(sin(x))", "x", 2),
+    ("1e40*a^3", "a", 2), ("x'*A*x*1e15 + 1e15", "x", 1),
+])
+def test_a_function_of_large_values_is_checked_as_any_other(text, wrt, order):
+    # a value is "too large" only near the float range's end: a scale of 1e12 or 1e40 is not a
+    # reason to refuse every point (it was, above 1e10), the differences' own (relative) error
+    # estimate judges the point; and a wrong number is still caught at that scale
+    d = ricci.derivative(text, wrt, order)
+    r = d.check(seed=0)
+    assert r.passed and r.max_relative_error < 1e-6, r
+    right = d.evaluate
+    d.evaluate = lambda values: right(values) * (1 + 1e-4)  # a slip of one part in 10⁴
+    r = d.check(seed=0)
+    assert not r.passed and 1e-5 < r.max_relative_error < 1e-3, r
+
+
+def test_values_near_the_float_range_end_are_still_refused():
+    with pytest.raises(ricci.BadValueError, match="a value is too large"):
+        ricci.derivative("1e200*x'*x", "x").check(seed=0)
+
+
 # -- points that honour kinds and domains ------------------------------------------------------------
 
 

@@ -440,7 +440,11 @@ class Probe:
     POSITIVE = 1e-8
     UNIT = 0.98
     COND = 1e7
-    HUGE = 1e10
+    #: a value "too large" is one near the float range's end (1e308), where a few steps of the
+    #: differences, or a product of two such values, could overflow; a value merely large (a
+    #: scale of 1e12 or 1e40) is checked as any other, the differences' own relative error
+    #: estimate judging the point (at 1e10, every point of 1e12*x'*x was refused)
+    HUGE = 1e100
 
     def __init__(self, values: bool = True):
         self.problem: str | None = None
