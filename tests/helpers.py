@@ -599,6 +599,19 @@ def network_values(depth: int, n: int, seed: int) -> tuple[dict, "np.ndarray"]:
     return values, g
 
 
+def assert_network_text_is_its_gradient(depth: int, n: int, seed: int) -> None:
+    """The depth-``depth`` network's gradient text, parsed back and evaluated, equals
+    :func:`network_values`'s chain rule in NumPy: the display of a deep answer held to a
+    reference that shares nothing with ricci."""
+    import numpy as np
+
+    import ricci
+
+    values, g = network_values(depth, n, seed=seed)
+    text = ricci.derivative(network(depth), "x", timeout=600).text
+    np.testing.assert_allclose(ricci.parse(text).evaluate(values), g, rtol=1e-10, atol=1e-13)
+
+
 @contextlib.contextmanager
 def in_this_thread():
     """ricci's public calls run here, in this thread (not in ricci.deep's worker, where a profile
